@@ -1,0 +1,69 @@
+/**
+ * Assemble a model's event stream into one `ModelResponse`, passing each event on to an
+ * observer as it arrives (for live progress). Tool calls are taken from `tool-call-end` events,
+ * falling back to the accumulated deltas when a provider ends the stream without them.
+ */
+import { ModelCallError } from '../errors.js';
+import type { FinishReason, Model, ModelRequest, ModelResponse, ModelStreamEvent, ToolCallPart, Usage } from './spec.js';
+
+export async function collectResponse(
+  model: Model,
+  request: ModelRequest,
+  onEvent?: (event: ModelStreamEvent) => void,
+): Promise<ModelResponse> {
+  let text = '';
+  const started = new Map<string, { name: string; arguments: string; index: number }>();
+  const finished = new Map<string, ToolCallPart>();
+  let usage: Usage = { inputTokens: undefined, outputTokens: undefined };
+  let finishReason: FinishReason | undefined;
+  const warnings: ModelResponse['warnings'] = [];
+
+  for await (const event of model.stream(request)) {
+    onEvent?.(event);
+    switch (event.type) {
+      case 'stream-start':
+        warnings.push(...event.warnings);
+        break;
+      case 'warning':
+        warnings.push(event.warning);
+        break;
+      case 'text-delta':
+        text += event.delta;
+        break;
+      case 'tool-call-start':
+        started.set(event.id, { name: event.name, arguments: '', index: event.index });
+        break;
+      case 'tool-call-delta': {
+        const call = started.get(event.id);
+        if (call) call.arguments += event.argumentsDelta;
+        break;
+      }
+      case 'tool-call-end':
+        finished.set(event.id, { type: 'tool-call', id: event.id, name: event.name, arguments: event.arguments });
+        break;
+      case 'usage':
+        usage = event.usage;
+        break;
+      case 'finish':
+        finishReason = event.finishReason;
+        break;
+    }
+  }
+  if (finishReason === undefined) {
+    throw new ModelCallError({
+      code: 'model_bad_response',
+      provider: model.provider,
+      modelId: model.modelId,
+      retryable: false,
+      message: `${model.provider}:${model.modelId}: the response stream ended without a finish reason.`,
+    });
+  }
+  const toolCalls: ToolCallPart[] = [...started.entries()]
+    .sort((left, right) => left[1].index - right[1].index)
+    .map(
+      ([id, call]) =>
+        finished.get(id) ?? { type: 'tool-call' as const, id, name: call.name, arguments: call.arguments },
+    );
+  for (const [id, call] of finished) if (!started.has(id)) toolCalls.push(call);
+  return { text, toolCalls, usage, finishReason, warnings };
+}

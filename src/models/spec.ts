@@ -1,0 +1,138 @@
+/**
+ * The model specification: the one plain, versioned contract every provider implements.
+ *
+ * A provider turns a `ModelRequest` into an async stream of `ModelStreamEvent`s. Everything a
+ * provider cannot honour is reported as a `warning` event, never silently dropped. Bump
+ * `specificationVersion` when a change would break an existing provider.
+ */
+
+/** JSON value, as carried in tool arguments, tool results and structured output. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON Schema object (draft 2020-12 subset that providers accept). */
+export type JsonSchema = { [key: string]: unknown };
+
+/** A tool call made by the model. `arguments` is the raw JSON text the model wrote. */
+export interface ToolCallPart {
+  type: 'tool-call';
+  /** Provider-assigned id, echoed back in the matching tool result. */
+  id: string;
+  name: string;
+  /** Raw argument text as the model produced it; may be malformed and is repaired later. */
+  arguments: string;
+}
+
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+
+export interface SystemMessage {
+  role: 'system';
+  content: string;
+}
+
+export interface UserMessage {
+  role: 'user';
+  content: string;
+}
+
+export interface AssistantMessage {
+  role: 'assistant';
+  content: Array<TextPart | ToolCallPart>;
+}
+
+export interface ToolResultMessage {
+  role: 'tool';
+  /** Id of the tool call this answers. */
+  toolCallId: string;
+  toolName: string;
+  /** Result as text (JSON-encoded when the tool returned a structure). */
+  content: string;
+  /** True when the content describes an error the model should correct. */
+  isError?: boolean;
+}
+
+export type ModelMessage = SystemMessage | UserMessage | AssistantMessage | ToolResultMessage;
+
+/** A tool as the model sees it. */
+export interface ModelToolDefinition {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  inputSchema: JsonSchema;
+}
+
+export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'tool'; name: string };
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json' }
+  | { type: 'json-schema'; name: string; schema: JsonSchema; description?: string; strict?: boolean };
+
+export interface ModelRequest {
+  messages: ModelMessage[];
+  tools?: ModelToolDefinition[];
+  toolChoice?: ToolChoice;
+  responseFormat?: ResponseFormat;
+  temperature?: number;
+  maxOutputTokens?: number;
+  stop?: string[];
+  /** Allow the model to return several tool calls in one turn (default true where supported). */
+  parallelToolCalls?: boolean;
+  /** Aborts the request, including a stream in progress. */
+  abortSignal?: AbortSignal;
+}
+
+/** Token counts for one model call. Fields a provider did not report are undefined, not zero. */
+export interface Usage {
+  inputTokens: number | undefined;
+  outputTokens: number | undefined;
+  /** Input tokens served from the provider's prompt cache (a subset of inputTokens). */
+  cachedInputTokens?: number | undefined;
+  /** Input tokens written to the provider's prompt cache (Anthropic cache_creation). */
+  cacheWriteTokens?: number | undefined;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'error' | 'other';
+
+export interface ModelWarning {
+  type: 'unsupported-setting' | 'other';
+  /** The request field concerned, e.g. `responseFormat`. */
+  setting?: string;
+  message: string;
+}
+
+export type ModelStreamEvent =
+  | { type: 'stream-start'; warnings: ModelWarning[] }
+  | { type: 'text-delta'; delta: string }
+  | { type: 'tool-call-start'; id: string; name: string; index: number }
+  | { type: 'tool-call-delta'; id: string; argumentsDelta: string }
+  | { type: 'tool-call-end'; id: string; name: string; arguments: string }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'finish'; finishReason: FinishReason; providerFinishReason?: string | undefined }
+  | { type: 'warning'; warning: ModelWarning };
+
+/** A language model. Implementations live under `src/models/<provider>/`. */
+export interface Model {
+  readonly specificationVersion: 'v1';
+  /** Provider id, e.g. `openai`, `anthropic`, `scripted`. */
+  readonly provider: string;
+  /** Model id as the provider knows it, e.g. `gpt-4o-mini`. */
+  readonly modelId: string;
+  /**
+   * Start a call. Errors before the first byte reject with a `ModelCallError`; errors mid-stream
+   * are thrown from the iterator. Retries are the provider's job and happen before any event
+   * has been yielded.
+   */
+  stream(request: ModelRequest): AsyncIterable<ModelStreamEvent>;
+}
+
+/** The assembled result of one model call. */
+export interface ModelResponse {
+  text: string;
+  toolCalls: ToolCallPart[];
+  usage: Usage;
+  finishReason: FinishReason;
+  warnings: ModelWarning[];
+}

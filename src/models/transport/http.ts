@@ -1,0 +1,181 @@
+/**
+ * HTTP transport shared by the network providers: one POST with a timeout, retries with
+ * exponential backoff for retryable failures only (429, 408, 409, 5xx, connection errors,
+ * timeouts), honouring Retry-After, and errors that name the provider, model, status and what
+ * to do next.
+ */
+import { ModelCallError, type ErrorCode } from '../../errors.js';
+
+export interface RetryPolicy {
+  /** Attempts after the first one. */
+  maxRetries: number;
+  /** First backoff delay in milliseconds; doubled each attempt, with jitter. */
+  initialDelayMs: number;
+  /** Upper bound for one wait, including a server's Retry-After. */
+  maxDelayMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { maxRetries: 2, initialDelayMs: 500, maxDelayMs: 30_000 };
+
+export interface PostRequest {
+  provider: string;
+  modelId: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  /** Milliseconds until the response headers must have arrived, per attempt. */
+  timeoutMs: number;
+  retry: RetryPolicy;
+  abortSignal?: AbortSignal | undefined;
+  fetch?: typeof globalThis.fetch | undefined;
+  /** Hint appended to authentication errors, e.g. `set OPENAI_API_KEY`. */
+  authHint: string;
+}
+
+/** POST a JSON body and return the successful response (status 2xx), retrying as allowed. */
+export async function postWithRetry(request: PostRequest): Promise<Response> {
+  const fetchImplementation = request.fetch ?? globalThis.fetch;
+  for (let attempt = 0; ; attempt++) {
+    let error: ModelCallError;
+    try {
+      const response = await fetchOnce(fetchImplementation, request);
+      if (response.ok) return response;
+      error = await errorFromResponse(request, response);
+    } catch (caught) {
+      if (caught instanceof ModelCallError) error = caught;
+      else throw caught;
+    }
+    if (!error.retryable || attempt >= request.retry.maxRetries || request.abortSignal?.aborted) throw error;
+    const backoff = request.retry.initialDelayMs * 2 ** attempt * (0.8 + Math.random() * 0.4);
+    const wait = Math.min(request.retry.maxDelayMs, error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff);
+    await sleep(wait, request.abortSignal);
+  }
+}
+
+async function fetchOnce(fetchImplementation: typeof globalThis.fetch, request: PostRequest): Promise<Response> {
+  const timeoutController = new AbortController();
+  const timer = setTimeout(() => timeoutController.abort(), request.timeoutMs);
+  const signals = [timeoutController.signal];
+  if (request.abortSignal) signals.push(request.abortSignal);
+  try {
+    return await fetchImplementation(request.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...request.headers },
+      body: JSON.stringify(request.body),
+      signal: AbortSignal.any(signals),
+    });
+  } catch (caught) {
+    if (request.abortSignal?.aborted) throw abortedError(request, caught);
+    if (timeoutController.signal.aborted) {
+      throw new ModelCallError({
+        code: 'model_timeout',
+        provider: request.provider,
+        modelId: request.modelId,
+        retryable: true,
+        message: `${label(request)}: no response within ${request.timeoutMs} ms from ${request.url}; the endpoint may be overloaded, or raise the timeout.`,
+        cause: caught,
+      });
+    }
+    const reason = caught instanceof Error && caught.cause instanceof Error ? caught.cause.message : String(caught);
+    throw new ModelCallError({
+      code: 'model_unreachable',
+      provider: request.provider,
+      modelId: request.modelId,
+      retryable: true,
+      message: `${label(request)}: cannot reach ${request.url} (${reason}); check the base URL and that the server is running.`,
+      cause: caught,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function abortedError(request: { provider: string; modelId: string }, cause?: unknown): ModelCallError {
+  return new ModelCallError({
+    code: 'model_aborted',
+    provider: request.provider,
+    modelId: request.modelId,
+    retryable: false,
+    message: `${request.provider}:${request.modelId}: the request was aborted.`,
+    cause,
+  });
+}
+
+function label(request: { provider: string; modelId: string }): string {
+  return `${request.provider}:${request.modelId}`;
+}
+
+/** Build a `ModelCallError` from a non-2xx response, reading the provider's error message. */
+export async function errorFromResponse(request: PostRequest, response: Response): Promise<ModelCallError> {
+  const status = response.status;
+  let upstreamMessage = '';
+  try {
+    const text = await response.text();
+    try {
+      const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+      const candidate = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
+      upstreamMessage = typeof candidate === 'string' ? candidate : text.slice(0, 200);
+    } catch {
+      upstreamMessage = text.slice(0, 200);
+    }
+  } catch {
+    upstreamMessage = '';
+  }
+  const retryAfterSeconds = parseRetryAfter(response.headers);
+  const said = upstreamMessage ? ` (${upstreamMessage.replace(/\s+/g, ' ').trim()})` : '';
+  const where = `${label(request)}: ${request.url} returned ${status}${said}`;
+  let code: ErrorCode;
+  let retryable = false;
+  let advice: string;
+  if (status === 401 || status === 403) {
+    code = 'model_auth';
+    advice = `the API key was rejected; ${request.authHint}.`;
+  } else if (status === 404) {
+    code = 'model_unknown';
+    advice = `the model or endpoint does not exist; check the model name "${request.modelId}" and the base URL.`;
+  } else if (status === 429) {
+    code = 'model_rate_limited';
+    retryable = true;
+    advice = 'rate limited; wait and retry, lower concurrency, or use a fallback model.';
+  } else if (status === 408 || status === 409 || status >= 500) {
+    code = status === 408 ? 'model_timeout' : 'model_server_error';
+    retryable = true;
+    advice = 'the provider failed; retry later or use a fallback model.';
+  } else {
+    code = 'model_bad_request';
+    advice = 'the provider rejected the request; check the model supports the options used.';
+  }
+  return new ModelCallError({
+    code,
+    provider: request.provider,
+    modelId: request.modelId,
+    status,
+    retryable,
+    retryAfterSeconds,
+    message: `${where}; ${advice}`,
+  });
+}
+
+function parseRetryAfter(headers: Headers): number | undefined {
+  const milliseconds = headers.get('retry-after-ms');
+  if (milliseconds !== null && Number.isFinite(Number(milliseconds))) return Number(milliseconds) / 1000;
+  const value = headers.get('retry-after');
+  if (value === null) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, milliseconds);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'examples/**/*.test.ts', 'bench/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'dist/**', '**/*.conformance.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+/** Conformance suite over ../shared/corpora (real external data); run by `.ci/run` when present. */
+export default defineConfig({
+  test: {
+    include: ['src/**/*.conformance.test.ts', 'conformance/**/*.test.ts'],
+    testTimeout: 120_000,
+  },
+});
