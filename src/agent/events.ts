@@ -1,0 +1,70 @@
+/**
+ * Run events: what a run tells its observers as it goes (live progress in the CLI, JSON lines,
+ * the HTTP API). Events are noun-then-verb, and every event carries its run id. Replayed steps
+ * (committed before a crash and read back from the journal) are marked `replayed: true`.
+ */
+import type { RunStatus } from '../journal/journal.js';
+import type { JsonValue, Usage } from '../models/spec.js';
+
+export interface RunTotalsSnapshot {
+  modelCalls: number;
+  toolCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  /** Sum of known costs in USD. */
+  costUsd: number;
+  /** Model calls whose price is unknown; when > 0, `costUsd` is a lower bound. */
+  unpricedModelCalls: number;
+}
+
+export type RunEvent =
+  | { type: 'run-start'; runId: string; agentName: string; model: string; resumed: boolean }
+  | { type: 'step-start'; runId: string; index: number; kind: 'model' | 'tool'; name: string; replayed: boolean }
+  | { type: 'text-delta'; runId: string; stepIndex: number; delta: string }
+  | {
+      type: 'tool-call-start';
+      runId: string;
+      stepIndex: number;
+      toolCallId: string;
+      toolName: string;
+      /** Arguments after parsing and repair, or the raw text when they could not be parsed. */
+      input: JsonValue;
+      /** Repairs applied to the arguments, in words. */
+      repairs: string[];
+      replayed: boolean;
+    }
+  | {
+      type: 'tool-call-end';
+      runId: string;
+      stepIndex: number;
+      toolCallId: string;
+      toolName: string;
+      output: JsonValue;
+      isError: boolean;
+      durationMs: number;
+      replayed: boolean;
+    }
+  | {
+      type: 'usage';
+      runId: string;
+      stepIndex: number;
+      model: string;
+      usage: Usage;
+      /** Cost of this call in USD; undefined when the price is unknown. */
+      costUsd: number | undefined;
+      totals: RunTotalsSnapshot;
+    }
+  | { type: 'warning'; runId: string; stepIndex: number | undefined; message: string }
+  | { type: 'step-end'; runId: string; index: number; kind: 'model' | 'tool'; durationMs: number; replayed: boolean }
+  | {
+      type: 'run-end';
+      runId: string;
+      status: Exclude<RunStatus, 'pending'> | 'interrupted';
+      stopReason: string;
+      output: JsonValue | undefined;
+      error: string | undefined;
+      totals: RunTotalsSnapshot;
+    };
+
+export type RunEventType = RunEvent['type'];

@@ -1,0 +1,362 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { PriceSource } from '../cost/price-source.js';
+import { NonDeterminismError } from '../errors.js';
+import type { Journal } from '../journal/journal.js';
+import { openSqliteJournal } from '../journal/sqlite-journal.js';
+import { createScriptedModel, type Script } from '../models/scripted/scripted-model.js';
+import { tool } from '../tools/define-tool.js';
+import { agent } from './agent.js';
+import type { RunEvent } from './events.js';
+import { resume, run } from './run.js';
+
+function temporaryJournal(): Journal {
+  return openSqliteJournal({ path: join(mkdtempSync(join(tmpdir(), 'hataraku-run-')), 'journal.db') });
+}
+
+function calculator(executions: Array<{ a: number; b: number; key: string }> = []) {
+  return tool({
+    name: 'add',
+    description: 'Add two integers.',
+    input: z.object({ a: z.number().int(), b: z.number().int() }),
+    effect: 'side-effect',
+    execute: ({ a, b }, context) => {
+      executions.push({ a, b, key: context.idempotencyKey });
+      return { sum: a + b };
+    },
+  });
+}
+
+const prices: PriceSource = {
+  lookup: () => ({ inputPerMillion: 1000, outputPerMillion: 2000, source: 'test' }),
+};
+
+describe('run()', () => {
+  it('runs the model and its tool calls to a final answer, journaling each step', async () => {
+    const journal = temporaryJournal();
+    const executions: Array<{ a: number; b: number; key: string }> = [];
+    const model = createScriptedModel({
+      script: {
+        turns: [
+          { toolCalls: [{ name: 'add', arguments: { a: 2, b: 3 } }] },
+          { text: 'The sum is 5.' },
+        ],
+      },
+    });
+    const worker = agent({ name: 'adder', instructions: 'Add numbers.', model, tools: [calculator(executions)] });
+    const events: RunEvent[] = [];
+    const result = await run(worker, 'What is 2 + 3?', { journal, onEvent: (event) => events.push(event) });
+
+    expect(result).toMatchObject({ status: 'completed', stopReason: 'final-answer', output: 'The sum is 5.' });
+    expect(executions).toEqual([{ a: 2, b: 3, key: `${result.runId}:1` }]);
+    expect(journal.listSteps(result.runId).map((step) => step.name)).toEqual(['model', 'tool:add', 'model']);
+    expect(journal.getRun(result.runId)).toMatchObject({ status: 'completed', output: 'The sum is 5.' });
+    expect(events[0]).toMatchObject({ type: 'run-start', resumed: false });
+    expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed' });
+    expect(events.filter((event) => event.type === 'tool-call-end')).toEqual([
+      expect.objectContaining({ toolName: 'add', output: '{"sum":5}', isError: false }),
+    ]);
+    // The model saw the tool result on its second call.
+    expect(model.requests[1]?.messages.at(-1)).toMatchObject({ role: 'tool', toolCallId: 'call_1_1', content: '{"sum":5}' });
+    journal.close();
+  });
+
+  it('streams events to an async iterator', async () => {
+    const journal = temporaryJournal();
+    const model = createScriptedModel({ script: { turns: [{ text: 'hello there, how are you today?' }] }, chunkSize: 5 });
+    const handle = run(agent({ name: 'greeter', instructions: '', model }), 'hi', { journal });
+    const types: string[] = [];
+    for await (const event of handle.events) types.push(event.type);
+    await handle;
+    expect(types[0]).toBe('run-start');
+    expect(types.filter((type) => type === 'text-delta').length).toBe(7);
+    expect(types.slice(-3)).toEqual(['usage', 'step-end', 'run-end']);
+    journal.close();
+  });
+
+  it('repairs sloppy arguments and a near-miss tool name, and reports the repairs', async () => {
+    const journal = temporaryJournal();
+    const executions: Array<{ a: number; b: number; key: string }> = [];
+    const model = createScriptedModel({
+      script: { turns: [{ toolCalls: [{ name: 'Add', arguments: "```json\n{'a': '2', 'b': 3,}\n```" }] }, { text: 'done' }] },
+    });
+    const events: RunEvent[] = [];
+    await run(agent({ name: 'a', instructions: '', model, tools: [calculator(executions)] }), 'add', {
+      journal,
+      onEvent: (event) => events.push(event),
+    });
+    expect(executions).toHaveLength(1);
+    expect(executions[0]).toMatchObject({ a: 2, b: 3 });
+    const start = events.find((event) => event.type === 'tool-call-start');
+    expect(start?.type === 'tool-call-start' && start.repairs.length).toBeGreaterThanOrEqual(3);
+    journal.close();
+  });
+
+  it('sends a call that cannot be repaired back to the model with each issue, without crashing', async () => {
+    const journal = temporaryJournal();
+    const model = createScriptedModel({
+      script: {
+        turns: [
+          { toolCalls: [{ name: 'add', arguments: { a: 'two', c: 1 } }] },
+          { toolCalls: [{ name: 'multiply', arguments: { a: 1 } }] },
+          { text: 'gave up' },
+        ],
+      },
+    });
+    const executions: Array<{ a: number; b: number; key: string }> = [];
+    const result = await run(agent({ name: 'a', instructions: '', model, tools: [calculator(executions)] }), 'x', {
+      journal,
+    });
+    expect(result.status).toBe('completed');
+    expect(executions).toHaveLength(0);
+    const firstError = model.requests[1]?.messages.at(-1);
+    expect(firstError).toMatchObject({ role: 'tool', isError: true });
+    expect(firstError?.role === 'tool' && firstError.content).toMatch(/\ba\b/);
+    expect(firstError?.role === 'tool' && firstError.content).toMatch(/\bb\b/);
+    const unknownTool = model.requests[2]?.messages.at(-1);
+    expect(unknownTool?.role === 'tool' && unknownTool.content).toMatch(/add/);
+    journal.close();
+  });
+
+  it('recognises tool calls written as text by a model without native tool calls', async () => {
+    const journal = temporaryJournal();
+    const executions: Array<{ a: number; b: number; key: string }> = [];
+    const model = createScriptedModel({
+      script: {
+        turns: [
+          { text: 'Let me add.\n<tool_call>{"name": "add", "arguments": {"a": 4, "b": 5}}</tool_call>' },
+          { text: 'It is 9.' },
+        ],
+      },
+    });
+    const result = await run(agent({ name: 'a', instructions: '', model, tools: [calculator(executions)] }), 'x', {
+      journal,
+    });
+    expect(executions).toEqual([expect.objectContaining({ a: 4, b: 5 })]);
+    expect(result.output).toBe('It is 9.');
+    journal.close();
+  });
+
+  it('runs parallel tool calls concurrently, but never more than the limit at once', async () => {
+    const journal = temporaryJournal();
+    let inFlight = 0;
+    let peak = 0;
+    const slow = tool({
+      name: 'slow',
+      description: 'Wait a little.',
+      input: z.object({ id: z.number() }),
+      execute: async ({ id }) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        inFlight--;
+        return id;
+      },
+    });
+    const calls = Array.from({ length: 6 }, (_, id) => ({ name: 'slow', arguments: { id } }));
+    const model = createScriptedModel({ script: { turns: [{ toolCalls: calls }, { text: 'ok' }] } });
+    const result = await run(
+      agent({ name: 'a', instructions: '', model, tools: [slow], maxToolConcurrency: 2 }),
+      'x',
+      { journal },
+    );
+    expect(peak).toBe(2);
+    expect(journal.listSteps(result.runId).filter((step) => step.kind === 'tool')).toHaveLength(6);
+    const results = model.requests[1]?.messages.filter((message) => message.role === 'tool');
+    expect(results?.map((message) => message.role === 'tool' && message.content)).toEqual(['0', '1', '2', '3', '4', '5']);
+    journal.close();
+  });
+
+  it('stops at max steps with a stated reason and the last text as partial output', async () => {
+    const journal = temporaryJournal();
+    const turns: Script['turns'] = Array.from({ length: 5 }, (_, index) => ({
+      text: `working ${index}`,
+      toolCalls: [{ name: 'add', arguments: { a: index, b: 1 } }],
+    }));
+    const model = createScriptedModel({ script: { turns } });
+    const result = await run(
+      agent({ name: 'a', instructions: '', model, tools: [calculator()], limits: { maxSteps: 3 } }),
+      'x',
+      { journal },
+    );
+    expect(result).toMatchObject({ status: 'stopped', stopReason: 'max-steps', output: 'working 2' });
+    expect(model.requests).toHaveLength(3);
+    journal.close();
+  });
+
+  it('detects a model repeating the same tool call with the same arguments', async () => {
+    const journal = temporaryJournal();
+    const executions: Array<{ a: number; b: number; key: string }> = [];
+    const turns: Script['turns'] = Array.from({ length: 6 }, () => ({
+      toolCalls: [{ name: 'add', arguments: { a: 1, b: 1 } }],
+    }));
+    const model = createScriptedModel({ script: { turns } });
+    const result = await run(agent({ name: 'a', instructions: '', model, tools: [calculator(executions)] }), 'x', {
+      journal,
+    });
+    expect(result).toMatchObject({ status: 'stopped', stopReason: 'repeated-tool-call' });
+    expect(executions).toHaveLength(2);
+    expect(model.requests[3]?.messages.at(-1)).toMatchObject({ role: 'tool', isError: true });
+    journal.close();
+  });
+
+  it('checks the cost limit before a call, against an estimate, and stops with budget-exceeded', async () => {
+    const journal = temporaryJournal();
+    const model = createScriptedModel({
+      script: {
+        turns: [
+          { toolCalls: [{ name: 'add', arguments: { a: 1, b: 2 } }], usage: { inputTokens: 1000, outputTokens: 100 } },
+          { text: 'never reached' },
+        ],
+      },
+    });
+    // First call: estimate (~10 tokens in + 200 out) costs about $0.41, within $1.5; actual $1.2.
+    // Second call: $1.2 spent + the estimate passes $1.5, so it is not made.
+    const result = await run(
+      agent({ name: 'a', instructions: '', model, tools: [calculator()], maxOutputTokens: 200, limits: { maxCostUsd: 1.5 } }),
+      'x',
+      { journal, prices },
+    );
+    expect(result).toMatchObject({ status: 'stopped', stopReason: 'budget-exceeded' });
+    expect(result.totals.costUsd).toBeCloseTo(1.2, 6);
+    expect(model.requests).toHaveLength(1);
+    journal.close();
+  });
+
+  it('refuses a cost limit it cannot enforce because the price is unknown', async () => {
+    const journal = temporaryJournal();
+    const model = createScriptedModel({ script: { turns: [{ text: 'x' }] } });
+    const worker = agent({ name: 'a', instructions: '', model, limits: { maxCostUsd: 1 } });
+    await expect(run(worker, 'x', { journal, prices: { lookup: () => undefined } })).rejects.toThrow(
+      /no price is known for scripted:script/,
+    );
+    journal.close();
+  });
+
+  it('records an unknown price as unknown, not as zero', async () => {
+    const journal = temporaryJournal();
+    const model = createScriptedModel({ script: { turns: [{ text: 'x', usage: { inputTokens: 10, outputTokens: 2 } }] } });
+    const result = await run(agent({ name: 'a', instructions: '', model }), 'x', { journal });
+    expect(result.totals).toMatchObject({ costUsd: 0, unpricedModelCalls: 1, inputTokens: 10 });
+    expect(journal.listSteps(result.runId)[0]?.costUsd).toBeUndefined();
+    journal.close();
+  });
+
+  it('validates a structured final output and asks the model to correct an invalid one', async () => {
+    const journal = temporaryJournal();
+    const model = createScriptedModel({
+      script: {
+        turns: [{ text: '{"city": "Kyoto"}' }, { text: 'Here you go: {"city": "Kyoto", "population": 1460000}' }],
+      },
+    });
+    const worker = agent({
+      name: 'a',
+      instructions: '',
+      model,
+      output: z.object({ city: z.string(), population: z.number().int() }),
+    });
+    const result = await run(worker, 'x', { journal });
+    expect(result.output).toEqual({ city: 'Kyoto', population: 1460000 });
+    expect(model.requests[0]?.responseFormat).toMatchObject({ type: 'json-schema' });
+    expect(model.requests[1]?.messages.at(-1)).toMatchObject({ role: 'user' });
+    expect(JSON.stringify(model.requests[1]?.messages.at(-1))).toMatch(/population/);
+    journal.close();
+  });
+
+  it('resumes an interrupted run from its last committed step without repeating it', async () => {
+    const journal = temporaryJournal();
+    const executions: Array<{ a: number; b: number; key: string }> = [];
+    const script: Script = {
+      turns: [
+        { toolCalls: [{ name: 'add', arguments: { a: 1, b: 1 } }] },
+        { toolCalls: [{ name: 'block', arguments: {} }] },
+        { text: 'finished' },
+      ],
+    };
+    const controller = new AbortController();
+    let blocked = 0;
+    const block = tool({
+      name: 'block',
+      description: 'Blocks the first time.',
+      input: z.object({}),
+      execute: async (_input, context) => {
+        blocked++;
+        if (blocked === 1) {
+          controller.abort();
+          throw context.abortSignal.reason ?? new Error('aborted');
+        }
+        return 'unblocked';
+      },
+    });
+    const firstModel = createScriptedModel({ script });
+    const worker = agent({ name: 'a', instructions: '', model: firstModel, tools: [calculator(executions), block] });
+    const handle = run(worker, 'x', { journal, signal: controller.signal });
+    await expect(handle.result).rejects.toThrow(/interrupted/);
+    expect(journal.getRun(handle.runId)?.status).toBe('pending');
+    expect(journal.listSteps(handle.runId).map((step) => step.name)).toEqual(['model', 'tool:add', 'model']);
+
+    const secondModel = createScriptedModel({ script });
+    const events: RunEvent[] = [];
+    const result = await resume({ ...worker, model: secondModel }, handle.runId, {
+      journal,
+      onEvent: (event) => events.push(event),
+    });
+    expect(result).toMatchObject({ status: 'completed', output: 'finished' });
+    expect(executions).toHaveLength(1); // add was committed before the interruption
+    expect(secondModel.requests).toHaveLength(1); // only the last model turn was new
+    expect(blocked).toBe(2); // the in-flight step ran again
+    expect(events.filter((event) => event.type === 'step-start' && event.replayed)).toHaveLength(3);
+    expect(journal.listSteps(handle.runId).map((step) => step.name)).toEqual([
+      'model',
+      'tool:add',
+      'model',
+      'tool:block',
+      'model',
+    ]);
+    journal.close();
+  });
+
+  it('raises a non-determinism error when replay reaches a different step than the journal holds', async () => {
+    const journal = temporaryJournal();
+    const script: Script = { turns: [{ toolCalls: [{ name: 'add', arguments: { a: 1, b: 1 } }] }, { text: 'ok' }] };
+    const first = await run(
+      agent({ name: 'a', instructions: '', model: createScriptedModel({ script }), tools: [calculator()] }),
+      'x',
+      { journal },
+    );
+    journal.reopenRun(first.runId);
+    // The tool was renamed in the agent's code; the recorded call `add` now resolves to `Add`.
+    const renamed = tool({ name: 'Add', description: 'Add.', input: z.object({ a: z.number(), b: z.number() }), execute: () => 0 });
+    const handle = resume(
+      agent({ name: 'a', instructions: '', model: createScriptedModel({ script }), tools: [renamed] }),
+      first.runId,
+      { journal },
+    );
+    await expect(handle.result).rejects.toThrow(NonDeterminismError);
+    await expect(handle.result).rejects.toThrow(/recorded as "tool:add" but replay reached "tool:Add"/);
+    journal.close();
+  });
+
+  it('records a failed model call in the journal and rejects with a clear error', async () => {
+    const journal = temporaryJournal();
+    const model = createScriptedModel({ script: { turns: [{ toolCalls: [{ name: 'add', arguments: { a: 1, b: 2 } }] }] } });
+    const handle = run(agent({ name: 'a', instructions: '', model, tools: [calculator()] }), 'x', { journal });
+    await expect(handle.result).rejects.toThrow(/script has 1 turns/);
+    expect(journal.getRun(handle.runId)).toMatchObject({ status: 'failed', stopReason: 'script_invalid' });
+    journal.close();
+  });
+
+  it('returns a finished run from the journal on resume without executing anything', async () => {
+    const journal = temporaryJournal();
+    const model = createScriptedModel({ script: { turns: [{ text: 'final' }] } });
+    const worker = agent({ name: 'a', instructions: '', model });
+    const first = await run(worker, 'x', { journal });
+    const again = await resume(worker, first.runId, { journal });
+    expect(again).toMatchObject({ status: 'completed', output: 'final' });
+    expect(model.requests).toHaveLength(1);
+    journal.close();
+  });
+});

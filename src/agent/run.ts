@@ -1,0 +1,427 @@
+/**
+ * `run()`: execute an agent on a task as a durable run. Every model call and tool call is a
+ * journaled step; a run resumed after a crash replays committed steps from the journal (no model
+ * call, no tool execution) and continues from the first step that was not committed.
+ *
+ * The loop: check limits, call the model, then run its tool calls; repeat until the model gives
+ * a final answer (valid against the output schema when there is one) or a limit stops the run.
+ */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { costOfUsage } from '../cost/cost.js';
+import { estimateRequestTokens } from '../cost/estimate.js';
+import type { PriceSource } from '../cost/price-source.js';
+import { HatarakuError, UserError } from '../errors.js';
+import { digestOf } from '../journal/digest.js';
+import type { Journal, RunRecord, RunTotals } from '../journal/journal.js';
+import { openSqliteJournal } from '../journal/sqlite-journal.js';
+import { collectResponse } from '../models/collect-response.js';
+import type {
+  AssistantMessage,
+  JsonValue,
+  Model,
+  ModelMessage,
+  ModelRequest,
+  ModelResponse,
+  ModelToolDefinition,
+  ToolCallPart,
+} from '../models/spec.js';
+import { parseJsonText } from '../tools/repair/json-text.js';
+import { extractTextToolCalls } from '../tools/text-tool-calls.js';
+import type { Tool } from '../tools/tool.js';
+import { tool as defineTool } from '../tools/define-tool.js';
+import type { Agent } from './agent.js';
+import { durableStep } from './durable-step.js';
+import { createEventChannel } from './event-channel.js';
+import type { RunEvent, RunTotalsSnapshot } from './events.js';
+import { runToolTurn } from './tool-step.js';
+
+export interface RunOptions {
+  /** Journal to record the run in. Default: SQLite at `journalPath`. */
+  journal?: Journal;
+  /** Default `.hataraku/hataraku.db` under the current directory; used when `journal` is not given. */
+  journalPath?: string;
+  /** Id of the new run (default: a random one). */
+  runId?: string;
+  /** Workspace directory handed to tools. */
+  workspace?: string;
+  /** Where model prices come from; without one, every non-scripted call's cost is unknown. */
+  prices?: PriceSource;
+  /** Turns a model name (agent.model as a string) into a Model. Required for string model names. */
+  resolveModel?: (name: string) => Model;
+  /** Aborting leaves the run pending, to be resumed later. */
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Most characters of one tool result shown to the model (default 50,000). */
+  maxToolResultCharacters?: number;
+}
+
+export interface RunResult {
+  runId: string;
+  status: 'completed' | 'stopped';
+  /** Why the run ended: `final-answer`, `max-steps`, `max-tokens`, `budget-exceeded`, `max-wall-time`, `repeated-tool-call`. */
+  stopReason: string;
+  /** The final output: text, or the validated object when the agent has an output schema; the last text when stopped. */
+  output: JsonValue | undefined;
+  totals: RunTotalsSnapshot;
+}
+
+/**
+ * A run in progress: await it (or `.result`) for the result, iterate `.events` for live events.
+ * It rejects with a `HatarakuError` when the run fails (the failure is recorded in the journal).
+ */
+export interface RunHandle extends PromiseLike<RunResult> {
+  readonly runId: string;
+  readonly events: AsyncIterable<RunEvent>;
+  readonly result: Promise<RunResult>;
+}
+
+/** Start a new run of `agent` on `input`. */
+export function run(agent: Agent, input: string, options: RunOptions = {}): RunHandle {
+  if (typeof input !== 'string' || input.trim() === '') throw new TypeError('run(): `input` must be a non-empty string');
+  const runId = options.runId ?? `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  return startHandle(runId, options, (journal) => {
+    if (journal.getRun(runId)) {
+      throw new UserError('usage', `a run with id ${runId} already exists; resume it with resume() or choose another id.`);
+    }
+    return journal.createRun({
+      id: runId,
+      agentName: agent.name,
+      model: modelName(agent.model),
+      input,
+      spec: agentSpec(agent),
+      workspace: options.workspace,
+    });
+  }, agent);
+}
+
+/**
+ * Continue a run recorded in the journal from its last committed step. A finished run returns
+ * its recorded result without executing anything; a failed run is reopened and continued.
+ */
+export function resume(agent: Agent, runId: string, options: RunOptions = {}): RunHandle {
+  return startHandle(runId, options, (journal) => {
+    const record = journal.getRun(runId);
+    if (!record) throw new UserError('run_not_found', `no run with id ${runId} in the journal; list runs with \`hataraku runs list\`.`);
+    if (record.status === 'failed') journal.reopenRun(runId);
+    return journal.getRun(runId) as RunRecord;
+  }, agent);
+}
+
+function startHandle(
+  runId: string,
+  options: RunOptions,
+  open: (journal: Journal) => RunRecord,
+  agent: Agent,
+): RunHandle {
+  const channel = createEventChannel<RunEvent>();
+  const publish = (event: RunEvent) => {
+    options.onEvent?.(event);
+    channel.publish(event);
+  };
+  const result = (async () => {
+    await Promise.resolve(); // let the caller subscribe to events first
+    const ownsJournal = options.journal === undefined;
+    const journal =
+      options.journal ?? openSqliteJournal({ path: resolve(options.journalPath ?? '.hataraku/hataraku.db') });
+    try {
+      const record = open(journal);
+      return await executeRun({ agent, record, journal, options, publish });
+    } finally {
+      channel.close();
+      if (ownsJournal) journal.close();
+    }
+  })();
+  return {
+    runId,
+    events: channel,
+    result,
+    // biome-ignore lint/suspicious/noThenProperty: a run handle is deliberately awaitable
+    then(onFulfilled, onRejected) {
+      return result.then(onFulfilled, onRejected);
+    },
+  };
+}
+
+interface RunContext {
+  agent: Agent;
+  record: RunRecord;
+  journal: Journal;
+  options: RunOptions;
+  publish: (event: RunEvent) => void;
+}
+
+async function executeRun(context: RunContext): Promise<RunResult> {
+  const { agent, record, journal, options, publish } = context;
+  const runId = record.id;
+  const totals = () => snapshot(journal.totals(runId));
+
+  if (record.status === 'completed' || record.status === 'stopped') {
+    const finished: RunResult = {
+      runId,
+      status: record.status,
+      stopReason: record.stopReason ?? 'unknown',
+      output: record.output,
+      totals: totals(),
+    };
+    publish({ type: 'run-end', runId, status: record.status, stopReason: finished.stopReason, output: record.output, error: undefined, totals: finished.totals });
+    return finished;
+  }
+
+  const model = resolveAgentModel(agent, options);
+  const modelLabel = typeof agent.model === 'string' ? agent.model : `${model.provider}:${model.modelId}`;
+  const resumed = journal.listSteps(runId).length > 0;
+  publish({ type: 'run-start', runId, agentName: agent.name, model: modelLabel, resumed });
+
+  const startedAt = Date.now();
+  const wallTimeController = new AbortController();
+  const signals = [wallTimeController.signal, ...(options.signal ? [options.signal] : [])];
+  const signal = AbortSignal.any(signals);
+  const wallTimer =
+    agent.limits.maxWallTimeMs === undefined
+      ? undefined
+      : setTimeout(() => wallTimeController.abort(), agent.limits.maxWallTimeMs);
+
+  const outputValidator = agent.output === undefined ? undefined : defineTool({
+    name: 'final_output',
+    description: 'The final answer.',
+    input: agent.output as never,
+    execute: (value: unknown) => value,
+  });
+  const modelTools = toolDefinitions(agent.tools);
+  const baseRequest: Omit<ModelRequest, 'messages'> = {
+    maxOutputTokens: agent.maxOutputTokens,
+    ...(modelTools.length > 0 ? { tools: modelTools } : {}),
+    ...(agent.toolChoice !== undefined ? { toolChoice: agent.toolChoice } : {}),
+    ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
+    ...(outputValidator
+      ? { responseFormat: { type: 'json-schema' as const, name: 'final_output', schema: outputValidator.inputSchema } }
+      : {}),
+  };
+
+  const messages: ModelMessage[] = [];
+  if (agent.instructions.trim() !== '') messages.push({ role: 'system', content: agent.instructions });
+  messages.push({ role: 'user', content: record.input });
+
+  const price = options.prices?.lookup(model.provider, model.modelId);
+  if (agent.limits.maxCostUsd !== undefined && price === undefined) {
+    throw fail(
+      journal,
+      runId,
+      publish,
+      totals,
+      new UserError(
+        'budget_exceeded',
+        `a cost limit of $${agent.limits.maxCostUsd} is set, but no price is known for ${modelLabel}; add one under "prices" in hataraku.config.json or remove the limit.`,
+      ),
+    );
+  }
+
+  let stepIndex = 0;
+  let modelCalls = 0;
+  let lastText = '';
+  const callCounts = new Map<string, number>();
+  const finish = (status: 'completed' | 'stopped', stopReason: string, output: JsonValue | undefined): RunResult => {
+    journal.finishRun(runId, { status, stopReason, output });
+    const result: RunResult = { runId, status, stopReason, output, totals: totals() };
+    publish({ type: 'run-end', runId, status, stopReason, output, error: undefined, totals: result.totals });
+    return result;
+  };
+
+  try {
+    for (;;) {
+      if (wallTimeController.signal.aborted) return finish('stopped', 'max-wall-time', lastText || undefined);
+      if (options.signal?.aborted) throw interrupted(runId, publish, totals);
+      const current = journal.totals(runId);
+      if (modelCalls >= agent.limits.maxSteps) return finish('stopped', 'max-steps', lastText || undefined);
+      const request: ModelRequest = { ...baseRequest, messages: [...messages], abortSignal: signal };
+      const estimatedInput = estimateRequestTokens(request);
+      if (agent.limits.maxTokens !== undefined && current.inputTokens + current.outputTokens + estimatedInput > agent.limits.maxTokens) {
+        return finish('stopped', 'max-tokens', lastText || undefined);
+      }
+      if (agent.limits.maxCostUsd !== undefined) {
+        const estimate = costOfUsage(options.prices?.lookup(model.provider, model.modelId, { inputTokens: estimatedInput }), {
+          inputTokens: estimatedInput,
+          outputTokens: agent.maxOutputTokens,
+        });
+        if (estimate.usd !== undefined && current.costUsd + estimate.usd > agent.limits.maxCostUsd) {
+          return finish('stopped', 'budget-exceeded', lastText || undefined);
+        }
+      }
+
+      const index = stepIndex++;
+      const started = Date.now();
+      const { messages: _omitted, abortSignal: _signal, ...requestShape } = request;
+      const step = await durableStep(
+        journal,
+        { runId, index, name: 'model', kind: 'model', model: modelLabel, requestDigest: digestOf({ model: modelLabel, request: { ...requestShape, messages: request.messages } }) },
+        async () => {
+          publish({ type: 'step-start', runId, index, kind: 'model', name: 'model', replayed: false });
+          const response = await collectResponse(model, request, (event) => {
+            if (event.type === 'text-delta') publish({ type: 'text-delta', runId, stepIndex: index, delta: event.delta });
+            else if (event.type === 'warning') publish({ type: 'warning', runId, stepIndex: index, message: event.warning.message });
+          });
+          const cost = costOfUsage(
+            options.prices?.lookup(model.provider, model.modelId, { inputTokens: response.usage.inputTokens }),
+            response.usage,
+          );
+          return { output: response as unknown as JsonValue, usage: response.usage, costUsd: cost.usd };
+        },
+      );
+      modelCalls++;
+      const response = step.record.output as unknown as ModelResponse;
+      if (step.replayed) publish({ type: 'step-start', runId, index, kind: 'model', name: 'model', replayed: true });
+      publish({
+        type: 'usage',
+        runId,
+        stepIndex: index,
+        model: modelLabel,
+        usage: response.usage,
+        costUsd: step.record.costUsd,
+        totals: totals(),
+      });
+      const durationMs = step.replayed ? step.record.finishedAt - step.record.startedAt : Date.now() - started;
+      publish({ type: 'step-end', runId, index, kind: 'model', durationMs, replayed: step.replayed });
+      if (response.text.trim() !== '') lastText = response.text;
+
+      let calls = response.toolCalls;
+      let text = response.text;
+      if (calls.length === 0 && agent.tools.length > 0) {
+        const found = extractTextToolCalls(response.text, agent.tools.map((tool) => tool.name));
+        calls = found.calls.map((call, position) => ({
+          type: 'tool-call' as const,
+          id: `text_call_${index}_${position}`,
+          name: call.name,
+          arguments: call.arguments,
+        }));
+        if (calls.length > 0) text = found.remainingText;
+      }
+      const assistant: AssistantMessage = { role: 'assistant', content: [] };
+      if (text !== '') assistant.content.push({ type: 'text', text });
+      assistant.content.push(...calls);
+      messages.push(assistant);
+
+      const after = journal.totals(runId);
+      if (agent.limits.maxCostUsd !== undefined && after.costUsd > agent.limits.maxCostUsd) {
+        return finish('stopped', 'budget-exceeded', lastText || undefined);
+      }
+      if (agent.limits.maxTokens !== undefined && after.inputTokens + after.outputTokens > agent.limits.maxTokens) {
+        return finish('stopped', 'max-tokens', lastText || undefined);
+      }
+
+      if (calls.length === 0) {
+        if (!outputValidator) return finish('completed', 'final-answer', response.text);
+        const parsed = parseJsonText(response.text);
+        const validation = parsed.success ? outputValidator.validate(parsed.value) : undefined;
+        if (validation?.success) return finish('completed', 'final-answer', validation.data as JsonValue);
+        const problems = !parsed.success
+          ? `it is not JSON (${parsed.reason})`
+          : (validation && !validation.success ? validation.issues : [])
+              .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+              .join('; ');
+        messages.push({
+          role: 'user',
+          content: `Your final answer must be one JSON object matching the output schema, but ${problems}. Reply with the corrected JSON object only.`,
+        });
+        continue;
+      }
+
+      const turn = await runToolTurn(
+        {
+          journal,
+          runId,
+          tools: agent.tools,
+          workspace: record.workspace ?? options.workspace,
+          concurrency: agent.maxToolConcurrency,
+          signal,
+          publish,
+          maxIdenticalCalls: agent.limits.maxIdenticalToolCalls,
+          callCounts,
+          maxResultCharacters: options.maxToolResultCharacters ?? 50_000,
+        },
+        calls as ToolCallPart[],
+        stepIndex,
+      );
+      if (turn.kind === 'repeated') return finish('stopped', 'repeated-tool-call', lastText || undefined);
+      stepIndex += calls.length;
+      messages.push(...turn.messages);
+    }
+  } catch (error) {
+    if (wallTimeController.signal.aborted && !options.signal?.aborted) {
+      return finish('stopped', 'max-wall-time', lastText || undefined);
+    }
+    if (options.signal?.aborted) throw interrupted(runId, publish, totals);
+    throw fail(journal, runId, publish, totals, error);
+  } finally {
+    if (wallTimer) clearTimeout(wallTimer);
+  }
+}
+
+function fail(
+  journal: Journal,
+  runId: string,
+  publish: (event: RunEvent) => void,
+  totals: () => RunTotalsSnapshot,
+  error: unknown,
+): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  const stopReason = error instanceof HatarakuError ? error.code : 'internal_error';
+  journal.finishRun(runId, { status: 'failed', stopReason, output: undefined, error: message });
+  publish({ type: 'run-end', runId, status: 'failed', stopReason, output: undefined, error: message, totals: totals() });
+  return error;
+}
+
+function interrupted(runId: string, publish: (event: RunEvent) => void, totals: () => RunTotalsSnapshot): HatarakuError {
+  publish({ type: 'run-end', runId, status: 'interrupted', stopReason: 'aborted', output: undefined, error: undefined, totals: totals() });
+  return new HatarakuError('model_aborted', `run ${runId} was interrupted; continue it with \`hataraku runs resume ${runId}\`.`);
+}
+
+function resolveAgentModel(agent: Agent, options: RunOptions): Model {
+  if (typeof agent.model !== 'string') return agent.model;
+  if (!options.resolveModel) {
+    throw new TypeError(`run(): agent "${agent.name}" names model "${agent.model}" but no resolveModel option was given`);
+  }
+  return options.resolveModel(agent.model);
+}
+
+function modelName(model: Model | string): string {
+  return typeof model === 'string' ? model : `${model.provider}:${model.modelId}`;
+}
+
+/** What the journal keeps about the agent, to rebuild it on resume. */
+function agentSpec(agent: Agent): JsonValue {
+  return {
+    name: agent.name,
+    instructions: agent.instructions,
+    model: modelName(agent.model),
+    tools: agent.tools.map((tool) => tool.name),
+    limits: { ...agent.limits } as JsonValue,
+    maxOutputTokens: agent.maxOutputTokens,
+    temperature: agent.temperature ?? null,
+  };
+}
+
+/** Tool names sent to providers: OpenAI and Anthropic accept only letters, digits, `_` and `-`. */
+export function modelFacingToolName(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_-]/g, '_');
+}
+
+function toolDefinitions(tools: readonly Tool[]): ModelToolDefinition[] {
+  return tools.map((tool) => ({
+    name: modelFacingToolName(tool.name),
+    description: tool.description,
+    inputSchema: tool.inputSchema,
+  }));
+}
+
+function snapshot(totals: RunTotals): RunTotalsSnapshot {
+  return {
+    modelCalls: totals.modelCalls,
+    toolCalls: totals.toolCalls,
+    inputTokens: totals.inputTokens,
+    outputTokens: totals.outputTokens,
+    cachedInputTokens: totals.cachedInputTokens,
+    costUsd: totals.costUsd,
+    unpricedModelCalls: totals.unpricedModelCalls,
+  };
+}
