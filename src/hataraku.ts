@@ -11,7 +11,7 @@
  */
 import type { Agent } from './agent/agent.js';
 import { type RunHandle, type RunOptions, resume, run } from './agent/run.js';
-import { type HatarakuConfig, type Environment, loadConfig } from './config/load-config.js';
+import { type Environment, type HatarakuConfig, loadConfig } from './config/load-config.js';
 import { createGenaiPricesSource } from './cost/genai-prices-source.js';
 import { createOverridePriceSource } from './cost/override-source.js';
 import { chainPriceSources, type PriceSource } from './cost/price-source.js';
@@ -59,7 +59,11 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
   const cwd = options.cwd ?? process.cwd();
   const config =
     options.config ??
-    loadConfig({ cwd, env: options.env ?? process.env, ...(options.configPath ? { configPath: options.configPath } : {}) });
+    loadConfig({
+      cwd,
+      env: options.env ?? process.env,
+      ...(options.configPath ? { configPath: options.configPath } : {}),
+    });
   const prices = chainPriceSources(createOverridePriceSource(config.prices), scriptedPrices, createGenaiPricesSource());
   const models = new Map<string, Model>();
   let journal = options.journal;

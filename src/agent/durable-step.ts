@@ -40,7 +40,9 @@ export async function durableStep(
       throw new NonDeterminismError(
         'non_determinism',
         `run ${identity.runId}: step ${identity.index} was recorded as "${committed.name}" but replay reached "${identity.name}"; the agent's code or tools changed since the run started. Start a new run, or restore the previous version to resume this one.`,
-        { details: { runId: identity.runId, index: identity.index, recorded: committed.name, replayed: identity.name } },
+        {
+          details: { runId: identity.runId, index: identity.index, recorded: committed.name, replayed: identity.name },
+        },
       );
     }
     return { record: committed, replayed: true };

@@ -40,10 +40,7 @@ describe('run()', () => {
     const executions: Array<{ a: number; b: number; key: string }> = [];
     const model = createScriptedModel({
       script: {
-        turns: [
-          { toolCalls: [{ name: 'add', arguments: { a: 2, b: 3 } }] },
-          { text: 'The sum is 5.' },
-        ],
+        turns: [{ toolCalls: [{ name: 'add', arguments: { a: 2, b: 3 } }] }, { text: 'The sum is 5.' }],
       },
     });
     const worker = agent({ name: 'adder', instructions: 'Add numbers.', model, tools: [calculator(executions)] });
@@ -60,13 +57,20 @@ describe('run()', () => {
       expect.objectContaining({ toolName: 'add', output: '{"sum":5}', isError: false }),
     ]);
     // The model saw the tool result on its second call.
-    expect(model.requests[1]?.messages.at(-1)).toMatchObject({ role: 'tool', toolCallId: 'call_1_1', content: '{"sum":5}' });
+    expect(model.requests[1]?.messages.at(-1)).toMatchObject({
+      role: 'tool',
+      toolCallId: 'call_1_1',
+      content: '{"sum":5}',
+    });
     journal.close();
   });
 
   it('streams events to an async iterator', async () => {
     const journal = temporaryJournal();
-    const model = createScriptedModel({ script: { turns: [{ text: 'hello there, how are you today?' }] }, chunkSize: 5 });
+    const model = createScriptedModel({
+      script: { turns: [{ text: 'hello there, how are you today?' }] },
+      chunkSize: 5,
+    });
     const handle = run(agent({ name: 'greeter', instructions: '', model }), 'hi', { journal });
     const types: string[] = [];
     for await (const event of handle.events) types.push(event.type);
@@ -81,7 +85,9 @@ describe('run()', () => {
     const journal = temporaryJournal();
     const executions: Array<{ a: number; b: number; key: string }> = [];
     const model = createScriptedModel({
-      script: { turns: [{ toolCalls: [{ name: 'Add', arguments: "```json\n{'a': '2', 'b': 3,}\n```" }] }, { text: 'done' }] },
+      script: {
+        turns: [{ toolCalls: [{ name: 'Add', arguments: "```json\n{'a': '2', 'b': 3,}\n```" }] }, { text: 'done' }],
+      },
     });
     const events: RunEvent[] = [];
     await run(agent({ name: 'a', instructions: '', model, tools: [calculator(executions)] }), 'add', {
@@ -158,15 +164,20 @@ describe('run()', () => {
     });
     const calls = Array.from({ length: 6 }, (_, id) => ({ name: 'slow', arguments: { id } }));
     const model = createScriptedModel({ script: { turns: [{ toolCalls: calls }, { text: 'ok' }] } });
-    const result = await run(
-      agent({ name: 'a', instructions: '', model, tools: [slow], maxToolConcurrency: 2 }),
-      'x',
-      { journal },
-    );
+    const result = await run(agent({ name: 'a', instructions: '', model, tools: [slow], maxToolConcurrency: 2 }), 'x', {
+      journal,
+    });
     expect(peak).toBe(2);
     expect(journal.listSteps(result.runId).filter((step) => step.kind === 'tool')).toHaveLength(6);
     const results = model.requests[1]?.messages.filter((message) => message.role === 'tool');
-    expect(results?.map((message) => message.role === 'tool' && message.content)).toEqual(['0', '1', '2', '3', '4', '5']);
+    expect(results?.map((message) => message.role === 'tool' && message.content)).toEqual([
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+    ]);
     journal.close();
   });
 
@@ -216,7 +227,14 @@ describe('run()', () => {
     // First call: estimate (~10 tokens in + 200 out) costs about $0.41, within $1.5; actual $1.2.
     // Second call: $1.2 spent + the estimate passes $1.5, so it is not made.
     const result = await run(
-      agent({ name: 'a', instructions: '', model, tools: [calculator()], maxOutputTokens: 200, limits: { maxCostUsd: 1.5 } }),
+      agent({
+        name: 'a',
+        instructions: '',
+        model,
+        tools: [calculator()],
+        maxOutputTokens: 200,
+        limits: { maxCostUsd: 1.5 },
+      }),
       'x',
       { journal, prices },
     );
@@ -238,7 +256,9 @@ describe('run()', () => {
 
   it('records an unknown price as unknown, not as zero', async () => {
     const journal = temporaryJournal();
-    const model = createScriptedModel({ script: { turns: [{ text: 'x', usage: { inputTokens: 10, outputTokens: 2 } }] } });
+    const model = createScriptedModel({
+      script: { turns: [{ text: 'x', usage: { inputTokens: 10, outputTokens: 2 } }] },
+    });
     const result = await run(agent({ name: 'a', instructions: '', model }), 'x', { journal });
     expect(result.totals).toMatchObject({ costUsd: 0, unpricedModelCalls: 1, inputTokens: 10 });
     expect(journal.listSteps(result.runId)[0]?.costUsd).toBeUndefined();
@@ -329,7 +349,12 @@ describe('run()', () => {
     );
     journal.reopenRun(first.runId);
     // The tool was renamed in the agent's code; the recorded call `add` now resolves to `Add`.
-    const renamed = tool({ name: 'Add', description: 'Add.', input: z.object({ a: z.number(), b: z.number() }), execute: () => 0 });
+    const renamed = tool({
+      name: 'Add',
+      description: 'Add.',
+      input: z.object({ a: z.number(), b: z.number() }),
+      execute: () => 0,
+    });
     const handle = resume(
       agent({ name: 'a', instructions: '', model: createScriptedModel({ script }), tools: [renamed] }),
       first.runId,
@@ -342,7 +367,9 @@ describe('run()', () => {
 
   it('records a failed model call in the journal and rejects with a clear error', async () => {
     const journal = temporaryJournal();
-    const model = createScriptedModel({ script: { turns: [{ toolCalls: [{ name: 'add', arguments: { a: 1, b: 2 } }] }] } });
+    const model = createScriptedModel({
+      script: { turns: [{ toolCalls: [{ name: 'add', arguments: { a: 1, b: 2 } }] }] },
+    });
     const handle = run(agent({ name: 'a', instructions: '', model, tools: [calculator()] }), 'x', { journal });
     await expect(handle.result).rejects.toThrow(/script has 1 turns/);
     expect(journal.getRun(handle.runId)).toMatchObject({ status: 'failed', stopReason: 'script_invalid' });

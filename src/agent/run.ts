@@ -26,10 +26,10 @@ import type {
   ModelToolDefinition,
   ToolCallPart,
 } from '../models/spec.js';
+import { tool as defineTool } from '../tools/define-tool.js';
 import { parseJsonText } from '../tools/repair/json-text.js';
 import { extractTextToolCalls } from '../tools/text-tool-calls.js';
 import type { Tool } from '../tools/tool.js';
-import { tool as defineTool } from '../tools/define-tool.js';
 import type { Agent } from './agent.js';
 import { durableStep } from './durable-step.js';
 import { createEventChannel } from './event-channel.js';
@@ -78,21 +78,30 @@ export interface RunHandle extends PromiseLike<RunResult> {
 
 /** Start a new run of `agent` on `input`. */
 export function run(agent: Agent, input: string, options: RunOptions = {}): RunHandle {
-  if (typeof input !== 'string' || input.trim() === '') throw new TypeError('run(): `input` must be a non-empty string');
+  if (typeof input !== 'string' || input.trim() === '')
+    throw new TypeError('run(): `input` must be a non-empty string');
   const runId = options.runId ?? `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-  return startHandle(runId, options, (journal) => {
-    if (journal.getRun(runId)) {
-      throw new UserError('usage', `a run with id ${runId} already exists; resume it with resume() or choose another id.`);
-    }
-    return journal.createRun({
-      id: runId,
-      agentName: agent.name,
-      model: modelName(agent.model),
-      input,
-      spec: agentSpec(agent),
-      workspace: options.workspace,
-    });
-  }, agent);
+  return startHandle(
+    runId,
+    options,
+    (journal) => {
+      if (journal.getRun(runId)) {
+        throw new UserError(
+          'usage',
+          `a run with id ${runId} already exists; resume it with resume() or choose another id.`,
+        );
+      }
+      return journal.createRun({
+        id: runId,
+        agentName: agent.name,
+        model: modelName(agent.model),
+        input,
+        spec: agentSpec(agent),
+        workspace: options.workspace,
+      });
+    },
+    agent,
+  );
 }
 
 /**
@@ -100,12 +109,21 @@ export function run(agent: Agent, input: string, options: RunOptions = {}): RunH
  * its recorded result without executing anything; a failed run is reopened and continued.
  */
 export function resume(agent: Agent, runId: string, options: RunOptions = {}): RunHandle {
-  return startHandle(runId, options, (journal) => {
-    const record = journal.getRun(runId);
-    if (!record) throw new UserError('run_not_found', `no run with id ${runId} in the journal; list runs with \`hataraku runs list\`.`);
-    if (record.status === 'failed') journal.reopenRun(runId);
-    return journal.getRun(runId) as RunRecord;
-  }, agent);
+  return startHandle(
+    runId,
+    options,
+    (journal) => {
+      const record = journal.getRun(runId);
+      if (!record)
+        throw new UserError(
+          'run_not_found',
+          `no run with id ${runId} in the journal; list runs with \`hataraku runs list\`.`,
+        );
+      if (record.status === 'failed') journal.reopenRun(runId);
+      return journal.getRun(runId) as RunRecord;
+    },
+    agent,
+  );
 }
 
 function startHandle(
@@ -164,7 +182,15 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       output: record.output,
       totals: totals(),
     };
-    publish({ type: 'run-end', runId, status: record.status, stopReason: finished.stopReason, output: record.output, error: undefined, totals: finished.totals });
+    publish({
+      type: 'run-end',
+      runId,
+      status: record.status,
+      stopReason: finished.stopReason,
+      output: record.output,
+      error: undefined,
+      totals: finished.totals,
+    });
     return finished;
   }
 
@@ -173,7 +199,6 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   const resumed = journal.listSteps(runId).length > 0;
   publish({ type: 'run-start', runId, agentName: agent.name, model: modelLabel, resumed });
 
-  const startedAt = Date.now();
   const wallTimeController = new AbortController();
   const signals = [wallTimeController.signal, ...(options.signal ? [options.signal] : [])];
   const signal = AbortSignal.any(signals);
@@ -182,12 +207,15 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       ? undefined
       : setTimeout(() => wallTimeController.abort(), agent.limits.maxWallTimeMs);
 
-  const outputValidator = agent.output === undefined ? undefined : defineTool({
-    name: 'final_output',
-    description: 'The final answer.',
-    input: agent.output as never,
-    execute: (value: unknown) => value,
-  });
+  const outputValidator =
+    agent.output === undefined
+      ? undefined
+      : defineTool({
+          name: 'final_output',
+          description: 'The final answer.',
+          input: agent.output as never,
+          execute: (value: unknown) => value,
+        });
   const modelTools = toolDefinitions(agent.tools);
   const baseRequest: Omit<ModelRequest, 'messages'> = {
     maxOutputTokens: agent.maxOutputTokens,
@@ -236,14 +264,20 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       if (modelCalls >= agent.limits.maxSteps) return finish('stopped', 'max-steps', lastText || undefined);
       const request: ModelRequest = { ...baseRequest, messages: [...messages], abortSignal: signal };
       const estimatedInput = estimateRequestTokens(request);
-      if (agent.limits.maxTokens !== undefined && current.inputTokens + current.outputTokens + estimatedInput > agent.limits.maxTokens) {
+      if (
+        agent.limits.maxTokens !== undefined &&
+        current.inputTokens + current.outputTokens + estimatedInput > agent.limits.maxTokens
+      ) {
         return finish('stopped', 'max-tokens', lastText || undefined);
       }
       if (agent.limits.maxCostUsd !== undefined) {
-        const estimate = costOfUsage(options.prices?.lookup(model.provider, model.modelId, { inputTokens: estimatedInput }), {
-          inputTokens: estimatedInput,
-          outputTokens: agent.maxOutputTokens,
-        });
+        const estimate = costOfUsage(
+          options.prices?.lookup(model.provider, model.modelId, { inputTokens: estimatedInput }),
+          {
+            inputTokens: estimatedInput,
+            outputTokens: agent.maxOutputTokens,
+          },
+        );
         if (estimate.usd !== undefined && current.costUsd + estimate.usd > agent.limits.maxCostUsd) {
           return finish('stopped', 'budget-exceeded', lastText || undefined);
         }
@@ -254,12 +288,21 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       const { messages: _omitted, abortSignal: _signal, ...requestShape } = request;
       const step = await durableStep(
         journal,
-        { runId, index, name: 'model', kind: 'model', model: modelLabel, requestDigest: digestOf({ model: modelLabel, request: { ...requestShape, messages: request.messages } }) },
+        {
+          runId,
+          index,
+          name: 'model',
+          kind: 'model',
+          model: modelLabel,
+          requestDigest: digestOf({ model: modelLabel, request: { ...requestShape, messages: request.messages } }),
+        },
         async () => {
           publish({ type: 'step-start', runId, index, kind: 'model', name: 'model', replayed: false });
           const response = await collectResponse(model, request, (event) => {
-            if (event.type === 'text-delta') publish({ type: 'text-delta', runId, stepIndex: index, delta: event.delta });
-            else if (event.type === 'warning') publish({ type: 'warning', runId, stepIndex: index, message: event.warning.message });
+            if (event.type === 'text-delta')
+              publish({ type: 'text-delta', runId, stepIndex: index, delta: event.delta });
+            else if (event.type === 'warning')
+              publish({ type: 'warning', runId, stepIndex: index, message: event.warning.message });
           });
           const cost = costOfUsage(
             options.prices?.lookup(model.provider, model.modelId, { inputTokens: response.usage.inputTokens }),
@@ -287,7 +330,10 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       let calls = response.toolCalls;
       let text = response.text;
       if (calls.length === 0 && agent.tools.length > 0) {
-        const found = extractTextToolCalls(response.text, agent.tools.map((tool) => tool.name));
+        const found = extractTextToolCalls(
+          response.text,
+          agent.tools.map((tool) => tool.name),
+        );
         calls = found.calls.map((call, position) => ({
           type: 'tool-call' as const,
           id: `text_call_${index}_${position}`,
@@ -367,19 +413,44 @@ function fail(
   const message = error instanceof Error ? error.message : String(error);
   const stopReason = error instanceof HatarakuError ? error.code : 'internal_error';
   journal.finishRun(runId, { status: 'failed', stopReason, output: undefined, error: message });
-  publish({ type: 'run-end', runId, status: 'failed', stopReason, output: undefined, error: message, totals: totals() });
+  publish({
+    type: 'run-end',
+    runId,
+    status: 'failed',
+    stopReason,
+    output: undefined,
+    error: message,
+    totals: totals(),
+  });
   return error;
 }
 
-function interrupted(runId: string, publish: (event: RunEvent) => void, totals: () => RunTotalsSnapshot): HatarakuError {
-  publish({ type: 'run-end', runId, status: 'interrupted', stopReason: 'aborted', output: undefined, error: undefined, totals: totals() });
-  return new HatarakuError('model_aborted', `run ${runId} was interrupted; continue it with \`hataraku runs resume ${runId}\`.`);
+function interrupted(
+  runId: string,
+  publish: (event: RunEvent) => void,
+  totals: () => RunTotalsSnapshot,
+): HatarakuError {
+  publish({
+    type: 'run-end',
+    runId,
+    status: 'interrupted',
+    stopReason: 'aborted',
+    output: undefined,
+    error: undefined,
+    totals: totals(),
+  });
+  return new HatarakuError(
+    'model_aborted',
+    `run ${runId} was interrupted; continue it with \`hataraku runs resume ${runId}\`.`,
+  );
 }
 
 function resolveAgentModel(agent: Agent, options: RunOptions): Model {
   if (typeof agent.model !== 'string') return agent.model;
   if (!options.resolveModel) {
-    throw new TypeError(`run(): agent "${agent.name}" names model "${agent.model}" but no resolveModel option was given`);
+    throw new TypeError(
+      `run(): agent "${agent.name}" names model "${agent.model}" but no resolveModel option was given`,
+    );
   }
   return options.resolveModel(agent.model);
 }

@@ -4,8 +4,9 @@
  * run concurrently under the agent's limit. Bad calls never throw: they become tool results that
  * tell the model what to fix.
  */
-import type { Journal } from '../journal/journal.js';
+
 import { canonicalJson, digestOf } from '../journal/digest.js';
+import type { Journal } from '../journal/journal.js';
 import type { JsonValue, ToolCallPart, ToolResultMessage } from '../models/spec.js';
 import { mapWithConcurrency } from '../tools/concurrency.js';
 import { prepareToolCall } from '../tools/prepare-call.js';
@@ -75,9 +76,22 @@ export async function runToolTurn(
     const started = Date.now();
     const step = await durableStep(
       context.journal,
-      { runId: context.runId, index, name: `tool:${toolName}`, kind: 'tool', requestDigest: digestOf({ toolName, input }) },
+      {
+        runId: context.runId,
+        index,
+        name: `tool:${toolName}`,
+        kind: 'tool',
+        requestDigest: digestOf({ toolName, input }),
+      },
       async () => {
-        context.publish({ type: 'step-start', runId: context.runId, index, kind: 'tool', name: `tool:${toolName}`, replayed: false });
+        context.publish({
+          type: 'step-start',
+          runId: context.runId,
+          index,
+          kind: 'tool',
+          name: `tool:${toolName}`,
+          replayed: false,
+        });
         context.publish({
           type: 'tool-call-start',
           runId: context.runId,
@@ -94,7 +108,14 @@ export async function runToolTurn(
     );
     const output = step.record.output as ToolStepOutput;
     if (step.replayed) {
-      context.publish({ type: 'step-start', runId: context.runId, index, kind: 'tool', name: step.record.name, replayed: true });
+      context.publish({
+        type: 'step-start',
+        runId: context.runId,
+        index,
+        kind: 'tool',
+        name: step.record.name,
+        replayed: true,
+      });
       context.publish({
         type: 'tool-call-start',
         runId: context.runId,
@@ -118,7 +139,14 @@ export async function runToolTurn(
       durationMs,
       replayed: step.replayed,
     });
-    context.publish({ type: 'step-end', runId: context.runId, index, kind: 'tool', durationMs, replayed: step.replayed });
+    context.publish({
+      type: 'step-end',
+      runId: context.runId,
+      index,
+      kind: 'tool',
+      durationMs,
+      replayed: step.replayed,
+    });
     const message: ToolResultMessage = { role: 'tool', toolCallId: call.id, toolName, content: output.content };
     if (!output.ok) message.isError = true;
     return message;

@@ -122,7 +122,9 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
     ),
     getRun: database.prepare('SELECT * FROM runs WHERE id = ?'),
     listRuns: database.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
-    listRunsByStatus: database.prepare('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?'),
+    listRunsByStatus: database.prepare(
+      'SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
+    ),
     getStep: database.prepare('SELECT * FROM steps WHERE run_id = ? AND step_index = ?'),
     listSteps: database.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY step_index'),
     insertStep: database.prepare(
@@ -285,7 +287,9 @@ function migrate(database: Database.Database, path: string): void {
   database.transaction(() => {
     database.exec(schema);
     database
-      .prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
       .run(String(journalSchemaVersion));
   })();
 }

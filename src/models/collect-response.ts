@@ -4,7 +4,15 @@
  * falling back to the accumulated deltas when a provider ends the stream without them.
  */
 import { ModelCallError } from '../errors.js';
-import type { FinishReason, Model, ModelRequest, ModelResponse, ModelStreamEvent, ToolCallPart, Usage } from './spec.js';
+import type {
+  FinishReason,
+  Model,
+  ModelRequest,
+  ModelResponse,
+  ModelStreamEvent,
+  ToolCallPart,
+  Usage,
+} from './spec.js';
 
 export async function collectResponse(
   model: Model,

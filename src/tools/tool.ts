@@ -2,7 +2,7 @@
  * The tool contract. A tool has a name, a description written for models, an input schema
  * (zod or JSON Schema, normalised to JSON Schema for the model), an effect declaration, and an
  * `execute` function. Validation and repair of arguments happen before `execute` is called
- * (see `prepare.ts`), so `execute` receives typed, valid input.
+ * (see `prepare-call.ts`), so `execute` receives typed, valid input.
  */
 import type { JsonSchema } from '../models/spec.js';
 

@@ -4,7 +4,7 @@
  * timeouts), honouring Retry-After, and errors that name the provider, model, status and what
  * to do next.
  */
-import { ModelCallError, type ErrorCode } from '../../errors.js';
+import { type ErrorCode, ModelCallError } from '../../errors.js';
 
 export interface RetryPolicy {
   /** Attempts after the first one. */
@@ -45,9 +45,14 @@ export async function postWithRetry(request: PostRequest): Promise<Response> {
       if (caught instanceof ModelCallError) error = caught;
       else throw caught;
     }
-    if (!error.retryable || attempt >= request.retry.maxRetries || request.abortSignal?.aborted) throw error;
+    // The caller who aborted asked to stop; whatever the upstream said last is secondary.
+    if (request.abortSignal?.aborted && error.code !== 'model_aborted') throw abortedError(request, error);
+    if (!error.retryable || attempt >= request.retry.maxRetries) throw error;
     const backoff = request.retry.initialDelayMs * 2 ** attempt * (0.8 + Math.random() * 0.4);
-    const wait = Math.min(request.retry.maxDelayMs, error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff);
+    const wait = Math.min(
+      request.retry.maxDelayMs,
+      error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff,
+    );
     await sleep(wait, request.abortSignal);
   }
 }

@@ -41,6 +41,7 @@ export async function* parseServerSentEvents(body: ReadableStream<Uint8Array>): 
   }
 
   const reader = body.getReader();
+  let finished = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -48,10 +49,14 @@ export async function* parseServerSentEvents(body: ReadableStream<Uint8Array>): 
       buffer += decoder.decode(value, { stream: true });
       yield* flushLines(false);
     }
+    finished = true;
     buffer += decoder.decode();
     buffer += '\n\n';
     yield* flushLines(true);
   } finally {
+    // A consumer that stops early (break, return, a thrown error) must not leave the
+    // connection open: cancelling the body tells fetch to drop it.
+    if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }

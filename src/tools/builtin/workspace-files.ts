@@ -24,7 +24,9 @@ export const listFilesTool = tool({
     const lines: string[] = [];
     let total = 0;
     const walk = (directory: string) => {
-      for (const entry of readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      for (const entry of readdirSync(directory, { withFileTypes: true }).sort((a, b) =>
+        a.name.localeCompare(b.name),
+      )) {
         if (entry.name === '.hataraku' || entry.name === 'node_modules' || entry.name === '.git') continue;
         const full = join(directory, entry.name);
         if (entry.isDirectory()) walk(full);
@@ -48,7 +50,8 @@ export const readFileTool = tool({
   execute: ({ path }, context) => {
     const target = resolveInWorkspace(context.workspace, path);
     const buffer = readFileSync(target);
-    if (buffer.subarray(0, 8000).includes(0)) return `${path} is a binary file (${buffer.length} bytes); it cannot be read as text.`;
+    if (buffer.subarray(0, 8000).includes(0))
+      return `${path} is a binary file (${buffer.length} bytes); it cannot be read as text.`;
     const text = buffer.toString('utf8');
     if (text.length <= maxReadCharacters) return text;
     return `${text.slice(0, maxReadCharacters)}\n[truncated: showing ${maxReadCharacters} of ${text.length} characters]`;

@@ -1,0 +1,67 @@
+/**
+ * The agent the CLI runs: general instructions, the workspace file tools, and limits from
+ * config and flags. A resumed run is rebuilt from the spec its journal entry recorded.
+ */
+import { type Agent, type AgentLimits, agent } from '../agent/agent.js';
+import { UserError } from '../errors.js';
+import type { JsonValue } from '../models/spec.js';
+import { workspaceFileTools } from '../tools/builtin/workspace-files.js';
+import type { Tool } from '../tools/tool.js';
+
+export const cliInstructions = [
+  'You are Hataraku, an agent that completes the task you are given, working in a workspace directory.',
+  'Use the tools to look at and change files in the workspace; paths are relative to it.',
+  'Work step by step. When the task is done, reply with a short final answer saying what you did and where the results are.',
+].join('\n');
+
+/** Tools the CLI can give an agent, by name. */
+export function cliTools(): Map<string, Tool> {
+  return new Map(workspaceFileTools().map((tool) => [tool.name, tool]));
+}
+
+export function createCliAgent(init: {
+  name?: string;
+  model: string;
+  limits: AgentLimits;
+  instructions?: string;
+}): Agent {
+  return agent({
+    name: init.name ?? 'hataraku',
+    instructions: init.instructions ?? cliInstructions,
+    model: init.model,
+    tools: [...cliTools().values()],
+    limits: init.limits,
+  });
+}
+
+/** Rebuild the agent of a recorded run from its spec, for `runs resume`. */
+export function agentFromSpec(spec: JsonValue, fallbackModel: string): Agent {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+    throw new UserError(
+      'run_not_resumable',
+      'this run has no agent description in the journal and cannot be resumed from the CLI.',
+    );
+  }
+  const available = cliTools();
+  const toolNames = Array.isArray(spec.tools)
+    ? spec.tools.filter((name): name is string => typeof name === 'string')
+    : [];
+  const missing = toolNames.filter((name) => !available.has(name));
+  if (missing.length > 0) {
+    throw new UserError(
+      'run_not_resumable',
+      `this run used tools the CLI does not have (${missing.join(', ')}); resume it from the program that started it.`,
+    );
+  }
+  const limits =
+    spec.limits !== null && typeof spec.limits === 'object' && !Array.isArray(spec.limits) ? spec.limits : {};
+  return agent({
+    name: typeof spec.name === 'string' ? spec.name : 'hataraku',
+    instructions: typeof spec.instructions === 'string' ? spec.instructions : cliInstructions,
+    model: typeof spec.model === 'string' ? spec.model : fallbackModel,
+    tools: toolNames.map((name) => available.get(name) as Tool),
+    limits: limits as AgentLimits,
+    ...(typeof spec.maxOutputTokens === 'number' ? { maxOutputTokens: spec.maxOutputTokens } : {}),
+    ...(typeof spec.temperature === 'number' ? { temperature: spec.temperature } : {}),
+  });
+}

@@ -1,0 +1,49 @@
+/** `hataraku run "<task>"`: run the CLI agent on a task in a workspace. */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AgentLimits } from '../../agent/agent.js';
+import { UserError } from '../../errors.js';
+import { createCliAgent } from '../cli-agent.js';
+import { type CliIo, noModelMessage, openHataraku, positiveIntegerFlag, positiveNumberFlag } from '../cli-context.js';
+import { runAgentFromCli } from '../run-agent.js';
+
+export interface RunCommandFlags {
+  model?: string;
+  budget?: string;
+  workspace?: string;
+  maxSteps?: string;
+  json?: boolean;
+  config?: string;
+}
+
+export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo): Promise<number> {
+  if (task.trim() === '') {
+    throw new UserError('usage', 'the task is empty; write it in quotes, e.g. hataraku run "summarise notes.txt".');
+  }
+  const budget = positiveNumberFlag('--budget', flags.budget, '0.50');
+  const maxSteps = positiveIntegerFlag('--max-steps', flags.maxSteps, '20');
+  const hataraku = openHataraku(io, flags.config);
+  try {
+    const model = flags.model ?? hataraku.config.model;
+    if (model === undefined) throw new UserError('model_not_configured', noModelMessage);
+    hataraku.model(model); // fail fast on an unknown provider or a missing key
+    const workspace = flags.workspace ? resolve(io.cwd, flags.workspace) : hataraku.config.workspace;
+    if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {
+      throw new UserError('usage', `--workspace ${workspace} is not a directory; create it or pick another.`);
+    }
+    const limits: AgentLimits = { ...hataraku.config.limits };
+    if (budget !== undefined) limits.maxCostUsd = budget;
+    if (maxSteps !== undefined) limits.maxSteps = maxSteps;
+    const agent = createCliAgent({ model, limits });
+    const result = await runAgentFromCli({
+      hataraku,
+      agent,
+      io,
+      json: flags.json === true,
+      start: { input: task, workspace },
+    });
+    return result.status === 'completed' ? 0 : 2;
+  } finally {
+    hataraku.close();
+  }
+}

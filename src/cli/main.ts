@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+/**
+ * The `hataraku` command. User errors (bad flags, config, keys, unreachable endpoints) are one
+ * line on stderr and exit status 1; a stack trace is printed only for bugs. Ctrl-C leaves the
+ * run pending, to continue with `hataraku runs resume ID`.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { HatarakuError } from '../errors.js';
+import type { CliIo } from './cli-context.js';
+import { exampleCommand } from './commands/example-command.js';
+import { runCommand } from './commands/run-command.js';
+import { runsListCommand, runsResumeCommand, runsShowCommand } from './commands/runs-command.js';
+
+const packageVersion = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = new Command()
+    .name('hataraku')
+    .description('Turn language models into workers that finish real tasks, durably and at the lowest cost.')
+    .version(packageVersion)
+    .option('--config <path>', 'config file (default: ./hataraku.config.json)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+  const configPath = () => program.opts<{ config?: string }>().config;
+
+  program
+    .command('run')
+    .description('run an agent on a task, with tools over the workspace')
+    .argument('<task>', 'what the agent should do, in quotes')
+    .option('-m, --model <name>', 'model, e.g. openai:gpt-4o-mini, anthropic:claude-sonnet-4-5, ollama:qwen2.5:7b')
+    .option('--budget <usd>', 'most USD the run may spend')
+    .option('--max-steps <n>', 'most model calls')
+    .option('-w, --workspace <dir>', 'directory the tools work in (default: current directory)')
+    .option('--json', 'print events as JSON lines')
+    .action(async (task: string, flags) => {
+      exitCode = await runCommand(task, { ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  const runs = program.command('runs').description('the runs recorded in the journal');
+  runs
+    .command('list')
+    .description('list recent runs')
+    .option('--limit <n>', 'how many', '20')
+    .option('--status <status>', 'only runs with this status: pending, completed, stopped, failed')
+    .option('--json', 'print JSON lines')
+    .action(async (flags) => {
+      exitCode = await runsListCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+  runs
+    .command('show')
+    .description('show a run and its steps')
+    .argument('<id>', 'run id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, flags) => {
+      exitCode = await runsShowCommand(id, { ...flags, ...withConfig(configPath()) }, io);
+    });
+  runs
+    .command('resume')
+    .description('continue an interrupted or failed run from its last committed step')
+    .argument('<id>', 'run id')
+    .option('--json', 'print events as JSON lines')
+    .action(async (id: string, flags) => {
+      exitCode = await runsResumeCommand(id, { ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  program
+    .command('example')
+    .description('run the expense-audit example (what `npm start` runs)')
+    .option('-m, --model <name>', 'model to use (default: the configured one, else the scripted demo model)')
+    .option('--json', 'print events as JSON lines')
+    .action(async (flags) => {
+      exitCode = await exampleCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
+    if (error instanceof HatarakuError) {
+      io.stderr.write(`hataraku: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function withConfig(config: string | undefined): { config?: string } {
+  return config === undefined ? {} : { config };
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith('/cli/main.js');
+if (invokedDirectly) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nInterrupting: the run stays pending; resume it with `hataraku runs resume ID`.\n');
+    controller.abort();
+  });
+  main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `hataraku: internal error (a bug; please report it):\n${error instanceof Error ? error.stack : String(error)}\n`,
+      );
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * Running an agent from the CLI: live progress (or JSON lines), Ctrl-C leaving the run pending,
+ * and a final summary. Shared by `run`, `runs resume` and `example`.
+ */
+import type { Agent } from '../agent/agent.js';
+import type { RunResult } from '../agent/run.js';
+import type { Hataraku } from '../hataraku.js';
+import type { CliIo } from './cli-context.js';
+import { jsonLinesRenderer, terminalRenderer } from './progress-renderer.js';
+
+export interface CliRunRequest {
+  hataraku: Hataraku;
+  agent: Agent;
+  io: CliIo;
+  json: boolean;
+  /** A new run's task, or the id of the run to resume. */
+  start: { input: string; workspace: string | undefined; runId?: string } | { resumeRunId: string };
+}
+
+export async function runAgentFromCli(request: CliRunRequest): Promise<RunResult> {
+  const { hataraku, agent, io } = request;
+  const render = request.json ? jsonLinesRenderer(io.stdout) : terminalRenderer(io.stdout, io.env);
+  const options = {
+    onEvent: render,
+    ...(io.signal ? { signal: io.signal } : {}),
+  };
+  const handle =
+    'resumeRunId' in request.start
+      ? hataraku.resume(agent, request.start.resumeRunId, options)
+      : hataraku.run(agent, request.start.input, {
+          ...options,
+          ...(request.start.workspace ? { workspace: request.start.workspace } : {}),
+          ...(request.start.runId ? { runId: request.start.runId } : {}),
+        });
+  const result = await handle.result;
+  if (!request.json && result.output !== undefined) {
+    const text = typeof result.output === 'string' ? result.output : JSON.stringify(result.output, null, 2);
+    io.stdout.write(`\n${text}\n`);
+  }
+  return result;
+}

@@ -1,0 +1,121 @@
+/**
+ * The schema of `hataraku.config.json`. Every object is strict, so a misspelt key is reported
+ * rather than ignored, and every field carries the phrase that completes "<field> must be …"
+ * in the one-line error a user sees.
+ */
+import { z } from 'zod';
+
+const positiveInteger = 'a positive integer';
+
+function positiveIntegerSchema() {
+  return z.int({ error: positiveInteger }).positive({ error: positiveInteger });
+}
+
+function nonNegativeNumberSchema() {
+  const expected = 'a non-negative number';
+  return z.number({ error: expected }).nonnegative({ error: expected });
+}
+
+function httpURLSchema() {
+  return z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
+}
+
+/** Provider ids cannot contain a colon: the first colon of a model name ends the provider. */
+export const providerIdPattern = /^[a-z0-9][a-z0-9._-]*$/;
+
+const apiKeyEnvExpected = 'the name of an environment variable such as OPENAI_API_KEY, not the key itself';
+const retriesExpected = 'an integer from 0 to 10';
+const providerEntryExpected = 'an object such as { "baseURL": "http://localhost:8000/v1" }';
+
+export const providerEntrySchema = z.strictObject(
+  {
+    /** Wire protocol; required for a provider id that is not built in. */
+    type: z.enum(['openai', 'anthropic'], { error: '"openai" or "anthropic"' }).optional(),
+    baseURL: httpURLSchema().optional(),
+    /** Name of the environment variable holding the API key (never the key itself). */
+    apiKeyEnv: z
+      .string({ error: apiKeyEnvExpected })
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: apiKeyEnvExpected })
+      .optional(),
+    headers: z
+      .record(z.string(), z.string({ error: 'a string' }), { error: 'an object of header names to strings' })
+      .optional(),
+    timeoutMs: positiveIntegerSchema().optional(),
+    maxRetries: z
+      .int({ error: retriesExpected })
+      .min(0, { error: retriesExpected })
+      .max(10, { error: retriesExpected })
+      .optional(),
+  },
+  { error: providerEntryExpected },
+);
+
+export const priceEntryExpected =
+  'an object such as { "inputPerMillion": 0.15, "outputPerMillion": 0.6 } or { "usdPerGpuHour": 2.5, "tokensPerSecond": 1500 }';
+
+export const tokenPriceSchema = z.strictObject(
+  {
+    inputPerMillion: nonNegativeNumberSchema(),
+    outputPerMillion: nonNegativeNumberSchema(),
+    cachedInputPerMillion: nonNegativeNumberSchema().optional(),
+    cacheWritePerMillion: nonNegativeNumberSchema().optional(),
+  },
+  { error: priceEntryExpected },
+);
+
+export const selfHostedPriceSchema = z.strictObject(
+  {
+    usdPerGpuHour: nonNegativeNumberSchema(),
+    tokensPerSecond: z.number({ error: 'a positive number' }).positive({ error: 'a positive number' }),
+  },
+  { error: priceEntryExpected },
+);
+
+export const journalSchema = z.strictObject(
+  { path: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }).optional() },
+  { error: 'an object such as { "path": ".hataraku/hataraku.db" }' },
+);
+
+export const limitsSchema = z.strictObject(
+  {
+    maxSteps: positiveIntegerSchema().optional(),
+    maxTokens: positiveIntegerSchema().optional(),
+    maxCostUsd: z.number({ error: 'a positive number' }).positive({ error: 'a positive number' }).optional(),
+    maxWallTimeMs: positiveIntegerSchema().optional(),
+  },
+  { error: 'an object such as { "maxSteps": 20 }' },
+);
+
+export const configFileSchema = z.strictObject(
+  {
+    /** Default model name, `provider:modelId`. */
+    model: z.string({ error: 'a model name such as "openai:gpt-4o-mini"' }).optional(),
+    providers: z.record(z.string(), providerEntrySchema, { error: 'an object keyed by provider id' }).optional(),
+    /** Keyed by full model name. */
+    prices: z
+      .record(z.string(), z.union([tokenPriceSchema, selfHostedPriceSchema], { error: priceEntryExpected }), {
+        error: 'an object keyed by model name',
+      })
+      .optional(),
+    journal: journalSchema.optional(),
+    limits: limitsSchema.optional(),
+    workspace: z.string({ error: 'a directory path' }).min(1, { error: 'a directory path' }).optional(),
+  },
+  { error: 'a JSON object' },
+);
+
+/** The contents of `hataraku.config.json`, as validated. */
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type ProviderEntry = z.infer<typeof providerEntrySchema>;
+
+/** Known keys of each strict object, by the path pattern of the object (`*` for a record key). */
+export const knownKeysByPath: ReadonlyArray<{ path: readonly string[]; keys: readonly string[] }> = [
+  { path: [], keys: Object.keys(configFileSchema.shape) },
+  { path: ['providers', '*'], keys: Object.keys(providerEntrySchema.shape) },
+  { path: ['journal'], keys: Object.keys(journalSchema.shape) },
+  { path: ['limits'], keys: Object.keys(limitsSchema.shape) },
+  {
+    path: ['prices', '*'],
+    keys: [...Object.keys(tokenPriceSchema.shape), ...Object.keys(selfHostedPriceSchema.shape)],
+  },
+];

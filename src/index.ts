@@ -1,0 +1,35 @@
+/**
+ * Hataraku's public library entry.
+ *
+ * ```ts
+ * import { agent, tool, run } from 'hataraku';
+ * ```
+ */
+export { type Agent, type AgentLimits, type AgentOptions, agent, type OutputSchema } from './agent/agent.js';
+export type { RunEvent, RunEventType, RunTotalsSnapshot } from './agent/events.js';
+export { type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
+export { type HatarakuConfig, loadConfig } from './config/load-config.js';
+export { parseModelName } from './config/model-name.js';
+export { costOfUsage, selfHostedPrice } from './cost/cost.js';
+export { createGenaiPricesSource } from './cost/genai-prices-source.js';
+export { createOverridePriceSource } from './cost/override-source.js';
+export { chainPriceSources, type ModelPrice, type PriceSource } from './cost/price-source.js';
+export {
+  type ErrorCode,
+  HatarakuError,
+  isHatarakuError,
+  JournalError,
+  ModelCallError,
+  NonDeterminismError,
+  UserError,
+} from './errors.js';
+export { createHataraku, type Hataraku, type HatarakuOptions } from './hataraku.js';
+export type { Journal, RunRecord, RunStatus, StepRecord } from './journal/journal.js';
+export { openSqliteJournal } from './journal/sqlite-journal.js';
+export { createAnthropicModel } from './models/anthropic/anthropic-model.js';
+export { createModel } from './models/create-model.js';
+export { createOpenAIModel } from './models/openai/openai-model.js';
+export { createScriptedModel, type Script } from './models/scripted/scripted-model.js';
+export type * from './models/spec.js';
+export { listFilesTool, readFileTool, workspaceFileTools, writeFileTool } from './tools/builtin/workspace-files.js';
+export * from './tools/index.js';
