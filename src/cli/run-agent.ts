@@ -37,5 +37,21 @@ export async function runAgentFromCli(request: CliRunRequest): Promise<RunResult
     const text = typeof result.output === 'string' ? result.output : JSON.stringify(result.output, null, 2);
     io.stdout.write(`\n${text}\n`);
   }
+  if (result.status === 'stopped') io.stderr.write(`hataraku: ${stopExplanation(result)}\n`);
   return result;
+}
+
+/** One line on why a run stopped early and what to do about it. */
+export function stopExplanation(result: RunResult): string {
+  const advice: Record<string, string> = {
+    'budget-exceeded':
+      'the cost budget is exhausted (the next call would pass it); raise --budget or limits.maxCostUsd',
+    'max-steps': 'the step limit was reached; raise --max-steps or limits.maxSteps',
+    'max-tokens': 'the token limit was reached; raise limits.maxTokens',
+    'max-wall-time': 'the time limit was reached; raise limits.maxWallTimeMs',
+    'repeated-tool-call':
+      'the model kept repeating the same tool call with the same arguments; try a stronger model or a clearer task',
+  };
+  const why = advice[result.stopReason] ?? result.stopReason;
+  return `run ${result.runId} stopped: ${why}. The partial result is kept in the journal.`;
 }

@@ -1,0 +1,212 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type FakeOpenAIServer,
+  jsonReply,
+  sseBody,
+  startFakeOpenAIServer,
+  streamReply,
+} from '../models/openai/fake-openai-server.js';
+import type { CliIo } from './cli-context.js';
+import { main } from './main.js';
+
+interface Captured {
+  io: CliIo;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+function capture(cwd: string, env: Record<string, string | undefined> = {}): Captured {
+  let stdout = '';
+  let stderr = '';
+  return {
+    io: {
+      stdout: { write: (text) => void (stdout += text) },
+      stderr: { write: (text) => void (stderr += text) },
+      env,
+      cwd,
+    },
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
+}
+
+function directory(): string {
+  return mkdtempSync(join(tmpdir(), 'hataraku-cli-'));
+}
+
+const servers: FakeOpenAIServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+});
+
+function completion(text: string) {
+  return streamReply(
+    sseBody([
+      {
+        id: 'chatcmpl-1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'gpt-4o-mini',
+        choices: [{ index: 0, delta: { role: 'assistant', content: text }, finish_reason: null }],
+      },
+      {
+        id: 'chatcmpl-1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'gpt-4o-mini',
+        choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+      },
+      {
+        id: 'chatcmpl-1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'gpt-4o-mini',
+        choices: [],
+        usage: { prompt_tokens: 120, completion_tokens: 8, total_tokens: 128 },
+      },
+    ]),
+  );
+}
+
+describe('hataraku CLI', () => {
+  it('runs the example with the demo model, says so, writes the report, and lists the run', async () => {
+    const cwd = directory();
+    const run = capture(cwd);
+    expect(await main(['example'], run.io)).toBe(0);
+    expect(run.stdout()).toMatch(/No model configured/);
+    expect(run.stdout()).toMatch(/scripted demo model/);
+    expect(run.stdout()).toMatch(/completed/);
+    const report = /Report: (\S+)/.exec(run.stdout())?.[1];
+    expect(report).toBeDefined();
+    expect(readFileSync(join(cwd, report ?? ''), 'utf8')).toMatch(/\$4,039\.14/);
+
+    const list = capture(cwd);
+    expect(await main(['runs', 'list'], list.io)).toBe(0);
+    expect(list.stdout()).toMatch(/expense-auditor/);
+    expect(list.stdout()).toMatch(/completed/);
+
+    const json = capture(cwd);
+    expect(await main(['runs', 'list', '--json'], json.io)).toBe(0);
+    const runId = JSON.parse(json.stdout().trim().split('\n')[0] ?? '{}').id as string;
+    const show = capture(cwd);
+    expect(await main(['runs', 'show', runId], show.io)).toBe(0);
+    expect(show.stdout()).toMatch(/tool:files\.write/);
+    expect(show.stdout()).toMatch(/4 model calls, 3 tool calls/);
+  });
+
+  it('prints events as JSON lines with --json', async () => {
+    const cwd = directory();
+    const run = capture(cwd);
+    expect(await main(['example', '--json'], run.io)).toBe(0);
+    const events = run
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
+    expect(events[0]?.type).toBe('run-start');
+    expect(events.at(-1)?.type).toBe('run-end');
+    expect(events.some((event) => event.type === 'tool-call-end')).toBe(true);
+  });
+
+  it('says how to configure a model when none is configured', async () => {
+    const run = capture(directory());
+    expect(await main(['run', 'do something'], run.io)).toBe(1);
+    expect(run.stderr()).toMatch(/^hataraku: no model configured: pass --model .*HATARAKU_MODEL/);
+    expect(run.stderr().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('rejects a bad flag value in one line naming the flag', async () => {
+    const run = capture(directory());
+    expect(await main(['run', 'x', '--model', 'scripted:a.json', '--budget', 'lots'], run.io)).toBe(1);
+    expect(run.stderr()).toBe('hataraku: --budget must be a positive number, e.g. --budget 0.50 (got "lots").\n');
+  });
+
+  it('names the bad field of the config file', async () => {
+    const cwd = directory();
+    writeFileSync(join(cwd, 'hataraku.config.json'), JSON.stringify({ limits: { maxSteps: 'ten' } }));
+    const run = capture(cwd);
+    expect(await main(['runs', 'list'], run.io)).toBe(1);
+    expect(run.stderr()).toMatch(/^hataraku: hataraku\.config\.json: limits\.maxSteps .*\n$/);
+  });
+
+  it('names an unknown model provider and lists the known ones', async () => {
+    const run = capture(directory());
+    expect(await main(['run', 'x', '--model', 'nosuch:model'], run.io)).toBe(1);
+    expect(run.stderr()).toMatch(/unknown provider "nosuch"; known providers: .*openai/);
+  });
+
+  it('says which key to set when the provider needs one', async () => {
+    const run = capture(directory());
+    expect(await main(['run', 'x', '--model', 'openai:gpt-4o-mini'], run.io)).toBe(1);
+    expect(run.stderr()).toMatch(/set the environment variable OPENAI_API_KEY/);
+  });
+
+  it('reports a rejected key in one line naming provider, model and status', async () => {
+    const server = await startFakeOpenAIServer([
+      jsonReply(401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } }),
+    ]);
+    servers.push(server);
+    const cwd = directory();
+    const run = capture(cwd, { OPENAI_API_KEY: 'sk-wrong', OPENAI_BASE_URL: server.baseURL });
+    expect(await main(['run', 'say hi', '--model', 'openai:gpt-4o-mini'], run.io)).toBe(1);
+    expect(run.stderr()).toMatch(
+      /^hataraku: openai:gpt-4o-mini: .* returned 401 .*API key was rejected; set OPENAI_API_KEY/m,
+    );
+    expect(server.requests).toHaveLength(1); // 401 is not retried
+  });
+
+  it('reports an unreachable endpoint in one line', async () => {
+    const cwd = directory();
+    writeFileSync(
+      join(cwd, 'hataraku.config.json'),
+      JSON.stringify({ providers: { ollama: { baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 } } }),
+    );
+    const run = capture(cwd);
+    expect(await main(['run', 'say hi', '--model', 'ollama:qwen2.5:7b'], run.io)).toBe(1);
+    expect(run.stderr()).toMatch(/^hataraku: ollama:qwen2\.5:7b: cannot reach http:\/\/127\.0\.0\.1:9\/v1/);
+  });
+
+  it('runs against an OpenAI-compatible endpoint, prices the call, and stops at the budget', async () => {
+    const server = await startFakeOpenAIServer([completion('Hello!')]);
+    servers.push(server);
+    const cwd = directory();
+    const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.baseURL };
+    const run = capture(cwd, env);
+    expect(await main(['run', 'say hi', '--model', 'openai:gpt-4o-mini', '--json'], run.io)).toBe(0);
+    const end = JSON.parse(run.stdout().trim().split('\n').at(-1) ?? '{}');
+    expect(end).toMatchObject({ type: 'run-end', status: 'completed', output: 'Hello!' });
+    // gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens.
+    expect(end.totals.costUsd).toBeCloseTo((120 * 0.15 + 8 * 0.6) / 1_000_000, 12);
+
+    const broke = capture(cwd, env);
+    expect(await main(['run', 'say hi', '--model', 'openai:gpt-4o-mini', '--budget', '0.000001'], broke.io)).toBe(2);
+    expect(broke.stderr()).toMatch(/^hataraku: run \S+ stopped: the cost budget is exhausted/);
+    expect(server.requests).toHaveLength(1); // the second run never called the model
+  });
+
+  it('resumes a finished run without calling the model again', async () => {
+    const cwd = directory();
+    const first = capture(cwd);
+    await main(['example', '--json'], first.io);
+    const runId = JSON.parse(first.stdout().split('\n')[0] ?? '{}').runId as string;
+    const again = capture(cwd);
+    expect(await main(['runs', 'resume', runId, '--json'], again.io)).toBe(0);
+    const events = again.stdout().trim().split('\n');
+    expect(events).toHaveLength(1);
+    expect(JSON.parse(events[0] ?? '{}')).toMatchObject({ type: 'run-end', status: 'completed' });
+  });
+
+  it('works as an installed binary', () => {
+    const binary = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+    expect(existsSync(binary)).toBe(true);
+    const cwd = directory();
+    const result = spawnSync(process.execPath, [binary, 'runs', 'show', 'run_missing'], { cwd, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('hataraku: no run with id run_missing; list runs with `hataraku runs list`.\n');
+  });
+});
