@@ -42,7 +42,8 @@ export function createAiSdkScriptedModel(script) {
     const outputTokens = turn.usage.outputTokens;
     return {
       content,
-      finishReason: toolCalls.length > 0 ? { unified: 'tool-calls', raw: 'tool_calls' } : { unified: 'stop', raw: 'stop' },
+      finishReason:
+        toolCalls.length > 0 ? { unified: 'tool-calls', raw: 'tool_calls' } : { unified: 'stop', raw: 'stop' },
       usage: {
         inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: undefined, cacheWrite: undefined },
         outputTokens: { total: outputTokens, text: outputTokens, reasoning: undefined },
@@ -65,7 +66,11 @@ export function createAiSdkScriptedModel(script) {
       for (const [position, part] of content.entries()) {
         if (part.type === 'text') {
           const id = `text_${position}`;
-          parts.push({ type: 'text-start', id }, { type: 'text-delta', id, delta: part.text }, { type: 'text-end', id });
+          parts.push(
+            { type: 'text-start', id },
+            { type: 'text-delta', id, delta: part.text },
+            { type: 'text-end', id },
+          );
         } else {
           parts.push(part);
         }

@@ -7,6 +7,8 @@ import type { PriceSource } from '../cost/price-source.js';
 import { NonDeterminismError } from '../errors.js';
 import type { Journal } from '../journal/journal.js';
 import { openSqliteJournal } from '../journal/sqlite-journal.js';
+import { sseBody, startFakeOpenAIServer, streamReply } from '../models/openai/fake-openai-server.js';
+import { createOpenAIModel } from '../models/openai/openai-model.js';
 import { createScriptedModel, type Script } from '../models/scripted/scripted-model.js';
 import { tool } from '../tools/define-tool.js';
 import { agent } from './agent.js';
@@ -385,5 +387,37 @@ describe('run()', () => {
     expect(again).toMatchObject({ status: 'completed', output: 'final' });
     expect(model.requests).toHaveLength(1);
     journal.close();
+  });
+
+  it('calls the model again when its stream breaks mid-way, and says so', async () => {
+    const chunk = (delta: object, finish: string | null = null) => ({
+      id: 'chatcmpl-1',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'gpt-4o-mini',
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+    const server = await startFakeOpenAIServer([
+      streamReply(sseBody([chunk({ role: 'assistant', content: 'Hal' })], { done: false }), { ending: 'destroy' }),
+      streamReply(sseBody([chunk({ role: 'assistant', content: 'Hello' }), chunk({}, 'stop')])),
+    ]);
+    const journal = temporaryJournal();
+    try {
+      const model = createOpenAIModel({ modelId: 'gpt-4o-mini', baseURL: server.baseURL, apiKey: 'sk-test' });
+      const events: RunEvent[] = [];
+      const result = await run(agent({ name: 'a', instructions: '', model }), 'hi', {
+        journal,
+        onEvent: (event) => events.push(event),
+      });
+      expect(result).toMatchObject({ status: 'completed', output: 'Hello' });
+      expect(server.requests).toHaveLength(2);
+      expect(events.filter((event) => event.type === 'warning')).toEqual([
+        expect.objectContaining({ message: expect.stringMatching(/Calling the model again/) }),
+      ]);
+      expect(journal.listSteps(result.runId)).toHaveLength(1);
+    } finally {
+      journal.close();
+      await server.close();
+    }
   });
 });

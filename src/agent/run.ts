@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { costOfUsage } from '../cost/cost.js';
 import { estimateRequestTokens } from '../cost/estimate.js';
 import type { PriceSource } from '../cost/price-source.js';
-import { HatarakuError, UserError } from '../errors.js';
+import { HatarakuError, ModelCallError, UserError } from '../errors.js';
 import { digestOf } from '../journal/digest.js';
 import type { Journal, RunRecord, RunTotals } from '../journal/journal.js';
 import { openSqliteJournal } from '../journal/sqlite-journal.js';
@@ -23,6 +23,7 @@ import type {
   ModelMessage,
   ModelRequest,
   ModelResponse,
+  ModelStreamEvent,
   ModelToolDefinition,
   ToolCallPart,
 } from '../models/spec.js';
@@ -298,11 +299,20 @@ async function executeRun(context: RunContext): Promise<RunResult> {
         },
         async () => {
           publish({ type: 'step-start', runId, index, kind: 'model', name: 'model', replayed: false });
-          const response = await collectResponse(model, request, (event) => {
-            if (event.type === 'text-delta')
-              publish({ type: 'text-delta', runId, stepIndex: index, delta: event.delta });
-            else if (event.type === 'warning')
-              publish({ type: 'warning', runId, stepIndex: index, message: event.warning.message });
+          const response = await callModel(model, request, {
+            onEvent: (event) => {
+              if (event.type === 'text-delta')
+                publish({ type: 'text-delta', runId, stepIndex: index, delta: event.delta });
+              else if (event.type === 'warning')
+                publish({ type: 'warning', runId, stepIndex: index, message: event.warning.message });
+            },
+            onRetry: (error) =>
+              publish({
+                type: 'warning',
+                runId,
+                stepIndex: index,
+                message: `${error.message} Calling the model again; text streamed so far in this step is discarded.`,
+              }),
           });
           const cost = costOfUsage(
             options.prices?.lookup(model.provider, model.modelId, { inputTokens: response.usage.inputTokens }),
@@ -400,6 +410,34 @@ async function executeRun(context: RunContext): Promise<RunResult> {
     throw fail(journal, runId, publish, totals, error);
   } finally {
     if (wallTimer) clearTimeout(wallTimer);
+  }
+}
+
+/** Calls the model again after a stream that broke mid-way (the transport retries only before the first byte). */
+const midStreamAttempts = 3;
+
+async function callModel(
+  model: Model,
+  request: ModelRequest,
+  handlers: { onEvent: (event: ModelStreamEvent) => void; onRetry: (error: ModelCallError) => void },
+): Promise<ModelResponse> {
+  for (let attempt = 1; ; attempt++) {
+    let eventsSeen = 0;
+    try {
+      return await collectResponse(model, request, (event) => {
+        eventsSeen++;
+        handlers.onEvent(event);
+      });
+    } catch (error) {
+      const retry =
+        error instanceof ModelCallError &&
+        error.retryable &&
+        eventsSeen > 0 &&
+        attempt < midStreamAttempts &&
+        !request.abortSignal?.aborted;
+      if (!retry) throw error;
+      handlers.onRetry(error);
+    }
   }
 }
 

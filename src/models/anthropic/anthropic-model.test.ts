@@ -385,7 +385,7 @@ describe('createAnthropicModel: failures mid-stream', () => {
     server.reply({ body: streamOpening, after: 'reset' });
     const { events, error } = await collectUntilError(model().stream(hello));
     expect(textOf(events)).toBe('Hello');
-    expect(error).toMatchObject({ code: 'model_unreachable', retryable: false });
+    expect(error).toMatchObject({ code: 'model_unreachable', retryable: true });
     expect(server.requests).toHaveLength(1);
   });
 
@@ -424,14 +424,14 @@ describe('createAnthropicModel: failures mid-stream', () => {
     expect(error.message).toContain('application/json');
   });
 
-  it('turns an overloaded error event into a non-retryable model_server_error', async () => {
+  it('turns an overloaded error event into a retryable model_server_error (the whole call may be made again)', async () => {
     server.reply({
       body: streamOpening + sseEvent({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }),
       after: 'hang',
     });
     const { events, error } = await collectUntilError(model().stream(hello));
     expect(textOf(events)).toBe('Hello');
-    expect(error).toMatchObject({ code: 'model_server_error', retryable: false, provider: 'anthropic' });
+    expect(error).toMatchObject({ code: 'model_server_error', retryable: true, provider: 'anthropic' });
     expect(error.message).toContain('overloaded_error');
     expect(error.message).toContain('Overloaded');
     expect(server.requests).toHaveLength(1);

@@ -5,7 +5,8 @@
  * shared transport (which retries before the first byte), then reads the event stream with an
  * idle timeout and the caller's abort signal, feeding each event to the decoder in
  * `anthropic-stream.ts`. Once the stream has started nothing is retried here; a failure is
- * thrown from the iterator as a `ModelCallError` with `retryable: false`.
+ * thrown from the iterator as a `ModelCallError` whose `retryable` says whether making the whole
+ * call again may help (a cut connection or a stall: yes; a malformed payload or an abort: no).
  */
 import { ModelCallError } from '../../errors.js';
 import type { Model, ModelRequest, ModelStreamEvent } from '../spec.js';
@@ -186,7 +187,7 @@ function nextEvent(
               code: 'model_timeout',
               provider,
               modelId: settings.modelId,
-              retryable: false,
+              retryable: true,
               message: `${provider}:${settings.modelId}: the stream from ${settings.url} sent nothing for ${settings.idleTimeoutMs} ms; the model may be stalled, retry later or raise idleTimeoutMs.`,
             }),
           );
@@ -212,7 +213,7 @@ function readError(settings: AnthropicSettings, caught: unknown): ModelCallError
     code: 'model_unreachable',
     provider,
     modelId: settings.modelId,
-    retryable: false,
+    retryable: true,
     message: `${provider}:${settings.modelId}: the connection to ${settings.url} broke mid-stream (${reason}); the answer is incomplete, retry the call.`,
     cause: caught,
   });

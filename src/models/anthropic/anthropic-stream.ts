@@ -146,8 +146,9 @@ export function createAnthropicStreamDecoder(context: AnthropicStreamContext): A
       code: codeForStreamError(errorType),
       provider: context.provider,
       modelId: context.modelId,
-      // The stream had already started, so the transport cannot retry it transparently.
-      retryable: false,
+      // The stream had already started, so the transport cannot retry it transparently; the
+      // caller may make the whole call again when the error is transient (overloaded, api_error).
+      retryable: errorType === 'overloaded_error' || errorType === 'api_error' || errorType === 'rate_limit_error',
       message: `${context.provider}:${context.modelId}: the stream failed mid-way with ${errorType}${said}; the answer is incomplete, retry the call later or use a fallback model.`,
     });
   }

@@ -1,0 +1,292 @@
+/**
+ * Step-overhead benchmark: what each agent runtime itself costs per loop turn, with the model's
+ * latency taken out (scripted models answer at once).
+ *
+ * Contenders, all in this one process, on the same script (`script.mjs`): Hataraku `run()` with
+ * its SQLite journal in a real file (WAL, synchronous=FULL, the default), Hataraku with an
+ * in-memory journal (to separate the journal's cost from the loop's), the Vercel AI SDK's
+ * `generateText` tool loop, and the OpenAI Agents SDK's `run`.
+ *
+ * A step is one loop turn: one model call plus the tool call it asks for. A run of `turns` tool
+ * turns has `turns + 1` steps (the last model call gives the final answer and calls no tool).
+ * Per-step overhead = wall time of the whole run / steps. Runs are interleaved (round-robin,
+ * with the starting contender rotating each round) after warm-up runs of every contender.
+ *
+ * Run: `npm run bench:step-overhead` (builds dist/ first). Environment overrides for quick
+ * checks: BENCH_TURNS (20), BENCH_WARMUP_RUNS (20), BENCH_RUNS (200), BENCH_COMMITS (300),
+ * BENCH_NO_WRITE=1 to leave results.json and RESULTS.md untouched.
+ */
+import { mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureCommitCost } from './commit-cost.mjs';
+import { agentsSdkContender, aiSdkContender, hatarakuContender, journalFileIn } from './contenders.mjs';
+import { summarize } from './statistics.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repositoryRoot = join(here, '..', '..');
+
+const settings = {
+  turns: positiveInteger('BENCH_TURNS', 20),
+  warmupRuns: positiveInteger('BENCH_WARMUP_RUNS', 20),
+  measuredRuns: positiveInteger('BENCH_RUNS', 200),
+  commits: positiveInteger('BENCH_COMMITS', 300),
+};
+const steps = settings.turns + 1;
+
+function positiveInteger(name, fallback) {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${text}`);
+  return value;
+}
+
+function versionIn(manifestPath) {
+  return JSON.parse(readFileSync(manifestPath, 'utf8')).version;
+}
+
+function packageVersion(name) {
+  return versionIn(join(repositoryRoot, 'node_modules', name, 'package.json'));
+}
+
+/** Linux filesystem magic numbers of the file systems a temp dir is likely to sit on. */
+const filesystemNames = new Map([
+  [0xef53, 'ext2/3/4'],
+  [0x01021994, 'tmpfs'],
+  [0x794c7630, 'overlayfs'],
+  [0x9123683e, 'btrfs'],
+  [0x58465342, 'xfs'],
+  [0x2fc12fc1, 'zfs'],
+]);
+
+function filesystemOf(directory) {
+  try {
+    const type = statfsSync(directory).type;
+    return filesystemNames.get(type) ?? `type 0x${type.toString(16)}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machine(directory) {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    logicalCores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()} (${process.platform}/${process.arch})`,
+    tempDirectory: directory,
+    tempFilesystem: filesystemOf(directory),
+  };
+}
+
+async function measure(contenders) {
+  const samples = new Map(contenders.map(({ id }) => [id, []]));
+  const rounds = settings.warmupRuns + settings.measuredRuns;
+  for (let round = 0; round < rounds; round++) {
+    for (let offset = 0; offset < contenders.length; offset++) {
+      const contender = contenders[(round + offset) % contenders.length];
+      const elapsed = await contender.runOnce();
+      if (round >= settings.warmupRuns) samples.get(contender.id).push(Number(elapsed) / 1000 / steps);
+    }
+  }
+  return samples;
+}
+
+const round1 = (value) => Math.round(value * 10) / 10;
+const round2 = (value) => Math.round(value * 100) / 100;
+
+function summaryRow(contender, samples) {
+  const perStep = summarize(samples);
+  return {
+    id: contender.id,
+    label: contender.label,
+    perStepMicroseconds: {
+      median: round1(perStep.median),
+      p90: round1(perStep.p90),
+      mean: round1(perStep.mean),
+      min: round1(perStep.min),
+    },
+    perRunMilliseconds: { median: round2((perStep.median * steps) / 1000) },
+  };
+}
+
+function markdownTable(headers, rows) {
+  const lines = [
+    `| ${headers.join(' | ')} |`,
+    `| ${headers.map((_, index) => (index === 0 ? '---' : '---:')).join(' | ')} |`,
+  ];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function renderMarkdown(results) {
+  const { machine: host, versions, method, contenders, ratios, journal } = results;
+  const contenderTable = markdownTable(
+    ['Contender', 'median µs/step', 'p90 µs/step', 'mean µs/step', 'min µs/step', 'median ms/run'],
+    contenders.map((row) => [
+      row.label,
+      row.perStepMicroseconds.median,
+      row.perStepMicroseconds.p90,
+      row.perStepMicroseconds.mean,
+      row.perStepMicroseconds.min,
+      row.perRunMilliseconds.median,
+    ]),
+  );
+  const ratioTable = markdownTable(
+    ['Ratio (medians per step)', 'value'],
+    ratios.map((ratio) => [ratio.label, `${ratio.value}×`]),
+  );
+  const commitTable = markdownTable(
+    ['synchronous (WAL)', 'median µs/commit', 'p90 µs/commit'],
+    Object.entries(journal.commitCostMicroseconds).map(([mode, cost]) => [mode, cost.median, cost.p90]),
+  );
+  return `# Step overhead: results
+
+Generated by \`npm run bench:step-overhead\` (\`bench/step-overhead/run.mjs\`) on ${results.date}.
+
+## Machine
+
+- CPU: ${host.cpuModel}, ${host.logicalCores} logical cores, ${host.memoryGiB} GiB memory
+- Node ${host.node}, ${host.os}
+- Journal file on ${host.tempFilesystem} (temp dir under \`${dirname(host.tempDirectory)}\`)
+- Versions: hataraku ${versions.hataraku} (dist/), ai ${versions.ai}, @openai/agents-core ${versions.agentsCore}, better-sqlite3 ${versions.betterSqlite3}, zod ${versions.zod}
+
+## Method
+
+${method.map((line) => `- ${line}`).join('\n')}
+
+## Per-step overhead
+
+${contenderTable}
+
+${ratioTable}
+
+## Journal cost
+
+- Hataraku file journal minus in-memory journal: **${journal.fileMinusMemoryMicrosecondsPerStep} µs per step** (medians).
+- Durable commits per step: ${journal.commitsPerStep} (each model call and each tool call is one \`commitStep\` transaction; plus the run's \`createRun\` and \`finishRun\`, spread over the steps).
+- One commit of a step-sized row in a WAL database on the same file system (${settings.commits} commits each):
+
+${commitTable}
+
+- fsync cost of one commit (FULL − OFF, medians): **${journal.fsyncMicrosecondsPerCommit} µs**, so about **${journal.fsyncMicrosecondsPerStep} µs per step** of Hataraku's file-journal figure is the disk making each step durable.
+`;
+}
+
+async function main() {
+  const directory = mkdtempSync(join(os.tmpdir(), 'hataraku-bench-step-overhead-'));
+  try {
+    const contenders = [
+      { id: 'hataraku-file', label: 'Hataraku, SQLite file journal (WAL, synchronous=FULL)' },
+      { id: 'hataraku-memory', label: 'Hataraku, in-memory SQLite journal' },
+      { id: 'ai-sdk', label: `Vercel AI SDK ${packageVersion('ai')} generateText` },
+      { id: 'openai-agents', label: `OpenAI Agents SDK ${packageVersion('@openai/agents-core')} run` },
+    ];
+    const builders = {
+      'hataraku-file': () => hatarakuContender({ turns: settings.turns, journalPath: journalFileIn(directory) }),
+      'hataraku-memory': () => hatarakuContender({ turns: settings.turns, journalPath: ':memory:' }),
+      'ai-sdk': () => aiSdkContender({ turns: settings.turns }),
+      'openai-agents': () => agentsSdkContender({ turns: settings.turns }),
+    };
+    const running = contenders.map((contender) => ({ ...contender, ...builders[contender.id]() }));
+
+    const started = process.hrtime.bigint();
+    const samples = await measure(running);
+    for (const contender of running) contender.close();
+    const commitCost = measureCommitCost({ directory, commits: settings.commits });
+    const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+    const rows = running.map((contender) => summaryRow(contender, samples.get(contender.id)));
+    const median = (id) => rows.find((row) => row.id === id).perStepMicroseconds.median;
+    const ratios = [];
+    for (const hataraku of ['hataraku-file', 'hataraku-memory']) {
+      for (const peer of ['ai-sdk', 'openai-agents']) {
+        ratios.push({
+          numerator: hataraku,
+          denominator: peer,
+          label: `${rows.find((row) => row.id === hataraku).label} / ${rows.find((row) => row.id === peer).label}`,
+          value: round2(median(hataraku) / median(peer)),
+        });
+      }
+    }
+    // Per run: one createRun, one commitStep per model call and per tool call, one finishRun.
+    const commitsPerRun = 1 + steps + settings.turns + 1;
+    const fsyncPerCommit = commitCost.FULL.median - commitCost.OFF.median;
+    const results = {
+      benchmark: 'step-overhead',
+      date: new Date().toISOString(),
+      machine: machine(directory),
+      versions: {
+        hataraku: versionIn(join(repositoryRoot, 'package.json')),
+        ai: packageVersion('ai'),
+        agentsCore: packageVersion('@openai/agents-core'),
+        betterSqlite3: packageVersion('better-sqlite3'),
+        zod: packageVersion('zod'),
+      },
+      settings: { ...settings, stepsPerRun: steps },
+      method: [
+        `Script: ${settings.turns} turns, each one \`add\` tool call (zod input {a, b}, returns a + b; arguments differ per turn), then one final text turn; fixed usage per turn; zero model latency. The same script object drives all contenders; the tool logic is the same function.`,
+        `A step is one loop turn: one model call plus its tool call. A run has ${steps} steps (${settings.turns} tool turns + the final-answer turn). Per-step overhead = wall time of one whole run (process.hrtime.bigint around the framework's run call) / ${steps}.`,
+        `${settings.warmupRuns} warm-up runs then ${settings.measuredRuns} measured runs per contender, all in one process, interleaved round-robin with the first contender rotating each round. Median and p90 are over the ${settings.measuredRuns} per-run values.`,
+        'Hataraku: `run(agent, task, { journal })` with `createScriptedModel` (its real scripted model, which streams) and a journal opened once: `openSqliteJournal({ path })` on a file in a fresh temp dir (WAL, synchronous=FULL, the default), or `:memory:`. A new scripted model and agent per run, made outside the timer.',
+        'Vercel AI SDK: `generateText({ model, system, prompt, tools, stopWhen: stepCountIs(steps) })` with a hand-written LanguageModelV3 scripted model (doGenerate). No persistence.',
+        'OpenAI Agents SDK: `new Runner({ tracingDisabled: true }).run(agent, task, { maxTurns: steps })` with a hand-written `Model` (getResponse). Tracing is off because agents-core alone exports traces to the console. No persistence.',
+        'Every run is checked: completed, final answer text as scripted, the tool executed exactly once per tool turn.',
+        `Commit cost: a separate micro-benchmark of one-row INSERT transactions (better-sqlite3, WAL) with synchronous FULL, NORMAL and OFF, ${settings.commits} commits each, on the same file system.`,
+      ],
+      contenders: rows,
+      ratios,
+      journal: {
+        fileMinusMemoryMicrosecondsPerStep: round1(median('hataraku-file') - median('hataraku-memory')),
+        commitsPerStep: round2(commitsPerRun / steps),
+        commitCostMicroseconds: Object.fromEntries(
+          Object.entries(commitCost).map(([mode, cost]) => [
+            mode,
+            { median: round1(cost.median), p90: round1(cost.p90) },
+          ]),
+        ),
+        fsyncMicrosecondsPerCommit: round1(fsyncPerCommit),
+        fsyncMicrosecondsPerStep: round1((fsyncPerCommit * commitsPerRun) / steps),
+      },
+      totalSeconds: round1(totalSeconds),
+    };
+
+    console.log(`step overhead, µs per step (${steps} steps per run, ${settings.measuredRuns} measured runs each)\n`);
+    console.table(
+      Object.fromEntries(
+        rows.map((row) => [
+          row.label,
+          {
+            median: row.perStepMicroseconds.median,
+            p90: row.perStepMicroseconds.p90,
+            mean: row.perStepMicroseconds.mean,
+          },
+        ]),
+      ),
+    );
+    for (const ratio of ratios) console.log(`${ratio.label}: ${ratio.value}×`);
+    console.log(
+      `\njournal: file − memory = ${results.journal.fileMinusMemoryMicrosecondsPerStep} µs/step; fsync ≈ ${results.journal.fsyncMicrosecondsPerCommit} µs/commit × ${results.journal.commitsPerStep} commits/step = ${results.journal.fsyncMicrosecondsPerStep} µs/step`,
+    );
+    console.log(
+      `commit cost (µs, median): ${Object.entries(results.journal.commitCostMicroseconds)
+        .map(([mode, cost]) => `${mode} ${cost.median}`)
+        .join(', ')}`,
+    );
+    console.log(`measured in ${results.totalSeconds} s`);
+
+    if (process.env.BENCH_NO_WRITE !== '1') {
+      writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+      writeFileSync(join(here, 'RESULTS.md'), renderMarkdown(results));
+      console.log(`wrote ${join('bench', 'step-overhead', 'results.json')} and RESULTS.md`);
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+await main();
