@@ -31,5 +31,5 @@ export { createModel } from './models/create-model.js';
 export { createOpenAIModel } from './models/openai/openai-model.js';
 export { createScriptedModel, type Script } from './models/scripted/scripted-model.js';
 export type * from './models/spec.js';
-export { listFilesTool, readFileTool, workspaceFileTools, writeFileTool } from './tools/builtin/workspace-files.js';
+export { listFilesTool, readFileTool, workspaceFileTools, writeFileTool } from './toolchain/files/workspace-files.js';
 export * from './tools/index.js';

@@ -114,13 +114,20 @@ function summaryRow(contender, samples) {
   };
 }
 
+/**
+ * A Markdown table laid out the way Biome formats Markdown (columns padded to their widest cell,
+ * numbers right-aligned), so that a fresh RESULTS.md passes `biome check` as written.
+ */
 function markdownTable(headers, rows) {
-  const lines = [
-    `| ${headers.join(' | ')} |`,
-    `| ${headers.map((_, index) => (index === 0 ? '---' : '---:')).join(' | ')} |`,
-  ];
-  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
-  return lines.join('\n');
+  const cells = [headers, ...rows].map((row) => row.map(String));
+  const rightAligned = headers.map((_, column) => column > 0);
+  const widths = headers.map((_, column) => Math.max(3, ...cells.map((row) => row[column].length)));
+  const line = (row) =>
+    `| ${row.map((cell, column) => (rightAligned[column] ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join(' | ')} |`;
+  const separator = widths.map((width, column) =>
+    rightAligned[column] ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width),
+  );
+  return [line(cells[0]), `| ${separator.join(' | ')} |`, ...cells.slice(1).map(line)].join('\n');
 }
 
 function renderMarkdown(results) {

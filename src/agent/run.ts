@@ -29,6 +29,7 @@ import type {
 } from '../models/spec.js';
 import { tool as defineTool } from '../tools/define-tool.js';
 import { parseJsonText } from '../tools/repair/json-text.js';
+import { createRunResources } from '../tools/run-resources.js';
 import { extractTextToolCalls } from '../tools/text-tool-calls.js';
 import type { Tool } from '../tools/tool.js';
 import type { Agent } from './agent.js';
@@ -246,6 +247,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
     );
   }
 
+  const runResources = createRunResources();
   let stepIndex = 0;
   let modelCalls = 0;
   let lastText = '';
@@ -394,6 +396,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
           maxIdenticalCalls: agent.limits.maxIdenticalToolCalls,
           callCounts,
           maxResultCharacters: options.maxToolResultCharacters ?? 50_000,
+          runResources,
         },
         calls as ToolCallPart[],
         stepIndex,
@@ -410,6 +413,14 @@ async function executeRun(context: RunContext): Promise<RunResult> {
     throw fail(journal, runId, publish, totals, error);
   } finally {
     if (wallTimer) clearTimeout(wallTimer);
+    for (const error of await runResources.disposeAll()) {
+      publish({
+        type: 'warning',
+        runId,
+        stepIndex: undefined,
+        message: `disposing a run resource failed: ${String(error)}`,
+      });
+    }
   }
 }
 

@@ -10,7 +10,7 @@ import type { Journal } from '../journal/journal.js';
 import type { JsonValue, ToolCallPart, ToolResultMessage } from '../models/spec.js';
 import { mapWithConcurrency } from '../tools/concurrency.js';
 import { prepareToolCall } from '../tools/prepare-call.js';
-import type { Tool } from '../tools/tool.js';
+import type { RunResources, Tool } from '../tools/tool.js';
 import { durableStep } from './durable-step.js';
 import type { RunEvent } from './events.js';
 
@@ -38,6 +38,7 @@ export interface ToolTurnContext {
   callCounts: Map<string, number>;
   /** Most characters of one tool result shown to the model. */
   maxResultCharacters: number;
+  runResources: RunResources;
 }
 
 export type ToolTurnResult =
@@ -171,6 +172,16 @@ async function executeCall(
       toolCallId,
       abortSignal: context.signal,
       workspace: context.workspace,
+      runResources: context.runResources,
+      recordArtifact: (artifact) =>
+        context.journal.recordArtifact({
+          runId: context.runId,
+          stepIndex: index,
+          path: artifact.path,
+          mediaType: artifact.mediaType,
+          description: artifact.description,
+          createdAt: Date.now(),
+        }),
     });
     return { ok: true, content: capText(resultText(result), context.maxResultCharacters) };
   } catch (error) {

@@ -5,7 +5,7 @@
 import { type Agent, type AgentLimits, agent } from '../agent/agent.js';
 import { UserError } from '../errors.js';
 import type { JsonValue } from '../models/spec.js';
-import { workspaceFileTools } from '../tools/builtin/workspace-files.js';
+import { workspaceFileTools } from '../toolchain/files/workspace-files.js';
 import type { Tool } from '../tools/tool.js';
 
 export const cliInstructions = [

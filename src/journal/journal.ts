@@ -71,6 +71,18 @@ export interface RunTotals {
   unpricedModelCalls: number;
 }
 
+/** A file a run produced (a chart, a report), kept in its workspace. */
+export interface ArtifactRecord {
+  runId: string;
+  /** Step that produced it. */
+  stepIndex: number;
+  /** Path relative to the run's workspace. */
+  path: string;
+  mediaType: string;
+  description: string | undefined;
+  createdAt: number;
+}
+
 export interface NewRun {
   id: string;
   agentName: string;
@@ -101,6 +113,9 @@ export interface Journal {
   commitStep(step: StepRecord): StepRecord;
   /** Record the final outcome. Only a pending run can finish; returns false otherwise. */
   finishRun(runId: string, outcome: RunOutcome): boolean;
+  /** Record an artifact; recording the same path again replaces the earlier record. */
+  recordArtifact(artifact: ArtifactRecord): void;
+  listArtifacts(runId: string): ArtifactRecord[];
   /** Put a failed or stopped run back to pending so it can be resumed. */
   reopenRun(runId: string): void;
   close(): void;

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { JournalError } from '../errors.js';
 import type { JsonValue, Usage } from '../models/spec.js';
 import {
+  type ArtifactRecord,
   type Journal,
   journalSchemaVersion,
   type NewRun,
@@ -54,6 +55,15 @@ CREATE TABLE IF NOT EXISTS steps (
   started_at INTEGER NOT NULL,
   finished_at INTEGER NOT NULL,
   PRIMARY KEY (run_id, step_index)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  path TEXT NOT NULL,
+  step_index INTEGER NOT NULL,
+  media_type TEXT NOT NULL,
+  description TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, path)
 );
 `;
 
@@ -134,6 +144,13 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
          @cached_input_tokens, @cache_write_tokens, @cost_usd, @started_at, @finished_at)
        ON CONFLICT (run_id, step_index) DO NOTHING`,
     ),
+    upsertArtifact: database.prepare(
+      `INSERT INTO artifacts (run_id, path, step_index, media_type, description, created_at)
+       VALUES (@run_id, @path, @step_index, @media_type, @description, @created_at)
+       ON CONFLICT (run_id, path) DO UPDATE SET step_index = excluded.step_index, media_type = excluded.media_type,
+         description = excluded.description, created_at = excluded.created_at`,
+    ),
+    listArtifacts: database.prepare('SELECT * FROM artifacts WHERE run_id = ? ORDER BY created_at, path'),
     touchRun: database.prepare('UPDATE runs SET updated_at = ? WHERE id = ?'),
     finishRun: database.prepare(
       `UPDATE runs SET status = @status, stop_reason = @stop_reason, output = @output, error = @error, updated_at = @now
@@ -259,6 +276,39 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
         });
         return result.changes === 1;
       });
+    },
+    recordArtifact(artifact: ArtifactRecord) {
+      guard('recording an artifact', () =>
+        statements.upsertArtifact.run({
+          run_id: artifact.runId,
+          path: artifact.path,
+          step_index: artifact.stepIndex,
+          media_type: artifact.mediaType,
+          description: artifact.description ?? null,
+          created_at: artifact.createdAt,
+        }),
+      );
+    },
+    listArtifacts(runId) {
+      return guard('listing artifacts', () =>
+        (
+          statements.listArtifacts.all(runId) as Array<{
+            run_id: string;
+            path: string;
+            step_index: number;
+            media_type: string;
+            description: string | null;
+            created_at: number;
+          }>
+        ).map((row) => ({
+          runId: row.run_id,
+          stepIndex: row.step_index,
+          path: row.path,
+          mediaType: row.media_type,
+          description: row.description ?? undefined,
+          createdAt: row.created_at,
+        })),
+      );
     },
     reopenRun(runId) {
       guard('reopening a run', () => statements.reopenRun.run(now(), runId));

@@ -1,16 +1,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { isZodSchema, tool } from './define-tool.js';
-import type { ToolContext } from './tool.js';
+import { createToolContext } from './tool-context.js';
 
-const context: ToolContext = {
-  runId: 'run-1',
-  stepIndex: 0,
-  idempotencyKey: 'run-1:0',
-  toolCallId: 'call-1',
-  abortSignal: new AbortController().signal,
-  workspace: undefined,
-};
+const context = createToolContext({ runId: 'run-1' });
 
 describe('tool() with a zod schema', () => {
   const weather = tool({

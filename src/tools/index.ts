@@ -23,4 +23,13 @@ export { type CoercionRepair, type CoercionResult, coerceToSchema } from './repa
 export { type JsonTextParseResult, parseJsonText } from './repair/json-text.js';
 export { matchToolName, type ToolNameMatch, type ToolNameMatchKind } from './repair/tool-name.js';
 export { extractTextToolCalls, type TextToolCall, type TextToolCallExtraction } from './text-tool-calls.js';
-export type { Tool, ToolContext, ToolEffect, ToolInputIssue, ValidationResult } from './tool.js';
+export type {
+  ArtifactInput,
+  RunResources,
+  Tool,
+  ToolContext,
+  ToolEffect,
+  ToolInputIssue,
+  ValidationResult,
+} from './tool.js';
+export { createToolContext, type StandaloneToolContext } from './tool-context.js';

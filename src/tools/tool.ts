@@ -25,6 +25,31 @@ export interface ToolContext {
   abortSignal: AbortSignal;
   /** Workspace directory of the run, when it has one. */
   workspace: string | undefined;
+  /** Resources shared by the tool calls of one run (a warm sandbox, a connection), disposed when the run ends. */
+  runResources: RunResources;
+  /** Record a file the tool produced (a chart, a report) as an artifact of the run. */
+  recordArtifact(artifact: ArtifactInput): void;
+}
+
+/**
+ * A per-run store: `get` returns the value kept under `key`, creating it on first use. Values
+ * with a `dispose` function are disposed, in reverse order of creation, when the run's process
+ * session ends (finished, stopped, failed or interrupted).
+ */
+export interface RunResources {
+  get<Value>(
+    key: string,
+    create: () => Value | Promise<Value>,
+    dispose?: (value: Value) => void | Promise<void>,
+  ): Promise<Value>;
+}
+
+export interface ArtifactInput {
+  /** Path relative to the workspace. */
+  path: string;
+  /** IANA media type, e.g. `image/png`. */
+  mediaType: string;
+  description?: string;
 }
 
 /** One problem found in a tool call's arguments. */

@@ -5,8 +5,8 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
-import { tool } from '../define-tool.js';
-import type { Tool } from '../tool.js';
+import { tool } from '../../tools/define-tool.js';
+import type { Tool } from '../../tools/tool.js';
 import { resolveInWorkspace } from './workspace-path.js';
 
 const maxListedEntries = 500;

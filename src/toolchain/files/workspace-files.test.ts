@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ToolContext } from '../tool.js';
+import { createToolContext } from '../../tools/tool-context.js';
 import { listFilesTool, readFileTool, writeFileTool } from './workspace-files.js';
 
 function workspace(): string {
@@ -12,15 +12,8 @@ function workspace(): string {
   return directory;
 }
 
-function context(directory: string): ToolContext {
-  return {
-    runId: 'r',
-    stepIndex: 0,
-    idempotencyKey: 'r:0',
-    toolCallId: 'c',
-    abortSignal: new AbortController().signal,
-    workspace: directory,
-  };
+function context(directory: string) {
+  return createToolContext({ workspace: directory });
 }
 
 describe('workspace file tools', () => {
