@@ -58,7 +58,8 @@ function mapNode(node: unknown, path: string[]): unknown {
   const mapped: Record<string, unknown> = { ...node };
   if (node.type !== undefined) {
     const name = typeNames[String(node.type)];
-    if (name === undefined) throw new TypeError(`BFCL schema: unknown type ${JSON.stringify(node.type)} at ${path.join('.')}`);
+    if (name === undefined)
+      throw new TypeError(`BFCL schema: unknown type ${JSON.stringify(node.type)} at ${path.join('.')}`);
     mapped.type = name;
   }
   if (isRecord(node.properties)) {

@@ -13,6 +13,7 @@ import { extractTextToolCalls, type PreparedToolCall, prepareToolCall, type Tool
 import {
   type AnsweredCategory,
   answeredCategories,
+  type BfclEntry,
   categoryLanguage,
   readAnsweredEntries,
   readEntries,
@@ -21,7 +22,7 @@ import {
 import { type GroundTruthCall, pickGroundTruthCall } from './bfcl-ground-truth.js';
 import { bfclToJsonSchema } from './bfcl-schema.js';
 import { type CorruptedCall, type CorruptionKind, corruptCall, corruptionKinds } from './call-corruptions.js';
-import { callKey, knownInvalidGroundTruth } from './known-invalid-ground-truth.js';
+import { callKey, type KnownInvalidGroundTruth, knownInvalidGroundTruth } from './known-invalid-ground-truth.js';
 
 // Fails the whole file, loudly, when the corpus is missing: this suite must never pass empty.
 requireBfclDirectory();
@@ -32,16 +33,51 @@ requireBfclDirectory();
  */
 const repairRateFloors: Record<CorruptionKind, number> = {
   'code-fence': 100,
+  'prose-around': 100,
   'single-quotes': 100,
+  'unquoted-keys': 100,
   'trailing-comma': 100,
   'python-literals': 100,
-  'unquoted-keys': 0,
-  'prose-around': 0,
-  'wrapped-arguments': 0,
+  // 84.8% measured. Low because of the bug `truncated-inner-span` below: every call with a `[`
+  // or `{` after its opening brace (a list, an object, or a bracket inside a string) fails.
+  // Raise to 100 when that bug is fixed.
+  truncated: 84,
+  'wrapped-arguments': 100,
   'number-as-string': 100,
   'enum-case': 100,
-  'tool-name': 100,
+  // 99.8% measured; the misses are the bug `namespace-named-tool` below.
+  'tool-name': 99,
+  'namespace-prefix': 99,
+  'text-tool-call': 100,
 };
+
+/**
+ * Bugs in src/tools that this suite found. Every repair failure must be explained by one of
+ * them (see `explainFailure`); each also has an `it.fails` case below that starts failing, as a
+ * reminder to update this suite, once the bug is fixed.
+ */
+const knownBugs = {
+  'truncated-inner-span':
+    'src/tools/repair/json-text.ts parseJsonText: after an unclosed span, findJsonSpans keeps scanning inside it (string contents included) and yields each closed inner `[...]` or `{...}`; the exact-parse pass returns the first of those before jsonrepair is tried on the outer span, e.g. \'{"a": [1, 3], "b": 2\' parses to [1, 3] and \'{"a": "[1, 3]", "b": 2\' too; an inner object that fits the schema comes out ready with the wrong input',
+  'namespace-named-tool':
+    'src/tools/repair/tool-name.ts normalizeToolName: the namespace prefix (`functions.`, `tool.`…) is stripped from the known names too, so a tool really named `functions.intersect` normalises to `intersect` and its near misses `functions_intersect` or `functions.functions.intersect` match nothing',
+} as const;
+
+type KnownBug = keyof typeof knownBugs;
+
+/** The prefixes tool-name matching strips as a namespace (src/tools/repair/tool-name.ts). */
+const namespacePrefixes = ['functions.', 'function.', 'tools.', 'tool.', 'default_api.', 'functions:', 'tool:'];
+
+/** The known bug that explains why a corrupted call was not repaired, if any. */
+function explainFailure(kind: CorruptionKind, call: GroundTruthCall): KnownBug | undefined {
+  // Any bracket after the opening one starts an inner span, even inside a string ("[60,30]").
+  if (kind === 'truncated' && /[[{]/.test(JSON.stringify(call.arguments).slice(1))) return 'truncated-inner-span';
+  if (kind === 'tool-name' || kind === 'namespace-prefix') {
+    const lowered = call.name.toLowerCase();
+    if (namespacePrefixes.some((prefix) => lowered.startsWith(prefix))) return 'namespace-named-tool';
+  }
+  return undefined;
+}
 
 /** A ground-truth call that prepared cleanly, kept to corrupt. */
 interface CheckedCall {
@@ -65,10 +101,19 @@ interface CategoryResult {
   checked: CheckedCall[];
 }
 
+interface RepairFailure {
+  key: string;
+  variant: CorruptedCall;
+  outcome: string;
+  /** Whether the call came out `ready` with a different input: a wrong value, silently. */
+  silentlyWrong: boolean;
+  bug: KnownBug | undefined;
+}
+
 interface RepairTally {
   attempted: number;
   repaired: number;
-  failures: Array<{ key: string; variant: CorruptedCall; outcome: string }>;
+  failures: RepairFailure[];
 }
 
 const categoryResults = new Map<AnsweredCategory, CategoryResult>();
@@ -98,10 +143,14 @@ function runCategory(category: AnsweredCategory): CategoryResult {
       result.functions += 1;
       try {
         const schema = bfclToJsonSchema(definition.parameters, language);
-        tools.push(tool({ name: definition.name, description: definition.description, input: schema, execute: () => null }));
+        tools.push(
+          tool({ name: definition.name, description: definition.description, input: schema, execute: () => null }),
+        );
         schemas.set(definition.name, schema);
       } catch (error) {
-        result.rejectedSchemas.push(`${entry.id}/${definition.name}: ${error instanceof Error ? error.message : String(error)}`);
+        result.rejectedSchemas.push(
+          `${entry.id}/${definition.name}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
     answer.ground_truth.forEach((item, index) => {
@@ -121,7 +170,11 @@ function runCategory(category: AnsweredCategory): CategoryResult {
         return;
       }
       const expected = withDefaults(call.arguments, schema);
-      if (prepared.tool.name !== call.name || prepared.repairs.length > 0 || !isDeepStrictEqual(prepared.input, expected)) {
+      if (
+        prepared.tool.name !== call.name ||
+        prepared.repairs.length > 0 ||
+        !isDeepStrictEqual(prepared.input, expected)
+      ) {
         result.mismatches.push(`${key}: ${describeOutcome(prepared)}`);
         return;
       }
@@ -141,11 +194,48 @@ function tallyRepairs(category: AnsweredCategory, checked: readonly CheckedCall[
       const tally = byCategory.get(category) ?? { attempted: 0, repaired: 0, failures: [] };
       byCategory.set(category, tally);
       tally.attempted += 1;
-      const prepared = prepareToolCall(checkedCall.tools, { name: variant.name, arguments: variant.arguments });
-      if (isFaithfulRepair(prepared, checkedCall)) tally.repaired += 1;
-      else tally.failures.push({ key: checkedCall.key, variant, outcome: describeOutcome(prepared) });
+      const prepared = prepareVariant(variant, checkedCall.tools);
+      if (prepared !== undefined && isFaithfulRepair(prepared, checkedCall)) {
+        tally.repaired += 1;
+        continue;
+      }
+      tally.failures.push({
+        key: checkedCall.key,
+        variant,
+        outcome: prepared === undefined ? 'no single call found in the text' : describeOutcome(prepared),
+        silentlyWrong: prepared?.status === 'ready',
+        bug: explainFailure(variant.kind, checkedCall.call),
+      });
     }
   }
+}
+
+/** Prepare a corrupted call; one written in answer text is first extracted (exactly one call). */
+function prepareVariant(variant: CorruptedCall, tools: readonly Tool[]): PreparedToolCall | undefined {
+  if (variant.answerText === undefined) return prepareToolCall(tools, variant);
+  const { calls } = extractTextToolCalls(
+    variant.answerText,
+    tools.map((candidate) => candidate.name),
+  );
+  const [only] = calls;
+  return calls.length === 1 && only !== undefined ? prepareToolCall(tools, only) : undefined;
+}
+
+/** The corrupted variant of kind `kind` of a checked call, to replay a known bug. */
+function variantOf(
+  category: AnsweredCategory,
+  key: string,
+  kind: CorruptionKind,
+): { checkedCall: CheckedCall; variant: CorruptedCall } {
+  const checkedCall = runCategory(category).checked.find((candidate) => candidate.key === key);
+  if (checkedCall === undefined) throw new Error(`BFCL ${category}: ${key} is not a checked call`);
+  const variant = corruptCall(
+    checkedCall.call,
+    checkedCall.schema,
+    checkedCall.tools.map((candidate) => candidate.name),
+  ).find((candidate) => candidate.kind === kind);
+  if (variant === undefined) throw new Error(`BFCL ${category}: ${key} has no ${kind} variant`);
+  return { checkedCall, variant };
 }
 
 function isFaithfulRepair(prepared: PreparedToolCall, checkedCall: CheckedCall): boolean {
@@ -167,7 +257,8 @@ function describeOutcome(prepared: PreparedToolCall): string {
  */
 function withDefaults(value: unknown, schema: unknown): unknown {
   if (!isRecord(schema)) return value;
-  if (Array.isArray(value)) return isRecord(schema.items) ? value.map((item) => withDefaults(item, schema.items)) : value;
+  if (Array.isArray(value))
+    return isRecord(schema.items) ? value.map((item) => withDefaults(item, schema.items)) : value;
   if (!isRecord(value)) return value;
   const properties = isRecord(schema.properties) ? schema.properties : {};
   const filled: Record<string, unknown> = {};
@@ -178,6 +269,11 @@ function withDefaults(value: unknown, schema: unknown): unknown {
     }
   }
   return filled;
+}
+
+/** The known-invalid calls of one category (`parallel_3` is in `parallel`, not `parallel_multiple`). */
+function knownInvalidIn(category: AnsweredCategory): KnownInvalidGroundTruth[] {
+  return knownInvalidGroundTruth.filter((known) => known.id.replace(/_\d+$/, '') === category);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -204,13 +300,17 @@ afterAll(() => {
   for (const category of answeredCategories) {
     const result = categoryResults.get(category);
     if (result === undefined) continue;
-    const knownInvalid = knownInvalidGroundTruth.filter((known) => known.id.startsWith(`${category}_`)).length;
+    const knownInvalid = knownInvalidIn(category).length;
     lines.push(
       `${category.padEnd(18)}  ${String(result.entries).padStart(7)}  ${String(result.functions).padStart(9)}  ${String(result.callsChecked).padStart(13)}  ${String(knownInvalid).padStart(13)}`,
     );
   }
   lines.push('', 'repair rate per corruption kind (repaired / attempted)', '');
-  const header = ['kind'.padEnd(17), ...answeredCategories.map((category) => category.padStart(18)), 'total'.padStart(16)];
+  const header = [
+    'kind'.padEnd(17),
+    ...answeredCategories.map((category) => category.padStart(18)),
+    'total'.padStart(16),
+  ];
   lines.push(header.join('  '));
   for (const kind of corruptionKinds) {
     const cells = answeredCategories.map((category) => {
@@ -221,13 +321,25 @@ afterAll(() => {
     const rate = `${total.repaired}/${total.attempted} ${percent(total.repaired, total.attempted).toFixed(1)}%`;
     lines.push([kind.padEnd(17), ...cells, rate.padStart(16)].join('  '));
   }
+  lines.push('', 'not repaired, by cause (silently wrong = came out ready with another input)');
   for (const kind of corruptionKinds) {
-    for (const [category, tally] of repairTallies.get(kind) ?? []) {
-      for (const failure of tally.failures) {
-        lines.push(`  not repaired (${kind}, ${category}) ${failure.key} ${failure.variant.name} ${failure.variant.arguments} -> ${failure.outcome}`);
-      }
+    const failures = [...(repairTallies.get(kind)?.values() ?? [])].flatMap((tally) => tally.failures);
+    const causes = new Map<string, { count: number; silentlyWrong: number; example: RepairFailure }>();
+    for (const failure of failures) {
+      const cause = failure.bug ?? 'unexplained';
+      const entry = causes.get(cause) ?? { count: 0, silentlyWrong: 0, example: failure };
+      entry.count += 1;
+      if (failure.silentlyWrong) entry.silentlyWrong += 1;
+      causes.set(cause, entry);
+    }
+    for (const [cause, { count, silentlyWrong, example }] of causes) {
+      lines.push(
+        `  ${kind}: ${count} (${silentlyWrong} silently wrong) from ${cause}; e.g. ${example.key} ${example.variant.name} ${example.variant.arguments} -> ${example.outcome}`,
+      );
     }
   }
+  lines.push('', 'known bugs in src/tools:');
+  for (const [name, description] of Object.entries(knownBugs)) lines.push(`  ${name}: ${description}`);
   console.log(lines.join('\n'));
 });
 
@@ -240,9 +352,7 @@ describe.each(answeredCategories)('BFCL %s', (category) => {
 
   it('prepares every ground-truth call to exactly its arguments, except the known-invalid ones', () => {
     const result = runCategory(category);
-    const expectedInvalid = knownInvalidGroundTruth
-      .filter((known) => known.id.startsWith(`${category}_`))
-      .map((known) => callKey(known.id, known.call));
+    const expectedInvalid = knownInvalidIn(category).map((known) => callKey(known.id, known.call));
     expect(result.callsChecked).toBeGreaterThanOrEqual(result.entries);
     expect(result.notReady.sort()).toEqual(expectedInvalid.sort());
     expect(result.mismatches).toEqual([]);
@@ -251,7 +361,10 @@ describe.each(answeredCategories)('BFCL %s', (category) => {
   it('repairs corrupted calls back to the clean input', () => {
     const result = runCategory(category);
     tallyRepairs(category, result.checked);
-    const attempted = corruptionKinds.reduce((sum, kind) => sum + (repairTallies.get(kind)?.get(category)?.attempted ?? 0), 0);
+    const attempted = corruptionKinds.reduce(
+      (sum, kind) => sum + (repairTallies.get(kind)?.get(category)?.attempted ?? 0),
+      0,
+    );
     expect(attempted).toBeGreaterThanOrEqual(result.checked.length);
   });
 });
@@ -262,22 +375,62 @@ describe('BFCL repair rates', () => {
     expect(total.attempted).toBeGreaterThan(0);
     expect(percent(total.repaired, total.attempted)).toBeGreaterThanOrEqual(repairRateFloors[kind]);
   });
+
+  it('fails to repair only where a known bug in src/tools explains it', () => {
+    const unexplained = corruptionKinds.flatMap((kind) =>
+      [...(repairTallies.get(kind)?.values() ?? [])]
+        .flatMap((tally) => tally.failures)
+        .filter((failure) => failure.bug === undefined)
+        .map(
+          (failure) =>
+            `${kind} ${failure.key}: ${failure.variant.name} ${failure.variant.arguments} -> ${failure.outcome}`,
+        ),
+    );
+    expect(unexplained).toEqual([]);
+  });
+});
+
+describe('BFCL cases of known bugs in src/tools', () => {
+  // Bug `truncated-inner-span`: '{"function":"x**2","interval":[1,3]' parses as [1, 3].
+  it.fails('closes a truncated call that holds a list (simple_python_13)', () => {
+    const { checkedCall, variant } = variantOf('simple_python', 'simple_python_13#0', 'truncated');
+    const prepared = prepareToolCall(checkedCall.tools, variant);
+    expect(prepared.status === 'ready' ? prepared.input : prepared.message).toEqual(checkedCall.input);
+  });
+
+  // Bug `namespace-named-tool`: `functions_intersect` does not match the tool `functions.intersect`.
+  it.fails('matches functions_intersect to the tool functions.intersect (multiple_29)', () => {
+    const { checkedCall, variant } = variantOf('multiple', 'multiple_29#0', 'tool-name');
+    expect(variant.name).toBe('functions_intersect');
+    const prepared = prepareToolCall(checkedCall.tools, variant);
+    expect(prepared.status === 'ready' ? prepared.tool.name : prepared.message).toBe('functions.intersect');
+  });
 });
 
 describe('BFCL irrelevance', () => {
   it('finds no tool call in the plain text of questions that have none', () => {
     const entries = readEntries('irrelevance');
     expect(entries.length).toBeGreaterThan(0);
-    const mistaken: string[] = [];
-    for (const entry of entries) {
-      const toolNames = entry.function.map((definition) => definition.name);
-      for (const turn of entry.question) {
-        for (const message of turn) {
-          const { calls } = extractTextToolCalls(message.content, toolNames);
-          if (calls.length > 0) mistaken.push(`${entry.id}: ${JSON.stringify(calls)}`);
-        }
-      }
-    }
-    expect(mistaken).toEqual([]);
+    expect(callsFoundInQuestions(entries)).toEqual([]);
+  });
+
+  // The answered questions describe calls in prose (and, for JavaScript, quote code such as
+  // `applyMiddleware('myMiddleWare')`); the text itself is still no call.
+  it('finds no tool call in the plain text of the answered questions either', () => {
+    const entries = answeredCategories.flatMap((category) => readEntries(category));
+    expect(entries.length).toBeGreaterThan(0);
+    expect(callsFoundInQuestions(entries)).toEqual([]);
   });
 });
+
+function callsFoundInQuestions(entries: readonly BfclEntry[]): string[] {
+  const mistaken: string[] = [];
+  for (const entry of entries) {
+    const toolNames = entry.function.map((definition) => definition.name);
+    for (const message of entry.question.flat()) {
+      const { calls } = extractTextToolCalls(message.content, toolNames);
+      if (calls.length > 0) mistaken.push(`${entry.id}: ${JSON.stringify(calls)}`);
+    }
+  }
+  return mistaken;
+}

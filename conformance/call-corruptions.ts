@@ -11,24 +11,28 @@ import type { GroundTruthCall } from './bfcl-ground-truth.js';
 
 export const corruptionKinds = [
   'code-fence',
+  'prose-around',
   'single-quotes',
+  'unquoted-keys',
   'trailing-comma',
   'python-literals',
-  'unquoted-keys',
-  'prose-around',
+  'truncated',
   'wrapped-arguments',
   'number-as-string',
   'enum-case',
   'tool-name',
+  'namespace-prefix',
+  'text-tool-call',
 ] as const;
 
 /**
  * - `code-fence`: the arguments wrapped in a ```json fence.
+ * - `prose-around`: the JSON preceded and followed by a sentence of chat.
  * - `single-quotes`: keys and strings quoted the way Python's `repr` does.
+ * - `unquoted-keys`: object keys that are identifiers written without quotes, as in JavaScript.
  * - `trailing-comma`: a comma after the last member of every non-empty object and array.
  * - `python-literals`: `True`, `False`, `None` for `true`, `false`, `null`.
- * - `unquoted-keys`: object keys that are identifiers written without quotes, as in JavaScript.
- * - `prose-around`: the JSON preceded and followed by a sentence of chat.
+ * - `truncated`: the final `}` missing, as when the answer hits the token limit right there.
  * - `wrapped-arguments`: the arguments nested in `{"arguments": ...}`; not produced when the
  *   tool has a parameter named `arguments`.
  * - `number-as-string`: each number the schema types as `integer` or `number` written as a
@@ -38,6 +42,10 @@ export const corruptionKinds = [
  *   matches no other member of the enum.
  * - `tool-name`: a near-miss name: `.` swapped for `_`, or snake_case and camelCase exchanged;
  *   not produced when the near miss is the exact name of another tool on offer.
+ * - `namespace-prefix`: the name under OpenAI's `functions.` namespace, as models trained on
+ *   its format write it.
+ * - `text-tool-call`: the whole call written in the answer text inside Hermes/Qwen
+ *   `<tool_call>` tags, to be found by `extractTextToolCalls` before it is prepared.
  */
 export type CorruptionKind = (typeof corruptionKinds)[number];
 
@@ -47,6 +55,11 @@ export interface CorruptedCall {
   name: string;
   /** Raw argument text. */
   arguments: string;
+  /**
+   * For `text-tool-call`: the answer text the call is written in; `name` and `arguments` are
+   * then what a correct extraction finds.
+   */
+  answerText?: string;
 }
 
 interface LiteralStyle {
@@ -58,7 +71,10 @@ interface LiteralStyle {
 
 const jsonStyle: LiteralStyle = {
   singleQuotes: false,
-  unquotedKeys: false, trailingCommas: false, pythonConstants: false };
+  unquotedKeys: false,
+  trailingCommas: false,
+  pythonConstants: false,
+};
 
 /**
  * Every corruption that applies to `call`, given the tool's (mapped) input schema and the names
@@ -72,11 +88,12 @@ export function corruptCall(call: GroundTruthCall, schema: JsonSchema, toolNames
   };
 
   add('code-fence', `\`\`\`json\n${clean}\n\`\`\``);
+  add('prose-around', `Sure! Here's the call you asked for:\n${clean}\nLet me know if you'd like anything else.`);
   add('single-quotes', writeLiteral(call.arguments, { ...jsonStyle, singleQuotes: true }));
+  add('unquoted-keys', writeLiteral(call.arguments, { ...jsonStyle, unquotedKeys: true }));
   add('trailing-comma', writeLiteral(call.arguments, { ...jsonStyle, trailingCommas: true }));
   add('python-literals', writeLiteral(call.arguments, { ...jsonStyle, pythonConstants: true }));
-  add('unquoted-keys', writeLiteral(call.arguments, { ...jsonStyle, unquotedKeys: true }));
-  add('prose-around', `Sure! Here's the call you asked for:\n${clean}\nLet me know if you'd like anything else.`);
+  add('truncated', clean.slice(0, -1));
   const properties = isRecord(schema.properties) ? schema.properties : {};
   if (!Object.hasOwn(properties, 'arguments')) add('wrapped-arguments', `{"arguments": ${clean}}`);
   add('number-as-string', JSON.stringify(mapLeaves(call.arguments, schema, numberAsString)));
@@ -84,6 +101,15 @@ export function corruptCall(call: GroundTruthCall, schema: JsonSchema, toolNames
 
   const nearMiss = nearMissToolName(call.name);
   if (nearMiss !== call.name && !toolNames.includes(nearMiss)) add('tool-name', clean, nearMiss);
+  add('namespace-prefix', clean, `functions.${call.name}`);
+
+  const written = JSON.stringify({ name: call.name, arguments: call.arguments });
+  variants.push({
+    kind: 'text-tool-call',
+    name: call.name,
+    arguments: clean,
+    answerText: `I'll look that up for you.\n<tool_call>\n${written}\n</tool_call>`,
+  });
   return variants;
 }
 
@@ -94,7 +120,8 @@ export function corruptCall(call: GroundTruthCall, schema: JsonSchema, toolNames
  */
 export function nearMissToolName(name: string): string {
   if (name.includes('.')) return name.replaceAll('.', '_');
-  if (/_[a-zA-Z0-9]/.test(name)) return name.replace(/_([a-zA-Z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+  if (/_[a-zA-Z0-9]/.test(name))
+    return name.replace(/_([a-zA-Z0-9])/g, (_match, letter: string) => letter.toUpperCase());
   if (/[a-z0-9][A-Z]/.test(name)) return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
   const first = name.charAt(0);
   const swapped = first === first.toUpperCase() ? first.toLowerCase() : first.toUpperCase();
@@ -142,7 +169,7 @@ function pythonString(text: string): string {
   if (text.includes("'") && !text.includes('"')) return json;
   const inner = json
     .slice(1, -1)
-    .replace(/\\(.)/g, (escape, character: string) => (character === '"' ? '"' : escape))
+    .replace(/\\(.)/g, (sequence, character: string) => (character === '"' ? '"' : sequence))
     .replaceAll("'", "\\'");
   return `'${inner}'`;
 }

@@ -1,14 +1,22 @@
 /**
- * One durable step: if the journal already holds a committed output at this index, return it
- * (after checking the step has the same name, so replay never hands a step someone else's
- * output); otherwise run the body and commit its output before returning.
+ * The step recorder of one run execution: replays committed steps and commits new ones.
+ *
+ * - Replay: the committed steps are read once when the run starts; a step found there is
+ *   returned (after checking it has the same name, so replay never hands a step someone else's
+ *   output) and its body does not run.
+ * - Commit: a new step's output is committed once. Commits are group-committed: a step is
+ *   written at once (it survives the process being killed), and made durable on disk (fsync) at
+ *   the latest before anything that depends on it leaves the process: before a tool with an
+ *   effect runs (`sync()`), when a step is itself committed durably (effectful tool steps), and
+ *   with the final result. See docs/durability.md.
+ * - Totals: kept in memory, seeded from the journal, so limits are checked without a query.
  */
 import { NonDeterminismError } from '../errors.js';
 import type { Journal, StepKind, StepRecord } from '../journal/journal.js';
 import type { JsonValue, Usage } from '../models/spec.js';
+import type { RunTotalsSnapshot } from './events.js';
 
 export interface StepIdentity {
-  runId: string;
   index: number;
   name: string;
   kind: StepKind;
@@ -28,39 +36,95 @@ export interface DurableStepResult {
   replayed: boolean;
 }
 
-export async function durableStep(
-  journal: Journal,
-  identity: StepIdentity,
-  body: () => Promise<StepBodyResult>,
-  now: () => number = Date.now,
-): Promise<DurableStepResult> {
-  const committed = journal.getStep(identity.runId, identity.index);
-  if (committed) {
-    if (committed.name !== identity.name) {
-      throw new NonDeterminismError(
-        'non_determinism',
-        `run ${identity.runId}: step ${identity.index} was recorded as "${committed.name}" but replay reached "${identity.name}"; the agent's code or tools changed since the run started. Start a new run, or restore the previous version to resume this one.`,
-        {
-          details: { runId: identity.runId, index: identity.index, recorded: committed.name, replayed: identity.name },
-        },
-      );
+export interface StepRecorder {
+  readonly runId: string;
+  /** Whether the journal held committed steps when the run (re)started. */
+  readonly resumed: boolean;
+  /** Replay step `identity.index`, or run `body` and commit its output. */
+  step(
+    identity: StepIdentity,
+    body: () => Promise<StepBodyResult>,
+    options?: { durable?: boolean },
+  ): Promise<DurableStepResult>;
+  /** Make every step committed so far durable on disk. */
+  sync(): void;
+  /** Whether step `index` is in the journal already (it will be replayed). */
+  isCommitted(index: number): boolean;
+  totals(): RunTotalsSnapshot;
+}
+
+export function createStepRecorder(journal: Journal, runId: string, now: () => number = Date.now): StepRecorder {
+  const committed = new Map<number, StepRecord>();
+  for (const step of journal.listSteps(runId)) committed.set(step.index, step);
+  const stored = journal.totals(runId);
+  const totals: RunTotalsSnapshot = {
+    modelCalls: stored.modelCalls,
+    toolCalls: stored.toolCalls,
+    inputTokens: stored.inputTokens,
+    outputTokens: stored.outputTokens,
+    cachedInputTokens: stored.cachedInputTokens,
+    costUsd: stored.costUsd,
+    unpricedModelCalls: stored.unpricedModelCalls,
+  };
+  let unsynced = false;
+
+  const add = (record: StepRecord) => {
+    if (record.kind === 'tool') {
+      totals.toolCalls++;
+      return;
     }
-    return { record: committed, replayed: true };
-  }
-  const startedAt = now();
-  const result = await body();
-  const record = journal.commitStep({
-    runId: identity.runId,
-    index: identity.index,
-    name: identity.name,
-    kind: identity.kind,
-    requestDigest: identity.requestDigest,
-    output: result.output,
-    model: identity.model,
-    usage: result.usage,
-    costUsd: result.costUsd,
-    startedAt,
-    finishedAt: now(),
-  });
-  return { record, replayed: false };
+    totals.modelCalls++;
+    totals.inputTokens += record.usage?.inputTokens ?? 0;
+    totals.outputTokens += record.usage?.outputTokens ?? 0;
+    totals.cachedInputTokens += record.usage?.cachedInputTokens ?? 0;
+    if (record.costUsd === undefined) totals.unpricedModelCalls++;
+    else totals.costUsd += record.costUsd;
+  };
+
+  return {
+    runId,
+    resumed: committed.size > 0,
+    async step(identity, body, options = {}) {
+      const existing = committed.get(identity.index);
+      if (existing) {
+        if (existing.name !== identity.name) {
+          throw new NonDeterminismError(
+            'non_determinism',
+            `run ${runId}: step ${identity.index} was recorded as "${existing.name}" but replay reached "${identity.name}"; the agent's code or tools changed since the run started. Start a new run, or restore the previous version to resume this one.`,
+            { details: { runId, index: identity.index, recorded: existing.name, replayed: identity.name } },
+          );
+        }
+        return { record: existing, replayed: true };
+      }
+      const startedAt = now();
+      const result = await body();
+      const durable = options.durable === true;
+      const record = journal.commitStep(
+        {
+          runId,
+          index: identity.index,
+          name: identity.name,
+          kind: identity.kind,
+          requestDigest: identity.requestDigest,
+          output: result.output,
+          model: identity.model,
+          usage: result.usage,
+          costUsd: result.costUsd,
+          startedAt,
+          finishedAt: now(),
+        },
+        { durable },
+      );
+      unsynced = !durable;
+      add(record);
+      return { record, replayed: false };
+    },
+    sync() {
+      if (!unsynced) return;
+      journal.sync();
+      unsynced = false;
+    },
+    isCommitted: (index) => committed.has(index),
+    totals: () => ({ ...totals }),
+  };
 }

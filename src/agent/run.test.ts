@@ -420,4 +420,49 @@ describe('run()', () => {
       await server.close();
     }
   });
+
+  it('makes earlier steps durable before a tool with an effect runs, and not before an effect-free one', async () => {
+    const journal = temporaryJournal();
+    const order: string[] = [];
+    const observed: Journal = {
+      ...journal,
+      sync() {
+        order.push('sync');
+        journal.sync();
+      },
+      commitStep(step, options) {
+        order.push(options?.durable ? `durable-commit:${step.name}` : `commit:${step.name}`);
+        return journal.commitStep(step, options);
+      },
+    };
+    const look = tool({ name: 'look', description: 'Read.', input: z.object({}), execute: () => order.push('look') });
+    const pay = tool({
+      name: 'pay',
+      description: 'Pay.',
+      input: z.object({}),
+      effect: 'side-effect',
+      execute: () => order.push('pay'),
+    });
+    const model = createScriptedModel({
+      script: {
+        turns: [
+          { toolCalls: [{ name: 'look', arguments: {} }] },
+          { toolCalls: [{ name: 'pay', arguments: {} }] },
+          { text: 'paid' },
+        ],
+      },
+    });
+    await run(agent({ name: 'a', instructions: '', model, tools: [look, pay] }), 'x', { journal: observed });
+    expect(order).toEqual([
+      'commit:model',
+      'look',
+      'commit:tool:look',
+      'commit:model',
+      'sync',
+      'pay',
+      'durable-commit:tool:pay',
+      'commit:model',
+    ]);
+    journal.close();
+  });
 });

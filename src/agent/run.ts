@@ -12,7 +12,7 @@ import { costOfUsage } from '../cost/cost.js';
 import { estimateRequestTokens } from '../cost/estimate.js';
 import type { PriceSource } from '../cost/price-source.js';
 import { HatarakuError, ModelCallError, UserError } from '../errors.js';
-import { digestOf } from '../journal/digest.js';
+import { createConversationDigest } from '../journal/digest.js';
 import type { Journal, RunRecord, RunTotals } from '../journal/journal.js';
 import { openSqliteJournal } from '../journal/sqlite-journal.js';
 import { collectResponse } from '../models/collect-response.js';
@@ -33,7 +33,7 @@ import { createRunResources } from '../tools/run-resources.js';
 import { extractTextToolCalls } from '../tools/text-tool-calls.js';
 import type { Tool } from '../tools/tool.js';
 import type { Agent } from './agent.js';
-import { durableStep } from './durable-step.js';
+import { createStepRecorder } from './durable-step.js';
 import { createEventChannel } from './event-channel.js';
 import type { RunEvent, RunTotalsSnapshot } from './events.js';
 import { runToolTurn } from './tool-step.js';
@@ -198,8 +198,9 @@ async function executeRun(context: RunContext): Promise<RunResult> {
 
   const model = resolveAgentModel(agent, options);
   const modelLabel = typeof agent.model === 'string' ? agent.model : `${model.provider}:${model.modelId}`;
-  const resumed = journal.listSteps(runId).length > 0;
-  publish({ type: 'run-start', runId, agentName: agent.name, model: modelLabel, resumed });
+  const recorder = createStepRecorder(journal, runId);
+  const runTotals = () => recorder.totals();
+  publish({ type: 'run-start', runId, agentName: agent.name, model: modelLabel, resumed: recorder.resumed });
 
   const wallTimeController = new AbortController();
   const signals = [wallTimeController.signal, ...(options.signal ? [options.signal] : [])];
@@ -230,8 +231,17 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   };
 
   const messages: ModelMessage[] = [];
-  if (agent.instructions.trim() !== '') messages.push({ role: 'system', content: agent.instructions });
-  messages.push({ role: 'user', content: record.input });
+  const conversationDigest = createConversationDigest();
+  const append = (...added: ModelMessage[]) => {
+    for (const message of added) {
+      messages.push(message);
+      conversationDigest.append(message);
+    }
+  };
+  if (agent.instructions.trim() !== '') append({ role: 'system', content: agent.instructions });
+  append({ role: 'user', content: record.input });
+  const { abortSignal: _noSignal, ...requestFields } = baseRequest;
+  const limitsNeedEstimate = agent.limits.maxTokens !== undefined || agent.limits.maxCostUsd !== undefined;
 
   const price = options.prices?.lookup(model.provider, model.modelId);
   if (agent.limits.maxCostUsd !== undefined && price === undefined) {
@@ -239,7 +249,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       journal,
       runId,
       publish,
-      totals,
+      runTotals,
       new UserError(
         'budget_exceeded',
         `a cost limit of $${agent.limits.maxCostUsd} is set, but no price is known for ${modelLabel}; add one under "prices" in hataraku.config.json or remove the limit.`,
@@ -254,7 +264,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   const callCounts = new Map<string, number>();
   const finish = (status: 'completed' | 'stopped', stopReason: string, output: JsonValue | undefined): RunResult => {
     journal.finishRun(runId, { status, stopReason, output });
-    const result: RunResult = { runId, status, stopReason, output, totals: totals() };
+    const result: RunResult = { runId, status, stopReason, output, totals: runTotals() };
     publish({ type: 'run-end', runId, status, stopReason, output, error: undefined, totals: result.totals });
     return result;
   };
@@ -262,11 +272,11 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   try {
     for (;;) {
       if (wallTimeController.signal.aborted) return finish('stopped', 'max-wall-time', lastText || undefined);
-      if (options.signal?.aborted) throw interrupted(runId, publish, totals);
-      const current = journal.totals(runId);
+      if (options.signal?.aborted) throw interrupted(runId, publish, runTotals);
+      const current = recorder.totals();
       if (modelCalls >= agent.limits.maxSteps) return finish('stopped', 'max-steps', lastText || undefined);
       const request: ModelRequest = { ...baseRequest, messages: [...messages], abortSignal: signal };
-      const estimatedInput = estimateRequestTokens(request);
+      const estimatedInput = limitsNeedEstimate ? estimateRequestTokens(request) : 0;
       if (
         agent.limits.maxTokens !== undefined &&
         current.inputTokens + current.outputTokens + estimatedInput > agent.limits.maxTokens
@@ -288,16 +298,13 @@ async function executeRun(context: RunContext): Promise<RunResult> {
 
       const index = stepIndex++;
       const started = Date.now();
-      const { messages: _omitted, abortSignal: _signal, ...requestShape } = request;
-      const step = await durableStep(
-        journal,
+      const step = await recorder.step(
         {
-          runId,
           index,
           name: 'model',
           kind: 'model',
           model: modelLabel,
-          requestDigest: digestOf({ model: modelLabel, request: { ...requestShape, messages: request.messages } }),
+          requestDigest: conversationDigest.digest({ model: modelLabel, request: requestFields }),
         },
         async () => {
           publish({ type: 'step-start', runId, index, kind: 'model', name: 'model', replayed: false });
@@ -333,7 +340,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
         model: modelLabel,
         usage: response.usage,
         costUsd: step.record.costUsd,
-        totals: totals(),
+        totals: runTotals(),
       });
       const durationMs = step.replayed ? step.record.finishedAt - step.record.startedAt : Date.now() - started;
       publish({ type: 'step-end', runId, index, kind: 'model', durationMs, replayed: step.replayed });
@@ -357,9 +364,9 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       const assistant: AssistantMessage = { role: 'assistant', content: [] };
       if (text !== '') assistant.content.push({ type: 'text', text });
       assistant.content.push(...calls);
-      messages.push(assistant);
+      append(assistant);
 
-      const after = journal.totals(runId);
+      const after = recorder.totals();
       if (agent.limits.maxCostUsd !== undefined && after.costUsd > agent.limits.maxCostUsd) {
         return finish('stopped', 'budget-exceeded', lastText || undefined);
       }
@@ -377,7 +384,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
           : (validation && !validation.success ? validation.issues : [])
               .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
               .join('; ');
-        messages.push({
+        append({
           role: 'user',
           content: `Your final answer must be one JSON object matching the output schema, but ${problems}. Reply with the corrected JSON object only.`,
         });
@@ -387,6 +394,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       const turn = await runToolTurn(
         {
           journal,
+          recorder,
           runId,
           tools: agent.tools,
           workspace: record.workspace ?? options.workspace,
@@ -403,14 +411,14 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       );
       if (turn.kind === 'repeated') return finish('stopped', 'repeated-tool-call', lastText || undefined);
       stepIndex += calls.length;
-      messages.push(...turn.messages);
+      append(...turn.messages);
     }
   } catch (error) {
     if (wallTimeController.signal.aborted && !options.signal?.aborted) {
       return finish('stopped', 'max-wall-time', lastText || undefined);
     }
-    if (options.signal?.aborted) throw interrupted(runId, publish, totals);
-    throw fail(journal, runId, publish, totals, error);
+    if (options.signal?.aborted) throw interrupted(runId, publish, runTotals);
+    throw fail(journal, runId, publish, runTotals, error);
   } finally {
     if (wallTimer) clearTimeout(wallTimer);
     for (const error of await runResources.disposeAll()) {

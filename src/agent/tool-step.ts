@@ -11,7 +11,7 @@ import type { JsonValue, ToolCallPart, ToolResultMessage } from '../models/spec.
 import { mapWithConcurrency } from '../tools/concurrency.js';
 import { prepareToolCall } from '../tools/prepare-call.js';
 import type { RunResources, Tool } from '../tools/tool.js';
-import { durableStep } from './durable-step.js';
+import type { StepRecorder } from './durable-step.js';
 import type { RunEvent } from './events.js';
 
 /** What a tool step stores in the journal. */
@@ -27,6 +27,7 @@ export interface ToolStepOutput {
 
 export interface ToolTurnContext {
   journal: Journal;
+  recorder: StepRecorder;
   runId: string;
   tools: readonly Tool[];
   workspace: string | undefined;
@@ -68,6 +69,16 @@ export async function runToolTurn(
     }
   }
 
+  // Durability barrier: a tool that changes the world must not act on a step that a power cut
+  // could still take back, so everything committed so far is made durable first.
+  const effectful = (position: number) => {
+    const preparation = prepared[position]?.preparation;
+    return preparation?.status === 'ready' && preparation.tool.effect !== 'none' && !refusals.has(position);
+  };
+  if (prepared.some((_, position) => effectful(position) && !context.recorder.isCommitted(firstIndex + position))) {
+    context.recorder.sync();
+  }
+
   const messages = await mapWithConcurrency(prepared, context.concurrency, async ({ call, preparation }, position) => {
     const index = firstIndex + position;
     const toolName = preparation.status === 'ready' ? preparation.tool.name : preparation.toolName;
@@ -75,10 +86,8 @@ export async function runToolTurn(
       preparation.status === 'ready' ? ((preparation.input ?? null) as JsonValue) : (call.arguments as JsonValue);
     const repairs = preparation.repairs;
     const started = Date.now();
-    const step = await durableStep(
-      context.journal,
+    const step = await context.recorder.step(
       {
-        runId: context.runId,
         index,
         name: `tool:${toolName}`,
         kind: 'tool',
@@ -106,6 +115,7 @@ export async function runToolTurn(
         const output = await executeCall(context, preparation, refusals.get(position), index, call.id);
         return { output: { ...output, toolName, input, repairs } };
       },
+      { durable: effectful(position) },
     );
     const output = step.record.output as ToolStepOutput;
     if (step.replayed) {

@@ -24,3 +24,26 @@ function sortKeys(value: unknown): unknown {
 export function digestOf(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
+
+/**
+ * Digests of a growing conversation without rehashing it: messages are fed once as they are
+ * appended, and each request's digest covers every message so far plus the request's other
+ * fields. The cost per step is that of the new messages, not of the whole history.
+ */
+export interface ConversationDigest {
+  append(message: unknown): void;
+  digest(requestFields: unknown): string;
+}
+
+export function createConversationDigest(): ConversationDigest {
+  const history = createHash('sha256');
+  return {
+    append(message) {
+      history.update(canonicalJson(message));
+      history.update('\n');
+    },
+    digest(requestFields) {
+      return history.copy().update(canonicalJson(requestFields)).digest('hex');
+    },
+  };
+}

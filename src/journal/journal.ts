@@ -108,9 +108,13 @@ export interface Journal {
   totals(runId: string): RunTotals;
   /**
    * Commit a step's output once. Returns the stored record: the given one, or the one already
-   * committed at that index (the first commit wins).
+   * committed at that index (the first commit wins). The write survives the process being
+   * killed at once; with `durable: true` it is also on disk (fsync) before this returns,
+   * otherwise it becomes so with the next durable write or `sync()`.
    */
-  commitStep(step: StepRecord): StepRecord;
+  commitStep(step: StepRecord, options?: { durable?: boolean }): StepRecord;
+  /** Make every write so far durable on disk (one fsync for all of them). */
+  sync(): void;
   /** Record the final outcome. Only a pending run can finish; returns false otherwise. */
   finishRun(runId: string, outcome: RunOutcome): boolean;
   /** Record an artifact; recording the same path again replaces the earlier record. */

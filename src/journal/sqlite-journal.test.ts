@@ -106,4 +106,17 @@ describe('SQLite journal', () => {
     expect(journal.listRuns({ status: 'completed' }).map((run) => run.id)).toEqual(['b']);
     journal.close();
   });
+
+  it('commits steps at once (visible to another connection) and keeps synchronous=NORMAL between durable writes', () => {
+    const path = temporaryDatabase();
+    const journal = openSqliteJournal({ path });
+    journal.createRun({ id: 'r1', agentName: 'a', model: 'm', input: 'x', spec: null });
+    journal.commitStep(modelStep('r1', 0, 'fast'));
+    journal.commitStep(modelStep('r1', 1, 'durable'), { durable: true });
+    journal.sync();
+    const reader = new Database(path, { readonly: true });
+    expect((reader.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n).toBe(2);
+    reader.close();
+    journal.close();
+  });
 });

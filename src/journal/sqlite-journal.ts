@@ -1,6 +1,10 @@
 /**
- * The embedded journal on SQLite (better-sqlite3, WAL, synchronous=FULL): each committed step
- * is durable on disk before the run moves on, so a SIGKILL loses at most the step in flight.
+ * The embedded journal on SQLite (better-sqlite3, WAL). Writes are group-committed: a step is
+ * committed with synchronous=NORMAL, which survives the process being killed (the WAL frame is
+ * in the operating system's cache), and made durable on disk by the next write under
+ * synchronous=FULL, which fsyncs the WAL and with it every frame before it. The runtime issues
+ * such a write (`sync()`, a durable step, a run's creation or final result) before anything that
+ * depends on earlier steps leaves the process. One fsync thus covers many steps.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -115,7 +119,7 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     database = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
     database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = FULL');
+    database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     migrate(database, options.path);
   } catch (error) {
@@ -151,7 +155,9 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
          description = excluded.description, created_at = excluded.created_at`,
     ),
     listArtifacts: database.prepare('SELECT * FROM artifacts WHERE run_id = ? ORDER BY created_at, path'),
-    touchRun: database.prepare('UPDATE runs SET updated_at = ? WHERE id = ?'),
+    markSynced: database.prepare(
+      "INSERT INTO meta (key, value) VALUES ('synced_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ),
     finishRun: database.prepare(
       `UPDATE runs SET status = @status, stop_reason = @stop_reason, output = @output, error = @error, updated_at = @now
        WHERE id = @id AND status = 'pending'`,
@@ -193,9 +199,18 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
       const existing = statements.getStep.get(step.runId, step.index) as StepRow;
       return stepFromRow(existing);
     }
-    statements.touchRun.run(now(), step.runId);
     return step;
   });
+
+  /** Run `action` in a transaction whose commit fsyncs the WAL (and so every earlier commit). */
+  function durably<T>(action: () => T): T {
+    database.pragma('synchronous = FULL');
+    try {
+      return database.transaction(action).immediate();
+    } finally {
+      database.pragma('synchronous = NORMAL');
+    }
+  }
 
   function guard<T>(what: string, action: () => T): T {
     try {
@@ -210,15 +225,17 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
     createRun(run: NewRun): RunRecord {
       return guard('creating a run', () => {
         const time = now();
-        statements.insertRun.run({
-          id: run.id,
-          agent_name: run.agentName,
-          model: run.model,
-          input: run.input,
-          spec: JSON.stringify(run.spec),
-          workspace: run.workspace ?? null,
-          now: time,
-        });
+        durably(() =>
+          statements.insertRun.run({
+            id: run.id,
+            agent_name: run.agentName,
+            model: run.model,
+            input: run.input,
+            spec: JSON.stringify(run.spec),
+            workspace: run.workspace ?? null,
+            now: time,
+          }),
+        );
         return runFromRow(statements.getRun.get(run.id) as RunRow);
       });
     },
@@ -261,19 +278,26 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
         };
       });
     },
-    commitStep(step) {
-      return guard(`committing step ${step.index} of run ${step.runId}`, () => commitStepTransaction.immediate(step));
+    commitStep(step, options = {}) {
+      return guard(`committing step ${step.index} of run ${step.runId}`, () =>
+        options.durable ? durably(() => commitStepTransaction(step)) : commitStepTransaction.immediate(step),
+      );
+    },
+    sync() {
+      guard('syncing to disk', () => durably(() => statements.markSynced.run(String(now()))));
     },
     finishRun(runId, outcome: RunOutcome) {
       return guard('finishing a run', () => {
-        const result = statements.finishRun.run({
-          id: runId,
-          status: outcome.status,
-          stop_reason: outcome.stopReason,
-          output: outcome.output === undefined ? null : JSON.stringify(outcome.output),
-          error: outcome.error ?? null,
-          now: now(),
-        });
+        const result = durably(() =>
+          statements.finishRun.run({
+            id: runId,
+            status: outcome.status,
+            stop_reason: outcome.stopReason,
+            output: outcome.output === undefined ? null : JSON.stringify(outcome.output),
+            error: outcome.error ?? null,
+            now: now(),
+          }),
+        );
         return result.changes === 1;
       });
     },
@@ -311,7 +335,7 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
       );
     },
     reopenRun(runId) {
-      guard('reopening a run', () => statements.reopenRun.run(now(), runId));
+      guard('reopening a run', () => durably(() => statements.reopenRun.run(now(), runId)));
     },
     close() {
       if (database.open) database.close();

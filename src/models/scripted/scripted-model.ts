@@ -151,14 +151,17 @@ export function createScriptedModel(options: ScriptedModelOptions): ScriptedMode
  * per token over the request and the turn, so that scripted runs exercise cost accounting.
  */
 function usageFor(turn: ScriptedTurn, request: ModelRequest): Usage {
-  const requestCharacters = request.messages.reduce(
-    (total, message) => total + JSON.stringify(message).length,
-    JSON.stringify(request.tools ?? []).length,
-  );
-  const turnCharacters = turn.text.length + JSON.stringify(turn.toolCalls).length;
+  const estimate = (characters: () => number) => Math.ceil(characters() / 4);
   return {
-    inputTokens: turn.usage?.inputTokens ?? Math.ceil(requestCharacters / 4),
-    outputTokens: turn.usage?.outputTokens ?? Math.ceil(turnCharacters / 4),
+    inputTokens:
+      turn.usage?.inputTokens ??
+      estimate(() =>
+        request.messages.reduce(
+          (total, message) => total + JSON.stringify(message).length,
+          JSON.stringify(request.tools ?? []).length,
+        ),
+      ),
+    outputTokens: turn.usage?.outputTokens ?? estimate(() => turn.text.length + JSON.stringify(turn.toolCalls).length),
     cachedInputTokens: turn.usage?.cachedInputTokens,
     cacheWriteTokens: turn.usage?.cacheWriteTokens,
   };
