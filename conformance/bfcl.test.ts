@@ -38,44 +38,25 @@ const repairRateFloors: Record<CorruptionKind, number> = {
   'unquoted-keys': 100,
   'trailing-comma': 100,
   'python-literals': 100,
-  // 84.8% measured. Low because of the bug `truncated-inner-span` below: every call with a `[`
-  // or `{` after its opening brace (a list, an object, or a bracket inside a string) fails.
-  // Raise to 100 when that bug is fixed.
-  truncated: 84,
+  truncated: 100,
   'wrapped-arguments': 100,
   'number-as-string': 100,
   'enum-case': 100,
-  // 99.8% measured; the misses are the bug `namespace-named-tool` below.
-  'tool-name': 99,
-  'namespace-prefix': 99,
+  'tool-name': 100,
+  'namespace-prefix': 100,
   'text-tool-call': 100,
 };
 
 /**
- * Bugs in src/tools that this suite found. Every repair failure must be explained by one of
- * them (see `explainFailure`); each also has an `it.fails` case below that starts failing, as a
- * reminder to update this suite, once the bug is fixed.
+ * Bugs in src/tools that this suite found, now fixed; each keeps a regression case below. A
+ * repair failure must be explained by a bug listed here (none are open).
  */
-const knownBugs = {
-  'truncated-inner-span':
-    'src/tools/repair/json-text.ts parseJsonText: after an unclosed span, findJsonSpans keeps scanning inside it (string contents included) and yields each closed inner `[...]` or `{...}`; the exact-parse pass returns the first of those before jsonrepair is tried on the outer span, e.g. \'{"a": [1, 3], "b": 2\' parses to [1, 3] and \'{"a": "[1, 3]", "b": 2\' too; an inner object that fits the schema comes out ready with the wrong input',
-  'namespace-named-tool':
-    'src/tools/repair/tool-name.ts normalizeToolName: the namespace prefix (`functions.`, `tool.`…) is stripped from the known names too, so a tool really named `functions.intersect` normalises to `intersect` and its near misses `functions_intersect` or `functions.functions.intersect` match nothing',
-} as const;
+const knownBugs = {} as const;
 
 type KnownBug = keyof typeof knownBugs;
 
-/** The prefixes tool-name matching strips as a namespace (src/tools/repair/tool-name.ts). */
-const namespacePrefixes = ['functions.', 'function.', 'tools.', 'tool.', 'default_api.', 'functions:', 'tool:'];
-
-/** The known bug that explains why a corrupted call was not repaired, if any. */
-function explainFailure(kind: CorruptionKind, call: GroundTruthCall): KnownBug | undefined {
-  // Any bracket after the opening one starts an inner span, even inside a string ("[60,30]").
-  if (kind === 'truncated' && /[[{]/.test(JSON.stringify(call.arguments).slice(1))) return 'truncated-inner-span';
-  if (kind === 'tool-name' || kind === 'namespace-prefix') {
-    const lowered = call.name.toLowerCase();
-    if (namespacePrefixes.some((prefix) => lowered.startsWith(prefix))) return 'namespace-named-tool';
-  }
+/** The known bug that explains why a corrupted call was not repaired: none are open. */
+function explainFailure(_kind: CorruptionKind, _call: GroundTruthCall): KnownBug | undefined {
   return undefined;
 }
 
@@ -390,16 +371,16 @@ describe('BFCL repair rates', () => {
   });
 });
 
-describe('BFCL cases of known bugs in src/tools', () => {
-  // Bug `truncated-inner-span`: '{"function":"x**2","interval":[1,3]' parses as [1, 3].
-  it.fails('closes a truncated call that holds a list (simple_python_13)', () => {
+describe('BFCL regression cases of fixed bugs in src/tools', () => {
+  // Was: a cut-off '{"function":"x**2","interval":[1,3]' parsed as [1, 3] (an inner span).
+  it('closes a truncated call that holds a list (simple_python_13)', () => {
     const { checkedCall, variant } = variantOf('simple_python', 'simple_python_13#0', 'truncated');
     const prepared = prepareToolCall(checkedCall.tools, variant);
     expect(prepared.status === 'ready' ? prepared.input : prepared.message).toEqual(checkedCall.input);
   });
 
-  // Bug `namespace-named-tool`: `functions_intersect` does not match the tool `functions.intersect`.
-  it.fails('matches functions_intersect to the tool functions.intersect (multiple_29)', () => {
+  // Was: `functions_intersect` matched nothing, the namespace was stripped from the tool name too.
+  it('matches functions_intersect to the tool functions.intersect (multiple_29)', () => {
     const { checkedCall, variant } = variantOf('multiple', 'multiple_29#0', 'tool-name');
     expect(variant.name).toBe('functions_intersect');
     const prepared = prepareToolCall(checkedCall.tools, variant);

@@ -178,7 +178,8 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
     ),
   };
 
-  const commitStepTransaction = database.transaction((step: StepRecord): StepRecord => {
+  // One INSERT is atomic on its own: no explicit transaction is needed around it.
+  const insertStepOnce = (step: StepRecord): StepRecord => {
     const result = statements.insertStep.run({
       run_id: step.runId,
       step_index: step.index,
@@ -200,7 +201,7 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
       return stepFromRow(existing);
     }
     return step;
-  });
+  };
 
   /** Run `action` in a transaction whose commit fsyncs the WAL (and so every earlier commit). */
   function durably<T>(action: () => T): T {
@@ -225,17 +226,16 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
     createRun(run: NewRun): RunRecord {
       return guard('creating a run', () => {
         const time = now();
-        durably(() =>
-          statements.insertRun.run({
-            id: run.id,
-            agent_name: run.agentName,
-            model: run.model,
-            input: run.input,
-            spec: JSON.stringify(run.spec),
-            workspace: run.workspace ?? null,
-            now: time,
-          }),
-        );
+        // Not durable by itself: the run becomes durable with its first durable write.
+        statements.insertRun.run({
+          id: run.id,
+          agent_name: run.agentName,
+          model: run.model,
+          input: run.input,
+          spec: JSON.stringify(run.spec),
+          workspace: run.workspace ?? null,
+          now: time,
+        });
         return runFromRow(statements.getRun.get(run.id) as RunRow);
       });
     },
@@ -280,7 +280,7 @@ export function openSqliteJournal(options: SqliteJournalOptions): Journal {
     },
     commitStep(step, options = {}) {
       return guard(`committing step ${step.index} of run ${step.runId}`, () =>
-        options.durable ? durably(() => commitStepTransaction(step)) : commitStepTransaction.immediate(step),
+        options.durable ? durably(() => insertStepOnce(step)) : insertStepOnce(step),
       );
     },
     sync() {

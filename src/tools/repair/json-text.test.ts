@@ -125,3 +125,14 @@ describe('findJsonSpans', () => {
     ]);
   });
 });
+
+describe('parseJsonText on a cut-off answer', () => {
+  it('repairs the outer object instead of returning a complete value nested inside it', () => {
+    const result = parseJsonText('{"a": 1, "b": [1, 3]');
+    expect(result).toMatchObject({ success: true, value: { a: 1, b: [1, 3] } });
+    expect(parseJsonText('{"limit": 5, "filter": {"limit": 10}')).toMatchObject({
+      success: true,
+      value: { limit: 5, filter: { limit: 10 } },
+    });
+  });
+});

@@ -52,7 +52,12 @@ export function parseJsonText(text: string): JsonTextParseResult {
   const spans = findJsonSpans(body);
   if (spans.length === 0) return { success: false, reason: 'no JSON object or array found' };
 
+  // A span inside an earlier unclosed one is part of that (cut-off) value: taking it as the
+  // whole answer would silently return an inner value, so the outer one is repaired first.
+  const firstUnclosed = spans.find((span) => !span.closed);
+  const isNested = (span: JsonSpan) => firstUnclosed !== undefined && span.start > firstUnclosed.start;
   for (const span of spans) {
+    if (isNested(span)) continue;
     const candidate = tryParseExact(span.text);
     if (candidate.parsed) {
       return { success: true, value: candidate.value, repairs: [...repairs, ...describeSurroundings(body, span)] };

@@ -56,3 +56,16 @@ describe('levenshteinDistance', () => {
     expect(levenshteinDistance('same', 'same')).toBe(0);
   });
 });
+
+describe('matchToolName with namespaced tool names', () => {
+  it('matches names whose own namespace looks like a prefix', () => {
+    expect(matchToolName('functions_intersect', ['functions.intersect', 'functions.zero'])?.name).toBe(
+      'functions.intersect',
+    );
+    expect(matchToolName('functions.functions.intersect', ['functions.intersect', 'functions.zero'])?.name).toBe(
+      'functions.intersect',
+    );
+    expect(matchToolName('tool_search', ['tool.search'])?.name).toBe('tool.search');
+    expect(matchToolName('functions.get_weather', ['get_weather'])?.name).toBe('get_weather');
+  });
+});

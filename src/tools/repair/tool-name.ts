@@ -33,6 +33,17 @@ const namespacePrefixes = ['functions.', 'function.', 'tools.', 'tool.', 'defaul
 export function matchToolName(writtenName: string, knownNames: readonly string[]): ToolNameMatch | undefined {
   if (knownNames.includes(writtenName)) return { name: writtenName, kind: 'exact', distance: 0 };
 
+  // Separators and case alone first, so tools whose own names start with a namespace
+  // (`functions.intersect`) match `functions_intersect`; then with a namespace prefix stripped
+  // from the written name only, then from both.
+  const writtenBare = dropSeparators(writtenName);
+  const writtenWithoutPrefix = dropSeparators(stripNamespacePrefix(writtenName));
+  for (const candidate of [writtenBare, writtenWithoutPrefix]) {
+    const same = knownNames.filter((known) => dropSeparators(known) === candidate);
+    if (same.length === 1) return { name: same[0] as string, kind: 'normalized', distance: 0 };
+    if (same.length > 1) return undefined;
+  }
+
   const written = normalizeToolName(writtenName);
   if (written === '') return undefined;
 
@@ -64,15 +75,26 @@ export function matchToolName(writtenName: string, knownNames: readonly string[]
  * case, separators dropped. `functions.Get-Weather` becomes `getweather`.
  */
 export function normalizeToolName(name: string): string {
-  let stripped = name.trim().replace(/^[`'"]+|[`'"]+$/g, '');
+  return dropSeparators(stripNamespacePrefix(name));
+}
+
+function stripNamespacePrefix(name: string): string {
+  const stripped = stripQuotes(name);
   const lowered = stripped.toLowerCase();
   for (const prefix of namespacePrefixes) {
-    if (lowered.startsWith(prefix) && lowered.length > prefix.length) {
-      stripped = stripped.slice(prefix.length);
-      break;
-    }
+    if (lowered.startsWith(prefix) && lowered.length > prefix.length) return stripped.slice(prefix.length);
   }
-  return stripped.toLowerCase().replace(/[\s_.-]+/g, '');
+  return stripped;
+}
+
+function stripQuotes(name: string): string {
+  return name.trim().replace(/^[`'"]+|[`'"]+$/g, '');
+}
+
+function dropSeparators(name: string): string {
+  return stripQuotes(name)
+    .toLowerCase()
+    .replace(/[\s_.-]+/g, '');
 }
 
 /** Levenshtein edit distance (insertions, deletions, substitutions), two-row dynamic programme. */
