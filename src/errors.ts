@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'run_not_found'
   | 'run_not_resumable'
   | 'journal_error'
+  | 'lease_lost'
+  | 'approval_not_found'
   | 'non_determinism'
   | 'budget_exceeded'
   | 'usage';
@@ -78,6 +80,9 @@ export class NonDeterminismError extends HatarakuError {}
 
 /** The journal could not be read or written. */
 export class JournalError extends HatarakuError {}
+
+/** This executor no longer owns the run (its lease expired and another executor took it). */
+export class LeaseLostError extends HatarakuError {}
 
 export function isHatarakuError(error: unknown): error is HatarakuError {
   return error instanceof HatarakuError;

@@ -6,17 +6,19 @@
  * ```ts
  * const hataraku = createHataraku({ cwd: process.cwd(), env: process.env });
  * const result = await hataraku.run(myAgent, 'Summarise notes.txt');
- * hataraku.close();
+ * await hataraku.close();
  * ```
  */
 import type { Agent } from './agent/agent.js';
-import { type RunHandle, type RunOptions, resume, run } from './agent/run.js';
+import { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
+import { type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
 import { type Environment, type HatarakuConfig, loadConfig } from './config/load-config.js';
 import { createGenaiPricesSource } from './cost/genai-prices-source.js';
 import { createOverridePriceSource } from './cost/override-source.js';
 import { chainPriceSources, type PriceSource } from './cost/price-source.js';
-import type { Journal } from './journal/journal.js';
-import { openSqliteJournal } from './journal/sqlite-journal.js';
+import type { DecisionResult, Engine, RunRecord } from './engine/engine.js';
+import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-points.js';
+import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
 import { createModel } from './models/create-model.js';
 import type { Model } from './models/spec.js';
 
@@ -29,22 +31,50 @@ export interface HatarakuOptions {
   configPath?: string;
   /** An already loaded configuration; skips reading files and environment. */
   config?: HatarakuConfig;
-  /** A journal to use instead of the configured SQLite file. */
-  journal?: Journal;
+  /** An engine to use instead of the SQLite engine on the configured file. */
+  engine?: Engine;
+  /** Run leases: how long a run stays owned by this process without a heartbeat (default 30 s). */
+  leaseMs?: number;
+  /** Most runs executing at once in this process (default 16); more wait for a slot. */
+  maxConcurrentRuns?: number;
   /** Fetch implementation for network providers. */
   fetch?: typeof globalThis.fetch;
 }
 
 export interface Hataraku {
   readonly config: HatarakuConfig;
-  /** The journal, opened on first use. */
-  readonly journal: Journal;
+  /** The engine (the journal), opened on first use. */
+  readonly engine: Engine;
   readonly prices: PriceSource;
   /** The model a name refers to, e.g. `openai:gpt-4o-mini`. */
   model(name: string): Model;
   run(agent: Agent, input: string, options?: RunOptions): RunHandle;
   resume(agent: Agent, runId: string, options?: RunOptions): RunHandle;
-  close(): void;
+  /** Approve a tool call a run waits for (the run's only pending one, or the one at `stepIndex`). */
+  approve(runId: string, decision?: { stepIndex?: number; actor?: string; note?: string }): Promise<DecisionResult>;
+  /** Deny a tool call a run waits for; the model is told, with the reason. */
+  deny(runId: string, decision: { reason: string; stepIndex?: number; actor?: string }): Promise<DecisionResult>;
+  /**
+   * Resume the runs that can be taken over now: those a dead process left open (its lease has
+   * expired) and waiting runs whose approvals are decided. Each is claimed first, so two
+   * processes recovering at once never run the same run; at most `maxConcurrentRuns` run at once.
+   */
+  recover(options: RecoverOptions): Promise<RecoveryReport>;
+  close(): Promise<void>;
+}
+
+export interface RecoverOptions {
+  /** The agent to resume a recorded run with; undefined skips the run. */
+  agentFor(run: RunRecord): Agent | undefined;
+  runOptions?: RunOptions;
+  /** Most runs to take in this call (default 1000). */
+  limit?: number;
+}
+
+export interface RecoveryReport {
+  results: RunResult[];
+  /** Runs not resumed: another process claimed them first, no agent, or they failed. */
+  skipped: Array<{ runId: string; reason: string }>;
 }
 
 /** The scripted provider makes no inference, so its calls cost nothing. */
@@ -66,8 +96,11 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     });
   const prices = chainPriceSources(createOverridePriceSource(config.prices), scriptedPrices, createGenaiPricesSource());
   const models = new Map<string, Model>();
-  let journal = options.journal;
-  const ownsJournal = options.journal === undefined;
+  let engine = options.engine;
+  const ownsEngine = options.engine === undefined;
+  // The fault-injection suite arms named crash points through the environment.
+  const faultSpec = (options.env ?? process.env).HATARAKU_FAULTS;
+  const faults: FaultPoints = faultSpec ? armFaultPoints(faultSpec) : noFaultPoints;
 
   const model = (name: string): Model => {
     let created = models.get(name);
@@ -77,30 +110,80 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     }
     return created;
   };
-  const openJournal = (): Journal => {
-    journal ??= openSqliteJournal({ path: config.journal.path });
-    return journal;
+  const openEngine = (): Engine => {
+    engine ??= openSqliteEngine({
+      path: config.journal.path,
+      faults,
+      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    });
+    return engine;
   };
+  const gate: ConcurrencyGate = createConcurrencyGate(options.maxConcurrentRuns ?? 16);
   const runOptions = (given: RunOptions | undefined): RunOptions => ({
+    gate,
     workspace: config.workspace,
     prices,
     resolveModel: model,
+    faults,
     ...given,
-    journal: given?.journal ?? openJournal(),
+    engine: given?.engine ?? openEngine(),
   });
 
   return {
     config,
-    get journal() {
-      return openJournal();
+    get engine() {
+      return openEngine();
     },
     prices,
     model,
     run: (agent, input, given) => run(agent, input, runOptions(given)),
     resume: (agent, runId, given) => resume(agent, runId, runOptions(given)),
-    close() {
-      if (ownsJournal) journal?.close();
-      journal = undefined;
+    approve: (runId, decision = {}) =>
+      openEngine().decideApproval({
+        runId,
+        stepIndex: decision.stepIndex,
+        outcome: 'approve',
+        actor: decision.actor ?? defaultActor(options.env ?? process.env),
+        note: decision.note,
+      }),
+    deny: (runId, decision) =>
+      openEngine().decideApproval({
+        runId,
+        stepIndex: decision.stepIndex,
+        outcome: 'deny',
+        actor: decision.actor ?? defaultActor(options.env ?? process.env),
+        note: decision.reason,
+      }),
+    async recover(recoverOptions) {
+      const report: RecoveryReport = { results: [], skipped: [] };
+      const candidates = await openEngine().recoverableRuns({ limit: recoverOptions.limit ?? 1000 });
+      await Promise.all(
+        candidates.map(async (candidate) => {
+          const agent = recoverOptions.agentFor(candidate);
+          if (!agent) {
+            report.skipped.push({ runId: candidate.id, reason: `no agent named ${candidate.agentName}` });
+            return;
+          }
+          try {
+            report.results.push(await resume(agent, candidate.id, runOptions(recoverOptions.runOptions)).result);
+          } catch (error) {
+            report.skipped.push({
+              runId: candidate.id,
+              reason: error instanceof Error ? error.message : String(error),
+            });
+          }
+        }),
+      );
+      return report;
+    },
+    async close() {
+      if (ownsEngine) await engine?.close();
+      engine = undefined;
     },
   };
+}
+
+/** Who decides, when the caller does not say: the operating-system user. */
+function defaultActor(env: Environment): string {
+  return env.HATARAKU_USER ?? env.USER ?? env.LOGNAME ?? 'unknown';
 }

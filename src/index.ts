@@ -6,7 +6,9 @@
  * ```
  */
 export { type Agent, type AgentLimits, type AgentOptions, agent, type OutputSchema } from './agent/agent.js';
+export { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
 export type { RunEvent, RunEventType, RunTotalsSnapshot } from './agent/events.js';
+export { evaluatePolicies, type PolicyAction, type PolicyCondition, type ToolPolicy } from './agent/policy.js';
 export { type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
 export { type HatarakuConfig, loadConfig } from './config/load-config.js';
 export { parseModelName } from './config/model-name.js';
@@ -14,18 +16,34 @@ export { costOfUsage, selfHostedPrice } from './cost/cost.js';
 export { createGenaiPricesSource } from './cost/genai-prices-source.js';
 export { createOverridePriceSource } from './cost/override-source.js';
 export { chainPriceSources, type ModelPrice, type PriceSource } from './cost/price-source.js';
+export type {
+  ApprovalRecord,
+  ArtifactRecord,
+  AuditEntry,
+  Engine,
+  RunRecord,
+  RunStatus,
+  StepRecord,
+} from './engine/engine.js';
+export { armFaultPoints, type FaultPointName, type FaultPoints, faultPointNames } from './engine/fault-points.js';
+export { openSqliteEngine, type SqliteEngineOptions } from './engine/sqlite/sqlite-engine.js';
 export {
   type ErrorCode,
   HatarakuError,
   isHatarakuError,
   JournalError,
+  LeaseLostError,
   ModelCallError,
   NonDeterminismError,
   UserError,
 } from './errors.js';
-export { createHataraku, type Hataraku, type HatarakuOptions } from './hataraku.js';
-export type { Journal, RunRecord, RunStatus, StepRecord } from './journal/journal.js';
-export { openSqliteJournal } from './journal/sqlite-journal.js';
+export {
+  createHataraku,
+  type Hataraku,
+  type HatarakuOptions,
+  type RecoverOptions,
+  type RecoveryReport,
+} from './hataraku.js';
 export { createAnthropicModel } from './models/anthropic/anthropic-model.js';
 export { createModel } from './models/create-model.js';
 export { createOpenAIModel } from './models/openai/openai-model.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Agent as AgentsAgent, Runner as AgentsRunner, tool as agentsTool } from '@openai/agents-core';
 import { tool as aiTool, generateText, stepCountIs } from 'ai';
 import { z } from 'zod';
-import { agent, createScriptedModel, openSqliteJournal, run, tool } from '../../dist/index.js';
+import { agent, createScriptedModel, openSqliteEngine, run, tool } from '../../dist/index.js';
 import { createAgentsScriptedModel, createAiSdkScriptedModel } from './peer-models.mjs';
 import { addCalls, addNumbers, buildScript, finalAnswerText } from './script.mjs';
 
@@ -29,7 +29,7 @@ function expectToolCalls(framework, before, turns) {
 
 /**
  * Hataraku's `run()` with its real scripted model and a SQLite journal. `journalPath` is a file
- * (WAL, synchronous=FULL, as `openSqliteJournal` always opens it) or `:memory:`.
+ * (WAL, synchronous=FULL, as `openSqliteEngine` always opens it) or `:memory:`.
  *
  * A new scripted model and agent are made for each run (outside the timer): the scripted model
  * keeps every request it receives, and a product process makes them per run too.
@@ -37,7 +37,7 @@ function expectToolCalls(framework, before, turns) {
 export function hatarakuContender({ turns, journalPath }) {
   const framework = `Hataraku (${journalPath === ':memory:' ? 'memory' : 'file'} journal)`;
   const script = buildScript(turns);
-  const journal = openSqliteJournal({ path: journalPath });
+  const journal = openSqliteEngine({ path: journalPath });
   const addTool = tool({ name: 'add', description: addDescription, input: addInput(), execute: addNumbers });
   const expected = finalAnswerText(turns);
 
@@ -48,7 +48,7 @@ export function hatarakuContender({ turns, journalPath }) {
       const worker = agent({ name: 'bench', instructions, model, tools: [addTool], limits: { maxSteps: turns + 1 } });
       const before = addCalls.count;
       const started = process.hrtime.bigint();
-      const result = await run(worker, task, { journal });
+      const result = await run(worker, task, { engine: journal });
       const elapsed = process.hrtime.bigint() - started;
       check(framework, result.status === 'completed', `status ${result.status} (${result.stopReason})`);
       check(framework, result.output === expected, `output ${JSON.stringify(result.output)}`);

@@ -13,7 +13,7 @@ import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
-import { agent, createScriptedModel, openSqliteJournal, run, tool } from '../../dist/index.js';
+import { agent, createScriptedModel, openSqliteEngine, run, tool } from '../../dist/index.js';
 import { addNumbers, buildScript } from './script.mjs';
 import { summarize } from './statistics.mjs';
 
@@ -108,7 +108,7 @@ const watched = [
 
 async function main() {
   const directory = mkdtempSync(join(os.tmpdir(), 'hataraku-bench-profile-'));
-  const base = openSqliteJournal({ path: journalKind === 'memory' ? ':memory:' : join(directory, 'journal.db') });
+  const base = openSqliteEngine({ path: journalKind === 'memory' ? ':memory:' : join(directory, 'journal.db') });
   const { journal, timings } = timedJournal(base);
   const script = buildScript(turns);
   const addTool = tool({
@@ -127,7 +127,7 @@ async function main() {
       limits: { maxSteps: steps },
     });
     const started = process.hrtime.bigint();
-    const result = await run(worker, 'Add the scripted pairs of numbers.', { journal });
+    const result = await run(worker, 'Add the scripted pairs of numbers.', { engine: journal });
     if (result.status !== 'completed') throw new Error(`run ended ${result.status} (${result.stopReason})`);
     return Number(process.hrtime.bigint() - started) / 1000 / steps;
   };

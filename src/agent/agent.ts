@@ -4,6 +4,7 @@
  */
 import type { Model, ModelRequest } from '../models/spec.js';
 import type { Tool } from '../tools/tool.js';
+import type { ToolPolicy } from './policy.js';
 
 export interface AgentLimits {
   /** Most model calls in one run (default 20). */
@@ -40,6 +41,8 @@ export interface AgentOptions {
   toolChoice?: ModelRequest['toolChoice'];
   /** Most tool calls of one model turn running at once (default 4). */
   maxToolConcurrency?: number;
+  /** Allow, deny, or ask before tool calls; the first matching policy decides. */
+  policies?: ToolPolicy[];
 }
 
 export interface Agent {
@@ -53,6 +56,7 @@ export interface Agent {
   readonly maxOutputTokens: number;
   readonly toolChoice: ModelRequest['toolChoice'] | undefined;
   readonly maxToolConcurrency: number;
+  readonly policies: readonly ToolPolicy[];
 }
 
 /** Define an agent. Throws a TypeError or RangeError naming the option that is wrong. */
@@ -91,5 +95,6 @@ export function agent(options: AgentOptions): Agent {
     maxOutputTokens: options.maxOutputTokens ?? 4096,
     toolChoice: options.toolChoice,
     maxToolConcurrency,
+    policies: options.policies ?? [],
   };
 }

@@ -11,8 +11,10 @@
  *   with the final result. See docs/durability.md.
  * - Totals: kept in memory, seeded from the journal, so limits are checked without a query.
  */
+
+import type { Engine, StepKind, StepRecord } from '../engine/engine.js';
+import { type FaultPoints, noFaultPoints } from '../engine/fault-points.js';
 import { NonDeterminismError } from '../errors.js';
-import type { Journal, StepKind, StepRecord } from '../journal/journal.js';
 import type { JsonValue, Usage } from '../models/spec.js';
 import type { RunTotalsSnapshot } from './events.js';
 
@@ -47,16 +49,22 @@ export interface StepRecorder {
     options?: { durable?: boolean },
   ): Promise<DurableStepResult>;
   /** Make every step committed so far durable on disk. */
-  sync(): void;
+  sync(): Promise<void>;
   /** Whether step `index` is in the journal already (it will be replayed). */
   isCommitted(index: number): boolean;
   totals(): RunTotalsSnapshot;
 }
 
-export function createStepRecorder(journal: Journal, runId: string, now: () => number = Date.now): StepRecorder {
+export async function createStepRecorder(
+  engine: Engine,
+  runId: string,
+  options: { faults?: FaultPoints; now?: () => number } = {},
+): Promise<StepRecorder> {
+  const now = options.now ?? Date.now;
+  const faults = options.faults ?? noFaultPoints;
   const committed = new Map<number, StepRecord>();
-  for (const step of journal.listSteps(runId)) committed.set(step.index, step);
-  const stored = journal.totals(runId);
+  for (const step of await engine.listSteps(runId)) committed.set(step.index, step);
+  const stored = await engine.totals(runId);
   const totals: RunTotalsSnapshot = {
     modelCalls: stored.modelCalls,
     toolCalls: stored.toolCalls,
@@ -96,10 +104,12 @@ export function createStepRecorder(journal: Journal, runId: string, now: () => n
         }
         return { record: existing, replayed: true };
       }
+      faults.reach('before-step-body');
       const startedAt = now();
       const result = await body();
+      faults.reach('after-step-body');
       const durable = options.durable === true;
-      const record = journal.commitStep(
+      const record = await engine.commitStep(
         {
           runId,
           index: identity.index,
@@ -116,12 +126,14 @@ export function createStepRecorder(journal: Journal, runId: string, now: () => n
         { durable },
       );
       unsynced = !durable;
+      faults.reach('after-checkpoint');
+      committed.set(identity.index, record);
       add(record);
       return { record, replayed: false };
     },
-    sync() {
+    async sync() {
       if (!unsynced) return;
-      journal.sync();
+      await engine.sync();
       unsynced = false;
     },
     isCommitted: (index) => committed.has(index),

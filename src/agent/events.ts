@@ -3,7 +3,7 @@
  * the HTTP API). Events are noun-then-verb, and every event carries its run id. Replayed steps
  * (committed before a crash and read back from the journal) are marked `replayed: true`.
  */
-import type { RunStatus } from '../journal/journal.js';
+import type { RunStatus } from '../engine/engine.js';
 import type { JsonValue, Usage } from '../models/spec.js';
 
 export interface RunTotalsSnapshot {
@@ -56,6 +56,16 @@ export type RunEvent =
       totals: RunTotalsSnapshot;
     }
   | { type: 'warning'; runId: string; stepIndex: number | undefined; message: string }
+  | {
+      type: 'approval-requested';
+      runId: string;
+      stepIndex: number;
+      toolName: string;
+      input: JsonValue;
+      reason: string;
+      /** When the default outcome applies (ms since epoch), if there is a deadline. */
+      deadline: number | undefined;
+    }
   | { type: 'step-end'; runId: string; index: number; kind: 'model' | 'tool'; durationMs: number; replayed: boolean }
   | {
       type: 'run-end';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { openSqliteJournal } from '../journal/sqlite-journal.js';
+import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 
 const worker = fileURLToPath(new URL('./__fixtures__/durable-worker.mjs', import.meta.url));
 
@@ -59,12 +59,12 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
   }
 }
 
-function journalSnapshot(database: string, runId: string) {
-  const journal = openSqliteJournal({ path: database });
+async function journalSnapshot(database: string, runId: string) {
+  const engine = openSqliteEngine({ path: database });
   try {
-    return { run: journal.getRun(runId), steps: journal.listSteps(runId) };
+    return { run: await engine.getRun(runId), steps: await engine.listSteps(runId) };
   } finally {
-    journal.close();
+    await engine.close();
   }
 }
 
@@ -89,7 +89,7 @@ describe('kill and resume (real subprocess, SIGKILL)', () => {
     const killed = await exited;
     expect(killed.code).toBeNull();
 
-    const atKill = journalSnapshot(crashed.database, runId);
+    const atKill = await journalSnapshot(crashed.database, runId);
     expect(atKill.run?.status).toBe('pending');
     const committedAtKill = atKill.steps;
     expect(committedAtKill.length).toBeGreaterThan(0);
@@ -106,8 +106,8 @@ describe('kill and resume (real subprocess, SIGKILL)', () => {
     expect(result.status).toBe(expected.status);
     expect(result.output).toEqual(expected.output);
     expect(result.totals).toEqual(expected.totals);
-    const final = journalSnapshot(crashed.database, runId);
-    const referenceSteps = journalSnapshot(reference.database, runId).steps;
+    const final = await journalSnapshot(crashed.database, runId);
+    const referenceSteps = (await journalSnapshot(reference.database, runId)).steps;
     expect(final.steps.map((step) => [step.name, step.output])).toEqual(
       referenceSteps.map((step) => [step.name, step.output]),
     );

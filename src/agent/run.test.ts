@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { PriceSource } from '../cost/price-source.js';
+import type { Engine } from '../engine/engine.js';
+import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 import { NonDeterminismError } from '../errors.js';
-import type { Journal } from '../journal/journal.js';
-import { openSqliteJournal } from '../journal/sqlite-journal.js';
 import { sseBody, startFakeOpenAIServer, streamReply } from '../models/openai/fake-openai-server.js';
 import { createOpenAIModel } from '../models/openai/openai-model.js';
 import { createScriptedModel, type Script } from '../models/scripted/scripted-model.js';
@@ -15,8 +15,8 @@ import { agent } from './agent.js';
 import type { RunEvent } from './events.js';
 import { resume, run } from './run.js';
 
-function temporaryJournal(): Journal {
-  return openSqliteJournal({ path: join(mkdtempSync(join(tmpdir(), 'hataraku-run-')), 'journal.db') });
+function temporaryEngine(): Engine {
+  return openSqliteEngine({ path: join(mkdtempSync(join(tmpdir(), 'hataraku-run-')), 'journal.db') });
 }
 
 function calculator(executions: Array<{ a: number; b: number; key: string }> = []) {
@@ -38,7 +38,7 @@ const prices: PriceSource = {
 
 describe('run()', () => {
   it('runs the model and its tool calls to a final answer, journaling each step', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const executions: Array<{ a: number; b: number; key: string }> = [];
     const model = createScriptedModel({
       script: {
@@ -47,12 +47,12 @@ describe('run()', () => {
     });
     const worker = agent({ name: 'adder', instructions: 'Add numbers.', model, tools: [calculator(executions)] });
     const events: RunEvent[] = [];
-    const result = await run(worker, 'What is 2 + 3?', { journal, onEvent: (event) => events.push(event) });
+    const result = await run(worker, 'What is 2 + 3?', { engine, onEvent: (event) => events.push(event) });
 
     expect(result).toMatchObject({ status: 'completed', stopReason: 'final-answer', output: 'The sum is 5.' });
     expect(executions).toEqual([{ a: 2, b: 3, key: `${result.runId}:1` }]);
-    expect(journal.listSteps(result.runId).map((step) => step.name)).toEqual(['model', 'tool:add', 'model']);
-    expect(journal.getRun(result.runId)).toMatchObject({ status: 'completed', output: 'The sum is 5.' });
+    expect((await engine.listSteps(result.runId)).map((step) => step.name)).toEqual(['model', 'tool:add', 'model']);
+    expect(await engine.getRun(result.runId)).toMatchObject({ status: 'completed', output: 'The sum is 5.' });
     expect(events[0]).toMatchObject({ type: 'run-start', resumed: false });
     expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed' });
     expect(events.filter((event) => event.type === 'tool-call-end')).toEqual([
@@ -64,27 +64,27 @@ describe('run()', () => {
       toolCallId: 'call_1_1',
       content: '{"sum":5}',
     });
-    journal.close();
+    await engine.close();
   });
 
   it('streams events to an async iterator', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const model = createScriptedModel({
       script: { turns: [{ text: 'hello there, how are you today?' }] },
       chunkSize: 5,
     });
-    const handle = run(agent({ name: 'greeter', instructions: '', model }), 'hi', { journal });
+    const handle = run(agent({ name: 'greeter', instructions: '', model }), 'hi', { engine });
     const types: string[] = [];
     for await (const event of handle.events) types.push(event.type);
     await handle;
     expect(types[0]).toBe('run-start');
     expect(types.filter((type) => type === 'text-delta').length).toBe(7);
     expect(types.slice(-3)).toEqual(['usage', 'step-end', 'run-end']);
-    journal.close();
+    await engine.close();
   });
 
   it('repairs sloppy arguments and a near-miss tool name, and reports the repairs', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const executions: Array<{ a: number; b: number; key: string }> = [];
     const model = createScriptedModel({
       script: {
@@ -93,18 +93,18 @@ describe('run()', () => {
     });
     const events: RunEvent[] = [];
     await run(agent({ name: 'a', instructions: '', model, tools: [calculator(executions)] }), 'add', {
-      journal,
+      engine,
       onEvent: (event) => events.push(event),
     });
     expect(executions).toHaveLength(1);
     expect(executions[0]).toMatchObject({ a: 2, b: 3 });
     const start = events.find((event) => event.type === 'tool-call-start');
     expect(start?.type === 'tool-call-start' && start.repairs.length).toBeGreaterThanOrEqual(3);
-    journal.close();
+    await engine.close();
   });
 
   it('sends a call that cannot be repaired back to the model with each issue, without crashing', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const model = createScriptedModel({
       script: {
         turns: [
@@ -116,7 +116,7 @@ describe('run()', () => {
     });
     const executions: Array<{ a: number; b: number; key: string }> = [];
     const result = await run(agent({ name: 'a', instructions: '', model, tools: [calculator(executions)] }), 'x', {
-      journal,
+      engine,
     });
     expect(result.status).toBe('completed');
     expect(executions).toHaveLength(0);
@@ -126,11 +126,11 @@ describe('run()', () => {
     expect(firstError?.role === 'tool' && firstError.content).toMatch(/\bb\b/);
     const unknownTool = model.requests[2]?.messages.at(-1);
     expect(unknownTool?.role === 'tool' && unknownTool.content).toMatch(/add/);
-    journal.close();
+    await engine.close();
   });
 
   it('recognises tool calls written as text by a model without native tool calls', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const executions: Array<{ a: number; b: number; key: string }> = [];
     const model = createScriptedModel({
       script: {
@@ -141,15 +141,15 @@ describe('run()', () => {
       },
     });
     const result = await run(agent({ name: 'a', instructions: '', model, tools: [calculator(executions)] }), 'x', {
-      journal,
+      engine,
     });
     expect(executions).toEqual([expect.objectContaining({ a: 4, b: 5 })]);
     expect(result.output).toBe('It is 9.');
-    journal.close();
+    await engine.close();
   });
 
   it('runs parallel tool calls concurrently, but never more than the limit at once', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     let inFlight = 0;
     let peak = 0;
     const slow = tool({
@@ -167,10 +167,10 @@ describe('run()', () => {
     const calls = Array.from({ length: 6 }, (_, id) => ({ name: 'slow', arguments: { id } }));
     const model = createScriptedModel({ script: { turns: [{ toolCalls: calls }, { text: 'ok' }] } });
     const result = await run(agent({ name: 'a', instructions: '', model, tools: [slow], maxToolConcurrency: 2 }), 'x', {
-      journal,
+      engine,
     });
     expect(peak).toBe(2);
-    expect(journal.listSteps(result.runId).filter((step) => step.kind === 'tool')).toHaveLength(6);
+    expect((await engine.listSteps(result.runId)).filter((step) => step.kind === 'tool')).toHaveLength(6);
     const results = model.requests[1]?.messages.filter((message) => message.role === 'tool');
     expect(results?.map((message) => message.role === 'tool' && message.content)).toEqual([
       '0',
@@ -180,11 +180,11 @@ describe('run()', () => {
       '4',
       '5',
     ]);
-    journal.close();
+    await engine.close();
   });
 
   it('stops at max steps with a stated reason and the last text as partial output', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const turns: Script['turns'] = Array.from({ length: 5 }, (_, index) => ({
       text: `working ${index}`,
       toolCalls: [{ name: 'add', arguments: { a: index, b: 1 } }],
@@ -193,31 +193,31 @@ describe('run()', () => {
     const result = await run(
       agent({ name: 'a', instructions: '', model, tools: [calculator()], limits: { maxSteps: 3 } }),
       'x',
-      { journal },
+      { engine },
     );
     expect(result).toMatchObject({ status: 'stopped', stopReason: 'max-steps', output: 'working 2' });
     expect(model.requests).toHaveLength(3);
-    journal.close();
+    await engine.close();
   });
 
   it('detects a model repeating the same tool call with the same arguments', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const executions: Array<{ a: number; b: number; key: string }> = [];
     const turns: Script['turns'] = Array.from({ length: 6 }, () => ({
       toolCalls: [{ name: 'add', arguments: { a: 1, b: 1 } }],
     }));
     const model = createScriptedModel({ script: { turns } });
     const result = await run(agent({ name: 'a', instructions: '', model, tools: [calculator(executions)] }), 'x', {
-      journal,
+      engine,
     });
     expect(result).toMatchObject({ status: 'stopped', stopReason: 'repeated-tool-call' });
     expect(executions).toHaveLength(2);
     expect(model.requests[3]?.messages.at(-1)).toMatchObject({ role: 'tool', isError: true });
-    journal.close();
+    await engine.close();
   });
 
   it('checks the cost limit before a call, against an estimate, and stops with budget-exceeded', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const model = createScriptedModel({
       script: {
         turns: [
@@ -238,37 +238,37 @@ describe('run()', () => {
         limits: { maxCostUsd: 1.5 },
       }),
       'x',
-      { journal, prices },
+      { engine, prices },
     );
     expect(result).toMatchObject({ status: 'stopped', stopReason: 'budget-exceeded' });
     expect(result.totals.costUsd).toBeCloseTo(1.2, 6);
     expect(model.requests).toHaveLength(1);
-    journal.close();
+    await engine.close();
   });
 
   it('refuses a cost limit it cannot enforce because the price is unknown', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const model = createScriptedModel({ script: { turns: [{ text: 'x' }] } });
     const worker = agent({ name: 'a', instructions: '', model, limits: { maxCostUsd: 1 } });
-    await expect(run(worker, 'x', { journal, prices: { lookup: () => undefined } })).rejects.toThrow(
+    await expect(run(worker, 'x', { engine, prices: { lookup: () => undefined } })).rejects.toThrow(
       /no price is known for scripted:script/,
     );
-    journal.close();
+    await engine.close();
   });
 
   it('records an unknown price as unknown, not as zero', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const model = createScriptedModel({
       script: { turns: [{ text: 'x', usage: { inputTokens: 10, outputTokens: 2 } }] },
     });
-    const result = await run(agent({ name: 'a', instructions: '', model }), 'x', { journal });
+    const result = await run(agent({ name: 'a', instructions: '', model }), 'x', { engine });
     expect(result.totals).toMatchObject({ costUsd: 0, unpricedModelCalls: 1, inputTokens: 10 });
-    expect(journal.listSteps(result.runId)[0]?.costUsd).toBeUndefined();
-    journal.close();
+    expect((await engine.listSteps(result.runId))[0]?.costUsd).toBeUndefined();
+    await engine.close();
   });
 
   it('validates a structured final output and asks the model to correct an invalid one', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const model = createScriptedModel({
       script: {
         turns: [{ text: '{"city": "Kyoto"}' }, { text: 'Here you go: {"city": "Kyoto", "population": 1460000}' }],
@@ -280,16 +280,16 @@ describe('run()', () => {
       model,
       output: z.object({ city: z.string(), population: z.number().int() }),
     });
-    const result = await run(worker, 'x', { journal });
+    const result = await run(worker, 'x', { engine });
     expect(result.output).toEqual({ city: 'Kyoto', population: 1460000 });
     expect(model.requests[0]?.responseFormat).toMatchObject({ type: 'json-schema' });
     expect(model.requests[1]?.messages.at(-1)).toMatchObject({ role: 'user' });
     expect(JSON.stringify(model.requests[1]?.messages.at(-1))).toMatch(/population/);
-    journal.close();
+    await engine.close();
   });
 
   it('resumes an interrupted run from its last committed step without repeating it', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const executions: Array<{ a: number; b: number; key: string }> = [];
     const script: Script = {
       turns: [
@@ -315,15 +315,15 @@ describe('run()', () => {
     });
     const firstModel = createScriptedModel({ script });
     const worker = agent({ name: 'a', instructions: '', model: firstModel, tools: [calculator(executions), block] });
-    const handle = run(worker, 'x', { journal, signal: controller.signal });
+    const handle = run(worker, 'x', { engine, signal: controller.signal });
     await expect(handle.result).rejects.toThrow(/interrupted/);
-    expect(journal.getRun(handle.runId)?.status).toBe('pending');
-    expect(journal.listSteps(handle.runId).map((step) => step.name)).toEqual(['model', 'tool:add', 'model']);
+    expect((await engine.getRun(handle.runId))?.status).toBe('pending');
+    expect((await engine.listSteps(handle.runId)).map((step) => step.name)).toEqual(['model', 'tool:add', 'model']);
 
     const secondModel = createScriptedModel({ script });
     const events: RunEvent[] = [];
     const result = await resume({ ...worker, model: secondModel }, handle.runId, {
-      journal,
+      engine,
       onEvent: (event) => events.push(event),
     });
     expect(result).toMatchObject({ status: 'completed', output: 'finished' });
@@ -331,25 +331,25 @@ describe('run()', () => {
     expect(secondModel.requests).toHaveLength(1); // only the last model turn was new
     expect(blocked).toBe(2); // the in-flight step ran again
     expect(events.filter((event) => event.type === 'step-start' && event.replayed)).toHaveLength(3);
-    expect(journal.listSteps(handle.runId).map((step) => step.name)).toEqual([
+    expect((await engine.listSteps(handle.runId)).map((step) => step.name)).toEqual([
       'model',
       'tool:add',
       'model',
       'tool:block',
       'model',
     ]);
-    journal.close();
+    await engine.close();
   });
 
   it('raises a non-determinism error when replay reaches a different step than the journal holds', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const script: Script = { turns: [{ toolCalls: [{ name: 'add', arguments: { a: 1, b: 1 } }] }, { text: 'ok' }] };
     const first = await run(
       agent({ name: 'a', instructions: '', model: createScriptedModel({ script }), tools: [calculator()] }),
       'x',
-      { journal },
+      { engine },
     );
-    journal.reopenRun(first.runId);
+    await engine.reopenRun(first.runId);
     // The tool was renamed in the agent's code; the recorded call `add` now resolves to `Add`.
     const renamed = tool({
       name: 'Add',
@@ -360,33 +360,33 @@ describe('run()', () => {
     const handle = resume(
       agent({ name: 'a', instructions: '', model: createScriptedModel({ script }), tools: [renamed] }),
       first.runId,
-      { journal },
+      { engine },
     );
     await expect(handle.result).rejects.toThrow(NonDeterminismError);
     await expect(handle.result).rejects.toThrow(/recorded as "tool:add" but replay reached "tool:Add"/);
-    journal.close();
+    await engine.close();
   });
 
   it('records a failed model call in the journal and rejects with a clear error', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const model = createScriptedModel({
       script: { turns: [{ toolCalls: [{ name: 'add', arguments: { a: 1, b: 2 } }] }] },
     });
-    const handle = run(agent({ name: 'a', instructions: '', model, tools: [calculator()] }), 'x', { journal });
+    const handle = run(agent({ name: 'a', instructions: '', model, tools: [calculator()] }), 'x', { engine });
     await expect(handle.result).rejects.toThrow(/script has 1 turns/);
-    expect(journal.getRun(handle.runId)).toMatchObject({ status: 'failed', stopReason: 'script_invalid' });
-    journal.close();
+    expect(await engine.getRun(handle.runId)).toMatchObject({ status: 'failed', stopReason: 'script_invalid' });
+    await engine.close();
   });
 
   it('returns a finished run from the journal on resume without executing anything', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const model = createScriptedModel({ script: { turns: [{ text: 'final' }] } });
     const worker = agent({ name: 'a', instructions: '', model });
-    const first = await run(worker, 'x', { journal });
-    const again = await resume(worker, first.runId, { journal });
+    const first = await run(worker, 'x', { engine });
+    const again = await resume(worker, first.runId, { engine });
     expect(again).toMatchObject({ status: 'completed', output: 'final' });
     expect(model.requests).toHaveLength(1);
-    journal.close();
+    await engine.close();
   });
 
   it('calls the model again when its stream breaks mid-way, and says so', async () => {
@@ -401,12 +401,12 @@ describe('run()', () => {
       streamReply(sseBody([chunk({ role: 'assistant', content: 'Hal' })], { done: false }), { ending: 'destroy' }),
       streamReply(sseBody([chunk({ role: 'assistant', content: 'Hello' }), chunk({}, 'stop')])),
     ]);
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     try {
       const model = createOpenAIModel({ modelId: 'gpt-4o-mini', baseURL: server.baseURL, apiKey: 'sk-test' });
       const events: RunEvent[] = [];
       const result = await run(agent({ name: 'a', instructions: '', model }), 'hi', {
-        journal,
+        engine,
         onEvent: (event) => events.push(event),
       });
       expect(result).toMatchObject({ status: 'completed', output: 'Hello' });
@@ -414,25 +414,25 @@ describe('run()', () => {
       expect(events.filter((event) => event.type === 'warning')).toEqual([
         expect.objectContaining({ message: expect.stringMatching(/Calling the model again/) }),
       ]);
-      expect(journal.listSteps(result.runId)).toHaveLength(1);
+      expect(await engine.listSteps(result.runId)).toHaveLength(1);
     } finally {
-      journal.close();
+      await engine.close();
       await server.close();
     }
   });
 
   it('makes earlier steps durable before a tool with an effect runs, and not before an effect-free one', async () => {
-    const journal = temporaryJournal();
+    const engine = temporaryEngine();
     const order: string[] = [];
-    const observed: Journal = {
-      ...journal,
+    const observed: Engine = {
+      ...engine,
       sync() {
         order.push('sync');
-        journal.sync();
+        return engine.sync();
       },
       commitStep(step, options) {
         order.push(options?.durable ? `durable-commit:${step.name}` : `commit:${step.name}`);
-        return journal.commitStep(step, options);
+        return engine.commitStep(step, options);
       },
     };
     const look = tool({ name: 'look', description: 'Read.', input: z.object({}), execute: () => order.push('look') });
@@ -452,7 +452,7 @@ describe('run()', () => {
         ],
       },
     });
-    await run(agent({ name: 'a', instructions: '', model, tools: [look, pay] }), 'x', { journal: observed });
+    await run(agent({ name: 'a', instructions: '', model, tools: [look, pay] }), 'x', { engine: observed });
     expect(order).toEqual([
       'commit:model',
       'look',
@@ -463,6 +463,151 @@ describe('run()', () => {
       'durable-commit:tool:pay',
       'commit:model',
     ]);
-    journal.close();
+    await engine.close();
+  });
+
+  describe('tool policies and approvals', () => {
+    function payments(paid: number[]) {
+      return tool({
+        name: 'pay',
+        description: 'Pay an amount.',
+        input: z.object({ amount: z.number() }),
+        effect: 'side-effect',
+        execute: ({ amount }) => {
+          paid.push(amount);
+          return `paid ${amount}`;
+        },
+      });
+    }
+    const payScript = (amount: number): Script => ({
+      turns: [{ toolCalls: [{ name: 'pay', arguments: { amount } }] }, { text: 'done' }],
+    });
+    const askAbove100 = [{ tool: 'pay', action: 'ask' as const, when: { path: 'amount', gt: 100 } }];
+
+    it('runs a call that no policy stops without asking', async () => {
+      const engine = temporaryEngine();
+      const paid: number[] = [];
+      const worker = agent({
+        name: 'a',
+        instructions: '',
+        model: createScriptedModel({ script: payScript(50) }),
+        tools: [payments(paid)],
+        policies: askAbove100,
+      });
+      expect((await run(worker, 'x', { engine })).status).toBe('completed');
+      expect(paid).toEqual([50]);
+      expect(await engine.listApprovals()).toEqual([]);
+      await engine.close();
+    });
+
+    it('pauses durably for approval, and continues with the call once approved', async () => {
+      const engine = temporaryEngine();
+      const paid: number[] = [];
+      const worker = agent({
+        name: 'a',
+        instructions: '',
+        model: createScriptedModel({ script: payScript(250) }),
+        tools: [payments(paid)],
+        policies: askAbove100,
+      });
+      const events: RunEvent[] = [];
+      const first = await run(worker, 'x', { engine, onEvent: (event) => events.push(event) });
+      expect(first).toMatchObject({ status: 'waiting', stopReason: 'approval-required' });
+      expect(first.approvals?.[0]).toMatchObject({ toolName: 'pay', input: { amount: 250 }, status: 'pending' });
+      expect(first.approvals?.[0]?.reason).toMatch(/amount > 100/);
+      expect(paid).toEqual([]);
+      expect(events.some((event) => event.type === 'approval-requested')).toBe(true);
+      expect((await engine.getRun(first.runId))?.status).toBe('waiting');
+
+      await engine.decideApproval({ runId: first.runId, outcome: 'approve', actor: 'aiko' });
+      const second = await resume({ ...worker, model: createScriptedModel({ script: payScript(250) }) }, first.runId, {
+        engine,
+      });
+      expect(second).toMatchObject({ status: 'completed', output: 'done' });
+      expect(paid).toEqual([250]);
+      await engine.close();
+    });
+
+    it('tells the model when a person denies the call, and never runs it', async () => {
+      const engine = temporaryEngine();
+      const paid: number[] = [];
+      const model = createScriptedModel({ script: payScript(900) });
+      const worker = agent({ name: 'a', instructions: '', model, tools: [payments(paid)], policies: askAbove100 });
+      const first = await run(worker, 'x', { engine });
+      await engine.decideApproval({ runId: first.runId, outcome: 'deny', actor: 'ben', note: 'over budget' });
+      const denialModel = createScriptedModel({ script: payScript(900) });
+      const second = await resume({ ...worker, model: denialModel }, first.runId, { engine });
+      expect(second.status).toBe('completed');
+      expect(paid).toEqual([]);
+      const told = denialModel.requests[0]?.messages.at(-1);
+      expect(told).toMatchObject({ role: 'tool', isError: true });
+      expect(told?.role === 'tool' && told.content).toMatch(/denied by ben: over budget/);
+      await engine.close();
+    });
+
+    it('waits in the same process when asked to poll, and continues when the decision arrives', async () => {
+      const engine = temporaryEngine();
+      const paid: number[] = [];
+      const worker = agent({
+        name: 'a',
+        instructions: '',
+        model: createScriptedModel({ script: payScript(300) }),
+        tools: [payments(paid)],
+        policies: askAbove100,
+      });
+      const handle = run(worker, 'x', {
+        engine,
+        approvalWait: 'poll',
+        approvalPollMs: 10,
+        onEvent: (event) => {
+          if (event.type === 'approval-requested') {
+            setTimeout(() => void engine.decideApproval({ runId: event.runId, outcome: 'approve', actor: 'aiko' }), 30);
+          }
+        },
+      });
+      expect(await handle).toMatchObject({ status: 'completed' });
+      expect(paid).toEqual([300]);
+      await engine.close();
+    });
+
+    it('applies the default outcome when the deadline passes', async () => {
+      const engine = temporaryEngine();
+      const paid: number[] = [];
+      const worker = agent({
+        name: 'a',
+        instructions: '',
+        model: createScriptedModel({ script: payScript(300) }),
+        tools: [payments(paid)],
+        policies: [{ tool: 'pay', action: 'ask', deadlineMs: 20, defaultOutcome: 'approve' }],
+      });
+      const result = await run(worker, 'x', { engine, approvalWait: 'poll', approvalPollMs: 10 });
+      expect(result.status).toBe('completed');
+      expect(paid).toEqual([300]);
+      const audit = await engine.listAudit({ runId: result.runId });
+      expect(audit.map((entry) => [entry.action, entry.actor])).toEqual([
+        ['approval-requested', 'policy'],
+        ['approved', 'system'],
+      ]);
+      await engine.close();
+    });
+
+    it('refuses a call a policy denies, with the reason, and audits it', async () => {
+      const engine = temporaryEngine();
+      const paid: number[] = [];
+      const model = createScriptedModel({ script: payScript(10) });
+      const worker = agent({
+        name: 'a',
+        instructions: '',
+        model,
+        tools: [payments(paid)],
+        policies: [{ tool: '*', action: 'deny', reason: 'read-only mode' }],
+      });
+      const result = await run(worker, 'x', { engine });
+      expect(paid).toEqual([]);
+      const told = model.requests[1]?.messages.at(-1);
+      expect(told?.role === 'tool' && told.content).toMatch(/not allowed here \(read-only mode\)/);
+      expect((await engine.listAudit({ runId: result.runId })).map((entry) => entry.action)).toEqual(['policy-denied']);
+      await engine.close();
+    });
   });
 });

@@ -11,10 +11,11 @@ import { resolve } from 'node:path';
 import { costOfUsage } from '../cost/cost.js';
 import { estimateRequestTokens } from '../cost/estimate.js';
 import type { PriceSource } from '../cost/price-source.js';
+import { createConversationDigest } from '../engine/digest.js';
+import type { ApprovalRecord, Engine, RunRecord, RunTotals } from '../engine/engine.js';
+import type { FaultPoints } from '../engine/fault-points.js';
+import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 import { HatarakuError, ModelCallError, UserError } from '../errors.js';
-import { createConversationDigest } from '../journal/digest.js';
-import type { Journal, RunRecord, RunTotals } from '../journal/journal.js';
-import { openSqliteJournal } from '../journal/sqlite-journal.js';
 import { collectResponse } from '../models/collect-response.js';
 import type {
   AssistantMessage,
@@ -33,16 +34,28 @@ import { createRunResources } from '../tools/run-resources.js';
 import { extractTextToolCalls } from '../tools/text-tool-calls.js';
 import type { Tool } from '../tools/tool.js';
 import type { Agent } from './agent.js';
+import type { ConcurrencyGate } from './concurrency-gate.js';
 import { createStepRecorder } from './durable-step.js';
 import { createEventChannel } from './event-channel.js';
 import type { RunEvent, RunTotalsSnapshot } from './events.js';
 import { runToolTurn } from './tool-step.js';
 
 export interface RunOptions {
-  /** Journal to record the run in. Default: SQLite at `journalPath`. */
-  journal?: Journal;
-  /** Default `.hataraku/hataraku.db` under the current directory; used when `journal` is not given. */
+  /** Engine to record the run in. Default: the SQLite engine at `journalPath`. */
+  engine?: Engine;
+  /** Default `.hataraku/hataraku.db` under the current directory; used when `engine` is not given. */
   journalPath?: string;
+  /**
+   * When a tool call needs approval: `return` (default) ends this call with status `waiting`,
+   * and the run continues when it is resumed after the decision; `poll` keeps this process
+   * waiting, checking for the decision every `approvalPollMs` (default 500).
+   */
+  approvalWait?: 'return' | 'poll';
+  approvalPollMs?: number;
+  /** Fault points armed by the fault-injection suite. */
+  faults?: FaultPoints;
+  /** Limits how many runs execute at once; the run waits for a slot before it starts. */
+  gate?: ConcurrencyGate;
   /** Id of the new run (default: a random one). */
   runId?: string;
   /** Workspace directory handed to tools. */
@@ -60,12 +73,15 @@ export interface RunOptions {
 
 export interface RunResult {
   runId: string;
-  status: 'completed' | 'stopped';
+  /** `waiting`: paused until a person decides on `approvals`; resume the run after that. */
+  status: 'completed' | 'stopped' | 'waiting';
   /** Why the run ended: `final-answer`, `max-steps`, `max-tokens`, `budget-exceeded`, `max-wall-time`, `repeated-tool-call`. */
   stopReason: string;
   /** The final output: text, or the validated object when the agent has an output schema; the last text when stopped. */
   output: JsonValue | undefined;
   totals: RunTotalsSnapshot;
+  /** The approvals the run waits for, when `status` is `waiting`. */
+  approvals?: ApprovalRecord[];
 }
 
 /**
@@ -86,14 +102,14 @@ export function run(agent: Agent, input: string, options: RunOptions = {}): RunH
   return startHandle(
     runId,
     options,
-    (journal) => {
-      if (journal.getRun(runId)) {
+    async (engine) => {
+      if (await engine.getRun(runId)) {
         throw new UserError(
           'usage',
           `a run with id ${runId} already exists; resume it with resume() or choose another id.`,
         );
       }
-      return journal.createRun({
+      return engine.createRun({
         id: runId,
         agentName: agent.name,
         model: modelName(agent.model),
@@ -114,15 +130,23 @@ export function resume(agent: Agent, runId: string, options: RunOptions = {}): R
   return startHandle(
     runId,
     options,
-    (journal) => {
-      const record = journal.getRun(runId);
+    async (engine) => {
+      const record = await engine.getRun(runId);
       if (!record)
         throw new UserError(
           'run_not_found',
           `no run with id ${runId} in the journal; list runs with \`hataraku runs list\`.`,
         );
-      if (record.status === 'failed') journal.reopenRun(runId);
-      return journal.getRun(runId) as RunRecord;
+      if (record.status === 'completed' || record.status === 'stopped') return record;
+      if (record.status === 'failed') await engine.reopenRun(runId);
+      if (!(await engine.claimRun(runId))) {
+        const owner = (await engine.getRun(runId))?.owner ?? 'another process';
+        throw new UserError(
+          'run_not_resumable',
+          `run ${runId} is being executed by ${owner}; it can be resumed once that process ends or its lease expires.`,
+        );
+      }
+      return (await engine.getRun(runId)) as RunRecord;
     },
     agent,
   );
@@ -131,7 +155,7 @@ export function resume(agent: Agent, runId: string, options: RunOptions = {}): R
 function startHandle(
   runId: string,
   options: RunOptions,
-  open: (journal: Journal) => RunRecord,
+  open: (engine: Engine) => Promise<RunRecord>,
   agent: Agent,
 ): RunHandle {
   const channel = createEventChannel<RunEvent>();
@@ -141,15 +165,21 @@ function startHandle(
   };
   const result = (async () => {
     await Promise.resolve(); // let the caller subscribe to events first
-    const ownsJournal = options.journal === undefined;
-    const journal =
-      options.journal ?? openSqliteJournal({ path: resolve(options.journalPath ?? '.hataraku/hataraku.db') });
+    const release = options.gate ? await options.gate.acquire() : undefined;
+    const ownsEngine = options.engine === undefined;
+    const engine =
+      options.engine ??
+      openSqliteEngine({
+        path: resolve(options.journalPath ?? '.hataraku/hataraku.db'),
+        ...(options.faults ? { faults: options.faults } : {}),
+      });
     try {
-      const record = open(journal);
-      return await executeRun({ agent, record, journal, options, publish });
+      const record = await open(engine);
+      return await executeRun({ agent, record, engine, options, publish });
     } finally {
       channel.close();
-      if (ownsJournal) journal.close();
+      if (ownsEngine) await engine.close();
+      release?.();
     }
   })();
   return {
@@ -166,15 +196,14 @@ function startHandle(
 interface RunContext {
   agent: Agent;
   record: RunRecord;
-  journal: Journal;
+  engine: Engine;
   options: RunOptions;
   publish: (event: RunEvent) => void;
 }
 
 async function executeRun(context: RunContext): Promise<RunResult> {
-  const { agent, record, journal, options, publish } = context;
+  const { agent, record, engine, options, publish } = context;
   const runId = record.id;
-  const totals = () => snapshot(journal.totals(runId));
 
   if (record.status === 'completed' || record.status === 'stopped') {
     const finished: RunResult = {
@@ -182,7 +211,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       status: record.status,
       stopReason: record.stopReason ?? 'unknown',
       output: record.output,
-      totals: totals(),
+      totals: snapshot(await engine.totals(runId)),
     };
     publish({
       type: 'run-end',
@@ -198,7 +227,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
 
   const model = resolveAgentModel(agent, options);
   const modelLabel = typeof agent.model === 'string' ? agent.model : `${model.provider}:${model.modelId}`;
-  const recorder = createStepRecorder(journal, runId);
+  const recorder = await createStepRecorder(engine, runId, options.faults ? { faults: options.faults } : {});
   const runTotals = () => recorder.totals();
   publish({ type: 'run-start', runId, agentName: agent.name, model: modelLabel, resumed: recorder.resumed });
 
@@ -245,8 +274,8 @@ async function executeRun(context: RunContext): Promise<RunResult> {
 
   const price = options.prices?.lookup(model.provider, model.modelId);
   if (agent.limits.maxCostUsd !== undefined && price === undefined) {
-    throw fail(
-      journal,
+    throw await fail(
+      engine,
       runId,
       publish,
       runTotals,
@@ -262,26 +291,67 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   let modelCalls = 0;
   let lastText = '';
   const callCounts = new Map<string, number>();
-  const finish = (status: 'completed' | 'stopped', stopReason: string, output: JsonValue | undefined): RunResult => {
-    journal.finishRun(runId, { status, stopReason, output });
+  const finish = async (
+    status: 'completed' | 'stopped',
+    stopReason: string,
+    output: JsonValue | undefined,
+  ): Promise<RunResult> => {
+    await engine.finishRun(runId, { status, stopReason, output });
     const result: RunResult = { runId, status, stopReason, output, totals: runTotals() };
     publish({ type: 'run-end', runId, status, stopReason, output, error: undefined, totals: result.totals });
     return result;
   };
 
+  const publishWaiting = (approvals: ApprovalRecord[]) => {
+    for (const approval of approvals) {
+      publish({
+        type: 'approval-requested',
+        runId,
+        stepIndex: approval.stepIndex,
+        toolName: approval.toolName,
+        input: approval.input,
+        reason: approval.reason,
+        deadline: approval.deadline,
+      });
+    }
+  };
+  const pause = async (approvals: ApprovalRecord[]): Promise<RunResult> => {
+    publishWaiting(approvals);
+    await engine.setRunStatus(runId, 'waiting');
+    await engine.releaseRun(runId);
+    const result: RunResult = {
+      runId,
+      status: 'waiting',
+      stopReason: 'approval-required',
+      output: undefined,
+      totals: runTotals(),
+      approvals,
+    };
+    publish({
+      type: 'run-end',
+      runId,
+      status: 'waiting',
+      stopReason: 'approval-required',
+      output: undefined,
+      error: undefined,
+      totals: result.totals,
+    });
+    return result;
+  };
+
   try {
     for (;;) {
-      if (wallTimeController.signal.aborted) return finish('stopped', 'max-wall-time', lastText || undefined);
+      if (wallTimeController.signal.aborted) return await finish('stopped', 'max-wall-time', lastText || undefined);
       if (options.signal?.aborted) throw interrupted(runId, publish, runTotals);
       const current = recorder.totals();
-      if (modelCalls >= agent.limits.maxSteps) return finish('stopped', 'max-steps', lastText || undefined);
+      if (modelCalls >= agent.limits.maxSteps) return await finish('stopped', 'max-steps', lastText || undefined);
       const request: ModelRequest = { ...baseRequest, messages: [...messages], abortSignal: signal };
       const estimatedInput = limitsNeedEstimate ? estimateRequestTokens(request) : 0;
       if (
         agent.limits.maxTokens !== undefined &&
         current.inputTokens + current.outputTokens + estimatedInput > agent.limits.maxTokens
       ) {
-        return finish('stopped', 'max-tokens', lastText || undefined);
+        return await finish('stopped', 'max-tokens', lastText || undefined);
       }
       if (agent.limits.maxCostUsd !== undefined) {
         const estimate = costOfUsage(
@@ -292,7 +362,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
           },
         );
         if (estimate.usd !== undefined && current.costUsd + estimate.usd > agent.limits.maxCostUsd) {
-          return finish('stopped', 'budget-exceeded', lastText || undefined);
+          return await finish('stopped', 'budget-exceeded', lastText || undefined);
         }
       }
 
@@ -368,17 +438,17 @@ async function executeRun(context: RunContext): Promise<RunResult> {
 
       const after = recorder.totals();
       if (agent.limits.maxCostUsd !== undefined && after.costUsd > agent.limits.maxCostUsd) {
-        return finish('stopped', 'budget-exceeded', lastText || undefined);
+        return await finish('stopped', 'budget-exceeded', lastText || undefined);
       }
       if (agent.limits.maxTokens !== undefined && after.inputTokens + after.outputTokens > agent.limits.maxTokens) {
-        return finish('stopped', 'max-tokens', lastText || undefined);
+        return await finish('stopped', 'max-tokens', lastText || undefined);
       }
 
       if (calls.length === 0) {
-        if (!outputValidator) return finish('completed', 'final-answer', response.text);
+        if (!outputValidator) return await finish('completed', 'final-answer', response.text);
         const parsed = parseJsonText(response.text);
         const validation = parsed.success ? outputValidator.validate(parsed.value) : undefined;
-        if (validation?.success) return finish('completed', 'final-answer', validation.data as JsonValue);
+        if (validation?.success) return await finish('completed', 'final-answer', validation.data as JsonValue);
         const problems = !parsed.success
           ? `it is not JSON (${parsed.reason})`
           : (validation && !validation.success ? validation.issues : [])
@@ -391,34 +461,40 @@ async function executeRun(context: RunContext): Promise<RunResult> {
         continue;
       }
 
-      const turn = await runToolTurn(
-        {
-          journal,
-          recorder,
-          runId,
-          tools: agent.tools,
-          workspace: record.workspace ?? options.workspace,
-          concurrency: agent.maxToolConcurrency,
-          signal,
-          publish,
-          maxIdenticalCalls: agent.limits.maxIdenticalToolCalls,
-          callCounts,
-          maxResultCharacters: options.maxToolResultCharacters ?? 50_000,
-          runResources,
-        },
-        calls as ToolCallPart[],
-        stepIndex,
-      );
-      if (turn.kind === 'repeated') return finish('stopped', 'repeated-tool-call', lastText || undefined);
+      const turnContext = {
+        engine,
+        recorder,
+        runId,
+        tools: agent.tools,
+        policies: agent.policies,
+        workspace: record.workspace ?? options.workspace,
+        concurrency: agent.maxToolConcurrency,
+        signal,
+        publish,
+        maxIdenticalCalls: agent.limits.maxIdenticalToolCalls,
+        callCounts,
+        maxResultCharacters: options.maxToolResultCharacters ?? 50_000,
+        runResources,
+      };
+      let turn = await runToolTurn(turnContext, calls as ToolCallPart[], stepIndex);
+      while (turn.kind === 'waiting') {
+        if (options.approvalWait !== 'poll') return await pause(turn.approvals);
+        publishWaiting(turn.approvals);
+        await engine.setRunStatus(runId, 'waiting');
+        await waitForDecisions(engine, turn.approvals, options.approvalPollMs ?? 500, signal);
+        await engine.setRunStatus(runId, 'pending');
+        turn = await runToolTurn(turnContext, calls as ToolCallPart[], stepIndex);
+      }
+      if (turn.kind === 'repeated') return await finish('stopped', 'repeated-tool-call', lastText || undefined);
       stepIndex += calls.length;
       append(...turn.messages);
     }
   } catch (error) {
     if (wallTimeController.signal.aborted && !options.signal?.aborted) {
-      return finish('stopped', 'max-wall-time', lastText || undefined);
+      return await finish('stopped', 'max-wall-time', lastText || undefined);
     }
     if (options.signal?.aborted) throw interrupted(runId, publish, runTotals);
-    throw fail(journal, runId, publish, runTotals, error);
+    throw await fail(engine, runId, publish, runTotals, error);
   } finally {
     if (wallTimer) clearTimeout(wallTimer);
     for (const error of await runResources.disposeAll()) {
@@ -429,6 +505,33 @@ async function executeRun(context: RunContext): Promise<RunResult> {
         message: `disposing a run resource failed: ${String(error)}`,
       });
     }
+  }
+}
+
+/** Wait until none of `approvals` is pending any more (a person decided, or a deadline passed). */
+async function waitForDecisions(
+  engine: Engine,
+  approvals: ApprovalRecord[],
+  pollMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  for (;;) {
+    let pending = false;
+    for (const approval of approvals) {
+      const current = await engine.getApproval(approval.runId, approval.stepIndex);
+      if (current?.status === 'pending') pending = true;
+    }
+    if (!pending) return;
+    if (signal.aborted) throw signal.reason ?? new Error('aborted');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, pollMs);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 }
 
@@ -460,16 +563,16 @@ async function callModel(
   }
 }
 
-function fail(
-  journal: Journal,
+async function fail(
+  engine: Engine,
   runId: string,
   publish: (event: RunEvent) => void,
   totals: () => RunTotalsSnapshot,
   error: unknown,
-): unknown {
+): Promise<unknown> {
   const message = error instanceof Error ? error.message : String(error);
   const stopReason = error instanceof HatarakuError ? error.code : 'internal_error';
-  journal.finishRun(runId, { status: 'failed', stopReason, output: undefined, error: message });
+  await engine.finishRun(runId, { status: 'failed', stopReason, output: undefined, error: message });
   publish({
     type: 'run-end',
     runId,

@@ -1,18 +1,20 @@
 /**
- * Executing the tool calls of one model turn as durable steps: each call is prepared (name
- * resolved, arguments parsed, validated and repaired), checked against the repeat limit, then
- * run concurrently under the agent's limit. Bad calls never throw: they become tool results that
- * tell the model what to fix.
+ * Executing the tool calls of one model turn as durable steps. Each call is prepared (name
+ * resolved, arguments parsed, validated and repaired), checked against the repeat limit and the
+ * tool policies, then run concurrently under the agent's limit. Bad calls never throw: they
+ * become tool results that tell the model what to fix. A call that needs a person's approval
+ * does not run until it has one; the turn then reports the approvals it waits for.
  */
 
-import { canonicalJson, digestOf } from '../journal/digest.js';
-import type { Journal } from '../journal/journal.js';
+import { canonicalJson, digestOf } from '../engine/digest.js';
+import type { ApprovalRecord, Engine } from '../engine/engine.js';
 import type { JsonValue, ToolCallPart, ToolResultMessage } from '../models/spec.js';
 import { mapWithConcurrency } from '../tools/concurrency.js';
-import { prepareToolCall } from '../tools/prepare-call.js';
+import { type PreparedToolCall, prepareToolCall } from '../tools/prepare-call.js';
 import type { RunResources, Tool } from '../tools/tool.js';
 import type { StepRecorder } from './durable-step.js';
 import type { RunEvent } from './events.js';
+import { evaluatePolicies, type ToolPolicy } from './policy.js';
 
 /** What a tool step stores in the journal. */
 export interface ToolStepOutput {
@@ -26,10 +28,11 @@ export interface ToolStepOutput {
 }
 
 export interface ToolTurnContext {
-  journal: Journal;
+  engine: Engine;
   recorder: StepRecorder;
   runId: string;
   tools: readonly Tool[];
+  policies: readonly ToolPolicy[];
   workspace: string | undefined;
   concurrency: number;
   signal: AbortSignal;
@@ -44,7 +47,15 @@ export interface ToolTurnContext {
 
 export type ToolTurnResult =
   | { kind: 'results'; messages: ToolResultMessage[] }
-  | { kind: 'repeated'; toolName: string };
+  | { kind: 'repeated'; toolName: string }
+  /** Some calls wait for a decision; the others have run and are committed. */
+  | { kind: 'waiting'; approvals: ApprovalRecord[] };
+
+/** What to do with one call before it becomes a step. */
+type CallPlan =
+  | { kind: 'execute' }
+  | { kind: 'answer'; ok: false; content: string }
+  | { kind: 'wait'; approval: ApprovalRecord };
 
 /** Run `calls` as steps `firstIndex`, `firstIndex + 1`, ... in call order. */
 export async function runToolTurn(
@@ -54,12 +65,14 @@ export async function runToolTurn(
 ): Promise<ToolTurnResult> {
   const prepared = calls.map((call) => ({ call, preparation: prepareToolCall([...context.tools], call) }));
 
+  // Counted on a copy: a turn that ends up waiting for an approval is counted when it runs.
+  const callCounts = new Map(context.callCounts);
   const refusals = new Map<number, string>();
   for (const [position, { call, preparation }] of prepared.entries()) {
     const toolName = preparation.status === 'ready' ? preparation.tool.name : preparation.toolName;
     const signature = `${toolName}\u0000${preparation.status === 'ready' ? canonicalJson(preparation.input) : call.arguments}`;
-    const count = (context.callCounts.get(signature) ?? 0) + 1;
-    context.callCounts.set(signature, count);
+    const count = (callCounts.get(signature) ?? 0) + 1;
+    callCounts.set(signature, count);
     if (count > context.maxIdenticalCalls + 1) return { kind: 'repeated', toolName };
     if (count > context.maxIdenticalCalls) {
       refusals.set(
@@ -69,30 +82,37 @@ export async function runToolTurn(
     }
   }
 
+  const plans = await Promise.all(
+    prepared.map(({ preparation }, position) =>
+      planCall(context, preparation, refusals.get(position), firstIndex + position),
+    ),
+  );
+
   // Durability barrier: a tool that changes the world must not act on a step that a power cut
   // could still take back, so everything committed so far is made durable first.
   const effectful = (position: number) => {
     const preparation = prepared[position]?.preparation;
-    return preparation?.status === 'ready' && preparation.tool.effect !== 'none' && !refusals.has(position);
+    return preparation?.status === 'ready' && preparation.tool.effect !== 'none' && plans[position]?.kind === 'execute';
   };
   if (prepared.some((_, position) => effectful(position) && !context.recorder.isCommitted(firstIndex + position))) {
-    context.recorder.sync();
+    await context.recorder.sync();
   }
 
+  const waiting: ApprovalRecord[] = [];
   const messages = await mapWithConcurrency(prepared, context.concurrency, async ({ call, preparation }, position) => {
     const index = firstIndex + position;
+    const plan = plans[position] as CallPlan;
+    if (plan.kind === 'wait') {
+      waiting.push(plan.approval);
+      return undefined;
+    }
     const toolName = preparation.status === 'ready' ? preparation.tool.name : preparation.toolName;
     const input: JsonValue =
       preparation.status === 'ready' ? ((preparation.input ?? null) as JsonValue) : (call.arguments as JsonValue);
     const repairs = preparation.repairs;
     const started = Date.now();
     const step = await context.recorder.step(
-      {
-        index,
-        name: `tool:${toolName}`,
-        kind: 'tool',
-        requestDigest: digestOf({ toolName, input }),
-      },
+      { index, name: `tool:${toolName}`, kind: 'tool', requestDigest: digestOf({ toolName, input }) },
       async () => {
         context.publish({
           type: 'step-start',
@@ -112,7 +132,10 @@ export async function runToolTurn(
           repairs,
           replayed: false,
         });
-        const output = await executeCall(context, preparation, refusals.get(position), index, call.id);
+        const output =
+          plan.kind === 'answer'
+            ? { ok: plan.ok, content: plan.content }
+            : await executeCall(context, preparation, index, call.id);
         return { output: { ...output, toolName, input, repairs } };
       },
       { durable: effectful(position) },
@@ -162,18 +185,71 @@ export async function runToolTurn(
     if (!output.ok) message.isError = true;
     return message;
   });
-  return { kind: 'results', messages };
+  if (waiting.length > 0) return { kind: 'waiting', approvals: waiting };
+  for (const [signature, count] of callCounts) context.callCounts.set(signature, count);
+  return { kind: 'results', messages: messages.filter((message) => message !== undefined) };
+}
+
+/** Decide, before a call becomes a step, whether it runs, is answered at once, or waits for a person. */
+async function planCall(
+  context: ToolTurnContext,
+  preparation: PreparedToolCall,
+  refusal: string | undefined,
+  index: number,
+): Promise<CallPlan> {
+  if (context.recorder.isCommitted(index)) return { kind: 'execute' }; // replayed as recorded
+  if (preparation.status !== 'ready') return { kind: 'answer', ok: false, content: preparation.message };
+  if (refusal !== undefined) return { kind: 'answer', ok: false, content: refusal };
+  const tool = preparation.tool;
+  const decision = evaluatePolicies(context.policies, tool.name, preparation.input);
+  if (decision.action === 'allow') return { kind: 'execute' };
+  const inputDigest = digestOf({ toolName: tool.name, input: preparation.input ?? null });
+  if (decision.action === 'deny') {
+    await context.engine.audit({
+      runId: context.runId,
+      stepIndex: index,
+      action: 'policy-denied',
+      actor: 'policy',
+      toolName: tool.name,
+      inputDigest,
+      note: decision.reason,
+    });
+    return {
+      kind: 'answer',
+      ok: false,
+      content: `Not run: ${tool.name} is not allowed here (${decision.reason}). Do the task another way or explain why it cannot be done.`,
+    };
+  }
+  let approval = await context.engine.getApproval(context.runId, index);
+  if (!approval) {
+    approval = await context.engine.requestApproval({
+      runId: context.runId,
+      stepIndex: index,
+      toolName: tool.name,
+      input: (preparation.input ?? null) as JsonValue,
+      inputDigest,
+      reason: decision.reason,
+      deadline: decision.policy?.deadlineMs === undefined ? undefined : Date.now() + decision.policy.deadlineMs,
+      defaultOutcome: decision.policy?.defaultOutcome ?? 'deny',
+    });
+  }
+  if (approval.status === 'pending') return { kind: 'wait', approval };
+  if (approval.status === 'approved') return { kind: 'execute' };
+  const by = approval.decidedBy === 'system' ? 'its deadline passed' : `denied by ${approval.decidedBy ?? 'a person'}`;
+  return {
+    kind: 'answer',
+    ok: false,
+    content: `Not run: ${tool.name} needed approval and was ${by === 'its deadline passed' ? 'not approved before its deadline' : by}${approval.note ? `: ${approval.note}` : ''}. Do not retry it; continue without it or explain what is blocked.`,
+  };
 }
 
 async function executeCall(
   context: ToolTurnContext,
-  preparation: ReturnType<typeof prepareToolCall>,
-  refusal: string | undefined,
+  preparation: PreparedToolCall,
   index: number,
   toolCallId: string,
 ): Promise<{ ok: boolean; content: string }> {
   if (preparation.status !== 'ready') return { ok: false, content: preparation.message };
-  if (refusal !== undefined) return { ok: false, content: refusal };
   try {
     const result = await preparation.tool.execute(preparation.input as never, {
       runId: context.runId,
@@ -183,15 +259,16 @@ async function executeCall(
       abortSignal: context.signal,
       workspace: context.workspace,
       runResources: context.runResources,
-      recordArtifact: (artifact) =>
-        context.journal.recordArtifact({
+      recordArtifact: (artifact) => {
+        void context.engine.recordArtifact({
           runId: context.runId,
           stepIndex: index,
           path: artifact.path,
           mediaType: artifact.mediaType,
           description: artifact.description,
           createdAt: Date.now(),
-        }),
+        });
+      },
     });
     return { ok: true, content: capText(resultText(result), context.maxResultCharacters) };
   } catch (error) {

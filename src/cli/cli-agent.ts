@@ -3,6 +3,8 @@
  * config and flags. A resumed run is rebuilt from the spec its journal entry recorded.
  */
 import { type Agent, type AgentLimits, agent } from '../agent/agent.js';
+import type { ToolPolicy } from '../agent/policy.js';
+import type { HatarakuConfig } from '../config/load-config.js';
 import { UserError } from '../errors.js';
 import type { JsonValue } from '../models/spec.js';
 import { workspaceFileTools } from '../toolchain/files/workspace-files.js';
@@ -24,6 +26,7 @@ export function createCliAgent(init: {
   model: string;
   limits: AgentLimits;
   instructions?: string;
+  policies?: ToolPolicy[];
 }): Agent {
   return agent({
     name: init.name ?? 'hataraku',
@@ -31,11 +34,12 @@ export function createCliAgent(init: {
     model: init.model,
     tools: [...cliTools().values()],
     limits: init.limits,
+    policies: init.policies ?? [],
   });
 }
 
 /** Rebuild the agent of a recorded run from its spec, for `runs resume`. */
-export function agentFromSpec(spec: JsonValue, fallbackModel: string): Agent {
+export function agentFromSpec(spec: JsonValue, fallbackModel: string, config: HatarakuConfig): Agent {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new UserError(
       'run_not_resumable',
@@ -61,6 +65,7 @@ export function agentFromSpec(spec: JsonValue, fallbackModel: string): Agent {
     model: typeof spec.model === 'string' ? spec.model : fallbackModel,
     tools: toolNames.map((name) => available.get(name) as Tool),
     limits: limits as AgentLimits,
+    policies: config.policies,
     ...(typeof spec.maxOutputTokens === 'number' ? { maxOutputTokens: spec.maxOutputTokens } : {}),
     ...(typeof spec.temperature === 'number' ? { temperature: spec.temperature } : {}),
   });

@@ -25,8 +25,16 @@ function capture(cwd: string, env: Record<string, string | undefined> = {}): Cap
   let stderr = '';
   return {
     io: {
-      stdout: { write: (text) => void (stdout += text) },
-      stderr: { write: (text) => void (stderr += text) },
+      stdout: {
+        write: (text) => {
+          stdout += text;
+        },
+      },
+      stderr: {
+        write: (text) => {
+          stderr += text;
+        },
+      },
       env,
       cwd,
     },

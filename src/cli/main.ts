@@ -10,7 +10,13 @@ import { HatarakuError } from '../errors.js';
 import type { CliIo } from './cli-context.js';
 import { exampleCommand } from './commands/example-command.js';
 import { runCommand } from './commands/run-command.js';
-import { runsListCommand, runsResumeCommand, runsShowCommand } from './commands/runs-command.js';
+import {
+  runsDecideCommand,
+  runsListCommand,
+  runsRecoverCommand,
+  runsResumeCommand,
+  runsShowCommand,
+} from './commands/runs-command.js';
 
 const packageVersion = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -39,6 +45,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--max-steps <n>', 'most model calls')
     .option('-w, --workspace <dir>', 'directory the tools work in (default: current directory)')
     .option('--json', 'print events as JSON lines')
+    .option('--no-wait', 'return instead of waiting when a tool call needs approval')
     .action(async (task: string, flags) => {
       exitCode = await runCommand(task, { ...flags, ...withConfig(configPath()) }, io);
     });
@@ -48,7 +55,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .command('list')
     .description('list recent runs')
     .option('--limit <n>', 'how many', '20')
-    .option('--status <status>', 'only runs with this status: pending, completed, stopped, failed')
+    .option('--status <status>', 'only runs with this status: pending, waiting, completed, stopped, failed')
     .option('--json', 'print JSON lines')
     .action(async (flags) => {
       exitCode = await runsListCommand({ ...flags, ...withConfig(configPath()) }, io);
@@ -63,11 +70,39 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     });
   runs
     .command('resume')
-    .description('continue an interrupted or failed run from its last committed step')
+    .description('continue an interrupted, waiting or failed run from its last committed step')
     .argument('<id>', 'run id')
     .option('--json', 'print events as JSON lines')
+    .option('--no-wait', 'return instead of waiting when a tool call needs approval')
     .action(async (id: string, flags) => {
       exitCode = await runsResumeCommand(id, { ...flags, ...withConfig(configPath()) }, io);
+    });
+  runs
+    .command('approve')
+    .description('approve the tool call a run waits for')
+    .argument('<id>', 'run id')
+    .option('--step <n>', 'the step to approve, when the run waits for several')
+    .option('--as <name>', 'who approves (default: $HATARAKU_USER or $USER)')
+    .option('--note <text>', 'a note for the audit log')
+    .action(async (id: string, flags) => {
+      exitCode = await runsDecideCommand(id, 'approve', { ...flags, ...withConfig(configPath()) }, io);
+    });
+  runs
+    .command('deny')
+    .description('deny the tool call a run waits for; the model is told the reason')
+    .argument('<id>', 'run id')
+    .requiredOption('--reason <text>', 'why, shown to the model and kept in the audit log')
+    .option('--step <n>', 'the step to deny, when the run waits for several')
+    .option('--as <name>', 'who denies (default: $HATARAKU_USER or $USER)')
+    .action(async (id: string, flags) => {
+      exitCode = await runsDecideCommand(id, 'deny', { ...flags, ...withConfig(configPath()) }, io);
+    });
+  runs
+    .command('recover')
+    .description('resume the runs a dead process left open, and waiting runs whose approvals are decided')
+    .option('--json', 'print the report as JSON')
+    .action(async (flags) => {
+      exitCode = await runsRecoverCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
   program

@@ -79,6 +79,15 @@ export function terminalRenderer(
         break;
       case 'step-end':
         break;
+      case 'approval-requested':
+        endText();
+        output.write(
+          paint(
+            33,
+            `  ⏸ ${event.toolName} ${truncate(JSON.stringify(event.input), 80)} needs approval (${event.reason}); run \`hataraku runs approve ${event.runId}\` or \`hataraku runs deny ${event.runId} --reason "..."\`${event.deadline ? `; default at ${new Date(event.deadline).toISOString()}` : ''}\n`,
+          ),
+        );
+        break;
       case 'run-end': {
         endText();
         const status = event.status === 'completed' ? paint(32, event.status) : paint(33, event.status);

@@ -13,6 +13,8 @@ export interface CliRunRequest {
   agent: Agent;
   io: CliIo;
   json: boolean;
+  /** Keep waiting (polling) when a tool call needs approval, instead of returning. */
+  waitForApproval?: boolean;
   /** A new run's task, or the id of the run to resume. */
   start: { input: string; workspace: string | undefined; runId?: string } | { resumeRunId: string };
 }
@@ -22,6 +24,7 @@ export async function runAgentFromCli(request: CliRunRequest): Promise<RunResult
   const render = request.json ? jsonLinesRenderer(io.stdout) : terminalRenderer(io.stdout, io.env);
   const options = {
     onEvent: render,
+    approvalWait: request.waitForApproval === false ? ('return' as const) : ('poll' as const),
     ...(io.signal ? { signal: io.signal } : {}),
   };
   const handle =
@@ -38,6 +41,11 @@ export async function runAgentFromCli(request: CliRunRequest): Promise<RunResult
     io.stdout.write(`\n${text}\n`);
   }
   if (result.status === 'stopped') io.stderr.write(`hataraku: ${stopExplanation(result)}\n`);
+  if (result.status === 'waiting') {
+    io.stderr.write(
+      `hataraku: run ${result.runId} is waiting for approval; decide with \`hataraku runs approve ${result.runId}\` or \`hataraku runs deny ${result.runId} --reason "..."\`, then \`hataraku runs resume ${result.runId}\`.\n`,
+    );
+  }
   return result;
 }
 

@@ -86,6 +86,35 @@ export const limitsSchema = z.strictObject(
   { error: 'an object such as { "maxSteps": 20 }' },
 );
 
+const policyScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const policyConditionSchema = z.strictObject(
+  {
+    path: z.string({ error: 'an argument path such as "amount"' }).min(1),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+    eq: policyScalar.optional(),
+    ne: policyScalar.optional(),
+    in: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+    matches: z.string().optional(),
+  },
+  { error: 'a condition such as { "path": "amount", "gt": 100 }' },
+);
+
+export const policySchema = z.strictObject(
+  {
+    tool: z.string({ error: 'a tool name, or "*" for every tool' }).min(1),
+    action: z.enum(['allow', 'deny', 'ask'], { error: '"allow", "deny" or "ask"' }),
+    when: policyConditionSchema.optional(),
+    reason: z.string().optional(),
+    deadlineMs: positiveIntegerSchema().optional(),
+    defaultOutcome: z.enum(['approve', 'deny'], { error: '"approve" or "deny"' }).optional(),
+  },
+  { error: 'a policy such as { "tool": "payments.send", "action": "ask", "when": { "path": "amount", "gt": 100 } }' },
+);
+
 export const configFileSchema = z.strictObject(
   {
     /** Default model name, `provider:modelId`. */
@@ -99,6 +128,8 @@ export const configFileSchema = z.strictObject(
       .optional(),
     journal: journalSchema.optional(),
     limits: limitsSchema.optional(),
+    /** Tool policies (allow, deny, ask), the first match deciding. */
+    policies: z.array(policySchema, { error: 'a list of policies' }).optional(),
     workspace: z.string({ error: 'a directory path' }).min(1, { error: 'a directory path' }).optional(),
   },
   { error: 'a JSON object' },
@@ -114,6 +145,8 @@ export const knownKeysByPath: ReadonlyArray<{ path: readonly string[]; keys: rea
   { path: ['providers', '*'], keys: Object.keys(providerEntrySchema.shape) },
   { path: ['journal'], keys: Object.keys(journalSchema.shape) },
   { path: ['limits'], keys: Object.keys(limitsSchema.shape) },
+  { path: ['policies', '*'], keys: Object.keys(policySchema.shape) },
+  { path: ['policies', '*', 'when'], keys: Object.keys(policyConditionSchema.shape) },
   {
     path: ['prices', '*'],
     keys: [...Object.keys(tokenPriceSchema.shape), ...Object.keys(selfHostedPriceSchema.shape)],

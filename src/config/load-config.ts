@@ -6,8 +6,10 @@
  * The environment is passed in rather than read from `process.env`, so that only the CLI edge
  * touches the process and tests can load any configuration they like.
  */
+
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ToolPolicy } from '../agent/policy.js';
 import type { PriceOverride } from '../cost/override-source.js';
 import { HatarakuError } from '../errors.js';
 import { configError, configFieldError, configIssuesError, formatFieldPath } from './config-error.js';
@@ -58,6 +60,8 @@ export interface HatarakuConfig {
   prices: Readonly<Record<string, PriceOverride>>;
   journal: { path: string };
   limits: RunLimits;
+  /** Tool policies from the config file. */
+  policies: ToolPolicy[];
   /** Directory the agent's tools work in. */
   workspace: string;
 }
@@ -106,6 +110,7 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
     prices,
     journal: { path: journalPath },
     limits: withoutUndefined(file.limits ?? {}),
+    policies: (file.policies ?? []).map((policy) => withoutUndefined(policy) as ToolPolicy),
     workspace: file.workspace === undefined ? path.resolve(options.cwd) : path.resolve(configDirectory, file.workspace),
   };
 }

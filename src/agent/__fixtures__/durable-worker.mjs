@@ -2,7 +2,7 @@
 // Usage: node durable-worker.mjs start|resume DB_PATH RUN_ID LEDGER_PATH REQUESTS_PATH
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
-import { agent, createScriptedModel, openSqliteJournal, resume, run, tool } from '../../../dist/index.js';
+import { agent, createScriptedModel, openSqliteEngine, resume, run, tool } from '../../../dist/index.js';
 
 const [mode, databasePath, runId, ledgerPath, requestsPath] = process.argv.slice(2);
 
@@ -27,8 +27,8 @@ const record = tool({
   },
 });
 const worker = agent({ name: 'recorder', instructions: 'Record the items.', model, tools: [record] });
-const journal = openSqliteJournal({ path: databasePath });
-const handle = mode === 'start' ? run(worker, 'Record eight items.', { journal, runId }) : resume(worker, runId, { journal });
+const engine = openSqliteEngine({ path: databasePath });
+const handle = mode === 'start' ? run(worker, 'Record eight items.', { engine, runId }) : resume(worker, runId, { engine });
 const result = await handle;
-journal.close();
+await engine.close();
 process.stdout.write(JSON.stringify(result));

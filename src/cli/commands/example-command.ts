@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createCliAgent } from '../cli-agent.js';
 import { type CliIo, openHataraku } from '../cli-context.js';
 import { runAgentFromCli } from '../run-agent.js';
+import { exitCodeOf } from './runs-command.js';
 
 /** The example folder: `../../../examples` from both `src/cli/commands` and `dist/cli/commands`. */
 export const exampleDirectory = join(
@@ -46,6 +47,7 @@ export async function exampleCommand(
       name: 'expense-auditor',
       model,
       limits: { maxSteps: 12, ...hataraku.config.limits },
+      policies: hataraku.config.policies,
     });
     const result = await runAgentFromCli({
       hataraku,
@@ -62,8 +64,8 @@ export async function exampleCommand(
           : `\nThe agent did not write summary.md. See the run: npx hataraku runs show ${result.runId}\n`,
       );
     }
-    return result.status === 'completed' ? 0 : 2;
+    return exitCodeOf(result.status);
   } finally {
-    hataraku.close();
+    await hataraku.close();
   }
 }

@@ -6,6 +6,7 @@ import { UserError } from '../../errors.js';
 import { createCliAgent } from '../cli-agent.js';
 import { type CliIo, noModelMessage, openHataraku, positiveIntegerFlag, positiveNumberFlag } from '../cli-context.js';
 import { runAgentFromCli } from '../run-agent.js';
+import { exitCodeOf } from './runs-command.js';
 
 export interface RunCommandFlags {
   model?: string;
@@ -14,6 +15,8 @@ export interface RunCommandFlags {
   maxSteps?: string;
   json?: boolean;
   config?: string;
+  /** False with --no-wait: return when a tool call needs approval. */
+  wait?: boolean;
 }
 
 export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo): Promise<number> {
@@ -34,16 +37,17 @@ export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo
     const limits: AgentLimits = { ...hataraku.config.limits };
     if (budget !== undefined) limits.maxCostUsd = budget;
     if (maxSteps !== undefined) limits.maxSteps = maxSteps;
-    const agent = createCliAgent({ model, limits });
+    const agent = createCliAgent({ model, limits, policies: hataraku.config.policies });
     const result = await runAgentFromCli({
       hataraku,
       agent,
       io,
       json: flags.json === true,
+      waitForApproval: flags.wait !== false,
       start: { input: task, workspace },
     });
-    return result.status === 'completed' ? 0 : 2;
+    return exitCodeOf(result.status);
   } finally {
-    hataraku.close();
+    await hataraku.close();
   }
 }

@@ -1,12 +1,15 @@
-/** `hataraku runs list | show ID | resume ID`: the runs recorded in the journal. */
+/**
+ * `hataraku runs list | show | resume | approve | deny | recover`: the runs recorded in the
+ * journal, and the decisions they wait for.
+ */
+import type { RunRecord } from '../../engine/engine.js';
 import { UserError } from '../../errors.js';
-import type { RunRecord } from '../../journal/journal.js';
 import { agentFromSpec } from '../cli-agent.js';
 import { type CliIo, openHataraku, positiveIntegerFlag } from '../cli-context.js';
 import { totalCost, usd } from '../progress-renderer.js';
 import { runAgentFromCli } from '../run-agent.js';
 
-const runStatuses = ['pending', 'completed', 'stopped', 'failed'] as const;
+const runStatuses = ['pending', 'waiting', 'completed', 'stopped', 'failed'] as const;
 
 export async function runsListCommand(
   flags: { limit?: string; status?: string; json?: boolean; config?: string },
@@ -19,8 +22,9 @@ export async function runsListCommand(
   }
   const hataraku = openHataraku(io, flags.config);
   try {
-    const runs = hataraku.journal.listRuns({ limit, ...(status ? { status: status as RunRecord['status'] } : {}) });
-    const rows = runs.map((run) => ({ run, totals: hataraku.journal.totals(run.id) }));
+    const engine = hataraku.engine;
+    const runs = await engine.listRuns({ limit, ...(status ? { status: status as RunRecord['status'] } : {}) });
+    const rows = await Promise.all(runs.map(async (run) => ({ run, totals: await engine.totals(run.id) })));
     if (flags.json) {
       for (const { run, totals } of rows) io.stdout.write(`${JSON.stringify({ ...run, totals })}\n`);
       return 0;
@@ -47,7 +51,7 @@ export async function runsListCommand(
     io.stdout.write(formatTable(table));
     return 0;
   } finally {
-    hataraku.close();
+    await hataraku.close();
   }
 }
 
@@ -58,12 +62,18 @@ export async function runsShowCommand(
 ): Promise<number> {
   const hataraku = openHataraku(io, flags.config);
   try {
-    const run = hataraku.journal.getRun(runId);
+    const engine = hataraku.engine;
+    const run = await engine.getRun(runId);
     if (!run) throw new UserError('run_not_found', `no run with id ${runId}; list runs with \`hataraku runs list\`.`);
-    const steps = hataraku.journal.listSteps(runId);
-    const totals = hataraku.journal.totals(runId);
+    const [steps, totals, approvals, audit, artifacts] = await Promise.all([
+      engine.listSteps(runId),
+      engine.totals(runId),
+      engine.listApprovals({ runId }),
+      engine.listAudit({ runId }),
+      engine.listArtifacts(runId),
+    ]);
     if (flags.json) {
-      io.stdout.write(`${JSON.stringify({ ...run, totals, steps })}\n`);
+      io.stdout.write(`${JSON.stringify({ ...run, totals, steps, approvals, audit, artifacts })}\n`);
       return 0;
     }
     const lines = [
@@ -89,37 +99,136 @@ export async function runsShowCommand(
         `  ${String(step.index).padStart(3)}  ${step.name.padEnd(20)} ${String(step.finishedAt - step.startedAt).padStart(6)} ms  ${detail}`,
       );
     }
+    if (approvals.length > 0) {
+      lines.push('', 'approvals:');
+      for (const approval of approvals) {
+        const decided = approval.decidedBy
+          ? ` by ${approval.decidedBy}${approval.note ? ` (${approval.note})` : ''}`
+          : '';
+        const deadline =
+          approval.deadline && approval.status === 'pending'
+            ? `, default ${approval.defaultOutcome} at ${new Date(approval.deadline).toISOString()}`
+            : '';
+        lines.push(
+          `  step ${approval.stepIndex}  ${approval.toolName} ${shorten(JSON.stringify(approval.input), 60)}  ${approval.status}${decided}${deadline}  — ${approval.reason}`,
+        );
+      }
+    }
+    if (audit.length > 0) {
+      lines.push('', 'audit:');
+      for (const entry of audit) {
+        lines.push(
+          `  ${new Date(entry.at).toISOString()}  ${entry.action.padEnd(18)} ${entry.actor.padEnd(10)} step ${entry.stepIndex ?? '-'} ${entry.toolName ?? ''} cost so far ${usd(entry.costUsdSoFar)}${entry.note ? `  ${entry.note}` : ''}`,
+        );
+      }
+    }
+    if (artifacts.length > 0) {
+      lines.push('', 'artifacts:');
+      for (const artifact of artifacts) lines.push(`  ${artifact.path}  ${artifact.mediaType}`);
+    }
     if (run.output !== undefined) {
       lines.push('', 'output:', typeof run.output === 'string' ? run.output : JSON.stringify(run.output, null, 2));
     }
     io.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } finally {
-    hataraku.close();
+    await hataraku.close();
   }
 }
 
 export async function runsResumeCommand(
   runId: string,
-  flags: { json?: boolean; config?: string },
+  flags: { json?: boolean; config?: string; wait?: boolean },
   io: CliIo,
 ): Promise<number> {
   const hataraku = openHataraku(io, flags.config);
   try {
-    const run = hataraku.journal.getRun(runId);
+    const run = await hataraku.engine.getRun(runId);
     if (!run) throw new UserError('run_not_found', `no run with id ${runId}; list runs with \`hataraku runs list\`.`);
-    const agent = agentFromSpec(run.spec, run.model);
+    const agent = agentFromSpec(run.spec, run.model, hataraku.config);
     const result = await runAgentFromCli({
       hataraku,
       agent,
       io,
       json: flags.json === true,
+      waitForApproval: flags.wait !== false,
       start: { resumeRunId: runId },
     });
-    return result.status === 'completed' ? 0 : 2;
+    return exitCodeOf(result.status);
   } finally {
-    hataraku.close();
+    await hataraku.close();
   }
+}
+
+export async function runsDecideCommand(
+  runId: string,
+  outcome: 'approve' | 'deny',
+  flags: { step?: string; as?: string; reason?: string; note?: string; config?: string },
+  io: CliIo,
+): Promise<number> {
+  const stepIndex = flags.step === undefined ? undefined : Number(flags.step);
+  if (stepIndex !== undefined && !(Number.isInteger(stepIndex) && stepIndex >= 0)) {
+    throw new UserError('usage', `--step must be a step number, e.g. --step 3 (got ${JSON.stringify(flags.step)}).`);
+  }
+  if (outcome === 'deny' && (flags.reason === undefined || flags.reason.trim() === '')) {
+    throw new UserError('usage', 'a denial needs a reason the model will see: --reason "..."');
+  }
+  const hataraku = openHataraku(io, flags.config);
+  try {
+    if (!(await hataraku.engine.getRun(runId))) {
+      throw new UserError('run_not_found', `no run with id ${runId}; list runs with \`hataraku runs list\`.`);
+    }
+    const common = { ...(stepIndex !== undefined ? { stepIndex } : {}), ...(flags.as ? { actor: flags.as } : {}) };
+    const result =
+      outcome === 'approve'
+        ? await hataraku.approve(runId, { ...common, ...(flags.note ? { note: flags.note } : {}) })
+        : await hataraku.deny(runId, { ...common, reason: flags.reason as string });
+    const { approval } = result;
+    if (result.kind === 'ignored') {
+      io.stdout.write(
+        `Step ${approval.stepIndex} of run ${runId} was already ${approval.status} by ${approval.decidedBy ?? 'someone'}; this ${outcome === 'approve' ? 'approval' : 'denial'} is ignored.\n`,
+      );
+      return 0;
+    }
+    io.stdout.write(
+      `${approval.status === 'approved' ? 'Approved' : 'Denied'} step ${approval.stepIndex} of run ${runId} (${approval.toolName}). It takes effect when the run continues: a process waiting on it picks it up, or run \`hataraku runs resume ${runId}\`.\n`,
+    );
+    return 0;
+  } finally {
+    await hataraku.close();
+  }
+}
+
+export async function runsRecoverCommand(flags: { json?: boolean; config?: string }, io: CliIo): Promise<number> {
+  const hataraku = openHataraku(io, flags.config);
+  try {
+    const report = await hataraku.recover({
+      agentFor: (run) => {
+        try {
+          return agentFromSpec(run.spec, run.model, hataraku.config);
+        } catch {
+          return undefined;
+        }
+      },
+    });
+    if (flags.json) {
+      io.stdout.write(`${JSON.stringify(report)}\n`);
+    } else {
+      for (const result of report.results)
+        io.stdout.write(`${result.runId}  ${result.status} (${result.stopReason})\n`);
+      for (const skipped of report.skipped) io.stdout.write(`${skipped.runId}  skipped: ${skipped.reason}\n`);
+      if (report.results.length === 0 && report.skipped.length === 0) io.stdout.write('No runs to recover.\n');
+    }
+    return 0;
+  } finally {
+    await hataraku.close();
+  }
+}
+
+export function exitCodeOf(status: string): number {
+  if (status === 'completed') return 0;
+  if (status === 'waiting') return 3;
+  return 2;
 }
 
 function shorten(text: string, limit: number): string {

@@ -1,0 +1,239 @@
+/**
+ * The durable execution engine: the one interface between the agent loop and storage.
+ *
+ * It follows the model DBOS Transact uses on Postgres, so that a PostgreSQL engine can share the
+ * same programming model. A run is a workflow. Each model call and tool call is a step with a
+ * sequential index and a name, and a step's output is committed once. On replay, a committed
+ * step returns its recorded output, and a different name at the same index is a
+ * non-determinism error. The final result is written only while the run is still open. Every
+ * method is asynchronous, so that a networked database can implement it. `sqlite-engine.ts` is
+ * the embedded implementation.
+ *
+ * Runs have an owner: the executor (a process) that executes them, holding a lease it renews by
+ * heartbeat. A run whose owner's lease has expired can be claimed by another executor; that is
+ * how the runs of a dead process are recovered, and why two processes never execute one run.
+ */
+import type { JsonValue, Usage } from '../models/spec.js';
+
+/** Version of the stored format. History of changes: docs/journal-format.md. */
+export const engineSchemaVersion = 1;
+
+/**
+ * - `pending`: started and not finished: running now, or interrupted and resumable.
+ * - `waiting`: paused until a person approves or denies a tool call; no process needs to run.
+ * - `completed`: produced its final output.
+ * - `stopped`: ended by a limit (steps, tokens, cost, time, a repeated call) with a partial result.
+ * - `failed`: ended by an error (e.g. a rejected API key); can be resumed once the cause is fixed.
+ */
+export type RunStatus = 'pending' | 'waiting' | 'completed' | 'stopped' | 'failed';
+
+/** Statuses of a run that has not ended. */
+export const openRunStatuses: readonly RunStatus[] = ['pending', 'waiting'];
+
+export interface RunRecord {
+  id: string;
+  agentName: string;
+  /** Model name as configured, e.g. `openai:gpt-4o-mini`. */
+  model: string;
+  /** The task given to the run. */
+  input: string;
+  /** What is needed to rebuild the agent on resume (instructions, tool names, limits). */
+  spec: JsonValue;
+  status: RunStatus;
+  /** Why the run ended, e.g. `final-answer`, `max-steps`, `budget-exceeded`. */
+  stopReason: string | undefined;
+  output: JsonValue | undefined;
+  error: string | undefined;
+  workspace: string | undefined;
+  /** Executor that holds the run, and until when (ms since epoch). */
+  owner: string | undefined;
+  leaseExpiresAt: number | undefined;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type StepKind = 'model' | 'tool';
+
+export interface StepRecord {
+  runId: string;
+  /** 0-based, sequential within the run. */
+  index: number;
+  /** `model` or `tool:<name>`; must match on replay. */
+  name: string;
+  kind: StepKind;
+  /** SHA-256 of the canonical request (model request, or tool name and arguments). */
+  requestDigest: string;
+  output: JsonValue;
+  /** Model name for model steps. */
+  model: string | undefined;
+  usage: Usage | undefined;
+  /** USD; undefined when the price or the token counts are unknown. */
+  costUsd: number | undefined;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface RunTotals {
+  steps: number;
+  modelCalls: number;
+  toolCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  /** Sum of the known step costs. */
+  costUsd: number;
+  /** Model steps whose cost is unknown: the total is then a lower bound. */
+  unpricedModelCalls: number;
+}
+
+/** A file a run produced (a chart, a report), kept in its workspace. */
+export interface ArtifactRecord {
+  runId: string;
+  /** Step that produced it. */
+  stepIndex: number;
+  /** Path relative to the run's workspace. */
+  path: string;
+  mediaType: string;
+  description: string | undefined;
+  createdAt: number;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied';
+
+/** A tool call that waits for a person's decision. One per (run, step). */
+export interface ApprovalRecord {
+  runId: string;
+  stepIndex: number;
+  toolName: string;
+  input: JsonValue;
+  /** SHA-256 of the tool name and input the decision is about. */
+  inputDigest: string;
+  /** Why approval is needed, e.g. the policy that asked. */
+  reason: string;
+  status: ApprovalStatus;
+  /** After this time (ms since epoch) the default outcome applies; undefined: no deadline. */
+  deadline: number | undefined;
+  defaultOutcome: 'approve' | 'deny';
+  decidedBy: string | undefined;
+  decidedAt: number | undefined;
+  /** The decider's note or reason. */
+  note: string | undefined;
+  requestedAt: number;
+}
+
+export type AuditAction = 'approval-requested' | 'approved' | 'denied' | 'decision-ignored' | 'policy-denied';
+
+/** One line of the append-only audit log. */
+export interface AuditEntry {
+  id: number;
+  runId: string;
+  stepIndex: number | undefined;
+  action: AuditAction;
+  /** Who: a person's name, `policy`, or `system` (a deadline's default outcome). */
+  actor: string;
+  at: number;
+  toolName: string | undefined;
+  inputDigest: string | undefined;
+  /** The run's known cost when the entry was written. */
+  costUsdSoFar: number;
+  note: string | undefined;
+}
+
+export interface NewRun {
+  id: string;
+  agentName: string;
+  model: string;
+  input: string;
+  spec: JsonValue;
+  workspace?: string | undefined;
+}
+
+export interface RunOutcome {
+  status: 'completed' | 'stopped' | 'failed';
+  stopReason: string;
+  output: JsonValue | undefined;
+  error?: string | undefined;
+}
+
+export interface ApprovalRequest {
+  runId: string;
+  stepIndex: number;
+  toolName: string;
+  input: JsonValue;
+  inputDigest: string;
+  reason: string;
+  deadline?: number | undefined;
+  defaultOutcome?: 'approve' | 'deny';
+}
+
+export interface ApprovalDecision {
+  runId: string;
+  /** The step to decide; undefined: the run's only pending approval. */
+  stepIndex?: number | undefined;
+  outcome: 'approve' | 'deny';
+  actor: string;
+  note?: string | undefined;
+}
+
+export type DecisionResult =
+  | { kind: 'applied'; approval: ApprovalRecord }
+  /** The approval was already decided: this decision is ignored (and audited as such). */
+  | { kind: 'ignored'; approval: ApprovalRecord };
+
+export interface Engine {
+  /** Id of this process as an executor. */
+  readonly executorId: string;
+
+  /** Create a run owned by this executor. */
+  createRun(run: NewRun): Promise<RunRecord>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(query?: { limit?: number; status?: RunStatus }): Promise<RunRecord[]>;
+
+  listSteps(runId: string): Promise<StepRecord[]>;
+  totals(runId: string): Promise<RunTotals>;
+  /**
+   * Commit a step's output once. Resolves with the stored record: the given one, or the one
+   * already committed at that index (the first commit wins). Rejects with a `LeaseLostError`
+   * when this executor no longer owns the run. The write survives the process being killed at
+   * once; with `durable: true` it is also on disk before this resolves, otherwise it becomes so
+   * with the next durable write or `sync()`.
+   */
+  commitStep(step: StepRecord, options?: { durable?: boolean }): Promise<StepRecord>;
+  /** Make every write so far durable on disk. */
+  sync(): Promise<void>;
+  /** Record the final outcome, durably, and release the run. Only an open run finishes; false otherwise. */
+  finishRun(runId: string, outcome: RunOutcome): Promise<boolean>;
+  /** Mark an open run as waiting for an approval (and release it), or pending again. */
+  setRunStatus(runId: string, status: 'pending' | 'waiting'): Promise<void>;
+  /** Put a failed or stopped run back to pending so it can be resumed. */
+  reopenRun(runId: string): Promise<void>;
+
+  /**
+   * Take ownership of an open run: succeeds when nobody owns it, this executor already does, or
+   * the owner's lease has expired. Atomic: of two executors claiming at once, one wins.
+   */
+  claimRun(runId: string): Promise<boolean>;
+  releaseRun(runId: string): Promise<void>;
+  /** Renew the leases of the runs this executor owns. */
+  heartbeat(): Promise<void>;
+  /**
+   * Open runs another executor could take now: pending runs with no live owner, and waiting
+   * runs whose approvals are all decided or past their deadline.
+   */
+  recoverableRuns(query?: { limit?: number }): Promise<RunRecord[]>;
+
+  recordArtifact(artifact: ArtifactRecord): Promise<void>;
+  listArtifacts(runId: string): Promise<ArtifactRecord[]>;
+
+  /** Ask for a decision on a tool call; asking again for the same step returns the first request. */
+  requestApproval(request: ApprovalRequest): Promise<ApprovalRecord>;
+  getApproval(runId: string, stepIndex: number): Promise<ApprovalRecord | undefined>;
+  listApprovals(query?: { runId?: string; status?: ApprovalStatus }): Promise<ApprovalRecord[]>;
+  /** Decide an approval once; a later decision on the same approval is ignored. */
+  decideApproval(decision: ApprovalDecision): Promise<DecisionResult>;
+  /** Append a line to the audit log. */
+  audit(entry: Omit<AuditEntry, 'id' | 'at' | 'costUsdSoFar'>): Promise<void>;
+  listAudit(query?: { runId?: string }): Promise<AuditEntry[]>;
+
+  close(): Promise<void>;
+}

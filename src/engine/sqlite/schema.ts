@@ -1,0 +1,124 @@
+/**
+ * The SQLite schema of the engine, and opening a database with it. The stored format's version
+ * is `meta.schema_version`; see docs/journal-format.md for its history.
+ */
+import type Database from 'better-sqlite3';
+import { JournalError } from '../../errors.js';
+import { engineSchemaVersion } from '../engine.js';
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS executors (
+  id TEXT PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  agent_name TEXT NOT NULL,
+  model TEXT NOT NULL,
+  input TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'waiting', 'completed', 'stopped', 'failed')),
+  stop_reason TEXT,
+  output TEXT,
+  error TEXT,
+  workspace TEXT,
+  owner TEXT,
+  lease_expires_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
+CREATE INDEX IF NOT EXISTS open_runs ON runs (status, lease_expires_at) WHERE status IN ('pending', 'waiting');
+CREATE TABLE IF NOT EXISTS steps (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  step_index INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('model', 'tool')),
+  request_digest TEXT NOT NULL,
+  output TEXT NOT NULL,
+  model TEXT,
+  input_tokens INTEGER,
+  output_tokens INTEGER,
+  cached_input_tokens INTEGER,
+  cache_write_tokens INTEGER,
+  cost_usd REAL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, step_index)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  path TEXT NOT NULL,
+  step_index INTEGER NOT NULL,
+  media_type TEXT NOT NULL,
+  description TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, path)
+);
+CREATE TABLE IF NOT EXISTS approvals (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  step_index INTEGER NOT NULL,
+  tool_name TEXT NOT NULL,
+  input TEXT NOT NULL,
+  input_digest TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied')),
+  deadline INTEGER,
+  default_outcome TEXT NOT NULL CHECK (default_outcome IN ('approve', 'deny')),
+  decided_by TEXT,
+  decided_at INTEGER,
+  note TEXT,
+  requested_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, step_index)
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  step_index INTEGER,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  tool_name TEXT,
+  input_digest TEXT,
+  cost_usd_so_far REAL NOT NULL,
+  note TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_run ON audit (run_id, id);
+CREATE TRIGGER IF NOT EXISTS audit_is_append_only_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_is_append_only_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+`;
+
+/** Create the tables of a new database, or check the version of an existing one. */
+export function migrate(database: Database.Database, path: string): void {
+  const hasMeta = database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  if (hasMeta) {
+    const row = database.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      | { value: string }
+      | undefined;
+    const stored = Number(row?.value ?? 0);
+    if (stored > engineSchemaVersion) {
+      throw new JournalError(
+        'journal_error',
+        `the journal at ${path} has schema version ${stored}, newer than this Hataraku understands (${engineSchemaVersion}); upgrade Hataraku.`,
+      );
+    }
+    if (stored === engineSchemaVersion) return;
+  }
+  database.transaction(() => {
+    database.exec(schema);
+    database
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run(String(engineSchemaVersion));
+  })();
+}

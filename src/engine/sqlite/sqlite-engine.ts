@@ -1,0 +1,575 @@
+/**
+ * The embedded engine on SQLite (better-sqlite3, WAL).
+ *
+ * Writes are group-committed. A step is committed with synchronous=NORMAL, which survives the
+ * process being killed (the WAL frame is in the operating system's cache). It is made durable
+ * on disk by the next write under synchronous=FULL, which fsyncs the WAL and with it every frame
+ * before it. The runtime makes such a write (`sync()`, a durable step, a final result, an
+ * approval decision) before anything that depends on earlier steps leaves the process, so one
+ * fsync covers many steps.
+ *
+ * Each engine is an executor: it registers itself, renews the leases of the runs it owns on a
+ * heartbeat, and may commit steps only for runs it owns (a fence against a process that lost
+ * its lease while paused).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { JournalError, LeaseLostError, UserError } from '../../errors.js';
+import type {
+  ApprovalDecision,
+  ApprovalRecord,
+  ApprovalRequest,
+  ArtifactRecord,
+  AuditEntry,
+  DecisionResult,
+  Engine,
+  NewRun,
+  RunOutcome,
+  RunRecord,
+  RunStatus,
+  RunTotals,
+  StepRecord,
+} from '../engine.js';
+import { type FaultPoints, noFaultPoints } from '../fault-points.js';
+import {
+  type ApprovalRow,
+  type ArtifactRow,
+  type AuditRow,
+  approvalFromRow,
+  artifactFromRow,
+  auditFromRow,
+  type RunRow,
+  runFromRow,
+  type StepRow,
+  stepFromRow,
+  stepToRow,
+} from './rows.js';
+import { migrate } from './schema.js';
+
+export interface SqliteEngineOptions {
+  /** Database file; created with its directory when missing. `:memory:` for a throwaway engine. */
+  path: string;
+  /** This executor's id (default: random). */
+  executorId?: string;
+  /** How long a run stays owned without a heartbeat, in milliseconds (default 30,000). */
+  leaseMs?: number;
+  /** Heartbeat period (default a third of the lease); 0 disables the timer. */
+  heartbeatMs?: number;
+  /** Milliseconds to wait on a database locked by another process (default 10,000). */
+  busyTimeoutMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+  faults?: FaultPoints;
+}
+
+export function openSqliteEngine(options: SqliteEngineOptions): Engine {
+  const now = options.now ?? Date.now;
+  const faults = options.faults ?? noFaultPoints;
+  const executorId = options.executorId ?? `executor_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const leaseMs = options.leaseMs ?? 30_000;
+  if (!(leaseMs > 0)) throw new RangeError('openSqliteEngine: `leaseMs` must be positive');
+  let database: Database.Database;
+  try {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    database = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    migrate(database, options.path);
+  } catch (error) {
+    if (error instanceof JournalError) throw error;
+    throw new JournalError('journal_error', `cannot open the journal at ${options.path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const db = database;
+  const openStatuses = "('pending', 'waiting')";
+
+  const statements = {
+    registerExecutor: db.prepare(
+      `INSERT INTO executors (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+    ),
+    executorHeartbeat: db.prepare('UPDATE executors SET heartbeat_at = ? WHERE id = ?'),
+    localExecutors: db.prepare('SELECT id, pid FROM executors WHERE host = ? AND id != ?'),
+    releaseRunsOf: db.prepare('UPDATE runs SET owner = NULL, lease_expires_at = NULL WHERE owner = ?'),
+    forgetExecutor: db.prepare('DELETE FROM executors WHERE id = ?'),
+    insertRun: db.prepare(
+      `INSERT INTO runs (id, agent_name, model, input, spec, status, workspace, owner, lease_expires_at, created_at, updated_at)
+       VALUES (@id, @agent_name, @model, @input, @spec, 'pending', @workspace, @owner, @lease, @now, @now)`,
+    ),
+    getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
+    listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
+    listRunsByStatus: db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?'),
+    getStep: db.prepare('SELECT * FROM steps WHERE run_id = ? AND step_index = ?'),
+    listSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY step_index'),
+    insertStep: db.prepare(
+      `INSERT INTO steps (run_id, step_index, name, kind, request_digest, output, model, input_tokens, output_tokens,
+         cached_input_tokens, cache_write_tokens, cost_usd, started_at, finished_at)
+       SELECT @run_id, @step_index, @name, @kind, @request_digest, @output, @model, @input_tokens, @output_tokens,
+         @cached_input_tokens, @cache_write_tokens, @cost_usd, @started_at, @finished_at
+       WHERE EXISTS (SELECT 1 FROM runs WHERE id = @run_id AND owner = @owner)
+       ON CONFLICT (run_id, step_index) DO NOTHING`,
+    ),
+    finishRun: db.prepare(
+      `UPDATE runs SET status = @status, stop_reason = @stop_reason, output = @output, error = @error, updated_at = @now,
+         owner = NULL, lease_expires_at = NULL
+       WHERE id = @id AND status IN ${openStatuses} AND (owner IS NULL OR owner = @owner)`,
+    ),
+    setStatus: db.prepare(
+      `UPDATE runs SET status = @status, updated_at = @now WHERE id = @id AND status IN ${openStatuses}`,
+    ),
+    reopenRun: db.prepare(
+      `UPDATE runs SET status = 'pending', stop_reason = NULL, output = NULL, error = NULL, updated_at = ? WHERE id = ?`,
+    ),
+    claimRun: db.prepare(
+      `UPDATE runs SET owner = @owner, lease_expires_at = @lease
+       WHERE id = @id AND status IN ${openStatuses}
+         AND (owner IS NULL OR owner = @owner OR lease_expires_at < @now)`,
+    ),
+    releaseRun: db.prepare('UPDATE runs SET owner = NULL, lease_expires_at = NULL WHERE id = ? AND owner = ?'),
+    renewLeases: db.prepare(
+      `UPDATE runs SET lease_expires_at = @lease WHERE owner = @owner AND status IN ${openStatuses}`,
+    ),
+    recoverable: db.prepare(
+      `SELECT * FROM runs r
+       WHERE r.status IN ${openStatuses}
+         AND (r.owner IS NULL OR r.lease_expires_at < @now)
+         AND (r.status = 'pending' OR NOT EXISTS (
+           SELECT 1 FROM approvals a WHERE a.run_id = r.id AND a.status = 'pending'
+             AND (a.deadline IS NULL OR a.deadline > @now)))
+       ORDER BY r.created_at LIMIT @limit`,
+    ),
+    totals: db.prepare(
+      `SELECT COUNT(*) AS steps,
+              COALESCE(SUM(kind = 'model'), 0) AS model_calls,
+              COALESCE(SUM(kind = 'tool'), 0) AS tool_calls,
+              COALESCE(SUM(input_tokens), 0) AS input_tokens,
+              COALESCE(SUM(output_tokens), 0) AS output_tokens,
+              COALESCE(SUM(cached_input_tokens), 0) AS cached_input_tokens,
+              COALESCE(SUM(cost_usd), 0) AS cost_usd,
+              COALESCE(SUM(kind = 'model' AND cost_usd IS NULL), 0) AS unpriced
+       FROM steps WHERE run_id = ?`,
+    ),
+    costSoFar: db.prepare('SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM steps WHERE run_id = ?'),
+    markSynced: db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('synced_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ),
+    upsertArtifact: db.prepare(
+      `INSERT INTO artifacts (run_id, path, step_index, media_type, description, created_at)
+       VALUES (@run_id, @path, @step_index, @media_type, @description, @created_at)
+       ON CONFLICT (run_id, path) DO UPDATE SET step_index = excluded.step_index, media_type = excluded.media_type,
+         description = excluded.description, created_at = excluded.created_at`,
+    ),
+    listArtifacts: db.prepare('SELECT * FROM artifacts WHERE run_id = ? ORDER BY created_at, path'),
+    insertApproval: db.prepare(
+      `INSERT INTO approvals (run_id, step_index, tool_name, input, input_digest, reason, status, deadline,
+         default_outcome, requested_at)
+       VALUES (@run_id, @step_index, @tool_name, @input, @input_digest, @reason, 'pending', @deadline,
+         @default_outcome, @requested_at)
+       ON CONFLICT (run_id, step_index) DO NOTHING`,
+    ),
+    getApproval: db.prepare('SELECT * FROM approvals WHERE run_id = ? AND step_index = ?'),
+    pendingApprovalsOfRun: db.prepare(
+      "SELECT * FROM approvals WHERE run_id = ? AND status = 'pending' ORDER BY step_index",
+    ),
+    listApprovals: db.prepare(
+      `SELECT * FROM approvals WHERE (@run_id IS NULL OR run_id = @run_id) AND (@status IS NULL OR status = @status)
+       ORDER BY requested_at, run_id, step_index`,
+    ),
+    expiredApprovals: db.prepare(
+      "SELECT * FROM approvals WHERE status = 'pending' AND deadline IS NOT NULL AND deadline <= ?",
+    ),
+    decideApproval: db.prepare(
+      `UPDATE approvals SET status = @status, decided_by = @actor, decided_at = @now, note = @note
+       WHERE run_id = @run_id AND step_index = @step_index AND status = 'pending'`,
+    ),
+    insertAudit: db.prepare(
+      `INSERT INTO audit (run_id, step_index, action, actor, at, tool_name, input_digest, cost_usd_so_far, note)
+       VALUES (@run_id, @step_index, @action, @actor, @at, @tool_name, @input_digest,
+         (SELECT COALESCE(SUM(cost_usd), 0) FROM steps WHERE run_id = @run_id), @note)`,
+    ),
+    listAudit: db.prepare('SELECT * FROM audit WHERE (@run_id IS NULL OR run_id = @run_id) ORDER BY id'),
+  };
+  const synchronousFull = db.prepare('PRAGMA synchronous = FULL');
+  const synchronousNormal = db.prepare('PRAGMA synchronous = NORMAL');
+
+  /** Run `action` in a transaction whose commit fsyncs the WAL (and so every earlier commit). */
+  function durably<T>(action: () => T): T {
+    synchronousFull.run();
+    try {
+      return db.transaction(action).immediate();
+    } finally {
+      synchronousNormal.run();
+    }
+  }
+
+  function guard<T>(what: string, action: () => T): Promise<T> {
+    try {
+      return Promise.resolve(action());
+    } catch (error) {
+      if (error instanceof JournalError || error instanceof LeaseLostError || error instanceof UserError) {
+        return Promise.reject(error);
+      }
+      return Promise.reject(
+        new JournalError('journal_error', `journal: ${what} failed: ${(error as Error).message}`, { cause: error }),
+      );
+    }
+  }
+
+  const lease = () => now() + leaseMs;
+
+  function audit(entry: Omit<AuditEntry, 'id' | 'at' | 'costUsdSoFar'>): void {
+    statements.insertAudit.run({
+      run_id: entry.runId,
+      step_index: entry.stepIndex ?? null,
+      action: entry.action,
+      actor: entry.actor,
+      at: now(),
+      tool_name: entry.toolName ?? null,
+      input_digest: entry.inputDigest ?? null,
+      note: entry.note ?? null,
+    });
+  }
+
+  /** Apply the default outcome of approvals whose deadline has passed. */
+  function expireDeadlines(): void {
+    const expired = statements.expiredApprovals.all(now()) as ApprovalRow[];
+    if (expired.length === 0) return;
+    durably(() => {
+      for (const row of expired) {
+        const status = row.default_outcome === 'approve' ? 'approved' : 'denied';
+        const changed = statements.decideApproval.run({
+          status,
+          actor: 'system',
+          now: now(),
+          note: 'deadline passed: default outcome applied',
+          run_id: row.run_id,
+          step_index: row.step_index,
+        });
+        if (changed.changes === 1) {
+          audit({
+            runId: row.run_id,
+            stepIndex: row.step_index,
+            action: status,
+            actor: 'system',
+            toolName: row.tool_name,
+            inputDigest: row.input_digest,
+            note: 'deadline passed: default outcome applied',
+          });
+        }
+      }
+    });
+  }
+
+  statements.registerExecutor.run(executorId, process.pid, hostname(), now(), now());
+  const heartbeatMs = options.heartbeatMs ?? Math.max(10, Math.floor(leaseMs / 3));
+  const heartbeatTimer =
+    heartbeatMs > 0
+      ? setInterval(() => {
+          try {
+            renew();
+          } catch {
+            // A busy or closed database: the next beat tries again; a missed beat only shortens the lease.
+          }
+        }, heartbeatMs)
+      : undefined;
+  heartbeatTimer?.unref();
+
+  /**
+   * Release the runs of executors on this machine whose process has died, without waiting for
+   * their leases to expire: a run killed a moment ago can be resumed at once.
+   */
+  function reapDeadLocalExecutors(): void {
+    const local = statements.localExecutors.all(hostname(), executorId) as Array<{ id: string; pid: number }>;
+    for (const executor of local) {
+      if (processIsAlive(executor.pid)) continue;
+      db.transaction(() => {
+        statements.releaseRunsOf.run(executor.id);
+        statements.forgetExecutor.run(executor.id);
+      }).immediate();
+    }
+  }
+
+  function renew(): void {
+    if (!db.open) return;
+    statements.renewLeases.run({ lease: lease(), owner: executorId });
+    statements.executorHeartbeat.run(now(), executorId);
+  }
+
+  return {
+    executorId,
+    createRun(run: NewRun) {
+      return guard('creating a run', () => {
+        // Not durable by itself: the run becomes durable with its first durable write.
+        statements.insertRun.run({
+          id: run.id,
+          agent_name: run.agentName,
+          model: run.model,
+          input: run.input,
+          spec: JSON.stringify(run.spec),
+          workspace: run.workspace ?? null,
+          owner: executorId,
+          lease: lease(),
+          now: now(),
+        });
+        return runFromRow(statements.getRun.get(run.id) as RunRow);
+      });
+    },
+    getRun(runId) {
+      return guard('reading a run', () => {
+        const row = statements.getRun.get(runId) as RunRow | undefined;
+        return row ? runFromRow(row) : undefined;
+      });
+    },
+    listRuns(query = {}) {
+      return guard('listing runs', () => {
+        const limit = query.limit ?? 50;
+        const rows = (
+          query.status ? statements.listRunsByStatus.all(query.status, limit) : statements.listRuns.all(limit)
+        ) as RunRow[];
+        return rows.map(runFromRow);
+      });
+    },
+    listSteps(runId) {
+      return guard('listing steps', () => (statements.listSteps.all(runId) as StepRow[]).map(stepFromRow));
+    },
+    totals(runId): Promise<RunTotals> {
+      return guard('summing a run', () => {
+        const row = statements.totals.get(runId) as Record<string, number>;
+        return {
+          steps: row.steps ?? 0,
+          modelCalls: row.model_calls ?? 0,
+          toolCalls: row.tool_calls ?? 0,
+          inputTokens: row.input_tokens ?? 0,
+          outputTokens: row.output_tokens ?? 0,
+          cachedInputTokens: row.cached_input_tokens ?? 0,
+          costUsd: row.cost_usd ?? 0,
+          unpricedModelCalls: row.unpriced ?? 0,
+        };
+      });
+    },
+    commitStep(step, options = {}) {
+      return guard(`committing step ${step.index} of run ${step.runId}`, () => {
+        const insertOnce = (): StepRecord => {
+          const result = statements.insertStep.run({ ...stepToRow(step), owner: executorId });
+          if (result.changes === 1) return step;
+          const existing = statements.getStep.get(step.runId, step.index) as StepRow | undefined;
+          if (existing) return stepFromRow(existing);
+          throw new LeaseLostError(
+            'lease_lost',
+            `run ${step.runId}: this process (${executorId}) no longer owns the run, so step ${step.index} was not committed; another process took it over after this one's lease expired.`,
+          );
+        };
+        // One INSERT is atomic on its own: no explicit transaction is needed around it.
+        return options.durable ? durably(insertOnce) : insertOnce();
+      });
+    },
+    sync() {
+      return guard('syncing to disk', () => {
+        durably(() => statements.markSynced.run(String(now())));
+      });
+    },
+    finishRun(runId, outcome: RunOutcome) {
+      return guard('finishing a run', () =>
+        durably(() => {
+          const result = statements.finishRun.run({
+            id: runId,
+            status: outcome.status,
+            stop_reason: outcome.stopReason,
+            output: outcome.output === undefined ? null : JSON.stringify(outcome.output),
+            error: outcome.error ?? null,
+            now: now(),
+            owner: executorId,
+          });
+          faults.reach('during-final-write');
+          return result.changes === 1;
+        }),
+      );
+    },
+    setRunStatus(runId, status: RunStatus & ('pending' | 'waiting')) {
+      return guard('setting a run status', () => {
+        durably(() => statements.setStatus.run({ id: runId, status, now: now() }));
+      });
+    },
+    reopenRun(runId) {
+      return guard('reopening a run', () => {
+        durably(() => statements.reopenRun.run(now(), runId));
+      });
+    },
+    claimRun(runId) {
+      return guard('claiming a run', () => {
+        reapDeadLocalExecutors();
+        const result = statements.claimRun.run({ id: runId, owner: executorId, lease: lease(), now: now() });
+        return result.changes === 1;
+      });
+    },
+    releaseRun(runId) {
+      return guard('releasing a run', () => {
+        statements.releaseRun.run(runId, executorId);
+      });
+    },
+    heartbeat() {
+      return guard('renewing leases', renew);
+    },
+    recoverableRuns(query = {}) {
+      return guard('finding recoverable runs', () => {
+        reapDeadLocalExecutors();
+        expireDeadlines();
+        return (statements.recoverable.all({ now: now(), limit: query.limit ?? 1000 }) as RunRow[]).map(runFromRow);
+      });
+    },
+    recordArtifact(artifact: ArtifactRecord) {
+      return guard('recording an artifact', () => {
+        statements.upsertArtifact.run({
+          run_id: artifact.runId,
+          path: artifact.path,
+          step_index: artifact.stepIndex,
+          media_type: artifact.mediaType,
+          description: artifact.description ?? null,
+          created_at: artifact.createdAt,
+        });
+      });
+    },
+    listArtifacts(runId) {
+      return guard('listing artifacts', () =>
+        (statements.listArtifacts.all(runId) as ArtifactRow[]).map(artifactFromRow),
+      );
+    },
+    requestApproval(request: ApprovalRequest) {
+      return guard('requesting an approval', () =>
+        durably(() => {
+          const inserted = statements.insertApproval.run({
+            run_id: request.runId,
+            step_index: request.stepIndex,
+            tool_name: request.toolName,
+            input: JSON.stringify(request.input),
+            input_digest: request.inputDigest,
+            reason: request.reason,
+            deadline: request.deadline ?? null,
+            default_outcome: request.defaultOutcome ?? 'deny',
+            requested_at: now(),
+          });
+          if (inserted.changes === 1) {
+            audit({
+              runId: request.runId,
+              stepIndex: request.stepIndex,
+              action: 'approval-requested',
+              actor: 'policy',
+              toolName: request.toolName,
+              inputDigest: request.inputDigest,
+              note: request.reason,
+            });
+          }
+          return approvalFromRow(statements.getApproval.get(request.runId, request.stepIndex) as ApprovalRow);
+        }),
+      );
+    },
+    getApproval(runId, stepIndex) {
+      return guard('reading an approval', () => {
+        expireDeadlines();
+        const row = statements.getApproval.get(runId, stepIndex) as ApprovalRow | undefined;
+        return row ? approvalFromRow(row) : undefined;
+      });
+    },
+    listApprovals(query = {}) {
+      return guard('listing approvals', () => {
+        expireDeadlines();
+        return (
+          statements.listApprovals.all({ run_id: query.runId ?? null, status: query.status ?? null }) as ApprovalRow[]
+        ).map(approvalFromRow);
+      });
+    },
+    decideApproval(decision: ApprovalDecision): Promise<DecisionResult> {
+      return guard('deciding an approval', () => {
+        expireDeadlines();
+        return durably((): DecisionResult => {
+          let row: ApprovalRow | undefined;
+          if (decision.stepIndex === undefined) {
+            const pending = statements.pendingApprovalsOfRun.all(decision.runId) as ApprovalRow[];
+            if (pending.length > 1) {
+              throw new UserError(
+                'usage',
+                `run ${decision.runId} has ${pending.length} approvals waiting (steps ${pending.map((item) => item.step_index).join(', ')}); name one with --step.`,
+              );
+            }
+            row = pending[0];
+            if (!row) {
+              const decided = (
+                statements.listApprovals.all({ run_id: decision.runId, status: null }) as ApprovalRow[]
+              ).at(-1);
+              row = decided;
+            }
+          } else {
+            row = statements.getApproval.get(decision.runId, decision.stepIndex) as ApprovalRow | undefined;
+          }
+          if (!row) {
+            throw new UserError(
+              'approval_not_found',
+              `run ${decision.runId} has no approval${decision.stepIndex === undefined ? '' : ` at step ${decision.stepIndex}`} to decide; see \`hataraku runs show ${decision.runId}\`.`,
+            );
+          }
+          const status = decision.outcome === 'approve' ? 'approved' : 'denied';
+          const changed = statements.decideApproval.run({
+            status,
+            actor: decision.actor,
+            now: now(),
+            note: decision.note ?? null,
+            run_id: row.run_id,
+            step_index: row.step_index,
+          });
+          const base = {
+            runId: row.run_id,
+            stepIndex: row.step_index,
+            actor: decision.actor,
+            toolName: row.tool_name,
+            inputDigest: row.input_digest,
+            note: decision.note,
+          };
+          const approval = approvalFromRow(statements.getApproval.get(row.run_id, row.step_index) as ApprovalRow);
+          if (changed.changes === 1) {
+            audit({ ...base, action: status });
+            return { kind: 'applied', approval };
+          }
+          audit({ ...base, action: 'decision-ignored', note: `already ${row.status}; ${decision.outcome} ignored` });
+          return { kind: 'ignored', approval };
+        });
+      });
+    },
+    audit(entry) {
+      return guard('writing the audit log', () => {
+        durably(() => audit(entry));
+      });
+    },
+    listAudit(query = {}) {
+      return guard('reading the audit log', () =>
+        (statements.listAudit.all({ run_id: query.runId ?? null }) as AuditRow[]).map(auditFromRow),
+      );
+    },
+    async close() {
+      if (heartbeatTimer) clearInterval(heartbeatTimer);
+      if (db.open) {
+        try {
+          db.prepare('UPDATE runs SET owner = NULL, lease_expires_at = NULL WHERE owner = ?').run(executorId);
+          db.prepare('DELETE FROM executors WHERE id = ?').run(executorId);
+        } catch {
+          // Closing must not fail because the database is busy; leases expire on their own.
+        }
+        db.close();
+      }
+    },
+  };
+}
+
+/** Whether a process with this id runs on this machine (signal 0 only checks). */
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
