@@ -20,7 +20,6 @@ import Database from 'better-sqlite3';
 import { JournalError, LeaseLostError, UserError } from '../../errors.js';
 import type {
   ApprovalDecision,
-  ApprovalRecord,
   ApprovalRequest,
   ArtifactRecord,
   AuditEntry,
@@ -28,7 +27,6 @@ import type {
   Engine,
   NewRun,
   RunOutcome,
-  RunRecord,
   RunStatus,
   RunTotals,
   StepRecord,
