@@ -3,7 +3,7 @@
  * file descriptor in chunks and only up to the requested lines, so a multi-gigabyte file costs
  * no more memory than the answer.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import { binarySniffBytes, type FileToolLimits, looksBinary } from './file-tool-options.js';
@@ -52,6 +52,10 @@ async function readLineRange(target: string, path: string, range: LineRange): Pr
   const { startLine, endLine, limits } = range;
   let handle: Awaited<ReturnType<typeof open>>;
   try {
+    // Checked before opening: opening a named pipe would wait for a writer forever.
+    const entry = await stat(target);
+    if (entry.isDirectory()) throw new WorkspacePathError(`"${path}" is a directory; use files.list on it.`);
+    if (!entry.isFile()) throw new WorkspacePathError(`"${path}" is not a regular file and cannot be read.`);
     handle = await open(target, 'r');
   } catch (error) {
     throw openError(error, path);
@@ -171,6 +175,7 @@ function characterBoundary(bytes: Buffer, limit: number): number {
 }
 
 function openError(error: unknown, path: string): Error {
+  if (error instanceof WorkspacePathError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new WorkspacePathError(`"${path}" does not exist; call files.list to see the files.`);
   if (code === 'EISDIR') return new WorkspacePathError(`"${path}" is a directory; use files.list on it.`);

@@ -1,0 +1,177 @@
+/**
+ * Security suite, file tools: path traversal, symbolic-link escape and huge files. Every attempt
+ * must end in a clear refusal (or a bounded answer), nothing outside the workspace may be read or
+ * written, and the process must stay healthy.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Tool } from '../../tools/tool.js';
+import { createToolContext } from '../../tools/tool-context.js';
+import { createFileTools } from './workspace-files.js';
+
+const tools = new Map(createFileTools().map((tool) => [tool.name, tool]));
+
+function fileTool(name: string): Tool {
+  const found = tools.get(name);
+  if (found === undefined) throw new Error(`no tool ${name}`);
+  return found;
+}
+
+/** Call a tool as the agent loop does: validate, execute, and turn a throw into the error text. */
+async function call(name: string, args: Record<string, unknown>, workspace: string): Promise<string> {
+  const tool = fileTool(name);
+  const validation = tool.validate(args);
+  if (!validation.success) return `Invalid: ${validation.issues.map((issue) => issue.message).join('; ')}`;
+  try {
+    return String(await tool.execute(validation.data, createToolContext({ workspace })));
+  } catch (error) {
+    return `Error from ${name}: ${(error as Error).message}`;
+  }
+}
+
+function setup() {
+  const workspace = mkdtempSync(join(tmpdir(), 'hataraku-security-'));
+  const outside = mkdtempSync(join(tmpdir(), 'hataraku-outside-'));
+  writeFileSync(join(outside, 'secret.txt'), 'TOP-SECRET-CONTENT');
+  mkdirSync(join(workspace, 'data'));
+  writeFileSync(join(workspace, 'data', 'notes.txt'), 'hello');
+  return { workspace, outside };
+}
+
+/** The same path tried with every tool that takes one. */
+function attempts(path: string): Array<[string, Record<string, unknown>]> {
+  return [
+    ['files.list', { path }],
+    ['files.read', { path }],
+    ['files.stat', { path }],
+    ['files.search', { pattern: '.', path }],
+    ['files.write', { path, content: 'pwned' }],
+    ['files.edit', { path, oldText: 'root', newText: 'pwned' }],
+  ];
+}
+
+describe('file tools: path traversal', () => {
+  it.each([
+    ['../../etc/passwd', /outside the workspace/],
+    ['data/../../../etc/passwd', /outside the workspace/],
+    ['..', /outside the workspace/],
+    ['/etc/passwd', /absolute/],
+    ['data/\0/../../etc/passwd', /NUL byte/],
+  ])('refuses %j with every tool', async (path, message) => {
+    const { workspace } = setup();
+    for (const [name, args] of attempts(path)) {
+      const output = await call(name, args, workspace);
+      expect(output, name).toMatch(new RegExp(`^Error from ${name.replace('.', '\\.')}: .*${message.source}`));
+      expect(output).not.toMatch(/root:/);
+    }
+    expect(readFileSync('/etc/passwd', 'utf8')).not.toContain('pwned');
+  });
+
+  it.each(['%2e%2e/%2e%2e/etc/passwd', '..%2f..%2fetc%2fpasswd', '..\\..\\etc\\passwd', '~/.ssh/id_rsa'])(
+    'treats encoded or foreign forms like %j as plain names inside the workspace',
+    async (path) => {
+      const { workspace } = setup();
+      expect(await call('files.read', { path }, workspace)).toMatch(/does not exist/);
+      expect(await call('files.write', { path, content: 'inside' }, workspace)).toMatch(/^Wrote 6 bytes/);
+      // The file landed inside the workspace, under its literal name.
+      expect(readFileSync(join(workspace, path), 'utf8')).toBe('inside');
+    },
+  );
+});
+
+describe('file tools: symbolic-link escape', () => {
+  it('refuses a file link, a directory link and a relative link that point outside', async () => {
+    const { workspace, outside } = setup();
+    symlinkSync('/etc/passwd', join(workspace, 'passwd'));
+    symlinkSync('/etc', join(workspace, 'etc'));
+    symlinkSync(outside, join(workspace, 'data', 'vault'));
+    symlinkSync('../..', join(workspace, 'data', 'up'));
+    for (const path of ['passwd', 'etc/passwd', 'etc', 'data/vault/secret.txt', 'data/up', 'data/up/etc/passwd']) {
+      for (const [name, args] of attempts(path)) {
+        const output = await call(name, args, workspace);
+        expect(output, `${name} ${path}`).toMatch(/link that points outside the workspace/);
+        expect(output).not.toMatch(/root:|TOP-SECRET/);
+      }
+    }
+    expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('TOP-SECRET-CONTENT');
+  });
+
+  it('refuses a chain of links whose last hop leaves the workspace', async () => {
+    const { workspace, outside } = setup();
+    symlinkSync(outside, join(workspace, 'hop2'));
+    symlinkSync('hop2', join(workspace, 'hop1'));
+    expect(await call('files.read', { path: 'hop1/secret.txt' }, workspace)).toMatch(/link that points outside/);
+  });
+
+  it('refuses to write through a dangling link, which would create its target outside', async () => {
+    const { workspace, outside } = setup();
+    const target = join(outside, 'created-by-link.txt');
+    symlinkSync(target, join(workspace, 'drop.txt'));
+    expect(await call('files.write', { path: 'drop.txt', content: 'x' }, workspace)).toMatch(
+      /link whose target does not exist/,
+    );
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('lists and searches without following links out of the workspace', async () => {
+    const { workspace, outside } = setup();
+    symlinkSync('/etc', join(workspace, 'etc'));
+    symlinkSync(outside, join(workspace, 'vault'));
+    const listing = await call('files.list', { path: '.' }, workspace);
+    expect(listing).toBe(`data/notes.txt (5 bytes)\netc -> /etc\nvault -> ${outside}`);
+    const search = await call('files.search', { pattern: 'root:|TOP-SECRET' }, workspace);
+    expect(search).toBe('No matches for /root:|TOP-SECRET/ in 1 files.');
+  });
+
+  it('allows links that stay inside the workspace', async () => {
+    const { workspace } = setup();
+    symlinkSync('data/notes.txt', join(workspace, 'shortcut.txt'));
+    expect(await call('files.read', { path: 'shortcut.txt' }, workspace)).toBe('hello');
+  });
+});
+
+describe('file tools: huge files', () => {
+  const gigabytes = 5 * 1024 ** 3;
+
+  it('answers quickly and in bounded memory for a sparse 5 GB file', async () => {
+    const { workspace } = setup();
+    const path = join(workspace, 'huge.bin');
+    writeFileSync(path, '');
+    truncateSync(path, gigabytes);
+    const memoryBefore = process.memoryUsage().rss;
+    const started = Date.now();
+    expect(await call('files.read', { path: 'huge.bin' }, workspace)).toBe(
+      `huge.bin is a binary file (${gigabytes} bytes); it cannot be read as text.`,
+    );
+    expect(await call('files.stat', { path: 'huge.bin' }, workspace)).toMatch(
+      /size: 5368709120 bytes\ncontent: binary/,
+    );
+    expect(await call('files.search', { pattern: 'x' }, workspace)).toMatch(/skipped 1 files over 10485760 bytes/);
+    expect(await call('files.edit', { path: 'huge.bin', oldText: 'a', newText: 'b' }, workspace)).toMatch(
+      /over the 10485760-byte limit of files.edit/,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(process.memoryUsage().rss - memoryBefore).toBeLessThan(200 * 1024 ** 2);
+  });
+
+  it('reads a range of a 5 GB text file without loading it, and caps an unbounded read', async () => {
+    const { workspace } = setup();
+    const path = join(workspace, 'huge.log');
+    writeFileSync(path, Array.from({ length: 20_000 }, (_, index) => `entry ${index + 1}`).join('\n'));
+    // Extending the file keeps its first bytes as text: the binary check sees only those.
+    truncateSync(path, gigabytes);
+    const started = Date.now();
+    const range = await call('files.read', { path: 'huge.log', startLine: 10_000, endLine: 10_002 }, workspace);
+    expect(range).toBe(
+      `entry 10000\nentry 10001\nentry 10002\n[showing lines 10000-10002 of a ${gigabytes}-byte file; continue with startLine 10003]`,
+    );
+    const whole = await call('files.read', { path: 'huge.log' }, workspace);
+    expect(whole.length).toBeLessThan(101_000);
+    expect(whole).toMatch(/\[truncated: the 100000-byte cap was reached inside line \d+ \(of a 5368709120-byte file\)/);
+    const far = await call('files.read', { path: 'huge.log', startLine: 5_000_000 }, workspace);
+    expect(far).toMatch(/beyond the first 67108864 bytes that files.read scans; use files.search/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

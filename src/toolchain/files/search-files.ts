@@ -1,0 +1,218 @@
+/**
+ * `files.search`: a regular expression over the text files of the workspace, answered as
+ * `path:line:text` lines. Files are chosen in the calling thread (confined, filtered, size-capped);
+ * the matching runs in a worker thread with a wall-clock limit, because a model-written pattern
+ * can backtrack for hours on one line and JavaScript cannot interrupt a running `RegExp`.
+ */
+import { lstatSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import { tool } from '../../tools/define-tool.js';
+import { binarySniffBytes, type FileToolLimits } from './file-tool-options.js';
+import { globMatcher } from './glob-pattern.js';
+import { maxVisitedEntries, walkWorkspace } from './walk-workspace.js';
+import { resolveInWorkspace, WorkspacePathError, workspaceRelative } from './workspace-path.js';
+
+const maxShownLineCharacters = 300;
+
+const searchInput = z.object({
+  pattern: z.string().min(1).describe('JavaScript regular expression, e.g. "def \\\\w+\\\\(" or "TODO|FIXME".'),
+  path: z.string().default('.').describe('Directory (or single file) to search, relative to the workspace.'),
+  glob: z.string().optional().describe('Only files matching this glob, e.g. "*.py", "src/**/*.ts", "*.{md,txt}".'),
+  caseSensitive: z.boolean().default(true).describe('Set false to ignore case.'),
+  literal: z.boolean().default(false).describe('Treat `pattern` as plain text instead of a regular expression.'),
+});
+
+/** What the worker is given: files already confined and filtered by the calling thread. */
+interface SearchJob {
+  source: string;
+  flags: string;
+  files: Array<{ absolute: string; shown: string }>;
+  maxMatches: number;
+  maxShownLineCharacters: number;
+  binarySniffBytes: number;
+}
+
+/** Messages from the worker: the shown matches of each file, then the total count. */
+type SearchMessage = { kind: 'matches'; lines: string[] } | { kind: 'done'; matches: number };
+
+// Plain JavaScript, run with `eval: true` so it works from sources and from the build alike.
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const job = workerData;
+const expression = new RegExp(job.source, job.flags);
+let matches = 0;
+for (const file of job.files) {
+  let buffer;
+  try { buffer = readFileSync(file.absolute); } catch { continue; }
+  if (buffer.subarray(0, job.binarySniffBytes).includes(0)) continue;
+  const lines = buffer.toString('utf8').split('\\n');
+  const found = [];
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index];
+    if (!expression.test(line)) continue;
+    matches++;
+    if (matches <= job.maxMatches) {
+      const text = line.length > job.maxShownLineCharacters ? line.slice(0, job.maxShownLineCharacters) + '…' : line;
+      found.push(file.shown + ':' + (index + 1) + ':' + text.replace(/\\r$/, ''));
+    }
+  }
+  if (found.length > 0) parentPort.postMessage({ kind: 'matches', lines: found });
+}
+parentPort.postMessage({ kind: 'done', matches });
+`;
+
+export function createSearchFilesTool(limits: FileToolLimits) {
+  return tool({
+    name: 'files.search',
+    description: [
+      'Search the text files of the workspace for a regular expression (JavaScript syntax), line by line.',
+      'Answers one line per match as "path:line:text". Use `glob` to limit the files (e.g. "*.py"), `path` to limit the directory,',
+      '`literal: true` to search for plain text, `caseSensitive: false` to ignore case.',
+      `At most ${limits.maxSearchMatches} matches are shown (the total is stated); binary files, files over ${limits.maxSearchFileBytes} bytes,`,
+      `.git and node_modules are skipped; a search stops after ${limits.searchTimeoutMs} ms.`,
+      'Example: {"pattern": "def (load|save)_", "glob": "*.py"}.',
+    ].join(' '),
+    input: searchInput,
+    effect: 'none',
+    execute: async ({ pattern, path, glob, caseSensitive, literal }, context) => {
+      const workspace = context.workspace;
+      const start = resolveInWorkspace(workspace, path);
+      const source = literal ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : pattern;
+      const flags = caseSensitive ? '' : 'i';
+      try {
+        new RegExp(source, flags);
+      } catch (error) {
+        throw new WorkspacePathError(
+          `pattern is not a valid regular expression (${(error as Error).message}); escape special characters such as ( [ . * with a backslash, or set literal to true.`,
+        );
+      }
+      const selection = selectFiles(workspace!, start, path, glob, limits);
+      if (selection.files.length === 0) {
+        return `No files to search${glob === undefined ? '' : ` matching glob "${glob}"`} under ${path}.${selection.notes.length > 0 ? `\n${selection.notes.join('\n')}` : ''}`;
+      }
+      const outcome = await runSearch(
+        {
+          source,
+          flags,
+          files: selection.files,
+          maxMatches: limits.maxSearchMatches,
+          maxShownLineCharacters,
+          binarySniffBytes,
+        },
+        limits.searchTimeoutMs,
+        context.abortSignal,
+      );
+      const notes = [...selection.notes];
+      if (outcome.timedOut) {
+        notes.push(
+          `[stopped after ${limits.searchTimeoutMs} ms: results are incomplete; the pattern may be too slow (nested quantifiers such as (a+)+) or the search too broad; narrow path or glob]`,
+        );
+      }
+      if (outcome.matches > outcome.lines.length) {
+        notes.push(
+          `[truncated: showing ${outcome.lines.length} of ${outcome.matches} matches; narrow the pattern, path or glob]`,
+        );
+      }
+      if (outcome.lines.length === 0) {
+        return [`No matches for /${pattern}/ in ${selection.files.length} files.`, ...notes].join('\n');
+      }
+      return [...outcome.lines, ...notes].join('\n');
+    },
+  });
+}
+
+interface Selection {
+  files: Array<{ absolute: string; shown: string }>;
+  notes: string[];
+}
+
+function selectFiles(
+  workspace: string,
+  start: string,
+  path: string,
+  glob: string | undefined,
+  limits: FileToolLimits,
+): Selection {
+  const matches = glob === undefined ? () => true : globMatcher(glob);
+  const files: Selection['files'] = [];
+  let skippedLarge = 0;
+  let moreFiles = false;
+  let walkStopped = false;
+  let startStats: ReturnType<typeof lstatSync>;
+  try {
+    startStats = lstatSync(start);
+  } catch {
+    throw new WorkspacePathError(`"${path}" does not exist; call files.list to see the workspace.`);
+  }
+  const consider = (absolute: string, size: number) => {
+    const shown = workspaceRelative(workspace, absolute);
+    if (!matches(shown)) return;
+    if (size > limits.maxSearchFileBytes) {
+      skippedLarge++;
+      return;
+    }
+    if (files.length >= limits.maxSearchFiles) {
+      moreFiles = true;
+      return;
+    }
+    files.push({ absolute, shown });
+  };
+  if (startStats.isFile()) consider(start, startStats.size);
+  else if (startStats.isDirectory()) {
+    // Links are not followed: their targets may lie outside the workspace.
+    const stopped = walkWorkspace(start, maxVisitedEntries, ({ absolute, kind }) => {
+      if (kind === 'file') consider(absolute, lstatSync(absolute).size);
+      return !moreFiles;
+    });
+    walkStopped = stopped;
+  }
+  const notes: string[] = [];
+  if (walkStopped) notes.push(`[stopped after ${maxVisitedEntries} entries; narrow path or glob]`);
+  if (skippedLarge > 0) {
+    notes.push(`[skipped ${skippedLarge} files over ${limits.maxSearchFileBytes} bytes; read them by line range]`);
+  }
+  if (moreFiles) notes.push(`[searched only the first ${limits.maxSearchFiles} files; narrow path or glob]`);
+  return { files, notes };
+}
+
+interface SearchOutcome {
+  lines: string[];
+  matches: number;
+  timedOut: boolean;
+}
+
+function runSearch(job: SearchJob, timeoutMs: number, abortSignal: AbortSignal): Promise<SearchOutcome> {
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    let matches = 0;
+    let settled = false;
+    const worker = new Worker(workerSource, { eval: true, workerData: job });
+    const finish = (outcome: SearchOutcome | Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      abortSignal.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const timer = setTimeout(
+      () => finish({ lines, matches: Math.max(matches, lines.length), timedOut: true }),
+      timeoutMs,
+    );
+    const onAbort = () => finish(new Error('files.search was cancelled.'));
+    if (abortSignal.aborted) onAbort();
+    else abortSignal.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (message: SearchMessage) => {
+      if (message.kind === 'matches') lines.push(...message.lines);
+      else {
+        matches = message.matches;
+        finish({ lines, matches, timedOut: false });
+      }
+    });
+    worker.on('error', (error) => finish(error));
+    worker.on('exit', () => finish({ lines, matches: Math.max(matches, lines.length), timedOut: false }));
+  });
+}
