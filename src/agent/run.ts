@@ -316,9 +316,9 @@ async function executeRun(context: RunContext): Promise<RunResult> {
     }
   };
   const pause = async (approvals: ApprovalRecord[]): Promise<RunResult> => {
-    publishWaiting(approvals);
     await engine.setRunStatus(runId, 'waiting');
     await engine.releaseRun(runId);
+    publishWaiting(approvals);
     const result: RunResult = {
       runId,
       status: 'waiting',
@@ -479,8 +479,8 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       let turn = await runToolTurn(turnContext, calls as ToolCallPart[], stepIndex);
       while (turn.kind === 'waiting') {
         if (options.approvalWait !== 'poll') return await pause(turn.approvals);
-        publishWaiting(turn.approvals);
         await engine.setRunStatus(runId, 'waiting');
+        publishWaiting(turn.approvals);
         await waitForDecisions(engine, turn.approvals, options.approvalPollMs ?? 500, signal);
         await engine.setRunStatus(runId, 'pending');
         turn = await runToolTurn(turnContext, calls as ToolCallPart[], stepIndex);
