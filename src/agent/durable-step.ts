@@ -14,7 +14,7 @@
 
 import type { Engine, StepKind, StepRecord } from '../engine/engine.js';
 import { type FaultPoints, noFaultPoints } from '../engine/fault-points.js';
-import { NonDeterminismError } from '../errors.js';
+import { LeaseLostError, NonDeterminismError } from '../errors.js';
 import type { JsonValue, Usage } from '../models/spec.js';
 import type { RunTotalsSnapshot } from './events.js';
 
@@ -132,6 +132,14 @@ export async function createStepRecorder(
       return { record, replayed: false };
     },
     async sync() {
+      // Before an effect leaves the process, check this executor still owns the run (renewing
+      // its lease): a process that lost its lease while paused must not act for the run.
+      if (!(await engine.claimRun(runId))) {
+        throw new LeaseLostError(
+          'lease_lost',
+          `run ${runId}: this process no longer owns the run (another process took it over), so it stops before running a tool with an effect.`,
+        );
+      }
       if (!unsynced) return;
       await engine.sync();
       unsynced = false;
