@@ -56,6 +56,8 @@ export type RunEvent =
       totals: RunTotalsSnapshot;
     }
   | { type: 'warning'; runId: string; stepIndex: number | undefined; message: string }
+  /** A routing model chose `model` for a call, and why. */
+  | { type: 'routing'; runId: string; stepIndex: number; model: string; reason: string }
   | {
       type: 'approval-requested';
       runId: string;

@@ -272,8 +272,27 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   const { abortSignal: _noSignal, ...requestFields } = baseRequest;
   const limitsNeedEstimate = agent.limits.maxTokens !== undefined || agent.limits.maxCostUsd !== undefined;
 
-  const price = options.prices?.lookup(model.provider, model.modelId);
-  if (agent.limits.maxCostUsd !== undefined && price === undefined) {
+  const priceCandidates = (model.routesTo ?? [`${model.provider}:${model.modelId}`]).map((name) => {
+    const separator = name.indexOf(':');
+    return { provider: name.slice(0, separator), modelId: name.slice(separator + 1) };
+  });
+  /** The most a call could cost: a routing model's most expensive candidate. */
+  const estimateCallCost = (inputTokens: number): number | undefined => {
+    let highest: number | undefined;
+    for (const candidate of priceCandidates) {
+      const cost = costOfUsage(options.prices?.lookup(candidate.provider, candidate.modelId, { inputTokens }), {
+        inputTokens,
+        outputTokens: agent.maxOutputTokens,
+      }).usd;
+      if (cost === undefined) return undefined;
+      highest = Math.max(highest ?? 0, cost);
+    }
+    return highest;
+  };
+  const unpriced = priceCandidates.filter(
+    (candidate) => options.prices?.lookup(candidate.provider, candidate.modelId) === undefined,
+  );
+  if (agent.limits.maxCostUsd !== undefined && unpriced.length > 0) {
     throw await fail(
       engine,
       runId,
@@ -281,7 +300,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       runTotals,
       new UserError(
         'budget_exceeded',
-        `a cost limit of $${agent.limits.maxCostUsd} is set, but no price is known for ${modelLabel}; add one under "prices" in hataraku.config.json or remove the limit.`,
+        `a cost limit of $${agent.limits.maxCostUsd} is set, but no price is known for ${unpriced.map((candidate) => `${candidate.provider}:${candidate.modelId}`).join(', ')}; add one under "prices" in hataraku.config.json or remove the limit.`,
       ),
     );
   }
@@ -354,14 +373,8 @@ async function executeRun(context: RunContext): Promise<RunResult> {
         return await finish('stopped', 'max-tokens', lastText || undefined);
       }
       if (agent.limits.maxCostUsd !== undefined) {
-        const estimate = costOfUsage(
-          options.prices?.lookup(model.provider, model.modelId, { inputTokens: estimatedInput }),
-          {
-            inputTokens: estimatedInput,
-            outputTokens: agent.maxOutputTokens,
-          },
-        );
-        if (estimate.usd !== undefined && current.costUsd + estimate.usd > agent.limits.maxCostUsd) {
+        const estimate = estimateCallCost(estimatedInput);
+        if (estimate !== undefined && current.costUsd + estimate > agent.limits.maxCostUsd) {
           return await finish('stopped', 'budget-exceeded', lastText || undefined);
         }
       }
@@ -384,6 +397,8 @@ async function executeRun(context: RunContext): Promise<RunResult> {
                 publish({ type: 'text-delta', runId, stepIndex: index, delta: event.delta });
               else if (event.type === 'warning')
                 publish({ type: 'warning', runId, stepIndex: index, message: event.warning.message });
+              else if (event.type === 'routing')
+                publish({ type: 'routing', runId, stepIndex: index, model: event.model, reason: event.reason });
             },
             onRetry: (error) =>
               publish({
@@ -393,11 +408,11 @@ async function executeRun(context: RunContext): Promise<RunResult> {
                 message: `${error.message} Calling the model again; text streamed so far in this step is discarded.`,
               }),
           });
-          const cost = costOfUsage(
-            options.prices?.lookup(model.provider, model.modelId, { inputTokens: response.usage.inputTokens }),
-            response.usage,
-          );
-          return { output: response as unknown as JsonValue, usage: response.usage, costUsd: cost.usd };
+          return {
+            output: response as unknown as JsonValue,
+            usage: response.usage,
+            costUsd: priceResponse(response, options.prices),
+          };
         },
       );
       modelCalls++;
@@ -506,6 +521,24 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       });
     }
   }
+}
+
+/**
+ * The cost of a response: each model it used priced at its own rates. Unknown when any part is
+ * unknown (a price, or a token count), never counted as zero.
+ */
+export function priceResponse(response: ModelResponse, prices: PriceSource | undefined): number | undefined {
+  let total = 0;
+  for (const { model: name, usage } of response.usageByModel) {
+    const separator = name.indexOf(':');
+    const price = prices?.lookup(name.slice(0, separator), name.slice(separator + 1), {
+      inputTokens: usage.inputTokens,
+    });
+    const cost = costOfUsage(price, usage);
+    if (cost.usd === undefined) return undefined;
+    total += cost.usd;
+  }
+  return response.usageByModel.length === 0 ? undefined : total;
 }
 
 /** Wait until none of `approvals` is pending any more (a person decided, or a deadline passed). */

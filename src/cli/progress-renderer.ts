@@ -79,6 +79,10 @@ export function terminalRenderer(
         break;
       case 'step-end':
         break;
+      case 'routing':
+        endText();
+        output.write(dim(`  ↪ routed to ${event.model}: ${event.reason}\n`));
+        break;
       case 'approval-requested':
         endText();
         output.write(

@@ -22,7 +22,9 @@ export async function collectResponse(
   let text = '';
   const started = new Map<string, { name: string; arguments: string; index: number }>();
   const finished = new Map<string, ToolCallPart>();
-  let usage: Usage = { inputTokens: undefined, outputTokens: undefined };
+  const ownName = `${model.provider}:${model.modelId}`;
+  const usageByModel = new Map<string, Usage>();
+  const routing: ModelResponse['routing'] = [];
   let finishReason: FinishReason | undefined;
   const warnings: ModelResponse['warnings'] = [];
 
@@ -50,7 +52,11 @@ export async function collectResponse(
         finished.set(event.id, { type: 'tool-call', id: event.id, name: event.name, arguments: event.arguments });
         break;
       case 'usage':
-        usage = event.usage;
+        // A model reports its usage once per model it called; the last report per model counts.
+        usageByModel.set(event.model ?? ownName, event.usage);
+        break;
+      case 'routing':
+        routing.push({ model: event.model, reason: event.reason });
         break;
       case 'finish':
         finishReason = event.finishReason;
@@ -73,5 +79,33 @@ export async function collectResponse(
         finished.get(id) ?? { type: 'tool-call' as const, id, name: call.name, arguments: call.arguments },
     );
   for (const [id, call] of finished) if (!started.has(id)) toolCalls.push(call);
-  return { text, toolCalls, usage, finishReason, warnings };
+  const perModel = [...usageByModel.entries()].map(([name, usage]) => ({ model: name, usage }));
+  return {
+    text,
+    toolCalls,
+    usage: sumUsage(perModel.map((entry) => entry.usage)),
+    usageByModel: perModel,
+    routing,
+    finishReason,
+    warnings,
+  };
+}
+
+/** Add usages; a count is known only when every part knows it. */
+export function sumUsage(usages: Usage[]): Usage {
+  if (usages.length === 0) return { inputTokens: undefined, outputTokens: undefined };
+  const add = (pick: (usage: Usage) => number | undefined) =>
+    usages.every((usage) => pick(usage) !== undefined)
+      ? usages.reduce((total, usage) => total + (pick(usage) ?? 0), 0)
+      : undefined;
+  const optional = (pick: (usage: Usage) => number | undefined) =>
+    usages.some((usage) => pick(usage) !== undefined)
+      ? usages.reduce((total, usage) => total + (pick(usage) ?? 0), 0)
+      : undefined;
+  return {
+    inputTokens: add((usage) => usage.inputTokens),
+    outputTokens: add((usage) => usage.outputTokens),
+    cachedInputTokens: optional((usage) => usage.cachedInputTokens),
+    cacheWriteTokens: optional((usage) => usage.cacheWriteTokens),
+  };
 }

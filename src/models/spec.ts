@@ -109,7 +109,18 @@ export type ModelStreamEvent =
   | { type: 'tool-call-start'; id: string; name: string; index: number }
   | { type: 'tool-call-delta'; id: string; argumentsDelta: string }
   | { type: 'tool-call-end'; id: string; name: string; arguments: string }
-  | { type: 'usage'; usage: Usage }
+  | {
+      type: 'usage';
+      usage: Usage;
+      /**
+       * The model that used these tokens, as `provider:modelId`, when it is not the model being
+       * called: a routing model (fallback, cascade) reports one usage event per model it called,
+       * so each is priced at its own rates.
+       */
+      model?: string;
+    }
+  /** A routing model chose `model` for this call, for `reason` (e.g. "fallback after 429"). */
+  | { type: 'routing'; model: string; reason: string }
   | { type: 'finish'; finishReason: FinishReason; providerFinishReason?: string | undefined }
   | { type: 'warning'; warning: ModelWarning };
 
@@ -121,6 +132,11 @@ export interface Model {
   /** Model id as the provider knows it, e.g. `gpt-4o-mini`. */
   readonly modelId: string;
   /**
+   * For routing models: the models (`provider:modelId`) a call may use. Budget checks price a
+   * call at the most expensive of them.
+   */
+  readonly routesTo?: readonly string[];
+  /**
    * Start a call. Errors before the first byte reject with a `ModelCallError`; errors mid-stream
    * are thrown from the iterator. Retries are the provider's job and happen before any event
    * has been yielded.
@@ -128,11 +144,23 @@ export interface Model {
   stream(request: ModelRequest): AsyncIterable<ModelStreamEvent>;
 }
 
+/** Tokens used by one model within a call. */
+export interface ModelUsage {
+  /** `provider:modelId`. */
+  model: string;
+  usage: Usage;
+}
+
 /** The assembled result of one model call. */
 export interface ModelResponse {
   text: string;
   toolCalls: ToolCallPart[];
+  /** Total over every model the call used. */
   usage: Usage;
+  /** Usage per model, for pricing each at its own rates (one entry for a plain model). */
+  usageByModel: ModelUsage[];
+  /** Routing decisions made during the call, in order. */
+  routing: Array<{ model: string; reason: string }>;
   finishReason: FinishReason;
   warnings: ModelWarning[];
 }

@@ -1,0 +1,617 @@
+/**
+ * The data tools: `data.query` runs DuckDB SQL over the data files of the run's workspace, and
+ * `data.describe` profiles one file (columns, types, rows, nulls, min/max/distinct, sample rows).
+ *
+ * DuckDB reads the files itself and streams them; only the capped result crosses into JS (a
+ * query runs with a LIMIT of the row cap plus one, and DuckDB counts the full result only when
+ * the cap cuts it). One in-memory database serves every call of a run (see `duckdb-session.ts` for how it is confined
+ * to the workspace). Read-only by default: only queries run, and the one write allowed is the
+ * tool's own `outputPath`, which saves a full result as CSV or Parquet in the workspace.
+ *
+ * Files are named in SQL by their path relative to the workspace, in single quotes
+ * (`FROM 'data/sales.csv'`, globs allowed), or by their bare name when it is a plain identifier
+ * and unique (`FROM sales` for `sales.csv`): each call maps the bare names its SQL mentions to
+ * temporary views over their files.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type DuckDBConnection, StatementType } from '@duckdb/node-api';
+import { z } from 'zod';
+import { tool } from '../../tools/define-tool.js';
+import type { Tool, ToolContext } from '../../tools/tool.js';
+import { resolveInWorkspace, WorkspacePathError } from '../files/workspace-path.js';
+import { dataFileExtensions, dataFormatOf, readerCall, sqlIdentifier, sqlString } from './data-formats.js';
+import { DataToolError } from './data-tool-error.js';
+import { type DuckDBSessionOptions, duckDBSessionFor } from './duckdb-session.js';
+import { type ErrorContext, explainDuckDBError, relativeMessage } from './query-errors.js';
+import { csvLines, formatQueryResult, readCappedResult, renderValue } from './result-text.js';
+import { type ScannedSql, scanSql } from './sql-file-references.js';
+import {
+  describeDataFiles,
+  listWorkspaceDataFiles,
+  tableNamesOf,
+  type WorkspaceDataFile,
+  type WorkspaceDataFiles,
+} from './workspace-data-files.js';
+
+/** Options of {@link createDataTools}. */
+export interface DataToolsOptions {
+  /** Rows of a result shown to the model; the total is always stated. Default 200. */
+  maxRows?: number;
+  /** Characters of one cell shown before it is cut (and the cut stated). Default 300. */
+  maxCellCharacters?: number;
+  /** Characters of one tool result; rows past it are dropped and the drop stated. Default 40,000. */
+  maxOutputCharacters?: number;
+  /**
+   * Refuse SQL that writes (COPY … TO, CREATE, INSERT, ATTACH, INSTALL/LOAD, SET, PRAGMA…) and
+   * allow one statement per call. `outputPath` still works: the tool writes it, not the SQL.
+   * Default true.
+   */
+  readOnly?: boolean;
+  /** DuckDB `memory_limit` for the run's database. Default `'1GB'`. */
+  memoryLimit?: string;
+  /** DuckDB worker threads. Default 2. */
+  threads?: number;
+  /** A query running longer is interrupted. Default 120,000 ms. */
+  timeoutMs?: number;
+}
+
+interface ResolvedOptions {
+  maxRows: number;
+  maxCellCharacters: number;
+  maxOutputCharacters: number;
+  readOnly: boolean;
+  timeoutMs: number;
+  session: DuckDBSessionOptions;
+}
+
+/** Statement types that only read. */
+const queryStatementTypes: ReadonlySet<StatementType> = new Set([StatementType.SELECT, StatementType.EXPLAIN]);
+
+/** Leading keywords of statements that write or change the database, for refusing them before DuckDB binds them. */
+const writingKeywords =
+  /^(?:COPY|EXPORT|IMPORT|ATTACH|DETACH|INSTALL|LOAD|FORCE|UPDATE|CREATE|INSERT|DELETE|DROP|ALTER|SET|RESET|PRAGMA|CALL|USE|CHECKPOINT|VACUUM|MERGE|TRUNCATE|BEGIN|COMMIT|ROLLBACK|ANALYZE)\b/i;
+
+const maxSampleRows = 50;
+
+/**
+ * Create `data.query` and `data.describe`.
+ *
+ * @throws RangeError naming the option when a numeric option is not a positive integer.
+ */
+export function createDataTools(options: DataToolsOptions = {}): Tool[] {
+  const resolved: ResolvedOptions = {
+    maxRows: positiveInteger('maxRows', options.maxRows, 200),
+    maxCellCharacters: positiveInteger('maxCellCharacters', options.maxCellCharacters, 300),
+    maxOutputCharacters: positiveInteger('maxOutputCharacters', options.maxOutputCharacters, 40_000),
+    readOnly: options.readOnly ?? true,
+    timeoutMs: positiveInteger('timeoutMs', options.timeoutMs, 120_000),
+    session: {
+      memoryLimit: options.memoryLimit ?? '1GB',
+      threads: positiveInteger('threads', options.threads, 2),
+    },
+  };
+  if (
+    typeof resolved.session.memoryLimit !== 'string' ||
+    !/^\s*\d+(?:\.\d+)?\s*[KMGT]i?B\s*$/i.test(resolved.session.memoryLimit)
+  ) {
+    throw new TypeError(
+      `createDataTools(): \`memoryLimit\` must be a size like '512MB' or '2GB', got ${JSON.stringify(options.memoryLimit)}`,
+    );
+  }
+  return [createQueryTool(resolved), createDescribeTool(resolved)];
+}
+
+function createQueryTool(options: ResolvedOptions): Tool {
+  const writes = options.readOnly
+    ? 'Read-only: one statement per call; COPY, CREATE, INSERT, ATTACH, INSTALL, SET and other writes are refused. To save a result, pass outputPath instead of COPY.'
+    : 'Statements that write (CREATE TABLE, INSERT, COPY … TO a workspace file) are allowed; separate several statements with semicolons and the last one is shown.';
+  return tool({
+    name: 'data.query',
+    description: [
+      `Run DuckDB SQL over the data files in the workspace (${dataFileExtensions}).`,
+      "Name a file by its path relative to the workspace in single quotes, e.g. SELECT region, sum(amount) AS total FROM 'sales.csv' GROUP BY region ORDER BY total DESC; globs work ('logs/*.parquet'), and so do read_csv('data.csv', delim=';') and read_json_auto('events.ndjson') for reading options.",
+      'A file whose name is a plain word can also be queried by that name: FROM sales for sales.csv.',
+      `Results come back as CSV after a line giving the row count and column types; at most ${options.maxRows} rows are shown (the total is stated), so aggregate, filter or use LIMIT. NULL is an empty field, an empty string is "". Dates are ISO 8601, times UTC.`,
+      writes,
+      'Use data.describe first to see a file’s columns and types.',
+    ].join(' '),
+    input: z.object({
+      sql: z
+        .string()
+        .min(1)
+        .describe("The DuckDB SQL, e.g. SELECT * FROM 'sales.csv' WHERE amount > 100 ORDER BY amount DESC LIMIT 20"),
+      outputPath: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'Write the full result to this workspace file instead of showing rows: .csv or .parquet, e.g. "out/top-regions.csv". Replaces an existing file.',
+        ),
+    }),
+    // A plain query only reads; `outputPath` writes a file, and writing the same result to the same
+    // path twice leaves the same file. SQL that may write (readOnly: false) can do anything.
+    effect: options.readOnly ? 'idempotent' : 'side-effect',
+    execute: ({ sql, outputPath }, context) => runQuery(sql, outputPath, context, options),
+  });
+}
+
+function createDescribeTool(options: ResolvedOptions): Tool {
+  return tool({
+    name: 'data.describe',
+    description: [
+      `Profile one data file of the workspace (${dataFileExtensions}): its columns and types, row count, and for each column the number of nulls, the approximate number of distinct values, and the minimum and maximum; then the first rows as CSV.`,
+      'Use it before writing SQL with data.query.',
+    ].join(' '),
+    input: z.object({
+      path: z
+        .string()
+        .min(1)
+        .describe('The file, relative to the workspace, e.g. "sales.csv" or "data/events.parquet".'),
+      sampleRows: z
+        .number()
+        .int()
+        .min(0)
+        .max(maxSampleRows)
+        .default(5)
+        .describe(`How many of the first rows to show (0 to ${maxSampleRows}).`),
+    }),
+    effect: 'none',
+    execute: ({ path, sampleRows }, context) => describeFile(path, sampleRows, context, options),
+  });
+}
+
+async function runQuery(
+  sql: string,
+  outputPath: string | undefined,
+  context: ToolContext,
+  options: ResolvedOptions,
+): Promise<string> {
+  const root = workspaceRoot(context);
+  const scanned = confined(() => scanSql(sql, root));
+  let listing: WorkspaceDataFiles | undefined;
+  const dataFiles = () => {
+    listing ??= listWorkspaceDataFiles(root);
+    return listing;
+  };
+  const { views, problems } = bareTableNames(scanned, dataFiles().files);
+  const output = outputPath === undefined ? undefined : outputTarget(context.workspace, outputPath);
+  const session = await duckDBSessionFor(context, root, options.session);
+  const unreadable = [
+    ...scanned.files.filter((file) => dataFormatOf(file) === 'xlsx'),
+    ...views.filter((view) => view.file.format === 'xlsx').map((view) => view.file.path),
+  ];
+  if (unreadable[0] !== undefined && !session.supportsXlsx) throw xlsxUnsupported(unreadable[0]);
+  if (options.readOnly) refuseWritingKeyword(scanned.sql);
+
+  const connection = await session.connect();
+  const watch = watchQuery(connection, context.abortSignal, options.timeoutMs);
+  const errorContext: ErrorContext = {
+    root,
+    dataFiles: () => describeDataFiles(dataFiles()),
+    columns: () => columnsOfSources(connection, scanned, views, root),
+    tableNameProblems: problems,
+    sqlWasRewritten: scanned.sql !== sql,
+  };
+  try {
+    // Parsing the SQL as written first makes a syntax error quote the model's own text.
+    if (scanned.sql !== sql) {
+      await connection.extractStatements(sql).catch(async (error: unknown) => {
+        throw await explainDuckDBError(error, { ...errorContext, sqlWasRewritten: false });
+      });
+    }
+    await createViews(connection, views, problems, root, options.readOnly);
+    const extracted = await connection.extractStatements(scanned.sql);
+    const count = extracted.count;
+    if (count === 0) {
+      throw new DataToolError(
+        'query-failed',
+        "The SQL has no statement. Send one query, e.g. SELECT * FROM 'sales.csv' LIMIT 10.",
+      );
+    }
+    if (options.readOnly && count > 1) {
+      const pivot = scanned.words.has('pivot')
+        ? " A PIVOT without an IN list makes DuckDB create a type first; list the values instead: PIVOT t ON category IN ('a', 'b') USING sum(amount)."
+        : '';
+      throw new DataToolError(
+        'read-only',
+        `data.query runs one statement per call (this SQL has ${count}). Send each query in its own call.${pivot}`,
+      );
+    }
+    if (output !== undefined && count !== 1) {
+      throw new DataToolError('query-failed', `outputPath needs exactly one query (this SQL has ${count} statements).`);
+    }
+    const readLimits = {
+      maxRows: options.maxRows,
+      maxCellCharacters: options.maxCellCharacters,
+      stripPrefix: `${root}/`,
+    };
+    // A single plain query, the common case, runs without being prepared first: DuckDB binds a
+    // prepared statement again when it runs, and binding a CSV file means sniffing it again.
+    if (count === 1 && (await isPlainQuery(connection, scanned.sql))) {
+      const query = statementText(scanned);
+      if (output !== undefined) return await writeResult(connection, query, output, context);
+      // Only one row past the cap is produced; the total is counted only when the cap cuts it.
+      const limited = await connection.run(`SELECT * FROM (\n${query}\n) LIMIT ${options.maxRows + 1}`);
+      const capped = await readCappedResult(limited, readLimits);
+      if (capped.totalRows > options.maxRows) {
+        const counted = await connection.runAndReadAll(`SELECT count(*) FROM (\n${query}\n)`);
+        capped.totalRows = Number(counted.getRows()[0]?.[0] ?? capped.totalRows);
+      }
+      return formatQueryResult(capped, options);
+    }
+    for (let index = 0; index < count; index++) {
+      const prepared = await extracted.prepare(index);
+      const type = prepared.statementType;
+      if (options.readOnly) {
+        if (!queryStatementTypes.has(type)) throw readOnlyRefusal(StatementType[type] ?? 'write');
+        if (type === StatementType.EXPLAIN) await refuseExplainAnalyzeOfWrite(connection, scanned.sql);
+      }
+      if (index < count - 1) {
+        // An earlier query's rows are never shown, so only statements with effects need running.
+        if (!queryStatementTypes.has(type)) await prepared.run();
+        continue;
+      }
+      if (output !== undefined) {
+        if (!queryStatementTypes.has(type) || prepared.columnCount === 0) {
+          throw new DataToolError('query-failed', 'outputPath needs a query that returns rows (SELECT …).');
+        }
+        return await writeResult(connection, statementText(scanned), output, context);
+      }
+      return formatQueryResult(await readCappedResult(await prepared.stream(), readLimits), options);
+    }
+    throw new DataToolError('query-failed', 'The SQL has no statement.');
+  } catch (error) {
+    if (error instanceof DataToolError) throw error;
+    const interruption = watch.reason();
+    if (interruption !== undefined) throw interrupted(interruption, options.timeoutMs, error);
+    throw await explainDuckDBError(error, errorContext);
+  } finally {
+    watch.stop();
+    connection.closeSync();
+  }
+}
+
+async function describeFile(
+  path: string,
+  sampleRows: number,
+  context: ToolContext,
+  options: ResolvedOptions,
+): Promise<string> {
+  const root = workspaceRoot(context);
+  const absolute = confined(() => resolveInWorkspace(context.workspace, path));
+  const format = dataFormatOf(path);
+  const dataFiles = () => describeDataFiles(listWorkspaceDataFiles(root));
+  if (format === undefined) {
+    throw new DataToolError(
+      'unsupported-format',
+      `"${path}" is not a data file that data.describe can read; supported extensions: ${dataFileExtensions}. ${dataFiles()}`,
+    );
+  }
+  if (!existsSync(absolute) || !statSync(absolute).isFile()) {
+    throw new DataToolError('not-found', `There is no file "${path}" in the workspace. ${dataFiles()}`);
+  }
+  const session = await duckDBSessionFor(context, root, options.session);
+  if (format === 'xlsx' && !session.supportsXlsx) throw xlsxUnsupported(path);
+
+  const connection = await session.connect();
+  const watch = watchQuery(connection, context.abortSignal, options.timeoutMs);
+  try {
+    const source = readerCall(format, absolute);
+    const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+    const columns = described.getRows().map((row) => ({ name: String(row[0]), type: String(row[1]) }));
+    const aggregates = columns.flatMap((column) => {
+      const name = sqlIdentifier(column.name);
+      return [`count(${name})`, `approx_count_distinct(${name})`, `min(${name})`, `max(${name})`];
+    });
+    // One pass over the file gives every count, min and max.
+    const statistics = await connection.runAndReadAll(`SELECT count(*), ${aggregates.join(', ')} FROM ${source}`);
+    const values = statistics.getRows()[0] ?? [];
+    const rowCount = Number(values[0] ?? 0);
+    const cell = (value: unknown, isFloat: boolean) =>
+      markdownCell(shorten(renderValue(value as never, isFloat, `${root}/`) ?? 'NULL', 60));
+    const lines = [
+      `${path}: ${format.toUpperCase()}, ${rowCount} ${rowCount === 1 ? 'row' : 'rows'}, ${columns.length} columns.`,
+      '| column | type | nulls | distinct (approx.) | min | max |',
+      '| --- | --- | --- | --- | --- | --- |',
+    ];
+    columns.forEach((column, index) => {
+      const offset = 1 + index * 4;
+      const nonNull = Number(values[offset] ?? 0);
+      const isFloat = column.type === 'FLOAT';
+      lines.push(
+        `| ${markdownCell(column.name)} | ${markdownCell(column.type)} | ${rowCount - nonNull} | ${String(values[offset + 1] ?? '')} | ${cell(values[offset + 2] ?? null, isFloat)} | ${cell(values[offset + 3] ?? null, isFloat)} |`,
+      );
+    });
+    if (sampleRows > 0 && rowCount > 0) {
+      const sample = await connection.stream(`SELECT * FROM ${source} LIMIT ${sampleRows}`);
+      const capped = await readCappedResult(sample, {
+        maxRows: sampleRows,
+        maxCellCharacters: options.maxCellCharacters,
+        stripPrefix: `${root}/`,
+      });
+      lines.push(`First ${capped.rows.length} rows (CSV):`, ...csvLines(capped.columns, capped.rows));
+    }
+    return lines.join('\n');
+  } catch (error) {
+    if (error instanceof DataToolError) throw error;
+    const interruption = watch.reason();
+    if (interruption !== undefined) throw interrupted(interruption, options.timeoutMs, error);
+    throw await explainDuckDBError(error, {
+      root,
+      dataFiles,
+      columns: async () => undefined,
+      tableNameProblems: new Map(),
+      sqlWasRewritten: true,
+    });
+  } finally {
+    watch.stop();
+    connection.closeSync();
+  }
+}
+
+/** The workspace's real path, or an error telling the model there is none. */
+function workspaceRoot(context: ToolContext): string {
+  return confined(() => resolveInWorkspace(context.workspace, '.'));
+}
+
+/** Run a path check, turning its `WorkspacePathError` into a `DataToolError` with the data tools' rule. */
+function confined<Value>(check: () => Value): Value {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof WorkspacePathError) {
+      throw new DataToolError(
+        'outside-workspace',
+        `${error.message} The data tools read only files inside the workspace, named by their path relative to it, e.g. 'sales.csv' or 'data/2024.parquet'.`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+interface TableView {
+  /** Lower-cased name as the SQL used it. */
+  name: string;
+  file: WorkspaceDataFile;
+}
+
+/** The bare words of the SQL that name exactly one data file, and why the others could not. */
+function bareTableNames(
+  scanned: ScannedSql,
+  files: readonly WorkspaceDataFile[],
+): { views: TableView[]; problems: Map<string, string> } {
+  const views: TableView[] = [];
+  const problems = new Map<string, string>();
+  const names = tableNamesOf(files);
+  for (const word of scanned.words) {
+    const candidates = names.get(word);
+    if (candidates === undefined) continue;
+    const [first] = candidates;
+    if (candidates.length === 1 && first !== undefined) views.push({ name: word, file: first });
+    else {
+      problems.set(
+        word,
+        `The name ${word} could mean ${candidates.map((file) => file.path).join(' or ')}; name the file by its path in single quotes, e.g. FROM '${first?.path ?? ''}'.`,
+      );
+    }
+  }
+  return { views, problems };
+}
+
+/** Temporary views (this connection only) for the bare table names the SQL uses. */
+async function createViews(
+  connection: DuckDBConnection,
+  views: readonly TableView[],
+  problems: Map<string, string>,
+  root: string,
+  readOnly: boolean,
+): Promise<void> {
+  if (views.length === 0) return;
+  const existing = new Set<string>();
+  if (!readOnly) {
+    // A table the SQL created in an earlier call keeps its name; the file stays reachable by path.
+    const tables = await connection.runAndReadAll(
+      'SELECT lower(table_name) FROM duckdb_tables() UNION ALL SELECT lower(view_name) FROM duckdb_views() WHERE NOT internal',
+    );
+    for (const [name] of tables.getRows()) existing.add(String(name));
+  }
+  for (const view of views) {
+    if (existing.has(view.name)) continue;
+    try {
+      await connection.run(
+        `CREATE OR REPLACE TEMPORARY VIEW ${sqlIdentifier(view.name)} AS SELECT * FROM ${readerCall(view.file.format, `${root}/${view.file.path}`)}`,
+      );
+    } catch (error) {
+      const reason = relativeMessage(error instanceof Error ? error.message : String(error), root);
+      problems.set(view.name, `${view.file.path} (the table ${view.name}) could not be read: ${reason}`);
+    }
+  }
+}
+
+/** "Columns of sales.csv: region VARCHAR, amount DOUBLE." for each file the SQL reads, best effort. */
+async function columnsOfSources(
+  connection: DuckDBConnection,
+  scanned: ScannedSql,
+  views: readonly TableView[],
+  root: string,
+): Promise<string | undefined> {
+  const sources = new Map<string, string>();
+  for (const file of scanned.files) {
+    const format = dataFormatOf(file);
+    if (format !== undefined)
+      sources.set(
+        file,
+        readerCall(
+          format,
+          confined(() => resolveInWorkspace(root, file)),
+        ),
+      );
+  }
+  for (const view of views) sources.set(`${view.file.path} (${view.name})`, sqlIdentifier(view.name));
+  const lines: string[] = [];
+  for (const [label, source] of [...sources].slice(0, 5)) {
+    try {
+      const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+      const columns = described.getRows().map((row) => `${String(row[0])} ${String(row[1])}`);
+      const shown = columns.slice(0, 100).join(', ');
+      lines.push(`Columns of ${label}: ${shown}${columns.length > 100 ? `, and ${columns.length - 100} more` : ''}.`);
+    } catch {
+      // The file itself may be what fails; DuckDB's message already says so.
+    }
+  }
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
+interface OutputTarget {
+  absolute: string;
+  relative: string;
+  format: 'csv' | 'parquet';
+}
+
+function outputTarget(workspace: string | undefined, path: string): OutputTarget {
+  const format = /\.csv$/i.test(path) ? 'csv' : /\.parquet$/i.test(path) ? 'parquet' : undefined;
+  if (format === undefined) {
+    throw new DataToolError('unsupported-format', `outputPath "${path}" must end in .csv or .parquet.`);
+  }
+  const absolute = confined(() => resolveInWorkspace(workspace, path));
+  return { absolute, relative: path, format };
+}
+
+/** Write the query's full result to the output file with DuckDB's COPY, which streams. */
+async function writeResult(
+  connection: DuckDBConnection,
+  query: string,
+  output: OutputTarget,
+  context: ToolContext,
+): Promise<string> {
+  mkdirSync(dirname(output.absolute), { recursive: true });
+  const formatOptions = output.format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT parquet';
+  // `FROM (…)` lets DESCRIBE, SUMMARIZE and SHOW be saved too; the line breaks keep a trailing
+  // `--` comment in the query from swallowing the closing parenthesis.
+  const copied = await connection.runAndReadAll(
+    `COPY (FROM (\n${query}\n)) TO ${sqlString(output.absolute)} (${formatOptions})`,
+  );
+  const rows = Number(copied.getRows()[0]?.[0] ?? 0);
+  context.recordArtifact({
+    path: output.relative,
+    mediaType: output.format === 'csv' ? 'text/csv' : 'application/vnd.apache.parquet',
+    description: 'data.query result',
+  });
+  return `Wrote ${rows} ${rows === 1 ? 'row' : 'rows'} to ${output.relative} (${output.format.toUpperCase()}). Use data.describe or data.query on it to look inside.`;
+}
+
+/**
+ * Whether `sql` is one SELECT-like statement (SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE,
+ * SHOW, a PIVOT with its IN list), told from DuckDB's parser alone: `json_serialize_sql` only
+ * serialises SELECT statements and fails for anything else, without binding (reading) files.
+ */
+async function isPlainQuery(connection: DuckDBConnection, sql: string): Promise<boolean> {
+  const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+  const serialised = reader.getRows()[0]?.[0];
+  if (typeof serialised !== 'string') return false;
+  const parsed = JSON.parse(serialised) as { error?: boolean; statements?: unknown[] };
+  return parsed.error !== true && Array.isArray(parsed.statements) && parsed.statements.length === 1;
+}
+
+/** The SQL of a single-statement text, without its trailing semicolon and what follows it. */
+function statementText(scanned: ScannedSql): string {
+  const end = scanned.semicolons[0];
+  return end === undefined ? scanned.sql : scanned.sql.slice(0, end);
+}
+
+/** Refuse a writing statement by its first keyword, so it is refused before DuckDB touches a file. */
+function refuseWritingKeyword(sql: string): void {
+  const keyword = writingKeywords.exec(withoutLeadingComments(sql))?.[0];
+  if (keyword !== undefined) throw readOnlyRefusal(keyword.toUpperCase());
+}
+
+/** `EXPLAIN ANALYZE` runs its statement: allow it only when that statement is a query. */
+async function refuseExplainAnalyzeOfWrite(connection: DuckDBConnection, sql: string): Promise<void> {
+  const match = /^EXPLAIN\s*(?:\(([^)]*)\)|(ANALY[SZ]E))?/i.exec(withoutLeadingComments(sql));
+  const analyzes = match !== null && (match[2] !== undefined || /ANALY[SZ]E/i.test(match[1] ?? ''));
+  if (!analyzes || match === null) return;
+  const inner = withoutLeadingComments(sql).slice(match[0].length);
+  refuseWritingKeyword(inner);
+  const prepared = await connection.prepare(inner);
+  if (!queryStatementTypes.has(prepared.statementType)) throw readOnlyRefusal('EXPLAIN ANALYZE of a write');
+}
+
+function withoutLeadingComments(sql: string): string {
+  let rest = sql.trimStart();
+  for (;;) {
+    if (rest.startsWith('--')) {
+      const end = rest.indexOf('\n');
+      rest = end === -1 ? '' : rest.slice(end + 1).trimStart();
+    } else if (rest.startsWith('/*')) {
+      const end = rest.indexOf('*/');
+      rest = end === -1 ? '' : rest.slice(end + 2).trimStart();
+    } else return rest;
+  }
+}
+
+function readOnlyRefusal(what: string): DataToolError {
+  return new DataToolError(
+    'read-only',
+    `data.query is read-only here and refused a ${what} statement. Only queries run (SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE, EXPLAIN). To save a result to a file, pass outputPath (.csv or .parquet) with a SELECT instead of COPY … TO; to build on a result, use a WITH clause or a subquery instead of CREATE TABLE.`,
+  );
+}
+
+function xlsxUnsupported(path: string): DataToolError {
+  return new DataToolError(
+    'unsupported-format',
+    `"${path}" is an Excel file, and XLSX cannot be read here: DuckDB reads it through its excel extension, which is not bundled with this build and cannot be downloaded offline. Convert the sheet to CSV first (for example with code.run, if a spreadsheet library is available there, or ask the user for a CSV export), then query the CSV.`,
+  );
+}
+
+interface QueryWatch {
+  reason(): 'timeout' | 'aborted' | undefined;
+  stop(): void;
+}
+
+/** Interrupt the connection's query when it runs past `timeoutMs` or the run is stopped. */
+function watchQuery(connection: DuckDBConnection, signal: AbortSignal, timeoutMs: number): QueryWatch {
+  let reason: 'timeout' | 'aborted' | undefined;
+  const interrupt = (why: 'timeout' | 'aborted') => {
+    reason ??= why;
+    connection.interrupt();
+  };
+  const timer = setTimeout(() => interrupt('timeout'), timeoutMs);
+  const onAbort = () => interrupt('aborted');
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    reason: () => reason,
+    stop() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function interrupted(reason: 'timeout' | 'aborted', timeoutMs: number, cause: unknown): DataToolError {
+  return new DataToolError(
+    'interrupted',
+    reason === 'timeout'
+      ? `The query ran longer than ${timeoutMs / 1000} s and was stopped. Make it cheaper: filter early, aggregate, select fewer columns, or query fewer files.`
+      : 'The query was stopped because the run was stopped.',
+    { cause },
+  );
+}
+
+function markdownCell(text: string): string {
+  return text.replaceAll('|', '\\|').replace(/\r?\n|\r/g, ' ');
+}
+
+function shorten(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}…`;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`createDataTools(): \`${name}\` must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}

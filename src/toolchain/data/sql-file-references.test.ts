@@ -1,0 +1,73 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkspacePathError } from '../files/workspace-path.js';
+import { scanSql } from './sql-file-references.js';
+
+let workspace: string;
+let root: string;
+
+beforeAll(() => {
+  workspace = mkdtempSync(join(tmpdir(), 'hataraku-sql-scan-'));
+  root = realpathSync(workspace);
+  mkdirSync(join(workspace, 'data'));
+  writeFileSync(join(workspace, 'sales.csv'), 'a\n1\n');
+  symlinkSync('/etc/passwd', join(workspace, 'escape.csv'));
+});
+
+afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+
+describe('scanSql', () => {
+  it('rewrites quoted data-file names to absolute paths inside the workspace', () => {
+    const scanned = scanSql("SELECT * FROM 'sales.csv' JOIN read_parquet('data/*.parquet') USING (id)", workspace);
+    expect(scanned.sql).toBe(
+      `SELECT * FROM '${root}/sales.csv' JOIN read_parquet('${root}/data/*.parquet') USING (id)`,
+    );
+    expect(scanned.files).toEqual(['sales.csv', 'data/*.parquet']);
+  });
+
+  it('rewrites double-quoted file identifiers and keeps the quoting style', () => {
+    expect(scanSql('SELECT * FROM "sales.csv"', workspace).sql).toBe(`SELECT * FROM "${root}/sales.csv"`);
+  });
+
+  it('leaves text values, comments, dollar-quoted and escape strings alone', () => {
+    const sql = [
+      "SELECT 'East' AS region, $$'x.csv'$$ AS d, E'y.csv' AS e -- 'z.csv'",
+      "/* 'w.csv' */ FROM 'sales.csv' WHERE note = 'it''s fine'",
+    ].join('\n');
+    const scanned = scanSql(sql, workspace);
+    expect(scanned.sql).toBe(sql.replace("FROM 'sales.csv'", `FROM '${root}/sales.csv'`));
+    expect(scanned.files).toEqual(['sales.csv']);
+  });
+
+  it('escapes quotes in the path it writes back', () => {
+    writeFileSync(join(workspace, "o'brien.csv"), 'a\n1\n');
+    expect(scanSql("FROM 'o''brien.csv'", workspace).sql).toBe(`FROM '${root}/o''brien.csv'`);
+  });
+
+  it('does not touch URLs; DuckDB refuses them itself', () => {
+    const sql = "SELECT * FROM 'https://example.com/x.csv'";
+    expect(scanSql(sql, workspace).sql).toBe(sql);
+  });
+
+  it('refuses absolute paths, paths out of the workspace and links that lead out', () => {
+    expect(() => scanSql("SELECT * FROM '/etc/hosts.csv'", workspace)).toThrow(WorkspacePathError);
+    expect(() => scanSql("SELECT * FROM read_csv('../x.csv')", workspace)).toThrow(/outside the workspace/);
+    expect(() => scanSql("SELECT * FROM 'data/../../x.csv'", workspace)).toThrow(/outside the workspace/);
+    expect(() => scanSql("SELECT * FROM 'escape.csv'", workspace)).toThrow(/link/);
+  });
+
+  it('collects lower-cased words and the offsets of top-level semicolons', () => {
+    const scanned = scanSql("SELECT Region FROM Sales; SELECT ';' -- ;\n;", workspace);
+    expect(scanned.words).toContain('sales');
+    expect(scanned.words).toContain('region');
+    expect(scanned.words).not.toContain(';');
+    expect(scanned.semicolons).toEqual([24, scanned.sql.length - 1]);
+  });
+
+  it('copies an unterminated string through unchanged, for DuckDB to report', () => {
+    const sql = "SELECT 'sales.csv";
+    expect(scanSql(sql, workspace).sql).toBe(sql);
+  });
+});
