@@ -121,6 +121,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
   const gate: ConcurrencyGate = createConcurrencyGate(options.maxConcurrentRuns ?? 16);
   const runOptions = (given: RunOptions | undefined): RunOptions => ({
     gate,
+    budgets: config.budgets,
     workspace: config.workspace,
     prices,
     resolveModel: model,

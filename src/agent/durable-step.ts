@@ -12,7 +12,7 @@
  * - Totals: kept in memory, seeded from the journal, so limits are checked without a query.
  */
 
-import type { Engine, StepKind, StepRecord } from '../engine/engine.js';
+import type { Engine, LedgerEntry, StepKind, StepRecord } from '../engine/engine.js';
 import { type FaultPoints, noFaultPoints } from '../engine/fault-points.js';
 import { LeaseLostError, NonDeterminismError } from '../errors.js';
 import type { JsonValue, Usage } from '../models/spec.js';
@@ -30,6 +30,8 @@ export interface StepBodyResult {
   output: JsonValue;
   usage?: Usage | undefined;
   costUsd?: number | undefined;
+  /** Cost per model, for the cost ledger. */
+  ledger?: LedgerEntry[] | undefined;
 }
 
 export interface DurableStepResult {
@@ -120,6 +122,7 @@ export async function createStepRecorder(
           model: identity.model,
           usage: result.usage,
           costUsd: result.costUsd,
+          ledger: result.ledger,
           startedAt,
           finishedAt: now(),
         },

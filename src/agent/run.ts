@@ -12,7 +12,7 @@ import { costOfUsage } from '../cost/cost.js';
 import { estimateRequestTokens } from '../cost/estimate.js';
 import type { PriceSource } from '../cost/price-source.js';
 import { createConversationDigest } from '../engine/digest.js';
-import type { ApprovalRecord, Engine, RunRecord, RunTotals } from '../engine/engine.js';
+import type { ApprovalRecord, BudgetScope, Engine, LedgerEntry, RunRecord, RunTotals } from '../engine/engine.js';
 import type { FaultPoints } from '../engine/fault-points.js';
 import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 import { HatarakuError, ModelCallError, UserError } from '../errors.js';
@@ -56,6 +56,16 @@ export interface RunOptions {
   faults?: FaultPoints;
   /** Limits how many runs execute at once; the run waits for a slot before it starts. */
   gate?: ConcurrencyGate;
+  /** Who the run is for (an API key, a customer): cost roll-ups and tenant budgets use it. */
+  tenant?: string;
+  /** The run that started this one, for cost roll-ups. */
+  parentRunId?: string;
+  /**
+   * Hard spend limits shared across runs (per run, agent, tenant or everything; per day or in
+   * total). Each call reserves its estimated cost against all of them first and does not run
+   * when one would be passed; the run then stops with `budget-exceeded`.
+   */
+  budgets?: BudgetRule[];
   /** Id of the new run (default: a random one). */
   runId?: string;
   /** Workspace directory handed to tools. */
@@ -69,6 +79,16 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** Most characters of one tool result shown to the model (default 50,000). */
   maxToolResultCharacters?: number;
+}
+
+/** A spend limit, in config form. */
+export interface BudgetRule {
+  scope: BudgetScope['scope'];
+  /** Counted per UTC day, or over all time (default). */
+  period?: 'day' | 'all';
+  limitUsd: number;
+  /** Past this, routing models move to cheaper models (see `ModelRequest.budget`). */
+  softLimitUsd?: number;
 }
 
 export interface RunResult {
@@ -116,6 +136,8 @@ export function run(agent: Agent, input: string, options: RunOptions = {}): RunH
         input,
         spec: agentSpec(agent),
         workspace: options.workspace,
+        tenant: options.tenant,
+        parentRunId: options.parentRunId,
       });
     },
     agent,
@@ -292,6 +314,12 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   const unpriced = priceCandidates.filter(
     (candidate) => options.prices?.lookup(candidate.provider, candidate.modelId) === undefined,
   );
+  const budgetScopes = (options.budgets ?? []).flatMap((rule) => {
+    const since = rule.period === 'day' ? startOfUtcDay(Date.now()) : 0;
+    const key = { run: runId, agent: agent.name, tenant: record.tenant, global: '*' }[rule.scope];
+    if (key === undefined) return [];
+    return [{ scope: { scope: rule.scope, key, since, limitUsd: rule.limitUsd }, softLimitUsd: rule.softLimitUsd }];
+  });
   if (agent.limits.maxCostUsd !== undefined && unpriced.length > 0) {
     throw await fail(
       engine,
@@ -380,41 +408,79 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       }
 
       const index = stepIndex++;
-      const started = Date.now();
-      const step = await recorder.step(
-        {
-          index,
-          name: 'model',
-          kind: 'model',
-          model: modelLabel,
-          requestDigest: conversationDigest.digest({ model: modelLabel, request: requestFields }),
-        },
-        async () => {
-          publish({ type: 'step-start', runId, index, kind: 'model', name: 'model', replayed: false });
-          const response = await callModel(model, request, {
-            onEvent: (event) => {
-              if (event.type === 'text-delta')
-                publish({ type: 'text-delta', runId, stepIndex: index, delta: event.delta });
-              else if (event.type === 'warning')
-                publish({ type: 'warning', runId, stepIndex: index, message: event.warning.message });
-              else if (event.type === 'routing')
-                publish({ type: 'routing', runId, stepIndex: index, model: event.model, reason: event.reason });
-            },
-            onRetry: (error) =>
-              publish({
-                type: 'warning',
-                runId,
-                stepIndex: index,
-                message: `${error.message} Calling the model again; text streamed so far in this step is discarded.`,
-              }),
+      let reservation: string | undefined;
+      let budgetContext: ModelRequest['budget'];
+      if (budgetScopes.length > 0 && !recorder.isCommitted(index)) {
+        const amount = estimateCallCost(estimatedInput);
+        if (amount === undefined) {
+          throw new UserError(
+            'budget_exceeded',
+            `budgets are set, but no price is known for ${unpriced.map((candidate) => `${candidate.provider}:${candidate.modelId}`).join(', ')}; add one under "prices" in hataraku.config.json.`,
+          );
+        }
+        const reserved = await engine.reserveBudget({
+          runId,
+          stepIndex: index,
+          amountUsd: amount,
+          budgets: budgetScopes.map((entry) => entry.scope),
+          ttlMs: 10 * 60_000,
+        });
+        if (!reserved.ok) {
+          publish({
+            type: 'warning',
+            runId,
+            stepIndex: index,
+            message: `budget exhausted: the ${reserved.budget.scope} budget ${reserved.budget.key} of $${reserved.budget.limitUsd} has $${(reserved.spentUsd + reserved.reservedUsd).toFixed(6)} spent or reserved, and this call may cost up to $${amount.toFixed(6)}.`,
           });
-          return {
-            output: response as unknown as JsonValue,
-            usage: response.usage,
-            costUsd: priceResponse(response, options.prices),
-          };
-        },
-      );
+          return await finish('stopped', 'budget-exceeded', lastText || undefined);
+        }
+        reservation = reserved.id;
+        budgetContext = await tightestBudget(engine, budgetScopes);
+      }
+      const started = Date.now();
+      const modelRequest: ModelRequest = budgetContext ? { ...request, budget: budgetContext } : request;
+      let step: Awaited<ReturnType<typeof recorder.step>>;
+      try {
+        step = await recorder.step(
+          {
+            index,
+            name: 'model',
+            kind: 'model',
+            model: modelLabel,
+            requestDigest: conversationDigest.digest({ model: modelLabel, request: requestFields }),
+          },
+          async () => {
+            publish({ type: 'step-start', runId, index, kind: 'model', name: 'model', replayed: false });
+            const response = await callModel(model, modelRequest, {
+              onEvent: (event) => {
+                if (event.type === 'text-delta')
+                  publish({ type: 'text-delta', runId, stepIndex: index, delta: event.delta });
+                else if (event.type === 'warning')
+                  publish({ type: 'warning', runId, stepIndex: index, message: event.warning.message });
+                else if (event.type === 'routing')
+                  publish({ type: 'routing', runId, stepIndex: index, model: event.model, reason: event.reason });
+              },
+              onRetry: (error) =>
+                publish({
+                  type: 'warning',
+                  runId,
+                  stepIndex: index,
+                  message: `${error.message} Calling the model again; text streamed so far in this step is discarded.`,
+                }),
+            });
+            const priced = priceResponse(response, options.prices);
+            return {
+              output: response as unknown as JsonValue,
+              usage: response.usage,
+              costUsd: priced.costUsd,
+              ledger: priced.ledger,
+            };
+          },
+        );
+      } finally {
+        // Released once the call is committed (its cost is in the ledger) or has failed.
+        if (reservation) await engine.releaseReservation(reservation);
+      }
       modelCalls++;
       const response = step.record.output as unknown as ModelResponse;
       if (step.replayed) publish({ type: 'step-start', runId, index, kind: 'model', name: 'model', replayed: true });
@@ -527,18 +593,39 @@ async function executeRun(context: RunContext): Promise<RunResult> {
  * The cost of a response: each model it used priced at its own rates. Unknown when any part is
  * unknown (a price, or a token count), never counted as zero.
  */
-export function priceResponse(response: ModelResponse, prices: PriceSource | undefined): number | undefined {
-  let total = 0;
-  for (const { model: name, usage } of response.usageByModel) {
+export function priceResponse(
+  response: ModelResponse,
+  prices: PriceSource | undefined,
+): { costUsd: number | undefined; ledger: LedgerEntry[] } {
+  const ledger = response.usageByModel.map(({ model: name, usage }) => {
     const separator = name.indexOf(':');
     const price = prices?.lookup(name.slice(0, separator), name.slice(separator + 1), {
       inputTokens: usage.inputTokens,
     });
-    const cost = costOfUsage(price, usage);
-    if (cost.usd === undefined) return undefined;
-    total += cost.usd;
+    return { model: name, usage, costUsd: costOfUsage(price, usage).usd };
+  });
+  const known = ledger.length > 0 && ledger.every((entry) => entry.costUsd !== undefined);
+  return { costUsd: known ? ledger.reduce((total, entry) => total + (entry.costUsd ?? 0), 0) : undefined, ledger };
+}
+
+function startOfUtcDay(time: number): number {
+  const day = new Date(time);
+  return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
+}
+
+/** The budget with the least room left, as routing models see it. */
+async function tightestBudget(
+  engine: Engine,
+  scopes: Array<{ scope: BudgetScope; softLimitUsd: number | undefined }>,
+): Promise<ModelRequest['budget']> {
+  let tightest: ModelRequest['budget'];
+  for (const { scope, softLimitUsd } of scopes) {
+    const spentUsd = await engine.spentUsd(scope);
+    if (!tightest || scope.limitUsd - spentUsd < tightest.limitUsd - tightest.spentUsd) {
+      tightest = { spentUsd, limitUsd: scope.limitUsd, softLimitUsd };
+    }
   }
-  return response.usageByModel.length === 0 ? undefined : total;
+  return tightest;
 }
 
 /** Wait until none of `approvals` is pending any more (a person decided, or a deadline passed). */

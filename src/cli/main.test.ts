@@ -217,4 +217,28 @@ describe('hataraku CLI', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toBe('hataraku: no run with id run_missing; list runs with `hataraku runs list`.\n');
   });
+
+  it('reports spend from the ledger with hataraku costs', async () => {
+    const server = await startFakeOpenAIServer([completion('Hello!')]);
+    servers.push(server);
+    const cwd = directory();
+    const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.baseURL };
+    await main(['run', 'say hi', '--model', 'openai:gpt-4o-mini', '--tenant', 'acme', '--json'], capture(cwd, env).io);
+
+    const byModel = capture(cwd, env);
+    expect(await main(['costs', '--json'], byModel.io)).toBe(0);
+    const row = JSON.parse(byModel.stdout().trim());
+    expect(row).toMatchObject({ by: 'model', key: 'openai:gpt-4o-mini', calls: 1, inputTokens: 120, outputTokens: 8 });
+    expect(row.costUsd).toBeCloseTo((120 * 0.15 + 8 * 0.6) / 1_000_000, 12);
+
+    const byTenant = capture(cwd, env);
+    expect(await main(['costs', '--by', 'tenant', '--since', '7d'], byTenant.io)).toBe(0);
+    expect(byTenant.stdout()).toMatch(/^TENANT\s+CALLS/m);
+    expect(byTenant.stdout()).toMatch(/^acme\s+1\s+120\s+0\s+8\s+\$0\.000023/m);
+
+    const bad = capture(cwd, env);
+    expect(await main(['costs', '--by', 'planet'], bad.io)).toBe(1);
+    expect(bad.stderr()).toBe('hataraku: --by must be one of model, agent, day, run, tenant (got "planet").\n');
+  });
 });
+

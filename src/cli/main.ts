@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { HatarakuError } from '../errors.js';
 import type { CliIo } from './cli-context.js';
+import { costsCommand } from './commands/costs-command.js';
 import { exampleCommand } from './commands/example-command.js';
 import { runCommand } from './commands/run-command.js';
 import {
@@ -42,6 +43,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .argument('<task>', 'what the agent should do, in quotes')
     .option('-m, --model <name>', 'model, e.g. openai:gpt-4o-mini, anthropic:claude-sonnet-4-5, ollama:qwen2.5:7b')
     .option('--budget <usd>', 'most USD the run may spend')
+    .option('--tenant <name>', 'who the run is for: cost roll-ups and tenant budgets')
     .option('--max-steps <n>', 'most model calls')
     .option('-w, --workspace <dir>', 'directory the tools work in (default: current directory)')
     .option('--json', 'print events as JSON lines')
@@ -103,6 +105,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--json', 'print the report as JSON')
     .action(async (flags) => {
       exitCode = await runsRecoverCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  program
+    .command('costs')
+    .description('spend from the cost ledger, grouped by model, agent, day, run (with child runs) or tenant')
+    .option('--by <grouping>', 'model, agent, day, run or tenant', 'model')
+    .option('--since <when>', 'a date (2026-11-01) or a duration back from now (7d, 24h)')
+    .option('--json', 'print JSON lines')
+    .action(async (flags) => {
+      exitCode = await costsCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
   program

@@ -16,7 +16,7 @@ export interface CliRunRequest {
   /** Keep waiting (polling) when a tool call needs approval, instead of returning. */
   waitForApproval?: boolean;
   /** A new run's task, or the id of the run to resume. */
-  start: { input: string; workspace: string | undefined; runId?: string } | { resumeRunId: string };
+  start: { input: string; workspace: string | undefined; runId?: string; tenant?: string } | { resumeRunId: string };
 }
 
 export async function runAgentFromCli(request: CliRunRequest): Promise<RunResult> {
@@ -34,6 +34,7 @@ export async function runAgentFromCli(request: CliRunRequest): Promise<RunResult
           ...options,
           ...(request.start.workspace ? { workspace: request.start.workspace } : {}),
           ...(request.start.runId ? { runId: request.start.runId } : {}),
+          ...(request.start.tenant ? { tenant: request.start.tenant } : {}),
         });
   const result = await handle.result;
   if (!request.json && result.output !== undefined) {

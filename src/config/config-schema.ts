@@ -115,6 +115,16 @@ export const policySchema = z.strictObject(
   { error: 'a policy such as { "tool": "payments.send", "action": "ask", "when": { "path": "amount", "gt": 100 } }' },
 );
 
+export const budgetSchema = z.strictObject(
+  {
+    scope: z.enum(['run', 'agent', 'tenant', 'global'], { error: '"run", "agent", "tenant" or "global"' }),
+    period: z.enum(['day', 'all'], { error: '"day" or "all"' }).optional(),
+    limitUsd: z.number({ error: 'a positive number' }).positive({ error: 'a positive number' }),
+    softLimitUsd: z.number({ error: 'a positive number' }).positive({ error: 'a positive number' }).optional(),
+  },
+  { error: 'a budget such as { "scope": "tenant", "period": "day", "limitUsd": 5 }' },
+);
+
 export const configFileSchema = z.strictObject(
   {
     /** Default model name, `provider:modelId`. */
@@ -128,6 +138,8 @@ export const configFileSchema = z.strictObject(
       .optional(),
     journal: journalSchema.optional(),
     limits: limitsSchema.optional(),
+    /** Spend limits shared across runs. */
+    budgets: z.array(budgetSchema, { error: 'a list of budgets' }).optional(),
     /** Tool policies (allow, deny, ask), the first match deciding. */
     policies: z.array(policySchema, { error: 'a list of policies' }).optional(),
     workspace: z.string({ error: 'a directory path' }).min(1, { error: 'a directory path' }).optional(),
@@ -146,6 +158,7 @@ export const knownKeysByPath: ReadonlyArray<{ path: readonly string[]; keys: rea
   { path: ['journal'], keys: Object.keys(journalSchema.shape) },
   { path: ['limits'], keys: Object.keys(limitsSchema.shape) },
   { path: ['policies', '*'], keys: Object.keys(policySchema.shape) },
+  { path: ['budgets', '*'], keys: Object.keys(budgetSchema.shape) },
   { path: ['policies', '*', 'when'], keys: Object.keys(policyConditionSchema.shape) },
   {
     path: ['prices', '*'],

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ToolPolicy } from '../agent/policy.js';
+import type { BudgetRule } from '../agent/run.js';
 import type { PriceOverride } from '../cost/override-source.js';
 import { HatarakuError } from '../errors.js';
 import { configError, configFieldError, configIssuesError, formatFieldPath } from './config-error.js';
@@ -62,6 +63,8 @@ export interface HatarakuConfig {
   limits: RunLimits;
   /** Tool policies from the config file. */
   policies: ToolPolicy[];
+  /** Spend limits shared across runs. */
+  budgets: BudgetRule[];
   /** Directory the agent's tools work in. */
   workspace: string;
 }
@@ -111,6 +114,7 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
     journal: { path: journalPath },
     limits: withoutUndefined(file.limits ?? {}),
     policies: (file.policies ?? []).map((policy) => withoutUndefined(policy) as ToolPolicy),
+    budgets: (file.budgets ?? []).map((budget) => withoutUndefined(budget) as BudgetRule),
     workspace: file.workspace === undefined ? path.resolve(options.cwd) : path.resolve(configDirectory, file.workspace),
   };
 }

@@ -45,6 +45,10 @@ export interface RunRecord {
   output: JsonValue | undefined;
   error: string | undefined;
   workspace: string | undefined;
+  /** Who the run is for (an API key, a customer), for cost roll-ups and budgets. */
+  tenant: string | undefined;
+  /** The run that started this one (a sub-agent), for cost roll-ups. */
+  parentRunId: string | undefined;
   /** Executor that holds the run, and until when (ms since epoch). */
   owner: string | undefined;
   leaseExpiresAt: number | undefined;
@@ -71,7 +75,63 @@ export interface StepRecord {
   costUsd: number | undefined;
   startedAt: number;
   finishedAt: number;
+  /** For model steps: the calls' cost per model used, written to the cost ledger with the step. */
+  ledger?: LedgerEntry[] | undefined;
 }
+
+/** One model's share of a step: the unit of the cost ledger. */
+export interface LedgerEntry {
+  /** `provider:modelId`. */
+  model: string;
+  usage: Usage;
+  /** Undefined when the price or the token counts are unknown. */
+  costUsd: number | undefined;
+}
+
+export type CostGrouping = 'model' | 'agent' | 'day' | 'run' | 'tenant';
+
+/** One line of a cost report. */
+export interface CostReportRow {
+  /** The model, agent, day (YYYY-MM-DD, UTC), run id (child runs included) or tenant. */
+  key: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  costUsd: number;
+  /** Calls whose cost is unknown: `costUsd` is then a lower bound. */
+  unpricedCalls: number;
+}
+
+/** A limit on spend, for one scope. */
+export interface BudgetScope {
+  /** What is limited: one run (with its child runs), an agent, a tenant, or everything. */
+  scope: 'run' | 'agent' | 'tenant' | 'global';
+  /** The run id, agent name or tenant; ignored for `global`. */
+  key: string;
+  /** Spend counted since this time (ms since epoch): e.g. the start of the day; 0 for all time. */
+  since: number;
+  limitUsd: number;
+}
+
+export interface BudgetReservationRequest {
+  runId: string;
+  stepIndex: number;
+  amountUsd: number;
+  budgets: BudgetScope[];
+  /** Reservations of a dead process stop counting after this long (ms). */
+  ttlMs: number;
+}
+
+export type BudgetReservation =
+  | { ok: true; id: string }
+  | {
+      ok: false;
+      /** The budget the call would pass. */
+      budget: BudgetScope;
+      spentUsd: number;
+      reservedUsd: number;
+    };
 
 export interface RunTotals {
   steps: number;
@@ -146,6 +206,8 @@ export interface NewRun {
   input: string;
   spec: JsonValue;
   workspace?: string | undefined;
+  tenant?: string | undefined;
+  parentRunId?: string | undefined;
 }
 
 export interface RunOutcome {
@@ -234,6 +296,18 @@ export interface Engine {
   /** Append a line to the audit log. */
   audit(entry: Omit<AuditEntry, 'id' | 'at' | 'costUsdSoFar'>): Promise<void>;
   listAudit(query?: { runId?: string }): Promise<AuditEntry[]>;
+
+  /** Spend grouped by model, agent, day, run (with child runs) or tenant, since a time. */
+  costReport(query: { by: CostGrouping; since?: number; runId?: string }): Promise<CostReportRow[]>;
+  /** Spend of a budget's scope since its start, from the ledger. */
+  spentUsd(budget: BudgetScope): Promise<number>;
+  /**
+   * Reserve `amountUsd` against every budget at once, atomically: refused when spend plus live
+   * reservations plus this amount would pass any of them. Parallel calls under one budget thus
+   * cannot overshoot it by more than one call's estimate.
+   */
+  reserveBudget(request: BudgetReservationRequest): Promise<BudgetReservation>;
+  releaseReservation(id: string): Promise<void>;
 
   close(): Promise<void>;
 }

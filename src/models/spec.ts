@@ -82,6 +82,11 @@ export interface ModelRequest {
   parallelToolCalls?: boolean;
   /** Aborts the request, including a stream in progress. */
   abortSignal?: AbortSignal;
+  /**
+   * The tightest budget this call runs under, for routing models that downgrade as it runs out
+   * (`src/routing`); plain providers ignore it.
+   */
+  budget?: { spentUsd: number; limitUsd: number; softLimitUsd?: number | undefined };
 }
 
 /** Token counts for one model call. Fields a provider did not report are undefined, not zero. */

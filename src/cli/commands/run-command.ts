@@ -17,6 +17,7 @@ export interface RunCommandFlags {
   config?: string;
   /** False with --no-wait: return when a tool call needs approval. */
   wait?: boolean;
+  tenant?: string;
 }
 
 export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo): Promise<number> {
@@ -44,7 +45,7 @@ export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo
       io,
       json: flags.json === true,
       waitForApproval: flags.wait !== false,
-      start: { input: task, workspace },
+      start: { input: task, workspace, ...(flags.tenant ? { tenant: flags.tenant } : {}) },
     });
     return exitCodeOf(result.status);
   } finally {

@@ -22,6 +22,8 @@ export interface RunRow {
   output: string | null;
   error: string | null;
   workspace: string | null;
+  tenant: string | null;
+  parent_run_id: string | null;
   owner: string | null;
   lease_expires_at: number | null;
   created_at: number;
@@ -99,6 +101,8 @@ export function runFromRow(row: RunRow): RunRecord {
     output: parseJson(row.output),
     error: row.error ?? undefined,
     workspace: row.workspace ?? undefined,
+    tenant: row.tenant ?? undefined,
+    parentRunId: row.parent_run_id ?? undefined,
     owner: row.owner ?? undefined,
     leaseExpiresAt: row.lease_expires_at ?? undefined,
     createdAt: row.created_at,

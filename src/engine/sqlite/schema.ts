@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS runs (
   output TEXT,
   error TEXT,
   workspace TEXT,
+  tenant TEXT,
+  parent_run_id TEXT,
   owner TEXT,
   lease_expires_at INTEGER,
   created_at INTEGER NOT NULL,
@@ -53,6 +55,30 @@ CREATE TABLE IF NOT EXISTS steps (
   finished_at INTEGER NOT NULL,
   PRIMARY KEY (run_id, step_index)
 );
+CREATE INDEX IF NOT EXISTS runs_by_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS ledger (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  step_index INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  input_tokens INTEGER,
+  output_tokens INTEGER,
+  cached_input_tokens INTEGER,
+  cache_write_tokens INTEGER,
+  cost_usd REAL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, step_index, model)
+);
+CREATE INDEX IF NOT EXISTS ledger_by_time ON ledger (at);
+CREATE TABLE IF NOT EXISTS budget_reservations (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  step_index INTEGER NOT NULL,
+  scope TEXT NOT NULL,
+  scope_key TEXT NOT NULL,
+  amount_usd REAL NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reservations_by_scope ON budget_reservations (scope, scope_key);
 CREATE TABLE IF NOT EXISTS artifacts (
   run_id TEXT NOT NULL REFERENCES runs (id),
   path TEXT NOT NULL,

@@ -20,6 +20,8 @@ import Database from 'better-sqlite3';
 import { JournalError, LeaseLostError, UserError } from '../../errors.js';
 import type {
   ApprovalDecision,
+  BudgetReservation,
+  BudgetScope,
   ApprovalRequest,
   ArtifactRecord,
   AuditEntry,
@@ -96,8 +98,10 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     releaseRunsOf: db.prepare('UPDATE runs SET owner = NULL, lease_expires_at = NULL WHERE owner = ?'),
     forgetExecutor: db.prepare('DELETE FROM executors WHERE id = ?'),
     insertRun: db.prepare(
-      `INSERT INTO runs (id, agent_name, model, input, spec, status, workspace, owner, lease_expires_at, created_at, updated_at)
-       VALUES (@id, @agent_name, @model, @input, @spec, 'pending', @workspace, @owner, @lease, @now, @now)`,
+      `INSERT INTO runs (id, agent_name, model, input, spec, status, workspace, tenant, parent_run_id, owner,
+         lease_expires_at, created_at, updated_at)
+       VALUES (@id, @agent_name, @model, @input, @spec, 'pending', @workspace, @tenant, @parent_run_id, @owner, @lease,
+         @now, @now)`,
     ),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
@@ -152,6 +156,22 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
               COALESCE(SUM(kind = 'model' AND cost_usd IS NULL), 0) AS unpriced
        FROM steps WHERE run_id = ?`,
     ),
+    insertLedger: db.prepare(
+      `INSERT INTO ledger (run_id, step_index, model, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
+         cost_usd, at)
+       VALUES (@run_id, @step_index, @model, @input_tokens, @output_tokens, @cached_input_tokens, @cache_write_tokens,
+         @cost_usd, @at)
+       ON CONFLICT (run_id, step_index, model) DO NOTHING`,
+    ),
+    reservedFor: db.prepare(
+      'SELECT COALESCE(SUM(amount_usd), 0) AS amount FROM budget_reservations WHERE scope = ? AND scope_key = ? AND expires_at > ?',
+    ),
+    insertReservation: db.prepare(
+      `INSERT INTO budget_reservations (id, run_id, step_index, scope, scope_key, amount_usd, expires_at)
+       VALUES (@id, @run_id, @step_index, @scope, @scope_key, @amount_usd, @expires_at)`,
+    ),
+    deleteReservation: db.prepare('DELETE FROM budget_reservations WHERE id = ?'),
+    deleteExpiredReservations: db.prepare('DELETE FROM budget_reservations WHERE expires_at <= ?'),
     costSoFar: db.prepare('SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM steps WHERE run_id = ?'),
     markSynced: db.prepare(
       "INSERT INTO meta (key, value) VALUES ('synced_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -277,6 +297,24 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
       : undefined;
   heartbeatTimer?.unref();
 
+  /** Spend recorded in the ledger for a budget's scope since its start. */
+  function spentIn(budget: BudgetScope): number {
+    const filters: Record<BudgetScope['scope'], string> = {
+      run: `l.run_id IN (WITH RECURSIVE tree(id) AS (SELECT @key UNION ALL
+              SELECT child.id FROM runs child JOIN tree ON child.parent_run_id = tree.id) SELECT id FROM tree)`,
+      agent: 'r.agent_name = @key',
+      tenant: 'r.tenant = @key',
+      global: '1 = 1',
+    };
+    const row = db
+      .prepare(
+        `SELECT COALESCE(SUM(l.cost_usd), 0) AS spent FROM ledger l JOIN runs r ON r.id = l.run_id
+         WHERE l.at >= @since AND ${filters[budget.scope]}`,
+      )
+      .get({ key: budget.key, since: budget.since }) as { spent: number };
+    return row.spent;
+  }
+
   /**
    * Release the runs of executors on this machine whose process has died, without waiting for
    * their leases to expire: a run killed a moment ago can be resumed at once.
@@ -310,6 +348,8 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
           input: run.input,
           spec: JSON.stringify(run.spec),
           workspace: run.workspace ?? null,
+          tenant: run.tenant ?? null,
+          parent_run_id: run.parentRunId ?? null,
           owner: executorId,
           lease: lease(),
           now: now(),
@@ -354,7 +394,22 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
       return guard(`committing step ${step.index} of run ${step.runId}`, () => {
         const insertOnce = (): StepRecord => {
           const result = statements.insertStep.run({ ...stepToRow(step), owner: executorId });
-          if (result.changes === 1) return step;
+          if (result.changes === 1) {
+            for (const entry of step.ledger ?? []) {
+              statements.insertLedger.run({
+                run_id: step.runId,
+                step_index: step.index,
+                model: entry.model,
+                input_tokens: entry.usage.inputTokens ?? null,
+                output_tokens: entry.usage.outputTokens ?? null,
+                cached_input_tokens: entry.usage.cachedInputTokens ?? null,
+                cache_write_tokens: entry.usage.cacheWriteTokens ?? null,
+                cost_usd: entry.costUsd ?? null,
+                at: step.finishedAt,
+              });
+            }
+            return step;
+          }
           const existing = statements.getStep.get(step.runId, step.index) as StepRow | undefined;
           if (existing) return stepFromRow(existing);
           throw new LeaseLostError(
@@ -362,8 +417,9 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
             `run ${step.runId}: this process (${executorId}) no longer owns the run, so step ${step.index} was not committed; another process took it over after this one's lease expired.`,
           );
         };
-        // One INSERT is atomic on its own: no explicit transaction is needed around it.
-        return options.durable ? durably(insertOnce) : insertOnce();
+        if (options.durable) return durably(insertOnce);
+        // A lone INSERT is atomic on its own; with ledger rows, the step and its rows commit together.
+        return step.ledger && step.ledger.length > 0 ? db.transaction(insertOnce).immediate() : insertOnce();
       });
     },
     sync() {
@@ -546,6 +602,80 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
       return guard('reading the audit log', () =>
         (statements.listAudit.all({ run_id: query.runId ?? null }) as AuditRow[]).map(auditFromRow),
       );
+    },
+    costReport(query) {
+      return guard('reporting costs', () => {
+        const groupings: Record<string, string> = {
+          model: 'l.model',
+          agent: 'r.agent_name',
+          day: "strftime('%Y-%m-%d', l.at / 1000, 'unixepoch')",
+          tenant: "COALESCE(r.tenant, '(none)')",
+          run: 'roots.root',
+        };
+        const key = groupings[query.by];
+        if (key === undefined) throw new UserError('usage', `cannot group costs by ${query.by}`);
+        const rows = db
+          .prepare(
+            `WITH RECURSIVE roots(id, root) AS (
+               SELECT id, id FROM runs WHERE parent_run_id IS NULL
+               UNION ALL SELECT child.id, roots.root FROM runs child JOIN roots ON child.parent_run_id = roots.id)
+             SELECT ${key} AS key, COUNT(*) AS calls,
+                    COALESCE(SUM(l.input_tokens), 0) AS input_tokens, COALESCE(SUM(l.output_tokens), 0) AS output_tokens,
+                    COALESCE(SUM(l.cached_input_tokens), 0) AS cached_input_tokens,
+                    COALESCE(SUM(l.cost_usd), 0) AS cost_usd, COALESCE(SUM(l.cost_usd IS NULL), 0) AS unpriced
+             FROM ledger l JOIN runs r ON r.id = l.run_id JOIN roots ON roots.id = l.run_id
+             WHERE l.at >= @since AND (@run_id IS NULL OR roots.root = @run_id)
+             GROUP BY 1 ORDER BY cost_usd DESC, key`,
+          )
+          .all({ since: query.since ?? 0, run_id: query.runId ?? null }) as Array<Record<string, number | string>>;
+        return rows.map((row) => ({
+          key: String(row.key),
+          calls: Number(row.calls),
+          inputTokens: Number(row.input_tokens),
+          outputTokens: Number(row.output_tokens),
+          cachedInputTokens: Number(row.cached_input_tokens),
+          costUsd: Number(row.cost_usd),
+          unpricedCalls: Number(row.unpriced),
+        }));
+      });
+    },
+    spentUsd(budget) {
+      return guard('summing spend', () => spentIn(budget));
+    },
+    reserveBudget(request) {
+      return guard('reserving budget', () =>
+        db
+          .transaction((): BudgetReservation => {
+            const time = now();
+            statements.deleteExpiredReservations.run(time);
+            for (const budget of request.budgets) {
+              const spent = spentIn(budget);
+              const reserved = (statements.reservedFor.get(budget.scope, budget.key, time) as { amount: number }).amount;
+              if (spent + reserved + request.amountUsd > budget.limitUsd) {
+                return { ok: false, budget, spentUsd: spent, reservedUsd: reserved };
+              }
+            }
+            const id = `reservation_${randomUUID()}`;
+            for (const budget of request.budgets) {
+              statements.insertReservation.run({
+                id: `${id}:${budget.scope}:${budget.key}`,
+                run_id: request.runId,
+                step_index: request.stepIndex,
+                scope: budget.scope,
+                scope_key: budget.key,
+                amount_usd: request.amountUsd,
+                expires_at: time + request.ttlMs,
+              });
+            }
+            return { ok: true, id };
+          })
+          .immediate(),
+      );
+    },
+    releaseReservation(id) {
+      return guard('releasing a reservation', () => {
+        db.prepare("DELETE FROM budget_reservations WHERE id LIKE ? || ':%'").run(id);
+      });
     },
     async close() {
       if (heartbeatTimer) clearInterval(heartbeatTimer);
