@@ -1,27 +1,28 @@
 /**
- * The agent the CLI runs: general instructions, the workspace file tools, and limits from
- * config and flags. A resumed run is rebuilt from the spec its journal entry recorded.
+ * The agent the CLI runs: general instructions, the built-in toolchain as configured, and
+ * limits from config and flags. A resumed run is rebuilt from the spec its journal entry recorded.
  */
 import { type Agent, type AgentLimits, agent } from '../agent/agent.js';
 import type { ToolPolicy } from '../agent/policy.js';
 import type { HatarakuConfig } from '../config/load-config.js';
 import { UserError } from '../errors.js';
 import type { JsonValue } from '../models/spec.js';
-import { workspaceFileTools } from '../toolchain/files/workspace-files.js';
+import { createBuiltinTools } from '../toolchain/builtin-tools.js';
 import type { Tool } from '../tools/tool.js';
 
 export const cliInstructions = [
   'You are Hataraku, an agent that completes the task you are given, working in a workspace directory.',
-  'Use the tools to look at and change files in the workspace; paths are relative to it.',
+  'Use the tools to look at and change files in the workspace (paths are relative to it), analyse data files with SQL, read documents, and call the web when allowed.',
   'Work step by step. When the task is done, reply with a short final answer saying what you did and where the results are.',
 ].join('\n');
 
-/** Tools the CLI can give an agent, by name. */
-export function cliTools(): Map<string, Tool> {
-  return new Map(workspaceFileTools().map((tool) => [tool.name, tool]));
+/** Tools the CLI can give an agent, by name: the enabled groups of the built-in toolchain. */
+export function cliTools(config: HatarakuConfig): Map<string, Tool> {
+  return new Map(createBuiltinTools(config.tools).map((tool) => [tool.name, tool]));
 }
 
 export function createCliAgent(init: {
+  config: HatarakuConfig;
   name?: string;
   model: string;
   limits: AgentLimits;
@@ -32,7 +33,7 @@ export function createCliAgent(init: {
     name: init.name ?? 'hataraku',
     instructions: init.instructions ?? cliInstructions,
     model: init.model,
-    tools: [...cliTools().values()],
+    tools: [...cliTools(init.config).values()],
     limits: init.limits,
     policies: init.policies ?? [],
   });
@@ -46,7 +47,7 @@ export function agentFromSpec(spec: JsonValue, fallbackModel: string, config: Ha
       'this run has no agent description in the journal and cannot be resumed from the CLI.',
     );
   }
-  const available = cliTools();
+  const available = cliTools(config);
   const toolNames = Array.isArray(spec.tools)
     ? spec.tools.filter((name): name is string => typeof name === 'string')
     : [];

@@ -241,4 +241,3 @@ describe('hataraku CLI', () => {
     expect(bad.stderr()).toBe('hataraku: --by must be one of model, agent, day, run, tenant (got "planet").\n');
   });
 });
-

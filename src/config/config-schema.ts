@@ -125,6 +125,45 @@ export const budgetSchema = z.strictObject(
   { error: 'a budget such as { "scope": "tenant", "period": "day", "limitUsd": 5 }' },
 );
 
+export const toolGroupNames = ['files', 'data', 'documents', 'http', 'charts', 'code'] as const;
+
+export const httpSecretSchema = z.strictObject(
+  {
+    env: z.string({ error: 'the name of the environment variable holding the secret' }).min(1),
+    header: z.string({ error: 'a header name such as "Authorization"' }).min(1),
+    format: z.string().optional(),
+    hosts: z.array(z.string()).optional(),
+  },
+  {
+    error:
+      'a secret such as { "env": "GITHUB_TOKEN", "header": "Authorization", "format": "Bearer {value}", "hosts": ["api.github.com"] }',
+  },
+);
+
+export const toolsSchema = z.strictObject(
+  {
+    enabled: z.array(z.enum(toolGroupNames, { error: `one of ${toolGroupNames.join(', ')}` })).optional(),
+    http: z
+      .strictObject({
+        allowHosts: z.array(z.string()).optional(),
+        denyHosts: z.array(z.string()).optional(),
+        allowedPrivateAddresses: z.array(z.string()).optional(),
+        timeoutMs: positiveIntegerSchema().optional(),
+        maxResponseBytes: positiveIntegerSchema().optional(),
+        secrets: z.record(z.string(), httpSecretSchema).optional(),
+      })
+      .optional(),
+    data: z.strictObject({ readOnly: z.boolean().optional(), maxRows: positiveIntegerSchema().optional() }).optional(),
+    code: z
+      .strictObject({
+        tier: z.enum(['auto', 'wasm', 'process'], { error: '"auto", "wasm" or "process"' }).optional(),
+        timeoutMs: positiveIntegerSchema().optional(),
+      })
+      .optional(),
+  },
+  { error: 'an object such as { "enabled": ["files", "data"], "http": { "allowHosts": ["api.example.com"] } }' },
+);
+
 export const configFileSchema = z.strictObject(
   {
     /** Default model name, `provider:modelId`. */
@@ -138,6 +177,8 @@ export const configFileSchema = z.strictObject(
       .optional(),
     journal: journalSchema.optional(),
     limits: limitsSchema.optional(),
+    /** Built-in tools the CLI agent gets, and their settings. */
+    tools: toolsSchema.optional(),
     /** Spend limits shared across runs. */
     budgets: z.array(budgetSchema, { error: 'a list of budgets' }).optional(),
     /** Tool policies (allow, deny, ask), the first match deciding. */
@@ -159,6 +200,8 @@ export const knownKeysByPath: ReadonlyArray<{ path: readonly string[]; keys: rea
   { path: ['limits'], keys: Object.keys(limitsSchema.shape) },
   { path: ['policies', '*'], keys: Object.keys(policySchema.shape) },
   { path: ['budgets', '*'], keys: Object.keys(budgetSchema.shape) },
+  { path: ['tools'], keys: Object.keys(toolsSchema.shape) },
+  { path: ['tools', 'http', 'secrets', '*'], keys: Object.keys(httpSecretSchema.shape) },
   { path: ['policies', '*', 'when'], keys: Object.keys(policyConditionSchema.shape) },
   {
     path: ['prices', '*'],

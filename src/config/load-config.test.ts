@@ -255,7 +255,7 @@ describe('loadConfig errors', () => {
   it('lists the known keys when nothing is close', () => {
     writeConfig({ temperature: 0.2 });
     expect(loadError().message).toBe(
-      'hataraku.config.json: unknown top-level key "temperature"; known keys: model, providers, prices, journal, limits, workspace',
+      'hataraku.config.json: unknown top-level key "temperature"; known keys: model, providers, prices, journal, limits, tools, budgets, policies, workspace',
     );
   });
 
@@ -374,5 +374,48 @@ describe('loadConfig errors', () => {
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+});
+
+describe('tools, budgets and policies in the config file', () => {
+  it('resolves secrets from the environment and never keeps the variable name as the value', () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'hataraku-tools-config-'));
+    writeFileSync(
+      path.join(cwd, 'hataraku.config.json'),
+      JSON.stringify({
+        tools: {
+          enabled: ['files', 'http'],
+          http: {
+            allowHosts: ['api.github.com'],
+            secrets: { GITHUB: { env: 'GITHUB_TOKEN', header: 'Authorization', format: 'Bearer {value}' } },
+          },
+        },
+        budgets: [{ scope: 'tenant', period: 'day', limitUsd: 5 }],
+        policies: [{ tool: 'http.request', action: 'ask', when: { path: 'method', ne: 'GET' } }],
+      }),
+    );
+    const config = loadConfig({ cwd, env: { GITHUB_TOKEN: 'ghp_secret' } });
+    expect(config.tools.enabled).toEqual(['files', 'http']);
+    expect(config.tools.http.secrets.GITHUB).toEqual({
+      value: 'ghp_secret',
+      header: 'Authorization',
+      format: 'Bearer {value}',
+    });
+    expect(config.budgets).toEqual([{ scope: 'tenant', period: 'day', limitUsd: 5 }]);
+    expect(config.policies[0]).toMatchObject({ tool: 'http.request', action: 'ask' });
+    expect(() => loadConfig({ cwd, env: {} })).toThrow(
+      /tools\.http\.secrets\.GITHUB: the environment variable GITHUB_TOKEN is not set/,
+    );
+  });
+
+  it('names a bad tool group and a bad policy action', () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'hataraku-tools-config-'));
+    writeFileSync(path.join(cwd, 'hataraku.config.json'), JSON.stringify({ tools: { enabled: ['files', 'rocket'] } }));
+    expect(() => loadConfig({ cwd, env: {} })).toThrow(/tools\.enabled\[1\]|tools\.enabled\.1/);
+    writeFileSync(
+      path.join(cwd, 'hataraku.config.json'),
+      JSON.stringify({ policies: [{ tool: 'x', action: 'maybe' }] }),
+    );
+    expect(() => loadConfig({ cwd, env: {} })).toThrow(/policies\[0\]\.action|policies\.0\.action/);
   });
 });

@@ -14,7 +14,13 @@ import type { BudgetRule } from '../agent/run.js';
 import type { PriceOverride } from '../cost/override-source.js';
 import { HatarakuError } from '../errors.js';
 import { configError, configFieldError, configIssuesError, formatFieldPath } from './config-error.js';
-import { type ConfigFile, configFileSchema, type ProviderEntry, providerIdPattern } from './config-schema.js';
+import {
+  type ConfigFile,
+  configFileSchema,
+  type ProviderEntry,
+  providerIdPattern,
+  type toolGroupNames,
+} from './config-schema.js';
 import { type ModelName, parseModelName } from './model-name.js';
 import {
   defaultMaxRetries,
@@ -65,6 +71,8 @@ export interface HatarakuConfig {
   policies: ToolPolicy[];
   /** Spend limits shared across runs. */
   budgets: BudgetRule[];
+  /** Built-in tool settings, secrets resolved from the environment. */
+  tools: ToolsConfig;
   /** Directory the agent's tools work in. */
   workspace: string;
 }
@@ -115,6 +123,7 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
     limits: withoutUndefined(file.limits ?? {}),
     policies: (file.policies ?? []).map((policy) => withoutUndefined(policy) as ToolPolicy),
     budgets: (file.budgets ?? []).map((budget) => withoutUndefined(budget) as BudgetRule),
+    tools: resolveTools(file.tools, env, source),
     workspace: file.workspace === undefined ? path.resolve(options.cwd) : path.resolve(configDirectory, file.workspace),
   };
 }
@@ -285,5 +294,47 @@ function nonEmpty(env: Environment): Environment {
 function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as {
     [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}
+
+/** Built-in tool settings, resolved. */
+export interface ToolsConfig {
+  /** Tool groups the CLI agent gets; undefined: every group that works on this machine. */
+  enabled: Array<(typeof toolGroupNames)[number]> | undefined;
+  http: {
+    allowHosts?: string[];
+    denyHosts?: string[];
+    allowedPrivateAddresses?: string[];
+    timeoutMs?: number;
+    maxResponseBytes?: number;
+    secrets: Record<string, { value: string; header: string; format?: string; hosts?: string[] }>;
+  };
+  data: { readOnly?: boolean; maxRows?: number };
+  code: { tier?: 'auto' | 'wasm' | 'process'; timeoutMs?: number };
+}
+
+function resolveTools(tools: ConfigFile['tools'], env: Environment, source: string): ToolsConfig {
+  const secrets: ToolsConfig['http']['secrets'] = {};
+  for (const [name, secret] of Object.entries(tools?.http?.secrets ?? {})) {
+    const value = env[secret.env];
+    if (value === undefined || value === '') {
+      throw configError(
+        source,
+        `tools.http.secrets.${name}: the environment variable ${secret.env} is not set; set it or remove the secret`,
+      );
+    }
+    secrets[name] = withoutUndefined({
+      value,
+      header: secret.header,
+      format: secret.format,
+      hosts: secret.hosts,
+    }) as ToolsConfig['http']['secrets'][string];
+  }
+  const { secrets: _secrets, ...http } = tools?.http ?? {};
+  return {
+    enabled: tools?.enabled,
+    http: { ...(withoutUndefined(http) as Omit<ToolsConfig['http'], 'secrets'>), secrets },
+    data: withoutUndefined(tools?.data ?? {}) as ToolsConfig['data'],
+    code: withoutUndefined(tools?.code ?? {}) as ToolsConfig['code'],
   };
 }

@@ -44,6 +44,7 @@ export async function exampleCommand(
     const workspace = join(dirname(hataraku.config.journal.path), 'workspaces', runId);
     cpSync(join(exampleDirectory, 'workspace'), workspace, { recursive: true });
     const agent = createCliAgent({
+      config: hataraku.config,
       name: 'expense-auditor',
       model,
       limits: { maxSteps: 12, ...hataraku.config.limits },

@@ -38,7 +38,7 @@ export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo
     const limits: AgentLimits = { ...hataraku.config.limits };
     if (budget !== undefined) limits.maxCostUsd = budget;
     if (maxSteps !== undefined) limits.maxSteps = maxSteps;
-    const agent = createCliAgent({ model, limits, policies: hataraku.config.policies });
+    const agent = createCliAgent({ config: hataraku.config, model, limits, policies: hataraku.config.policies });
     const result = await runAgentFromCli({
       hataraku,
       agent,
