@@ -9,8 +9,8 @@ export { type Agent, type AgentLimits, type AgentOptions, agent, type OutputSche
 export { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
 export type { RunEvent, RunEventType, RunTotalsSnapshot } from './agent/events.js';
 export { evaluatePolicies, type PolicyAction, type PolicyCondition, type ToolPolicy } from './agent/policy.js';
-export { type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
-export { type HatarakuConfig, loadConfig } from './config/load-config.js';
+export { type BudgetRule, type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
+export { type HatarakuConfig, loadConfig, type ToolsConfig } from './config/load-config.js';
 export { parseModelName } from './config/model-name.js';
 export { costOfUsage, selfHostedPrice } from './cost/cost.js';
 export { createGenaiPricesSource } from './cost/genai-prices-source.js';
@@ -49,5 +49,17 @@ export { createModel } from './models/create-model.js';
 export { createOpenAIModel } from './models/openai/openai-model.js';
 export { createScriptedModel, type Script } from './models/scripted/scripted-model.js';
 export type * from './models/spec.js';
-export { listFilesTool, readFileTool, workspaceFileTools, writeFileTool } from './toolchain/files/workspace-files.js';
+export { createBuiltinTools, type ToolGroup, toolGroups } from './toolchain/builtin-tools.js';
+export { DataToolError } from './toolchain/data/data-tool-error.js';
+export { createDataTools, type DataToolsOptions } from './toolchain/data/data-tools.js';
+export { createDocumentTools } from './toolchain/documents/doc-read-tool.js';
+export {
+  createFileTools,
+  listFilesTool,
+  readFileTool,
+  workspaceFileTools,
+  writeFileTool,
+} from './toolchain/files/workspace-files.js';
+export type { HttpSecret, HttpToolOptions } from './toolchain/http/http-tool-options.js';
+export { createHttpTools } from './toolchain/http/http-tools.js';
 export * from './tools/index.js';
