@@ -1,8 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { offloadLargeToolResults } from '../context/offload-tool-results.js';
 import type { PriceSource } from '../cost/price-source.js';
 import type { Engine } from '../engine/engine.js';
 import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
@@ -607,6 +608,49 @@ describe('run()', () => {
       const told = model.requests[1]?.messages.at(-1);
       expect(told?.role === 'tool' && told.content).toMatch(/not allowed here \(read-only mode\)/);
       expect((await engine.listAudit({ runId: result.runId })).map((entry) => entry.action)).toEqual(['policy-denied']);
+      await engine.close();
+    });
+  });
+
+  describe('context control', () => {
+    it('sends large tool results as a handle and a preview, keeping the full result in the workspace', async () => {
+      const engine = temporaryEngine();
+      const workspace = mkdtempSync(join(tmpdir(), 'hataraku-context-'));
+      const big = tool({
+        name: 'dump',
+        description: 'Returns a lot of text.',
+        input: z.object({}),
+        execute: () => Array.from({ length: 3000 }, (_, line) => `line ${line}: ${'x'.repeat(20)}`).join('\n'),
+      });
+      const model = createScriptedModel({
+        script: { turns: [{ toolCalls: [{ name: 'dump', arguments: {} }] }, { text: 'read it' }] },
+      });
+      const result = await run(agent({ name: 'a', instructions: '', model, tools: [big] }), 'x', {
+        engine,
+        workspace,
+        context: offloadLargeToolResults({ maxCharacters: 2000, previewCharacters: 300 }),
+      });
+      expect(result.status).toBe('completed');
+      const seen = model.requests[1]?.messages.at(-1);
+      expect(seen?.role === 'tool' && seen.content.length).toBeLessThan(2000);
+      const handle = seen?.role === 'tool' ? /\.hataraku\/tool-results\/\S+\.txt/.exec(seen.content)?.[0] : undefined;
+      expect(handle).toBeDefined();
+      expect(readFileSync(join(workspace, handle ?? ''), 'utf8')).toMatch(/line 2999: x+$/);
+      // The journal keeps the full result: the strategy changes only what is sent.
+      const toolStep = (await engine.listSteps(result.runId)).find((step) => step.kind === 'tool');
+      expect(String((toolStep?.output as { content: string }).content)).toMatch(/line 2999: x+$/);
+      await engine.close();
+    });
+
+    it('stops before a request that would pass the input-token limit', async () => {
+      const engine = temporaryEngine();
+      const model = createScriptedModel({ script: { turns: [{ text: 'never' }] } });
+      const result = await run(agent({ name: 'a', instructions: 'Be brief.', model }), 'word '.repeat(500), {
+        engine,
+        maxInputTokens: 100,
+      });
+      expect(result).toMatchObject({ status: 'stopped', stopReason: 'context-too-large' });
+      expect(model.requests).toHaveLength(0);
       await engine.close();
     });
   });

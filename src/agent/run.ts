@@ -8,15 +8,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import type { ContextStrategy } from '../context/context-strategy.js';
+import { countRequestTokens } from '../context/token-counter.js';
 import { costOfUsage } from '../cost/cost.js';
-import { estimateRequestTokens } from '../cost/estimate.js';
 import type { PriceSource } from '../cost/price-source.js';
 import { createConversationDigest } from '../engine/digest.js';
 import type { ApprovalRecord, BudgetScope, Engine, LedgerEntry, RunRecord, RunTotals } from '../engine/engine.js';
 import type { FaultPoints } from '../engine/fault-points.js';
 import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 import { HatarakuError, ModelCallError, UserError } from '../errors.js';
-import { collectResponse } from '../models/collect-response.js';
+import { collectResponse, sumUsage } from '../models/collect-response.js';
 import type {
   AssistantMessage,
   JsonValue,
@@ -54,6 +55,13 @@ export interface RunOptions {
   approvalPollMs?: number;
   /** Fault points armed by the fault-injection suite. */
   faults?: FaultPoints;
+  /**
+   * Decides what of the history the model sees at each call: offload large tool results, mask
+   * used ones, summarize old turns (`src/context`). Default: all of it. Must be deterministic.
+   */
+  context?: ContextStrategy;
+  /** Most prompt tokens one call may send, counted with a real tokenizer; past it the run stops. */
+  maxInputTokens?: number;
   /** Limits how many runs execute at once; the run waits for a slot before it starts. */
   gate?: ConcurrencyGate;
   /** Who the run is for (an API key, a customer): cost roll-ups and tenant budgets use it. */
@@ -77,7 +85,7 @@ export interface RunOptions {
   /** Aborting leaves the run pending, to be resumed later. */
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
-  /** Most characters of one tool result shown to the model (default 50,000). */
+  /** Most characters of one tool result kept (default 50,000; 1,000,000 with a context strategy). */
   maxToolResultCharacters?: number;
 }
 
@@ -249,6 +257,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
 
   const model = resolveAgentModel(agent, options);
   const modelLabel = typeof agent.model === 'string' ? agent.model : `${model.provider}:${model.modelId}`;
+  const tokenizerModel = `${model.provider}:${model.modelId}`;
   const recorder = await createStepRecorder(engine, runId, options.faults ? { faults: options.faults } : {});
   const runTotals = () => recorder.totals();
   publish({ type: 'run-start', runId, agentName: agent.name, model: modelLabel, resumed: recorder.resumed });
@@ -292,7 +301,8 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   if (agent.instructions.trim() !== '') append({ role: 'system', content: agent.instructions });
   append({ role: 'user', content: record.input });
   const { abortSignal: _noSignal, ...requestFields } = baseRequest;
-  const limitsNeedEstimate = agent.limits.maxTokens !== undefined || agent.limits.maxCostUsd !== undefined;
+  const limitsNeedEstimate =
+    agent.limits.maxTokens !== undefined || agent.limits.maxCostUsd !== undefined || (options.budgets ?? []).length > 0;
 
   const priceCandidates = (model.routesTo ?? [`${model.provider}:${model.modelId}`]).map((name) => {
     const separator = name.indexOf(':');
@@ -392,8 +402,51 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       if (options.signal?.aborted) throw interrupted(runId, publish, runTotals);
       const current = recorder.totals();
       if (modelCalls >= agent.limits.maxSteps) return await finish('stopped', 'max-steps', lastText || undefined);
-      const request: ModelRequest = { ...baseRequest, messages: [...messages], abortSignal: signal };
-      const estimatedInput = limitsNeedEstimate ? estimateRequestTokens(request) : 0;
+      // What of the history the model sees: the context strategy decides (default: all of it).
+      // Replayed steps skip it: their response is already in the journal.
+      const prepared =
+        options.context && !recorder.isCommitted(stepIndex)
+          ? await options.context.prepare({
+              messages,
+              tools: modelTools,
+              modelName: tokenizerModel,
+              workspace: record.workspace ?? options.workspace,
+              runId,
+              stepIndex,
+              recordArtifact: (artifact) =>
+                void engine.recordArtifact({
+                  runId,
+                  stepIndex,
+                  path: artifact.path,
+                  mediaType: artifact.mediaType,
+                  description: artifact.description,
+                  createdAt: Date.now(),
+                }),
+            })
+          : undefined;
+      for (const note of prepared?.notes ?? []) {
+        publish({ type: 'warning', runId, stepIndex, message: `context: ${note}` });
+      }
+      const request: ModelRequest = {
+        ...baseRequest,
+        messages: prepared?.messages ?? [...messages],
+        abortSignal: signal,
+      };
+      const measured = limitsNeedEstimate || options.maxInputTokens !== undefined;
+      const estimatedInput = measured ? countRequestTokens(request, tokenizerModel) : 0;
+      if (
+        options.maxInputTokens !== undefined &&
+        estimatedInput > options.maxInputTokens &&
+        !recorder.isCommitted(stepIndex)
+      ) {
+        publish({
+          type: 'warning',
+          runId,
+          stepIndex,
+          message: `the next request has ${estimatedInput} input tokens, over the limit of ${options.maxInputTokens}; use a context strategy (offload, mask, summarize) or raise maxInputTokens.`,
+        });
+        return await finish('stopped', 'context-too-large', lastText || undefined);
+      }
       if (
         agent.limits.maxTokens !== undefined &&
         current.inputTokens + current.outputTokens + estimatedInput > agent.limits.maxTokens
@@ -468,12 +521,16 @@ async function executeRun(context: RunContext): Promise<RunResult> {
                   message: `${error.message} Calling the model again; text streamed so far in this step is discarded.`,
                 }),
             });
-            const priced = priceResponse(response, options.prices);
+            // The step pays for the context strategy's own model calls (a summary) too.
+            const parts = [response, ...(prepared?.modelCalls ?? []).map((call) => call.response)].map((part) =>
+              priceResponse(part, options.prices),
+            );
+            const known = parts.every((part) => part.costUsd !== undefined);
             return {
               output: response as unknown as JsonValue,
               usage: response.usage,
-              costUsd: priced.costUsd,
-              ledger: priced.ledger,
+              costUsd: known ? parts.reduce((total, part) => total + (part.costUsd ?? 0), 0) : undefined,
+              ledger: mergeLedger(parts.flatMap((part) => part.ledger)),
             };
           },
         );
@@ -554,7 +611,8 @@ async function executeRun(context: RunContext): Promise<RunResult> {
         publish,
         maxIdenticalCalls: agent.limits.maxIdenticalToolCalls,
         callCounts,
-        maxResultCharacters: options.maxToolResultCharacters ?? 50_000,
+        // With a context strategy, large results are its job (offloaded to a file, not cut).
+        maxResultCharacters: options.maxToolResultCharacters ?? (options.context ? 1_000_000 : 50_000),
         runResources,
       };
       let turn = await runToolTurn(turnContext, calls as ToolCallPart[], stepIndex);
@@ -606,6 +664,23 @@ export function priceResponse(
   });
   const known = ledger.length > 0 && ledger.every((entry) => entry.costUsd !== undefined);
   return { costUsd: known ? ledger.reduce((total, entry) => total + (entry.costUsd ?? 0), 0) : undefined, ledger };
+}
+
+/** One ledger entry per model: a step that called a model twice (a summary) adds them up. */
+function mergeLedger(entries: LedgerEntry[]): LedgerEntry[] {
+  const merged = new Map<string, LedgerEntry>();
+  for (const entry of entries) {
+    const existing = merged.get(entry.model);
+    if (!existing) {
+      merged.set(entry.model, { ...entry });
+      continue;
+    }
+    const usage = sumUsage([existing.usage, entry.usage]);
+    const costUsd =
+      existing.costUsd === undefined || entry.costUsd === undefined ? undefined : existing.costUsd + entry.costUsd;
+    merged.set(entry.model, { model: entry.model, usage, costUsd });
+  }
+  return [...merged.values()];
 }
 
 function startOfUtcDay(time: number): number {

@@ -58,6 +58,7 @@ export function stopExplanation(result: RunResult): string {
     'max-steps': 'the step limit was reached; raise --max-steps or limits.maxSteps',
     'max-tokens': 'the token limit was reached; raise limits.maxTokens',
     'max-wall-time': 'the time limit was reached; raise limits.maxWallTimeMs',
+    'context-too-large': 'the next request would pass the input-token limit; use a context strategy or raise the limit',
     'repeated-tool-call':
       'the model kept repeating the same tool call with the same arguments; try a stronger model or a clearer task',
   };
