@@ -10,8 +10,10 @@ export { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency
 export type { RunEvent, RunEventType, RunTotalsSnapshot } from './agent/events.js';
 export { evaluatePolicies, type PolicyAction, type PolicyCondition, type ToolPolicy } from './agent/policy.js';
 export { type BudgetRule, type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
+export * from './cache/index.js';
 export { type HatarakuConfig, loadConfig, type ToolsConfig } from './config/load-config.js';
 export { parseModelName } from './config/model-name.js';
+export * from './context/index.js';
 export { costOfUsage, selfHostedPrice } from './cost/cost.js';
 export { createGenaiPricesSource } from './cost/genai-prices-source.js';
 export { createOverridePriceSource } from './cost/override-source.js';
@@ -37,6 +39,7 @@ export {
   NonDeterminismError,
   UserError,
 } from './errors.js';
+export { defaultExampleName, type ExampleDefinition, examples } from './examples/index.js';
 export {
   createHataraku,
   type Hataraku,
@@ -49,7 +52,10 @@ export { createModel } from './models/create-model.js';
 export { createOpenAIModel } from './models/openai/openai-model.js';
 export { createScriptedModel, type Script } from './models/scripted/scripted-model.js';
 export type * from './models/spec.js';
+export * from './routing/index.js';
 export { createBuiltinTools, type ToolGroup, toolGroups } from './toolchain/builtin-tools.js';
+export { ChartToolError } from './toolchain/charts/chart-tool-error.js';
+export { type ChartToolsOptions, createChartTools } from './toolchain/charts/chart-tools.js';
 export { DataToolError } from './toolchain/data/data-tool-error.js';
 export { createDataTools, type DataToolsOptions } from './toolchain/data/data-tools.js';
 export { createDocumentTools } from './toolchain/documents/doc-read-tool.js';

@@ -82,20 +82,40 @@ function completion(text: string) {
 }
 
 describe('hataraku CLI', () => {
-  it('runs the example with the demo model, says so, writes the report, and lists the run', async () => {
+  it('runs the default example (sales report) with the demo model, says so, and writes the report and chart', async () => {
     const cwd = directory();
     const run = capture(cwd);
     expect(await main(['example'], run.io)).toBe(0);
     expect(run.stdout()).toMatch(/No model configured/);
     expect(run.stdout()).toMatch(/scripted demo model/);
     expect(run.stdout()).toMatch(/completed/);
-    const report = /Report: (\S+)/.exec(run.stdout())?.[1];
-    expect(report).toBeDefined();
-    expect(readFileSync(join(cwd, report ?? ''), 'utf8')).toMatch(/\$4,039\.14/);
+    const workspace = /Workspace: (\S+)/.exec(run.stdout())?.[1] ?? '';
+    expect(readFileSync(join(cwd, workspace, 'report.md'), 'utf8')).toMatch(
+      /!\[[^\]]*\]\(charts\/monthly-revenue\.png\)/,
+    );
+    expect(
+      readFileSync(join(cwd, workspace, 'charts', 'monthly-revenue.png'))
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+    const json = capture(cwd);
+    await main(['runs', 'list', '--json'], json.io);
+    const runId = JSON.parse(json.stdout().trim().split('\n')[0] ?? '{}').id as string;
+    const show = capture(cwd);
+    expect(await main(['runs', 'show', runId], show.io)).toBe(0);
+    expect(show.stdout()).toMatch(/artifacts:\n(.*\n)*\s+charts\/monthly-revenue\.png\s+image\/png/);
+  });
+
+  it('runs the expense-audit example and lists the run', async () => {
+    const cwd = directory();
+    const run = capture(cwd);
+    expect(await main(['example', 'expense-audit'], run.io)).toBe(0);
+    const workspace = /Workspace: (\S+)/.exec(run.stdout())?.[1] ?? '';
+    expect(readFileSync(join(cwd, workspace, 'summary.md'), 'utf8')).toMatch(/\$4,039\.14/);
 
     const list = capture(cwd);
     expect(await main(['runs', 'list'], list.io)).toBe(0);
-    expect(list.stdout()).toMatch(/expense-auditor/);
+    expect(list.stdout()).toMatch(/expense-audit/);
     expect(list.stdout()).toMatch(/completed/);
 
     const json = capture(cwd);
@@ -105,12 +125,18 @@ describe('hataraku CLI', () => {
     expect(await main(['runs', 'show', runId], show.io)).toBe(0);
     expect(show.stdout()).toMatch(/tool:files\.write/);
     expect(show.stdout()).toMatch(/4 model calls, 3 tool calls/);
+
+    const unknown = capture(cwd);
+    expect(await main(['example', 'rocket'], unknown.io)).toBe(1);
+    expect(unknown.stderr()).toBe(
+      'hataraku: no example named "rocket"; the examples are: sales-report, expense-audit.\n',
+    );
   });
 
   it('prints events as JSON lines with --json', async () => {
     const cwd = directory();
     const run = capture(cwd);
-    expect(await main(['example', '--json'], run.io)).toBe(0);
+    expect(await main(['example', 'expense-audit', '--json'], run.io)).toBe(0);
     const events = run
       .stdout()
       .trim()
@@ -200,7 +226,7 @@ describe('hataraku CLI', () => {
   it('resumes a finished run without calling the model again', async () => {
     const cwd = directory();
     const first = capture(cwd);
-    await main(['example', '--json'], first.io);
+    await main(['example', 'expense-audit', '--json'], first.io);
     const runId = JSON.parse(first.stdout().split('\n')[0] ?? '{}').runId as string;
     const again = capture(cwd);
     expect(await main(['runs', 'resume', runId, '--json'], again.io)).toBe(0);

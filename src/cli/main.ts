@@ -119,11 +119,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command('example')
-    .description('run the expense-audit example (what `npm start` runs)')
+    .description('run a bundled example end to end (what `npm start` runs): sales-report, expense-audit')
+    .argument('[name]', 'which example (default: sales-report)')
     .option('-m, --model <name>', 'model to use (default: the configured one, else the scripted demo model)')
     .option('--json', 'print events as JSON lines')
-    .action(async (flags) => {
-      exitCode = await exampleCommand({ ...flags, ...withConfig(configPath()) }, io);
+    .action(async (name: string | undefined, flags) => {
+      exitCode = await exampleCommand(name, { ...flags, ...withConfig(configPath()) }, io);
     });
 
   try {

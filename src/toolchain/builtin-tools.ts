@@ -5,6 +5,7 @@
  */
 import type { ToolsConfig } from '../config/load-config.js';
 import type { Tool } from '../tools/tool.js';
+import { createChartTools } from './charts/chart-tools.js';
 import { createDataTools } from './data/data-tools.js';
 import { createDocumentTools } from './documents/doc-read-tool.js';
 import { createFileTools } from './files/workspace-files.js';
@@ -24,6 +25,7 @@ export const toolGroupFactories: Partial<Record<ToolGroup, ToolGroupFactory>> = 
   data: (settings) => createDataTools(settings.data),
   documents: () => createDocumentTools() as Tool[],
   http: (settings) => createHttpTools(settings.http),
+  charts: () => createChartTools(),
 };
 
 /** The built-in tools of the enabled groups (every available group when none are named). */

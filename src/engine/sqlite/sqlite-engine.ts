@@ -20,11 +20,11 @@ import Database from 'better-sqlite3';
 import { JournalError, LeaseLostError, UserError } from '../../errors.js';
 import type {
   ApprovalDecision,
-  BudgetReservation,
-  BudgetScope,
   ApprovalRequest,
   ArtifactRecord,
   AuditEntry,
+  BudgetReservation,
+  BudgetScope,
   DecisionResult,
   Engine,
   NewRun,
@@ -650,7 +650,8 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
             statements.deleteExpiredReservations.run(time);
             for (const budget of request.budgets) {
               const spent = spentIn(budget);
-              const reserved = (statements.reservedFor.get(budget.scope, budget.key, time) as { amount: number }).amount;
+              const reserved = (statements.reservedFor.get(budget.scope, budget.key, time) as { amount: number })
+                .amount;
               if (spent + reserved + request.amountUsd > budget.limitUsd) {
                 return { ok: false, budget, spentUsd: spent, reservedUsd: reserved };
               }

@@ -20,7 +20,14 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { agent, armFaultPoints, createHataraku, createScriptedModel, openSqliteEngine, tool } from '../../../../dist/index.js';
+// Modules of the built library imported one by one, not through dist/index.js: the suite starts
+// about fifty of these processes, and the full entry point loads every toolchain at start-up.
+import { agent } from '../../../../dist/agent/agent.js';
+import { armFaultPoints } from '../../../../dist/engine/fault-points.js';
+import { openSqliteEngine } from '../../../../dist/engine/sqlite/sqlite-engine.js';
+import { createHataraku } from '../../../../dist/hataraku.js';
+import { createScriptedModel } from '../../../../dist/models/scripted/scripted-model.js';
+import { tool } from '../../../../dist/tools/define-tool.js';
 
 const job = JSON.parse(process.argv[2] ?? '{}');
 const turns = job.turns ?? 4;

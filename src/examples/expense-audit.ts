@@ -1,0 +1,32 @@
+/**
+ * The expense-audit example: total a CSV of expenses per category, flag those over $500, and
+ * write summary.md, with the workspace file tools only.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cliInstructions } from '../cli/cli-agent.js';
+import { workspaceFileTools } from '../toolchain/files/workspace-files.js';
+import type { ExampleDefinition } from './example-definition.js';
+
+/** `examples/expense-audit` in the package: `../../examples` from both src/examples and dist/examples. */
+export const expenseAuditDirectory = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'examples',
+  'expense-audit',
+);
+
+export function expenseAuditExample(): ExampleDefinition {
+  return {
+    name: 'expense-audit',
+    description: 'Total a CSV of expenses per category, flag those over $500, and write summary.md.',
+    task: 'Audit the expenses in expenses.csv: total the spending per category, list every expense over $500 as needing approval, and write the result as a Markdown report to summary.md.',
+    instructions: cliInstructions,
+    tools: workspaceFileTools(),
+    limits: { maxSteps: 12 },
+    workspaceSource: join(expenseAuditDirectory, 'workspace'),
+    demoModelPath: join(expenseAuditDirectory, 'demo-model.json'),
+    expectedOutputs: ['summary.md'],
+  };
+}

@@ -1,0 +1,13 @@
+/** The bundled examples, by name. `hataraku example [name]` runs one; `npm start` runs the first. */
+import type { ExampleDefinition } from './example-definition.js';
+import { expenseAuditExample } from './expense-audit.js';
+import { salesReportExample } from './sales-report.js';
+
+export const examples: Readonly<Record<string, () => ExampleDefinition>> = {
+  'sales-report': () => salesReportExample(),
+  'expense-audit': () => expenseAuditExample(),
+};
+
+export const defaultExampleName = 'sales-report';
+
+export type { ExampleDefinition } from './example-definition.js';

@@ -1,0 +1,117 @@
+/**
+ * The program of the chart-rendering worker thread, kept as plain JavaScript text and started
+ * with `new Worker(source, { eval: true })`, so that the same code runs from the TypeScript
+ * sources (tests) and from the compiled `dist/` without a build step of its own.
+ *
+ * Rendering runs in a worker because a spec is a program: a `sequence` transform or a dense
+ * layout can run for as long as it likes, and only a thread can be stopped from outside (the
+ * host terminates it at the time limit). The worker counts the rows of inline data, runs the
+ * Vega dataflow with a loader that refuses every request (the host has already put workspace
+ * data inline), writes the SVG, and turns it into a PNG with resvg when asked.
+ */
+export const chartRenderWorkerSource = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const vega = require(workerData.vegaPath);
+const { Resvg } = require(workerData.resvgPath);
+
+class RenderError extends Error {
+  constructor(reason, message) { super(message); this.reason = reason; }
+}
+
+function refuse(uri) {
+  return Promise.reject(new RenderError('data-unavailable',
+    'the spec asks Vega to load "' + String(uri).slice(0, 100) + '"; chart.render loads nothing itself: name workspace files in data.url, or put the rows in data.values.'));
+}
+const refusingLoader = {
+  options: {},
+  fileAccess: false,
+  sanitize: refuse,
+  load: refuse,
+  file: refuse,
+  http: refuse,
+};
+
+function* dataEntries(spec) {
+  if (Array.isArray(spec.data)) for (const entry of spec.data) if (entry && typeof entry === 'object') yield entry;
+  if (Array.isArray(spec.marks)) for (const mark of spec.marks) if (mark && mark.type === 'group') yield* dataEntries(mark);
+}
+
+/** Row count and columns of each inline data set, checked against the row limit. */
+function inspectData(spec, maxDataRows) {
+  const sources = [];
+  for (const entry of dataEntries(spec)) {
+    if (entry.values === undefined) continue;
+    let rows = entry.values;
+    if (typeof rows === 'string') {
+      try {
+        rows = vega.read(rows, { ...(entry.format || {}), parse: undefined });
+      } catch (error) {
+        throw new RenderError('data-unavailable', 'the data "' + (entry.name || 'data') + '" could not be parsed as ' + ((entry.format && entry.format.type) || 'json') + ': ' + error.message);
+      }
+    }
+    if (!Array.isArray(rows)) continue;
+    if (rows.length > maxDataRows) {
+      throw new RenderError('limit-exceeded', 'The chart data has ' + rows.length + ' rows, over the limit of ' + maxDataRows + '. A chart rarely needs more: aggregate first (data.query with GROUP BY, e.g. per month and region) and chart the result, or filter the rows.');
+    }
+    const first = rows[0];
+    const columns = first && typeof first === 'object' ? Object.keys(first) : [];
+    sources.push({ name: entry.name || 'data', rows: rows.length, columns });
+  }
+  return sources;
+}
+
+async function render(request) {
+  const warnings = [];
+  const logger = {
+    level() { return logger; },
+    error(...parts) { warnings.push(parts.map(String).join(' ')); return logger; },
+    warn(...parts) { warnings.push(parts.map(String).join(' ')); return logger; },
+    info() { return logger; },
+    debug() { return logger; },
+  };
+  const sources = inspectData(request.spec, request.maxDataRows);
+  let view;
+  try {
+    view = new vega.View(vega.parse(request.spec), { renderer: 'none', loader: refusingLoader, logger, logLevel: vega.Warn });
+    await view.runAsync();
+  } catch (error) {
+    if (error instanceof RenderError) throw error;
+    throw new RenderError('render-failed', 'Vega could not run the spec: ' + error.message);
+  }
+  const svg = await view.toSVG();
+  view.finalize();
+  const size = /<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(svg);
+  const width = size ? Number(size[1]) : 0;
+  const height = size ? Number(size[2]) : 0;
+  const result = { svg, width, height, warnings, sources, png: undefined, pngWidth: 0, pngHeight: 0 };
+  if (!request.png) return result;
+  const pngWidth = Math.round(width * request.scale);
+  const pngHeight = Math.round(height * request.scale);
+  if (pngWidth * pngHeight > request.maxPixels) {
+    throw new RenderError('limit-exceeded', 'The PNG would be ' + pngWidth + ' x ' + pngHeight + ' pixels (' + width + ' x ' + height + ' at scale ' + request.scale + '), over the limit of ' + request.maxPixels + ' pixels. Make "width" and "height" in the spec smaller, lower the scale, or ask for format "svg".');
+  }
+  const resvg = new Resvg(svg, { fitTo: { mode: 'zoom', value: request.scale }, font: request.font, logLevel: 'off' });
+  const image = resvg.render();
+  const png = image.asPng();
+  result.png = new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
+  result.pngWidth = image.width;
+  result.pngHeight = image.height;
+  return result;
+}
+
+parentPort.on('message', async (request) => {
+  try {
+    const result = await render(request);
+    parentPort.postMessage({ id: request.id, ok: true, result });
+  } catch (error) {
+    parentPort.postMessage({
+      id: request.id,
+      ok: false,
+      reason: error instanceof RenderError ? error.reason : 'render-failed',
+      message: error instanceof RenderError ? error.message : 'Vega could not render the spec: ' + (error && error.message ? error.message : String(error)),
+    });
+  }
+});
+parentPort.postMessage({ ready: true });
+`;

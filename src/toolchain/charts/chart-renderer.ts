@@ -1,0 +1,179 @@
+/**
+ * The host side of chart rendering: a worker thread (see `chart-render-worker-source.ts`) kept
+ * warm for the calls of one run, one render at a time. A render that passes its time limit, or
+ * that the run stops, has its worker terminated; the next render starts a fresh one. A worker
+ * that runs out of its heap dies alone, and the host process goes on.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { chartRenderWorkerSource } from './chart-render-worker-source.js';
+import type { ChartSpec } from './chart-spec.js';
+import { ChartToolError, type ChartToolErrorReason } from './chart-tool-error.js';
+
+/** Fonts resvg uses to draw the text of a PNG (the SVG names `sans-serif`, as Vega does). */
+export interface ChartFontOptions {
+  /** Load the fonts installed on the system. */
+  loadSystemFonts: boolean;
+  /** Font files to load besides (or instead of) the system's. */
+  fontFiles?: string[];
+  /** Family used where a font the SVG names is missing. */
+  defaultFontFamily?: string;
+}
+
+export interface RenderRequest {
+  /** A compiled Vega spec whose data is all inline. */
+  spec: ChartSpec;
+  maxDataRows: number;
+  /** Also draw a PNG. */
+  png: boolean;
+  /** PNG pixels per SVG unit. */
+  scale: number;
+  maxPixels: number;
+  font: ChartFontOptions;
+}
+
+export interface DataSourceSummary {
+  name: string;
+  rows: number;
+  columns: string[];
+}
+
+export interface RenderResult {
+  svg: string;
+  /** Size of the SVG, in CSS pixels. */
+  width: number;
+  height: number;
+  /** Vega's warnings while running the spec. */
+  warnings: string[];
+  sources: DataSourceSummary[];
+  png: Uint8Array | undefined;
+  pngWidth: number;
+  pngHeight: number;
+}
+
+export interface ChartRendererOptions {
+  /** A render taking longer is stopped and its worker terminated. */
+  timeoutMs: number;
+  /** Heap limit of the worker, in megabytes. */
+  maxMemoryMb: number;
+}
+
+type WorkerReply =
+  | { ready: true }
+  | { id: number; ok: true; result: RenderResult }
+  | { id: number; ok: false; reason: ChartToolErrorReason; message: string };
+
+const require = createRequire(import.meta.url);
+
+export class ChartRenderer {
+  readonly #options: ChartRendererOptions;
+  #worker: Worker | undefined;
+  #nextId = 1;
+  /** Renders wait for the one before: the worker draws one chart at a time. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ChartRendererOptions) {
+    this.#options = options;
+  }
+
+  /** Render a chart; the time limit counts from when this render starts, not from when it was queued. */
+  render(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
+    const rendered = this.#queue.then(() => this.#renderNow(request, signal));
+    this.#queue = rendered.catch(() => undefined);
+    return rendered;
+  }
+
+  #renderNow(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
+    if (signal.aborted) return Promise.reject(stopped());
+    const worker = this.#ensureWorker();
+    const id = this.#nextId++;
+    return new Promise<RenderResult>((resolve, reject) => {
+      const finish = (outcome: () => void) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        outcome();
+      };
+      const onMessage = (reply: WorkerReply) => {
+        if ('ready' in reply || reply.id !== id) return;
+        if (reply.ok) finish(() => resolve(reply.result));
+        else finish(() => reject(new ChartToolError(reply.reason, reply.message)));
+      };
+      const onError = (error: Error) => {
+        this.#discard(worker);
+        const outOfMemory = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+        finish(() =>
+          reject(
+            outOfMemory
+              ? new ChartToolError(
+                  'interrupted',
+                  `Rendering ran out of memory (${this.#options.maxMemoryMb} MB) and was stopped. Use fewer data rows (aggregate first) or simpler transforms.`,
+                  { cause: error },
+                )
+              : new ChartToolError('render-failed', `The renderer failed: ${error.message}`, { cause: error }),
+          ),
+        );
+      };
+      const onExit = () => {
+        this.#discard(worker);
+        finish(() => reject(new ChartToolError('render-failed', 'The renderer stopped unexpectedly; try again.')));
+      };
+      const onAbort = () => {
+        this.#discard(worker);
+        finish(() => reject(stopped()));
+      };
+      const timer = setTimeout(() => {
+        this.#discard(worker);
+        finish(() =>
+          reject(
+            new ChartToolError(
+              'interrupted',
+              `Rendering took longer than ${this.#options.timeoutMs / 1000} s and was stopped. Make the chart cheaper: fewer data rows (aggregate first with data.query), fewer or lighter transforms (sequence, density, loess), smaller facets.`,
+            ),
+          ),
+        );
+      }, this.#options.timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
+      worker.postMessage({ id, ...request });
+    });
+  }
+
+  #ensureWorker(): Worker {
+    if (this.#worker !== undefined) return this.#worker;
+    const worker = new Worker(chartRenderWorkerSource, {
+      eval: true,
+      workerData: { vegaPath: require.resolve('vega'), resvgPath: require.resolve('@resvg/resvg-js') },
+      resourceLimits: { maxOldGenerationSizeMb: this.#options.maxMemoryMb, maxYoungGenerationSizeMb: 64 },
+      stdout: true,
+      stderr: true,
+    });
+    // Vega prints nothing we need; reading the streams keeps them from filling up.
+    worker.stdout.resume();
+    worker.stderr.resume();
+    // An idle warm worker must not keep the process alive.
+    worker.unref();
+    this.#worker = worker;
+    return worker;
+  }
+
+  #discard(worker: Worker): void {
+    if (this.#worker === worker) this.#worker = undefined;
+    void worker.terminate();
+  }
+
+  /** Terminate the worker; a later render starts a new one. */
+  async dispose(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+}
+
+function stopped(): ChartToolError {
+  return new ChartToolError('interrupted', 'Rendering was stopped because the run was stopped.');
+}
