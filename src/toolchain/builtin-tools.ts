@@ -6,6 +6,7 @@
 import type { ToolsConfig } from '../config/load-config.js';
 import type { Tool } from '../tools/tool.js';
 import { createChartTools } from './charts/chart-tools.js';
+import { createCodeTool } from './code/code-tool.js';
 import { createDataTools } from './data/data-tools.js';
 import { createDocumentTools } from './documents/doc-read-tool.js';
 import { createFileTools } from './files/workspace-files.js';
@@ -19,13 +20,19 @@ export const toolGroups: readonly ToolGroup[] = ['files', 'data', 'documents', '
 /** Creates one group's tools from the tool settings. */
 export type ToolGroupFactory = (settings: ToolsConfig) => Tool[];
 
-/** The groups this build provides; charts and code register here as they land. */
+/** How each group is made from the tool settings. */
 export const toolGroupFactories: Partial<Record<ToolGroup, ToolGroupFactory>> = {
   files: () => createFileTools(),
   data: (settings) => createDataTools(settings.data),
   documents: () => createDocumentTools() as Tool[],
   http: (settings) => createHttpTools(settings.http),
   charts: () => createChartTools(),
+  code: (settings) => [
+    createCodeTool({
+      ...(settings.code.tier ? { tier: settings.code.tier } : {}),
+      ...(settings.code.timeoutMs ? { timeoutMs: settings.code.timeoutMs } : {}),
+    }) as Tool,
+  ],
 };
 
 /** The built-in tools of the enabled groups (every available group when none are named). */

@@ -1,0 +1,420 @@
+/**
+ * The process tier: the host's `/usr/bin/python3` and `node` inside bubblewrap (Linux).
+ *
+ * Each run is a fresh process tree in new namespaces (`--unshare-all`: no network, own PID
+ * namespace, own IPC and hostname), as uid/gid 65534 in a new user namespace, with an empty
+ * environment. The system is visible read-only (`/usr` and the `/bin`, `/lib*` links, a few
+ * files of `/etc` that Python and matplotlib read; not `/etc/passwd`, not `/root`, not
+ * `/home`), `/tmp` is a private tmpfs and only the workspace, at `/workspace`, is writable.
+ *
+ * Limits: CPU time, address space (Python; Node reserves large virtual ranges, so it gets a
+ * V8 heap limit instead), file size, open files and process count are set with `prlimit`
+ * inside the sandbox. When the host runs as root, the kernel does not apply RLIMIT_NPROC to
+ * root's processes (the sandbox uid maps back to root), so a watchdog also counts the
+ * sandbox's processes and kills it past the cap. Output past the cap and the wall-clock
+ * deadline kill the whole sandbox: killing bubblewrap ends its PID namespace, which takes every
+ * process in it along (`--die-with-parent`), so no child is ever left behind.
+ */
+import { spawn } from 'node:child_process';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { resolveInWorkspace } from '../files/workspace-path.js';
+import {
+  defaultSandboxLimits,
+  type Sandbox,
+  type SandboxDescription,
+  type SandboxLimit,
+  type SandboxLimits,
+  type SandboxRunRequest,
+  type SandboxRunResult,
+} from './sandbox.js';
+import { diffSnapshots, snapshotWorkspace } from './workspace-snapshot.js';
+
+export interface ProcessSandboxOptions extends SandboxLimits {
+  /** Workspace directory, bound read-write at `/workspace`; without one, `/workspace` is a throwaway tmpfs. */
+  workspace: string | undefined;
+  /** The bubblewrap binary. Default `/usr/bin/bwrap`. */
+  bubblewrapPath?: string;
+  /** The Python interpreter inside the sandbox. Default `/usr/bin/python3` (Debian's, with its packages). */
+  pythonPath?: string;
+  /** The Node binary. Default: this process's `process.execPath`. */
+  nodePath?: string;
+  /** CPU seconds per run. Default: the timeout in seconds, rounded up, plus one. */
+  cpuSeconds?: number;
+  /** Most processes (and threads) alive in the sandbox at once. Default 64. */
+  maxProcesses?: number;
+  /** Largest file a run may write, in megabytes. Default 100. */
+  maxFileMb?: number;
+}
+
+/** What the process tier can and cannot do. */
+export const processSandboxDescription: SandboxDescription = {
+  tier: 'process',
+  engines: "bubblewrap around the host's /usr/bin/python3 and node",
+  languages: ['javascript', 'python'],
+  can: [
+    'Python with every Debian package installed on the host (pandas, matplotlib with MPLBACKEND=Agg, numpy...)',
+    'Node.js with its built-in modules (fs, path, zlib, ...) inside the sandbox',
+    'read and write files under /workspace (the current directory); use /tmp for scratch (private, discarded)',
+    'start child processes up to the process cap; they are all killed when the run ends',
+  ],
+  cannot: [
+    'no network at all (own network namespace with no interfaces)',
+    'no host files outside the workspace: read-only /usr, no /etc/passwd, no /root or /home',
+    'no privileges: runs as uid 65534 (nobody) with an empty environment',
+    'no state in memory between runs: each run is a new process; state persists through files in the workspace',
+    'limits: CPU time, memory (address space), file size, open files, process count, output size, wall clock',
+  ],
+  state: 'Each run is a fresh process; keep state between runs in workspace files (e.g. pickle, CSV, JSON).',
+};
+
+const sandboxUid = 65534;
+const watchdogIntervalMs = 25;
+
+/** Whether bubblewrap exists and can create its namespaces here; the reason when it cannot. */
+export async function probeProcessTier(
+  options: { bubblewrapPath?: string; pythonPath?: string } = {},
+): Promise<{ available: true } | { available: false; reason: string }> {
+  if (process.platform !== 'linux')
+    return { available: false, reason: `the process tier needs Linux, this is ${process.platform}` };
+  const bubblewrapPath = options.bubblewrapPath ?? '/usr/bin/bwrap';
+  const pythonPath = options.pythonPath ?? '/usr/bin/python3';
+  if (!isExecutable(bubblewrapPath))
+    return { available: false, reason: `${bubblewrapPath} not found (apt-get install bubblewrap)` };
+  if (!isExecutable('/usr/bin/prlimit')) return { available: false, reason: '/usr/bin/prlimit not found (util-linux)' };
+  const sandbox = createProcessSandbox({ workspace: undefined, bubblewrapPath, pythonPath, timeoutMs: 5_000 });
+  try {
+    const result = await sandbox.run({ language: 'python', code: 'print("ok")' });
+    if (result.exitCode === 0 && result.stdout.trim() === 'ok') return { available: true };
+    return {
+      available: false,
+      reason: `bubblewrap could not start: ${result.stderr.trim().slice(0, 300) || 'no output'}`,
+    };
+  } catch (error) {
+    return {
+      available: false,
+      reason: `bubblewrap could not start: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  } finally {
+    await sandbox.dispose();
+  }
+}
+
+/** A process-tier sandbox. Each run is a new bubblewrap sandbox; files persist in the workspace. */
+export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
+  const timeoutDefault = options.timeoutMs ?? defaultSandboxLimits.timeoutMs;
+  const memoryMb = options.memoryMb ?? defaultSandboxLimits.memoryMb;
+  const maxOutputBytes = options.maxOutputBytes ?? defaultSandboxLimits.maxOutputBytes;
+  const maxProcesses = options.maxProcesses ?? 64;
+  const maxFileBytes = (options.maxFileMb ?? 100) * 1024 * 1024;
+  const bubblewrapPath = options.bubblewrapPath ?? '/usr/bin/bwrap';
+  const pythonPath = options.pythonPath ?? '/usr/bin/python3';
+  const nodePath = realpathSync(options.nodePath ?? process.execPath);
+  const running = new Set<() => void>();
+  let scratchWorkspace: string | undefined;
+  // A cache that outlives one run (matplotlib's font list takes seconds to build), private to this sandbox.
+  let cacheDirectory: string | undefined;
+
+  const workspaceRoot = (): string => {
+    if (options.workspace !== undefined) return resolveInWorkspace(options.workspace, '.');
+    scratchWorkspace ??= mkdtempSync(join(tmpdir(), 'hataraku-sandbox-'));
+    return scratchWorkspace;
+  };
+
+  return {
+    tier: 'process',
+    describe: () => processSandboxDescription,
+    async run(request: SandboxRunRequest): Promise<SandboxRunResult> {
+      const timeoutMs = request.timeoutMs ?? timeoutDefault;
+      const cpuSeconds = options.cpuSeconds ?? Math.ceil(timeoutMs / 1000) + 1;
+      const root = workspaceRoot();
+      const before = options.workspace === undefined ? undefined : snapshotWorkspace(root);
+      const limits = [
+        `--cpu=${cpuSeconds}`,
+        `--nproc=${maxProcesses}`,
+        `--fsize=${maxFileBytes}`,
+        '--nofile=256',
+        '--core=0',
+      ];
+      let command: string[];
+      if (request.language === 'python') {
+        limits.push(`--as=${memoryMb * 1024 * 1024}`);
+        command = [pythonPath, '-'];
+      } else {
+        command = [nodePath, `--max-old-space-size=${memoryMb}`, '-'];
+      }
+      cacheDirectory ??= mkdtempSync(join(tmpdir(), 'hataraku-sandbox-cache-'));
+      const args = [
+        ...bubblewrapArguments(root, cacheDirectory, nodePath),
+        '/usr/bin/prlimit',
+        ...limits,
+        '--',
+        ...command,
+      ];
+      const started = performance.now();
+      const outcome = await runBubblewrap({
+        bubblewrapPath,
+        args,
+        stdin: request.code,
+        timeoutMs,
+        maxOutputBytes,
+        maxProcesses,
+        countProcesses: process.getuid?.() === 0,
+        running,
+      });
+      const after = before === undefined ? undefined : snapshotWorkspace(root);
+      let limit = outcome.limit;
+      if (limit === undefined && outcome.signal === 'SIGXCPU') limit = 'cpu';
+      if (limit === undefined && outcome.signal === 'SIGXFSZ') limit = 'file-size';
+      if (limit === undefined && /\bMemoryError\b|JavaScript heap out of memory/.test(outcome.stderr)) limit = 'memory';
+      const notes: string[] = [];
+      if (limit === 'processes') notes.push(`The run started more than ${maxProcesses} processes and was killed.`);
+      return {
+        tier: 'process',
+        language: request.language,
+        stdout: outcome.stdout,
+        stderr: outcome.stderr,
+        exitCode: outcome.exitCode,
+        timedOut: limit === 'time',
+        limitExceeded: limit,
+        outputTruncated: outcome.outputTruncated,
+        filesChanged: before === undefined || after === undefined ? [] : diffSnapshots(before, after),
+        durationMs: performance.now() - started,
+        notes,
+      };
+    },
+    async dispose() {
+      for (const kill of running) kill();
+      running.clear();
+      for (const directory of [scratchWorkspace, cacheDirectory]) {
+        if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+      }
+      scratchWorkspace = undefined;
+      cacheDirectory = undefined;
+    },
+  };
+}
+
+/** The bubblewrap command line (before the program): namespaces, uid, file system, environment. */
+function bubblewrapArguments(workspace: string, cache: string, nodePath: string): string[] {
+  const args = [
+    '--unshare-all',
+    '--unshare-user',
+    '--uid',
+    String(sandboxUid),
+    '--gid',
+    String(sandboxUid),
+    '--die-with-parent',
+    '--new-session',
+    '--hostname',
+    'sandbox',
+    '--ro-bind',
+    '/usr',
+    '/usr',
+  ];
+  for (const top of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
+    if (!existsSync(top)) continue;
+    if (lstatSync(top).isSymbolicLink()) args.push('--symlink', readlinkSync(top), top);
+    else args.push('--ro-bind', top, top);
+  }
+  // Only what interpreters read from /etc: no passwd, shadow, hosts or credentials.
+  for (const path of [
+    '/etc/alternatives',
+    '/etc/ld.so.cache',
+    '/etc/localtime',
+    '/etc/matplotlibrc',
+    '/etc/fonts',
+    '/etc/python3',
+    '/etc/python3.11',
+    '/etc/ssl/openssl.cnf',
+  ]) {
+    if (existsSync(path)) args.push('--ro-bind', path, path);
+  }
+  const nodeDirectory = dirname(nodePath);
+  if (!nodeDirectory.startsWith('/usr/')) args.push('--ro-bind', nodeDirectory, nodeDirectory);
+  args.push(
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
+    '--bind',
+    workspace,
+    '/workspace',
+    '--bind',
+    cache,
+    '/var/cache/sandbox',
+    '--remount-ro',
+    '/',
+    '--chdir',
+    '/workspace',
+    '--clearenv',
+    '--setenv',
+    'PATH',
+    `/usr/local/bin:/usr/bin:/bin${nodeDirectory.startsWith('/usr/') ? '' : `:${nodeDirectory}`}`,
+    '--setenv',
+    'HOME',
+    '/tmp',
+    '--setenv',
+    'TMPDIR',
+    '/tmp',
+    '--setenv',
+    'LANG',
+    'C.UTF-8',
+    '--setenv',
+    'MPLBACKEND',
+    'Agg',
+    '--setenv',
+    'MPLCONFIGDIR',
+    '/var/cache/sandbox/matplotlib',
+    '--setenv',
+    'PYTHONDONTWRITEBYTECODE',
+    '1',
+    '--setenv',
+    'PYTHONUNBUFFERED',
+    '1',
+  );
+  return args;
+}
+
+interface BubblewrapOutcome {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  limit: SandboxLimit | undefined;
+  outputTruncated: boolean;
+}
+
+function runBubblewrap(request: {
+  bubblewrapPath: string;
+  args: string[];
+  stdin: string;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  maxProcesses: number;
+  countProcesses: boolean;
+  running: Set<() => void>;
+}): Promise<BubblewrapOutcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(request.bubblewrapPath, request.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let outputBytes = 0;
+    let outputTruncated = false;
+    let limit: SandboxLimit | undefined;
+    const kill = () => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    request.running.add(kill);
+    const stop = (reason: SandboxLimit) => {
+      limit ??= reason;
+      kill();
+    };
+    const collect = (chunks: Buffer[]) => (chunk: Buffer) => {
+      if (outputTruncated) return;
+      const room = request.maxOutputBytes - outputBytes;
+      if (chunk.length > room) {
+        chunks.push(chunk.subarray(0, room));
+        outputBytes = request.maxOutputBytes;
+        outputTruncated = true;
+        stop('output');
+        return;
+      }
+      chunks.push(chunk);
+      outputBytes += chunk.length;
+    };
+    child.stdout.on('data', collect(stdout));
+    child.stderr.on('data', collect(stderr));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(request.stdin);
+    const deadline = setTimeout(() => stop('time'), request.timeoutMs);
+    // RLIMIT_NPROC holds for ordinary users; root's processes are exempt, so count them instead.
+    const watchdog = setInterval(() => {
+      if (request.countProcesses && child.pid !== undefined && countProcessTree(child.pid) > request.maxProcesses + 2) {
+        stop('processes');
+      }
+    }, watchdogIntervalMs);
+    child.once('error', (error) => {
+      clearTimeout(deadline);
+      clearInterval(watchdog);
+      request.running.delete(kill);
+      reject(error);
+    });
+    child.once('close', (exitCode, signal) => {
+      clearTimeout(deadline);
+      clearInterval(watchdog);
+      request.running.delete(kill);
+      // bubblewrap is gone, so its PID namespace is too; the group kill is for a stray bwrap helper.
+      kill();
+      resolve({
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        exitCode: limit === undefined ? exitCode : null,
+        signal,
+        limit,
+        outputTruncated,
+      });
+    });
+  });
+}
+
+/** Processes in the tree rooted at `rootPid` (including it), from /proc. */
+function countProcessTree(rootPid: number): number {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const siblings = children.get(parent);
+    if (siblings === undefined) children.set(parent, [pid]);
+    else siblings.push(pid);
+  }
+  let count = 0;
+  const pending = [rootPid];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    count++;
+    for (const child of children.get(pid) ?? []) pending.push(child);
+  }
+  return count;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

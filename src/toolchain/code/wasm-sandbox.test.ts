@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from './sandbox.js';
+import { createWasmSandbox } from './wasm-sandbox.js';
+
+let workspace: string;
+let sandbox: Sandbox;
+
+beforeAll(() => {
+  workspace = mkdtempSync(join(tmpdir(), 'wasm-sandbox-'));
+  writeFileSync(join(workspace, 'numbers.csv'), 'n\n1\n2\n3\n');
+  sandbox = createWasmSandbox({ workspace, timeoutMs: 5_000 });
+});
+
+afterAll(async () => {
+  await sandbox.dispose();
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+describe('JavaScript in QuickJS', () => {
+  it('prints, keeps globals between runs like a notebook, and reports a clean exit', async () => {
+    const first = await sandbox.run({
+      language: 'javascript',
+      code: 'var total = 40; console.log("start", { ok: true })',
+    });
+    expect(first).toMatchObject({
+      tier: 'wasm',
+      language: 'javascript',
+      exitCode: 0,
+      stdout: 'start {"ok":true}\n',
+      timedOut: false,
+    });
+    const second = await sandbox.run({ language: 'javascript', code: 'total += 2; console.log(total)' });
+    expect(second.stdout).toBe('42\n');
+  });
+
+  it('reads, writes and lists workspace files and reports what changed', async () => {
+    const result = await sandbox.run({
+      language: 'javascript',
+      code: 'const rows = readFile("numbers.csv").trim().split("\\n").slice(1).map(Number);\nwriteFile("out/sum.txt", String(rows.reduce((a, b) => a + b, 0)));\nconsole.log(listFiles("out"));',
+    });
+    expect(result.stdout).toBe('["sum.txt"]\n');
+    expect(readFileSync(join(workspace, 'out/sum.txt'), 'utf8')).toBe('6');
+    expect(result.filesChanged).toEqual([{ path: 'out/sum.txt', size: 1, change: 'created' }]);
+  });
+
+  it('reports an uncaught error with exit status 1 and the message on stderr', async () => {
+    const result = await sandbox.run({ language: 'javascript', code: 'throw new TypeError("bad input")' });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('TypeError: bad input');
+  });
+
+  it('settles promises and reports a rejected one', async () => {
+    const resolved = await sandbox.run({
+      language: 'javascript',
+      code: 'Promise.resolve(5).then((value) => console.log("got", value))',
+    });
+    expect(resolved.stdout).toBe('got 5\n');
+    const rejected = await sandbox.run({ language: 'javascript', code: 'Promise.reject(new Error("nope"))' });
+    expect(rejected.exitCode).toBe(1);
+    expect(rejected.stderr).toContain('nope');
+  });
+});
+
+describe('Python in Pyodide', () => {
+  it('reads workspace files, writes new ones back, and keeps variables between runs', async () => {
+    const first = await sandbox.run({
+      language: 'python',
+      code: 'import csv\nrows = [int(row["n"]) for row in csv.DictReader(open("numbers.csv"))]\nopen("squares.txt", "w").write(",".join(str(n * n) for n in rows))\nprint(sum(rows))',
+    });
+    expect(first).toMatchObject({ exitCode: 0, stdout: '6\n' });
+    expect(readFileSync(join(workspace, 'squares.txt'), 'utf8')).toBe('1,4,9');
+    expect(first.filesChanged).toEqual([{ path: 'squares.txt', size: 5, change: 'created' }]);
+    const second = await sandbox.run({ language: 'python', code: 'print(len(rows))' });
+    expect(second.stdout).toBe('3\n');
+  }, 60_000);
+
+  it('sees files the host changed since the last run, and propagates deletions', async () => {
+    writeFileSync(join(workspace, 'numbers.csv'), 'n\n10\n');
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'import os\nprint(open("numbers.csv").read().split())\nos.remove("squares.txt")',
+    });
+    expect(result.stdout).toBe("['n', '10']\n");
+    expect(result.filesChanged).toEqual([{ path: 'squares.txt', size: 0, change: 'deleted' }]);
+  });
+
+  it('shows the traceback of the program, not of Pyodide', async () => {
+    const result = await sandbox.run({ language: 'python', code: 'def f():\n    return 1 / 0\nf()' });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('ZeroDivisionError');
+    expect(result.stderr).toContain('File "<main>", line 2, in f');
+    expect(result.stderr).not.toContain('_pyodide');
+  });
+});
+
+describe('workspace file errors', () => {
+  it('name the workspace path, not the host path, and say what to do', async () => {
+    const result = await sandbox.run({ language: 'javascript', code: 'readFile("missing.txt")' });
+    expect(result.stderr).toContain('missing.txt does not exist in the workspace; call listFiles()');
+    expect(result.stderr).not.toContain(workspace);
+  });
+});
