@@ -129,5 +129,5 @@ describe('crash loop: random SIGKILLs and restarts until every run finishes', ()
     console.info(
       `crash loop: ${runCount} runs, ${spawned} worker processes, ${killed.size} killed, ${repeats} in-flight side effects repeated, ${recoveredRuns.size} runs continued by another process`,
     );
-  });
+  }, 240_000);
 });

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The fault-injection suite (`npm run test:faults`): real worker processes killed with SIGKILL,
+ * real SQLite files. It imports the built library, so run `npm run build` first.
+ */
+export default defineConfig({
+  test: {
+    include: ['src/**/*.faults.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+  },
+});
