@@ -12,6 +12,8 @@
 import type { Agent } from './agent/agent.js';
 import { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
 import { type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
+import { cacheHitPriceSource } from './cache/cache-hit-price.js';
+import { openSqliteModelCallCache, type SqliteModelCallCache } from './cache/sqlite-model-call-cache.js';
 import { type Environment, type HatarakuConfig, loadConfig } from './config/load-config.js';
 import { createGenaiPricesSource } from './cost/genai-prices-source.js';
 import { createOverridePriceSource } from './cost/override-source.js';
@@ -21,6 +23,7 @@ import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
 import { createModel } from './models/create-model.js';
 import type { Model } from './models/spec.js';
+import { createCircuitBreakerRegistry } from './routing/circuit-breaker.js';
 
 export interface HatarakuOptions {
   /** Directory config, the journal and scripted model paths are relative to (default `process.cwd()`). */
@@ -94,8 +97,15 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
       env: options.env ?? process.env,
       ...(options.configPath ? { configPath: options.configPath } : {}),
     });
-  const prices = chainPriceSources(createOverridePriceSource(config.prices), scriptedPrices, createGenaiPricesSource());
+  const prices = chainPriceSources(
+    createOverridePriceSource(config.prices),
+    scriptedPrices,
+    cacheHitPriceSource,
+    createGenaiPricesSource(),
+  );
   const models = new Map<string, Model>();
+  const breakers = createCircuitBreakerRegistry();
+  let cache: SqliteModelCallCache | undefined;
   let engine = options.engine;
   const ownsEngine = options.engine === undefined;
   // The fault-injection suite arms named crash points through the environment.
@@ -105,7 +115,14 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
   const model = (name: string): Model => {
     let created = models.get(name);
     if (!created) {
-      created = createModel(name, { config, cwd, ...(options.fetch ? { fetch: options.fetch } : {}) });
+      if (config.cache && !cache) cache = openSqliteModelCallCache({ path: config.cache.path });
+      created = createModel(name, {
+        config,
+        cwd,
+        breakers,
+        ...(cache ? { cache } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      });
       models.set(name, created);
     }
     return created;
@@ -180,6 +197,8 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     async close() {
       if (ownsEngine) await engine?.close();
       engine = undefined;
+      cache?.close();
+      cache = undefined;
     },
   };
 }

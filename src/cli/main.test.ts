@@ -266,4 +266,41 @@ describe('hataraku CLI', () => {
     expect(await main(['costs', '--by', 'planet'], bad.io)).toBe(1);
     expect(bad.stderr()).toBe('hataraku: --by must be one of model, agent, day, run, tenant (got "planet").\n');
   });
+
+  it('runs through a configured fallback route when the first upstream answers 429 and 500', async () => {
+    const failing = await startFakeOpenAIServer([
+      jsonReply(429, { error: { message: 'Rate limit reached' } }, { 'retry-after': '0' }),
+      jsonReply(500, { error: { message: 'Internal error' } }),
+    ]);
+    const healthy = await startFakeOpenAIServer([completion('Hello from the backup!')]);
+    servers.push(failing, healthy);
+    const cwd = directory();
+    writeFileSync(
+      join(cwd, 'hataraku.config.json'),
+      JSON.stringify({
+        providers: {
+          openai: { baseURL: failing.baseURL, maxRetries: 1 },
+          backup: { type: 'openai', baseURL: healthy.baseURL, apiKeyEnv: 'BACKUP_KEY' },
+        },
+        prices: { 'backup:small': { inputPerMillion: 0.1, outputPerMillion: 0.2 } },
+        routes: { resilient: { type: 'fallback', models: ['openai:gpt-4o-mini', 'backup:small'] } },
+      }),
+    );
+    const run = capture(cwd, { OPENAI_API_KEY: 'sk-a', BACKUP_KEY: 'sk-b' });
+    expect(await main(['run', 'say hi', '--model', 'route:resilient', '--json'], run.io)).toBe(0);
+    const events = run
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; model?: string; reason?: string; output?: string });
+    expect(failing.requests).toHaveLength(2); // 429, retried once, then 500
+    expect(healthy.requests).toHaveLength(1);
+    const routing = events.filter((event) => event.type === 'routing');
+    expect(routing.at(-1)?.model).toBe('backup:small');
+    expect(routing.map((event) => event.reason).join(' ')).toMatch(/openai:gpt-4o-mini/);
+    expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed', output: 'Hello from the backup!' });
+    const costs = capture(cwd, { OPENAI_API_KEY: 'sk-a', BACKUP_KEY: 'sk-b' });
+    await main(['costs', '--json'], costs.io);
+    expect(JSON.parse(costs.stdout().trim())).toMatchObject({ key: 'backup:small', calls: 1 });
+  });
 });

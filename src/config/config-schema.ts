@@ -164,6 +164,55 @@ export const toolsSchema = z.strictObject(
   { error: 'an object such as { "enabled": ["files", "data"], "http": { "allowHosts": ["api.example.com"] } }' },
 );
 
+const modelNameSchema = z.string({ error: 'a model name such as "openai:gpt-4o-mini"' }).min(3);
+
+export const verifierSchema = z.union(
+  [
+    z.enum(['valid-tool-call', 'non-empty', 'valid-json-output']),
+    z.strictObject({ 'matches-format': z.string({ error: 'a regular expression' }) }),
+  ],
+  { error: '"valid-tool-call", "non-empty", "valid-json-output" or { "matches-format": "regex" }' },
+);
+
+export const routeSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('fallback'),
+      models: z.array(modelNameSchema).min(1),
+      circuitBreaker: z
+        .strictObject({
+          failureThreshold: positiveIntegerSchema().optional(),
+          cooldownMs: positiveIntegerSchema().optional(),
+        })
+        .optional(),
+    }),
+    z.strictObject({
+      type: z.literal('cascade'),
+      models: z.array(modelNameSchema).min(2),
+      verify: z.array(verifierSchema).min(1),
+    }),
+    z.strictObject({
+      type: z.literal('budget'),
+      models: z
+        .array(z.strictObject({ model: modelNameSchema, minRemainingFraction: z.number().min(0).max(1) }))
+        .min(1),
+    }),
+    z.strictObject({ type: z.literal('step'), planning: modelNameSchema, tools: modelNameSchema }),
+  ],
+  { error: 'a route with "type": "fallback", "cascade", "budget" or "step"' },
+);
+
+export const cacheSchema = z.strictObject(
+  {
+    enabled: z.boolean(),
+    ttlMs: positiveIntegerSchema().optional(),
+    mode: z.enum(['deterministic-only', 'always']).optional(),
+    path: z.string().min(1).optional(),
+  },
+  { error: 'an object such as { "enabled": true, "ttlMs": 86400000 }' },
+);
+
 export const configFileSchema = z.strictObject(
   {
     /** Default model name, `provider:modelId`. */
@@ -177,6 +226,10 @@ export const configFileSchema = z.strictObject(
       .optional(),
     journal: journalSchema.optional(),
     limits: limitsSchema.optional(),
+    /** Named routes, used as model names `route:<name>`. */
+    routes: z.record(z.string(), routeSchema, { error: 'an object keyed by route name' }).optional(),
+    /** Exact cache of model calls. */
+    cache: cacheSchema.optional(),
     /** Built-in tools the CLI agent gets, and their settings. */
     tools: toolsSchema.optional(),
     /** Spend limits shared across runs. */
@@ -201,6 +254,7 @@ export const knownKeysByPath: ReadonlyArray<{ path: readonly string[]; keys: rea
   { path: ['policies', '*'], keys: Object.keys(policySchema.shape) },
   { path: ['budgets', '*'], keys: Object.keys(budgetSchema.shape) },
   { path: ['tools'], keys: Object.keys(toolsSchema.shape) },
+  { path: ['cache'], keys: Object.keys(cacheSchema.shape) },
   { path: ['tools', 'http', 'secrets', '*'], keys: Object.keys(httpSecretSchema.shape) },
   { path: ['policies', '*', 'when'], keys: Object.keys(policyConditionSchema.shape) },
   {

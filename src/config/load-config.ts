@@ -73,6 +73,10 @@ export interface HatarakuConfig {
   budgets: BudgetRule[];
   /** Built-in tool settings, secrets resolved from the environment. */
   tools: ToolsConfig;
+  /** Named routes (`route:<name>`). */
+  routes: Readonly<Record<string, RouteConfig>>;
+  /** The exact model-call cache; undefined when off. */
+  cache: { ttlMs: number; mode: 'deterministic-only' | 'always'; path: string } | undefined;
   /** Directory the agent's tools work in. */
   workspace: string;
 }
@@ -124,6 +128,17 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
     policies: (file.policies ?? []).map((policy) => withoutUndefined(policy) as ToolPolicy),
     budgets: (file.budgets ?? []).map((budget) => withoutUndefined(budget) as BudgetRule),
     tools: resolveTools(file.tools, env, source),
+    routes: file.routes ?? {},
+    cache: file.cache?.enabled
+      ? {
+          ttlMs: file.cache.ttlMs ?? 86_400_000,
+          mode: file.cache.mode ?? 'deterministic-only',
+          path:
+            file.cache.path === undefined
+              ? path.join(path.dirname(journalPath), 'cache.db')
+              : path.resolve(configDirectory, file.cache.path),
+        }
+      : undefined,
     workspace: file.workspace === undefined ? path.resolve(options.cwd) : path.resolve(configDirectory, file.workspace),
   };
 }
@@ -296,6 +311,9 @@ function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude
     [K in keyof T]: Exclude<T[K], undefined>;
   };
 }
+
+/** A route as configured. */
+export type RouteConfig = NonNullable<ConfigFile['routes']>[string];
 
 /** Built-in tool settings, resolved. */
 export interface ToolsConfig {
