@@ -767,7 +767,12 @@ async function fail(
 ): Promise<unknown> {
   const message = error instanceof Error ? error.message : String(error);
   const stopReason = error instanceof HatarakuError ? error.code : 'internal_error';
-  await engine.finishRun(runId, { status: 'failed', stopReason, output: undefined, error: message });
+  try {
+    await engine.finishRun(runId, { status: 'failed', stopReason, output: undefined, error: message });
+  } catch {
+    // The journal itself failed (say, locked by another process): the run stays open and can
+    // be resumed; the caller gets the original error, not this one.
+  }
   publish({
     type: 'run-end',
     runId,

@@ -108,7 +108,9 @@ describe('a concurrent writer holding the journal', () => {
     expect(resultsOf(exit)).toEqual([]);
     const [error] = errorsOf(exit);
     expect(error).toMatchObject({ runId, name: 'JournalError', code: 'journal_error' });
-    expect(error?.message).toMatch(/^journal: .+ failed: database is locked$/);
+    expect(error?.message).toMatch(
+      /^journal: .+ failed: another process held the journal's write lock \(.+\) for longer than 250 ms; the run can be resumed once it is released\.$/,
+    );
     expect(error?.message).not.toContain('\n');
 
     const atFailure = readJournal(workspace.database);

@@ -225,6 +225,32 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     }
   }
 
+  /**
+   * Group commit: everyone who needs their writes on disk in this turn of the event loop waits
+   * for one fsync, made at the end of the turn. Writes themselves are already committed (they
+   * survive the process being killed); this makes them survive a power cut too.
+   */
+  let pendingSync: Promise<void> | undefined;
+  function sharedSync(): Promise<void> {
+    pendingSync ??= new Promise<void>((resolveSync, rejectSync) => {
+      setImmediate(() => {
+        pendingSync = undefined;
+        if (!db.open) return resolveSync();
+        try {
+          durably(() => statements.markSynced.run(String(now())));
+          resolveSync();
+        } catch (error) {
+          rejectSync(
+            new JournalError('journal_error', `journal: syncing to disk failed: ${(error as Error).message}`, {
+              cause: error,
+            }),
+          );
+        }
+      });
+    });
+    return pendingSync;
+  }
+
   function guard<T>(what: string, action: () => T): Promise<T> {
     try {
       return Promise.resolve(action());
@@ -232,9 +258,11 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
       if (error instanceof JournalError || error instanceof LeaseLostError || error instanceof UserError) {
         return Promise.reject(error);
       }
-      return Promise.reject(
-        new JournalError('journal_error', `journal: ${what} failed: ${(error as Error).message}`, { cause: error }),
-      );
+      const busy = (error as { code?: string }).code?.startsWith('SQLITE_BUSY');
+      const message = busy
+        ? `journal: ${what} failed: another process held the journal's write lock (${options.path}) for longer than ${options.busyTimeoutMs ?? 10_000} ms; the run can be resumed once it is released.`
+        : `journal: ${what} failed: ${(error as Error).message}`;
+      return Promise.reject(new JournalError('journal_error', message, { cause: error }));
     }
   }
 
@@ -417,19 +445,19 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
             `run ${step.runId}: this process (${executorId}) no longer owns the run, so step ${step.index} was not committed; another process took it over after this one's lease expired.`,
           );
         };
-        if (options.durable) return durably(insertOnce);
         // A lone INSERT is atomic on its own; with ledger rows, the step and its rows commit together.
         return step.ledger && step.ledger.length > 0 ? db.transaction(insertOnce).immediate() : insertOnce();
+      }).then(async (record) => {
+        if (options.durable) await sharedSync();
+        return record;
       });
     },
     sync() {
-      return guard('syncing to disk', () => {
-        durably(() => statements.markSynced.run(String(now())));
-      });
+      return sharedSync();
     },
     finishRun(runId, outcome: RunOutcome) {
       return guard('finishing a run', () =>
-        durably(() => {
+        db.transaction(() => {
           const result = statements.finishRun.run({
             id: runId,
             status: outcome.status,
@@ -441,8 +469,12 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
           });
           faults.reach('during-final-write');
           return result.changes === 1;
-        }),
-      );
+        }).immediate(),
+      ).then(async (finished) => {
+        // The result leaves the process only once it is on disk.
+        await sharedSync();
+        return finished;
+      });
     },
     setRunStatus(runId, status: RunStatus & ('pending' | 'waiting')) {
       return guard('setting a run status', () => {
