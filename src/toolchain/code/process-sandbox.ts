@@ -31,6 +31,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { resolveInWorkspace } from '../files/workspace-path.js';
+import { createPidsCgroup } from './pids-cgroup.js';
 import {
   defaultSandboxLimits,
   type Sandbox,
@@ -310,13 +311,25 @@ function runBubblewrap(request: {
   running: Set<() => void>;
 }): Promise<BubblewrapOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(request.bubblewrapPath, request.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // Join a pids cgroup before bubblewrap starts, so every process of the run is in it.
+    const group = createPidsCgroup(request.maxProcesses + 4);
+    const child = group
+      ? spawn(
+          '/bin/sh',
+          ['-c', 'echo $$ > "$0" && exec "$@"', group.procsFile, request.bubblewrapPath, ...request.args],
+          {
+            stdio: ['pipe', 'pipe', 'pipe'],
+            detached: true,
+          },
+        )
+      : spawn(request.bubblewrapPath, request.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let outputBytes = 0;
     let outputTruncated = false;
     let limit: SandboxLimit | undefined;
     const kill = () => {
+      group?.killAll();
       if (child.pid === undefined) return;
       try {
         process.kill(-child.pid, 'SIGKILL');
@@ -348,12 +361,21 @@ function runBubblewrap(request: {
     child.stdin.end(request.stdin);
     const deadline = setTimeout(() => stop('time'), request.timeoutMs);
     // RLIMIT_NPROC holds for ordinary users; root's processes are exempt, so count them instead.
+    // With a pids cgroup the kernel enforces the cap (and the run is stopped once a fork was
+    // refused); without one, the process tree is counted from /proc.
     const watchdog = setInterval(() => {
-      if (request.countProcesses && child.pid !== undefined && countProcessTree(child.pid) > request.maxProcesses + 2) {
+      if (group) {
+        if (group.limitReached()) stop('processes');
+      } else if (
+        request.countProcesses &&
+        child.pid !== undefined &&
+        countProcessTree(child.pid) > request.maxProcesses + 2
+      ) {
         stop('processes');
       }
     }, watchdogIntervalMs);
     child.once('error', (error) => {
+      group?.dispose();
       clearTimeout(deadline);
       clearInterval(watchdog);
       request.running.delete(kill);
@@ -365,6 +387,7 @@ function runBubblewrap(request: {
       request.running.delete(kill);
       // bubblewrap is gone, so its PID namespace is too; the group kill is for a stray bwrap helper.
       kill();
+      group?.dispose();
       resolve({
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),
