@@ -7,8 +7,9 @@
  * and defaults. A JSON Schema is compiled once with Ajv and validated with it; `default`s in the
  * schema are filled in, and `format` is not checked (that needs the `ajv-formats` plugin).
  */
-import { Ajv, type Options as AjvOptions, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv, Options as AjvOptions, ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
 import type { JsonSchema } from '../models/spec.js';
 import type { Tool, ToolContext, ToolEffect, ToolInputIssue, ValidationResult } from './tool.js';
@@ -181,6 +182,12 @@ function fromJsonSchema(name: string, schema: JsonSchema): CompiledInput {
  */
 const compilers = new Map<'draft-07' | '2020-12', Ajv | Ajv2020>();
 
+/**
+ * Ajv itself is required only when the first JSON Schema tool is defined: loading it takes about
+ * 100 ms, and tools defined with zod never need it. It is CommonJS, and `tool()` is synchronous.
+ */
+const require = createRequire(import.meta.url);
+
 function schemaCompiler(dialect: 'draft-07' | '2020-12'): Ajv | Ajv2020 {
   let compiler = compilers.get(dialect);
   if (compiler === undefined) {
@@ -192,7 +199,10 @@ function schemaCompiler(dialect: 'draft-07' | '2020-12'): Ajv | Ajv2020 {
       useDefaults: true,
       addUsedSchema: false,
     };
-    compiler = dialect === 'draft-07' ? new Ajv(options) : new Ajv2020(options);
+    compiler =
+      dialect === 'draft-07'
+        ? new (require('ajv') as typeof import('ajv')).Ajv(options)
+        : new (require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js')).Ajv2020(options);
     compilers.set(dialect, compiler);
   }
   return compiler;

@@ -15,13 +15,14 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type DuckDBConnection, StatementType } from '@duckdb/node-api';
+import type { DuckDBConnection, StatementType } from '@duckdb/node-api';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import type { Tool, ToolContext } from '../../tools/tool.js';
 import { resolveInWorkspace, WorkspacePathError } from '../files/workspace-path.js';
 import { dataFileExtensions, dataFormatOf, readerCall, sqlIdentifier, sqlString } from './data-formats.js';
 import { DataToolError } from './data-tool-error.js';
+import { duckDBApi } from './duckdb-api.js';
 import { type DuckDBSessionOptions, duckDBSessionFor } from './duckdb-session.js';
 import { type ErrorContext, explainDuckDBError, relativeMessage } from './query-errors.js';
 import { csvLines, formatQueryResult, readCappedResult, renderValue } from './result-text.js';
@@ -65,8 +66,11 @@ interface ResolvedOptions {
   session: DuckDBSessionOptions;
 }
 
-/** Statement types that only read. */
-const queryStatementTypes: ReadonlySet<StatementType> = new Set([StatementType.SELECT, StatementType.EXPLAIN]);
+/** Whether a statement of this type only reads (a query or an EXPLAIN). */
+function isQueryStatement(type: StatementType): boolean {
+  const { StatementType: statementTypes } = duckDBApi();
+  return type === statementTypes.SELECT || type === statementTypes.EXPLAIN;
+}
 
 /** Leading keywords of statements that write or change the database, for refusing them before DuckDB binds them. */
 const writingKeywords =
@@ -244,16 +248,16 @@ async function runQuery(
       const prepared = await extracted.prepare(index);
       const type = prepared.statementType;
       if (options.readOnly) {
-        if (!queryStatementTypes.has(type)) throw readOnlyRefusal(StatementType[type] ?? 'write');
-        if (type === StatementType.EXPLAIN) await refuseExplainAnalyzeOfWrite(connection, scanned.sql);
+        if (!isQueryStatement(type)) throw readOnlyRefusal(duckDBApi().StatementType[type] ?? 'write');
+        if (type === duckDBApi().StatementType.EXPLAIN) await refuseExplainAnalyzeOfWrite(connection, scanned.sql);
       }
       if (index < count - 1) {
         // An earlier query's rows are never shown, so only statements with effects need running.
-        if (!queryStatementTypes.has(type)) await prepared.run();
+        if (!isQueryStatement(type)) await prepared.run();
         continue;
       }
       if (output !== undefined) {
-        if (!queryStatementTypes.has(type) || prepared.columnCount === 0) {
+        if (!isQueryStatement(type) || prepared.columnCount === 0) {
           throw new DataToolError('query-failed', 'outputPath needs a query that returns rows (SELECT …).');
         }
         return await writeResult(connection, statementText(scanned), output, context);
@@ -535,7 +539,7 @@ async function refuseExplainAnalyzeOfWrite(connection: DuckDBConnection, sql: st
   const inner = withoutLeadingComments(sql).slice(match[0].length);
   refuseWritingKeyword(inner);
   const prepared = await connection.prepare(inner);
-  if (!queryStatementTypes.has(prepared.statementType)) throw readOnlyRefusal('EXPLAIN ANALYZE of a write');
+  if (!isQueryStatement(prepared.statementType)) throw readOnlyRefusal('EXPLAIN ANALYZE of a write');
 }
 
 function withoutLeadingComments(sql: string): string {

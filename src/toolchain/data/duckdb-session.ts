@@ -12,9 +12,10 @@
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { ToolContext } from '../../tools/tool.js';
 import { sqlString } from './data-formats.js';
+import { duckDBApi } from './duckdb-api.js';
 
 export interface DuckDBSessionOptions {
   /** DuckDB `memory_limit`, e.g. `'1GB'`; larger intermediate results spill to a temporary directory. */
@@ -42,7 +43,7 @@ export async function openDuckDBSession(workspace: string, options: DuckDBSessio
   const temporaryDirectory = mkdtempSync(join(tmpdir(), 'hataraku-duckdb-'));
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(':memory:', {
+    instance = await duckDBApi().DuckDBInstance.create(':memory:', {
       threads: String(options.threads),
       memory_limit: options.memoryLimit,
       temp_directory: temporaryDirectory,

@@ -10,16 +10,8 @@
  * Only the rows that will be shown are converted into JS values; the rest of the result is
  * counted chunk by chunk inside DuckDB, so a result of millions of rows never sits in JS memory.
  */
-import {
-  DuckDBArrayValue,
-  DuckDBListValue,
-  DuckDBMapValue,
-  type DuckDBResult,
-  DuckDBStructValue,
-  DuckDBTypeId,
-  DuckDBUnionValue,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import type { DuckDBResult, DuckDBValue } from '@duckdb/node-api';
+import { duckDBApi } from './duckdb-api.js';
 
 export interface ResultColumn {
   name: string;
@@ -47,6 +39,7 @@ export interface ReadLimits {
 /** Read up to `maxRows` rows of `result`, and count the rest without converting them. */
 export async function readCappedResult(result: DuckDBResult, limits: ReadLimits): Promise<CappedResult> {
   const columns = result.columnNames().map((name, index) => ({ name, type: result.columnType(index).toString() }));
+  const { DuckDBTypeId } = duckDBApi();
   const isFloat = result.columnTypes().map((type) => type.typeId === DuckDBTypeId.FLOAT);
   const rows: Array<Array<string | null>> = [];
   let totalRows = 0;
@@ -90,6 +83,7 @@ function renderNested(value: DuckDBValue): string {
   if (typeof value === 'string') return `'${value.replaceAll("'", "''")}'`;
   if (typeof value === 'number') return plainNumber(value);
   if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  const { DuckDBArrayValue, DuckDBListValue, DuckDBMapValue, DuckDBStructValue, DuckDBUnionValue } = duckDBApi();
   if (value instanceof DuckDBListValue || value instanceof DuckDBArrayValue) {
     return `[${value.items.map(renderNested).join(', ')}]`;
   }

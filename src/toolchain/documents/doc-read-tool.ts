@@ -85,7 +85,7 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
         if (format === 'text') body = pdf.pages.map((page) => page.text).join('\n\f\n');
       } else {
         const markdown =
-          kind === 'docx' ? await docxToMarkdown(data, path) : htmlToMarkdown(data.toString('utf8')).markdown;
+          kind === 'docx' ? await docxToMarkdown(data, path) : (await htmlToMarkdown(data.toString('utf8'))).markdown;
         const headings = markdownHeadings(markdown).length;
         let selected = markdown;
         if (section !== undefined) {

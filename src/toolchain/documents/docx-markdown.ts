@@ -2,13 +2,14 @@
  * DOCX to markdown: mammoth turns the document into semantic HTML (headings by style, lists,
  * tables, bold and italic), which goes through the same HTML-to-markdown path as HTML files.
  * Images are left out: a model cannot see them here and their data would flood the text.
+ * mammoth is imported on first conversion, so that importing the document tools stays cheap.
  */
-import mammoth from 'mammoth';
 import { DocumentError } from './document-error.js';
 import { htmlToMarkdown } from './html-markdown.js';
 
 /** Convert a DOCX file's bytes to markdown. */
 export async function docxToMarkdown(data: Buffer, name: string): Promise<string> {
+  const { default: mammoth } = await import('mammoth');
   let html: string;
   try {
     const result = await mammoth.convertToHtml(
@@ -21,5 +22,5 @@ export async function docxToMarkdown(data: Buffer, name: string): Promise<string
       `${name} is not a readable DOCX file (it is damaged, encrypted, or another format such as the older .doc: ${(error as Error).message}).`,
     );
   }
-  return htmlToMarkdown(html).markdown;
+  return (await htmlToMarkdown(html)).markdown;
 }

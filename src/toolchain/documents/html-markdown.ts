@@ -3,9 +3,11 @@
  * parses the page, noise is removed (scripts, styles, and for a web page its navigation, header
  * and footer), and turndown writes the markdown. Tables become GFM tables, which turndown's core
  * does not do.
+ *
+ * Both libraries are imported on first conversion: loading them takes a few hundred
+ * milliseconds, which a process that never reads a page or an HTML file should not pay.
  */
-import { parseHTML } from 'linkedom';
-import TurndownService from 'turndown';
+import type TurndownService from 'turndown';
 
 export interface HtmlToMarkdownOptions {
   /**
@@ -44,7 +46,8 @@ const pageChrome =
   'nav, header, footer, aside, form, button, dialog, [role="navigation"], [role="banner"], [role="contentinfo"], [aria-hidden="true"]';
 
 /** Convert an HTML string to markdown. */
-export function htmlToMarkdown(html: string, options: HtmlToMarkdownOptions = {}): MarkdownDocument {
+export async function htmlToMarkdown(html: string, options: HtmlToMarkdownOptions = {}): Promise<MarkdownDocument> {
+  const [{ parseHTML }, { default: Turndown }] = await Promise.all([import('linkedom'), import('turndown')]);
   const document = parseHTML(asFullDocument(html)).document as unknown as DomDocument;
   const title = document.querySelector('title')?.textContent?.trim() || undefined;
   for (const element of document.querySelectorAll(invisible)) element.remove();
@@ -54,7 +57,7 @@ export function htmlToMarkdown(html: string, options: HtmlToMarkdownOptions = {}
     for (const element of root?.querySelectorAll(pageChrome) ?? []) element.remove();
   }
   if (options.baseUrl !== undefined) absolutizeLinks(root, options.baseUrl);
-  const markdown = root === null ? '' : converter().turndown(root as unknown as TurndownService.Node);
+  const markdown = root === null ? '' : converter(Turndown).turndown(root as unknown as TurndownService.Node);
   return { title, markdown: markdown.trim() };
 }
 
@@ -82,8 +85,8 @@ function absolutizeLinks(root: DomElement | null, baseUrl: string): void {
   }
 }
 
-function converter(): TurndownService {
-  const service = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-' });
+function converter(Turndown: typeof TurndownService): TurndownService {
+  const service = new Turndown({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-' });
   service.addRule('table', {
     filter: 'table',
     replacement: (_content, node) => `\n\n${markdownTable(node as unknown as DomElement)}\n\n`,

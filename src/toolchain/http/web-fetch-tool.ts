@@ -54,7 +54,7 @@ export function createWebFetchTool(settings: GuardedRequestSettings, limits: Htt
       let content: string;
       let title: string | undefined;
       if (type === 'text/html' || type === 'application/xhtml+xml' || (type === '' && /<html[\s>]/i.test(text))) {
-        const page = htmlToMarkdown(text, { mode: 'page', baseUrl: response.url });
+        const page = await htmlToMarkdown(text, { mode: 'page', baseUrl: response.url });
         content = page.markdown;
         title = page.title;
       } else content = text;
