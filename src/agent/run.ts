@@ -282,6 +282,8 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   const modelTools = toolDefinitions(agent.tools);
   const baseRequest: Omit<ModelRequest, 'messages'> = {
     maxOutputTokens: agent.maxOutputTokens,
+    // One cache key per agent: its runs share the stable prefix (instructions, then tools).
+    promptCacheKey: `hataraku:${agent.name}`,
     ...(modelTools.length > 0 ? { tools: modelTools } : {}),
     ...(agent.toolChoice !== undefined ? { toolChoice: agent.toolChoice } : {}),
     ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),

@@ -83,6 +83,12 @@ export interface ModelRequest {
   /** Aborts the request, including a stream in progress. */
   abortSignal?: AbortSignal;
   /**
+   * A stable key for the provider's prompt cache, e.g. the agent's name: requests sharing a
+   * prefix and a key are routed to the same cache (OpenAI's `prompt_cache_key`). Providers
+   * without such a setting ignore it.
+   */
+  promptCacheKey?: string;
+  /**
    * The tightest budget this call runs under, for routing models that downgrade as it runs out
    * (`src/routing`); plain providers ignore it.
    */

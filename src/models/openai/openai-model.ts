@@ -117,7 +117,9 @@ async function* streamChatCompletion(
   settings: ResolvedSettings,
   request: ModelRequest,
 ): AsyncGenerator<ModelStreamEvent> {
-  const { body, warnings } = toOpenAIRequestBody(settings.modelId, request);
+  const { body, warnings } = toOpenAIRequestBody(settings.modelId, request, {
+    sendPromptCacheKey: settings.provider === 'openai',
+  });
   const response = await postWithRetry({
     provider: settings.provider,
     modelId: settings.modelId,

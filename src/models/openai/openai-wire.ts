@@ -63,12 +63,15 @@ export interface OpenAIChatRequestBody {
    */
   max_tokens?: number;
   stop?: string[];
+  /** OpenAI's prompt-cache routing key; sent only to OpenAI itself (see `sendPromptCacheKey`). */
+  prompt_cache_key?: string;
 }
 
 /** Build the request body, collecting a warning for every setting that cannot be honoured. */
 export function toOpenAIRequestBody(
   modelId: string,
   request: ModelRequest,
+  options: { sendPromptCacheKey?: boolean } = {},
 ): { body: OpenAIChatRequestBody; warnings: ModelWarning[] } {
   const warnings: ModelWarning[] = [];
   const body: OpenAIChatRequestBody = {
@@ -95,6 +98,9 @@ export function toOpenAIRequestBody(
   if (responseFormat !== undefined) body.response_format = responseFormat;
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.maxOutputTokens !== undefined) body.max_tokens = request.maxOutputTokens;
+  // Other compatible servers may reject fields they do not know, so the key goes to OpenAI only.
+  if (request.promptCacheKey !== undefined && options.sendPromptCacheKey)
+    body.prompt_cache_key = request.promptCacheKey;
   if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
   return { body, warnings };
 }
