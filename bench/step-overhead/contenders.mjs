@@ -29,7 +29,7 @@ function expectToolCalls(framework, before, turns) {
 
 /**
  * Hataraku's `run()` with its real scripted model and a SQLite journal. `journalPath` is a file
- * (WAL, synchronous=FULL, as `openSqliteEngine` always opens it) or `:memory:`.
+ * (WAL, group commit, as `openSqliteEngine` always opens it) or `:memory:`.
  *
  * A new scripted model and agent are made for each run (outside the timer): the scripted model
  * keeps every request it receives, and a product process makes them per run too.
