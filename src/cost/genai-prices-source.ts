@@ -10,7 +10,7 @@
  * one-hour cache-write variant have no counterpart in `Usage` and are left out; cache writes
  * are priced at the catalog's default (five-minute) cache-write rate.
  */
-import { calcPrice } from '@pydantic/genai-prices';
+import { createRequire } from 'node:module';
 import type { ModelPrice, PriceQuery, PriceSource } from './price-source.js';
 
 /**
@@ -40,6 +40,18 @@ interface TieredRate {
   tiers: ReadonlyArray<{ start: number; price: number }>;
 }
 
+/**
+ * The catalog is loaded on the first lookup: it takes about 100 ms, which a process that never
+ * prices a call (listing runs, say) should not pay. Its CommonJS build is required because
+ * `lookup` is synchronous.
+ */
+const require = createRequire(import.meta.url);
+let loadedCatalog: typeof import('@pydantic/genai-prices') | undefined;
+function catalog(): typeof import('@pydantic/genai-prices') {
+  loadedCatalog ??= require('@pydantic/genai-prices') as typeof import('@pydantic/genai-prices');
+  return loadedCatalog;
+}
+
 /** Create a price source over the bundled catalog. */
 export function createGenaiPricesSource(options: GenaiPricesSourceOptions = {}): PriceSource {
   const providerIds = { ...genaiPricesProviderIds, ...options.providerIds };
@@ -53,7 +65,7 @@ export function createGenaiPricesSource(options: GenaiPricesSourceOptions = {}):
       }
       // An empty usage still makes the library pick the model and the dated price entry; the
       // dollar figures it computes are not used.
-      const calculation = calcPrice({}, modelId, {
+      const calculation = catalog().calcPrice({}, modelId, {
         providerId: catalogProviderId,
         ...(query.at === undefined ? {} : { timestamp: query.at }),
       });

@@ -199,10 +199,13 @@ function schemaCompiler(dialect: 'draft-07' | '2020-12'): Ajv | Ajv2020 {
       useDefaults: true,
       addUsedSchema: false,
     };
-    compiler =
-      dialect === 'draft-07'
-        ? new (require('ajv') as typeof import('ajv')).Ajv(options)
-        : new (require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js')).Ajv2020(options);
+    if (dialect === 'draft-07') {
+      const { Ajv: Draft07Ajv } = require('ajv') as typeof import('ajv');
+      compiler = new Draft07Ajv(options);
+    } else {
+      const { Ajv2020: Draft2020Ajv } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+      compiler = new Draft2020Ajv(options);
+    }
     compilers.set(dialect, compiler);
   }
   return compiler;

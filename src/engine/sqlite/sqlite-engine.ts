@@ -457,19 +457,21 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     },
     finishRun(runId, outcome: RunOutcome) {
       return guard('finishing a run', () =>
-        db.transaction(() => {
-          const result = statements.finishRun.run({
-            id: runId,
-            status: outcome.status,
-            stop_reason: outcome.stopReason,
-            output: outcome.output === undefined ? null : JSON.stringify(outcome.output),
-            error: outcome.error ?? null,
-            now: now(),
-            owner: executorId,
-          });
-          faults.reach('during-final-write');
-          return result.changes === 1;
-        }).immediate(),
+        db
+          .transaction(() => {
+            const result = statements.finishRun.run({
+              id: runId,
+              status: outcome.status,
+              stop_reason: outcome.stopReason,
+              output: outcome.output === undefined ? null : JSON.stringify(outcome.output),
+              error: outcome.error ?? null,
+              now: now(),
+              owner: executorId,
+            });
+            faults.reach('during-final-write');
+            return result.changes === 1;
+          })
+          .immediate(),
       ).then(async (finished) => {
         // The result leaves the process only once it is on disk.
         await sharedSync();

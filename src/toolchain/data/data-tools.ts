@@ -248,8 +248,9 @@ async function runQuery(
       const prepared = await extracted.prepare(index);
       const type = prepared.statementType;
       if (options.readOnly) {
-        if (!isQueryStatement(type)) throw readOnlyRefusal(duckDBApi().StatementType[type] ?? 'write');
-        if (type === duckDBApi().StatementType.EXPLAIN) await refuseExplainAnalyzeOfWrite(connection, scanned.sql);
+        const { StatementType: statementTypes } = duckDBApi();
+        if (!isQueryStatement(type)) throw readOnlyRefusal(statementTypes[type] ?? 'write');
+        if (type === statementTypes.EXPLAIN) await refuseExplainAnalyzeOfWrite(connection, scanned.sql);
       }
       if (index < count - 1) {
         // An earlier query's rows are never shown, so only statements with effects need running.

@@ -3,8 +3,8 @@
  *
  * Loading `@duckdb/node-api` loads DuckDB's native binding, which takes about half a second; a
  * process that imports Hataraku but never queries data should not pay it. The package is
- * CommonJS, so it is required synchronously: the value classes are needed in synchronous code
- * (rendering a result cell), and by then the first query has already loaded the module.
+ * CommonJS, so it can be required synchronously where its values are first needed: its enums
+ * and value classes are used in synchronous code (checking a statement type, rendering a cell).
  */
 import { createRequire } from 'node:module';
 import type * as DuckDBNodeApi from '@duckdb/node-api';
