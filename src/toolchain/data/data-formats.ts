@@ -42,7 +42,9 @@ export function readerCall(format: DataFormat, absolutePath: string): string {
   const path = sqlString(absolutePath);
   switch (format) {
     case 'csv':
-      return `read_csv(${path})`;
+      // A quoted empty field ("") is an empty string in CSV, not a missing value: DuckDB's
+      // default reads it as NULL, which loses the difference.
+      return `read_csv(${path}, allow_quoted_nulls = false)`;
     case 'parquet':
       return `read_parquet(${path})`;
     case 'json':

@@ -408,7 +408,8 @@ describe('data.describe', () => {
         '| region | VARCHAR | 0 | 3 | East | West |',
         '| month | DATE | 0 | 5 | 2024-01-15 | 2024-03-01 |',
         '| amount | DOUBLE | 0 | 5 | 50.25 | 200 |',
-        '| note | VARCHAR | 2 | 3 | first | with, comma |',
+        // The quoted "" is an empty string, the unquoted empty field the one NULL.
+        '| note | VARCHAR | 1 | 4 |  | with, comma |',
         'First 2 rows (CSV):',
         'region,month,amount,note',
         'East,2024-01-15,100.5,first',

@@ -22,13 +22,16 @@ describe('scanSql', () => {
   it('rewrites quoted data-file names to absolute paths inside the workspace', () => {
     const scanned = scanSql("SELECT * FROM 'sales.csv' JOIN read_parquet('data/*.parquet') USING (id)", workspace);
     expect(scanned.sql).toBe(
-      `SELECT * FROM '${root}/sales.csv' JOIN read_parquet('${root}/data/*.parquet') USING (id)`,
+      `SELECT * FROM read_csv('${root}/sales.csv', allow_quoted_nulls = false) JOIN read_parquet('${root}/data/*.parquet') USING (id)`,
     );
     expect(scanned.files).toEqual(['sales.csv', 'data/*.parquet']);
   });
 
   it('rewrites double-quoted file identifiers and keeps the quoting style', () => {
-    expect(scanSql('SELECT * FROM "sales.csv"', workspace).sql).toBe(`SELECT * FROM "${root}/sales.csv"`);
+    expect(scanSql('SELECT * FROM "sales.csv"', workspace).sql).toBe(
+      `SELECT * FROM read_csv('${root}/sales.csv', allow_quoted_nulls = false)`,
+    );
+    expect(scanSql('SELECT "sales.csv".a FROM t', workspace).sql).toBe(`SELECT "${root}/sales.csv".a FROM t`);
   });
 
   it('leaves text values, comments, dollar-quoted and escape strings alone', () => {
@@ -37,13 +40,23 @@ describe('scanSql', () => {
       "/* 'w.csv' */ FROM 'sales.csv' WHERE note = 'it''s fine'",
     ].join('\n');
     const scanned = scanSql(sql, workspace);
-    expect(scanned.sql).toBe(sql.replace("FROM 'sales.csv'", `FROM '${root}/sales.csv'`));
+    expect(scanned.sql).toBe(
+      sql.replace("FROM 'sales.csv'", `FROM read_csv('${root}/sales.csv', allow_quoted_nulls = false)`),
+    );
     expect(scanned.files).toEqual(['sales.csv']);
   });
 
   it('escapes quotes in the path it writes back', () => {
     writeFileSync(join(workspace, "o'brien.csv"), 'a\n1\n');
-    expect(scanSql("FROM 'o''brien.csv'", workspace).sql).toBe(`FROM '${root}/o''brien.csv'`);
+    expect(scanSql("SELECT * FROM read_csv('o''brien.csv')", workspace).sql).toBe(
+      `SELECT * FROM read_csv('${root}/o''brien.csv')`,
+    );
+  });
+
+  it('reads a CSV file named as a table with quoted empty fields kept as empty strings', () => {
+    expect(scanSql("SELECT * FROM 'sales.csv' t JOIN 'sales.csv' u ON true", workspace).sql).toBe(
+      `SELECT * FROM read_csv('${root}/sales.csv', allow_quoted_nulls = false) t JOIN read_csv('${root}/sales.csv', allow_quoted_nulls = false) u ON true`,
+    );
   });
 
   it('does not touch URLs; DuckDB refuses them itself', () => {

@@ -14,7 +14,7 @@
  * offsets of top-level semicolons.
  */
 import { resolveInWorkspace } from '../files/workspace-path.js';
-import { dataFormatOf, sqlIdentifier, sqlString } from './data-formats.js';
+import { dataFormatOf, readerCall, sqlIdentifier, sqlString } from './data-formats.js';
 
 export interface ScannedSql {
   /** The SQL with every file reference replaced by its absolute path. */
@@ -39,6 +39,9 @@ export function scanSql(sql: string, workspace: string): ScannedSql {
   let output = '';
   let index = 0;
   const length = sql.length;
+  // The last keyword or name before the current token: a file right after FROM or JOIN is a
+  // table, and is read with the reader call (and its options) rather than DuckDB's defaults.
+  let previousWord = '';
 
   const resolveReference = (reference: string): string | undefined => {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(reference)) return undefined;
@@ -69,12 +72,16 @@ export function scanSql(sql: string, workspace: string): ScannedSql {
       // E'…' strings use backslash escapes; they are left alone rather than misread.
       const isEscapeString = character === "'" && /[eE]/.test(sql[index - 1] ?? '') && !/\w/.test(sql[index - 2] ?? '');
       const absolute = closed && !isEscapeString ? resolveReference(content) : undefined;
-      if (absolute !== undefined) output += character === "'" ? sqlString(absolute) : sqlIdentifier(absolute);
+      const format = absolute === undefined ? undefined : dataFormatOf(content);
+      if (absolute !== undefined && format === 'csv' && (previousWord === 'from' || previousWord === 'join')) {
+        output += readerCall(format, absolute);
+      } else if (absolute !== undefined) output += character === "'" ? sqlString(absolute) : sqlIdentifier(absolute);
       else {
         output += raw;
         if (character === '"') words.add(content.toLowerCase());
       }
       index = stop;
+      previousWord = '';
     } else if (character === '$') {
       const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(index, index + 64));
       if (tag) {
@@ -89,12 +96,14 @@ export function scanSql(sql: string, workspace: string): ScannedSql {
     } else if (/[A-Za-z_]/.test(character)) {
       const word = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(sql.slice(index, index + 256))?.[0] ?? character;
       words.add(word.toLowerCase());
+      previousWord = word.toLowerCase();
       output += word;
       index += word.length;
     } else {
       if (character === ';') semicolons.push(output.length);
       output += character;
       index++;
+      if (!/\s/.test(character)) previousWord = '';
     }
   }
   return { sql: output, files, words, semicolons };
