@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS steps (
   started_at INTEGER NOT NULL,
   finished_at INTEGER NOT NULL,
   PRIMARY KEY (run_id, step_index)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS runs_by_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS ledger (
   run_id TEXT NOT NULL REFERENCES runs (id),
@@ -67,8 +67,7 @@ CREATE TABLE IF NOT EXISTS ledger (
   cost_usd REAL,
   at INTEGER NOT NULL,
   PRIMARY KEY (run_id, step_index, model)
-);
-CREATE INDEX IF NOT EXISTS ledger_by_time ON ledger (at);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS budget_reservations (
   id TEXT PRIMARY KEY,
   run_id TEXT NOT NULL,

@@ -212,6 +212,35 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     ),
     listAudit: db.prepare('SELECT * FROM audit WHERE (@run_id IS NULL OR run_id = @run_id) ORDER BY id'),
   };
+  /** Insert a step (and its ledger rows) once; the first commit at an index wins. */
+  function insertStepOnce(step: StepRecord): StepRecord {
+    const result = statements.insertStep.run({ ...stepToRow(step), owner: executorId });
+    if (result.changes === 1) {
+      for (const entry of step.ledger ?? []) {
+        statements.insertLedger.run({
+          run_id: step.runId,
+          step_index: step.index,
+          model: entry.model,
+          input_tokens: entry.usage.inputTokens ?? null,
+          output_tokens: entry.usage.outputTokens ?? null,
+          cached_input_tokens: entry.usage.cachedInputTokens ?? null,
+          cache_write_tokens: entry.usage.cacheWriteTokens ?? null,
+          cost_usd: entry.costUsd ?? null,
+          at: step.finishedAt,
+        });
+      }
+      return step;
+    }
+    const existing = statements.getStep.get(step.runId, step.index) as StepRow | undefined;
+    if (existing) return stepFromRow(existing);
+    throw new LeaseLostError(
+      'lease_lost',
+      `run ${step.runId}: this process (${executorId}) no longer owns the run, so step ${step.index} was not committed; another process took it over after this one's lease expired.`,
+    );
+  }
+  // Made once: better-sqlite3 prepares its BEGIN and COMMIT for each transaction function.
+  const insertStepWithLedger = db.transaction(insertStepOnce);
+
   const synchronousFull = db.prepare('PRAGMA synchronous = FULL');
   const synchronousNormal = db.prepare('PRAGMA synchronous = NORMAL');
 
@@ -419,35 +448,10 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
       });
     },
     commitStep(step, options = {}) {
-      return guard(`committing step ${step.index} of run ${step.runId}`, () => {
-        const insertOnce = (): StepRecord => {
-          const result = statements.insertStep.run({ ...stepToRow(step), owner: executorId });
-          if (result.changes === 1) {
-            for (const entry of step.ledger ?? []) {
-              statements.insertLedger.run({
-                run_id: step.runId,
-                step_index: step.index,
-                model: entry.model,
-                input_tokens: entry.usage.inputTokens ?? null,
-                output_tokens: entry.usage.outputTokens ?? null,
-                cached_input_tokens: entry.usage.cachedInputTokens ?? null,
-                cache_write_tokens: entry.usage.cacheWriteTokens ?? null,
-                cost_usd: entry.costUsd ?? null,
-                at: step.finishedAt,
-              });
-            }
-            return step;
-          }
-          const existing = statements.getStep.get(step.runId, step.index) as StepRow | undefined;
-          if (existing) return stepFromRow(existing);
-          throw new LeaseLostError(
-            'lease_lost',
-            `run ${step.runId}: this process (${executorId}) no longer owns the run, so step ${step.index} was not committed; another process took it over after this one's lease expired.`,
-          );
-        };
+      return guard(`committing step ${step.index} of run ${step.runId}`, () =>
         // A lone INSERT is atomic on its own; with ledger rows, the step and its rows commit together.
-        return step.ledger && step.ledger.length > 0 ? db.transaction(insertOnce).immediate() : insertOnce();
-      }).then(async (record) => {
+        step.ledger && step.ledger.length > 0 ? insertStepWithLedger.immediate(step) : insertStepOnce(step),
+      ).then(async (record) => {
         if (options.durable) await sharedSync();
         return record;
       });
