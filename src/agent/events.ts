@@ -3,20 +3,11 @@
  * the HTTP API). Events are noun-then-verb, and every event carries its run id. Replayed steps
  * (committed before a crash and read back from the journal) are marked `replayed: true`.
  */
-import type { RunStatus } from '../engine/engine.js';
+import type { RunStatus, RunTotals } from '../engine/engine.js';
 import type { JsonValue, Usage } from '../models/spec.js';
 
-export interface RunTotalsSnapshot {
-  modelCalls: number;
-  toolCalls: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  /** Sum of known costs in USD. */
-  costUsd: number;
-  /** Model calls whose price is unknown; when > 0, `costUsd` is a lower bound. */
-  unpricedModelCalls: number;
-}
+/** A run's totals as events report them (the engine's totals without the step count). */
+export type RunTotalsSnapshot = Omit<RunTotals, 'steps'>;
 
 export type RunEvent =
   | { type: 'run-start'; runId: string; agentName: string; model: string; resumed: boolean }
