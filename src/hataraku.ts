@@ -15,6 +15,9 @@ import { type RunHandle, type RunOptions, type RunResult, resume, run } from './
 import { cacheHitPriceSource } from './cache/cache-hit-price.js';
 import { openSqliteModelCallCache, type SqliteModelCallCache } from './cache/sqlite-model-call-cache.js';
 import { type Environment, type HatarakuConfig, loadConfig } from './config/load-config.js';
+import { type ContextStrategy, composeStrategies } from './context/context-strategy.js';
+import { maskUsedToolResults } from './context/mask-tool-results.js';
+import { offloadLargeToolResults } from './context/offload-tool-results.js';
 import { createGenaiPricesSource } from './cost/genai-prices-source.js';
 import { createOverridePriceSource } from './cost/override-source.js';
 import { chainPriceSources, type PriceSource } from './cost/price-source.js';
@@ -136,9 +139,12 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     return engine;
   };
   const gate: ConcurrencyGate = createConcurrencyGate(options.maxConcurrentRuns ?? 16);
+  const context = contextFromConfig(config);
   const runOptions = (given: RunOptions | undefined): RunOptions => ({
     gate,
     budgets: config.budgets,
+    ...(context.strategy ? { context: context.strategy } : {}),
+    ...(context.maxInputTokens !== undefined ? { maxInputTokens: context.maxInputTokens } : {}),
     workspace: config.workspace,
     prices,
     resolveModel: model,
@@ -200,6 +206,25 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
       cache?.close();
       cache = undefined;
     },
+  };
+}
+
+/** The context strategy the config asks for: offload large tool results, then mask used ones. */
+function contextFromConfig(config: HatarakuConfig): { strategy?: ContextStrategy; maxInputTokens?: number } {
+  const settings = config.context;
+  if (!settings) return {};
+  const strategies: ContextStrategy[] = [];
+  if (settings.offload) strategies.push(offloadLargeToolResults(withoutUndefined(settings.offload)));
+  if (settings.mask) strategies.push(maskUsedToolResults(withoutUndefined(settings.mask)));
+  return {
+    ...(strategies.length > 0 ? { strategy: composeStrategies(...strategies) } : {}),
+    ...(settings.maxInputTokens !== undefined ? { maxInputTokens: settings.maxInputTokens } : {}),
+  };
+}
+
+function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
   };
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -302,5 +302,24 @@ describe('hataraku CLI', () => {
     const costs = capture(cwd, { OPENAI_API_KEY: 'sk-a', BACKUP_KEY: 'sk-b' });
     await main(['costs', '--json'], costs.io);
     expect(JSON.parse(costs.stdout().trim())).toMatchObject({ key: 'backup:small', calls: 1 });
+  });
+
+  it('offloads large tool results to the workspace when the config asks for it', async () => {
+    const cwd = directory();
+    writeFileSync(join(cwd, 'big.txt'), Array.from({ length: 4000 }, (_, line) => `line ${line}`).join('\n'));
+    writeFileSync(join(cwd, 'hataraku.config.json'), JSON.stringify({ context: { offload: { maxCharacters: 2000 } } }));
+    writeFileSync(
+      join(cwd, 'read.json'),
+      JSON.stringify({
+        version: 1,
+        turns: [{ toolCalls: [{ name: 'files.read', arguments: { path: 'big.txt' } }] }, { text: 'done' }],
+      }),
+    );
+    const run = capture(cwd);
+    expect(await main(['run', 'read big.txt', '--model', 'scripted:read.json'], run.io)).toBe(0);
+    const offloaded = readdirSync(join(cwd, '.hataraku', 'tool-results'), { recursive: true }).filter((name) =>
+      String(name).endsWith('.txt'),
+    );
+    expect(offloaded).toHaveLength(1);
   });
 });

@@ -213,6 +213,22 @@ export const cacheSchema = z.strictObject(
   { error: 'an object such as { "enabled": true, "ttlMs": 86400000 }' },
 );
 
+export const contextSchema = z.strictObject(
+  {
+    offload: z
+      .strictObject({
+        maxCharacters: positiveIntegerSchema().optional(),
+        previewCharacters: z.int().min(0).optional(),
+      })
+      .optional(),
+    mask: z
+      .strictObject({ keepLast: z.int().min(0).optional(), batchCharacters: z.int().min(0).optional() })
+      .optional(),
+    maxInputTokens: positiveIntegerSchema().optional(),
+  },
+  { error: 'an object such as { "offload": { "maxCharacters": 8000 }, "mask": { "keepLast": 3 } }' },
+);
+
 export const configFileSchema = z.strictObject(
   {
     /** Default model name, `provider:modelId`. */
@@ -228,6 +244,8 @@ export const configFileSchema = z.strictObject(
     limits: limitsSchema.optional(),
     /** Named routes, used as model names `route:<name>`. */
     routes: z.record(z.string(), routeSchema, { error: 'an object keyed by route name' }).optional(),
+    /** What of the history each call sends: offload large tool results, mask used ones. */
+    context: contextSchema.optional(),
     /** Exact cache of model calls. */
     cache: cacheSchema.optional(),
     /** Built-in tools the CLI agent gets, and their settings. */
@@ -255,6 +273,7 @@ export const knownKeysByPath: ReadonlyArray<{ path: readonly string[]; keys: rea
   { path: ['budgets', '*'], keys: Object.keys(budgetSchema.shape) },
   { path: ['tools'], keys: Object.keys(toolsSchema.shape) },
   { path: ['cache'], keys: Object.keys(cacheSchema.shape) },
+  { path: ['context'], keys: Object.keys(contextSchema.shape) },
   { path: ['tools', 'http', 'secrets', '*'], keys: Object.keys(httpSecretSchema.shape) },
   { path: ['policies', '*', 'when'], keys: Object.keys(policyConditionSchema.shape) },
   {

@@ -75,6 +75,8 @@ export interface HatarakuConfig {
   tools: ToolsConfig;
   /** Named routes (`route:<name>`). */
   routes: Readonly<Record<string, RouteConfig>>;
+  /** Context control from the config file (strategies are built by the Hataraku instance). */
+  context: NonNullable<ConfigFile['context']> | undefined;
   /** The exact model-call cache; undefined when off. */
   cache: { ttlMs: number; mode: 'deterministic-only' | 'always'; path: string } | undefined;
   /** Directory the agent's tools work in. */
@@ -129,6 +131,7 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
     budgets: (file.budgets ?? []).map((budget) => withoutUndefined(budget) as BudgetRule),
     tools: resolveTools(file.tools, env, source),
     routes: file.routes ?? {},
+    context: file.context,
     cache: file.cache?.enabled
       ? {
           ttlMs: file.cache.ttlMs ?? 86_400_000,
