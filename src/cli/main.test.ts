@@ -322,4 +322,35 @@ describe('hataraku CLI', () => {
     );
     expect(offloaded).toHaveLength(1);
   });
+
+  it('a worker picks up a waiting run once it is approved, with no other process running', async () => {
+    const cwd = directory();
+    writeFileSync(
+      join(cwd, 'hataraku.config.json'),
+      JSON.stringify({ policies: [{ tool: 'files.write', action: 'ask' }] }),
+    );
+    writeFileSync(
+      join(cwd, 'pay.json'),
+      JSON.stringify({
+        version: 1,
+        turns: [
+          { toolCalls: [{ name: 'files.write', arguments: { path: 'paid.txt', content: 'paid' } }] },
+          { text: 'Paid.' },
+        ],
+      }),
+    );
+    const first = capture(cwd);
+    expect(await main(['run', 'pay', '--model', 'scripted:pay.json', '--no-wait'], first.io)).toBe(3);
+    const runId = /run (run_\w+)/.exec(first.stdout())?.[1] as string;
+
+    const idle = capture(cwd);
+    expect(await main(['worker', '--once'], idle.io)).toBe(0);
+    expect(existsSync(join(cwd, 'paid.txt'))).toBe(false); // still waiting: nothing to recover
+
+    await main(['runs', 'approve', runId], capture(cwd).io);
+    const worker = capture(cwd);
+    expect(await main(['worker', '--once'], worker.io)).toBe(0);
+    expect(worker.stdout()).toMatch(new RegExp(`${runId} completed \\(final-answer\\)`));
+    expect(readFileSync(join(cwd, 'paid.txt'), 'utf8')).toBe('paid');
+  });
 });

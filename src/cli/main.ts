@@ -18,6 +18,7 @@ import {
   runsResumeCommand,
   runsShowCommand,
 } from './commands/runs-command.js';
+import { workerCommand } from './commands/worker-command.js';
 
 const packageVersion = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -105,6 +106,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--json', 'print the report as JSON')
     .action(async (flags) => {
       exitCode = await runsRecoverCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  program
+    .command('worker')
+    .description("recover runs on start and then periodically: dead processes' runs, and approved waiting runs")
+    .option('--interval <seconds>', 'how often to look for runs to recover', '5')
+    .option('--once', 'recover once and exit')
+    .action(async (flags) => {
+      exitCode = await workerCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
   program
