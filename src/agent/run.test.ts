@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -653,5 +653,27 @@ describe('run()', () => {
       expect(model.requests).toHaveLength(0);
       await engine.close();
     });
+  });
+
+  it('gives a run with tools a workspace of its own when none is given, and keeps it on resume', async () => {
+    const engine = temporaryEngine();
+    let seen: string | undefined;
+    const where = tool({
+      name: 'where',
+      description: 'Says where the workspace is.',
+      input: z.object({}),
+      execute: (_input, context) => {
+        seen = context.workspace;
+        return 'ok';
+      },
+    });
+    const model = createScriptedModel({
+      script: { turns: [{ toolCalls: [{ name: 'where', arguments: {} }] }, { text: 'done' }] },
+    });
+    const result = await run(agent({ name: 'a', instructions: '', model, tools: [where] }), 'x', { engine });
+    expect(seen).toBeDefined();
+    expect(statSync(seen ?? '').isDirectory()).toBe(true);
+    expect((await engine.getRun(result.runId))?.workspace).toBe(seen);
+    await engine.close();
   });
 });

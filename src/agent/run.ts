@@ -7,7 +7,9 @@
  * a final answer (valid against the output schema when there is one) or a limit stops the run.
  */
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { ContextStrategy } from '../context/context-strategy.js';
 import { countRequestTokens } from '../context/token-counter.js';
 import { costOfUsage } from '../cost/cost.js';
@@ -76,7 +78,7 @@ export interface RunOptions {
   budgets?: BudgetRule[];
   /** Id of the new run (default: a random one). */
   runId?: string;
-  /** Workspace directory handed to tools. */
+  /** Workspace directory handed to tools (default: a new directory under the system's temp folder). */
   workspace?: string;
   /** Where model prices come from; without one, every non-scripted call's cost is unknown. */
   prices?: PriceSource;
@@ -143,7 +145,9 @@ export function run(agent: Agent, input: string, options: RunOptions = {}): RunH
         model: modelName(agent.model),
         input,
         spec: agentSpec(agent),
-        workspace: options.workspace,
+        // Every run with tools has a workspace: the given one, or a fresh directory of its own.
+        workspace:
+          options.workspace ?? (agent.tools.length > 0 ? mkdtempSync(join(tmpdir(), `hataraku-${runId}-`)) : undefined),
         tenant: options.tenant,
         parentRunId: options.parentRunId,
       });
