@@ -15,11 +15,10 @@ import { countRequestTokens } from '../context/token-counter.js';
 import { costOfUsage } from '../cost/cost.js';
 import type { PriceSource } from '../cost/price-source.js';
 import { createConversationDigest } from '../engine/digest.js';
-import type { ApprovalRecord, BudgetScope, Engine, LedgerEntry, RunRecord, RunTotals } from '../engine/engine.js';
+import type { ApprovalRecord, Engine, RunRecord, RunTotals } from '../engine/engine.js';
 import type { FaultPoints } from '../engine/fault-points.js';
 import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
-import { HatarakuError, ModelCallError, UserError } from '../errors.js';
-import { collectResponse, sumUsage } from '../models/collect-response.js';
+import { HatarakuError, UserError } from '../errors.js';
 import type {
   AssistantMessage,
   JsonValue,
@@ -27,7 +26,6 @@ import type {
   ModelMessage,
   ModelRequest,
   ModelResponse,
-  ModelStreamEvent,
   ModelToolDefinition,
   ToolCallPart,
 } from '../models/spec.js';
@@ -37,10 +35,13 @@ import { createRunResources } from '../tools/run-resources.js';
 import { extractTextToolCalls } from '../tools/text-tool-calls.js';
 import type { Tool } from '../tools/tool.js';
 import type { Agent } from './agent.js';
+import { waitForDecisions } from './approval-wait.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { createStepRecorder } from './durable-step.js';
 import { createEventChannel } from './event-channel.js';
 import type { RunEvent, RunTotalsSnapshot } from './events.js';
+import { callModel } from './model-call.js';
+import { type BudgetRule, mergeLedger, priceResponse, startOfUtcDay, tightestBudget } from './run-costs.js';
 import { runToolTurn } from './tool-step.js';
 
 export interface RunOptions {
@@ -91,15 +92,7 @@ export interface RunOptions {
   maxToolResultCharacters?: number;
 }
 
-/** A spend limit, in config form. */
-export interface BudgetRule {
-  scope: BudgetScope['scope'];
-  /** Counted per UTC day, or over all time (default). */
-  period?: 'day' | 'all';
-  limitUsd: number;
-  /** Past this, routing models move to cheaper models (see `ModelRequest.budget`). */
-  softLimitUsd?: number;
-}
+export type { BudgetRule } from './run-costs.js';
 
 export interface RunResult {
   runId: string;
@@ -649,117 +642,6 @@ async function executeRun(context: RunContext): Promise<RunResult> {
         stepIndex: undefined,
         message: `disposing a run resource failed: ${String(error)}`,
       });
-    }
-  }
-}
-
-/**
- * The cost of a response: each model it used priced at its own rates. Unknown when any part is
- * unknown (a price, or a token count), never counted as zero.
- */
-export function priceResponse(
-  response: ModelResponse,
-  prices: PriceSource | undefined,
-): { costUsd: number | undefined; ledger: LedgerEntry[] } {
-  const ledger = response.usageByModel.map(({ model: name, usage }) => {
-    const separator = name.indexOf(':');
-    const price = prices?.lookup(name.slice(0, separator), name.slice(separator + 1), {
-      inputTokens: usage.inputTokens,
-    });
-    return { model: name, usage, costUsd: costOfUsage(price, usage).usd };
-  });
-  const known = ledger.length > 0 && ledger.every((entry) => entry.costUsd !== undefined);
-  return { costUsd: known ? ledger.reduce((total, entry) => total + (entry.costUsd ?? 0), 0) : undefined, ledger };
-}
-
-/** One ledger entry per model: a step that called a model twice (a summary) adds them up. */
-function mergeLedger(entries: LedgerEntry[]): LedgerEntry[] {
-  const merged = new Map<string, LedgerEntry>();
-  for (const entry of entries) {
-    const existing = merged.get(entry.model);
-    if (!existing) {
-      merged.set(entry.model, { ...entry });
-      continue;
-    }
-    const usage = sumUsage([existing.usage, entry.usage]);
-    const costUsd =
-      existing.costUsd === undefined || entry.costUsd === undefined ? undefined : existing.costUsd + entry.costUsd;
-    merged.set(entry.model, { model: entry.model, usage, costUsd });
-  }
-  return [...merged.values()];
-}
-
-function startOfUtcDay(time: number): number {
-  const day = new Date(time);
-  return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
-}
-
-/** The budget with the least room left, as routing models see it. */
-async function tightestBudget(
-  engine: Engine,
-  scopes: Array<{ scope: BudgetScope; softLimitUsd: number | undefined }>,
-): Promise<ModelRequest['budget']> {
-  let tightest: ModelRequest['budget'];
-  for (const { scope, softLimitUsd } of scopes) {
-    const spentUsd = await engine.spentUsd(scope);
-    if (!tightest || scope.limitUsd - spentUsd < tightest.limitUsd - tightest.spentUsd) {
-      tightest = { spentUsd, limitUsd: scope.limitUsd, softLimitUsd };
-    }
-  }
-  return tightest;
-}
-
-/** Wait until none of `approvals` is pending any more (a person decided, or a deadline passed). */
-async function waitForDecisions(
-  engine: Engine,
-  approvals: ApprovalRecord[],
-  pollMs: number,
-  signal: AbortSignal,
-): Promise<void> {
-  for (;;) {
-    let pending = false;
-    for (const approval of approvals) {
-      const current = await engine.getApproval(approval.runId, approval.stepIndex);
-      if (current?.status === 'pending') pending = true;
-    }
-    if (!pending) return;
-    if (signal.aborted) throw signal.reason ?? new Error('aborted');
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, pollMs);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-}
-
-/** Calls the model again after a stream that broke mid-way (the transport retries only before the first byte). */
-const midStreamAttempts = 3;
-
-async function callModel(
-  model: Model,
-  request: ModelRequest,
-  handlers: { onEvent: (event: ModelStreamEvent) => void; onRetry: (error: ModelCallError) => void },
-): Promise<ModelResponse> {
-  for (let attempt = 1; ; attempt++) {
-    let eventsSeen = 0;
-    try {
-      return await collectResponse(model, request, (event) => {
-        eventsSeen++;
-        handlers.onEvent(event);
-      });
-    } catch (error) {
-      const retry =
-        error instanceof ModelCallError &&
-        error.retryable &&
-        eventsSeen > 0 &&
-        attempt < midStreamAttempts &&
-        !request.abortSignal?.aborted;
-      if (!retry) throw error;
-      handlers.onRetry(error);
     }
   }
 }

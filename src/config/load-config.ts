@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ToolPolicy } from '../agent/policy.js';
-import type { BudgetRule } from '../agent/run.js';
+import type { BudgetRule } from '../agent/run-costs.js';
 import type { PriceOverride } from '../cost/override-source.js';
 import { HatarakuError } from '../errors.js';
 import { configError, configFieldError, configIssuesError, formatFieldPath } from './config-error.js';
