@@ -75,3 +75,49 @@ export async function tightestBudget(
   }
   return tightest;
 }
+
+/** What the loop needs to check a call's cost before making it. */
+export interface CallCostPlan {
+  /** The most a call could cost (a routing model's most expensive candidate); undefined when unpriced. */
+  estimateCallCost(inputTokens: number): number | undefined;
+  /** Models the call may use that have no known price. */
+  unpriced: Array<{ provider: string; modelId: string }>;
+  /** The run's budgets as engine scopes, with their soft limits. */
+  budgetScopes: Array<{ scope: BudgetScope; softLimitUsd: number | undefined }>;
+}
+
+export function planCallCosts(input: {
+  model: { provider: string; modelId: string; routesTo?: readonly string[] | undefined };
+  prices: PriceSource | undefined;
+  maxOutputTokens: number;
+  budgets: readonly BudgetRule[];
+  keys: { run: string; agent: string; tenant: string | undefined };
+}): CallCostPlan {
+  const candidates = (input.model.routesTo ?? [`${input.model.provider}:${input.model.modelId}`]).map((name) => {
+    const separator = name.indexOf(':');
+    return { provider: name.slice(0, separator), modelId: name.slice(separator + 1) };
+  });
+  return {
+    estimateCallCost(inputTokens) {
+      let highest: number | undefined;
+      for (const candidate of candidates) {
+        const cost = costOfUsage(input.prices?.lookup(candidate.provider, candidate.modelId, { inputTokens }), {
+          inputTokens,
+          outputTokens: input.maxOutputTokens,
+        }).usd;
+        if (cost === undefined) return undefined;
+        highest = Math.max(highest ?? 0, cost);
+      }
+      return highest;
+    },
+    unpriced: candidates.filter(
+      (candidate) => input.prices?.lookup(candidate.provider, candidate.modelId) === undefined,
+    ),
+    budgetScopes: input.budgets.flatMap((rule) => {
+      const since = rule.period === 'day' ? startOfUtcDay(Date.now()) : 0;
+      const key = { run: input.keys.run, agent: input.keys.agent, tenant: input.keys.tenant, global: '*' }[rule.scope];
+      if (key === undefined) return [];
+      return [{ scope: { scope: rule.scope, key, since, limitUsd: rule.limitUsd }, softLimitUsd: rule.softLimitUsd }];
+    }),
+  };
+}

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ContextStrategy } from '../context/context-strategy.js';
 import { countRequestTokens } from '../context/token-counter.js';
-import { costOfUsage } from '../cost/cost.js';
 import type { PriceSource } from '../cost/price-source.js';
 import { createConversationDigest } from '../engine/digest.js';
 import type { ApprovalRecord, Engine, RunRecord, RunTotals } from '../engine/engine.js';
@@ -26,14 +25,10 @@ import type {
   ModelMessage,
   ModelRequest,
   ModelResponse,
-  ModelToolDefinition,
   ToolCallPart,
 } from '../models/spec.js';
-import { tool as defineTool } from '../tools/define-tool.js';
-import { parseJsonText } from '../tools/repair/json-text.js';
 import { createRunResources } from '../tools/run-resources.js';
 import { extractTextToolCalls } from '../tools/text-tool-calls.js';
-import type { Tool } from '../tools/tool.js';
 import type { Agent } from './agent.js';
 import { waitForDecisions } from './approval-wait.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
@@ -41,7 +36,8 @@ import { createStepRecorder } from './durable-step.js';
 import { createEventChannel } from './event-channel.js';
 import type { RunEvent, RunTotalsSnapshot } from './events.js';
 import { callModel } from './model-call.js';
-import { type BudgetRule, mergeLedger, priceResponse, startOfUtcDay, tightestBudget } from './run-costs.js';
+import { type BudgetRule, mergeLedger, planCallCosts, priceResponse, tightestBudget } from './run-costs.js';
+import { checkFinalOutput, requestShapeFor } from './run-request.js';
 import { runToolTurn } from './tool-step.js';
 
 export interface RunOptions {
@@ -93,6 +89,7 @@ export interface RunOptions {
 }
 
 export type { BudgetRule } from './run-costs.js';
+export { modelFacingToolName } from './run-request.js';
 
 export interface RunResult {
   runId: string;
@@ -233,23 +230,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   const runId = record.id;
 
   if (record.status === 'completed' || record.status === 'stopped') {
-    const finished: RunResult = {
-      runId,
-      status: record.status,
-      stopReason: record.stopReason ?? 'unknown',
-      output: record.output,
-      totals: snapshot(await engine.totals(runId)),
-    };
-    publish({
-      type: 'run-end',
-      runId,
-      status: record.status,
-      stopReason: finished.stopReason,
-      output: record.output,
-      error: undefined,
-      totals: finished.totals,
-    });
-    return finished;
+    return recordedResult(engine, { ...record, status: record.status }, publish);
   }
 
   const model = resolveAgentModel(agent, options);
@@ -267,27 +248,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       ? undefined
       : setTimeout(() => wallTimeController.abort(), agent.limits.maxWallTimeMs);
 
-  const outputValidator =
-    agent.output === undefined
-      ? undefined
-      : defineTool({
-          name: 'final_output',
-          description: 'The final answer.',
-          input: agent.output as never,
-          execute: (value: unknown) => value,
-        });
-  const modelTools = toolDefinitions(agent.tools);
-  const baseRequest: Omit<ModelRequest, 'messages'> = {
-    maxOutputTokens: agent.maxOutputTokens,
-    // One cache key per agent: its runs share the stable prefix (instructions, then tools).
-    promptCacheKey: `hataraku:${agent.name}`,
-    ...(modelTools.length > 0 ? { tools: modelTools } : {}),
-    ...(agent.toolChoice !== undefined ? { toolChoice: agent.toolChoice } : {}),
-    ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
-    ...(outputValidator
-      ? { responseFormat: { type: 'json-schema' as const, name: 'final_output', schema: outputValidator.inputSchema } }
-      : {}),
-  };
+  const { baseRequest, outputValidator, modelTools } = requestShapeFor(agent);
 
   const messages: ModelMessage[] = [];
   const conversationDigest = createConversationDigest();
@@ -303,31 +264,12 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   const limitsNeedEstimate =
     agent.limits.maxTokens !== undefined || agent.limits.maxCostUsd !== undefined || (options.budgets ?? []).length > 0;
 
-  const priceCandidates = (model.routesTo ?? [`${model.provider}:${model.modelId}`]).map((name) => {
-    const separator = name.indexOf(':');
-    return { provider: name.slice(0, separator), modelId: name.slice(separator + 1) };
-  });
-  /** The most a call could cost: a routing model's most expensive candidate. */
-  const estimateCallCost = (inputTokens: number): number | undefined => {
-    let highest: number | undefined;
-    for (const candidate of priceCandidates) {
-      const cost = costOfUsage(options.prices?.lookup(candidate.provider, candidate.modelId, { inputTokens }), {
-        inputTokens,
-        outputTokens: agent.maxOutputTokens,
-      }).usd;
-      if (cost === undefined) return undefined;
-      highest = Math.max(highest ?? 0, cost);
-    }
-    return highest;
-  };
-  const unpriced = priceCandidates.filter(
-    (candidate) => options.prices?.lookup(candidate.provider, candidate.modelId) === undefined,
-  );
-  const budgetScopes = (options.budgets ?? []).flatMap((rule) => {
-    const since = rule.period === 'day' ? startOfUtcDay(Date.now()) : 0;
-    const key = { run: runId, agent: agent.name, tenant: record.tenant, global: '*' }[rule.scope];
-    if (key === undefined) return [];
-    return [{ scope: { scope: rule.scope, key, since, limitUsd: rule.limitUsd }, softLimitUsd: rule.softLimitUsd }];
+  const { estimateCallCost, unpriced, budgetScopes } = planCallCosts({
+    model,
+    prices: options.prices,
+    maxOutputTokens: agent.maxOutputTokens,
+    budgets: options.budgets ?? [],
+    keys: { run: runId, agent: agent.name, tenant: record.tenant },
   });
   if (agent.limits.maxCostUsd !== undefined && unpriced.length > 0) {
     throw await fail(
@@ -583,18 +525,9 @@ async function executeRun(context: RunContext): Promise<RunResult> {
 
       if (calls.length === 0) {
         if (!outputValidator) return await finish('completed', 'final-answer', response.text);
-        const parsed = parseJsonText(response.text);
-        const validation = parsed.success ? outputValidator.validate(parsed.value) : undefined;
-        if (validation?.success) return await finish('completed', 'final-answer', validation.data as JsonValue);
-        const problems = !parsed.success
-          ? `it is not JSON (${parsed.reason})`
-          : (validation && !validation.success ? validation.issues : [])
-              .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-              .join('; ');
-        append({
-          role: 'user',
-          content: `Your final answer must be one JSON object matching the output schema, but ${problems}. Reply with the corrected JSON object only.`,
-        });
+        const checked = checkFinalOutput(outputValidator, response.text);
+        if (checked.valid) return await finish('completed', 'final-answer', checked.value);
+        append({ role: 'user', content: checked.correction });
         continue;
       }
 
@@ -720,17 +653,29 @@ function agentSpec(agent: Agent): JsonValue {
   };
 }
 
-/** Tool names sent to providers: OpenAI and Anthropic accept only letters, digits, `_` and `-`. */
-export function modelFacingToolName(name: string): string {
-  return name.replace(/[^a-zA-Z0-9_-]/g, '_');
-}
-
-function toolDefinitions(tools: readonly Tool[]): ModelToolDefinition[] {
-  return tools.map((tool) => ({
-    name: modelFacingToolName(tool.name),
-    description: tool.description,
-    inputSchema: tool.inputSchema,
-  }));
+/** A run that already ended: its recorded result, without executing anything. */
+async function recordedResult(
+  engine: Engine,
+  record: RunRecord & { status: 'completed' | 'stopped' },
+  publish: (event: RunEvent) => void,
+): Promise<RunResult> {
+  const result: RunResult = {
+    runId: record.id,
+    status: record.status,
+    stopReason: record.stopReason ?? 'unknown',
+    output: record.output,
+    totals: snapshot(await engine.totals(record.id)),
+  };
+  publish({
+    type: 'run-end',
+    runId: record.id,
+    status: record.status,
+    stopReason: result.stopReason,
+    output: record.output,
+    error: undefined,
+    totals: result.totals,
+  });
+  return result;
 }
 
 function snapshot(totals: RunTotals): RunTotalsSnapshot {
