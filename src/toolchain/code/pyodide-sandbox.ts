@@ -9,6 +9,7 @@
  * copied back through `resolveInWorkspace`. The interpreter stays alive between runs, so
  * globals persist like in a notebook.
  */
+
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,7 @@ import { resolveInWorkspace } from '../files/workspace-path.js';
 import { pyodideWorkerSource } from './pyodide-worker-source.js';
 import type { EngineRunResult } from './quickjs-sandbox.js';
 import type { SandboxLimit } from './sandbox.js';
+import { workerReady } from './worker-ready.js';
 import { type FileStamp, snapshotWorkspace } from './workspace-snapshot.js';
 
 export interface PyodideEngineOptions {
@@ -86,16 +88,7 @@ export class PyodideEngine {
         this.#ready = undefined;
       }
     });
-    this.#ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (reply: WorkerReply) => {
-        if (reply.type === 'ready') resolve();
-        else if (reply.type === 'failed') reject(new Error(`Pyodide failed to start: ${reply.error}`));
-        else return;
-        worker.off('message', onMessage);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-    });
+    this.#ready = workerReady(worker, 'Pyodide');
     return this.#ready;
   }
 

@@ -9,10 +9,12 @@
  * own V8 heap is bounded with `resourceLimits`. WebAssembly memory never shrinks, so after a
  * memory overrun the worker is replaced and the next run starts from a fresh context.
  */
+
 import { createRequire } from 'node:module';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { quickjsWorkerSource } from './quickjs-worker-source.js';
 import type { SandboxLimit } from './sandbox.js';
+import { workerReady } from './worker-ready.js';
 import { answerWorkspaceFileRequest, type WorkspaceFileRequest } from './workspace-file-service.js';
 
 export interface QuickJsEngineOptions {
@@ -101,16 +103,7 @@ export class QuickJsEngine {
         this.#ready = undefined;
       }
     });
-    this.#ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (reply: WorkerReply) => {
-        if (reply.type === 'ready') resolve();
-        else if (reply.type === 'failed') reject(new Error(`QuickJS failed to start: ${reply.error}`));
-        else return;
-        worker.off('message', onMessage);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-    });
+    this.#ready = workerReady(worker, 'QuickJS');
     return this.#ready;
   }
 
