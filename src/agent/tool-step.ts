@@ -9,7 +9,7 @@
 import { canonicalJson, digestOf } from '../engine/digest.js';
 import type { ApprovalRecord, Engine } from '../engine/engine.js';
 import type { JsonValue, ToolCallPart, ToolResultMessage } from '../models/spec.js';
-import { mapWithConcurrency } from '../tools/concurrency.js';
+import { mapWithExclusive } from '../tools/concurrency.js';
 import { type PreparedToolCall, prepareToolCall } from '../tools/prepare-call.js';
 import type { RunResources, Tool } from '../tools/tool.js';
 import type { StepRecorder } from './durable-step.js';
@@ -99,7 +99,13 @@ export async function runToolTurn(
   }
 
   const waiting: ApprovalRecord[] = [];
-  const messages = await mapWithConcurrency(prepared, context.concurrency, async ({ call, preparation }, position) => {
+  // A tool marked `exclusive` (code.run) runs alone: nothing else of the run interleaves with it.
+  const schedule = {
+    limit: context.concurrency,
+    isExclusive: ({ preparation }: (typeof prepared)[number]) =>
+      preparation.status === 'ready' && preparation.tool.exclusive === true,
+  };
+  const messages = await mapWithExclusive(prepared, schedule, async ({ call, preparation }, position) => {
     const index = firstIndex + position;
     const plan = plans[position] as CallPlan;
     if (plan.kind === 'wait') {

@@ -53,3 +53,44 @@ export async function mapWithConcurrency<T, R>(
   }
   return results;
 }
+
+/**
+ * Like {@link mapWithConcurrency} (at most `schedule.limit` at a time), but an item for which
+ * `schedule.isExclusive` holds runs alone: the items before it finish first, and those after it
+ * start once it has finished. Results keep the order of `items`; failures are gathered the same
+ * way, once every item has run.
+ */
+export async function mapWithExclusive<T, R>(
+  items: readonly T[],
+  schedule: { limit: number; isExclusive: (item: T, index: number) => boolean },
+  worker: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const { limit, isExclusive } = schedule;
+  const batches: number[][] = [];
+  for (const [index, item] of items.entries()) {
+    const last = batches.at(-1);
+    if (isExclusive(item, index)) batches.push([index], []);
+    else if (last === undefined) batches.push([index]);
+    else last.push(index);
+  }
+  const results = new Array<R>(items.length);
+  const failures: Array<{ index: number; error: unknown }> = [];
+  for (const batch of batches) {
+    await mapWithConcurrency(batch, limit, async (index) => {
+      try {
+        results[index] = await worker(items[index] as T, index);
+      } catch (error) {
+        failures.push({ index, error });
+      }
+    });
+  }
+  if (failures.length === 1) throw failures[0]?.error;
+  if (failures.length > 1) {
+    failures.sort((left, right) => left.index - right.index);
+    throw new AggregateError(
+      failures.map((failure) => failure.error),
+      `${failures.length} of ${items.length} tasks failed (items ${failures.map((failure) => failure.index).join(', ')})`,
+    );
+  }
+  return results;
+}

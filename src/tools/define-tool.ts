@@ -29,6 +29,8 @@ interface ToolOptionsBase {
   description: string;
   /** What running the tool does to the world; defaults to `none` (reads only). */
   effect?: ToolEffect;
+  /** Run alone: no other tool call of the run runs while this one does. Default false. */
+  exclusive?: boolean;
 }
 
 /** Options for a tool whose input is described by a zod v4 schema. */
@@ -87,6 +89,9 @@ export function tool(
     );
   }
   if (typeof execute !== 'function') throw new TypeError(`tool(${name}): \`execute\` must be a function`);
+  if (options.exclusive !== undefined && typeof options.exclusive !== 'boolean') {
+    throw new TypeError(`tool(${name}): \`exclusive\` must be a boolean, got ${JSON.stringify(options.exclusive)}`);
+  }
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new TypeError(`tool(${name}): \`input\` must be a zod schema or a JSON Schema object`);
   }
@@ -97,6 +102,7 @@ export function tool(
     description,
     inputSchema,
     effect,
+    ...(options.exclusive === true ? { exclusive: true } : {}),
     validate,
     execute: execute as Tool<unknown, unknown>['execute'],
   });

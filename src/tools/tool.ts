@@ -67,6 +67,13 @@ export interface Tool<Input = unknown, Output = unknown> {
   /** JSON Schema of the arguments object, as sent to the model. */
   readonly inputSchema: JsonSchema;
   readonly effect: ToolEffect;
+  /**
+   * Run alone: while a call of this tool runs, no other tool call of the run does (the scheduler
+   * waits for the calls already running, and starts the next ones after). For tools whose work
+   * must not interleave with others', e.g. `code.run`, whose programs could otherwise flip links
+   * under a file tool's feet.
+   */
+  readonly exclusive?: boolean;
   /** Check (and, for zod schemas, transform) arguments already parsed from JSON. */
   validate(args: unknown): ValidationResult<Input>;
   execute(input: Input, context: ToolContext): Promise<Output> | Output;

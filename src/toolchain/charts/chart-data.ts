@@ -1,14 +1,15 @@
 /**
  * Data for a chart comes from the spec itself (`values`) or from workspace files (`url`). Vega
  * would fetch a `url` with its own loader, which can reach the network and the whole disk; so
- * before rendering, every data `url` of the compiled Vega spec is resolved inside the workspace
- * (through `resolveInWorkspace`), read with a size cap, and put in the spec as inline text that
+ * before rendering, every data `url` of the compiled Vega spec is read from the workspace
+ * through a descriptor opened without following links and verified to be inside the workspace
+ * and not protected (`workspace-descriptors.ts`), with a size cap, and put in the spec as inline text that
  * Vega parses with the entry's `format` (CSV with quoting, TSV, JSON, TopoJSON). The renderer
  * then runs with a loader that refuses everything.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { resolveInWorkspace, WorkspacePathError } from '../files/workspace-path.js';
+import { readWorkspaceFile, WorkspaceFileError, workspaceSegments } from '../code/workspace-descriptors.js';
+import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
 import type { ChartSpec } from './chart-spec.js';
 import { ChartToolError } from './chart-tool-error.js';
 
@@ -28,6 +29,8 @@ const convertibleExtensions = new Set(['.parquet', '.ndjson', '.jsonl', '.xlsx',
 export interface InlineDataLimits {
   maxDataBytes: number;
   maxDataRows: number;
+  /** Entries no chart may read. Default {@link createProtectedPaths}'s. */
+  protectedPaths?: ProtectedPaths;
 }
 
 /**
@@ -53,7 +56,7 @@ export function inlineWorkspaceData(
         `The data "${name}" takes its url from a signal; chart.render reads only files named by a plain path, e.g. {"url": "sales.csv"}.`,
       );
     }
-    const target = workspaceFile(url, workspace);
+    const access = workspaceAccess(url, workspace, limits.protectedPaths);
     const extension = extname(url).toLowerCase();
     if (convertibleExtensions.has(extension)) {
       throw new ChartToolError(
@@ -72,24 +75,7 @@ export function inlineWorkspaceData(
       }
       format.type = inferred;
     }
-    let size: number;
-    try {
-      const stats = statSync(target);
-      if (!stats.isFile()) throw new Error('not a file');
-      size = stats.size;
-    } catch {
-      throw new ChartToolError(
-        'data-unavailable',
-        `There is no file "${url}" in the workspace. Use files.list to see the files, or data.query with outputPath to create one.`,
-      );
-    }
-    if (size > limits.maxDataBytes) {
-      throw new ChartToolError(
-        'limit-exceeded',
-        `"${url}" is ${size} bytes, over the ${limits.maxDataBytes}-byte limit for chart data. Aggregate it first: data.query with GROUP BY and outputPath "chart-data.csv", then chart that file.`,
-      );
-    }
-    entry.values = readFileSync(target, 'utf8');
+    entry.values = readDataFile(access, url, limits.maxDataBytes);
     entry.format = format;
     delete entry.url;
     files.push(url);
@@ -104,25 +90,61 @@ export function tooManyRows(rows: number, limits: { maxDataRows: number }): Char
   );
 }
 
-/** The path of a data file inside the workspace, or an error saying why it cannot be used. */
-function workspaceFile(url: string, workspace: string | undefined): string {
+/** The workspace a data file is read from, after refusing URLs and bad or protected paths. */
+function workspaceAccess(
+  url: string,
+  workspace: string | undefined,
+  protectedPaths: ProtectedPaths | undefined,
+): { workspace: string; protectedPaths: ProtectedPaths } {
   if (/^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith('//')) {
     throw new ChartToolError(
       'data-unavailable',
       `chart.render does not fetch URLs ("${shorten(url)}"); it reads workspace files only. Download the data into the workspace first (for example with http.request and files.write), or put the rows in "data": {"values": [...]}.`,
     );
   }
+  if (workspace === undefined) {
+    throw new ChartToolError('outside-workspace', 'This run has no workspace directory, so no data file can be read.');
+  }
+  const access = { workspace, protectedPaths: protectedPaths ?? createProtectedPaths() };
   try {
-    return resolveInWorkspace(workspace, url);
+    workspaceSegments(access, url);
   } catch (error) {
-    if (error instanceof WorkspacePathError) {
-      throw new ChartToolError(
+    throw dataFileError(url, error);
+  }
+  return access;
+}
+
+/** The text of a data file, read through a verified descriptor, at most `maxBytes`. */
+function readDataFile(access: { workspace: string; protectedPaths: ProtectedPaths }, url: string, maxBytes: number) {
+  try {
+    return readWorkspaceFile(access, url, maxBytes).toString('utf8');
+  } catch (error) {
+    throw dataFileError(url, error);
+  }
+}
+
+function dataFileError(url: string, error: unknown): unknown {
+  if (!(error instanceof WorkspaceFileError)) return error;
+  switch (error.reason) {
+    case 'missing':
+    case 'not-a-regular-file':
+      return new ChartToolError(
+        'data-unavailable',
+        `There is no file "${url}" in the workspace. Use files.list to see the files, or data.query with outputPath to create one.`,
+        { cause: error },
+      );
+    case 'too-large':
+      return new ChartToolError(
+        'limit-exceeded',
+        `${error.message} Aggregate it first: data.query with GROUP BY and outputPath "chart-data.csv", then chart that file.`,
+        { cause: error },
+      );
+    default:
+      return new ChartToolError(
         'outside-workspace',
         `${error.message} Chart data files are named by their path relative to the workspace, e.g. "sales.csv".`,
         { cause: error },
       );
-    }
-    throw error;
   }
 }
 

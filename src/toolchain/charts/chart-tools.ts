@@ -7,12 +7,17 @@
  * workspace is read), then render in a worker thread with a time and memory limit
  * (`chart-renderer.ts`): Vega draws the SVG, resvg the PNG.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, extname } from 'node:path';
+import { extname } from 'node:path';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import type { Tool, ToolContext } from '../../tools/tool.js';
-import { resolveInWorkspace, WorkspacePathError } from '../files/workspace-path.js';
+import {
+  type WorkspaceAccess,
+  WorkspaceFileError,
+  workspaceSegments,
+  writeWorkspaceFile,
+} from '../code/workspace-descriptors.js';
+import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
 import { inlineWorkspaceData, tooManyRows } from './chart-data.js';
 import { type ChartFontOptions, ChartRenderer, type RenderResult } from './chart-renderer.js';
 import { compileChartSpec, isVegaSpec, parseSpecArgument } from './chart-spec.js';
@@ -40,9 +45,12 @@ export interface ChartToolsOptions {
    * drawn by whatever shows it.
    */
   fonts?: Partial<ChartFontOptions>;
+  /** Workspace entries no chart may read or write. Default {@link createProtectedPaths}'s. */
+  protectedPaths?: ProtectedPaths;
 }
 
 interface ResolvedOptions {
+  protectedPaths: ProtectedPaths;
   maxDataRows: number;
   maxDataBytes: number;
   maxPixels: number;
@@ -61,6 +69,7 @@ const maxScale = 4;
  */
 export function createChartTools(options: ChartToolsOptions = {}): Tool[] {
   const resolved: ResolvedOptions = {
+    protectedPaths: options.protectedPaths ?? createProtectedPaths(),
     maxDataRows: positiveInteger('maxDataRows', options.maxDataRows, 20_000),
     maxDataBytes: positiveInteger('maxDataBytes', options.maxDataBytes, 20 * 1024 * 1024),
     maxPixels: positiveInteger('maxPixels', options.maxPixels, 16_000_000),
@@ -133,7 +142,7 @@ async function renderChart(
   options: ResolvedOptions,
 ): Promise<string> {
   const spec = parseSpecArgument(input.spec);
-  const outputs = outputFiles(input.outputPath, input.format, context.workspace);
+  const outputs = outputFiles(input.outputPath, input.format, context.workspace, options.protectedPaths);
   if (input.dataFile !== undefined) {
     if (isVegaSpec(spec)) {
       throw new ChartToolError(
@@ -175,12 +184,12 @@ async function renderChart(
   }
   const written: string[] = [];
   if (outputs.svg !== undefined) {
-    writeOutput(outputs.svg.absolute, result.svg);
+    writeOutput(outputs.svg, result.svg);
     context.recordArtifact({ path: outputs.svg.relative, mediaType: 'image/svg+xml', description: chartTitle(spec) });
     written.push(`${outputs.svg.relative} (SVG, ${result.width} × ${result.height}, ${kilobytes(svgBytes)})`);
   }
   if (outputs.png !== undefined && result.png !== undefined) {
-    writeOutput(outputs.png.absolute, result.png);
+    writeOutput(outputs.png, result.png);
     context.recordArtifact({ path: outputs.png.relative, mediaType: 'image/png', description: chartTitle(spec) });
     written.push(
       `${outputs.png.relative} (PNG, ${result.pngWidth} × ${result.pngHeight} pixels, ${kilobytes(result.png.byteLength)})`,
@@ -190,7 +199,7 @@ async function renderChart(
 }
 
 interface OutputFile {
-  absolute: string;
+  access: WorkspaceAccess;
   relative: string;
 }
 
@@ -199,6 +208,7 @@ function outputFiles(
   outputPath: string,
   format: 'svg' | 'png' | 'both',
   workspace: string | undefined,
+  protectedPaths: ProtectedPaths,
 ): { svg: OutputFile | undefined; png: OutputFile | undefined } {
   const extension = extname(outputPath).toLowerCase();
   if (extension !== '' && extension !== '.svg' && extension !== '.png') {
@@ -207,36 +217,41 @@ function outputFiles(
       `outputPath "${outputPath}" must end in .svg or .png (or have no extension), e.g. "charts/sales.svg".`,
     );
   }
+  if (workspace === undefined) {
+    throw new ChartToolError('outside-workspace', 'This run has no workspace directory, so no chart can be saved.');
+  }
+  const access = { workspace, protectedPaths };
   const base = extension === '' ? outputPath : outputPath.slice(0, -extension.length);
   const file = (ending: string): OutputFile => {
     const relative = `${base}${ending}`;
-    let absolute: string;
     try {
-      absolute = resolveInWorkspace(workspace, relative);
+      workspaceSegments(access, relative);
     } catch (error) {
-      if (error instanceof WorkspacePathError) {
-        throw new ChartToolError(
-          'outside-workspace',
-          `${error.message} Save charts inside the workspace, e.g. "charts/sales.svg".`,
-          {
-            cause: error,
-          },
-        );
-      }
-      throw error;
+      throw outputError(error);
     }
-    if (isDirectory(absolute)) {
-      throw new ChartToolError(
-        'outside-workspace',
-        `"${relative}" is a directory; choose a file name, e.g. "${relative}/chart.svg".`,
-      );
-    }
-    return { absolute, relative };
+    return { access, relative };
   };
   return {
     svg: format === 'png' ? undefined : file('.svg'),
     png: format === 'svg' ? undefined : file('.png'),
   };
+}
+
+/** A workspace path problem as the error the model reads. */
+function outputError(error: unknown): unknown {
+  if (!(error instanceof WorkspaceFileError)) return error;
+  if (error.reason === 'not-a-regular-file') {
+    return new ChartToolError(
+      'outside-workspace',
+      `"${error.path}" is a directory or not a regular file; choose a file name, e.g. "${error.path}/chart.svg".`,
+      { cause: error },
+    );
+  }
+  return new ChartToolError(
+    'outside-workspace',
+    `${error.message} Save charts inside the workspace, e.g. "charts/sales.svg".`,
+    { cause: error },
+  );
 }
 
 function describeResult(
@@ -265,9 +280,13 @@ function describeResult(
   return lines.join('\n');
 }
 
-function writeOutput(path: string, content: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, content);
+/** Write through a descriptor opened without following links and verified inside the workspace. */
+function writeOutput(file: OutputFile, content: string | Uint8Array): void {
+  try {
+    writeWorkspaceFile(file.access, file.relative, content);
+  } catch (error) {
+    throw outputError(error);
+  }
 }
 
 function chartTitle(spec: Record<string, unknown>): string {
@@ -277,14 +296,6 @@ function chartTitle(spec: Record<string, unknown>): string {
     return (title as { text: string }).text;
   }
   return 'chart.render output';
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function kilobytes(bytes: number): string {

@@ -8,7 +8,13 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import type { Tool } from '../../tools/tool.js';
-import { createSandbox, describeSandboxChoice, type SandboxChoice, type SandboxOptions } from './choose-sandbox.js';
+import {
+  createSandbox,
+  describeSandboxChoice,
+  type SandboxChoice,
+  type SandboxOptions,
+  type SandboxWarning,
+} from './choose-sandbox.js';
 import type { Sandbox, SandboxRunResult } from './sandbox.js';
 
 export interface CodeToolOptions extends SandboxOptions {
@@ -22,6 +28,8 @@ export interface CodeToolOptions extends SandboxOptions {
 export interface CodeRunOutput extends SandboxRunResult {
   /** The tier used and why it was chosen. */
   choice: { tier: SandboxChoice['tier']; reason: string };
+  /** What the user should know about the sandbox's isolation (also printed once as a process warning). */
+  warnings: SandboxWarning[];
   /** The report for the model. */
   text: string;
 }
@@ -67,8 +75,21 @@ export function createCodeTool(
         ),
     }),
     effect: 'side-effect',
+    // Its programs could flip links or race files under another tool's feet: nothing else of
+    // the run runs while it does.
+    exclusive: true,
     async execute(input, context) {
-      choice ??= describeSandboxChoice(options);
+      if (choice === undefined) {
+        choice = describeSandboxChoice(options);
+        void choice.then(
+          (chosen) => {
+            for (const warning of chosen.warnings) {
+              process.emitWarning(warning.message, { type: 'HatarakuSandboxWarning', code: warning.code });
+            }
+          },
+          () => undefined,
+        );
+      }
       const chosen = await choice.catch((error: unknown) => {
         choice = undefined;
         throw error;
@@ -96,6 +117,7 @@ export function createCodeTool(
       return {
         ...result,
         choice: { tier: chosen.tier, reason: chosen.reason },
+        warnings: chosen.warnings,
         text: formatResult(result, chosen, maxShown, request.timeoutMs),
       };
     },
@@ -110,6 +132,7 @@ export function formatResult(
   timeoutMs: number | undefined,
 ): string {
   const lines = [`sandbox: ${choice.tier} tier (${choice.reason}); language: ${result.language}`];
+  for (const warning of choice.warnings) lines.push(`warning: ${warning.message}`);
   if (result.timedOut)
     lines.push(
       `status: stopped at the time limit${timeoutMs === undefined ? '' : ` of ${timeoutMs} ms`}; make the program faster or pass a larger timeoutMs.`,

@@ -21,17 +21,21 @@ import {
   constants,
   existsSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   realpathSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
 import { resolveInWorkspace } from '../files/workspace-path.js';
 import { createPidsCgroup } from './pids-cgroup.js';
+import { findProtectedEntries, type ProtectedOverlay, removeCreatedProtectedEntries } from './protected-entries.js';
 import {
   defaultSandboxLimits,
   type Sandbox,
@@ -58,6 +62,8 @@ export interface ProcessSandboxOptions extends SandboxLimits {
   maxProcesses?: number;
   /** Largest file a run may write, in megabytes. Default 100. */
   maxFileMb?: number;
+  /** Workspace entries the code can neither read nor write. Default {@link createProtectedPaths}'s. */
+  protectedPaths?: ProtectedPaths;
 }
 
 /** What the process tier can and cannot do. */
@@ -82,6 +88,16 @@ export const processSandboxDescription: SandboxDescription = {
 };
 
 const sandboxUid = 65534;
+
+/**
+ * The environment bubblewrap itself starts with. `--clearenv` only cleans the program bwrap
+ * starts; bwrap's own process (readable as /proc/<pid>/environ from inside when PID namespaces
+ * are shared, and by any helper it forks) must not carry the host's secrets either.
+ */
+export const sandboxSpawnEnvironment: Readonly<Record<string, string>> = Object.freeze({
+  PATH: '/usr/bin:/bin',
+  LANG: 'C.UTF-8',
+});
 const watchdogIntervalMs = 25;
 
 /** Whether bubblewrap exists and can create its namespaces here; the reason when it cannot. */
@@ -123,7 +139,11 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
   const bubblewrapPath = options.bubblewrapPath ?? '/usr/bin/bwrap';
   const pythonPath = options.pythonPath ?? '/usr/bin/python3';
   const nodePath = realpathSync(options.nodePath ?? process.execPath);
+  const protectedPaths = options.protectedPaths ?? createProtectedPaths();
   const running = new Set<() => void>();
+  // An empty read-only file and directory laid over protected entries; outside every bind the
+  // code can write to, so nothing can be put in them.
+  let blanks: { root: string; file: string; directory: string } | undefined;
   let scratchWorkspace: string | undefined;
   // A cache that outlives one run (matplotlib's font list takes seconds to build), private to this sandbox.
   let cacheDirectory: string | undefined;
@@ -142,6 +162,8 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       const cpuSeconds = options.cpuSeconds ?? Math.ceil(timeoutMs / 1000) + 1;
       const root = workspaceRoot();
       const before = options.workspace === undefined ? undefined : snapshotWorkspace(root);
+      const protectedBefore = options.workspace === undefined ? [] : findProtectedEntries(root, protectedPaths);
+      const overlays = protectedBefore.filter((entry) => !entry.link);
       const limits = [
         `--cpu=${cpuSeconds}`,
         `--nproc=${maxProcesses}`,
@@ -157,8 +179,9 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
         command = [nodePath, `--max-old-space-size=${memoryMb}`, '-'];
       }
       cacheDirectory ??= mkdtempSync(join(tmpdir(), 'hataraku-sandbox-cache-'));
+      blanks ??= createBlanks();
       const args = [
-        ...bubblewrapArguments(root, cacheDirectory, nodePath),
+        ...bubblewrapArguments(root, cacheDirectory, nodePath, overlays, blanks),
         '/usr/bin/prlimit',
         ...limits,
         '--',
@@ -175,12 +198,20 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
         countProcesses: process.getuid?.() === 0,
         running,
       });
+      const notes: string[] = [];
+      if (options.workspace !== undefined) {
+        const removed = removeCreatedProtectedEntries(root, protectedPaths, protectedBefore);
+        if (removed.length > 0) {
+          notes.push(
+            `Removed protected entries the run created (sandboxed code may not write them): ${removed.join(', ')}.`,
+          );
+        }
+      }
       const after = before === undefined ? undefined : snapshotWorkspace(root);
       let limit = outcome.limit;
       if (limit === undefined && outcome.signal === 'SIGXCPU') limit = 'cpu';
       if (limit === undefined && outcome.signal === 'SIGXFSZ') limit = 'file-size';
       if (limit === undefined && /\bMemoryError\b|JavaScript heap out of memory/.test(outcome.stderr)) limit = 'memory';
-      const notes: string[] = [];
       if (limit === 'processes') notes.push(`The run started more than ${maxProcesses} processes and was killed.`);
       return {
         tier: 'process',
@@ -199,17 +230,32 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
     async dispose() {
       for (const kill of running) kill();
       running.clear();
-      for (const directory of [scratchWorkspace, cacheDirectory]) {
+      for (const directory of [scratchWorkspace, cacheDirectory, blanks?.root]) {
         if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
       }
       scratchWorkspace = undefined;
       cacheDirectory = undefined;
+      blanks = undefined;
     },
   };
 }
 
-/** The bubblewrap command line (before the program): namespaces, uid, file system, environment. */
-function bubblewrapArguments(workspace: string, cache: string, nodePath: string): string[] {
+function createBlanks(): { root: string; file: string; directory: string } {
+  const root = mkdtempSync(join(tmpdir(), 'hataraku-sandbox-blank-'));
+  const file = join(root, 'empty-file');
+  const directory = join(root, 'empty-directory');
+  writeFileSync(file, '', { mode: 0o444 });
+  mkdirSync(directory, { mode: 0o555 });
+  return { root, file, directory };
+}
+
+/**
+ * The isolation every bubblewrap sandbox shares: new namespaces (no network, own PID space) as
+ * an unprivileged uid, the system read-only (only what interpreters read from /etc: no passwd,
+ * shadow, hosts or credentials), Node's directory when it lies outside /usr, a fresh /proc and
+ * /dev, and a private /tmp.
+ */
+export function isolationArguments(nodePath: string): string[] {
   const args = [
     '--unshare-all',
     '--unshare-user',
@@ -230,7 +276,6 @@ function bubblewrapArguments(workspace: string, cache: string, nodePath: string)
     if (lstatSync(top).isSymbolicLink()) args.push('--symlink', readlinkSync(top), top);
     else args.push('--ro-bind', top, top);
   }
-  // Only what interpreters read from /etc: no passwd, shadow, hosts or credentials.
   for (const path of [
     '/etc/alternatives',
     '/etc/ld.so.cache',
@@ -245,16 +290,26 @@ function bubblewrapArguments(workspace: string, cache: string, nodePath: string)
   }
   const nodeDirectory = dirname(nodePath);
   if (!nodeDirectory.startsWith('/usr/')) args.push('--ro-bind', nodeDirectory, nodeDirectory);
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  return args;
+}
+
+/** The bubblewrap command line (before the program): isolation, the workspace, the environment. */
+function bubblewrapArguments(
+  workspace: string,
+  cache: string,
+  nodePath: string,
+  overlays: ProtectedOverlay[],
+  blanks: { file: string; directory: string },
+): string[] {
+  const nodeDirectory = dirname(nodePath);
+  const args = [...isolationArguments(nodePath), '--bind', workspace, '/workspace'];
+  // Protected entries are covered by an empty read-only file or directory: the code can neither
+  // read what is there nor change it (a mount point cannot be removed, renamed or linked to).
+  for (const overlay of overlays) {
+    args.push('--ro-bind', overlay.directory ? blanks.directory : blanks.file, `/workspace/${overlay.relative}`);
+  }
   args.push(
-    '--proc',
-    '/proc',
-    '--dev',
-    '/dev',
-    '--tmpfs',
-    '/tmp',
-    '--bind',
-    workspace,
-    '/workspace',
     '--bind',
     cache,
     '/var/cache/sandbox',
@@ -317,12 +372,13 @@ function runBubblewrap(request: {
       ? spawn(
           '/bin/sh',
           ['-c', 'echo $$ > "$0" && exec "$@"', group.procsFile, request.bubblewrapPath, ...request.args],
-          {
-            stdio: ['pipe', 'pipe', 'pipe'],
-            detached: true,
-          },
+          { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: sandboxSpawnEnvironment },
         )
-      : spawn(request.bubblewrapPath, request.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      : spawn(request.bubblewrapPath, request.args, {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          detached: true,
+          env: sandboxSpawnEnvironment,
+        });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let outputBytes = 0;

@@ -1,60 +1,143 @@
 /**
  * Python in the wasm tier: Pyodide (CPython compiled to WebAssembly, standard library only when
- * offline) inside a `worker_threads` Worker, so that a run that ignores its KeyboardInterrupt
- * can still be stopped by terminating the worker.
+ * offline) in a separate Node process, never in Hataraku's own.
  *
- * The workspace is not mounted into Pyodide (a NODEFS mount would hand Python a live bridge to
- * the host file system); it is copied into Pyodide's in-memory file system at `/workspace`
- * before each run (only files changed since the last copy), and the files the run wrote are
- * copied back through `resolveInWorkspace`. The interpreter stays alive between runs, so
- * globals persist like in a notebook.
+ * Why a process: Pyodide's Python can reach JavaScript (its foreign function interface, and
+ * `ctypes` into Emscripten's `emscripten_run_script`), and any JavaScript object leads to the
+ * realm's `Function` and so to everything that realm holds. Hiding modules does not close that;
+ * so the realm Python runs in holds nothing worth taking:
+ * - the process is started with an empty environment (no API key, no token);
+ * - it has no workspace and no host file system in its Python: the workspace is copied into
+ *   Pyodide's in-memory file system at `/workspace` before each run (protected entries left
+ *   out), and the files the run wrote come back as bytes that this side writes through the
+ *   descriptor-checked {@link writeWorkspaceFile} (protected names refused);
+ * - where bubblewrap works, the process runs inside it (no network, no host files but Node and
+ *   Pyodide read-only, own PID namespace, uid 65534); elsewhere Node's permission model is its
+ *   only fence (reads limited to Pyodide's files, no writes, no child processes), which Node's
+ *   documentation says does not hold against malicious code, so `auto` does not choose this
+ *   tier for Python there, and choosing it prints a warning (see `choose-sandbox.ts`).
+ * The interpreter stays alive between runs, so globals persist like in a notebook; a run that
+ * ignores its KeyboardInterrupt has the whole process killed.
  */
 
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { lstatSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
 import { resolveInWorkspace } from '../files/workspace-path.js';
+import { isolationArguments, sandboxSpawnEnvironment } from './process-sandbox.js';
+import { pyodideHostSource } from './pyodide-host-source.js';
 import { pyodideWorkerSource } from './pyodide-worker-source.js';
 import type { EngineRunResult } from './quickjs-sandbox.js';
 import type { SandboxLimit } from './sandbox.js';
-import { workerReady } from './worker-ready.js';
+import {
+  readWorkspaceFile,
+  removeWorkspaceFile,
+  type WorkspaceAccess,
+  writeWorkspaceFile,
+} from './workspace-descriptors.js';
 import { type FileStamp, snapshotWorkspace } from './workspace-snapshot.js';
+
+/** How the Pyodide process is fenced in. */
+export type PyodideConfinement =
+  /** Inside bubblewrap, plus Node's permission model. */
+  | { kind: 'bubblewrap'; bubblewrapPath: string }
+  /** Node's permission model only (no bubblewrap here). */
+  | { kind: 'permission-model' };
 
 export interface PyodideEngineOptions {
   workspace: string | undefined;
   memoryMb: number;
   maxOutputBytes: number;
+  confinement: PyodideConfinement;
+  protectedPaths?: ProtectedPaths;
 }
 
 /** Largest single file copied into Pyodide; larger ones are left out with a note. */
 const maxCopiedFileBytes = 50_000_000;
-/** Time allowed past the deadline for the KeyboardInterrupt before the worker is terminated. */
+/** Most files one run may send back. */
+const maxWrittenFiles = 10_000;
+/** Time allowed past the deadline for the KeyboardInterrupt before the process is killed. */
 const terminateGraceMs = 1_000;
 
-const pyodideDirectory = dirname(createRequire(import.meta.url).resolve('pyodide/package.json'));
+const pyodideDirectory = realpathSync(dirname(createRequire(import.meta.url).resolve('pyodide/package.json')));
 const pyodideUrl = pathToFileURL(join(pyodideDirectory, 'pyodide.mjs')).href;
 
-interface WorkerReply {
-  type: 'ready' | 'failed' | 'result';
-  id?: number;
-  error?: string;
-  stdout?: string;
-  stderr?: string;
-  exitCode?: number | null;
-  limit?: SandboxLimit;
-  outputTruncated?: boolean;
-  written?: Array<{ path: string; data: ArrayBuffer }>;
-  deleted?: string[];
+/** The Node command line of the Pyodide process: the permission model's fence and the host program. */
+function nodeArguments(): string[] {
+  return [
+    '--experimental-permission',
+    `--allow-fs-read=${pyodideDirectory}`,
+    '--allow-worker',
+    '--no-warnings',
+    '--max-old-space-size=128',
+    '-e',
+    pyodideHostSource,
+  ];
 }
 
-/** A warm Pyodide interpreter in its own worker. Runs are serialised. */
+/** Start the Pyodide process, inside bubblewrap when the confinement says so. */
+export function spawnPyodideProcess(confinement: PyodideConfinement, scratch: string): ChildProcess {
+  const nodePath = realpathSync(process.execPath);
+  const options = {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
+    serialization: 'advanced' as const,
+    env: { ...sandboxSpawnEnvironment },
+    detached: true,
+  };
+  if (confinement.kind === 'permission-model') {
+    return spawn(nodePath, nodeArguments(), { ...options, cwd: scratch });
+  }
+  const args = [
+    ...isolationArguments(nodePath),
+    '--ro-bind',
+    pyodideDirectory,
+    pyodideDirectory,
+    '--remount-ro',
+    '/',
+    '--chdir',
+    '/tmp',
+    '--clearenv',
+    '--setenv',
+    'NODE_CHANNEL_FD',
+    '3',
+    '--setenv',
+    'NODE_CHANNEL_SERIALIZATION_MODE',
+    'advanced',
+    '--setenv',
+    'HOME',
+    '/tmp',
+    nodePath,
+    ...nodeArguments(),
+  ];
+  return spawn(confinement.bubblewrapPath, args, { ...options, cwd: scratch });
+}
+
+/** A message from the Pyodide process; any field may be anything, since that process is untrusted. */
+interface WorkerReply {
+  type?: unknown;
+  id?: unknown;
+  error?: unknown;
+  stdout?: unknown;
+  stderr?: unknown;
+  exitCode?: unknown;
+  limit?: unknown;
+  outputTruncated?: unknown;
+  written?: unknown;
+  deleted?: unknown;
+}
+
+/** A warm Pyodide interpreter in its own process. Runs are serialised. */
 export class PyodideEngine {
   readonly #options: PyodideEngineOptions;
-  #worker: Worker | undefined;
+  readonly #access: WorkspaceAccess | undefined;
+  readonly #protectedPaths: ProtectedPaths;
+  #child: ChildProcess | undefined;
+  #scratch: string | undefined;
   #ready: Promise<void> | undefined;
-  #interrupt = new Uint8Array(new SharedArrayBuffer(1));
   #synced = new Map<string, FileStamp>();
   #nextId = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -62,33 +145,62 @@ export class PyodideEngine {
 
   constructor(options: PyodideEngineOptions) {
     this.#options = options;
+    this.#protectedPaths = options.protectedPaths ?? createProtectedPaths();
+    this.#access =
+      options.workspace === undefined
+        ? undefined
+        : { workspace: options.workspace, protectedPaths: this.#protectedPaths };
   }
 
-  /** Start the worker and load Pyodide (a few seconds), if not done yet. */
+  /** The Pyodide process's id while it runs (for tests that look for leftovers). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Start the process and load Pyodide (a few seconds), if not done yet. */
   start(): Promise<void> {
     if (this.#ready !== undefined) return this.#ready;
-    const worker = new Worker(pyodideWorkerSource, {
-      eval: true,
+    this.#scratch ??= mkdtempSync(join(tmpdir(), 'hataraku-pyodide-'));
+    const child = spawnPyodideProcess(this.#options.confinement, this.#scratch);
+    this.#child = child;
+    this.#synced = new Map();
+    let startupError = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (startupError.length < 2_000) startupError += chunk.toString('utf8');
+    });
+    child.stdout?.resume();
+    child.once('exit', () => {
+      if (this.#child === child) {
+        this.#child = undefined;
+        this.#ready = undefined;
+      }
+    });
+    this.#ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (reply: WorkerReply) => {
+        if (reply?.type === 'ready') resolve();
+        else if (reply?.type === 'failed') reject(new Error(`Pyodide failed to start: ${String(reply.error)}`));
+        else return;
+        child.off('message', onMessage);
+      };
+      child.on('message', onMessage);
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        reject(
+          new Error(`the Pyodide process ended while starting (exit ${code}): ${startupError.trim().slice(0, 500)}`),
+        ),
+      );
+    });
+    child.send({
+      type: 'start',
+      workerSource: pyodideWorkerSource,
       workerData: {
         pyodideUrl,
         indexURL: `${pyodideDirectory}/`,
         memoryMb: this.#options.memoryMb,
         maxOutputBytes: this.#options.maxOutputBytes,
-        interruptBuffer: this.#interrupt.buffer,
       },
-      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
-      stdout: false,
-      stderr: false,
     });
-    this.#worker = worker;
-    this.#synced = new Map();
-    worker.once('exit', () => {
-      if (this.#worker === worker) {
-        this.#worker = undefined;
-        this.#ready = undefined;
-      }
-    });
-    this.#ready = workerReady(worker, 'Pyodide');
+    this.#ready.catch(() => this.#kill());
     return this.#ready;
   }
 
@@ -100,8 +212,8 @@ export class PyodideEngine {
 
   async #runNow(code: string, timeoutMs: number): Promise<EngineRunResult> {
     await this.start();
-    const worker = this.#worker;
-    if (worker === undefined) throw new Error('the Pyodide worker stopped before the run');
+    const child = this.#child;
+    if (child === undefined) throw new Error('the Pyodide process stopped before the run');
     const notes: string[] = [];
     if (this.#resetNote !== undefined) {
       notes.push(this.#resetNote);
@@ -109,66 +221,66 @@ export class PyodideEngine {
     }
     const { files, removed } = this.#filesToCopyIn(notes);
     const id = this.#nextId++;
-    this.#interrupt[0] = 0;
 
     return new Promise<EngineRunResult>((resolve) => {
       let settled = false;
       const finish = (result: EngineRunResult) => {
         if (settled) return;
         settled = true;
-        clearTimeout(interruptTimer);
         clearTimeout(terminateTimer);
-        worker.off('message', onMessage);
-        worker.off('exit', onExit);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
         resolve(result);
       };
+      // Everything in a reply comes from the process Python runs in: checked here, never trusted.
       const onMessage = (reply: WorkerReply) => {
-        if (reply.type !== 'result' || reply.id !== id) return;
-        this.#copyOut(reply.written ?? [], reply.deleted ?? [], notes);
+        if (reply === null || typeof reply !== 'object' || reply.type !== 'result' || reply.id !== id) return;
+        this.#copyOut(reply.written, reply.deleted, notes);
+        const cap = this.#options.maxOutputBytes;
+        const limit = isSandboxLimit(reply.limit) ? reply.limit : undefined;
         finish({
-          stdout: reply.stdout ?? '',
-          stderr: reply.stderr ?? '',
-          exitCode: reply.exitCode ?? null,
-          limit: reply.limit,
-          outputTruncated: reply.outputTruncated ?? false,
+          stdout: typeof reply.stdout === 'string' ? reply.stdout.slice(0, cap) : '',
+          stderr: typeof reply.stderr === 'string' ? reply.stderr.slice(0, cap) : '',
+          exitCode: limit !== undefined ? null : reply.exitCode === 0 ? 0 : 1,
+          limit,
+          outputTruncated: reply.outputTruncated === true,
           notes,
         });
       };
       const onExit = () => {
-        this.#resetNote = 'The previous run crashed the Python worker; the interpreter was reset (variables are gone).';
+        this.#resetNote =
+          'The previous run crashed the Python process; the interpreter was reset (variables are gone).';
         finish({
           stdout: '',
-          stderr: 'The Python worker stopped unexpectedly.',
+          stderr: 'The Python process stopped unexpectedly.',
           exitCode: null,
           limit: 'memory',
           outputTruncated: false,
           notes,
         });
       };
-      // First a KeyboardInterrupt (the interpreter and its variables survive), then termination.
-      const interruptTimer = setTimeout(() => {
-        this.#interrupt[0] = 2;
-      }, timeoutMs);
+      // The process raises a KeyboardInterrupt at the deadline (the interpreter and its
+      // variables survive); past the grace period the whole process is killed.
       const terminateTimer = setTimeout(() => {
-        this.#replaceWorker(
-          'The previous run ignored its time limit and was killed; the interpreter was reset (variables are gone).',
-        );
+        this.#resetNote =
+          'The previous run ignored its time limit and was killed; the interpreter was reset (variables are gone).';
+        this.#kill();
         finish({ stdout: '', stderr: '', exitCode: null, limit: 'time', outputTruncated: false, notes });
       }, timeoutMs + terminateGraceMs);
-      worker.on('message', onMessage);
-      worker.once('exit', onExit);
-      const transfer = files.map((file) => file.data);
-      worker.postMessage({ type: 'run', id, code, files, removed }, transfer);
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send({ type: 'run', id, code, files, removed, timeoutMs });
     });
   }
 
-  /** Workspace files that changed since the last copy into Pyodide, read as bytes. */
-  #filesToCopyIn(notes: string[]): { files: Array<{ path: string; data: ArrayBuffer }>; removed: string[] } {
-    const workspace = this.#options.workspace;
-    if (workspace === undefined) return { files: [], removed: [] };
-    const root = resolveInWorkspace(workspace, '.');
+  /** Workspace files that changed since the last copy into Pyodide, read through descriptors. */
+  #filesToCopyIn(notes: string[]): { files: Array<{ path: string; data: Uint8Array }>; removed: string[] } {
+    const access = this.#access;
+    if (access === undefined) return { files: [], removed: [] };
+    const root = resolveInWorkspace(access.workspace, '.');
     const current = snapshotWorkspace(root);
-    const files: Array<{ path: string; data: ArrayBuffer }> = [];
+    for (const path of current.keys()) if (this.#protectedPaths.isProtected(path)) current.delete(path);
+    const files: Array<{ path: string; data: Uint8Array }> = [];
     for (const [path, stamp] of current) {
       const previous = this.#synced.get(path);
       if (previous !== undefined && previous.size === stamp.size && previous.modifiedMs === stamp.modifiedMs) continue;
@@ -178,39 +290,43 @@ export class PyodideEngine {
         );
         continue;
       }
-      const bytes = readFileSync(join(root, path));
-      files.push({
-        path,
-        data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
-      });
-      this.#synced.set(path, stamp);
+      try {
+        files.push({ path, data: new Uint8Array(readWorkspaceFile(access, path, maxCopiedFileBytes)) });
+        this.#synced.set(path, stamp);
+      } catch (error) {
+        notes.push(`${path} was not copied into Python: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
     const removed = [...this.#synced.keys()].filter((path) => !current.has(path));
     for (const path of removed) this.#synced.delete(path);
     return { files, removed };
   }
 
-  /** Write back what the run wrote, each path confined to the workspace. */
-  #copyOut(written: Array<{ path: string; data: ArrayBuffer }>, deleted: string[], notes: string[]): void {
-    const workspace = this.#options.workspace;
-    if (workspace === undefined) {
-      if (written.length > 0) notes.push('This run has no workspace; files written by Python were not kept.');
+  /** Write back what the run wrote: each path checked, opened without following links, verified. */
+  #copyOut(written: unknown, deleted: unknown, notes: string[]): void {
+    const files = Array.isArray(written) ? written.slice(0, maxWrittenFiles) : [];
+    const access = this.#access;
+    if (access === undefined) {
+      if (files.length > 0) notes.push('This run has no workspace; files written by Python were not kept.');
       return;
     }
-    for (const file of written) {
+    for (const file of files as Array<{ path?: unknown; data?: unknown }>) {
+      const path = typeof file?.path === 'string' ? file.path : undefined;
+      const data = file?.data instanceof ArrayBuffer ? new Uint8Array(file.data) : file?.data;
+      if (path === undefined || !(data instanceof Uint8Array)) continue;
       try {
-        const target = resolveInWorkspace(workspace, file.path);
-        mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(target, new Uint8Array(file.data));
-        const stats = statSync(target);
-        this.#synced.set(file.path, { size: stats.size, modifiedMs: stats.mtimeMs });
+        writeWorkspaceFile(access, path, data);
+        const root = resolveInWorkspace(access.workspace, '.');
+        const stamp = snapshotStamp(root, path);
+        if (stamp !== undefined) this.#synced.set(path, stamp);
       } catch (error) {
-        notes.push(`${file.path} was not saved: ${error instanceof Error ? error.message : String(error)}`);
+        notes.push(`${path} was not saved: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    for (const path of deleted) {
+    for (const path of Array.isArray(deleted) ? deleted : []) {
+      if (typeof path !== 'string') continue;
       try {
-        rmSync(resolveInWorkspace(workspace, path), { force: true });
+        removeWorkspaceFile(access, path);
         this.#synced.delete(path);
       } catch (error) {
         notes.push(`${path} was not deleted: ${error instanceof Error ? error.message : String(error)}`);
@@ -218,18 +334,37 @@ export class PyodideEngine {
     }
   }
 
-  #replaceWorker(note: string): void {
-    const worker = this.#worker;
-    this.#worker = undefined;
+  #kill(): void {
+    const child = this.#child;
+    this.#child = undefined;
     this.#ready = undefined;
-    this.#resetNote = note;
-    void worker?.terminate();
+    if (child?.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
   }
 
   async dispose(): Promise<void> {
-    const worker = this.#worker;
-    this.#worker = undefined;
-    this.#ready = undefined;
-    await worker?.terminate();
+    const child = this.#child;
+    this.#kill();
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    if (this.#scratch !== undefined) rmSync(this.#scratch, { recursive: true, force: true });
+    this.#scratch = undefined;
   }
+}
+
+const sandboxLimits: readonly SandboxLimit[] = ['time', 'memory', 'output', 'cpu', 'processes', 'file-size'];
+
+function isSandboxLimit(value: unknown): value is SandboxLimit {
+  return sandboxLimits.includes(value as SandboxLimit);
+}
+
+/** The stamp of one workspace file, as {@link snapshotWorkspace} would record it. */
+function snapshotStamp(root: string, path: string): FileStamp | undefined {
+  const stats = lstatSync(join(root, path), { throwIfNoEntry: false });
+  return stats?.isFile() === true ? { size: stats.size, modifiedMs: stats.mtimeMs } : undefined;
 }

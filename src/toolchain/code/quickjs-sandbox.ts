@@ -12,6 +12,7 @@
 
 import { createRequire } from 'node:module';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import type { ProtectedPaths } from '../files/protected-paths.js';
 import { quickjsWorkerSource } from './quickjs-worker-source.js';
 import type { SandboxLimit } from './sandbox.js';
 import { workerReady } from './worker-ready.js';
@@ -19,6 +20,7 @@ import { answerWorkspaceFileRequest, type WorkspaceFileRequest } from './workspa
 
 export interface QuickJsEngineOptions {
   workspace: string | undefined;
+  protectedPaths: ProtectedPaths;
   memoryMb: number;
   maxOutputBytes: number;
 }
@@ -70,7 +72,7 @@ export class QuickJsEngine {
     const signal = new Int32Array(control);
     const { port1: hostPort, port2: filePort } = new MessageChannel();
     hostPort.on('message', (request: WorkspaceFileRequest) => {
-      hostPort.postMessage(answerWorkspaceFileRequest(this.#options.workspace, request));
+      hostPort.postMessage(answerWorkspaceFileRequest(this.#options.workspace, this.#options.protectedPaths, request));
       Atomics.store(signal, 0, 1);
       Atomics.notify(signal, 0);
     });
@@ -94,6 +96,8 @@ export class QuickJsEngine {
       },
       stdout: false,
       stderr: false,
+      // The worker's own copy of the environment: empty, so nothing there is worth reaching.
+      env: {},
     });
     this.#worker = worker;
     worker.once('exit', () => {

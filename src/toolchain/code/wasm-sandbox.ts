@@ -1,10 +1,13 @@
 /**
- * The wasm tier: zero setup, works wherever Node runs. JavaScript runs in QuickJS, Python in
- * Pyodide, each in its own worker thread, created on first use and kept warm for the sandbox's
- * lifetime (so globals persist between runs).
+ * The wasm tier: zero setup, works wherever Node runs. JavaScript runs in QuickJS (a worker
+ * thread of this process: QuickJS is an interpreter of its own, and the program reaches the host
+ * only through the file functions answered here), Python in Pyodide (a separate process with an
+ * empty environment, inside bubblewrap where it works; see `pyodide-sandbox.ts`). Both are
+ * created on first use and kept warm for the sandbox's lifetime (so globals persist between runs).
  */
+import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
 import { resolveInWorkspace } from '../files/workspace-path.js';
-import { PyodideEngine } from './pyodide-sandbox.js';
+import { type PyodideConfinement, PyodideEngine } from './pyodide-sandbox.js';
 import { type EngineRunResult, QuickJsEngine } from './quickjs-sandbox.js';
 import {
   defaultSandboxLimits,
@@ -19,6 +22,15 @@ import { diffSnapshots, snapshotWorkspace, type WorkspaceSnapshot } from './work
 export interface WasmSandboxOptions extends SandboxLimits {
   /** Workspace directory; without one, file functions fail and no files are reported. */
   workspace: string | undefined;
+  /**
+   * How the Python process is fenced in. Default: bubblewrap at `/usr/bin/bwrap` (its absence
+   * makes Python runs fail to start; `choose-sandbox.ts` decides and warns).
+   */
+  pythonConfinement?: PyodideConfinement;
+  /** Why Python is not offered by this sandbox; a Python run then fails with this message. */
+  pythonUnavailable?: string;
+  /** Workspace entries the code can neither read nor write. Default {@link createProtectedPaths}'s. */
+  protectedPaths?: ProtectedPaths;
 }
 
 /** What the wasm tier can and cannot do. */
@@ -29,6 +41,7 @@ export const wasmSandboxDescription: SandboxDescription = {
   can: [
     'JavaScript (ES2023, no Node APIs): console.log, readFile(path), writeFile(path, text), listFiles(dir) on workspace paths',
     'Python standard library: open() on /workspace (copied in before the run, written files copied back)',
+    'Python runs in a separate process with an empty environment, inside bubblewrap where it is installed',
     'keep globals between runs of one sandbox (like a notebook)',
     'hard memory cap (WebAssembly memory growth refused), wall-clock timeout, output cap',
   ],
@@ -36,6 +49,7 @@ export const wasmSandboxDescription: SandboxDescription = {
     'no network: JavaScript has no network API; Python sockets are refused by an audit hook',
     'no processes: no fork, no subprocess, no child left behind',
     'no host files: only the workspace, through confined functions (JavaScript) or a copy (Python)',
+    'no protected entries (.git, .env*, hataraku.config.json, .hataraku): not readable, not writable',
     'no third-party Python packages offline (no pandas, no matplotlib); no npm packages',
     'no timers or real async I/O in JavaScript (promises settle; setTimeout does not exist)',
   ],
@@ -47,7 +61,12 @@ export function createWasmSandbox(options: WasmSandboxOptions): Sandbox {
   const memoryMb = options.memoryMb ?? defaultSandboxLimits.memoryMb;
   const maxOutputBytes = options.maxOutputBytes ?? defaultSandboxLimits.maxOutputBytes;
   const defaultTimeoutMs = options.timeoutMs ?? defaultSandboxLimits.timeoutMs;
-  const engineOptions = { workspace: options.workspace, memoryMb, maxOutputBytes };
+  const protectedPaths = options.protectedPaths ?? createProtectedPaths();
+  const engineOptions = { workspace: options.workspace, memoryMb, maxOutputBytes, protectedPaths };
+  const confinement: PyodideConfinement = options.pythonConfinement ?? {
+    kind: 'bubblewrap',
+    bubblewrapPath: '/usr/bin/bwrap',
+  };
   let javascript: QuickJsEngine | undefined;
   let python: PyodideEngine | undefined;
 
@@ -65,8 +84,17 @@ export function createWasmSandbox(options: WasmSandboxOptions): Sandbox {
       if (request.language === 'javascript') {
         javascript ??= new QuickJsEngine(engineOptions);
         result = await javascript.run(request.code, timeoutMs);
+      } else if (options.pythonUnavailable !== undefined) {
+        result = {
+          stdout: '',
+          stderr: `${options.pythonUnavailable}\n`,
+          exitCode: 1,
+          limit: undefined,
+          outputTruncated: false,
+          notes: [],
+        };
       } else {
-        python ??= new PyodideEngine(engineOptions);
+        python ??= new PyodideEngine({ ...engineOptions, confinement });
         result = await python.run(request.code, timeoutMs);
       }
       const after = snapshot();

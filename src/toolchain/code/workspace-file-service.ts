@@ -1,11 +1,16 @@
 /**
- * The workspace file functions offered to code in the wasm tier (`readFile`, `writeFile`,
- * `listFiles`), answered on the host side so that every path goes through
- * `resolveInWorkspace`: relative only, no `..` out of the workspace, no link that leads outside.
+ * The workspace file functions offered to JavaScript in the wasm tier (`readFile`, `writeFile`,
+ * `listFiles`), answered on the host side through `workspace-descriptors.ts`: relative paths
+ * only, no `..`, no link ever followed, what was opened verified to be inside the workspace, and
+ * protected entries neither read, written nor listed.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { resolveInWorkspace } from '../files/workspace-path.js';
+import type { ProtectedPaths } from '../files/protected-paths.js';
+import {
+  listWorkspaceDirectory,
+  readWorkspaceFile,
+  WorkspaceFileError,
+  writeWorkspaceFile,
+} from './workspace-descriptors.js';
 
 /** Largest file the wasm tier reads or writes in one call, in bytes. */
 export const maxWorkspaceFileBytes = 20_000_000;
@@ -20,36 +25,28 @@ export type WorkspaceFileReply = { ok: true; value: unknown } | { ok: false; err
 /** Answer one file request against `workspace`; errors become messages the program can show. */
 export function answerWorkspaceFileRequest(
   workspace: string | undefined,
+  protectedPaths: ProtectedPaths,
   request: WorkspaceFileRequest,
 ): WorkspaceFileReply {
+  if (workspace === undefined) return { ok: false, error: 'this run has no workspace directory.' };
+  if (typeof request?.path !== 'string') return { ok: false, error: 'a path must be a string.' };
+  const access = { workspace, protectedPaths };
   try {
-    const target = resolveInWorkspace(workspace, request.path);
     switch (request.op) {
-      case 'read': {
-        const size = statSync(target).size;
-        if (size > maxWorkspaceFileBytes) {
-          return {
-            ok: false,
-            error: `${request.path} is ${size} bytes; readFile reads at most ${maxWorkspaceFileBytes}.`,
-          };
-        }
-        return { ok: true, value: readFileSync(target, 'utf8') };
-      }
+      case 'read':
+        return { ok: true, value: readWorkspaceFile(access, request.path, maxWorkspaceFileBytes).toString('utf8') };
       case 'write': {
+        if (typeof request.content !== 'string') return { ok: false, error: 'writeFile writes text.' };
         if (Buffer.byteLength(request.content) > maxWorkspaceFileBytes) {
           return { ok: false, error: `writeFile writes at most ${maxWorkspaceFileBytes} bytes.` };
         }
-        mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(target, request.content);
+        writeWorkspaceFile(access, request.path, request.content);
         return { ok: true, value: undefined };
       }
       case 'list':
-        return {
-          ok: true,
-          value: readdirSync(target, { withFileTypes: true })
-            .map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name))
-            .sort(),
-        };
+        return { ok: true, value: listWorkspaceDirectory(access, request.path) };
+      default:
+        return { ok: false, error: 'unknown file operation.' };
     }
   } catch (error) {
     return { ok: false, error: describeFileError(request.path, error) };
@@ -58,6 +55,11 @@ export function answerWorkspaceFileRequest(
 
 /** A message that names the workspace path the program used, never the host path behind it. */
 function describeFileError(path: string, error: unknown): string {
+  if (error instanceof WorkspaceFileError) {
+    return error.reason === 'missing'
+      ? `${path} does not exist in the workspace; call listFiles() to see what is there.`
+      : error.message;
+  }
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
   switch (code) {
     case 'ENOENT':

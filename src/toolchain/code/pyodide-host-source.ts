@@ -1,0 +1,46 @@
+/**
+ * The main program of the Pyodide sandbox process, kept as plain JavaScript text and started
+ * with `node -e`. It is the only thing in that process besides Pyodide: it starts the Pyodide
+ * worker thread (`pyodide-worker-source.ts`), relays runs and results over the IPC channel to
+ * Hataraku, and raises the KeyboardInterrupt at a run's deadline (a worker busy in Python
+ * cannot read its own timers, so the interrupt comes from this thread through a shared buffer).
+ *
+ * Everything here is assumed reachable by the Python code it hosts: this process holds no
+ * secret (its environment is empty), no workspace (files arrive as bytes and leave as bytes,
+ * checked by the host), and runs under Node's permission model and, where bubblewrap exists,
+ * inside a bubblewrap sandbox with no file system but Node, Pyodide and an empty /tmp.
+ */
+export const pyodideHostSource = `
+'use strict';
+const { Worker } = require('node:worker_threads');
+let worker;
+let interruptTimer;
+const interrupt = new Uint8Array(new SharedArrayBuffer(1));
+const send = (message) => { if (process.connected) process.send(message); };
+
+process.on('message', (message) => {
+  if (message === null || typeof message !== 'object') return;
+  if (message.type === 'start' && worker === undefined) {
+    worker = new Worker(message.workerSource, {
+      eval: true,
+      workerData: { ...message.workerData, interruptBuffer: interrupt.buffer },
+      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
+      env: {},
+    });
+    worker.on('message', (reply) => {
+      if (reply && reply.type === 'result') clearTimeout(interruptTimer);
+      send(reply);
+    });
+    worker.on('error', (error) => send({ type: 'failed', error: String(error && error.message) }));
+    worker.on('exit', (code) => process.exit(code === 0 ? 70 : code));
+    return;
+  }
+  if (message.type === 'run' && worker !== undefined) {
+    interrupt[0] = 0;
+    clearTimeout(interruptTimer);
+    interruptTimer = setTimeout(() => { interrupt[0] = 2; }, message.timeoutMs);
+    worker.postMessage(message);
+  }
+});
+process.on('disconnect', () => process.exit(0));
+`;
