@@ -1,9 +1,11 @@
 /**
  * The program of the Pyodide worker thread, kept as plain JavaScript text and started with
- * `new Worker(source, { eval: true })` so that it runs the same from sources and from `dist/`.
+ * `new Worker(source, { eval: true })` in the Pyodide process (`pyodide-host-source.ts`).
  *
- * Pyodide can call into JavaScript, and the worker's JavaScript has Node's powers; so after
- * loading, the worker closes the bridge before any user code runs:
+ * The boundary is that process (empty environment, no workspace, bubblewrap where it works):
+ * what follows is a second layer only, which makes the obvious routes fail with a clear
+ * message. Pyodide can call into JavaScript, so after loading, the worker closes the bridge
+ * before any user code runs:
  * - the `js` and `pyodide_js` modules are unregistered and their import is refused, and
  *   `js` only ever saw an empty object (`jsglobals`);
  * - the Function constructors and `eval` of this realm throw, so a JavaScript object reached
@@ -20,6 +22,13 @@ export const pyodideWorkerSource = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { pyodideUrl, indexURL, memoryMb, maxOutputBytes, interruptBuffer } = workerData;
+
+// Node's permission model refuses process.binding; Emscripten only asks it for the file flags.
+const deniedBinding = process.binding;
+process.binding = function binding(name) {
+  if (name === 'constants') return { fs: require('node:fs').constants, os: require('node:os').constants };
+  return deniedBinding.call(process, name);
+};
 
 let hardMemoryBytes = Infinity;
 let limit = undefined;

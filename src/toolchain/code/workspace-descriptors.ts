@@ -82,7 +82,7 @@ export function workspaceSegments(access: WorkspaceAccess, path: string): string
   }
   const segments = path.split(/[\\/]+/).filter((segment) => segment !== '' && segment !== '.');
   if (segments.includes('..')) {
-    throw new WorkspaceFileError('invalid-path', path, `"${path}" contains ".."; use a path inside the workspace.`);
+    throw new WorkspaceFileError('invalid-path', path, `"${path}" contains ".." and could lead outside the workspace; use a path inside it.`);
   }
   if (access.protectedPaths.isProtected(segments.join('/'))) {
     throw new WorkspaceFileError(
@@ -250,6 +250,9 @@ function openDirectory(target: string, path: string): number {
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ELOOP') throw linkError(path);
+    if (code === 'ENOTDIR' && lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink() === true) {
+      throw linkError(path);
+    }
     if (code === 'ENOTDIR') {
       throw new WorkspaceFileError(
         'not-a-regular-file',
@@ -332,7 +335,7 @@ function linkError(path: string): WorkspaceFileError {
   return new WorkspaceFileError(
     'outside-workspace',
     path,
-    `"${path}" goes through a symbolic link; sandboxed code and charts never follow links. Use the real path.`,
+    `"${path}" goes through a symbolic link, and links are never followed here (a link that points outside the workspace would escape it); use the real path.`,
   );
 }
 
