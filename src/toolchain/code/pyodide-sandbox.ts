@@ -128,6 +128,7 @@ interface WorkerReply {
   outputTruncated?: unknown;
   written?: unknown;
   deleted?: unknown;
+  fatal?: unknown;
 }
 
 /** A warm Pyodide interpreter in its own process. Runs are serialised. */
@@ -236,6 +237,10 @@ export class PyodideEngine {
       const onMessage = (reply: WorkerReply) => {
         if (reply === null || typeof reply !== 'object' || reply.type !== 'result' || reply.id !== id) return;
         this.#copyOut(reply.written, reply.deleted, notes);
+        if (reply.fatal === true) {
+          this.#resetNote = 'The previous run broke the Python interpreter; it was reset (variables are gone).';
+          this.#kill();
+        }
         const cap = this.#options.maxOutputBytes;
         const limit = isSandboxLimit(reply.limit) ? reply.limit : undefined;
         finish({

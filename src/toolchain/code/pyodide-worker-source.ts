@@ -179,12 +179,16 @@ function userTraceback(text) {
       });
     } catch {}
     const deleted = [...stamps.keys()].filter((path) => !present.has(path));
+    // A run can leave Pyodide fatally broken (e.g. a refused code generation from ctypes):
+    // the parent then replaces the process.
+    let fatal = false;
+    try { pyodide.runPython('None'); } catch { fatal = true; }
     for (const path of deleted) stamps.delete(path);
     const result = {
       type: 'result', id: message.id,
       stdout: output.stdout.join(''), stderr: output.stderr.join(''),
       exitCode: limit === undefined ? exitCode : null, limit, outputTruncated: output.truncated,
-      written, deleted,
+      written, deleted, fatal,
     };
     output = undefined;
     parentPort.postMessage(result, transfer);
