@@ -220,6 +220,35 @@ describe('chart.render', () => {
     });
   });
 
+  describe('protected entries and links on the way out', () => {
+    it('refuses protected data files and protected output paths', async () => {
+      writeFileSync(join(workspace, '.env.csv'), 'key,value\nOPENAI_API_KEY,sk-secret\n');
+      const data = await renderError({ spec: { ...barSpec, data: { url: '.env.csv' } }, outputPath: 'x.svg' });
+      expect(data.reason).toBe('outside-workspace');
+      expect(data.message).toMatch(/protected/);
+      for (const outputPath of ['.git/hooks/chart.svg', '.hataraku/chart.svg']) {
+        const output = await renderError({ spec: barSpec, outputPath });
+        expect(output.reason, outputPath).toBe('outside-workspace');
+        expect(output.message, outputPath).toMatch(/protected/);
+      }
+      expect(existsSync(join(workspace, '.git'))).toBe(false);
+      expect(existsSync(join(workspace, '.hataraku'))).toBe(false);
+    });
+
+    it('never writes through a link: not a directory link, not a file link, and creates nothing outside', async () => {
+      const elsewhere = mkdtempSync(join(parent, 'elsewhere-'));
+      writeFileSync(join(elsewhere, 'victim.svg'), 'untouched');
+      symlinkSync(elsewhere, join(workspace, 'linked-dir'));
+      symlinkSync(join(elsewhere, 'victim.svg'), join(workspace, 'victim.svg'));
+      const throughDirectory = await renderError({ spec: barSpec, outputPath: 'linked-dir/new/chart.svg' });
+      const throughFile = await renderError({ spec: barSpec, outputPath: 'victim.svg', format: 'svg' });
+      expect(throughDirectory.reason).toBe('outside-workspace');
+      expect(throughFile.reason).toBe('outside-workspace');
+      expect(readFileSync(join(elsewhere, 'victim.svg'), 'utf8')).toBe('untouched');
+      expect(existsSync(join(elsewhere, 'new'))).toBe(false);
+    });
+  });
+
   describe('reads only workspace files', () => {
     it.each([
       ['a parent-directory path', '../secret.csv', 'outside-workspace'],
