@@ -7,7 +7,7 @@ import type { Sandbox } from './sandbox.js';
 
 const probe = await probeProcessTier();
 // In CI bubblewrap is installed, so a missing process tier is a failure there, not a skip.
-const skip = !probe.available && process.env.CI === undefined;
+const skip = !probe.available && process.env.CI === undefined && process.env.HATARAKU_REQUIRE_BUBBLEWRAP !== '1';
 const hasPlotting =
   existsSync('/usr/lib/python3/dist-packages/pandas') && existsSync('/usr/lib/python3/dist-packages/matplotlib');
 

@@ -15,7 +15,12 @@ import { createWasmSandbox } from './wasm-sandbox.js';
 
 const processTier = await probeProcessTier();
 // In CI the process tier must run (bubblewrap is installed there); elsewhere it may be absent.
-const skipProcessTier = !processTier.available && process.env.CI === undefined;
+const skipProcessTier =
+  !processTier.available && process.env.CI === undefined && process.env.HATARAKU_REQUIRE_BUBBLEWRAP !== '1';
+// Python on the wasm tier runs inside bubblewrap where it works; elsewhere under Node's permission model.
+const pythonConfinement = processTier.available
+  ? ({ kind: 'bubblewrap', bubblewrapPath: '/usr/bin/bwrap' } as const)
+  : ({ kind: 'permission-model' } as const);
 
 let server: Server;
 let port = 0;
@@ -154,7 +159,13 @@ describe('wasm tier, JavaScript (QuickJS)', () => {
 describe('wasm tier, Python (Pyodide)', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = createWasmSandbox({ workspace, memoryMb: 128, timeoutMs: 2_000, maxOutputBytes: 10_000 });
+    sandbox = createWasmSandbox({
+      workspace,
+      memoryMb: 128,
+      timeoutMs: 2_000,
+      maxOutputBytes: 10_000,
+      pythonConfinement,
+    });
     await sandbox.run({ language: 'python', code: 'pass' });
   }, 60_000);
   afterAll(() => sandbox.dispose());

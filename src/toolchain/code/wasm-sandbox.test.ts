@@ -2,8 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeProcessTier } from './process-sandbox.js';
 import type { Sandbox } from './sandbox.js';
 import { createWasmSandbox } from './wasm-sandbox.js';
+
+// Python runs inside bubblewrap where it works; elsewhere under Node's permission model only.
+const pythonConfinement = (await probeProcessTier()).available
+  ? ({ kind: 'bubblewrap', bubblewrapPath: '/usr/bin/bwrap' } as const)
+  : ({ kind: 'permission-model' } as const);
 
 let workspace: string;
 let sandbox: Sandbox;
@@ -11,7 +17,7 @@ let sandbox: Sandbox;
 beforeAll(() => {
   workspace = mkdtempSync(join(tmpdir(), 'wasm-sandbox-'));
   writeFileSync(join(workspace, 'numbers.csv'), 'n\n1\n2\n3\n');
-  sandbox = createWasmSandbox({ workspace, timeoutMs: 5_000 });
+  sandbox = createWasmSandbox({ workspace, timeoutMs: 5_000, pythonConfinement });
 });
 
 afterAll(async () => {

@@ -131,8 +131,14 @@ describe('each refusal', () => {
     expect(reason(() => writeWorkspaceFile(access(), '../x', 'x'))).toBe('invalid-path');
     expect(reason(() => writeWorkspaceFile(access(), 'a\0b', 'x'))).toBe('invalid-path');
     for (const path of ['.env', '.git/config', 'sub/.git/hooks/pre-commit', 'hataraku.config.json', '.hataraku/x.db']) {
-      expect(reason(() => writeWorkspaceFile(access(), path, 'x')), path).toBe('protected');
-      expect(reason(() => readWorkspaceFile(access(), path, 10)), path).toBe('protected');
+      expect(
+        reason(() => writeWorkspaceFile(access(), path, 'x')),
+        path,
+      ).toBe('protected');
+      expect(
+        reason(() => readWorkspaceFile(access(), path, 10)),
+        path,
+      ).toBe('protected');
     }
     expect(readdirSync(workspace)).toEqual([]);
   });

@@ -82,7 +82,11 @@ export function workspaceSegments(access: WorkspaceAccess, path: string): string
   }
   const segments = path.split(/[\\/]+/).filter((segment) => segment !== '' && segment !== '.');
   if (segments.includes('..')) {
-    throw new WorkspaceFileError('invalid-path', path, `"${path}" contains ".." and could lead outside the workspace; use a path inside it.`);
+    throw new WorkspaceFileError(
+      'invalid-path',
+      path,
+      `"${path}" contains ".." and could lead outside the workspace; use a path inside it.`,
+    );
   }
   if (access.protectedPaths.isProtected(segments.join('/'))) {
     throw new WorkspaceFileError(
