@@ -8,12 +8,25 @@
  * host terminates it at the time limit). The worker counts the rows of inline data, runs the
  * Vega dataflow with a loader that refuses every request (the host has already put workspace
  * data inline), writes the SVG, and turns it into a PNG with resvg when asked.
+ *
+ * A spec's expressions are run by vega-interpreter, never compiled: Vega's default compiles
+ * them to JavaScript with the Function constructor, and a flaw in its allow-list would then be
+ * code in a thread of Hataraku's own process. Once Vega is loaded, the Function constructors and
+ * eval of this realm throw, so nothing here can turn text into code; the worker's environment
+ * is empty.
  */
 export const chartRenderWorkerSource = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const vega = require(workerData.vegaPath);
+const { expressionInterpreter } = require(workerData.interpreterPath);
 const { Resvg } = require(workerData.resvgPath);
+
+const refusedCodeGeneration = function refused() { throw new Error('code generation is not available while rendering charts'); };
+for (const sample of [function () {}, async function () {}, function* () {}, async function* () {}]) {
+  Object.defineProperty(Object.getPrototypeOf(sample), 'constructor', { value: refusedCodeGeneration, writable: false, configurable: false });
+}
+globalThis.eval = refusedCodeGeneration;
 
 class RenderError extends Error {
   constructor(reason, message) { super(message); this.reason = reason; }
@@ -73,7 +86,9 @@ async function render(request) {
   const sources = inspectData(request.spec, request.maxDataRows);
   let view;
   try {
-    view = new vega.View(vega.parse(request.spec), { renderer: 'none', loader: refusingLoader, logger, logLevel: vega.Warn });
+    view = new vega.View(vega.parse(request.spec, null, { ast: true }), {
+      renderer: 'none', loader: refusingLoader, logger, logLevel: vega.Warn, expr: expressionInterpreter,
+    });
     await view.runAsync();
   } catch (error) {
     if (error instanceof RenderError) throw error;

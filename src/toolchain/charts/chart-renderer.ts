@@ -147,7 +147,12 @@ export class ChartRenderer {
     if (this.#worker !== undefined) return this.#worker;
     const worker = new Worker(chartRenderWorkerSource, {
       eval: true,
-      workerData: { vegaPath: require.resolve('vega'), resvgPath: require.resolve('@resvg/resvg-js') },
+      workerData: {
+        vegaPath: require.resolve('vega'),
+        interpreterPath: require.resolve('vega-interpreter'),
+        resvgPath: require.resolve('@resvg/resvg-js'),
+      },
+      env: {},
       resourceLimits: { maxOldGenerationSizeMb: this.#options.maxMemoryMb, maxYoungGenerationSizeMb: 64 },
       stdout: true,
       stderr: true,

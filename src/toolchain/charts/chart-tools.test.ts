@@ -249,6 +249,31 @@ describe('chart.render', () => {
     });
   });
 
+  describe('expressions are interpreted, never compiled to code', () => {
+    it.each([
+      ['a constructor chain', "datum.region.constructor.constructor('return process')()"],
+      ['a bracketed constructor chain', "datum['region']['constructor']['constructor']('return process.env')()"],
+      ['an indirect eval', "(0, eval)('process')"],
+    ])('refuses %s and leaves no trace of the host in the chart', async (_label, expression) => {
+      const spec = {
+        ...barSpec,
+        transform: [{ calculate: expression, as: 'leak' }],
+        encoding: { ...barSpec.encoding, tooltip: { field: 'leak' } },
+      };
+      const outcome = await render({ spec, outputPath: 'expression.svg', format: 'svg' }).then(
+        (text) => text,
+        (error: unknown) =>
+          error instanceof ChartToolError ? `refused: ${error.reason}` : `crashed: ${String(error)}`,
+      );
+      expect(outcome).not.toMatch(/crashed/);
+      const svg = existsSync(join(workspace, 'expression.svg'))
+        ? readFileSync(join(workspace, 'expression.svg'), 'utf8')
+        : '';
+      expect(svg).not.toMatch(/PATH|HOME|\[object process\]|node:/);
+      rmSync(join(workspace, 'expression.svg'), { force: true });
+    });
+  });
+
   describe('reads only workspace files', () => {
     it.each([
       ['a parent-directory path', '../secret.csv', 'outside-workspace'],
