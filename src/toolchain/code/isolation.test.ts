@@ -7,7 +7,17 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -394,6 +404,21 @@ describe('class 3/4 in sandboxes: protected entries', () => {
       30_000,
     );
   }
+});
+
+describe.skipIf(skipBubblewrap)('class 3 in the process tier: a protected link', () => {
+  it('is put back as it was when the run replaces it', async () => {
+    symlinkSync('data.csv', join(workspace, '.env.shared'));
+    const sandbox = createProcessSandbox({ workspace, timeoutMs: 10_000 });
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'import os\nos.remove(".env.shared")\nopen(".env.shared", "w").write("OPENAI_BASE_URL=http://attacker")\nprint("replaced")',
+    });
+    await sandbox.dispose();
+    expect(result.stdout.trim()).toBe('replaced');
+    expect(readlinkSync(join(workspace, '.env.shared'))).toBe('data.csv');
+    rmSync(join(workspace, '.env.shared'));
+  });
 });
 
 describe('the tier `auto` chooses, and the warning of an explicit wasm tier', () => {

@@ -163,7 +163,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       const root = workspaceRoot();
       const before = options.workspace === undefined ? undefined : snapshotWorkspace(root);
       const protectedBefore = options.workspace === undefined ? [] : findProtectedEntries(root, protectedPaths);
-      const overlays = protectedBefore.filter((entry) => !entry.link);
+      const overlays = protectedBefore.filter((entry) => entry.linkTarget === undefined);
       const limits = [
         `--cpu=${cpuSeconds}`,
         `--nproc=${maxProcesses}`,

@@ -3,7 +3,7 @@
  * so the process tier can cover them before a run and remove the ones a run created. The walk
  * never follows a link and never descends into a protected directory.
  */
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProtectedPaths } from '../files/protected-paths.js';
 
@@ -11,18 +11,28 @@ import type { ProtectedPaths } from '../files/protected-paths.js';
 export interface ProtectedOverlay {
   relative: string;
   directory: boolean;
-  /** A symbolic link: it cannot be covered by a mount, see {@link findProtectedEntries}. */
-  link: boolean;
+  /**
+   * The target of a symbolic link. A link cannot be covered by a mount (bubblewrap would follow
+   * it), so it is put back as it was after the run instead.
+   */
+  linkTarget: string | undefined;
 }
 
 /** At most this many entries are looked at, so a huge tree cannot stall a run. */
-const maxEntries = 50_000;
+export const maxWalkedEntries = 200_000;
 
-/** Directories that are never protected but too large to walk for nothing. */
-const skippedDirectories = new Set(['node_modules']);
+/** The workspace has more entries than {@link maxWalkedEntries}: its protected entries cannot all be found. */
+export class WorkspaceTooLargeError extends Error {}
 
-/** Every protected entry under `root`, outermost first. */
-export function findProtectedEntries(root: string, protectedPaths: ProtectedPaths): ProtectedOverlay[] {
+/**
+ * Every protected entry under `root`, outermost first. Fails closed: past
+ * {@link maxWalkedEntries} entries it throws rather than miss one.
+ */
+export function findProtectedEntries(
+  root: string,
+  protectedPaths: ProtectedPaths,
+  limit = maxWalkedEntries,
+): ProtectedOverlay[] {
   const found: ProtectedOverlay[] = [];
   let seen = 0;
   const walk = (directory: string, prefix: string): void => {
@@ -33,16 +43,21 @@ export function findProtectedEntries(root: string, protectedPaths: ProtectedPath
       return;
     }
     for (const name of names) {
-      if (++seen > maxEntries) return;
+      if (++seen > limit) {
+        throw new WorkspaceTooLargeError(
+          `the workspace has more than ${limit} entries, too many to find its protected entries (.git, .env*, ...) before running code; use a smaller workspace directory.`,
+        );
+      }
       const relative = prefix === '' ? name : `${prefix}/${name}`;
       const full = join(directory, name);
       const stats = lstatSync(full, { throwIfNoEntry: false });
       if (stats === undefined) continue;
       if (protectedPaths.isProtected(relative)) {
-        found.push({ relative, directory: stats.isDirectory(), link: stats.isSymbolicLink() });
+        const link = stats.isSymbolicLink();
+        found.push({ relative, directory: stats.isDirectory(), linkTarget: link ? readlinkSync(full) : undefined });
         continue;
       }
-      if (stats.isDirectory() && !skippedDirectories.has(name)) walk(full, relative);
+      if (stats.isDirectory()) walk(full, relative);
     }
   };
   walk(root, '');
@@ -51,20 +66,31 @@ export function findProtectedEntries(root: string, protectedPaths: ProtectedPath
 
 /**
  * Remove the protected entries under `root` that are not in `before` (a run created them: a
- * `.git/config`, an `.env`, a `hataraku.config.json` the user's next run would load). Called
- * only once every process of the run has ended, so nothing can swap them meanwhile.
+ * `.git/config`, an `.env`, a `hataraku.config.json` the user's next run would load), and put
+ * back protected links the run replaced. Called only once every process of the run has ended
+ * (and no other tool call of the run runs: `code.run` is exclusive), so nothing can swap them
+ * meanwhile.
  */
 export function removeCreatedProtectedEntries(
   root: string,
   protectedPaths: ProtectedPaths,
   before: readonly ProtectedOverlay[],
 ): string[] {
-  const known = new Set(before.map((entry) => entry.relative));
+  const known = new Map(before.map((entry) => [entry.relative, entry]));
   const removed: string[] = [];
-  for (const entry of findProtectedEntries(root, protectedPaths)) {
-    if (known.has(entry.relative)) continue;
+  // No limit here: whatever the run created must be looked at.
+  for (const entry of findProtectedEntries(root, protectedPaths, Number.POSITIVE_INFINITY)) {
+    const previous = known.get(entry.relative);
+    if (previous !== undefined && previous.linkTarget === entry.linkTarget) continue;
     rmSync(join(root, entry.relative), { recursive: true, force: true });
     removed.push(entry.relative);
+  }
+  // A protected link the run replaced or removed is put back as it was.
+  for (const entry of before) {
+    if (entry.linkTarget === undefined) continue;
+    const full = join(root, entry.relative);
+    if (lstatSync(full, { throwIfNoEntry: false }) !== undefined) continue;
+    symlinkSync(entry.linkTarget, full);
   }
   return removed;
 }
