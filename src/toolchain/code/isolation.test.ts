@@ -139,7 +139,7 @@ describe('class 2: no secret of the host reaches the wasm tier', () => {
 
 /** The JavaScript a Python program would run once it reached the Pyodide process's JavaScript. */
 const hostileJavaScript = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, workerData } = globalThis.__pyodideChannel || require('node:worker_threads');
 const report = {};
 const attempt = async (name, action) => {
   try { report[name] = 'ALLOWED ' + String(await action()).slice(0, 20000); }
@@ -157,6 +157,14 @@ const attempt = async (name, action) => {
   await attempt('write-outside', () => { fs.writeFileSync(workerData.outsideWrite, 'pwned'); return 'written'; });
   await attempt('child-process', () => require('node:child_process').execFileSync('/bin/sh', ['-c', 'echo ran']).toString());
   await attempt('binding', () => Object.keys(process.binding('fs')).length);
+  await attempt('addon', () => { process.dlopen({ exports: {} }, '/usr/lib/x86_64-linux-gnu/libc.so.6'); return 'loaded'; });
+  await attempt('wasi', () => { new (require('node:wasi').WASI)({ version: 'preview1', preopens: { '/': '/' } }); return 'preopened'; });
+  await attempt('worker-without-permissions', () => new Promise((resolve, reject) => {
+    const { Worker } = require('node:worker_threads');
+    const worker = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:fs').readFileSync('/etc/passwd', 'utf8'))", { eval: true, execArgv: [] });
+    worker.on('message', resolve);
+    worker.on('error', reject);
+  }));
   await attempt('network', () => new Promise((resolve, reject) => {
     const socket = require('node:net').connect(workerData.port, '127.0.0.1');
     socket.on('connect', () => { socket.destroy(); resolve('connected'); });
@@ -183,6 +191,7 @@ async function runHostile(confinement: PyodideConfinement): Promise<Record<strin
       child.once('exit', (code) => reject(new Error(`the process ended (${code}) before reporting: ${stderr}`)));
       child.send({
         type: 'start',
+        inline: confinement.kind === 'permission-model',
         workerSource: hostileJavaScript,
         workerData: {
           outsideSecret: join(outside, 'secret.txt'),
@@ -218,6 +227,9 @@ describe('class 1: the Pyodide process holds nothing, even for code that reached
         'write-outside',
         'child-process',
         'binding',
+        'addon',
+        'wasi',
+        'worker-without-permissions',
         'network',
         'parent-environ',
       ]) {
@@ -232,7 +244,17 @@ describe('class 1: the Pyodide process holds nothing, even for code that reached
   it('under the permission model only: no secret, no host file, no write, no process', async () => {
     const report = await runHostile({ kind: 'permission-model' });
     expect(leaks(JSON.stringify(report))).toEqual([]);
-    for (const name of ['passwd', 'outside-secret', 'workspace-env', 'write-outside', 'child-process', 'binding']) {
+    for (const name of [
+      'passwd',
+      'outside-secret',
+      'workspace-env',
+      'write-outside',
+      'child-process',
+      'binding',
+      'addon',
+      'wasi',
+      'worker-without-permissions',
+    ]) {
       expect(report[name], name).toMatch(/^refused/);
     }
     expect(existsSync(join(outside, 'pwned.txt'))).toBe(false);

@@ -4,13 +4,16 @@
  * worker thread (`pyodide-worker-source.ts`), relays runs and results over the IPC channel to
  * Hataraku, and raises the KeyboardInterrupt at a run's deadline (a worker busy in Python
  * cannot read its own timers, so the interrupt comes from this thread through a shared buffer).
+ * Under Node's permission model alone (no bubblewrap) there is no worker: Node 20 lets code in
+ * a worker start another one with `execArgv: []`, outside the permission model; so Pyodide runs
+ * on the main thread, `--allow-worker` is not granted, and a run past its deadline is killed.
  *
  * Everything here is assumed reachable by the Python code it hosts: this process holds no
  * secret (its environment is empty), no workspace (files arrive as bytes and leave as bytes,
  * checked by the host), and runs under Node's permission model and, where bubblewrap exists,
  * inside a bubblewrap sandbox with no file system but Node, Pyodide and an empty /tmp.
  */
-export const pyodideHostSource = `
+export const pyodideHostSource = String.raw`
 'use strict';
 const { Worker } = require('node:worker_threads');
 let worker;
@@ -20,6 +23,22 @@ const send = (message) => { if (process.connected) process.send(message); };
 
 process.on('message', (message) => {
   if (message === null || typeof message !== 'object') return;
+  if (message.type === 'start' && message.inline === true && worker === undefined) {
+    // No worker thread (Node 20 lets a worker drop the permission model with execArgv): Pyodide
+    // runs on this thread, talking straight over the IPC channel. A run past its deadline
+    // cannot be interrupted from here, so the host kills the process.
+    worker = 'inline';
+    globalThis.__pyodideChannel = {
+      importModule: (url) => import(url),
+      workerData: { ...message.workerData, interruptBuffer: interrupt.buffer },
+      parentPort: {
+        postMessage: (reply) => send(reply),
+        on: (event, listener) => process.on(event, (next) => { if (next && next.type === 'run') listener(next); }),
+      },
+    };
+    require('node:vm').runInThisContext('(function (require) {' + message.workerSource + '\n})')(require);
+    return;
+  }
   if (message.type === 'start' && worker === undefined) {
     worker = new Worker(message.workerSource, {
       eval: true,
@@ -35,7 +54,7 @@ process.on('message', (message) => {
     worker.on('exit', (code) => process.exit(code === 0 ? 70 : code));
     return;
   }
-  if (message.type === 'run' && worker !== undefined) {
+  if (message.type === 'run' && worker !== undefined && worker !== 'inline') {
     interrupt[0] = 0;
     clearTimeout(interruptTimer);
     interruptTimer = setTimeout(() => { interrupt[0] = 2; }, message.timeoutMs);

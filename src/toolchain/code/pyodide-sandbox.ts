@@ -67,13 +67,14 @@ const pyodideDirectory = realpathSync(dirname(createRequire(import.meta.url).res
 const pyodideUrl = pathToFileURL(join(pyodideDirectory, 'pyodide.mjs')).href;
 
 /** The Node command line of the Pyodide process: the permission model's fence and the host program. */
-function nodeArguments(): string[] {
+function nodeArguments(confinement: PyodideConfinement): string[] {
   return [
     '--experimental-permission',
     `--allow-fs-read=${pyodideDirectory}`,
-    '--allow-worker',
+    // Without bubblewrap no worker at all: in Node 20 a worker can leave the permission model.
+    ...(confinement.kind === 'bubblewrap' ? ['--allow-worker'] : []),
     '--no-warnings',
-    '--max-old-space-size=128',
+    '--max-old-space-size=320',
     '-e',
     pyodideHostSource,
   ];
@@ -89,7 +90,7 @@ export function spawnPyodideProcess(confinement: PyodideConfinement, scratch: st
     detached: true,
   };
   if (confinement.kind === 'permission-model') {
-    return spawn(nodePath, nodeArguments(), { ...options, cwd: scratch });
+    return spawn(nodePath, nodeArguments(confinement), { ...options, cwd: scratch });
   }
   const args = [
     ...isolationArguments(nodePath),
@@ -111,7 +112,7 @@ export function spawnPyodideProcess(confinement: PyodideConfinement, scratch: st
     'HOME',
     '/tmp',
     nodePath,
-    ...nodeArguments(),
+    ...nodeArguments(confinement),
   ];
   return spawn(confinement.bubblewrapPath, args, { ...options, cwd: scratch });
 }
@@ -193,6 +194,7 @@ export class PyodideEngine {
     });
     child.send({
       type: 'start',
+      inline: this.#options.confinement.kind === 'permission-model',
       workerSource: pyodideWorkerSource,
       workerData: {
         pyodideUrl,

@@ -20,7 +20,8 @@
  */
 export const pyodideWorkerSource = String.raw`
 'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
+// In a worker, its port; on the main thread of the Pyodide process (no bubblewrap), the IPC channel.
+const { parentPort, workerData } = globalThis.__pyodideChannel || require('node:worker_threads');
 const { pyodideUrl, indexURL, memoryMb, maxOutputBytes, interruptBuffer } = workerData;
 
 // Node's permission model refuses process.binding; Emscripten only asks it for the file flags.
@@ -97,7 +98,7 @@ function userTraceback(text) {
 }
 
 (async () => {
-  const { loadPyodide } = await import(pyodideUrl);
+  const { loadPyodide } = await (globalThis.__pyodideChannel ? globalThis.__pyodideChannel.importModule(pyodideUrl) : import(pyodideUrl));
   const pyodide = await loadPyodide({ indexURL, jsglobals: Object.create(null) });
   pyodide.setStdout(writer('stdout'));
   pyodide.setStderr(writer('stderr'));
