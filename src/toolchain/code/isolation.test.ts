@@ -22,8 +22,10 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToolContext } from '../../tools/tool-context.js';
 import { createProtectedPaths } from '../files/protected-paths.js';
 import { describeSandboxChoice } from './choose-sandbox.js';
+import { type CodeRunOutput, createCodeTool } from './code-tool.js';
 import { createProcessSandbox, probeProcessTier } from './process-sandbox.js';
 import { type PyodideConfinement, spawnPyodideProcess } from './pyodide-sandbox.js';
 import type { Sandbox } from './sandbox.js';
@@ -465,6 +467,30 @@ describe('the tier `auto` chooses, and the warning of an explicit wasm tier', ()
     expect(choice.warnings).toEqual([
       { code: 'python-weak-isolation', message: expect.stringMatching(/permission model.*Install bubblewrap/) },
     ]);
+  });
+
+  it('code.run shows that warning in its result and emits it once as a HatarakuSandboxWarning', async () => {
+    const warnings: Error[] = [];
+    const listener = (warning: Error) => warnings.push(warning);
+    process.on('warning', listener);
+    const codeTool = createCodeTool({ tier: 'wasm', bubblewrapPath: '/nonexistent/bwrap' });
+    const context = createToolContext({ workspace });
+    try {
+      const first = (await codeTool.execute(
+        { language: 'javascript', code: 'console.log(1)' },
+        context,
+      )) as CodeRunOutput;
+      await codeTool.execute({ language: 'javascript', code: 'console.log(2)' }, context);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(first.warnings.map((warning) => warning.code)).toEqual(['python-weak-isolation']);
+      expect(first.text).toMatch(/^warning: Python on the wasm tier runs without bubblewrap/m);
+      const emitted = warnings.filter((warning) => warning.name === 'HatarakuSandboxWarning');
+      expect(emitted).toHaveLength(1);
+      expect((emitted[0] as Error & { code?: string }).code).toBe('python-weak-isolation');
+    } finally {
+      process.off('warning', listener);
+      await context.dispose();
+    }
   });
 
   it.skipIf(skipBubblewrap)('with bubblewrap, the wasm tier runs Python inside it, without warning', async () => {
