@@ -56,7 +56,12 @@ export * from './routing/index.js';
 export { createBuiltinTools, type ToolGroup, toolGroups } from './toolchain/builtin-tools.js';
 export { ChartToolError } from './toolchain/charts/chart-tool-error.js';
 export { type ChartToolsOptions, createChartTools } from './toolchain/charts/chart-tools.js';
-export { describeSandboxChoice, type SandboxChoice, type SandboxOptions } from './toolchain/code/choose-sandbox.js';
+export {
+  describeSandboxChoice,
+  type SandboxChoice,
+  type SandboxOptions,
+  type SandboxWarning,
+} from './toolchain/code/choose-sandbox.js';
 export { type CodeRunOutput, type CodeToolOptions, createCodeTool } from './toolchain/code/code-tool.js';
 export type { Sandbox, SandboxRunRequest, SandboxRunResult } from './toolchain/code/sandbox.js';
 export { DataToolError } from './toolchain/data/data-tool-error.js';
