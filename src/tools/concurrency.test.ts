@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { mapWithConcurrency } from './concurrency.js';
+import { mapWithConcurrency, mapWithExclusive } from './concurrency.js';
 
 describe('mapWithConcurrency', () => {
   it('never runs more than the limit at once, and does reach it', async () => {
@@ -80,5 +80,43 @@ describe('mapWithConcurrency', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('rejects a limit of %s with a RangeError', async (limit) => {
     await expect(mapWithConcurrency([1], limit, async (item) => item)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('mapWithExclusive', () => {
+  it('runs an exclusive item alone, keeps the order of results, and still runs every item when some fail', async () => {
+    const running = new Set<number>();
+    const overlaps: string[] = [];
+    const exclusive = new Set([2, 5]);
+    const work = mapWithExclusive(
+      [0, 1, 2, 3, 4, 5, 6],
+      { limit: 3, isExclusive: (item) => exclusive.has(item) },
+      async (item) => {
+        for (const other of running) {
+          if (exclusive.has(item) || exclusive.has(other)) overlaps.push(`${item} with ${other}`);
+        }
+        running.add(item);
+        await sleep(5);
+        running.delete(item);
+        if (item === 4 || item === 6) throw new Error(`item ${item} failed`);
+        return item * 10;
+      },
+    );
+    const error = await work.then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(overlaps).toEqual([]);
+    expect(error).toBeInstanceOf(AggregateError);
+    expect((error as AggregateError).errors.map((cause) => (cause as Error).message)).toEqual([
+      'item 4 failed',
+      'item 6 failed',
+    ]);
+    const results = await mapWithExclusive(
+      [1, 2, 3],
+      { limit: 2, isExclusive: (item) => item === 2 },
+      async (item) => item,
+    );
+    expect(results).toEqual([1, 2, 3]);
   });
 });
