@@ -22,6 +22,7 @@ import { collectResponse } from '../models/collect-response.js';
 import type { Model, ModelMessage } from '../models/spec.js';
 import { type ContextInput, type ContextModelCall, type ContextStrategy, modelCallPoints } from './context-strategy.js';
 import { countMessageTokens, countToolDefinitionTokens, tokenizerFor } from './token-counter.js';
+import { userContentText } from '../models/message-content.js';
 
 export interface SummarizeOptions {
   /** The (cheap) model that writes summaries. */
@@ -215,13 +216,14 @@ function renderMessage(message: ModelMessage, maxCharacters: number): string {
     case 'system':
       return `SYSTEM: ${cut(message.content)}`;
     case 'user':
-      return `USER: ${cut(message.content)}`;
+      return `USER: ${cut(userContentText(message.content))}`;
     case 'assistant':
       return message.content
+        .filter((part) => part.type !== 'reasoning')
         .map((part) =>
-          part.type === 'text'
-            ? `ASSISTANT: ${cut(part.text)}`
-            : `ASSISTANT CALLED ${part.name} ${cut(part.arguments)}`,
+          part.type === 'tool-call'
+            ? `ASSISTANT CALLED ${part.name} ${cut(part.arguments)}`
+            : `ASSISTANT: ${cut(part.text)}`,
         )
         .join('\n');
     case 'tool':

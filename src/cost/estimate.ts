@@ -6,6 +6,7 @@
 import type { ModelMessage, ModelRequest } from '../models/spec.js';
 import { costOfUsage, type UsageCost } from './cost.js';
 import type { ModelPrice } from './price-source.js';
+import { userContentText } from '../models/message-content.js';
 
 /** English text and JSON average about four characters per token; 3.5 leans high. */
 const charactersPerToken = 3.5;
@@ -58,10 +59,11 @@ export function estimateCallCostUsd(
 function messageTexts(message: ModelMessage): string[] {
   switch (message.role) {
     case 'system':
-    case 'user':
       return [message.content];
+    case 'user':
+      return [userContentText(message.content)];
     case 'assistant':
-      return message.content.map((part) => (part.type === 'text' ? part.text : `${part.name}${part.arguments}`));
+      return message.content.map((part) => (part.type === 'tool-call' ? `${part.name}${part.arguments}` : part.text));
     case 'tool':
       return [message.toolName, message.content];
   }

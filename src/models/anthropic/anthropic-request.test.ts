@@ -229,7 +229,7 @@ describe('toAnthropicMessagesBody', () => {
     );
     expect(body.system?.map((block) => block.cache_control)).toEqual([undefined, { type: 'ephemeral' }]);
     expect(body.tools?.map((tool) => tool.cache_control)).toEqual([undefined, { type: 'ephemeral' }]);
-    expect(body.messages.map((message) => message.content.map((block) => block.cache_control))).toEqual([
+    expect(body.messages.map((message) => message.content.map((block) => ('cache_control' in block ? block.cache_control : undefined)))).toEqual([
       [undefined],
       [undefined],
       [{ type: 'ephemeral' }],
