@@ -61,6 +61,7 @@ export function stopExplanation(result: RunResult): string {
     'context-too-large': 'the next request would pass the input-token limit; use a context strategy or raise the limit',
     'repeated-tool-call':
       'the model kept repeating the same tool call with the same arguments; try a stronger model or a clearer task',
+    refusal: 'the model declined the task (its words are the output); rephrase the task or use another model',
   };
   const why = advice[result.stopReason] ?? result.stopReason;
   return `run ${result.runId} stopped: ${why}. The partial result is kept in the journal.`;
