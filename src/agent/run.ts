@@ -27,20 +27,20 @@ import type {
   ModelResponse,
   ToolCallPart,
 } from '../models/spec.js';
-import { createRunResources } from '../tools/run-resources.js';
 import { toolCallIdFrom } from '../models/tool-call-id.js';
+import { createRunResources } from '../tools/run-resources.js';
 import { extractTextToolCalls } from '../tools/text-tool-calls.js';
 import type { Agent } from './agent.js';
 import { waitForDecisions } from './approval-wait.js';
+import { type Attachment, attachmentsFromSpec, userMessageWith } from './attachments.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { createStepRecorder } from './durable-step.js';
 import { createEventChannel } from './event-channel.js';
 import type { RunEvent, RunTotalsSnapshot } from './events.js';
+import { withExecutedArguments } from './history-arguments.js';
 import { callModel } from './model-call.js';
 import { type BudgetRule, mergeLedger, planCallCosts, priceResponse, tightestBudget } from './run-costs.js';
 import { checkFinalOutput, requestShapeFor } from './run-request.js';
-import { type Attachment, attachmentsFromSpec, userMessageWith } from './attachments.js';
-import { withExecutedArguments } from './history-arguments.js';
 import { runToolTurn } from './tool-step.js';
 import { truncatedCallNotice } from './truncated-calls.js';
 

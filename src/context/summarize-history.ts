@@ -19,10 +19,10 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { digestOf } from '../engine/digest.js';
 import { collectResponse } from '../models/collect-response.js';
+import { userContentText } from '../models/message-content.js';
 import type { Model, ModelMessage } from '../models/spec.js';
 import { type ContextInput, type ContextModelCall, type ContextStrategy, modelCallPoints } from './context-strategy.js';
 import { countMessageTokens, countToolDefinitionTokens, tokenizerFor } from './token-counter.js';
-import { userContentText } from '../models/message-content.js';
 
 export interface SummarizeOptions {
   /** The (cheap) model that writes summaries. */

@@ -25,8 +25,8 @@ import {
   MESSAGE_TOKEN_OVERHEAD,
   SYSTEM_FUNCTION_TOKEN_DEDUCTION,
 } from 'gpt-tokenizer/functionCalling';
-import type { ModelMessage, ModelRequest, ModelToolDefinition } from '../models/spec.js';
 import { attachmentTokenEstimate } from '../models/message-content.js';
+import type { ModelMessage, ModelRequest, ModelToolDefinition } from '../models/spec.js';
 
 /** The BPE encodings this counter uses. */
 export type TokenizerEncoding = 'o200k_base' | 'cl100k_base';

@@ -3,10 +3,11 @@
  * tokenizer here (each provider has its own); the estimate is deliberately conservative, so a
  * budget check stops a call that might overspend rather than let through one that would.
  */
+
+import { userContentText } from '../models/message-content.js';
 import type { ModelMessage, ModelRequest } from '../models/spec.js';
 import { costOfUsage, type UsageCost } from './cost.js';
 import type { ModelPrice } from './price-source.js';
-import { userContentText } from '../models/message-content.js';
 
 /** English text and JSON average about four characters per token; 3.5 leans high. */
 const charactersPerToken = 3.5;

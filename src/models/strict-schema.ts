@@ -36,7 +36,9 @@ function rewrite(node: unknown, where: string): unknown {
   for (const key of nestedSchemaMaps) {
     const map = copy[key];
     if (isRecord(map)) {
-      copy[key] = Object.fromEntries(Object.entries(map).map(([name, entry]) => [name, rewrite(entry, `${key}.${name}`)]));
+      copy[key] = Object.fromEntries(
+        Object.entries(map).map(([name, entry]) => [name, rewrite(entry, `${key}.${name}`)]),
+      );
     }
   }
   if (copy.items !== undefined) copy.items = rewrite(copy.items, `${where}[]`);

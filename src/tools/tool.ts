@@ -67,6 +67,11 @@ export interface Tool<Input = unknown, Output = unknown> {
   /** JSON Schema of the arguments object, as sent to the model. */
   readonly inputSchema: JsonSchema;
   readonly effect: ToolEffect;
+  /**
+   * Problems found in the definition and fixed there, e.g. a schema `default` that fails its own
+   * schema and was dropped. Empty or absent when there were none.
+   */
+  readonly warnings?: readonly string[];
   /** Check (and, for zod schemas, transform) arguments already parsed from JSON. */
   validate(args: unknown): ValidationResult<Input>;
   execute(input: Input, context: ToolContext): Promise<Output> | Output;

@@ -306,9 +306,7 @@ describe('createAnthropicModel: request', () => {
 
   it('reports a JSON response format as an unsupported setting at stream start', async () => {
     server.reply({ body: await readFixture('text-stream.sse') });
-    const events = await collect(
-      model().stream({ ...hello, responseFormat: { type: 'json' } }),
-    );
+    const events = await collect(model().stream({ ...hello, responseFormat: { type: 'json' } }));
     expect(events[0]).toEqual({
       type: 'stream-start',
       warnings: [{ type: 'unsupported-setting', setting: 'responseFormat', message: expect.stringContaining('JSON') }],

@@ -189,7 +189,10 @@ export function toAnthropicMessagesBody(
         setting: 'toolChoice',
         message: 'a forced tool choice cannot be combined with extended thinking; auto was sent.',
       });
-      toolChoice = { type: 'auto', ...(request.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {}) };
+      toolChoice = {
+        type: 'auto',
+        ...(request.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {}),
+      };
     }
     if (toolChoice !== undefined) body.tool_choice = toolChoice;
   } else if (request.toolChoice === 'required' || typeof request.toolChoice === 'object') {

@@ -200,7 +200,12 @@ export function createAnthropicStreamDecoder(context: AnthropicStreamContext): A
     const finishReason = toFinishReason(stopReason);
     const refusal: ModelStreamEvent[] =
       finishReason === 'refusal'
-        ? [{ type: 'refusal', text: text.trim() === '' ? 'The model declined to answer (stop_reason "refusal").' : text }]
+        ? [
+            {
+              type: 'refusal',
+              text: text.trim() === '' ? 'The model declined to answer (stop_reason "refusal").' : text,
+            },
+          ]
         : [];
     return [
       ...refusal,

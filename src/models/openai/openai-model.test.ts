@@ -95,7 +95,13 @@ describe('createOpenAIModel streaming', () => {
     expect(events.slice(-2)).toEqual([
       {
         type: 'usage',
-        usage: { inputTokens: 1234, outputTokens: 11, cachedInputTokens: 1024, cacheWriteTokens: undefined, reasoningTokens: 0 },
+        usage: {
+          inputTokens: 1234,
+          outputTokens: 11,
+          cachedInputTokens: 1024,
+          cacheWriteTokens: undefined,
+          reasoningTokens: 0,
+        },
       },
       { type: 'finish', finishReason: 'stop', providerFinishReason: 'stop' },
     ]);
@@ -118,7 +124,13 @@ describe('createOpenAIModel streaming', () => {
       { type: 'tool-call-end', id, name: 'get_weather', arguments: fullArguments },
       {
         type: 'usage',
-        usage: { inputTokens: 88, outputTokens: 24, cachedInputTokens: 0, cacheWriteTokens: undefined, reasoningTokens: 0 },
+        usage: {
+          inputTokens: 88,
+          outputTokens: 24,
+          cachedInputTokens: 0,
+          cacheWriteTokens: undefined,
+          reasoningTokens: 0,
+        },
       },
       { type: 'finish', finishReason: 'tool-calls', providerFinishReason: 'tool_calls' },
     ]);
@@ -142,7 +154,13 @@ describe('createOpenAIModel streaming', () => {
     ]);
     expect(events.at(-2)).toEqual({
       type: 'usage',
-      usage: { inputTokens: 310, outputTokens: 52, cachedInputTokens: 256, cacheWriteTokens: undefined, reasoningTokens: 0 },
+      usage: {
+        inputTokens: 310,
+        outputTokens: 52,
+        cachedInputTokens: 256,
+        cacheWriteTokens: undefined,
+        reasoningTokens: 0,
+      },
     });
   });
 

@@ -341,7 +341,8 @@ class ChunkAssembler {
     // Some servers say `stop` even when the turn ended in tool calls.
     if (finishReason === 'stop' && this.#toolCalls.size > 0) finishReason = 'tool-calls';
     // OpenAI ends a refusal with `stop`; the refusal text is what the model said.
-    if (this.#refusal !== '' && (finishReason === 'stop' || finishReason === 'content-filter')) finishReason = 'refusal';
+    if (this.#refusal !== '' && (finishReason === 'stop' || finishReason === 'content-filter'))
+      finishReason = 'refusal';
     yield { type: 'finish', finishReason, providerFinishReason: this.#providerFinishReason };
   }
 

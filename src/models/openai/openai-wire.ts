@@ -317,7 +317,9 @@ export type OpenAIUsage = z.infer<typeof usageSchema>;
 const argumentsSchema = z
   .union([z.string(), z.record(z.string(), z.unknown())])
   .nullish()
-  .transform((value) => (value === null || value === undefined || typeof value === 'string' ? value : JSON.stringify(value)));
+  .transform((value) =>
+    value === null || value === undefined || typeof value === 'string' ? value : JSON.stringify(value),
+  );
 
 const toolCallDeltaSchema = z.object({
   /** Absent on a few servers that send each call whole; the position in the array is used then. */

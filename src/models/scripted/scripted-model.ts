@@ -18,7 +18,14 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ModelCallError, UserError } from '../../errors.js';
-import { type FinishReason, finishReasons, type Model, type ModelRequest, type ModelStreamEvent, type Usage } from '../spec.js';
+import {
+  type FinishReason,
+  finishReasons,
+  type Model,
+  type ModelRequest,
+  type ModelStreamEvent,
+  type Usage,
+} from '../spec.js';
 
 const scriptedToolCallSchema = z.object({
   id: z.string().optional(),
@@ -149,8 +156,7 @@ export function createScriptedModel(options: ScriptedModelOptions): ScriptedMode
     }
     yield { type: 'usage', usage: usageFor(turn, request) };
     const finishReason: FinishReason =
-      turn.finishReason ??
-      (turn.refusal !== undefined ? 'refusal' : turn.toolCalls.length > 0 ? 'tool-calls' : 'stop');
+      turn.finishReason ?? (turn.refusal !== undefined ? 'refusal' : turn.toolCalls.length > 0 ? 'tool-calls' : 'stop');
     yield { type: 'finish', finishReason };
   }
 
