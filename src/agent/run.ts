@@ -469,7 +469,11 @@ async function executeRun(context: RunContext): Promise<RunResult> {
                   publish({ type: 'text-delta', runId, stepIndex: index, delta: event.delta });
                 else if (event.type === 'warning')
                   publish({ type: 'warning', runId, stepIndex: index, message: event.warning.message });
-                else if (event.type === 'routing')
+                else if (event.type === 'stream-start') {
+                  // Settings the provider changed or left out (a temperature, an image) are said once per call.
+                  for (const warning of event.warnings)
+                    publish({ type: 'warning', runId, stepIndex: index, message: warning.message });
+                } else if (event.type === 'routing')
                   publish({ type: 'routing', runId, stepIndex: index, model: event.model, reason: event.reason });
               },
               onRetry: (error) =>

@@ -241,8 +241,8 @@ function dropInvalidDefaults(name: string, root: JsonSchema, compiler: Ajv | Ajv
     for (const key of subschemaKeys) if (!Array.isArray(schema[key])) visit(schema[key], `${where}/${key}`, depth + 1);
     for (const key of subschemaListKeys) {
       const list = schema[key];
-      if (Array.isArray(list))
-        list.forEach((entry, position) => visit(entry, `${where}/${key}/${position}`, depth + 1));
+      if (!Array.isArray(list)) continue;
+      for (const [position, entry] of list.entries()) visit(entry, `${where}/${key}/${position}`, depth + 1);
     }
     for (const key of subschemaMapKeys) {
       const map = schema[key];
