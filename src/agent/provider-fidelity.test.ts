@@ -664,6 +664,84 @@ describe('strict structured output (item 14)', () => {
   });
 });
 
+describe('strict tool schemas (item 14)', () => {
+  it('sends a strict tool to OpenAI and runs the call whose optional parameter came as null', async () => {
+    const seen: unknown[] = [];
+    const search = tool({
+      name: 'search',
+      description: 'Search notes.',
+      input: {
+        type: 'object',
+        properties: { query: { type: 'string' }, limit: { type: 'integer' } },
+        required: ['query'],
+      },
+      strict: true,
+      execute: (input) => {
+        seen.push(input);
+        return 'no notes';
+      },
+    });
+    const { server, model } = await openAICompatible(
+      'openai',
+      'gpt-4o-mini',
+      [
+        streamReply(
+          sseBody([
+            {
+              choices: [
+                {
+                  index: 0,
+                  delta: {
+                    role: 'assistant',
+                    content: null,
+                    tool_calls: [
+                      {
+                        index: 0,
+                        id: 'call_S7rq2Lm4Xw9Tz1Kp3Vb6Nc8H',
+                        type: 'function',
+                        function: { name: 'search', arguments: '{"query":"budget","limit":null}' },
+                      },
+                    ],
+                  },
+                  finish_reason: null,
+                },
+              ],
+            },
+            { choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] },
+          ]),
+        ),
+        finalAnswer('gpt-4o-mini', 'Nothing found.'),
+      ],
+      [],
+    );
+    const result = await run(
+      agent({ name: 'searcher', instructions: '', model, tools: [search] }),
+      'Find budget notes.',
+      {
+        engine: temporaryEngine(),
+      },
+    );
+    expect(result).toMatchObject({ status: 'completed', output: 'Nothing found.' });
+    expect(seen).toEqual([{ query: 'budget' }]);
+    expect(server.requests[0]?.body).toMatchObject({
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'search',
+            strict: true,
+            parameters: {
+              required: ['query', 'limit'],
+              additionalProperties: false,
+              properties: { limit: { type: ['integer', 'null'] } },
+            },
+          },
+        },
+      ],
+    });
+  });
+});
+
 /** A complete Anthropic text answer stream. */
 function anthropicText(text: string): string {
   return (

@@ -19,6 +19,7 @@ export function toolDefinitions(tools: readonly Tool[]): ModelToolDefinition[] {
     name: modelFacingToolName(tool.name),
     description: tool.description,
     inputSchema: tool.inputSchema,
+    ...(tool.strict === true ? { strict: true } : {}),
   }));
 }
 

@@ -102,6 +102,12 @@ export interface ModelToolDefinition {
   description: string;
   /** JSON Schema of the arguments object. */
   inputSchema: JsonSchema;
+  /**
+   * Ask the provider to hold the arguments to the schema while generating (OpenAI's and
+   * Anthropic's `strict`). Optional parameters then arrive as `null`, which tool preparation
+   * drops. A schema strict mode cannot express is sent without it, with a warning.
+   */
+  strict?: boolean;
 }
 
 export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'tool'; name: string };

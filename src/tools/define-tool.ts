@@ -32,6 +32,11 @@ interface ToolOptionsBase {
   description: string;
   /** What running the tool does to the world; defaults to `none` (reads only). */
   effect?: ToolEffect;
+  /**
+   * Ask providers that enforce schemas while generating (OpenAI, Anthropic 4.5+) to do so for
+   * this tool. Optional parameters then come as `null` and are dropped before validation.
+   */
+  strict?: boolean;
 }
 
 /** Options for a tool whose input is described by a zod v4 schema. */
@@ -100,6 +105,7 @@ export function tool(
     description,
     inputSchema,
     effect,
+    ...(options.strict === true ? { strict: true } : {}),
     warnings: Object.freeze(warnings),
     validate,
     execute: execute as Tool<unknown, unknown>['execute'],

@@ -67,6 +67,8 @@ export interface Tool<Input = unknown, Output = unknown> {
   /** JSON Schema of the arguments object, as sent to the model. */
   readonly inputSchema: JsonSchema;
   readonly effect: ToolEffect;
+  /** Ask providers that can to hold the model's arguments to the schema while generating. */
+  readonly strict?: boolean;
   /**
    * Problems found in the definition and fixed there, e.g. a schema `default` that fails its own
    * schema and was dropped. Empty or absent when there were none.

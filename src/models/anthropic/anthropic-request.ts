@@ -94,6 +94,8 @@ export interface AnthropicTool {
   name: string;
   description: string;
   input_schema: JsonSchema;
+  /** Strict tool use (Claude 4.5 and later): the input is held to the schema while generating. */
+  strict?: boolean;
   cache_control?: AnthropicCacheControl;
 }
 
@@ -180,7 +182,7 @@ export function toAnthropicMessagesBody(
 
   const tools = request.tools ?? [];
   if (tools.length > 0) {
-    body.tools = tools.map(toAnthropicTool);
+    body.tools = tools.map((tool) => toAnthropicTool(tool, settings.modelId, warnings));
     let toolChoice = toAnthropicToolChoice(request.toolChoice, request.parallelToolCalls);
     if (thinking && (toolChoice?.type === 'any' || toolChoice?.type === 'tool')) {
       // With thinking on, the API accepts only `auto` and `none`.
@@ -401,8 +403,23 @@ function parseToolInput(
   return {};
 }
 
-function toAnthropicTool(tool: ModelToolDefinition): AnthropicTool {
-  return { name: tool.name, description: tool.description, input_schema: tool.inputSchema };
+function toAnthropicTool(tool: ModelToolDefinition, modelId: string, warnings: ModelWarning[]): AnthropicTool {
+  const converted: AnthropicTool = { name: tool.name, description: tool.description, input_schema: tool.inputSchema };
+  if (tool.strict !== true) return converted;
+  const strict = toStrictSchema(tool.inputSchema);
+  if (strict.ok && supportsStructuredOutput(modelId)) {
+    converted.input_schema = strict.schema;
+    converted.strict = true;
+  } else {
+    warnings.push({
+      type: 'unsupported-setting',
+      setting: 'tools',
+      message: strict.ok
+        ? `${modelId} predates strict tool use (Claude 4.5 and later); tool ${tool.name} was sent without strict.`
+        : `the schema of tool ${tool.name} cannot be enforced in strict mode (${strict.reason}); it was sent without strict.`,
+    });
+  }
+  return converted;
 }
 
 function toAnthropicToolChoice(

@@ -52,7 +52,7 @@ export interface OpenAIToolCall {
 
 export interface OpenAITool {
   type: 'function';
-  function: { name: string; description: string; parameters: JsonSchema };
+  function: { name: string; description: string; parameters: JsonSchema; strict?: boolean };
 }
 
 export type OpenAIToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
@@ -128,7 +128,7 @@ export function toOpenAIRequestBody(
   };
   const hasTools = request.tools !== undefined && request.tools.length > 0;
   if (hasTools && request.tools !== undefined) {
-    body.tools = request.tools.map(toOpenAITool);
+    body.tools = request.tools.map((tool) => toOpenAITool(tool, isOpenAI, warnings));
     if (request.toolChoice !== undefined) body.tool_choice = toOpenAIToolChoice(request.toolChoice);
     if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
   } else if (request.toolChoice === 'required' || typeof request.toolChoice === 'object') {
@@ -252,11 +252,26 @@ function leftOut(
   return { type: 'text', text: `[attachment ${name} left out: ${reason}]` };
 }
 
-function toOpenAITool(tool: ModelToolDefinition): OpenAITool {
-  return {
+function toOpenAITool(tool: ModelToolDefinition, isOpenAI: boolean, warnings: ModelWarning[]): OpenAITool {
+  const converted: OpenAITool = {
     type: 'function',
     function: { name: tool.name, description: tool.description, parameters: tool.inputSchema },
   };
+  if (tool.strict !== true) return converted;
+  // Compatible servers differ in whether they know `strict`; only OpenAI gets it.
+  if (!isOpenAI) return converted;
+  const strict = toStrictSchema(tool.inputSchema);
+  if (strict.ok) {
+    converted.function.parameters = strict.schema;
+    converted.function.strict = true;
+  } else {
+    warnings.push({
+      type: 'unsupported-setting',
+      setting: 'tools',
+      message: `the schema of tool ${tool.name} cannot be enforced in strict mode (${strict.reason}); it was sent without strict.`,
+    });
+  }
+  return converted;
 }
 
 function toOpenAIToolChoice(choice: ToolChoice): OpenAIToolChoice {
