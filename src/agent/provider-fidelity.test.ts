@@ -595,22 +595,37 @@ describe('images and PDFs as input (item 13)', () => {
     const workspace = mkdtempSync(join(tmpdir(), 'hataraku-attach-'));
     writeFileSync(join(workspace, 'chart.png'), png);
     const engine = temporaryEngine();
+    const executions: Array<{ a: number; b: number }> = [];
+    const toolTurn = streamReply(openAIFixture('o4-mini-tool-call.txt'));
     const { server, model } = await openAICompatible(
       'openai',
       'gpt-4o-mini',
-      [finalAnswer('gpt-4o-mini', 'A dot.')],
+      [toolTurn, finalAnswer('gpt-4o-mini', 'Done.')],
       [],
     );
-    const worker = agent({ name: 'looker', instructions: '', model });
-    const handle = run(worker, 'Describe it.', { engine, attachments: [loadAttachment(workspace, 'chart.png')] });
-    const result = await handle;
-    const record = await engine.getRun(result.runId);
-    expect(record?.spec).toMatchObject({
+    // The run pauses for an approval after its first model call; the resumed run is rebuilt
+    // from the journal alone, the task's image included.
+    const worker = agent({
+      name: 'looker',
+      instructions: '',
+      model,
+      tools: [adder(executions)],
+      policies: [{ tool: 'add', action: 'ask' as const }],
+    });
+    const first = await run(worker, 'Add what the chart shows.', {
+      engine,
+      attachments: [loadAttachment(workspace, 'chart.png')],
+    });
+    expect(first.status).toBe('waiting');
+    expect((await engine.getRun(first.runId))?.spec).toMatchObject({
       attachments: [{ type: 'image', mediaType: 'image/png', data: png.toString('base64'), filename: 'chart.png' }],
     });
-    // A finished run resumes to its recorded result without another call.
-    await resume(worker, result.runId, { engine });
-    expect(server.requests).toHaveLength(1);
+    await engine.decideApproval({ runId: first.runId, outcome: 'approve', actor: 'aiko' });
+    const resumed = await resume(worker, first.runId, { engine });
+    expect(resumed).toMatchObject({ status: 'completed', output: 'Done.' });
+    expect(executions).toEqual([{ a: 2, b: 3 }]);
+    expect(sentMessages(server, 1)[0]).toEqual(sentMessages(server, 0)[0]);
+    expect(JSON.stringify(sentMessages(server, 1)[0])).toContain(png.toString('base64'));
   });
 
   it('leaves an image out with a typed warning for a model that takes none (DeepSeek)', async () => {

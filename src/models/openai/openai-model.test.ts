@@ -254,6 +254,60 @@ describe('createOpenAIModel streaming', () => {
     });
   });
 
+  it('starts a new call when a new id arrives at a used index (Ollama streams every call at index 0)', async () => {
+    const fake = await serve(
+      streamReply(
+        sseBody([
+          chunk({
+            tool_calls: [
+              { index: 0, id: 'call_a1', type: 'function', function: { name: 'add', arguments: '{"a":1,' } },
+            ],
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '"b":2}' } }] }),
+          chunk({
+            tool_calls: [
+              { index: 0, id: 'call_b2', type: 'function', function: { name: 'add', arguments: '{"a":3,' } },
+            ],
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '"b":4}' } }] }),
+          chunk({}, 'tool_calls'),
+        ]),
+      ),
+    );
+    const events = await collect(modelFor(fake, { provider: 'ollama' }).stream(hello));
+    expect(events.filter((event) => event.type === 'tool-call-end')).toEqual([
+      { type: 'tool-call-end', id: 'call_a1', name: 'add', arguments: '{"a":1,"b":2}' },
+      { type: 'tool-call-end', id: 'call_b2', name: 'add', arguments: '{"a":3,"b":4}' },
+    ]);
+  });
+
+  it('streams DeepSeek reasoning_content as reasoning, then one reasoning part', async () => {
+    const fake = await serve(streamReply(fixture('deepseek-reasoning-tool-call.txt')));
+    const events = await collect(modelFor(fake, { provider: 'deepseek', modelId: 'deepseek-reasoner' }).stream(hello));
+    expect(events.filter((event) => event.type === 'reasoning-delta').map((event) => event.delta)).toEqual([
+      'The user wants 2 + 3.',
+      ' I should call add.',
+    ]);
+    expect(events).toContainEqual({
+      type: 'reasoning',
+      part: { type: 'reasoning', text: 'The user wants 2 + 3. I should call add.' },
+    });
+    expect(events.find((event) => event.type === 'usage')).toMatchObject({
+      usage: { reasoningTokens: 37, cachedInputTokens: 256 },
+    });
+  });
+
+  it('accepts tool-call arguments sent as a JSON object (llama.cpp server builds)', async () => {
+    const fake = await serve(streamReply(fixture('llamacpp-object-arguments.txt')));
+    const events = await collect(modelFor(fake, { provider: 'llamacpp' }).stream(hello));
+    expect(events).toContainEqual({
+      type: 'tool-call-end',
+      id: 'k3Zp9QxR2mVw7Lb1',
+      name: 'add',
+      arguments: '{"a":2,"b":3}',
+    });
+  });
+
   it('ends a refusal with finish reason refusal and the refusal text, not an empty stop', async () => {
     const fake = await serve(
       streamReply(sseBody([chunk({ refusal: "I can't" }), chunk({ refusal: ' help with that.' }, 'stop')])),
