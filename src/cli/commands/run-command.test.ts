@@ -27,8 +27,16 @@ function capture(cwd: string, env: Record<string, string | undefined>) {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
-    stdout: { write: (text) => void (stdout += text) },
-    stderr: { write: (text) => void (stderr += text) },
+    stdout: {
+      write: (text) => {
+        stdout += text;
+      },
+    },
+    stderr: {
+      write: (text) => {
+        stderr += text;
+      },
+    },
     env,
     cwd,
   };
