@@ -157,6 +157,7 @@ interface ChatBody {
   model?: string;
   max_tokens?: number;
   temperature?: number;
+  stop?: string[];
   messages?: Array<{
     role: string;
     content?: unknown;
@@ -167,8 +168,8 @@ interface ChatBody {
 }
 
 /**
- * OpenAI with a reasoning model (o-series, gpt-5): `max_tokens` and a temperature other than 1
- * are rejected with the errors OpenAI sends.
+ * OpenAI with a reasoning model (o-series, gpt-5): `max_tokens`, `stop` and a temperature other
+ * than 1 are rejected with the errors OpenAI sends.
  */
 export const openAIReasoningModelQuirk: ServerQuirk = (body) => {
   const chat = body as ChatBody;
@@ -177,6 +178,13 @@ export const openAIReasoningModelQuirk: ServerQuirk = (body) => {
     return invalidRequest(
       "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
       'max_tokens',
+      'unsupported_parameter',
+    );
+  }
+  if (chat.stop !== undefined) {
+    return invalidRequest(
+      "Unsupported parameter: 'stop' is not supported with this model.",
+      'stop',
       'unsupported_parameter',
     );
   }
