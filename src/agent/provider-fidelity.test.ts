@@ -33,6 +33,7 @@ import {
   streamReply,
 } from '../models/openai/fake-openai-server.js';
 import { createOpenAIModel } from '../models/openai/openai-model.js';
+import { createScriptedModel } from '../models/scripted/scripted-model.js';
 import type { Model } from '../models/spec.js';
 import { tool } from '../tools/define-tool.js';
 import { agent } from './agent.js';
@@ -754,6 +755,44 @@ describe('strict tool schemas (item 14)', () => {
         },
       ],
     });
+  });
+});
+
+describe('schema defaults that break their own schema (item 10)', () => {
+  it('warns at run start and runs the call that rightly leaves the parameter out', async () => {
+    const seen: unknown[] = [];
+    const quote = tool({
+      name: 'quote',
+      description: 'Stock quote.',
+      input: {
+        type: 'object',
+        properties: {
+          ticker: { type: 'string' },
+          market: { type: 'string', enum: ['NASDAQ', 'NYSE'], default: 'nasdaq' },
+        },
+        required: ['ticker'],
+      },
+      execute: (input) => {
+        seen.push(input);
+        return '190.5';
+      },
+    });
+    const model = createScriptedModel({
+      script: { turns: [{ toolCalls: [{ name: 'quote', arguments: { ticker: 'AAPL' } }] }, { text: '190.5' }] },
+    });
+    const events: RunEvent[] = [];
+    const result = await run(agent({ name: 'quoter', instructions: '', model, tools: [quote] }), 'AAPL?', {
+      engine: temporaryEngine(),
+      onEvent: (event) => events.push(event),
+    });
+    expect(result).toMatchObject({ status: 'completed', output: '190.5' });
+    expect(seen).toEqual([{ ticker: 'AAPL' }]);
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'warning',
+        message: expect.stringContaining('the default "nasdaq" at /properties/market'),
+      }),
+    );
   });
 });
 

@@ -252,6 +252,10 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   const recorder = await createStepRecorder(engine, runId, options.faults ? { faults: options.faults } : {});
   const runTotals = () => recorder.totals();
   publish({ type: 'run-start', runId, agentName: agent.name, model: modelLabel, resumed: recorder.resumed });
+  // Problems `tool()` fixed in a definition (say, a schema default that breaks its own schema).
+  for (const tool of agent.tools) {
+    for (const message of tool.warnings ?? []) publish({ type: 'warning', runId, stepIndex: undefined, message });
+  }
 
   const wallTimeController = new AbortController();
   const signals = [wallTimeController.signal, ...(options.signal ? [options.signal] : [])];
