@@ -13,6 +13,7 @@ import {
   streamReply,
 } from './fake-openai-server.js';
 import { createOpenAIModel, type OpenAIModelOptions } from './openai-model.js';
+import { toOpenAIRequestBody } from './openai-wire.js';
 
 const fastRetry: RetryPolicy = { maxRetries: 2, initialDelayMs: 5, maxDelayMs: 2_000 };
 const hello: ModelRequest = { messages: [{ role: 'user', content: 'Say hello.' }] };
@@ -295,6 +296,33 @@ describe('createOpenAIModel streaming', () => {
     expect(events.find((event) => event.type === 'usage')).toMatchObject({
       usage: { reasoningTokens: 37, cachedInputTokens: 256 },
     });
+  });
+
+  it('sends reasoning back as reasoning_content on tool-call turns only, and never to OpenAI', () => {
+    const messages: ModelRequest['messages'] = [
+      { role: 'user', content: '2 + 3?' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'reasoning', text: 'Call add.' },
+          { type: 'tool-call', id: 'call_1', name: 'add', arguments: '{"a":2,"b":3}' },
+        ],
+      },
+      { role: 'tool', toolCallId: 'call_1', toolName: 'add', content: '5' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'reasoning', text: 'Done.' },
+          { type: 'text', text: '5' },
+        ],
+      },
+      { role: 'user', content: 'Thanks.' },
+    ];
+    const deepseek = toOpenAIRequestBody('deepseek-reasoner', { messages }, { provider: 'deepseek' }).body.messages;
+    expect(deepseek[1]).toMatchObject({ reasoning_content: 'Call add.' });
+    expect(deepseek[3]).not.toHaveProperty('reasoning_content');
+    const openai = toOpenAIRequestBody('gpt-4o-mini', { messages }, { provider: 'openai' }).body.messages;
+    expect(openai[1]).not.toHaveProperty('reasoning_content');
   });
 
   it('accepts tool-call arguments sent as a JSON object (llama.cpp server builds)', async () => {

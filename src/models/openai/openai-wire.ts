@@ -207,7 +207,11 @@ export function toOpenAIMessage(message: ModelMessage, options: OpenAIMessageOpt
           ? { role: 'assistant', content: text }
           : // OpenAI expects null, not an empty string, when the turn is only tool calls.
             { role: 'assistant', content: text === '' ? null : text, tool_calls: toolCalls };
-      if (options.sendReasoning === true && reasoning !== '') assistant.reasoning_content = reasoning;
+      // Only tool-call turns: DeepSeek requires it there, and its older reasoner rejected it on
+      // plain turns.
+      if (options.sendReasoning === true && reasoning !== '' && toolCalls.length > 0) {
+        assistant.reasoning_content = reasoning;
+      }
       return assistant;
     }
   }
