@@ -4,7 +4,7 @@
  * budget check stops a call that might overspend rather than let through one that would.
  */
 
-import { userContentText } from '../models/message-content.js';
+import { attachmentTokenEstimate, userContentText } from '../models/message-content.js';
 import type { ModelMessage, ModelRequest } from '../models/spec.js';
 import { costOfUsage, type UsageCost } from './cost.js';
 import type { ModelPrice } from './price-source.js';
@@ -32,8 +32,12 @@ export function estimateRequestTokens(request: ModelRequest): number {
       else otherCharacters++;
     }
   };
+  let attachmentTokens = 0;
   for (const message of request.messages) {
     for (const text of messageTexts(message)) add(text);
+    if (message.role === 'user' && typeof message.content !== 'string') {
+      for (const part of message.content) if (part.type !== 'text') attachmentTokens += attachmentTokenEstimate(part);
+    }
   }
   if (request.tools !== undefined && request.tools.length > 0) add(JSON.stringify(request.tools));
   if (request.responseFormat?.type === 'json-schema') add(JSON.stringify(request.responseFormat));
@@ -41,7 +45,8 @@ export function estimateRequestTokens(request: ModelRequest): number {
     Math.ceil(asciiCharacters / charactersPerToken) +
     otherCharacters +
     request.messages.length * tokensPerMessage +
-    tokensPerRequest
+    tokensPerRequest +
+    attachmentTokens
   );
 }
 
