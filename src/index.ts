@@ -6,6 +6,7 @@
  * ```
  */
 export { type Agent, type AgentLimits, type AgentOptions, agent, type OutputSchema } from './agent/agent.js';
+export { type Attachment, loadAttachment } from './agent/attachments.js';
 export { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
 export type { RunEvent, RunEventType, RunTotalsSnapshot } from './agent/events.js';
 export { evaluatePolicies, type PolicyAction, type PolicyCondition, type ToolPolicy } from './agent/policy.js';

@@ -3,6 +3,7 @@
  * schema, the prompt-cache key), and the check of a structured final answer against the schema.
  */
 import type { JsonValue, ModelRequest, ModelToolDefinition } from '../models/spec.js';
+import { dropNullOptionals } from '../models/strict-schema.js';
 import { tool as defineTool } from '../tools/define-tool.js';
 import { parseJsonText } from '../tools/repair/json-text.js';
 import type { Tool } from '../tools/tool.js';
@@ -18,6 +19,7 @@ export function toolDefinitions(tools: readonly Tool[]): ModelToolDefinition[] {
     name: modelFacingToolName(tool.name),
     description: tool.description,
     inputSchema: tool.inputSchema,
+    ...(tool.strict === true ? { strict: true } : {}),
   }));
 }
 
@@ -44,7 +46,16 @@ export function requestShapeFor(agent: Agent): {
     ...(agent.toolChoice !== undefined ? { toolChoice: agent.toolChoice } : {}),
     ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
     ...(outputValidator
-      ? { responseFormat: { type: 'json-schema' as const, name: 'final_output', schema: outputValidator.inputSchema } }
+      ? {
+          // Strict where the provider enforces schemas while generating (OpenAI); providers
+          // rewrite the schema for it or fall back with a warning.
+          responseFormat: {
+            type: 'json-schema' as const,
+            name: 'final_output',
+            schema: outputValidator.inputSchema,
+            strict: true,
+          },
+        }
       : {}),
   };
   return { baseRequest, outputValidator, modelTools };
@@ -56,7 +67,10 @@ export function checkFinalOutput(
   text: string,
 ): { valid: true; value: JsonValue } | { valid: false; correction: string } {
   const parsed = parseJsonText(text);
-  const validation = parsed.success ? validator.validate(parsed.value) : undefined;
+  // Strict mode makes optional fields required and nullable; null there means "left out".
+  const validation = parsed.success
+    ? validator.validate(dropNullOptionals(parsed.value, validator.inputSchema))
+    : undefined;
   if (validation?.success) return { valid: true, value: validation.data as JsonValue };
   const problems = !parsed.success
     ? `it is not JSON (${parsed.reason})`

@@ -27,18 +27,22 @@ import type {
   ModelResponse,
   ToolCallPart,
 } from '../models/spec.js';
+import { toolCallIdFrom } from '../models/tool-call-id.js';
 import { createRunResources } from '../tools/run-resources.js';
 import { extractTextToolCalls } from '../tools/text-tool-calls.js';
 import type { Agent } from './agent.js';
 import { waitForDecisions } from './approval-wait.js';
+import { type Attachment, attachmentsFromSpec, userMessageWith } from './attachments.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { createStepRecorder } from './durable-step.js';
 import { createEventChannel } from './event-channel.js';
 import type { RunEvent, RunTotalsSnapshot } from './events.js';
+import { withExecutedArguments } from './history-arguments.js';
 import { callModel } from './model-call.js';
 import { type BudgetRule, mergeLedger, planCallCosts, priceResponse, tightestBudget } from './run-costs.js';
 import { checkFinalOutput, requestShapeFor } from './run-request.js';
 import { runToolTurn } from './tool-step.js';
+import { truncatedCallNotice } from './truncated-calls.js';
 
 export interface RunOptions {
   /** Engine to record the run in. Default: the SQLite engine at `journalPath`. */
@@ -86,6 +90,11 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** Most characters of one tool result kept (default 50,000; 1,000,000 with a context strategy). */
   maxToolResultCharacters?: number;
+  /**
+   * Images and PDFs given to the model with the task (see `loadAttachment`). They are kept in the
+   * journal as base64 with the run, so a resumed run sends the same bytes.
+   */
+  attachments?: Attachment[];
 }
 
 export type { BudgetRule } from './run-costs.js';
@@ -95,7 +104,11 @@ export interface RunResult {
   runId: string;
   /** `waiting`: paused until a person decides on `approvals`; resume the run after that. */
   status: 'completed' | 'stopped' | 'waiting';
-  /** Why the run ended: `final-answer`, `max-steps`, `max-tokens`, `budget-exceeded`, `max-wall-time`, `repeated-tool-call`. */
+  /**
+   * Why the run ended: `final-answer`, `refusal` (the model declined; `output` holds its words),
+   * `max-steps`, `max-tokens`, `budget-exceeded`, `max-wall-time`, `repeated-tool-call`,
+   * `context-too-large`.
+   */
   stopReason: string;
   /** The final output: text, or the validated object when the agent has an output schema; the last text when stopped. */
   output: JsonValue | undefined;
@@ -134,7 +147,7 @@ export function run(agent: Agent, input: string, options: RunOptions = {}): RunH
         agentName: agent.name,
         model: modelName(agent.model),
         input,
-        spec: agentSpec(agent),
+        spec: agentSpec(agent, options.attachments),
         // Every run with tools has a workspace: the given one, or a fresh directory of its own.
         workspace:
           options.workspace ?? (agent.tools.length > 0 ? mkdtempSync(join(tmpdir(), `hataraku-${runId}-`)) : undefined),
@@ -239,6 +252,10 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   const recorder = await createStepRecorder(engine, runId, options.faults ? { faults: options.faults } : {});
   const runTotals = () => recorder.totals();
   publish({ type: 'run-start', runId, agentName: agent.name, model: modelLabel, resumed: recorder.resumed });
+  // Problems `tool()` fixed in a definition (say, a schema default that breaks its own schema).
+  for (const tool of agent.tools) {
+    for (const message of tool.warnings ?? []) publish({ type: 'warning', runId, stepIndex: undefined, message });
+  }
 
   const wallTimeController = new AbortController();
   const signals = [wallTimeController.signal, ...(options.signal ? [options.signal] : [])];
@@ -259,7 +276,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
     }
   };
   if (agent.instructions.trim() !== '') append({ role: 'system', content: agent.instructions });
-  append({ role: 'user', content: record.input });
+  append(userMessageWith(record.input, attachmentsFromSpec(record.spec)));
   const { abortSignal: _noSignal, ...requestFields } = baseRequest;
   const limitsNeedEstimate =
     agent.limits.maxTokens !== undefined || agent.limits.maxCostUsd !== undefined || (options.budgets ?? []).length > 0;
@@ -288,6 +305,8 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   let stepIndex = 0;
   let modelCalls = 0;
   let lastText = '';
+  // After a turn cut off by the token limit, the next call gets twice the room, once.
+  let roomBoost = false;
   const callCounts = new Map<string, number>();
   const finish = async (
     status: 'completed' | 'stopped',
@@ -370,6 +389,9 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       }
       const request: ModelRequest = {
         ...baseRequest,
+        ...(roomBoost && baseRequest.maxOutputTokens !== undefined
+          ? { maxOutputTokens: baseRequest.maxOutputTokens * 2 }
+          : {}),
         messages: prepared?.messages ?? [...messages],
         abortSignal: signal,
       };
@@ -451,7 +473,11 @@ async function executeRun(context: RunContext): Promise<RunResult> {
                   publish({ type: 'text-delta', runId, stepIndex: index, delta: event.delta });
                 else if (event.type === 'warning')
                   publish({ type: 'warning', runId, stepIndex: index, message: event.warning.message });
-                else if (event.type === 'routing')
+                else if (event.type === 'stream-start') {
+                  // Settings the provider changed or left out (a temperature, an image) are said once per call.
+                  for (const warning of event.warnings)
+                    publish({ type: 'warning', runId, stepIndex: index, message: warning.message });
+                } else if (event.type === 'routing')
                   publish({ type: 'routing', runId, stepIndex: index, model: event.model, reason: event.reason });
               },
               onRetry: (error) =>
@@ -497,6 +523,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
 
       let calls = response.toolCalls;
       let text = response.text;
+      const cutOff = response.finishReason === 'length';
       if (calls.length === 0 && agent.tools.length > 0) {
         const found = extractTextToolCalls(
           response.text,
@@ -504,16 +531,34 @@ async function executeRun(context: RunContext): Promise<RunResult> {
         );
         calls = found.calls.map((call, position) => ({
           type: 'tool-call' as const,
-          id: `text_call_${index}_${position}`,
+          // Made up, so it must suit every provider; derived, so a resumed run makes the same one.
+          id: toolCallIdFrom(`${runId}:${index}:${position}`),
           name: call.name,
           arguments: call.arguments,
         }));
         if (calls.length > 0) text = found.remainingText;
       }
-      const assistant: AssistantMessage = { role: 'assistant', content: [] };
+      const assistant: AssistantMessage = { role: 'assistant', content: [...(response.reasoning ?? [])] };
       if (text !== '') assistant.content.push({ type: 'text', text });
-      assistant.content.push(...calls);
+      // A call cut off by the token limit is a guess at what the model meant: it never runs.
+      if (cutOff && calls.length > 0) {
+        append(assistant);
+        publish({
+          type: 'warning',
+          runId,
+          stepIndex: index,
+          message: `the model's output hit the token limit in the middle of ${calls.length === 1 ? 'a tool call' : `${calls.length} tool calls`}; ${calls.length === 1 ? 'it was' : 'they were'} not run, and the model is asked again${baseRequest.maxOutputTokens !== undefined && !roomBoost ? ' with twice the room' : ''}.`,
+        });
+        append({ role: 'user', content: truncatedCallNotice(calls, baseRequest.maxOutputTokens) });
+        roomBoost = !roomBoost;
+        continue;
+      }
+      roomBoost = false;
+      assistant.content.push(...calls.map((call) => withExecutedArguments(agent.tools, call)));
       append(assistant);
+      if (response.finishReason === 'refusal') {
+        return await finish('stopped', 'refusal', response.refusal ?? response.text);
+      }
 
       const after = recorder.totals();
       if (agent.limits.maxCostUsd !== undefined && after.costUsd > agent.limits.maxCostUsd) {
@@ -640,9 +685,10 @@ function modelName(model: Model | string): string {
   return typeof model === 'string' ? model : `${model.provider}:${model.modelId}`;
 }
 
-/** What the journal keeps about the agent, to rebuild it on resume. */
-function agentSpec(agent: Agent): JsonValue {
+/** What the journal keeps about the agent, to rebuild it on resume (and the task's attachments). */
+function agentSpec(agent: Agent, attachments: Attachment[] | undefined): JsonValue {
   return {
+    ...(attachments && attachments.length > 0 ? { attachments: attachments as unknown as JsonValue } : {}),
     name: agent.name,
     instructions: agent.instructions,
     model: modelName(agent.model),

@@ -18,7 +18,7 @@
  */
 import { ModelCallError } from '../errors.js';
 import { collectResponse } from '../models/collect-response.js';
-import type { Model, ModelRequest, ModelStreamEvent, ModelUsage } from '../models/spec.js';
+import type { Model, ModelRequest, ModelStreamEvent, ModelUsage, ReasoningPart } from '../models/spec.js';
 import { cacheHitModel } from './cache-hit-price.js';
 import type { CachedModelCall, CachedResponse, ModelCallCache } from './model-call-cache.js';
 import { modelCallKey } from './request-key.js';
@@ -102,6 +102,8 @@ export function createCachedModel(options: CachedModelOptions): Model {
       text: response.text,
       toolCalls: response.toolCalls,
       finishReason: response.finishReason,
+      ...(response.reasoning ? { reasoning: response.reasoning } : {}),
+      ...(response.refusal !== undefined ? { refusal: response.refusal } : {}),
       warnings: response.warnings,
       usageByModel: response.usageByModel.map(({ model: name, usage }) => ({ model: name, usage: definedOnly(usage) })),
     };
@@ -145,7 +147,9 @@ function* replay(hit: CachedModelCall, now: number): Generator<ModelStreamEvent>
     model: cacheHitModel,
     reason: `cache hit: saved ${describeSaved(response.usageByModel, hit.model)}, cached ${Math.max(0, Math.round((now - hit.createdAt) / 1000))} s ago`,
   };
+  for (const part of response.reasoning ?? []) yield { type: 'reasoning', part: withoutUndefined(part) };
   if (response.text !== '') yield { type: 'text-delta', delta: response.text };
+  if (response.refusal !== undefined) yield { type: 'refusal', text: response.refusal };
   for (const [index, call] of response.toolCalls.entries()) {
     yield { type: 'tool-call-start', id: call.id, name: call.name, index };
     if (call.arguments !== '') yield { type: 'tool-call-delta', id: call.id, argumentsDelta: call.arguments };
@@ -200,4 +204,12 @@ function aborted(model: Model): ModelCallError {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A reasoning part read back from the cache, without the keys zod left undefined. */
+function withoutUndefined(part: NonNullable<CachedResponse['reasoning']>[number]): ReasoningPart {
+  const result: ReasoningPart = { type: 'reasoning', text: part.text };
+  if (part.signature !== undefined) result.signature = part.signature;
+  if (part.redactedData !== undefined) result.redactedData = part.redactedData;
+  return result;
 }

@@ -6,6 +6,7 @@
  * it saved. Stores parse entries with `cachedResponseSchema` when reading them back.
  */
 import { z } from 'zod';
+import { finishReasons } from '../models/spec.js';
 
 const usageSchema = z.object({
   inputTokens: z.number().optional(),
@@ -21,10 +22,22 @@ export const cachedResponseSchema = z.object({
   toolCalls: z.array(
     z.object({ type: z.literal('tool-call'), id: z.string(), name: z.string(), arguments: z.string() }),
   ),
-  finishReason: z.enum(['stop', 'length', 'tool-calls', 'content-filter', 'error', 'other']),
+  finishReason: z.enum(finishReasons),
+  /** Reasoning parts, which some providers need back on the next turn. */
+  reasoning: z
+    .array(
+      z.object({
+        type: z.literal('reasoning'),
+        text: z.string(),
+        signature: z.string().optional(),
+        redactedData: z.string().optional(),
+      }),
+    )
+    .optional(),
+  refusal: z.string().optional(),
   warnings: z.array(
     z.object({
-      type: z.enum(['unsupported-setting', 'other']),
+      type: z.enum(['unsupported-setting', 'unsupported-content', 'other']),
       setting: z.string().optional(),
       message: z.string(),
     }),

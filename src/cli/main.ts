@@ -49,6 +49,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-w, --workspace <dir>', 'directory the tools work in (default: current directory)')
     .option('--json', 'print events as JSON lines')
     .option('--no-wait', 'return instead of waiting when a tool call needs approval')
+    .option(
+      '--attach <file>',
+      'give the model an image (PNG, JPEG, GIF, WebP) or PDF from the workspace; repeatable',
+      (file: string, files: string[]) => [...files, file],
+      [] as string[],
+    )
     .action(async (task: string, flags) => {
       exitCode = await runCommand(task, { ...flags, ...withConfig(configPath()) }, io);
     });

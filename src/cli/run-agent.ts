@@ -3,6 +3,7 @@
  * and a final summary. Shared by `run`, `runs resume` and `example`.
  */
 import type { Agent } from '../agent/agent.js';
+import type { Attachment } from '../agent/attachments.js';
 import type { RunResult } from '../agent/run.js';
 import type { Hataraku } from '../hataraku.js';
 import type { CliIo } from './cli-context.js';
@@ -16,7 +17,9 @@ export interface CliRunRequest {
   /** Keep waiting (polling) when a tool call needs approval, instead of returning. */
   waitForApproval?: boolean;
   /** A new run's task, or the id of the run to resume. */
-  start: { input: string; workspace: string | undefined; runId?: string; tenant?: string } | { resumeRunId: string };
+  start:
+    | { input: string; workspace: string | undefined; runId?: string; tenant?: string; attachments?: Attachment[] }
+    | { resumeRunId: string };
 }
 
 export async function runAgentFromCli(request: CliRunRequest): Promise<RunResult> {
@@ -35,6 +38,7 @@ export async function runAgentFromCli(request: CliRunRequest): Promise<RunResult
           ...(request.start.workspace ? { workspace: request.start.workspace } : {}),
           ...(request.start.runId ? { runId: request.start.runId } : {}),
           ...(request.start.tenant ? { tenant: request.start.tenant } : {}),
+          ...(request.start.attachments ? { attachments: request.start.attachments } : {}),
         });
   const result = await handle.result;
   if (!request.json && result.output !== undefined) {
@@ -61,6 +65,7 @@ export function stopExplanation(result: RunResult): string {
     'context-too-large': 'the next request would pass the input-token limit; use a context strategy or raise the limit',
     'repeated-tool-call':
       'the model kept repeating the same tool call with the same arguments; try a stronger model or a clearer task',
+    refusal: 'the model declined the task (its words are the output); rephrase the task or use another model',
   };
   const why = advice[result.stopReason] ?? result.stopReason;
   return `run ${result.runId} stopped: ${why}. The partial result is kept in the journal.`;

@@ -46,6 +46,11 @@ export const providerEntrySchema = z.strictObject(
       .min(0, { error: retriesExpected })
       .max(10, { error: retriesExpected })
       .optional(),
+    /** Anthropic extended thinking: the thinking budget in tokens (at least 1024); off when absent. */
+    thinkingBudgetTokens: z
+      .int({ error: 'an integer of at least 1024' })
+      .min(1024, { error: 'an integer of at least 1024' })
+      .optional(),
   },
   { error: providerEntryExpected },
 );

@@ -249,6 +249,7 @@ function resolveProvider(
     headers: entry.headers ?? {},
     timeoutMs: entry.timeoutMs ?? defaultTimeoutMs,
     maxRetries: entry.maxRetries ?? defaultMaxRetries,
+    ...(entry.thinkingBudgetTokens !== undefined ? { thinkingBudgetTokens: entry.thinkingBudgetTokens } : {}),
   };
 }
 

@@ -27,6 +27,8 @@ export interface ProviderSettings {
   timeoutMs: number;
   /** Retries after the first attempt, for retryable failures. */
   maxRetries: number;
+  /** Anthropic extended thinking budget, when turned on in config. */
+  thinkingBudgetTokens?: number;
 }
 
 /**

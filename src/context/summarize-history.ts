@@ -19,6 +19,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { digestOf } from '../engine/digest.js';
 import { collectResponse } from '../models/collect-response.js';
+import { userContentText } from '../models/message-content.js';
 import type { Model, ModelMessage } from '../models/spec.js';
 import { type ContextInput, type ContextModelCall, type ContextStrategy, modelCallPoints } from './context-strategy.js';
 import { countMessageTokens, countToolDefinitionTokens, tokenizerFor } from './token-counter.js';
@@ -215,13 +216,14 @@ function renderMessage(message: ModelMessage, maxCharacters: number): string {
     case 'system':
       return `SYSTEM: ${cut(message.content)}`;
     case 'user':
-      return `USER: ${cut(message.content)}`;
+      return `USER: ${cut(userContentText(message.content))}`;
     case 'assistant':
       return message.content
+        .filter((part) => part.type !== 'reasoning')
         .map((part) =>
-          part.type === 'text'
-            ? `ASSISTANT: ${cut(part.text)}`
-            : `ASSISTANT CALLED ${part.name} ${cut(part.arguments)}`,
+          part.type === 'tool-call'
+            ? `ASSISTANT CALLED ${part.name} ${cut(part.arguments)}`
+            : `ASSISTANT: ${cut(part.text)}`,
         )
         .join('\n');
     case 'tool':

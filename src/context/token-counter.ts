@@ -25,6 +25,7 @@ import {
   MESSAGE_TOKEN_OVERHEAD,
   SYSTEM_FUNCTION_TOKEN_DEDUCTION,
 } from 'gpt-tokenizer/functionCalling';
+import { attachmentTokenEstimate } from '../models/message-content.js';
 import type { ModelMessage, ModelRequest, ModelToolDefinition } from '../models/spec.js';
 
 /** The BPE encodings this counter uses. */
@@ -117,13 +118,20 @@ export function countMessageTokens(message: ModelMessage, encoding: TokenizerEnc
   let tokens = MESSAGE_TOKEN_OVERHEAD + count(message.role);
   switch (message.role) {
     case 'system':
-    case 'user':
     case 'tool':
       tokens += count(message.content);
       break;
+    case 'user':
+      if (typeof message.content === 'string') tokens += count(message.content);
+      else {
+        for (const part of message.content) {
+          tokens += part.type === 'text' ? count(part.text) : attachmentTokenEstimate(part);
+        }
+      }
+      break;
     case 'assistant':
       for (const part of message.content) {
-        if (part.type === 'text') tokens += count(part.text);
+        if (part.type === 'text' || part.type === 'reasoning') tokens += count(part.text);
         else tokens += count(part.name) + count(part.arguments) + FUNCTION_CALL_METADATA_TOKEN_OVERHEAD;
       }
       break;

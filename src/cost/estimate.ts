@@ -3,6 +3,8 @@
  * tokenizer here (each provider has its own); the estimate is deliberately conservative, so a
  * budget check stops a call that might overspend rather than let through one that would.
  */
+
+import { attachmentTokenEstimate, userContentText } from '../models/message-content.js';
 import type { ModelMessage, ModelRequest } from '../models/spec.js';
 import { costOfUsage, type UsageCost } from './cost.js';
 import type { ModelPrice } from './price-source.js';
@@ -30,8 +32,12 @@ export function estimateRequestTokens(request: ModelRequest): number {
       else otherCharacters++;
     }
   };
+  let attachmentTokens = 0;
   for (const message of request.messages) {
     for (const text of messageTexts(message)) add(text);
+    if (message.role === 'user' && typeof message.content !== 'string') {
+      for (const part of message.content) if (part.type !== 'text') attachmentTokens += attachmentTokenEstimate(part);
+    }
   }
   if (request.tools !== undefined && request.tools.length > 0) add(JSON.stringify(request.tools));
   if (request.responseFormat?.type === 'json-schema') add(JSON.stringify(request.responseFormat));
@@ -39,7 +45,8 @@ export function estimateRequestTokens(request: ModelRequest): number {
     Math.ceil(asciiCharacters / charactersPerToken) +
     otherCharacters +
     request.messages.length * tokensPerMessage +
-    tokensPerRequest
+    tokensPerRequest +
+    attachmentTokens
   );
 }
 
@@ -58,10 +65,11 @@ export function estimateCallCostUsd(
 function messageTexts(message: ModelMessage): string[] {
   switch (message.role) {
     case 'system':
-    case 'user':
       return [message.content];
+    case 'user':
+      return [userContentText(message.content)];
     case 'assistant':
-      return message.content.map((part) => (part.type === 'text' ? part.text : `${part.name}${part.arguments}`));
+      return message.content.map((part) => (part.type === 'tool-call' ? `${part.name}${part.arguments}` : part.text));
     case 'tool':
       return [message.toolName, message.content];
   }

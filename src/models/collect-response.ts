@@ -10,6 +10,7 @@ import type {
   ModelRequest,
   ModelResponse,
   ModelStreamEvent,
+  ReasoningPart,
   ToolCallPart,
   Usage,
 } from './spec.js';
@@ -20,6 +21,8 @@ export async function collectResponse(
   onEvent?: (event: ModelStreamEvent) => void,
 ): Promise<ModelResponse> {
   let text = '';
+  const reasoning: ReasoningPart[] = [];
+  let refusal: string | undefined;
   const started = new Map<string, { name: string; arguments: string; index: number }>();
   const finished = new Map<string, ToolCallPart>();
   const ownName = `${model.provider}:${model.modelId}`;
@@ -39,6 +42,12 @@ export async function collectResponse(
         break;
       case 'text-delta':
         text += event.delta;
+        break;
+      case 'reasoning':
+        reasoning.push(event.part);
+        break;
+      case 'refusal':
+        refusal = (refusal ?? '') + event.text;
         break;
       case 'tool-call-start':
         started.set(event.id, { name: event.name, arguments: '', index: event.index });
@@ -80,7 +89,7 @@ export async function collectResponse(
     );
   for (const [id, call] of finished) if (!started.has(id)) toolCalls.push(call);
   const perModel = [...usageByModel.entries()].map(([name, usage]) => ({ model: name, usage }));
-  return {
+  const response: ModelResponse = {
     text,
     toolCalls,
     usage: sumUsage(perModel.map((entry) => entry.usage)),
@@ -89,6 +98,9 @@ export async function collectResponse(
     finishReason,
     warnings,
   };
+  if (reasoning.length > 0) response.reasoning = reasoning;
+  if (refusal !== undefined || finishReason === 'refusal') response.refusal = refusal ?? text;
+  return response;
 }
 
 /** Add usages; a count is known only when every part knows it. */
@@ -107,5 +119,6 @@ export function sumUsage(usages: Usage[]): Usage {
     outputTokens: add((usage) => usage.outputTokens),
     cachedInputTokens: optional((usage) => usage.cachedInputTokens),
     cacheWriteTokens: optional((usage) => usage.cacheWriteTokens),
+    reasoningTokens: optional((usage) => usage.reasoningTokens),
   };
 }

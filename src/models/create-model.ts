@@ -60,7 +60,12 @@ function createUncachedModel(name: string, options: CreateModelOptions, routePat
     retry,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   };
-  if (settings.type === 'anthropic') return createAnthropicModel(common);
+  if (settings.type === 'anthropic') {
+    return createAnthropicModel({
+      ...common,
+      ...(settings.thinkingBudgetTokens !== undefined ? { thinkingBudgetTokens: settings.thinkingBudgetTokens } : {}),
+    });
+  }
   return createOpenAIModel({
     ...common,
     provider,

@@ -27,6 +27,46 @@ export interface TextPart {
   text: string;
 }
 
+/**
+ * The model's reasoning before it answered (DeepSeek's `reasoning_content`, Anthropic's
+ * `thinking` and `redacted_thinking` blocks). It is kept in the history and the journal because
+ * some providers require it back on the next turn when tools are used.
+ */
+export interface ReasoningPart {
+  type: 'reasoning';
+  /** The reasoning text; empty for redacted reasoning. */
+  text: string;
+  /** Anthropic's signature over a thinking block; it must be sent back unchanged. */
+  signature?: string;
+  /** Anthropic's encrypted `redacted_thinking` data, sent back unchanged. */
+  redactedData?: string;
+}
+
+/** Media types an image part may have; providers accept these four. */
+export type ImageMediaType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+
+/** An image given to the model, inline as base64. */
+export interface ImagePart {
+  type: 'image';
+  mediaType: ImageMediaType;
+  /** Base64 of the image bytes (no `data:` prefix). */
+  data: string;
+  /** Where it came from, e.g. the workspace path, for messages and the journal. */
+  filename?: string;
+}
+
+/** A document given to the model, inline as base64. Only PDF is defined. */
+export interface FilePart {
+  type: 'file';
+  mediaType: 'application/pdf';
+  /** Base64 of the file bytes. */
+  data: string;
+  filename?: string;
+}
+
+/** What a user message may carry besides plain text. */
+export type UserContentPart = TextPart | ImagePart | FilePart;
+
 export interface SystemMessage {
   role: 'system';
   content: string;
@@ -34,12 +74,13 @@ export interface SystemMessage {
 
 export interface UserMessage {
   role: 'user';
-  content: string;
+  /** Plain text, or parts when the message carries images or files. */
+  content: string | UserContentPart[];
 }
 
 export interface AssistantMessage {
   role: 'assistant';
-  content: Array<TextPart | ToolCallPart>;
+  content: Array<TextPart | ReasoningPart | ToolCallPart>;
 }
 
 export interface ToolResultMessage {
@@ -61,6 +102,12 @@ export interface ModelToolDefinition {
   description: string;
   /** JSON Schema of the arguments object. */
   inputSchema: JsonSchema;
+  /**
+   * Ask the provider to hold the arguments to the schema while generating (OpenAI's and
+   * Anthropic's `strict`). Optional parameters then arrive as `null`, which tool preparation
+   * drops. A schema strict mode cannot express is sent without it, with a warning.
+   */
+  strict?: boolean;
 }
 
 export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'tool'; name: string };
@@ -103,12 +150,33 @@ export interface Usage {
   cachedInputTokens?: number | undefined;
   /** Input tokens written to the provider's prompt cache (Anthropic cache_creation). */
   cacheWriteTokens?: number | undefined;
+  /** Output tokens spent on reasoning (a subset of outputTokens), where the provider reports them. */
+  reasoningTokens?: number | undefined;
 }
 
-export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'error' | 'other';
+/**
+ * Why a call ended. `refusal`: the model declined to answer (OpenAI's `refusal`, Anthropic's
+ * `stop_reason: "refusal"`); the response's `refusal` holds its words.
+ */
+export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'refusal' | 'error' | 'other';
+
+/** Every finish reason, for schemas that check recorded responses. */
+export const finishReasons = [
+  'stop',
+  'length',
+  'tool-calls',
+  'content-filter',
+  'refusal',
+  'error',
+  'other',
+] as const satisfies readonly FinishReason[];
 
 export interface ModelWarning {
-  type: 'unsupported-setting' | 'other';
+  /**
+   * `unsupported-setting`: a request field was changed or dropped; `unsupported-content`: a
+   * message part (an image, a PDF) the model cannot take was left out.
+   */
+  type: 'unsupported-setting' | 'unsupported-content' | 'other';
   /** The request field concerned, e.g. `responseFormat`. */
   setting?: string;
   message: string;
@@ -117,6 +185,12 @@ export interface ModelWarning {
 export type ModelStreamEvent =
   | { type: 'stream-start'; warnings: ModelWarning[] }
   | { type: 'text-delta'; delta: string }
+  /** A piece of reasoning text, for live progress. */
+  | { type: 'reasoning-delta'; delta: string }
+  /** One complete reasoning part, as it must be kept and sent back. */
+  | { type: 'reasoning'; part: ReasoningPart }
+  /** The model declined to answer; `text` is its explanation (may be empty). */
+  | { type: 'refusal'; text: string }
   | { type: 'tool-call-start'; id: string; name: string; index: number }
   | { type: 'tool-call-delta'; id: string; argumentsDelta: string }
   | { type: 'tool-call-end'; id: string; name: string; arguments: string }
@@ -166,6 +240,10 @@ export interface ModelUsage {
 export interface ModelResponse {
   text: string;
   toolCalls: ToolCallPart[];
+  /** Reasoning parts in order, when the model reported them (absent otherwise). */
+  reasoning?: ReasoningPart[];
+  /** The model's refusal text, when `finishReason` is `refusal`. */
+  refusal?: string;
   /** Total over every model the call used. */
   usage: Usage;
   /** Usage per model, for pricing each at its own rates (one entry for a plain model). */

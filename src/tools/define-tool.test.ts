@@ -206,3 +206,40 @@ describe('isZodSchema', () => {
     expect(isZodSchema({ type: 'object' })).toBe(false);
   });
 });
+
+describe('tool() with schema defaults that break their own schema', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      city: { type: 'string' },
+      unit: { type: 'string', enum: ['celsius', 'fahrenheit'], default: 'kelvin' },
+      days: { type: 'integer', default: 'three' },
+      limit: { type: 'integer', default: 5 },
+    },
+    required: ['city'],
+  };
+
+  it('drops each invalid default with a warning naming it, and keeps valid ones', () => {
+    const defined = tool({ name: 'forecast', description: 'Forecast.', input: schema, execute: () => null });
+    expect(defined.warnings).toEqual([
+      expect.stringContaining('"kelvin" at /properties/unit'),
+      expect.stringContaining('"three" at /properties/days'),
+    ]);
+    const properties = defined.inputSchema.properties as Record<string, Record<string, unknown>>;
+    expect(properties.unit).not.toHaveProperty('default');
+    expect(properties.days).not.toHaveProperty('default');
+    expect(properties.limit?.default).toBe(5);
+  });
+
+  it('never applies a dropped default: leaving the parameter out passes', () => {
+    const defined = tool({ name: 'forecast', description: 'Forecast.', input: schema, execute: () => null });
+    expect(defined.validate({ city: 'Oslo' })).toEqual({ success: true, data: { city: 'Oslo', limit: 5 } });
+  });
+
+  it('leaves the caller’s schema untouched and gives zod tools no warnings', () => {
+    tool({ name: 'forecast', description: 'Forecast.', input: schema, execute: () => null });
+    expect(schema.properties.unit.default).toBe('kelvin');
+    const zodTool = tool({ name: 'z', description: 'Z.', input: z.object({ a: z.string() }), execute: () => null });
+    expect(zodTool.warnings).toEqual([]);
+  });
+});

@@ -5,7 +5,10 @@
  * A zod schema is converted with `z.toJSONSchema` (describing the *input* side, so fields with
  * defaults are optional to the model) and validated with zod, which also applies its transforms
  * and defaults. A JSON Schema is compiled once with Ajv and validated with it; `default`s in the
- * schema are filled in, and `format` is not checked (that needs the `ajv-formats` plugin).
+ * schema are filled in, and `format` is not checked (that needs the `ajv-formats` plugin). A
+ * `default` that fails its own schema (not in its enum, the wrong type) is dropped when the tool
+ * is defined, with a warning in `tool.warnings`: applied, it would make a call that rightly
+ * leaves the parameter out fail on a value the model never sent.
  */
 import { createRequire } from 'node:module';
 import type { Ajv, Options as AjvOptions, ErrorObject, ValidateFunction } from 'ajv';
@@ -31,6 +34,11 @@ interface ToolOptionsBase {
   effect?: ToolEffect;
   /** Run alone: no other tool call of the run runs while this one does. Default false. */
   exclusive?: boolean;
+  /**
+   * Ask providers that enforce schemas while generating (OpenAI, Anthropic 4.5+) to do so for
+   * this tool. Optional parameters then come as `null` and are dropped before validation.
+   */
+  strict?: boolean;
 }
 
 /** Options for a tool whose input is described by a zod v4 schema. */
@@ -96,13 +104,15 @@ export function tool(
     throw new TypeError(`tool(${name}): \`input\` must be a zod schema or a JSON Schema object`);
   }
 
-  const { inputSchema, validate } = isZodSchema(input) ? fromZod(name, input) : fromJsonSchema(name, input);
+  const { inputSchema, validate, warnings } = isZodSchema(input) ? fromZod(name, input) : fromJsonSchema(name, input);
   return Object.freeze({
     name,
     description,
     inputSchema,
     effect,
     ...(options.exclusive === true ? { exclusive: true } : {}),
+    ...(options.strict === true ? { strict: true } : {}),
+    warnings: Object.freeze(warnings),
     validate,
     execute: execute as Tool<unknown, unknown>['execute'],
   });
@@ -116,6 +126,7 @@ export function isZodSchema(value: unknown): value is z.core.$ZodType {
 interface CompiledInput {
   inputSchema: JsonSchema;
   validate: (args: unknown) => ValidationResult<unknown>;
+  warnings: string[];
 }
 
 function fromZod(name: string, schema: z.core.$ZodType): CompiledInput {
@@ -131,6 +142,7 @@ function fromZod(name: string, schema: z.core.$ZodType): CompiledInput {
   const inputSchema = asObjectSchema(name, converted);
   return {
     inputSchema,
+    warnings: [],
     validate(args) {
       const result = z.safeParse(schema, args);
       if (result.success) return { success: true, data: result.data };
@@ -158,8 +170,10 @@ function fromJsonSchema(name: string, schema: JsonSchema): CompiledInput {
   // dialect zod emits and providers document.
   const isDraft07 = /draft-0[67]/.test(dialect);
   let check: ValidateFunction;
+  const warnings: string[] = [];
   try {
     const compiler = schemaCompiler(isDraft07 ? 'draft-07' : '2020-12');
+    warnings.push(...dropInvalidDefaults(name, inputSchema, compiler));
     check = compiler.compile(inputSchema);
     // The compiled function stands alone; dropping the cache entry keeps tools defined per run
     // from piling up in the shared instance.
@@ -172,6 +186,7 @@ function fromJsonSchema(name: string, schema: JsonSchema): CompiledInput {
   }
   return {
     inputSchema,
+    warnings,
     validate(args) {
       // Ajv writes defaults into the data it checks; work on a copy so the caller's value is untouched.
       const data = cloneJson(args);
@@ -215,6 +230,58 @@ function schemaCompiler(dialect: 'draft-07' | '2020-12'): Ajv | Ajv2020 {
     compilers.set(dialect, compiler);
   }
   return compiler;
+}
+
+/** Keys whose value is one subschema, a list of them, or a map of them. */
+const subschemaKeys = ['items', 'additionalProperties', 'additionalItems', 'not', 'contains', 'if', 'then', 'else'];
+const subschemaListKeys = ['anyOf', 'oneOf', 'allOf', 'prefixItems', 'items'];
+const subschemaMapKeys = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
+
+/**
+ * Remove, in place, every `default` that its own subschema rejects, and say which. Each default
+ * is checked against its subschema without the default (with the root's `$defs` and
+ * `definitions`, so local references resolve).
+ */
+function dropInvalidDefaults(name: string, root: JsonSchema, compiler: Ajv | Ajv2020): string[] {
+  const warnings: string[] = [];
+  const shared: Record<string, unknown> = {};
+  if (root.$defs !== undefined) shared.$defs = root.$defs;
+  if (root.definitions !== undefined) shared.definitions = root.definitions;
+  const visit = (node: unknown, where: string, depth: number): void => {
+    if (depth > 64 || typeof node !== 'object' || node === null || Array.isArray(node)) return;
+    const schema = node as Record<string, unknown>;
+    for (const key of subschemaKeys) if (!Array.isArray(schema[key])) visit(schema[key], `${where}/${key}`, depth + 1);
+    for (const key of subschemaListKeys) {
+      const list = schema[key];
+      if (!Array.isArray(list)) continue;
+      for (const [position, entry] of list.entries()) visit(entry, `${where}/${key}/${position}`, depth + 1);
+    }
+    for (const key of subschemaMapKeys) {
+      const map = schema[key];
+      if (typeof map === 'object' && map !== null && !Array.isArray(map)) {
+        for (const [entryName, entry] of Object.entries(map)) visit(entry, `${where}/${key}/${entryName}`, depth + 1);
+      }
+    }
+    if (!('default' in schema)) return;
+    const { default: fallback, ...withoutDefault } = schema;
+    let valid: boolean;
+    try {
+      const subschema = { ...withoutDefault, ...(depth === 0 ? {} : shared) };
+      const check = compiler.compile(subschema);
+      compiler.removeSchema(subschema);
+      valid = check(cloneJson(fallback)) === true;
+    } catch {
+      // The subschema cannot be checked on its own (say, a reference to the root); keep it.
+      return;
+    }
+    if (valid) return;
+    delete schema.default;
+    warnings.push(
+      `tool(${name}): the default ${JSON.stringify(fallback)} at ${where || '/'} does not match its own schema; it was dropped and is never applied.`,
+    );
+  };
+  visit(root, '', 0);
+  return warnings;
 }
 
 /** Drop `$schema` (providers don't want it) and make sure the schema describes an object. */

@@ -72,6 +72,8 @@ describe('prepareToolCall', () => {
       status: 'ready',
       tool: getWeather,
       input: { city: 'Oslo', unit: 'celsius', days: 3 },
+      // What the history shows: the arguments as validated, without the tool's defaults.
+      repairedArguments: { city: 'Oslo', days: 3 },
       repairs: [],
     });
   });

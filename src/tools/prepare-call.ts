@@ -24,6 +24,11 @@ export interface ReadyToolCall {
   status: 'ready';
   tool: Tool;
   input: unknown;
+  /**
+   * The arguments after repair, as they were validated (before the tool's defaults and
+   * transforms): what the history should show the model instead of the text it wrote.
+   */
+  repairedArguments: unknown;
   /** What had to be fixed, in words, e.g. `days: converted string "5" to integer`; empty if nothing. */
   repairs: string[];
 }
@@ -40,6 +45,8 @@ export interface InvalidToolCall {
   message: string;
   /** Repairs made before the call was found invalid (a renamed tool, fixed JSON syntax). */
   repairs: string[];
+  /** The arguments as far as they could be parsed; undefined when they are not JSON at all. */
+  parsedArguments?: unknown;
 }
 
 export type PreparedToolCall = ReadyToolCall | InvalidToolCall;
@@ -80,14 +87,22 @@ export function prepareToolCall(tools: readonly Tool[], call: ToolCallRequest): 
   repairs.push(...parsed.repairs);
 
   const first = tool.validate(parsed.value);
-  if (first.success) return { status: 'ready', tool, input: first.data, repairs };
+  if (first.success) return { status: 'ready', tool, input: first.data, repairedArguments: parsed.value, repairs };
 
   let closest: ValidationResult<unknown> = first;
   const coerced = coerceToSchema(parsed.value, tool.inputSchema);
   if (coerced.repairs.length > 0) {
     const coercionRepairs = coerced.repairs.map((repair) => `${formatIssuePath(repair.path)}: ${repair.description}`);
     const second = tool.validate(coerced.value);
-    if (second.success) return { status: 'ready', tool, input: second.data, repairs: [...repairs, ...coercionRepairs] };
+    if (second.success) {
+      return {
+        status: 'ready',
+        tool,
+        input: second.data,
+        repairedArguments: coerced.value,
+        repairs: [...repairs, ...coercionRepairs],
+      };
+    }
     closest = second;
   }
 
@@ -100,6 +115,7 @@ export function prepareToolCall(tools: readonly Tool[], call: ToolCallRequest): 
         status: 'ready',
         tool,
         input: third.data,
+        repairedArguments: recoerced.value,
         repairs: [
           ...repairs,
           `unwrapped arguments from ${JSON.stringify(unwrapped.key)}`,
@@ -110,7 +126,10 @@ export function prepareToolCall(tools: readonly Tool[], call: ToolCallRequest): 
   }
 
   const issues = closest.success ? [] : closest.issues;
-  return invalid(tool, issues, repairs, `Fix these and call ${JSON.stringify(tool.name)} again.`);
+  return {
+    ...invalid(tool, issues, repairs, `Fix these and call ${JSON.stringify(tool.name)} again.`),
+    parsedArguments: parsed.value,
+  };
 }
 
 /**

@@ -113,3 +113,35 @@ describe('extractTextToolCalls', () => {
     ]);
   });
 });
+
+describe('extractTextToolCalls: tool definitions quoted in text', () => {
+  const weatherSchema = {
+    type: 'object',
+    properties: { city: { type: 'string', description: 'City name.' } },
+    required: ['city'],
+  };
+
+  it('does not read an OpenAI tools array pasted by a user as calls', () => {
+    const text = `Why does my request fail? tools: ${JSON.stringify([
+      {
+        type: 'function',
+        function: { name: 'get_weather', description: 'Weather for a city.', parameters: weatherSchema },
+      },
+    ])}`;
+    expect(extractTextToolCalls(text, ['get_weather']).calls).toEqual([]);
+  });
+
+  it('does not read a bare definition, an Anthropic input_schema one or a fenced one as a call', () => {
+    const bare = JSON.stringify({ name: 'get_weather', description: 'Weather for a city.', parameters: weatherSchema });
+    const anthropic = JSON.stringify({ name: 'get_weather', description: 'Weather.', input_schema: weatherSchema });
+    const fenced = `I can use:\n\`\`\`json\n${JSON.stringify({ name: 'get_weather', parameters: weatherSchema })}\n\`\`\``;
+    for (const text of [bare, anthropic, fenced]) expect(extractTextToolCalls(text, ['get_weather']).calls).toEqual([]);
+  });
+
+  it('still reads a call whose parameters are values', () => {
+    const text = JSON.stringify({ name: 'get_weather', parameters: { city: 'Oslo' } });
+    expect(extractTextToolCalls(text, ['get_weather']).calls).toEqual([
+      { name: 'get_weather', arguments: '{"city":"Oslo"}' },
+    ]);
+  });
+});

@@ -7,6 +7,10 @@
  * bare JSON object or array, Mistral's `[TOOL_CALLS][...]`, and OpenAI's own
  * `{"type":"function","function":{...}}` copied into text. An object counts as a call only when
  * its name matches a known tool, so a JSON answer that merely has a `name` field stays text.
+ *
+ * A tool *definition* quoted in text (a user pasting an OpenAI `tools` array, a model explaining
+ * what it can do) names a tool too, but it is no call: its `parameters` are a JSON Schema, not
+ * values, and it carries a `description`. Those are recognised and never read as calls.
  */
 import { extractCodeFenceBody, findJsonSpans, parseJsonText } from './repair/json-text.js';
 import { matchToolName } from './repair/tool-name.js';
@@ -95,11 +99,43 @@ function callsFromValue(value: unknown, toolNames: readonly string[], requireArg
 
   const name = nameKeys.map((key) => value[key]).find((candidate) => typeof candidate === 'string');
   if (typeof name !== 'string' || matchToolName(name, toolNames) === undefined) return [];
+  if (isToolDefinition(value)) return [];
 
   const argumentKey = argumentKeys.find((key) => Object.hasOwn(value, key));
   if (argumentKey === undefined) return requireArguments ? [] : [{ name, arguments: '{}' }];
   const written = value[argumentKey];
   return [{ name, arguments: typeof written === 'string' ? written : JSON.stringify(written ?? {}) }];
+}
+
+/** Keys under which a definition holds its JSON Schema (OpenAI, Anthropic, MCP spellings). */
+const schemaKeys = ['parameters', 'input_schema', 'inputSchema'] as const;
+
+/**
+ * Whether an object naming a tool is its definition rather than a call: it has a schema key
+ * whose value is a JSON Schema of an object, or Anthropic's or MCP's `input_schema` /
+ * `inputSchema` key, or a `description` beside `parameters` (calls carry no description).
+ */
+function isToolDefinition(value: Record<string, unknown>): boolean {
+  if (Object.hasOwn(value, 'input_schema') || Object.hasOwn(value, 'inputSchema')) return true;
+  const schema = schemaKeys.map((key) => value[key]).find((candidate) => candidate !== undefined);
+  if (isObjectSchema(schema)) return true;
+  return (
+    typeof value.description === 'string' && Object.hasOwn(value, 'parameters') && !Object.hasOwn(value, 'arguments')
+  );
+}
+
+/** `{"type": "object", "properties": {...}}`, or `properties` whose entries are all schemas. */
+function isObjectSchema(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  if (value.type === 'object' || value.type === 'dict') return true;
+  if (!isRecord(value.properties)) return false;
+  const entries = Object.values(value.properties);
+  return (
+    entries.length > 0 &&
+    entries.every(
+      (entry) => isRecord(entry) && (typeof entry.type === 'string' || typeof entry.description === 'string'),
+    )
+  );
 }
 
 /** Blank out found spans, keeping every other character at its index. */

@@ -74,6 +74,13 @@ export interface Tool<Input = unknown, Output = unknown> {
    * under a file tool's feet.
    */
   readonly exclusive?: boolean;
+  /** Ask providers that can to hold the model's arguments to the schema while generating. */
+  readonly strict?: boolean;
+  /**
+   * Problems found in the definition and fixed there, e.g. a schema `default` that fails its own
+   * schema and was dropped. Empty or absent when there were none.
+   */
+  readonly warnings?: readonly string[];
   /** Check (and, for zod schemas, transform) arguments already parsed from JSON. */
   validate(args: unknown): ValidationResult<Input>;
   execute(input: Input, context: ToolContext): Promise<Output> | Output;

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AgentLimits } from '../../agent/agent.js';
+import { loadAttachment } from '../../agent/attachments.js';
 import { UserError } from '../../errors.js';
 import { createCliAgent } from '../cli-agent.js';
 import { type CliIo, noModelMessage, openHataraku, positiveIntegerFlag, positiveNumberFlag } from '../cli-context.js';
@@ -18,6 +19,8 @@ export interface RunCommandFlags {
   /** False with --no-wait: return when a tool call needs approval. */
   wait?: boolean;
   tenant?: string;
+  /** Workspace files to give the model with the task (--attach, repeatable). */
+  attach?: string[];
 }
 
 export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo): Promise<number> {
@@ -35,6 +38,8 @@ export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo
     if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {
       throw new UserError('usage', `--workspace ${workspace} is not a directory; create it or pick another.`);
     }
+    // Read and checked before the run starts, so a bad file costs nothing and leaves no run behind.
+    const attachments = (flags.attach ?? []).map((file) => loadAttachment(workspace, file));
     const limits: AgentLimits = { ...hataraku.config.limits };
     if (budget !== undefined) limits.maxCostUsd = budget;
     if (maxSteps !== undefined) limits.maxSteps = maxSteps;
@@ -45,7 +50,12 @@ export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo
       io,
       json: flags.json === true,
       waitForApproval: flags.wait !== false,
-      start: { input: task, workspace, ...(flags.tenant ? { tenant: flags.tenant } : {}) },
+      start: {
+        input: task,
+        workspace,
+        ...(flags.tenant ? { tenant: flags.tenant } : {}),
+        ...(attachments.length > 0 ? { attachments } : {}),
+      },
     });
     return exitCodeOf(result.status);
   } finally {

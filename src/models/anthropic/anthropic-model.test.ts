@@ -155,7 +155,7 @@ describe('createAnthropicModel: streaming', () => {
     ]);
   });
 
-  it('maps a refusal to content-filter and leaves unreported usage undefined', async () => {
+  it('maps a refusal to the refusal finish reason and leaves unreported usage undefined', async () => {
     server.reply({
       body:
         sseEvent({ type: 'message_delta', delta: { stop_reason: 'refusal', stop_sequence: null }, usage: {} }) +
@@ -172,11 +172,12 @@ describe('createAnthropicModel: streaming', () => {
           cacheWriteTokens: undefined,
         },
       },
-      { type: 'finish', finishReason: 'content-filter', providerFinishReason: 'refusal' },
+      { type: 'finish', finishReason: 'refusal', providerFinishReason: 'refusal' },
     ]);
+    expect(events).toContainEqual({ type: 'refusal', text: 'The model declined to answer (stop_reason "refusal").' });
   });
 
-  it('skips thinking blocks and event types it does not know', async () => {
+  it('reports thinking blocks as reasoning and skips event types it does not know', async () => {
     server.reply({
       body:
         messageStart +
@@ -192,7 +193,15 @@ describe('createAnthropicModel: streaming', () => {
         sseEvent({ type: 'message_stop' }),
     });
     const events = await collect(model().stream(hello));
-    expect(events.map((event) => event.type)).toEqual(['stream-start', 'text-delta', 'usage', 'finish']);
+    expect(events.map((event) => event.type)).toEqual([
+      'stream-start',
+      'reasoning-delta',
+      'reasoning',
+      'text-delta',
+      'usage',
+      'finish',
+    ]);
+    expect(events).toContainEqual({ type: 'reasoning', part: { type: 'reasoning', text: 'hmm', signature: 'EqQB' } });
     expect(textOf(events)).toBe('Answer');
   });
 });
@@ -297,14 +306,13 @@ describe('createAnthropicModel: request', () => {
 
   it('reports a JSON response format as an unsupported setting at stream start', async () => {
     server.reply({ body: await readFixture('text-stream.sse') });
-    const events = await collect(
-      model().stream({ ...hello, responseFormat: { type: 'json-schema', name: 'answer', schema: { type: 'object' } } }),
-    );
+    const events = await collect(model().stream({ ...hello, responseFormat: { type: 'json' } }));
     expect(events[0]).toEqual({
       type: 'stream-start',
       warnings: [{ type: 'unsupported-setting', setting: 'responseFormat', message: expect.stringContaining('JSON') }],
     });
     expect(server.requests[0]?.body).not.toHaveProperty('response_format');
+    expect(server.requests[0]?.body).not.toHaveProperty('output_config');
   });
 
   it('rejects invalid options with errors naming the option', () => {

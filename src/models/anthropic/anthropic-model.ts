@@ -42,6 +42,12 @@ export interface AnthropicModelOptions {
    * turn reads them from Anthropic's prompt cache at a fraction of the price. Default true.
    */
   promptCaching?: boolean;
+  /**
+   * Turn on extended thinking with this many budget tokens (at least 1024). Thinking blocks are
+   * kept in the history with their signatures and sent back, as the API requires on tool turns;
+   * temperature is then left at its default and forced tool choices become `auto`.
+   */
+  thinkingBudgetTokens?: number;
 }
 
 interface AnthropicSettings {
@@ -53,6 +59,7 @@ interface AnthropicSettings {
   retry: RetryPolicy;
   fetch: typeof fetch | undefined;
   promptCaching: boolean;
+  thinkingBudgetTokens: number | undefined;
 }
 
 /**
@@ -82,6 +89,7 @@ export function createAnthropicModel(options: AnthropicModelOptions): Model {
     retry: options.retry ?? defaultRetryPolicy,
     fetch: options.fetch,
     promptCaching: options.promptCaching ?? true,
+    thinkingBudgetTokens: thinkingBudget(options.thinkingBudgetTokens),
   };
   return {
     specificationVersion: 'v1',
@@ -91,6 +99,16 @@ export function createAnthropicModel(options: AnthropicModelOptions): Model {
       return streamMessages(settings, request);
     },
   };
+}
+
+function thinkingBudget(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1024) {
+    throw new RangeError(
+      `createAnthropicModel: option "thinkingBudgetTokens" must be an integer of at least 1024, got ${value}.`,
+    );
+  }
+  return value;
 }
 
 function positiveMilliseconds(name: string, value: number | undefined, fallback: number): number {

@@ -229,11 +229,11 @@ describe('toAnthropicMessagesBody', () => {
     );
     expect(body.system?.map((block) => block.cache_control)).toEqual([undefined, { type: 'ephemeral' }]);
     expect(body.tools?.map((tool) => tool.cache_control)).toEqual([undefined, { type: 'ephemeral' }]);
-    expect(body.messages.map((message) => message.content.map((block) => block.cache_control))).toEqual([
-      [undefined],
-      [undefined],
-      [{ type: 'ephemeral' }],
-    ]);
+    expect(
+      body.messages.map((message) =>
+        message.content.map((block) => ('cache_control' in block ? block.cache_control : undefined)),
+      ),
+    ).toEqual([[undefined], [undefined], [{ type: 'ephemeral' }]]);
     expect(JSON.stringify(body).match(/cache_control/g)).toHaveLength(3);
   });
 

@@ -9,7 +9,7 @@
  * Unknown event and block types are skipped, as Anthropic asks clients to do.
  */
 import { type ErrorCode, ModelCallError } from '../../errors.js';
-import type { FinishReason, ModelStreamEvent, Usage } from '../spec.js';
+import type { FinishReason, ModelStreamEvent, ReasoningPart, Usage } from '../spec.js';
 import type { ServerSentEvent } from '../transport/sse.js';
 
 export interface AnthropicStreamContext {
@@ -30,6 +30,8 @@ type JsonObject = { [key: string]: unknown };
 type OpenBlock =
   | { kind: 'text' }
   | { kind: 'tool-call'; id: string; name: string; argumentsText: string; initialInput: unknown }
+  | { kind: 'thinking'; text: string; signature: string }
+  | { kind: 'redacted-thinking'; data: string }
   | { kind: 'ignored' };
 
 /** Raw token counts as Anthropic reports them. Its `input_tokens` excludes cached tokens. */
@@ -50,6 +52,7 @@ export function createAnthropicStreamDecoder(context: AnthropicStreamContext): A
   };
   let toolCallCount = 0;
   let stopReason: string | undefined;
+  let text = '';
   let finished = false;
 
   function badResponse(detail: string, cause?: unknown): ModelCallError {
@@ -87,7 +90,22 @@ export function createAnthropicStreamDecoder(context: AnthropicStreamContext): A
     if (block.type === 'text') {
       blocks.set(index, { kind: 'text' });
       // The opening block normally carries empty text, but nothing forbids a first piece here.
-      return typeof block.text === 'string' && block.text !== '' ? [{ type: 'text-delta', delta: block.text }] : [];
+      if (typeof block.text !== 'string' || block.text === '') return [];
+      text += block.text;
+      return [{ type: 'text-delta', delta: block.text }];
+    }
+    if (block.type === 'thinking') {
+      const opening = typeof block.thinking === 'string' ? block.thinking : '';
+      blocks.set(index, {
+        kind: 'thinking',
+        text: opening,
+        signature: typeof block.signature === 'string' ? block.signature : '',
+      });
+      return opening === '' ? [] : [{ type: 'reasoning-delta', delta: opening }];
+    }
+    if (block.type === 'redacted_thinking') {
+      blocks.set(index, { kind: 'redacted-thinking', data: typeof block.data === 'string' ? block.data : '' });
+      return [];
     }
     if (block.type === 'tool_use') {
       if (typeof block.id !== 'string' || typeof block.name !== 'string') {
@@ -102,7 +120,8 @@ export function createAnthropicStreamDecoder(context: AnthropicStreamContext): A
       });
       return [{ type: 'tool-call-start', id: block.id, name: block.name, index: toolCallCount++ }];
     }
-    // Thinking, server tool and other block types carry nothing Hataraku uses.
+    // Server tool blocks (`server_tool_use`, `web_search_tool_result`) and types added later:
+    // the server ran them itself, so they carry nothing Hataraku acts on.
     blocks.set(index, { kind: 'ignored' });
     return [];
   }
@@ -115,11 +134,26 @@ export function createAnthropicStreamDecoder(context: AnthropicStreamContext): A
     if (delta.type === 'text_delta') {
       if (typeof delta.text !== 'string') throw badResponse('a text_delta without string "text"');
       if (block !== undefined && block.kind !== 'text') throw badResponse(`a text_delta for non-text block ${index}`);
+      text += delta.text;
       return delta.text === '' ? [] : [{ type: 'text-delta', delta: delta.text }];
+    }
+    if (delta.type === 'thinking_delta') {
+      if (typeof delta.thinking !== 'string') throw badResponse('a thinking_delta without string "thinking"');
+      if (block?.kind !== 'thinking') throw badResponse(`a thinking_delta for block ${index}, which is not thinking`);
+      block.text += delta.thinking;
+      return delta.thinking === '' ? [] : [{ type: 'reasoning-delta', delta: delta.thinking }];
+    }
+    if (delta.type === 'signature_delta') {
+      if (typeof delta.signature !== 'string') throw badResponse('a signature_delta without string "signature"');
+      if (block?.kind !== 'thinking') throw badResponse(`a signature_delta for block ${index}, which is not thinking`);
+      block.signature += delta.signature;
+      return [];
     }
     if (delta.type === 'input_json_delta') {
       if (typeof delta.partial_json !== 'string')
         throw badResponse('an input_json_delta without string "partial_json"');
+      // A server tool's input streams the same way; the server runs it, so it is skipped.
+      if (block?.kind === 'ignored') return [];
       if (block?.kind !== 'tool-call')
         throw badResponse(`an input_json_delta for block ${index}, which is not an open tool_use block`);
       block.argumentsText += delta.partial_json;
@@ -134,6 +168,14 @@ export function createAnthropicStreamDecoder(context: AnthropicStreamContext): A
     const index = blockIndex(data);
     const block = blocks.get(index);
     blocks.delete(index);
+    if (block?.kind === 'thinking') {
+      const part: ReasoningPart = { type: 'reasoning', text: block.text };
+      if (block.signature !== '') part.signature = block.signature;
+      return [{ type: 'reasoning', part }];
+    }
+    if (block?.kind === 'redacted-thinking') {
+      return [{ type: 'reasoning', part: { type: 'reasoning', text: '', redactedData: block.data } }];
+    }
     if (block?.kind !== 'tool-call') return [];
     return [{ type: 'tool-call-end', id: block.id, name: block.name, arguments: finalArguments(block) }];
   }
@@ -156,7 +198,17 @@ export function createAnthropicStreamDecoder(context: AnthropicStreamContext): A
   function finish(): ModelStreamEvent[] {
     finished = true;
     const finishReason = toFinishReason(stopReason);
+    const refusal: ModelStreamEvent[] =
+      finishReason === 'refusal'
+        ? [
+            {
+              type: 'refusal',
+              text: text.trim() === '' ? 'The model declined to answer (stop_reason "refusal").' : text,
+            },
+          ]
+        : [];
     return [
+      ...refusal,
       { type: 'usage', usage: toUsage(usage) },
       { type: 'finish', finishReason, providerFinishReason: stopReason },
     ];
@@ -242,7 +294,7 @@ function toFinishReason(stopReason: string | undefined): FinishReason {
     case 'tool_use':
       return 'tool-calls';
     case 'refusal':
-      return 'content-filter';
+      return 'refusal';
     default:
       return 'other';
   }

@@ -47,7 +47,15 @@ export interface FakeAnthropicServer {
   close(): Promise<void>;
 }
 
-export async function startFakeAnthropicServer(): Promise<FakeAnthropicServer> {
+/**
+ * A rule the real API enforces on the request body: the error reply it gets, or undefined when
+ * the body passes. A request that breaks a rule gets that error instead of the next scripted reply.
+ */
+export type AnthropicQuirk = (body: unknown) => FakeAnthropicReply | undefined;
+
+export async function startFakeAnthropicServer(
+  options: { quirks?: AnthropicQuirk[] } = {},
+): Promise<FakeAnthropicServer> {
   const requests: RecordedRequest[] = [];
   const queue: FakeAnthropicReply[] = [];
   const server = createServer((incoming, outgoing) => {
@@ -62,6 +70,11 @@ export async function startFakeAnthropicServer(): Promise<FakeAnthropicServer> {
         body = text;
       }
       requests.push({ method: incoming.method ?? '', path: incoming.url ?? '', headers: incoming.headers, body });
+      const refusal = (options.quirks ?? []).map((quirk) => quirk(body)).find((reply) => reply !== undefined);
+      if (refusal !== undefined) {
+        void send(outgoing, refusal);
+        return;
+      }
       const reply = queue.shift() ?? {
         status: 500,
         body: anthropicErrorBody('api_error', 'the fake server has no reply scripted for this request'),
@@ -124,3 +137,57 @@ export function anthropicErrorBody(type: string, message: string): string {
 export function readFixture(name: string): Promise<string> {
   return readFile(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8');
 }
+
+interface MessagesBody {
+  model?: string;
+  temperature?: number;
+  thinking?: { type: string };
+  messages?: Array<{ role: string; content: Array<{ type: string; signature?: string }> }>;
+}
+
+/**
+ * Extended thinking with tools: an assistant turn that used tools must start with its thinking
+ * block, signature included, as the API demands.
+ */
+export const thinkingWithToolsQuirk: AnthropicQuirk = (body) => {
+  const request = body as MessagesBody;
+  if (request.thinking?.type !== 'enabled') return undefined;
+  for (const [index, message] of (request.messages ?? []).entries()) {
+    if (message.role !== 'assistant' || !message.content.some((block) => block.type === 'tool_use')) continue;
+    const first = message.content[0];
+    const signed =
+      first?.type === 'redacted_thinking' || (first?.type === 'thinking' && typeof first.signature === 'string');
+    if (!signed) {
+      return {
+        status: 400,
+        body: anthropicErrorBody(
+          'invalid_request_error',
+          `messages.${index}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${first?.type}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block.`,
+        ),
+      };
+    }
+  }
+  return undefined;
+};
+
+/** Models after Claude Opus 4.6 reject any temperature but 1; with thinking on, so do the others. */
+export const fixedTemperatureQuirk: AnthropicQuirk = (body) => {
+  const request = body as MessagesBody;
+  if (request.temperature === undefined || request.temperature === 1) return undefined;
+  if (request.thinking?.type === 'enabled') {
+    return {
+      status: 400,
+      body: anthropicErrorBody(
+        'invalid_request_error',
+        '`temperature` may only be set to 1 when thinking is enabled or in adaptive mode.',
+      ),
+    };
+  }
+  if (/claude-opus-4-[7-9]|claude-[a-z]+-5/.test(request.model ?? '')) {
+    return {
+      status: 400,
+      body: anthropicErrorBody('invalid_request_error', 'temperature is deprecated for this model.'),
+    };
+  }
+  return undefined;
+};

@@ -29,8 +29,23 @@ export interface FakeOpenAIServer {
   close(): Promise<void>;
 }
 
+/**
+ * A rule a real server enforces on the request body: the error it answers with (status and JSON
+ * body), or undefined when the body passes. A request that breaks a rule gets that error instead
+ * of its scripted reply, as the real server would answer.
+ */
+export type ServerQuirk = (body: unknown) => { status: number; body: unknown } | undefined;
+
+export interface FakeOpenAIServerOptions {
+  /** Rules checked on every request, in order; the first that fails answers. */
+  quirks?: ServerQuirk[];
+}
+
 /** Start a server that answers request N with `replies[N]`. */
-export async function startFakeOpenAIServer(replies: FakeReply[]): Promise<FakeOpenAIServer> {
+export async function startFakeOpenAIServer(
+  replies: FakeReply[],
+  options: FakeOpenAIServerOptions = {},
+): Promise<FakeOpenAIServer> {
   const requests: RecordedRequest[] = [];
   const closedSignals: Array<Promise<void>> = [];
   const server = createServer((request, response) => {
@@ -50,6 +65,13 @@ export async function startFakeOpenAIServer(replies: FakeReply[]): Promise<FakeO
     request.on('end', () => {
       const text = Buffer.concat(pieces).toString('utf8');
       record.body = text === '' ? undefined : JSON.parse(text);
+      for (const quirk of options.quirks ?? []) {
+        const refusal = quirk(record.body);
+        if (refusal !== undefined) {
+          jsonReply(refusal.status, refusal.body)(request, response);
+          return;
+        }
+      }
       const reply = replies[number];
       if (reply === undefined) {
         jsonReply(500, { error: { message: `fake server: no reply scripted for request ${number}` } })(
@@ -125,3 +147,109 @@ export function silentReply(): FakeReply {
 function delay(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
+
+/** The error body OpenAI-compatible servers send with a 400. */
+function invalidRequest(message: string, param: string | null, code: string | null) {
+  return { status: 400, body: { error: { message, type: 'invalid_request_error', param, code } } };
+}
+
+interface ChatBody {
+  model?: string;
+  max_tokens?: number;
+  temperature?: number;
+  stop?: string[];
+  messages?: Array<{
+    role: string;
+    content?: unknown;
+    reasoning_content?: string;
+    tool_call_id?: string;
+    tool_calls?: Array<{ id: string; function: { name: string; arguments: unknown } }>;
+  }>;
+}
+
+/**
+ * OpenAI with a reasoning model (o-series, gpt-5): `max_tokens`, `stop` and a temperature other
+ * than 1 are rejected with the errors OpenAI sends.
+ */
+export const openAIReasoningModelQuirk: ServerQuirk = (body) => {
+  const chat = body as ChatBody;
+  if (!/^(o\d|gpt-5)/.test(chat.model ?? '')) return undefined;
+  if (chat.max_tokens !== undefined) {
+    return invalidRequest(
+      "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+      'max_tokens',
+      'unsupported_parameter',
+    );
+  }
+  if (chat.stop !== undefined) {
+    return invalidRequest(
+      "Unsupported parameter: 'stop' is not supported with this model.",
+      'stop',
+      'unsupported_parameter',
+    );
+  }
+  if (chat.temperature !== undefined && chat.temperature !== 1) {
+    return invalidRequest(
+      `Unsupported value: 'temperature' does not support ${chat.temperature} with this model. Only the default (1) value is supported.`,
+      'temperature',
+      'unsupported_value',
+    );
+  }
+  return undefined;
+};
+
+/**
+ * Ollama (and likewise vLLM and llama.cpp, with a 500): tool-call arguments in the history are
+ * parsed as a JSON object; anything else fails the whole request.
+ */
+export const ollamaHistoryArgumentsQuirk: ServerQuirk = (body) => {
+  for (const message of (body as ChatBody).messages ?? []) {
+    for (const call of message.tool_calls ?? []) {
+      let parsed: unknown;
+      try {
+        parsed = typeof call.function.arguments === 'string' ? JSON.parse(call.function.arguments) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        return invalidRequest(
+          `invalid tool call arguments for ${call.function.name}: ${String(call.function.arguments)}`,
+          null,
+          null,
+        );
+      }
+    }
+  }
+  return undefined;
+};
+
+/** DeepSeek's thinking mode: an assistant turn with tool calls must come back with its reasoning. */
+export const deepSeekReasoningQuirk: ServerQuirk = (body) => {
+  const messages = (body as ChatBody).messages ?? [];
+  for (const [index, message] of messages.entries()) {
+    if (message.role === 'assistant' && (message.tool_calls?.length ?? 0) > 0 && !message.reasoning_content) {
+      return invalidRequest(
+        `Missing \`reasoning_content\` field in the assistant message at message index ${index}`,
+        null,
+        'invalid_request_error',
+      );
+    }
+  }
+  return undefined;
+};
+
+/** vLLM serving a Mistral model: every tool-call id must be exactly nine letters and digits. */
+export const mistralToolCallIdQuirk: ServerQuirk = (body) => {
+  for (const message of (body as ChatBody).messages ?? []) {
+    const ids = [
+      ...(message.tool_calls ?? []).map((call) => call.id),
+      ...(message.tool_call_id ? [message.tool_call_id] : []),
+    ];
+    for (const id of ids) {
+      if (!/^[a-zA-Z0-9]{9}$/.test(id)) {
+        return invalidRequest(`Tool call id was ${id} but must be a-z, A-Z, 0-9, with a length of 9.`, null, null);
+      }
+    }
+  }
+  return undefined;
+};

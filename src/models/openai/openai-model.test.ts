@@ -13,6 +13,7 @@ import {
   streamReply,
 } from './fake-openai-server.js';
 import { createOpenAIModel, type OpenAIModelOptions } from './openai-model.js';
+import { toOpenAIRequestBody } from './openai-wire.js';
 
 const fastRetry: RetryPolicy = { maxRetries: 2, initialDelayMs: 5, maxDelayMs: 2_000 };
 const hello: ModelRequest = { messages: [{ role: 'user', content: 'Say hello.' }] };
@@ -95,7 +96,13 @@ describe('createOpenAIModel streaming', () => {
     expect(events.slice(-2)).toEqual([
       {
         type: 'usage',
-        usage: { inputTokens: 1234, outputTokens: 11, cachedInputTokens: 1024, cacheWriteTokens: undefined },
+        usage: {
+          inputTokens: 1234,
+          outputTokens: 11,
+          cachedInputTokens: 1024,
+          cacheWriteTokens: undefined,
+          reasoningTokens: 0,
+        },
       },
       { type: 'finish', finishReason: 'stop', providerFinishReason: 'stop' },
     ]);
@@ -118,7 +125,13 @@ describe('createOpenAIModel streaming', () => {
       { type: 'tool-call-end', id, name: 'get_weather', arguments: fullArguments },
       {
         type: 'usage',
-        usage: { inputTokens: 88, outputTokens: 24, cachedInputTokens: 0, cacheWriteTokens: undefined },
+        usage: {
+          inputTokens: 88,
+          outputTokens: 24,
+          cachedInputTokens: 0,
+          cacheWriteTokens: undefined,
+          reasoningTokens: 0,
+        },
       },
       { type: 'finish', finishReason: 'tool-calls', providerFinishReason: 'tool_calls' },
     ]);
@@ -142,7 +155,13 @@ describe('createOpenAIModel streaming', () => {
     ]);
     expect(events.at(-2)).toEqual({
       type: 'usage',
-      usage: { inputTokens: 310, outputTokens: 52, cachedInputTokens: 256, cacheWriteTokens: undefined },
+      usage: {
+        inputTokens: 310,
+        outputTokens: 52,
+        cachedInputTokens: 256,
+        cacheWriteTokens: undefined,
+        reasoningTokens: 0,
+      },
     });
   });
 
@@ -226,7 +245,8 @@ describe('createOpenAIModel streaming', () => {
     const events = await collect(modelFor(fake).stream(hello));
     const start = events.find((event) => event.type === 'tool-call-start');
     if (start?.type !== 'tool-call-start') throw new Error('expected a tool-call-start');
-    expect(start.id).toMatch(/^call_[0-9a-f]{24}$/);
+    // Nine alphanumerics: the one id shape every provider accepts (vLLM's Mistral tokenizer demands it).
+    expect(start.id).toMatch(/^[A-Za-z0-9]{9}$/);
     expect(events.find((event) => event.type === 'tool-call-end')).toEqual({
       type: 'tool-call-end',
       id: start.id,
@@ -235,15 +255,94 @@ describe('createOpenAIModel streaming', () => {
     });
   });
 
-  it('reports a refusal as a warning', async () => {
+  it('starts a new call when a new id arrives at a used index (Ollama streams every call at index 0)', async () => {
+    const fake = await serve(
+      streamReply(
+        sseBody([
+          chunk({
+            tool_calls: [
+              { index: 0, id: 'call_a1', type: 'function', function: { name: 'add', arguments: '{"a":1,' } },
+            ],
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '"b":2}' } }] }),
+          chunk({
+            tool_calls: [
+              { index: 0, id: 'call_b2', type: 'function', function: { name: 'add', arguments: '{"a":3,' } },
+            ],
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '"b":4}' } }] }),
+          chunk({}, 'tool_calls'),
+        ]),
+      ),
+    );
+    const events = await collect(modelFor(fake, { provider: 'ollama' }).stream(hello));
+    expect(events.filter((event) => event.type === 'tool-call-end')).toEqual([
+      { type: 'tool-call-end', id: 'call_a1', name: 'add', arguments: '{"a":1,"b":2}' },
+      { type: 'tool-call-end', id: 'call_b2', name: 'add', arguments: '{"a":3,"b":4}' },
+    ]);
+  });
+
+  it('streams DeepSeek reasoning_content as reasoning, then one reasoning part', async () => {
+    const fake = await serve(streamReply(fixture('deepseek-reasoning-tool-call.txt')));
+    const events = await collect(modelFor(fake, { provider: 'deepseek', modelId: 'deepseek-reasoner' }).stream(hello));
+    expect(events.filter((event) => event.type === 'reasoning-delta').map((event) => event.delta)).toEqual([
+      'The user wants 2 + 3.',
+      ' I should call add.',
+    ]);
+    expect(events).toContainEqual({
+      type: 'reasoning',
+      part: { type: 'reasoning', text: 'The user wants 2 + 3. I should call add.' },
+    });
+    expect(events.find((event) => event.type === 'usage')).toMatchObject({
+      usage: { reasoningTokens: 37, cachedInputTokens: 256 },
+    });
+  });
+
+  it('sends reasoning back as reasoning_content on tool-call turns only, and never to OpenAI', () => {
+    const messages: ModelRequest['messages'] = [
+      { role: 'user', content: '2 + 3?' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'reasoning', text: 'Call add.' },
+          { type: 'tool-call', id: 'call_1', name: 'add', arguments: '{"a":2,"b":3}' },
+        ],
+      },
+      { role: 'tool', toolCallId: 'call_1', toolName: 'add', content: '5' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'reasoning', text: 'Done.' },
+          { type: 'text', text: '5' },
+        ],
+      },
+      { role: 'user', content: 'Thanks.' },
+    ];
+    const deepseek = toOpenAIRequestBody('deepseek-reasoner', { messages }, { provider: 'deepseek' }).body.messages;
+    expect(deepseek[1]).toMatchObject({ reasoning_content: 'Call add.' });
+    expect(deepseek[3]).not.toHaveProperty('reasoning_content');
+    const openai = toOpenAIRequestBody('gpt-4o-mini', { messages }, { provider: 'openai' }).body.messages;
+    expect(openai[1]).not.toHaveProperty('reasoning_content');
+  });
+
+  it('accepts tool-call arguments sent as a JSON object (llama.cpp server builds)', async () => {
+    const fake = await serve(streamReply(fixture('llamacpp-object-arguments.txt')));
+    const events = await collect(modelFor(fake, { provider: 'llamacpp' }).stream(hello));
+    expect(events).toContainEqual({
+      type: 'tool-call-end',
+      id: 'k3Zp9QxR2mVw7Lb1',
+      name: 'add',
+      arguments: '{"a":2,"b":3}',
+    });
+  });
+
+  it('ends a refusal with finish reason refusal and the refusal text, not an empty stop', async () => {
     const fake = await serve(
       streamReply(sseBody([chunk({ refusal: "I can't" }), chunk({ refusal: ' help with that.' }, 'stop')])),
     );
     const events = await collect(modelFor(fake).stream(hello));
-    expect(events).toContainEqual({
-      type: 'warning',
-      warning: { type: 'other', message: "the model refused: I can't help with that." },
-    });
+    expect(events).toContainEqual({ type: 'refusal', text: "I can't help with that." });
+    expect(events.at(-1)).toEqual({ type: 'finish', finishReason: 'refusal', providerFinishReason: 'stop' });
   });
 
   it('accepts a server that ignores stream: true and answers with one JSON completion', async () => {
@@ -378,10 +477,17 @@ describe('createOpenAIModel request', () => {
       parallel_tool_calls: false,
       response_format: {
         type: 'json_schema',
-        json_schema: { name: 'answer', schema, strict: true, description: 'The answer.' },
+        // Strict mode needs additionalProperties: false, which the schema left out.
+        json_schema: {
+          name: 'answer',
+          schema: { ...schema, additionalProperties: false },
+          strict: true,
+          description: 'The answer.',
+        },
       },
       temperature: 0.2,
-      max_tokens: 256,
+      // OpenAI itself gets max_completion_tokens (its reasoning models reject max_tokens).
+      max_completion_tokens: 256,
       stop: ['END'],
     });
   });

@@ -8,9 +8,9 @@
  * first event are thrown from the iterator and never retried here, because the caller has
  * already seen part of the answer.
  */
-import { randomUUID } from 'node:crypto';
 import { ModelCallError } from '../../errors.js';
 import type { FinishReason, Model, ModelRequest, ModelStreamEvent, Usage } from '../spec.js';
+import { randomToolCallId } from '../tool-call-id.js';
 import { abortedError, defaultRetryPolicy, postWithRetry, type RetryPolicy } from '../transport/http.js';
 import { parseServerSentEvents } from '../transport/sse.js';
 import { guardStreamBody } from './guard-stream-body.js';
@@ -117,9 +117,7 @@ async function* streamChatCompletion(
   settings: ResolvedSettings,
   request: ModelRequest,
 ): AsyncGenerator<ModelStreamEvent> {
-  const { body, warnings } = toOpenAIRequestBody(settings.modelId, request, {
-    sendPromptCacheKey: settings.provider === 'openai',
-  });
+  const { body, warnings } = toOpenAIRequestBody(settings.modelId, request, { provider: settings.provider });
   const response = await postWithRetry({
     provider: settings.provider,
     modelId: settings.modelId,
@@ -288,7 +286,13 @@ class ChunkAssembler {
   readonly #settings: ResolvedSettings;
   readonly #badResponse: (message: string) => ModelCallError;
   readonly #toolCalls = new Map<number, ToolCallState>();
+  /**
+   * The call each wire index currently points to. Ollama streams every parallel call at
+   * `index: 0`, each with its own id; a new id at a used index starts a new call.
+   */
+  readonly #callAtWireIndex = new Map<number, number>();
   #lastToolCallIndex: number | undefined;
+  #reasoning = '';
   #providerFinishReason: string | undefined;
   #usage: Usage | undefined;
   #refusal = '';
@@ -309,6 +313,11 @@ class ChunkAssembler {
     const choice = chunk.choices?.find((candidate) => (candidate.index ?? 0) === 0);
     if (choice === undefined) return;
     const delta = choice.delta;
+    const reasoning = delta?.reasoning_content ?? delta?.reasoning;
+    if (typeof reasoning === 'string' && reasoning !== '') {
+      this.#reasoning += reasoning;
+      yield { type: 'reasoning-delta', delta: reasoning };
+    }
     if (typeof delta?.content === 'string' && delta.content !== '') yield { type: 'text-delta', delta: delta.content };
     if (typeof delta?.refusal === 'string') this.#refusal += delta.refusal;
     for (const toolCallDelta of delta?.tool_calls ?? []) yield* this.#acceptToolCall(toolCallDelta);
@@ -324,13 +333,16 @@ class ChunkAssembler {
       throw this.#badResponse('the stream ended without a finish_reason or [DONE]; the answer may be incomplete.');
     }
     yield* this.#endToolCalls();
-    if (this.#refusal !== '') {
-      yield { type: 'warning', warning: { type: 'other', message: `the model refused: ${this.#refusal}` } };
-    }
+    // One part for the whole turn: it goes back as one `reasoning_content` string.
+    if (this.#reasoning !== '') yield { type: 'reasoning', part: { type: 'reasoning', text: this.#reasoning } };
+    if (this.#refusal !== '') yield { type: 'refusal', text: this.#refusal };
     if (this.#usage !== undefined) yield { type: 'usage', usage: this.#usage };
     let finishReason: FinishReason = toFinishReason(this.#providerFinishReason);
     // Some servers say `stop` even when the turn ended in tool calls.
     if (finishReason === 'stop' && this.#toolCalls.size > 0) finishReason = 'tool-calls';
+    // OpenAI ends a refusal with `stop`; the refusal text is what the model said.
+    if (this.#refusal !== '' && (finishReason === 'stop' || finishReason === 'content-filter'))
+      finishReason = 'refusal';
     yield { type: 'finish', finishReason, providerFinishReason: this.#providerFinishReason };
   }
 
@@ -356,15 +368,28 @@ class ChunkAssembler {
     if (state.name === '') return;
     state.started = true;
     // A few servers omit the id; one is made up so the tool result can still refer to it.
-    state.id ??= `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    state.id ??= randomToolCallId();
     yield { type: 'tool-call-start', id: state.id, name: state.name, index };
     if (state.arguments !== '') yield { type: 'tool-call-delta', id: state.id, argumentsDelta: state.arguments };
   }
 
   #resolveIndex(toolCallDelta: OpenAIToolCallDelta): number {
-    if (typeof toolCallDelta.index === 'number') return toolCallDelta.index;
-    // Without an index, a new id starts a new call and anything else continues the last one.
     const id = toolCallDelta.id;
+    if (typeof toolCallDelta.index === 'number') {
+      const wireIndex = toolCallDelta.index;
+      const current = this.#callAtWireIndex.get(wireIndex) ?? wireIndex;
+      const state = this.#toolCalls.get(current);
+      const startsAnother =
+        state !== undefined && state.id !== undefined && typeof id === 'string' && id !== '' && id !== state.id;
+      if (!startsAnother) {
+        this.#callAtWireIndex.set(wireIndex, current);
+        return current;
+      }
+      const next = Math.max(...this.#toolCalls.keys(), ...this.#callAtWireIndex.values()) + 1;
+      this.#callAtWireIndex.set(wireIndex, next);
+      return next;
+    }
+    // Without an index, a new id starts a new call and anything else continues the last one.
     if (typeof id === 'string' && id !== '') {
       for (const state of this.#toolCalls.values()) if (state.id === id) return state.index;
       return this.#toolCalls.size === 0 ? 0 : Math.max(...this.#toolCalls.keys()) + 1;

@@ -18,7 +18,14 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ModelCallError, UserError } from '../../errors.js';
-import type { FinishReason, Model, ModelRequest, ModelStreamEvent, Usage } from '../spec.js';
+import {
+  type FinishReason,
+  finishReasons,
+  type Model,
+  type ModelRequest,
+  type ModelStreamEvent,
+  type Usage,
+} from '../spec.js';
 
 const scriptedToolCallSchema = z.object({
   id: z.string().optional(),
@@ -38,7 +45,11 @@ const scriptedTurnSchema = z.object({
       cacheWriteTokens: z.number().int().nonnegative().optional(),
     })
     .optional(),
-  finishReason: z.enum(['stop', 'length', 'tool-calls', 'content-filter', 'error', 'other']).optional(),
+  finishReason: z.enum(finishReasons).optional(),
+  /** Reasoning the model reports before its answer (kept in the history like a real provider's). */
+  reasoning: z.string().optional(),
+  /** A refusal: the turn ends with finish reason `refusal` and these words. */
+  refusal: z.string().optional(),
   /** Milliseconds to wait before the first event, to imitate model latency. */
   delayMs: z.number().int().nonnegative().default(0),
 });
@@ -130,7 +141,12 @@ export function createScriptedModel(options: ScriptedModelOptions): ScriptedMode
       });
     }
     yield { type: 'stream-start', warnings: [] };
+    if (turn.reasoning !== undefined) {
+      for (const piece of chunk(turn.reasoning, chunkSize)) yield { type: 'reasoning-delta', delta: piece };
+      yield { type: 'reasoning', part: { type: 'reasoning', text: turn.reasoning } };
+    }
     for (const piece of chunk(turn.text, chunkSize)) yield { type: 'text-delta', delta: piece };
+    if (turn.refusal !== undefined) yield { type: 'refusal', text: turn.refusal };
     for (const [index, call] of turn.toolCalls.entries()) {
       const id = call.id ?? `call_${turnIndex + 1}_${index + 1}`;
       const argumentText = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
@@ -139,7 +155,8 @@ export function createScriptedModel(options: ScriptedModelOptions): ScriptedMode
       yield { type: 'tool-call-end', id, name: call.name, arguments: argumentText };
     }
     yield { type: 'usage', usage: usageFor(turn, request) };
-    const finishReason: FinishReason = turn.finishReason ?? (turn.toolCalls.length > 0 ? 'tool-calls' : 'stop');
+    const finishReason: FinishReason =
+      turn.finishReason ?? (turn.refusal !== undefined ? 'refusal' : turn.toolCalls.length > 0 ? 'tool-calls' : 'stop');
     yield { type: 'finish', finishReason };
   }
 

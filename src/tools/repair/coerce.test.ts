@@ -93,9 +93,26 @@ describe('coerceToSchema', () => {
     });
   });
 
-  it('leaves nulls alone, even for optional properties', () => {
+  it('drops null for an optional, non-nullable property (the model meant "leave at default")', () => {
     const schema = { type: 'object', properties: { note: { type: 'string' } } };
-    expect(coerceToSchema({ note: null }, schema)).toEqual({ value: { note: null }, repairs: [] });
+    expect(coerceToSchema({ note: null }, schema)).toEqual({
+      value: {},
+      repairs: [{ path: ['note'], description: 'dropped null for an optional parameter (left at default)' }],
+    });
+  });
+
+  it('leaves null alone where it is required or allowed', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        required: { type: 'string' },
+        nullable: { type: ['string', 'null'] },
+        either: { anyOf: [{ type: 'integer' }, { type: 'null' }] },
+      },
+      required: ['required'],
+    };
+    const value = { required: null, nullable: null, either: null };
+    expect(coerceToSchema(value, schema)).toEqual({ value, repairs: [] });
   });
 
   it('never adds missing properties or drops unknown ones', () => {

@@ -4,11 +4,13 @@
  * After arguments fail validation, this walks the value alongside the tool's JSON Schema and fixes
  * the mistakes whose intended meaning is certain: a number written as a string (`'5'` where an
  * integer is expected), `'true'`/`'false'` as strings, one value where a list is expected, an
- * enum value in the wrong case, an object encoded a second time as a JSON string. It never
- * invents a value, never drops one, and leaves `null` alone; anything it is unsure of stays as
- * written so that validation reports it to the model.
+ * enum value in the wrong case, an object encoded a second time as a JSON string, and `null`
+ * for an optional parameter that does not allow null (models write it to mean "leave at the
+ * default"; dropping it means exactly that). It never invents a value and drops nothing else;
+ * anything it is unsure of stays as written so that validation reports it to the model.
  */
 import type { JsonSchema } from '../../models/spec.js';
+import { allowsNull } from '../../models/strict-schema.js';
 import { parseJsonText } from './json-text.js';
 
 /** One change made by {@link coerceToSchema}. */
@@ -196,10 +198,18 @@ function coerceProperties(
 ): Record<string, unknown> {
   const properties = isRecord(schema.properties) ? schema.properties : {};
   const patternProperties = isRecord(schema.patternProperties) ? schema.patternProperties : {};
+  const required = Array.isArray(schema.required) ? schema.required : [];
   const output: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
     const childPath = [...path, key];
     if (Object.hasOwn(properties, key)) {
+      if (child === null && !required.includes(key) && !allowsNull(properties[key], context.root)) {
+        context.repairs.push({
+          path: childPath,
+          description: 'dropped null for an optional parameter (left at default)',
+        });
+        continue;
+      }
       output[key] = coerceNode(child, properties[key], childPath, context, depth + 1);
       continue;
     }
