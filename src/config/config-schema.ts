@@ -170,8 +170,12 @@ export const verifierSchema = z.union(
   [
     z.enum(['valid-tool-call', 'non-empty', 'valid-json-output']),
     z.strictObject({ 'matches-format': z.string({ error: 'a regular expression' }) }),
+    z.strictObject({ learned: z.string({ error: 'the path of a router from `hataraku routes train`' }).min(1) }),
   ],
-  { error: '"valid-tool-call", "non-empty", "valid-json-output" or { "matches-format": "regex" }' },
+  {
+    error:
+      '"valid-tool-call", "non-empty", "valid-json-output", { "matches-format": "regex" } or { "learned": "path/to/router.json" }',
+  },
 );
 
 export const routeSchema = z.discriminatedUnion(

@@ -16,6 +16,8 @@ import { createBudgetModel } from '../routing/budget-model.js';
 import { createCascadeModel } from '../routing/cascade-model.js';
 import { type CircuitBreakerRegistry, createCircuitBreakerRegistry } from '../routing/circuit-breaker.js';
 import { createFallbackModel } from '../routing/fallback-model.js';
+import { loadLearnedRouter } from '../routing/learned/learned-router-file.js';
+import { learnedVerifier } from '../routing/learned/learned-verifier.js';
 import { createStepRouter } from '../routing/step-router.js';
 import { matchesFormat, nonEmptyAnswer, type Verifier, validJsonOutput, validToolCall } from '../routing/verifiers.js';
 import { createAnthropicModel } from './anthropic/anthropic-model.js';
@@ -97,7 +99,7 @@ function createRoute(routeName: string, options: CreateModelOptions, routePath: 
       return createCascadeModel({
         name: routeName,
         models: route.models.map(member),
-        verify: route.verify.map(verifierFor),
+        verify: route.verify.map((verifier) => verifierFor(verifier, options.cwd)),
       });
     case 'budget':
       return createBudgetModel({
@@ -112,7 +114,9 @@ function createRoute(routeName: string, options: CreateModelOptions, routePath: 
   }
 }
 
-function verifierFor(verifier: Extract<RouteConfig, { type: 'cascade' }>['verify'][number]): Verifier {
+function verifierFor(verifier: Extract<RouteConfig, { type: 'cascade' }>['verify'][number], cwd: string): Verifier {
+  if (typeof verifier === 'object' && 'learned' in verifier)
+    return learnedVerifier(loadLearnedRouter(verifier.learned, cwd));
   if (typeof verifier === 'object') return matchesFormat(new RegExp(verifier['matches-format']));
   if (verifier === 'valid-tool-call') return validToolCall();
   if (verifier === 'valid-json-output') return validJsonOutput();

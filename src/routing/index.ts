@@ -17,6 +17,7 @@ export {
   createCircuitBreakerRegistry,
 } from './circuit-breaker.js';
 export { createFallbackModel, type FallbackModelOptions } from './fallback-model.js';
+export * from './learned/index.js';
 export { modelLabel, routeProvider } from './routed-call.js';
 export {
   chooseByStep,
