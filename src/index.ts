@@ -72,3 +72,4 @@ export {
 export type { HttpSecret, HttpToolOptions } from './toolchain/http/http-tool-options.js';
 export { createHttpTools } from './toolchain/http/http-tools.js';
 export * from './tools/index.js';
+export * from './evals/index.js';
