@@ -74,7 +74,6 @@ export function chartSpec(report: EvalReport): Record<string, unknown> {
             title: null,
             scale: { domain: ['Pareto front', 'dominated'], range: ['#d62728', '#7f7f7f'] },
           },
-          shape: { field: 'front', type: 'nominal', title: null },
         },
       },
       {

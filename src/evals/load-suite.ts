@@ -13,9 +13,12 @@ export interface LoadedSuite {
   directory: string;
 }
 
-/** Load the suite at `path`; a UserError names the file, the place and what is expected. */
-export function loadSuite(path: string): LoadedSuite {
-  const absolute = resolve(path);
+/**
+ * Load the suite at `path` (relative to `cwd`); a UserError names the file as given, the place
+ * in it and what is expected.
+ */
+export function loadSuite(path: string, cwd: string = process.cwd()): LoadedSuite {
+  const absolute = resolve(cwd, path);
   if (!existsSync(absolute) || !statSync(absolute).isFile()) {
     throw new UserError('usage', `eval suite ${path} not found; give the path of a .yaml or .json suite file.`);
   }

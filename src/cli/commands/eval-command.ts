@@ -62,7 +62,7 @@ export async function evalCommand(suitePath: string | undefined, flags: EvalFlag
       }
       if (new Set(models).size !== models.length)
         throw new UserError('usage', 'a --model is given twice; give each model once.');
-      const loaded = loadSuite(resolve(io.cwd, suitePath));
+      const loaded = loadSuite(suitePath, io.cwd);
       evalId = flags.id ?? `eval_${loaded.suite.name.replace(/[^a-z0-9-]/gi, '-')}_${randomBytes(4).toString('hex')}`;
       if (!/^[A-Za-z0-9_-]+$/.test(evalId))
         throw new UserError('usage', '--id may hold letters, digits, _ and - only.');
