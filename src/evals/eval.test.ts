@@ -23,8 +23,16 @@ function capture(cwd: string): { io: CliIo; stdout: () => string; stderr: () => 
   let stderr = '';
   return {
     io: {
-      stdout: { write: (text) => void (stdout += text) },
-      stderr: { write: (text) => void (stderr += text) },
+      stdout: {
+        write: (text) => {
+          stdout += text;
+        },
+      },
+      stderr: {
+        write: (text) => {
+          stderr += text;
+        },
+      },
       env: {},
       cwd,
     },

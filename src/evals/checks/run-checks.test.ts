@@ -46,9 +46,9 @@ describe('checks', () => {
     expect((await verdict({ file: 'report.md', matches: '^# Report$' })).passed).toBe(true);
     expect((await verdict({ file: 'report.md', contains: 'South' })).passed).toBe(false);
     expect((await verdict({ file: 'missing.md' })).detail).toBe('missing.md was not produced');
-    const escape = await verdict({ file: '../../etc/passwd' });
-    expect(escape.passed).toBe(false);
-    expect(escape.detail).toMatch(/not inside the workspace/);
+    const outside = await verdict({ file: '../../etc/passwd' });
+    expect(outside.passed).toBe(false);
+    expect(outside.detail).toMatch(/not inside the workspace/);
   });
 
   it('sql asserts on an output file with DuckDB, confined to the workspace', async () => {
