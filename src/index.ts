@@ -39,6 +39,7 @@ export {
   NonDeterminismError,
   UserError,
 } from './errors.js';
+export * from './evals/index.js';
 export { defaultExampleName, type ExampleDefinition, examples } from './examples/index.js';
 export {
   createHataraku,
@@ -72,4 +73,3 @@ export {
 export type { HttpSecret, HttpToolOptions } from './toolchain/http/http-tool-options.js';
 export { createHttpTools } from './toolchain/http/http-tools.js';
 export * from './tools/index.js';
-export * from './evals/index.js';
