@@ -81,7 +81,7 @@ describe('hataraku eval on the bundled suite', () => {
     expect(svg).toContain('Pareto front');
     expect(readFileSync(join(out, 'chart.png')).subarray(1, 4).toString()).toBe('PNG');
     expect(captured.stdout()).toContain('Written:');
-  });
+  }, 120_000);
 
   it('explains bad input in one line', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hataraku-eval-'));
@@ -172,5 +172,5 @@ describe('a killed eval', () => {
     const report = readReport(cwd, 'killed');
     expect(report.unfinished).toBe(0);
     expect(report.overall[0]).toMatchObject({ attempts: 5, solved: 5 });
-  });
+  }, 180_000);
 });
