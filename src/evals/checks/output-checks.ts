@@ -64,8 +64,16 @@ export function numberCheck(check: Of<'number'>, output: unknown): CheckResult {
 }
 
 const require = createRequire(import.meta.url);
-const { Ajv } = require('ajv') as typeof import('ajv');
-const ajv = new Ajv({ allErrors: false, strict: false });
+let validator: import('ajv').Ajv | undefined;
+
+/** Ajv, loaded on the first JSON Schema check: importing the package must not load it. */
+function schemaValidator(): import('ajv').Ajv {
+  if (validator === undefined) {
+    const { Ajv } = require('ajv') as typeof import('ajv');
+    validator = new Ajv({ allErrors: false, strict: false });
+  }
+  return validator;
+}
 
 export function jsonSchemaCheck(check: Of<'jsonSchema'>, output: unknown): CheckResult {
   const name = check.name ?? 'output matches the JSON Schema';
@@ -74,9 +82,9 @@ export function jsonSchemaCheck(check: Of<'jsonSchema'>, output: unknown): Check
       ? { success: true as const, value: output }
       : parseJsonText(outputText(output as never));
   if (!parsed.success) return result('json-schema', name, false, 'the output is not JSON');
-  let validate: ReturnType<typeof ajv.compile>;
+  let validate: ReturnType<import('ajv').Ajv['compile']>;
   try {
-    validate = ajv.compile(check.jsonSchema);
+    validate = schemaValidator().compile(check.jsonSchema);
   } catch (error) {
     return result('json-schema', name, false, `the check's schema does not compile: ${(error as Error).message}`);
   }
