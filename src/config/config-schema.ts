@@ -203,8 +203,15 @@ export const routeSchema = z.discriminatedUnion(
         .min(1),
     }),
     z.strictObject({ type: z.literal('step'), planning: modelNameSchema, tools: modelNameSchema }),
+    z.strictObject({
+      type: z.literal('self-consistency'),
+      models: z.tuple([modelNameSchema, modelNameSchema], { error: 'two model names: [cheap, strong]' }),
+      samples: z.number().int().min(2),
+      answer: z.string({ error: 'an answer format: number, integer, choice:ABCD, json:<field> or regex:<pattern>' }),
+      minAgreement: z.number().min(0).max(1),
+    }),
   ],
-  { error: 'a route with "type": "fallback", "cascade", "budget" or "step"' },
+  { error: 'a route with "type": "fallback", "cascade", "budget", "step" or "self-consistency"' },
 );
 
 export const cacheSchema = z.strictObject(

@@ -19,6 +19,7 @@ export {
 export { createFallbackModel, type FallbackModelOptions } from './fallback-model.js';
 export * from './learned/index.js';
 export { modelLabel, routeProvider } from './routed-call.js';
+export { createSelfConsistencyModel, type SelfConsistencyModelOptions } from './self-consistency-model.js';
 export {
   chooseByStep,
   createStepRouter,

@@ -147,7 +147,7 @@ describe('hataraku routes', () => {
     expect(noEval.stderr()).toMatch(/^hataraku: no eval report at .*the cost ledger has no correctness labels/);
     const badAnswer = capture(cwd);
     expect(await main(['routes', 'train', '--from', 'few.jsonl', '--answer', 'letters'], badAnswer.io)).toBe(1);
-    expect(badAnswer.stderr()).toMatch(/^hataraku: --answer must be number, integer, choice:ABCD/);
+    expect(badAnswer.stderr()).toMatch(/^hataraku: --answer: an answer format must be number, integer, choice:ABCD/);
     const noRouter = capture(cwd);
     expect(await main(['routes', 'eval', '--from', 'few.jsonl'], noRouter.io)).toBe(1);
     expect(noRouter.stderr()).toMatch(

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { outputText } from '../../evals/checks/check-result.js';
 import type { EvalReport } from '../../evals/eval-report.js';
-import type { AnswerFormat } from '../../routing/learned/answer-format.js';
+import { type AnswerFormat, parseAnswerFormat } from '../../routing/learned/answer-format.js';
 import {
   type LearnedRouter,
   type RoutingExample,
@@ -219,15 +219,11 @@ function parseExample(line: string, where: string): RoutingExample {
 }
 
 function parseAnswerFlag(text: string): AnswerFormat {
-  if (text === 'number') return { kind: 'number' };
-  if (text === 'integer') return { kind: 'number', integer: true };
-  if (text.startsWith('choice:')) return { kind: 'choice', choices: text.slice(7) };
-  if (text.startsWith('json:')) return { kind: 'json-field', field: text.slice(5) };
-  if (text.startsWith('regex:')) return { kind: 'regex', pattern: text.slice(6) };
-  throw new UserError(
-    'usage',
-    `--answer must be number, integer, choice:ABCD, json:<field> or regex:<pattern> (got ${JSON.stringify(text)}).`,
-  );
+  try {
+    return parseAnswerFormat(text);
+  } catch (error) {
+    throw new UserError('usage', `--answer: ${(error as Error).message}`);
+  }
 }
 
 function shareFlag(flag: string, value: string | undefined): number | undefined {

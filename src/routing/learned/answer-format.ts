@@ -53,6 +53,26 @@ export function checkAnswerFormat(format: AnswerFormat): void {
   }
 }
 
+/**
+ * Read a format written as text, as the CLI's `--answer` and the config take it: `number`,
+ * `integer`, `choice:ABCD`, `json:<field>` or `regex:<pattern>`. Throws a TypeError otherwise.
+ */
+export function parseAnswerFormat(text: string): AnswerFormat {
+  let format: AnswerFormat;
+  if (text === 'number') format = { kind: 'number' };
+  else if (text === 'integer') format = { kind: 'number', integer: true };
+  else if (text.startsWith('choice:')) format = { kind: 'choice', choices: text.slice(7) };
+  else if (text.startsWith('json:')) format = { kind: 'json-field', field: text.slice(5) };
+  else if (text.startsWith('regex:')) format = { kind: 'regex', pattern: text.slice(6) };
+  else {
+    throw new TypeError(
+      `an answer format must be number, integer, choice:ABCD, json:<field> or regex:<pattern> (got ${JSON.stringify(text)}).`,
+    );
+  }
+  checkAnswerFormat(format);
+  return format;
+}
+
 /** Find the answer in `text`. */
 export function extractAnswer(text: string, format: AnswerFormat): ExtractedAnswer {
   switch (format.kind) {

@@ -1,5 +1,11 @@
 /** Learned, cost-aware routing: answer formats, features, the fitted router and its verifier. */
-export { type AnswerFormat, checkAnswerFormat, type ExtractedAnswer, extractAnswer } from './answer-format.js';
+export {
+  type AnswerFormat,
+  checkAnswerFormat,
+  type ExtractedAnswer,
+  extractAnswer,
+  parseAnswerFormat,
+} from './answer-format.js';
 export { type ArithmeticClaim, arithmeticClaims, evaluateArithmetic } from './arithmetic-claims.js';
 export {
   promptFeatureNames,
