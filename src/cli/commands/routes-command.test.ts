@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildReport } from '../../evals/eval-report.js';
+import type { EvalAttempt } from '../../evals/eval-runner.js';
 import { createHataraku } from '../../hataraku.js';
 import { collectResponse } from '../../models/collect-response.js';
 import type { RoutingExample } from '../../routing/learned/learned-router.js';
@@ -152,6 +154,59 @@ describe('hataraku routes', () => {
     expect(await main(['routes', 'eval', '--from', 'few.jsonl'], noRouter.io)).toBe(1);
     expect(noRouter.stderr()).toMatch(
       /^hataraku: learned router .*learned\.json cannot be read; create it with `hataraku routes train`/,
+    );
+  });
+
+  it('trains from an eval report, pairing each task and repeat of the cheap and the strong model', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'hataraku-routes-'));
+    const attempts: EvalAttempt[] = outcomes(40).flatMap((example, index) =>
+      (['mini', 'large'] as const).map((model) => ({
+        taskId: `t${index}`,
+        input: example.prompt,
+        model,
+        repeat: 0,
+        runId: `e-t${index}-${model}`,
+        status: 'completed' as const,
+        stopReason: 'final-answer',
+        passed: model === 'mini' ? example.weakCorrect : example.strongCorrect,
+        checks: [],
+        costUsd: model === 'mini' ? example.weakCostUsd : example.strongCostUsd,
+        inputTokens: 10,
+        outputTokens: 2,
+        steps: 1,
+        toolCalls: 0,
+        latencyMs: 5,
+        unpricedModelCalls: 0,
+        output: model === 'mini' ? (example.weakResponse ?? '') : 'C',
+      })),
+    );
+    const report = buildReport(
+      'e',
+      { suitePath: '/s.yaml', suiteName: 's', models: ['mini', 'large'], repeats: 1 },
+      attempts,
+      0,
+    );
+    writeFileSync(join(cwd, 'report.json'), JSON.stringify(report));
+    const train = capture(cwd);
+    expect(
+      await main(['routes', 'train', '--from', 'report.json', '--answer', 'choice:ABCD', '--name', 'mine'], train.io),
+    ).toBe(0);
+    expect(train.stdout()).toMatch(/on 40 outcomes/);
+    const config = JSON.parse(readFileSync(join(cwd, 'hataraku.config.json'), 'utf8'));
+    // The cheaper model of the two is the one tried first.
+    expect(config.routes.mine.models).toEqual(['mini', 'large']);
+    const three = capture(cwd);
+    writeFileSync(
+      join(cwd, 'three.json'),
+      JSON.stringify({
+        ...report,
+        models: ['mini', 'large', 'other'],
+        overall: [...report.overall, { ...report.overall[0], model: 'other' }],
+      }),
+    );
+    expect(await main(['routes', 'train', '--from', 'three.json'], three.io)).toBe(1);
+    expect(three.stderr()).toMatch(
+      /^hataraku: the eval ran 3 models \(mini, large, other\); name the pair with --weak and --strong\./,
     );
   });
 });
