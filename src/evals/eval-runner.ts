@@ -94,6 +94,8 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
       input: manifest.suitePath,
       spec: manifest as unknown as JsonValue,
     });
+    // The record only holds what was asked; whichever process finishes the eval closes it.
+    await engine.releaseRun(evalId);
   }
   const root = join(dirname(hataraku.config.journal.path), 'evals', evalId);
   const grader = manifest.grader === undefined ? undefined : hataraku.model(manifest.grader);

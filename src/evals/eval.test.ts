@@ -171,6 +171,15 @@ describe('a killed eval', () => {
     }
     const report = readReport(cwd, 'killed');
     expect(report.unfinished).toBe(0);
+    const connection = new Database(database, { readonly: true });
+    try {
+      expect(connection.prepare('SELECT agent_name, status FROM runs WHERE id = ?').get('killed')).toEqual({
+        agent_name: 'hataraku-eval',
+        status: 'completed',
+      });
+    } finally {
+      connection.close();
+    }
     expect(report.overall[0]).toMatchObject({ attempts: 5, solved: 5 });
   }, 180_000);
 });
