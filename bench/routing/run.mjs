@@ -149,6 +149,7 @@ function evaluate(seed) {
   const randomAt = costAtAccuracy(randomPoints, target);
   return {
     seed,
+    trainStrongAccuracy: train.filter((example) => example.strongCorrect).length / train.length,
     trainSize: train.length,
     testSize: test.length,
     strong,
@@ -188,6 +189,7 @@ const spreadRows = routerSpecs.map((spec, index) => {
     percent(mean((entry) => entry.quality)),
     percent(Math.min(...deployed.map((entry) => entry.quality))),
     `${reached}/${deployed.length}`,
+    percent(spread.reduce((sum, entry) => sum + (entry.results[index].testChosen?.saving ?? 0), 0) / spread.length),
   ];
 });
 
@@ -246,7 +248,20 @@ Published figures: ${published.source}. The published routers were evaluated on 
 
 ## Over ${settings.robustnessSeeds.length} other splits (seeds ${settings.robustnessSeeds[0]}–${settings.robustnessSeeds.at(-1)}), train-chosen operating point
 
-${table(['router', 'mean saving', 'min saving', 'mean quality', 'min quality', 'splits reaching 95 %'], spreadRows)}
+${table(
+  [
+    'router',
+    'mean saving',
+    'min saving',
+    'mean quality',
+    'min quality',
+    'splits reaching 95 %',
+    'test-chosen saving at 95 % (mean)',
+  ],
+  spreadRows,
+)}
+
+The safety margin is what keeps every split at or above the target, and it is paid for in dollars: the mean quality reached is well above 95 %, and the mean train-chosen saving is well below what a point placed with the test labels would save (last column). On the headline split GPT-4 does worse on the test half than on the train half (${percent(main.strong.accuracy)} against ${percent(main.trainStrongAccuracy)}), which is why its train-chosen point lands ${main.results[0].trainChosen.quality >= settings.targetQuality ? 'closer to' : 'just under'} the target there.
 
 ## Method
 
