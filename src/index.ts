@@ -40,6 +40,7 @@ export {
   NonDeterminismError,
   UserError,
 } from './errors.js';
+export * from './evals/index.js';
 export { defaultExampleName, type ExampleDefinition, examples } from './examples/index.js';
 export {
   createHataraku,

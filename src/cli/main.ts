@@ -9,7 +9,9 @@ import { Command, CommanderError } from 'commander';
 import { HatarakuError } from '../errors.js';
 import type { CliIo } from './cli-context.js';
 import { costsCommand } from './commands/costs-command.js';
+import { evalCommand } from './commands/eval-command.js';
 import { exampleCommand } from './commands/example-command.js';
+import { routesEvalCommand, routesTrainCommand } from './commands/routes-command.js';
 import { runCommand } from './commands/run-command.js';
 import {
   runsDecideCommand,
@@ -141,6 +143,60 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--json', 'print events as JSON lines')
     .action(async (name: string | undefined, flags) => {
       exitCode = await exampleCommand(name, { ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  program
+    .command('eval')
+    .description('run a suite of tasks against models and routes; report success and cost per solved task')
+    .argument('[suite]', 'suite file (.yaml or .json), e.g. evals/toolchain/suite.yaml')
+    .option(
+      '-m, --model <name>',
+      "a model, route:<name>, or demo (the tasks' scripted demo models); repeat for more",
+      collect,
+    )
+    .option('--repeat <n>', 'attempts per task and model (default 1)')
+    .option('--concurrency <n>', 'attempts running at once (default 1)')
+    .option('--budget <usd>', 'most USD one attempt may spend')
+    .option('--grader <model>', 'model for model-graded checks (skipped without one)')
+    .option('--id <id>', 'eval id (default: generated)')
+    .option('--resume <id>', 'continue an interrupted eval')
+    .option('--out <dir>', 'where to write report.md, report.json and chart.svg/png')
+    .option('--compare <reports...>', 'compare two report.json files: before after')
+    .option('--no-chart', 'do not draw the chart')
+    .option('--json', 'print JSON lines')
+    .action(async (suite: string | undefined, flags) => {
+      exitCode = await evalCommand(suite, { ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  const routes = program.command('routes').description('learned routes: fit from your own outcomes, replay');
+  routes
+    .command('train')
+    .description('fit a learned router from an eval (or a JSONL of outcomes) and add it to the config as a route')
+    .requiredOption('--from <source>', 'an eval id, an eval report.json, or a .jsonl of outcomes')
+    .option('--weak <model>', 'the cheap model (as named in the eval)')
+    .option('--strong <model>', 'the strong model (as named in the eval)')
+    .option('--name <route>', 'route name (default: learned)')
+    .option('--kind <kind>', 'cascade (decides on the cheap answer) or route (on the prompt alone)', 'cascade')
+    .option('--answer <format>', 'answer format: number, integer, choice:ABCD, json:<field>, regex:<pattern>', 'number')
+    .option('--target <share>', "target quality as a share of the strong model's (default 0.95)")
+    .option('--margin <share>', 'safety margin on the training data, or auto (default)')
+    .option('--objective <objective>', 'gain-per-dollar (default) or gain')
+    .option('--json', 'print JSON')
+    .action(async (flags) => {
+      exitCode = await routesTrainCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+  routes
+    .command('eval')
+    .description('replay a learned router on recorded outcomes: quality reached, share escalated, dollars saved')
+    .requiredOption('--from <source>', 'an eval id, an eval report.json, or a .jsonl of outcomes')
+    .option('--name <route>', 'the learned route to replay (default: learned)')
+    .option('--router <path>', 'a router file instead of a configured route')
+    .option('--weak <model>', 'the cheap model (as named in the eval)')
+    .option('--strong <model>', 'the strong model (as named in the eval)')
+    .option('--json', 'print JSON')
+    .action(async (flags) => {
+      exitCode = await routesEvalCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
   try {

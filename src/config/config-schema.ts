@@ -175,8 +175,12 @@ export const verifierSchema = z.union(
   [
     z.enum(['valid-tool-call', 'non-empty', 'valid-json-output']),
     z.strictObject({ 'matches-format': z.string({ error: 'a regular expression' }) }),
+    z.strictObject({ learned: z.string({ error: 'the path of a router from `hataraku routes train`' }).min(1) }),
   ],
-  { error: '"valid-tool-call", "non-empty", "valid-json-output" or { "matches-format": "regex" }' },
+  {
+    error:
+      '"valid-tool-call", "non-empty", "valid-json-output", { "matches-format": "regex" } or { "learned": "path/to/router.json" }',
+  },
 );
 
 export const routeSchema = z.discriminatedUnion(
@@ -204,8 +208,15 @@ export const routeSchema = z.discriminatedUnion(
         .min(1),
     }),
     z.strictObject({ type: z.literal('step'), planning: modelNameSchema, tools: modelNameSchema }),
+    z.strictObject({
+      type: z.literal('self-consistency'),
+      models: z.tuple([modelNameSchema, modelNameSchema], { error: 'two model names: [cheap, strong]' }),
+      samples: z.number().int().min(2),
+      answer: z.string({ error: 'an answer format: number, integer, choice:ABCD, json:<field> or regex:<pattern>' }),
+      minAgreement: z.number().min(0).max(1),
+    }),
   ],
-  { error: 'a route with "type": "fallback", "cascade", "budget" or "step"' },
+  { error: 'a route with "type": "fallback", "cascade", "budget", "step" or "self-consistency"' },
 );
 
 export const cacheSchema = z.strictObject(

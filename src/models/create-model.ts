@@ -16,6 +16,10 @@ import { createBudgetModel } from '../routing/budget-model.js';
 import { createCascadeModel } from '../routing/cascade-model.js';
 import { type CircuitBreakerRegistry, createCircuitBreakerRegistry } from '../routing/circuit-breaker.js';
 import { createFallbackModel } from '../routing/fallback-model.js';
+import { type AnswerFormat, parseAnswerFormat } from '../routing/learned/answer-format.js';
+import { loadLearnedRouter } from '../routing/learned/learned-router-file.js';
+import { learnedVerifier } from '../routing/learned/learned-verifier.js';
+import { createSelfConsistencyModel } from '../routing/self-consistency-model.js';
 import { createStepRouter } from '../routing/step-router.js';
 import { matchesFormat, nonEmptyAnswer, type Verifier, validJsonOutput, validToolCall } from '../routing/verifiers.js';
 import { createAnthropicModel } from './anthropic/anthropic-model.js';
@@ -102,7 +106,7 @@ function createRoute(routeName: string, options: CreateModelOptions, routePath: 
       return createCascadeModel({
         name: routeName,
         models: route.models.map(member),
-        verify: route.verify.map(verifierFor),
+        verify: route.verify.map((verifier) => verifierFor(verifier, options.cwd)),
       });
     case 'budget':
       return createBudgetModel({
@@ -114,10 +118,27 @@ function createRoute(routeName: string, options: CreateModelOptions, routePath: 
       });
     case 'step':
       return createStepRouter({ name: routeName, planning: member(route.planning), tools: member(route.tools) });
+    case 'self-consistency': {
+      let answerFormat: AnswerFormat;
+      try {
+        answerFormat = parseAnswerFormat(route.answer);
+      } catch (error) {
+        throw new UserError('config_invalid', `routes.${routeName}.answer: ${(error as Error).message}`);
+      }
+      return createSelfConsistencyModel({
+        name: routeName,
+        models: [member(route.models[0]), member(route.models[1])],
+        samples: route.samples,
+        answerFormat,
+        minAgreement: route.minAgreement,
+      });
+    }
   }
 }
 
-function verifierFor(verifier: Extract<RouteConfig, { type: 'cascade' }>['verify'][number]): Verifier {
+function verifierFor(verifier: Extract<RouteConfig, { type: 'cascade' }>['verify'][number], cwd: string): Verifier {
+  if (typeof verifier === 'object' && 'learned' in verifier)
+    return learnedVerifier(loadLearnedRouter(verifier.learned, cwd));
   if (typeof verifier === 'object') return matchesFormat(new RegExp(verifier['matches-format']));
   if (verifier === 'valid-tool-call') return validToolCall();
   if (verifier === 'valid-json-output') return validJsonOutput();

@@ -17,7 +17,9 @@ export {
   createCircuitBreakerRegistry,
 } from './circuit-breaker.js';
 export { createFallbackModel, type FallbackModelOptions } from './fallback-model.js';
+export * from './learned/index.js';
 export { modelLabel, routeProvider } from './routed-call.js';
+export { createSelfConsistencyModel, type SelfConsistencyModelOptions } from './self-consistency-model.js';
 export {
   chooseByStep,
   createStepRouter,

@@ -1,0 +1,36 @@
+/** Learned, cost-aware routing: answer formats, features, the fitted router and its verifier. */
+export {
+  type AnswerFormat,
+  checkAnswerFormat,
+  type ExtractedAnswer,
+  extractAnswer,
+  parseAnswerFormat,
+} from './answer-format.js';
+export { type ArithmeticClaim, arithmeticClaims, evaluateArithmetic } from './arithmetic-claims.js';
+export {
+  promptFeatureNames,
+  promptFeatures,
+  type ResponseSignals,
+  responseFeatureNames,
+  responseFeatures,
+  sampleAgreement,
+} from './features.js';
+export {
+  chooseOperatingPoint,
+  decideRouting,
+  type LearnedRouter,
+  type OperatingPoint,
+  parseLearnedRouter,
+  type RoutingExample,
+  type RoutingInput,
+  type RoutingOutcome,
+  replayRouter,
+  routingOutcome,
+  routingScores,
+  scoreRouting,
+  type TrainRouterOptions,
+  trainRouter,
+} from './learned-router.js';
+export { loadLearnedRouter, saveLearnedRouter } from './learned-router-file.js';
+export { learnedVerifier } from './learned-verifier.js';
+export { fitLogisticRegression, type LogisticModel, predictProbability } from './logistic-regression.js';
