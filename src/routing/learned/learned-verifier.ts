@@ -4,6 +4,7 @@
  * answer and is left to the other verifiers (e.g. `valid-tool-call`).
  */
 import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { userContentText } from '../../models/message-content.js';
 import type { ModelRequest } from '../../models/spec.js';
 import type { Verifier } from '../verifiers.js';
 import { decideRouting, type LearnedRouter } from './learned-router.js';
@@ -36,7 +37,7 @@ export function learnedVerifier(router: LearnedRouter): Verifier {
 function lastUserText(request: ModelRequest): string {
   for (let index = request.messages.length - 1; index >= 0; index -= 1) {
     const message = request.messages[index];
-    if (message?.role === 'user') return message.content;
+    if (message?.role === 'user') return userContentText(message.content);
   }
   return '';
 }
