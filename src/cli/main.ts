@@ -10,6 +10,7 @@ import { HatarakuError } from '../errors.js';
 import type { CliIo } from './cli-context.js';
 import { costsCommand } from './commands/costs-command.js';
 import { exampleCommand } from './commands/example-command.js';
+import { mcpListCommand } from './commands/mcp-command.js';
 import { runCommand } from './commands/run-command.js';
 import {
   runsDecideCommand,
@@ -18,6 +19,7 @@ import {
   runsResumeCommand,
   runsShowCommand,
 } from './commands/runs-command.js';
+import { toolsListCommand } from './commands/tools-command.js';
 import { workerCommand } from './commands/worker-command.js';
 
 const packageVersion = (
@@ -125,6 +127,26 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--json', 'print JSON lines')
     .action(async (flags) => {
       exitCode = await costsCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  program
+    .command('tools')
+    .description('the tools an agent gets from this configuration')
+    .command('list')
+    .description('list built-in and connector tools with their source, effect and policy')
+    .option('--json', 'print JSON lines')
+    .action(async (flags) => {
+      exitCode = await toolsListCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  program
+    .command('mcp')
+    .description('the configured MCP servers')
+    .command('list')
+    .description('start each configured MCP server and list its status and tools')
+    .option('--json', 'print JSON lines')
+    .action(async (flags) => {
+      exitCode = await mcpListCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
   program

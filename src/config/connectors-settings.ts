@@ -113,7 +113,10 @@ export function resolveConnectors(
       env: {},
       cwd: undefined,
       url: entry.url,
-      headers: { ...(entry.headers ?? {}), ...Object.fromEntries(secretHeaders.map(([header, value]) => [header, value])) },
+      headers: {
+        ...(entry.headers ?? {}),
+        ...Object.fromEntries(secretHeaders.map(([header, value]) => [header, value])),
+      },
       secretValues: secretHeaders.flatMap(([, headerValue, value]) => [headerValue, value]),
     };
   });

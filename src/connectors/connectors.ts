@@ -54,9 +54,15 @@ export function openConnectors(config: ConnectorsConfig, options: ConnectorsOpti
   let loading: Promise<LoadedConnectors> | undefined;
 
   async function loadMcp(settings: ConnectorsConfig['mcp'][number]): Promise<ConnectorReport> {
-    const connection = createMcpConnection(settings, options.clientVersion ? { clientVersion: options.clientVersion } : {});
+    const connection = createMcpConnection(
+      settings,
+      options.clientVersion ? { clientVersion: options.clientVersion } : {},
+    );
     connections.set(settings.name, connection);
-    const target = settings.transport === 'stdio' ? `stdio: ${settings.command} ${settings.args.join(' ')}`.trim() : `${settings.transport}: ${settings.url}`;
+    const target =
+      settings.transport === 'stdio'
+        ? `stdio: ${settings.command} ${settings.args.join(' ')}`.trim()
+        : `${settings.transport}: ${settings.url}`;
     try {
       const set = await createMcpTools(connection);
       return { name: settings.name, kind: 'mcp', target, ...set, error: undefined, status: connection.status() };

@@ -20,7 +20,12 @@ export {
 } from './mcp/mcp-connection.js';
 export { createMcpTools, effectOfAnnotations, isDestructive, type McpToolSet } from './mcp/mcp-tools.js';
 export { buildRequest, type PlannedRequest } from './openapi/build-request.js';
-export { type LoadedDocument, loadOpenApiDocument, type OpenApiDocument, parseOpenApiText } from './openapi/load-document.js';
+export {
+  type LoadedDocument,
+  loadOpenApiDocument,
+  type OpenApiDocument,
+  parseOpenApiText,
+} from './openapi/load-document.js';
 export {
   createOpenApiTools,
   effectOfMethod,

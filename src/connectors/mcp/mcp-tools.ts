@@ -123,7 +123,9 @@ async function resultText(result: CallToolResult, context: ToolContext, toolName
         if ('text' in resource && typeof resource.text === 'string') {
           parts.push(`[resource ${resource.uri}]\n${resource.text}`);
         } else {
-          parts.push(`[binary resource ${resource.uri}${resource.mimeType ? `, ${resource.mimeType}` : ''}, not shown]`);
+          parts.push(
+            `[binary resource ${resource.uri}${resource.mimeType ? `, ${resource.mimeType}` : ''}, not shown]`,
+          );
         }
         break;
       }

@@ -43,7 +43,9 @@ export function buildRequest(plan: OperationPlan, args: Record<string, unknown>,
         ' ',
       );
     } else {
-      cookies.push(`${parameter.name}=${encodeURIComponent(parameter.json ? JSON.stringify(value) : simpleValue(value))}`);
+      cookies.push(
+        `${parameter.name}=${encodeURIComponent(parameter.json ? JSON.stringify(value) : simpleValue(value))}`,
+      );
     }
   }
   if (cookies.length > 0) headers.cookie = cookies.join('; ');
@@ -59,7 +61,8 @@ export function buildRequest(plan: OperationPlan, args: Record<string, unknown>,
       if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
         for (const [name, entry] of Object.entries(value)) {
           if (Array.isArray(entry)) for (const item of entry) form.append(name, simpleValue(item));
-          else if (entry !== undefined) form.append(name, typeof entry === 'object' ? JSON.stringify(entry) : String(entry));
+          else if (entry !== undefined)
+            form.append(name, typeof entry === 'object' ? JSON.stringify(entry) : String(entry));
         }
       }
       body = form.toString();
@@ -84,7 +87,13 @@ function simpleValue(value: unknown): string {
   return String(value);
 }
 
-function queryPairs(name: string, value: unknown, style: string, explode: boolean, json: boolean): Array<[string, string]> {
+function queryPairs(
+  name: string,
+  value: unknown,
+  style: string,
+  explode: boolean,
+  json: boolean,
+): Array<[string, string]> {
   if (json) return [[name, JSON.stringify(value)]];
   if (Array.isArray(value)) {
     if (explode && style === 'form') return value.map((item) => [name, simpleValue(item)]);

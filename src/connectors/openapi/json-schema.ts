@@ -45,7 +45,9 @@ export class SchemaConverter {
     const source = schema as Json;
     if (typeof source.$ref === 'string') {
       const target = this.reference(source.$ref, depth);
-      const siblings = Object.keys(source).filter((key) => key !== '$ref' && !dropped.has(key) && !key.startsWith('x-'));
+      const siblings = Object.keys(source).filter(
+        (key) => key !== '$ref' && !dropped.has(key) && !key.startsWith('x-'),
+      );
       if (siblings.length === 0) return withNullable(target, source.nullable === true);
       const rest: Json = { ...source };
       delete rest.$ref;
@@ -91,7 +93,8 @@ export class SchemaConverter {
   }
 
   private reference(ref: string, depth: number): unknown {
-    if (!ref.startsWith('#')) throw new UnsupportedSchemaError(`reference to another document (${ref}) is not followed`);
+    if (!ref.startsWith('#'))
+      throw new UnsupportedSchemaError(`reference to another document (${ref}) is not followed`);
     const componentPrefix = '#/components/schemas/';
     if (ref.startsWith(componentPrefix)) {
       let name = this.defNames.get(ref);

@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { createSecretHeaders } from '../../toolchain/http/secret-headers.js';
 import { sendGuardedRequest } from '../../toolchain/http/guarded-request.js';
 import { createNetworkPolicy } from '../../toolchain/http/network-policy.js';
+import { createSecretHeaders } from '../../toolchain/http/secret-headers.js';
 import { ConnectorError } from '../connector-error.js';
 import { convertSwagger2 } from './swagger2.js';
 
@@ -75,7 +75,14 @@ async function fetchText(url: string, label: string, options: LoadDocumentOption
   });
   try {
     const response = await sendGuardedRequest(
-      { method: 'GET', url, headers: { accept: 'application/json, application/yaml, text/yaml, */*' }, body: undefined, secretNames: [], followRedirects: true },
+      {
+        method: 'GET',
+        url,
+        headers: { accept: 'application/json, application/yaml, text/yaml, */*' },
+        body: undefined,
+        secretNames: [],
+        followRedirects: true,
+      },
       {
         policy,
         secrets: createSecretHeaders({}, policy),

@@ -198,7 +198,8 @@ async function callOperation(plan: OperationPlan, input: Record<string, unknown>
   } else {
     lines.push(parsed === undefined ? text : JSON.stringify(parsed));
   }
-  if (response.truncated) lines.push(`[truncated: the body is longer than ${call.requestSettings.maxResponseBytes} bytes]`);
+  if (response.truncated)
+    lines.push(`[truncated: the body is longer than ${call.requestSettings.maxResponseBytes} bytes]`);
   const result = call.auth.redact(lines.join('\n'));
   if (response.status >= 400) {
     throw new Error(
@@ -215,7 +216,8 @@ function serverURL(document: OpenApiDocument, specLocation: string): string | un
   if (first === undefined || typeof first.url !== 'string') return undefined;
   let url = first.url;
   const variables = (first.variables ?? {}) as Record<string, { default?: unknown }>;
-  for (const [name, variable] of Object.entries(variables)) url = url.replaceAll(`{${name}}`, String(variable.default ?? ''));
+  for (const [name, variable] of Object.entries(variables))
+    url = url.replaceAll(`{${name}}`, String(variable.default ?? ''));
   if (/^https?:\/\//i.test(url)) return url;
   if (/^https?:\/\//i.test(specLocation)) return new URL(url, specLocation).href;
   return undefined;

@@ -4,7 +4,8 @@
  * (`next`, `next_cursor`, `nextPageToken`, `has_more`…, at the top or one level down).
  */
 
-const cursorKey = /^(next|next_?cursor|next_?page(_?token)?|next_?token|next_?url|next_?link|has_?more|end_?cursor|has_?next_?page|starting_?after|cursor)$/i;
+const cursorKey =
+  /^(next|next_?cursor|next_?page(_?token)?|next_?token|next_?url|next_?link|has_?more|end_?cursor|has_?next_?page|starting_?after|cursor)$/i;
 const containers = ['meta', 'pagination', 'page_info', 'pageInfo', 'links', '_links', 'response_metadata', 'paging'];
 
 /** One line for the model, or undefined when the response says nothing about more pages. */

@@ -59,7 +59,8 @@ export function convertSwagger2(source: Json): OpenApiDocument {
       if (operation === undefined || operation === null) continue;
       const own = (Array.isArray(operation.parameters) ? (operation.parameters as Json[]) : []).map(resolveParameter);
       const merged = new Map<string, Json>();
-      for (const parameter of [...shared, ...own]) merged.set(`${String(parameter.in)}:${String(parameter.name)}`, parameter);
+      for (const parameter of [...shared, ...own])
+        merged.set(`${String(parameter.in)}:${String(parameter.name)}`, parameter);
       const consumes = stringList(operation.consumes) ?? globalConsumes;
       const produces = stringList(operation.produces) ?? globalProduces;
       const { parameters, requestBody } = convertParameters([...merged.values()], consumes);
