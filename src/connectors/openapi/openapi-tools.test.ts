@@ -94,6 +94,14 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+/** The parts of a converted schema the tests look at. */
+interface SchemaView {
+  required?: string[];
+  properties?: Record<string, SchemaView>;
+  $defs?: Record<string, SchemaView>;
+  anyOf?: unknown[];
+}
+
 function shop(extra: Partial<OpenApiSettings> = {}): OpenApiSettings {
   return {
     name: 'shop',
@@ -144,17 +152,17 @@ describe('converting an OpenAPI 3.0 document', () => {
   it('resolves $ref, allOf and oneOf, nullable, exclusive bounds and readOnly into the input schema', async () => {
     const { tools } = await createOpenApiTools(shop());
     const create = find(tools, 'shop.createItem');
-    const schema = create.inputSchema as Record<string, any>;
+    const schema = create.inputSchema as SchemaView;
     expect(schema.required).toEqual(['body']);
-    expect(schema.properties.body).toEqual({ $ref: '#/$defs/NewItem' });
-    const newItem = schema.$defs.NewItem;
-    expect(newItem.properties.id).toBeUndefined();
-    expect(newItem.required).toEqual(['name', 'price']);
-    expect(newItem.properties.price).toEqual({ type: 'number', exclusiveMinimum: 0 });
-    expect(newItem.properties.note).toEqual({ type: ['string', 'null'] });
-    expect(newItem.properties.parent).toEqual({ $ref: '#/$defs/NewItem' });
-    expect(newItem.properties.kind.anyOf).toHaveLength(2);
-    expect(schema.$defs.Colour).toEqual({ type: 'string', enum: ['red', 'green', 'blue'] });
+    expect(schema.properties?.body).toEqual({ $ref: '#/$defs/NewItem' });
+    const newItem = schema.$defs?.NewItem;
+    expect(newItem?.properties?.id).toBeUndefined();
+    expect(newItem?.required).toEqual(['name', 'price']);
+    expect(newItem?.properties?.price).toEqual({ type: 'number', exclusiveMinimum: 0 });
+    expect(newItem?.properties?.note).toEqual({ type: ['string', 'null'] });
+    expect(newItem?.properties?.parent).toEqual({ $ref: '#/$defs/NewItem' });
+    expect(newItem?.properties?.kind?.anyOf).toHaveLength(2);
+    expect(schema.$defs?.Colour).toEqual({ type: 'string', enum: ['red', 'green', 'blue'] });
 
     expect(create.validate({ body: { name: 'lamp', price: 3, note: null } }).success).toBe(true);
     expect(create.validate({ body: { name: 'lamp', price: 0 } }).success).toBe(false);
