@@ -29,7 +29,15 @@ export interface McpCallOptions {
   signal: AbortSignal;
   /** Whether the call only reads: a read is tried again once after a crash, a write never. */
   readOnly: boolean;
+  /**
+   * Sent in the request's `_meta` as `hataraku/idempotency-key` (the same after a crash and
+   * resume), for servers that deduplicate writes; servers that do not know it ignore it.
+   */
+  idempotencyKey?: string | undefined;
 }
+
+/** The `_meta` key that carries a write's idempotency key to an MCP server. */
+export const idempotencyMetaKey = 'hataraku/idempotency-key';
 
 export interface McpConnection {
   readonly settings: McpServerSettings;
@@ -180,7 +188,9 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
       );
     }
     try {
-      const result = (await current.callTool({ name, arguments: args }, undefined, {
+      const meta =
+        options.idempotencyKey === undefined ? {} : { _meta: { [idempotencyMetaKey]: options.idempotencyKey } };
+      const result = (await current.callTool({ name, arguments: args, ...meta }, undefined, {
         signal: options.signal,
         timeout: settings.timeoutMs,
       })) as CallToolResult;

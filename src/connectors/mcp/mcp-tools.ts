@@ -75,7 +75,11 @@ export async function createMcpTools(connection: McpConnection): Promise<McpTool
         input: inputSchemaOf(mcpTool),
         effect,
         execute: async (input, context) => {
-          const result = await connection.callTool(mcpTool.name, input, { signal: context.abortSignal, readOnly });
+          const result = await connection.callTool(mcpTool.name, input, {
+            signal: context.abortSignal,
+            readOnly,
+            idempotencyKey: readOnly ? undefined : context.idempotencyKey,
+          });
           const text = await resultText(result, context, name);
           const redacted = redact(text, settings.secretValues);
           if (result.isError === true) throw new Error(redacted);

@@ -4,9 +4,10 @@
  * that misbehaves on request: `crash` exits mid-call, `hang` never answers, `malformed` answers
  * with a result that is not a CallToolResult, `fail` answers with isError, `grow` announces a new
  * tool with tools/list_changed, `count` appends a line to the file in COUNT_FILE (to count calls
- * that reached the server). With CRASH_ON_START=1 it exits before answering `initialize`.
+ * that reached the server; with KEYS_FILE it applies each idempotency key once, and with
+ * HANG_AFTER_NOTE and HANG_MARKER it applies that note and then never answers, once). With CRASH_ON_START=1 it exits before answering `initialize`.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 if (process.env.CRASH_ON_START === '1') {
@@ -90,7 +91,20 @@ lines.on('line', (line) => {
       return;
     }
     if (name === 'count') {
-      if (process.env.COUNT_FILE) appendFileSync(process.env.COUNT_FILE, `${params.arguments?.note ?? ''}\n`);
+      const note = params.arguments?.note ?? '';
+      const key = params._meta?.['hataraku/idempotency-key'];
+      const seen = process.env.KEYS_FILE && existsSync(process.env.KEYS_FILE) ? readFileSync(process.env.KEYS_FILE, 'utf8').split('\n') : [];
+      if (key !== undefined && seen.includes(key)) {
+        send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'counted (already, same key)' }] } });
+        return;
+      }
+      if (process.env.COUNT_FILE) appendFileSync(process.env.COUNT_FILE, `${note} ${key ?? '-'}\n`);
+      if (key !== undefined && process.env.KEYS_FILE) appendFileSync(process.env.KEYS_FILE, `${key}\n`);
+      // Applied but never answered, once: the caller is killed mid-way through this effect.
+      if (process.env.HANG_AFTER_NOTE === note && process.env.HANG_MARKER && !existsSync(process.env.HANG_MARKER)) {
+        writeFileSync(process.env.HANG_MARKER, 'hung');
+        return;
+      }
       send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'counted' }] } });
       return;
     }
