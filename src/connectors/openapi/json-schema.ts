@@ -2,9 +2,9 @@
  * OpenAPI schemas to JSON Schema (draft 2020-12) for tool inputs. References to component
  * schemas become `$defs` entries of the tool's schema (so recursive schemas stay finite), other
  * local references are inlined; OpenAPI 3.0's `nullable` becomes a `null` type, its boolean
- * `exclusiveMinimum`/`exclusiveMaximum` numbers; `oneOf` becomes `anyOf` (real documents have
+ * `exclusiveMinimum`/`exclusiveMaximum` numbers, its `example` an `examples` list; `oneOf` becomes `anyOf` (real documents have
  * overlapping branches that a strict `oneOf` would refuse for valid arguments); `readOnly`
- * properties are dropped from inputs; `example`, `discriminator`, `xml` and `x-` keys go.
+ * properties are dropped from inputs; `discriminator`, `xml` and `x-` keys go.
  * References to other files are not followed: the operation is listed as not converted.
  */
 
@@ -55,6 +55,11 @@ export class SchemaConverter {
     }
     const result: Json = {};
     for (const [key, value] of Object.entries(source)) {
+      if (key === 'example' && source.examples === undefined && value !== undefined) {
+        // OpenAPI's single `example` is JSON Schema's `examples` list; models use it as a hint.
+        result.examples = [value];
+        continue;
+      }
       if (dropped.has(key) || key.startsWith('x-')) continue;
       if (key === 'oneOf' && Array.isArray(value)) {
         result.anyOf = value.map((entry) => this.convert(entry, depth + 1));
