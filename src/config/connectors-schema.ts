@@ -6,7 +6,6 @@ import { z } from 'zod';
 
 /** Connector names become tool-name prefixes (`<name>.<tool>`), so they are kept short and plain. */
 export const connectorNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,23}$/;
-const connectorNameExpected = 'a name of letters, digits, "_" and "-" (at most 24, starting with a letter)';
 
 const envNameExpected = 'the name of an environment variable such as GITHUB_TOKEN, not the value itself';
 const envNameSchema = () =>
@@ -118,12 +117,12 @@ export const openApiSchema = z.strictObject(
 export const connectorsSchema = z.strictObject(
   {
     mcp: z
-      .record(z.string().regex(connectorNamePattern, { error: connectorNameExpected }), mcpServerSchema, {
+      .record(z.string(), mcpServerSchema, {
         error: 'an object keyed by server name',
       })
       .optional(),
     openapi: z
-      .record(z.string().regex(connectorNamePattern, { error: connectorNameExpected }), openApiSchema, {
+      .record(z.string(), openApiSchema, {
         error: 'an object keyed by API name',
       })
       .optional(),

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { configError } from './config-error.js';
-import type { ConnectorsFile } from './connectors-schema.js';
+import { type ConnectorsFile, connectorNamePattern } from './connectors-schema.js';
 
 export interface McpServerSettings {
   name: string;
@@ -69,6 +69,19 @@ export function resolveConnectors(
   source: string,
 ): ConnectorsConfig {
   if (file === undefined) return emptyConnectors;
+  for (const [section, entries] of [
+    ['mcp', file.mcp],
+    ['openapi', file.openapi],
+  ] as const) {
+    for (const name of Object.keys(entries ?? {})) {
+      if (!connectorNamePattern.test(name)) {
+        throw configError(
+          source,
+          `connectors.${section} has an invalid name ${JSON.stringify(name)}; it prefixes tool names, so use letters, digits, "_" and "-" (at most 24, starting with a letter)`,
+        );
+      }
+    }
+  }
   const secret = (field: string, name: string): string => {
     const value = env[name];
     if (value === undefined || value === '') {
