@@ -247,6 +247,17 @@ describe('a misbehaving server', () => {
     expect((await call(find(tools, 'bad.grow'), {})).output).toBe('grew');
   });
 
+  it('cancels a call when the run is aborted', async () => {
+    const { tools } = await createMcpTools(connect(misbehavingServer({ timeoutMs: 60_000 })));
+    const hang = find(tools, 'bad.hang');
+    const controller = new AbortController();
+    const context = createToolContext({ abortSignal: controller.signal });
+    const pending = Promise.resolve(hang.execute({}, context));
+    controller.abort(new Error('run aborted'));
+    await expect(pending).rejects.toThrow('run aborted');
+    await context.dispose();
+  });
+
   it('turns a malformed result and an isError result into clear errors', async () => {
     const { tools } = await createMcpTools(connect(misbehavingServer()));
     await expect(call(find(tools, 'bad.malformed'), {})).rejects.toThrow(/MCP server bad failed on malformed/);
