@@ -9,10 +9,7 @@
  * `tools/list_changed` refreshes the tool list; calls to a tool the server removed are refused.
  */
 import type { Readable } from 'node:stream';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type CallToolResult, ErrorCode, McpError, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerSettings } from '../../config/connectors-settings.js';
@@ -72,8 +69,11 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
 
   const label = `MCP server ${settings.name}`;
 
-  function makeTransport(): Transport {
+  // The SDK is loaded when a server is first started: its client brings Ajv and an HTTP stack
+  // that a process with no MCP servers never needs.
+  async function makeTransport(): Promise<Transport> {
     if (settings.transport === 'stdio') {
+      const { getDefaultEnvironment, StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
       const transport = new StdioClientTransport({
         command: settings.command ?? '',
         args: settings.args,
@@ -90,9 +90,12 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
     }
     const url = new URL(settings.url ?? '');
     const requestInit = { headers: settings.headers };
-    return settings.transport === 'sse'
-      ? new SSEClientTransport(url, { requestInit })
-      : new StreamableHTTPClientTransport(url, { requestInit });
+    if (settings.transport === 'sse') {
+      const { SSEClientTransport } = await import('@modelcontextprotocol/sdk/client/sse.js');
+      return new SSEClientTransport(url, { requestInit });
+    }
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    return new StreamableHTTPClientTransport(url, { requestInit });
   }
 
   function describe(error: unknown): string {
@@ -130,6 +133,7 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
       );
     }
     connecting ??= (async () => {
+      const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
       const candidate = new Client(
         { name: 'hataraku', version: options.clientVersion ?? '0' },
         {
@@ -146,7 +150,7 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
       );
       stderrTail = '';
       try {
-        await candidate.connect(makeTransport(), { timeout: startTimeoutMs });
+        await candidate.connect(await makeTransport(), { timeout: startTimeoutMs });
         tools = await listAll(candidate);
       } catch (error) {
         await candidate.close().catch(() => undefined);
