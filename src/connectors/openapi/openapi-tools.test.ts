@@ -4,6 +4,7 @@
  * every kind of auth (with OAuth2 token refresh), idempotency keys on writes, pagination hints,
  * and the guarded client's refusals.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,11 @@ beforeAll(async () => {
         response.writeHead(status, { 'content-type': 'application/json', ...headers });
         response.end(JSON.stringify(value));
       };
+      if (url.pathname === '/spec.yaml') {
+        response.writeHead(200, { 'content-type': 'application/yaml' });
+        response.end(readFileSync(shopSpec, 'utf8').replace('https://shop.example.com/v1', '/v1'));
+        return;
+      }
       if (url.pathname === '/oauth/token') {
         tokensIssued++;
         validToken = `token-number-${tokensIssued}`;
@@ -314,6 +320,20 @@ describe('Swagger 2.0', () => {
     const add = find(set.tools, 'legacy.addPet');
     expect(add.validate({ pet: { name: 'Tom' } }).success).toBe(false);
     expect(add.validate({ body: { name: 'Tom' } }).success).toBe(true);
+  });
+});
+
+describe('a document from a URL', () => {
+  it('is fetched through the guarded client, and its relative server URL is resolved against it', async () => {
+    const set = await createOpenApiTools(shop({ spec: `http://127.0.0.1:${port}/spec.yaml`, baseURL: undefined }));
+    expect(set.baseURL).toBe(`http://127.0.0.1:${port}/v1`);
+    expect(await call(find(set.tools, 'shop.getItem'), { itemId: 'i9' })).toContain('"id":"i9"');
+  });
+
+  it('is refused from a private address that is not allowed', async () => {
+    await expect(
+      createOpenApiTools(shop({ spec: `http://127.0.0.1:${port}/spec.yaml`, allowedPrivateAddresses: [] })),
+    ).rejects.toThrow(/cannot fetch the OpenAPI document .*refused to connect to 127\.0\.0\.1/);
   });
 });
 
