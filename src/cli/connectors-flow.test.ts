@@ -15,6 +15,7 @@ const binary = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 const modules = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 const everything = join(modules, '@modelcontextprotocol/server-everything/dist/index.js');
 const filesystem = join(modules, '@modelcontextprotocol/server-filesystem/dist/index.js');
+const shopSpec = fileURLToPath(new URL('../connectors/openapi/__fixtures__/shop.openapi.yaml', import.meta.url));
 
 function hataraku(cwd: string, ...args: string[]) {
   return spawnSync(process.execPath, [binary, ...args], {
@@ -97,6 +98,10 @@ describe('MCP servers through `hataraku run`', () => {
 
   it('lists servers and tools with their effects and policies', () => {
     const cwd = workspaceWithServers([{ text: 'unused' }]);
+    const config = JSON.parse(readFileSync(join(cwd, 'hataraku.config.json'), 'utf8'));
+    config.connectors.openapi = { shop: { spec: shopSpec } };
+    config.policies = [{ tool: 'shop.deleteItem', action: 'deny' }];
+    writeFileSync(join(cwd, 'hataraku.config.json'), JSON.stringify(config));
     const servers = hataraku(cwd, 'mcp', 'list');
     expect(servers.status).toBe(0);
     expect(servers.stdout).toMatch(/^everything {2}running/m);
