@@ -70,7 +70,8 @@ describe('MCP servers through `hataraku run`', () => {
     const cwd = workspaceWithServers([
       {
         toolCalls: [
-          { name: 'everything.get-sum', arguments: { a: 19, b: 23 } },
+          // Numbers written as strings, as small models do: repaired against the server's schema.
+          { name: 'everything.get-sum', arguments: { a: '19', b: 23 } },
           { name: 'fs.read_text_file', arguments: { path: 'PLACEHOLDER' } },
         ],
       },
@@ -87,8 +88,16 @@ describe('MCP servers through `hataraku run`', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
-    const ends = events.filter((event) => event.type === 'tool-call-end');
-    expect(ends.map((event) => [event.toolName, event.isError])).toEqual([
+    // The two calls run side by side; their events are put in step order.
+    const byStep = (left: { stepIndex: number }, right: { stepIndex: number }) => left.stepIndex - right.stepIndex;
+    const starts = events.filter((event) => event.type === 'tool-call-start').sort(byStep);
+    expect(starts[0].input).toEqual({ a: 19, b: 23 });
+    expect(starts[0].repairs.length).toBeGreaterThan(0);
+    const ends = events.filter((event) => event.type === 'tool-call-end').sort(byStep);
+    expect(
+      ends.map((event) => [event.toolName, event.isError]),
+      JSON.stringify(ends),
+    ).toEqual([
       ['everything.get-sum', false],
       ['fs.read_text_file', false],
     ]);
