@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +19,7 @@ import { createMcpTools } from './mcp-tools.js';
 const modules = fileURLToPath(new URL('../../../node_modules/', import.meta.url));
 const everything = join(modules, '@modelcontextprotocol/server-everything/dist/index.js');
 const filesystem = join(modules, '@modelcontextprotocol/server-filesystem/dist/index.js');
+const everythingOnLoopback = fileURLToPath(new URL('./__fixtures__/everything-on-loopback.mjs', import.meta.url));
 const misbehaving = fileURLToPath(new URL('./__fixtures__/misbehaving-server.mjs', import.meta.url));
 
 function stdioServer(name: string, args: string[], extra: Partial<McpServerSettings> = {}): McpServerSettings {
@@ -140,42 +140,29 @@ describe('server-filesystem over stdio', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
-    });
-  });
-}
-
 const httpServers: ChildProcess[] = [];
 afterAll(() => {
   for (const child of httpServers) child.kill('SIGKILL');
 });
 
+/** server-everything in an HTTP mode, on 127.0.0.1 and a free port (see the fixture); returns the port. */
 async function startEverythingOverHttp(mode: 'streamableHttp' | 'sse'): Promise<number> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [everything, mode], {
-    env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, [everythingOnLoopback, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   httpServers.push(child);
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 20_000);
     const look = (chunk: Buffer) => {
       output += chunk.toString();
-      if (/listening|running/i.test(output)) {
+      const port = /listening on 127\.0\.0\.1:(\d+)/.exec(output)?.[1];
+      if (port !== undefined) {
         clearTimeout(timer);
-        resolve();
+        resolve(Number(port));
       }
     };
     child.stderr?.on('data', look);
     child.stdout?.on('data', look);
   });
-  return port;
 }
 
 describe('server-everything over HTTP', () => {
