@@ -26,6 +26,13 @@ export type ErrorCode =
   | 'approval_not_found'
   | 'non_determinism'
   | 'budget_exceeded'
+  | 'connector_failed'
+  | 'connector_timeout'
+  | 'connector_crashed'
+  | 'connector_bad_result'
+  | 'connector_closed'
+  | 'connector_tool_missing'
+  | 'connector_spec_invalid'
   | 'usage';
 
 export class HatarakuError extends Error {

@@ -12,8 +12,15 @@ export type { RunEvent, RunEventType, RunTotalsSnapshot } from './agent/events.j
 export { evaluatePolicies, type PolicyAction, type PolicyCondition, type ToolPolicy } from './agent/policy.js';
 export { type BudgetRule, type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
 export * from './cache/index.js';
+export type {
+  ConnectorsConfig,
+  McpServerSettings,
+  OpenApiAuthSettings,
+  OpenApiSettings,
+} from './config/connectors-settings.js';
 export { type HatarakuConfig, loadConfig, type ToolsConfig } from './config/load-config.js';
 export { parseModelName } from './config/model-name.js';
+export * from './connectors/index.js';
 export * from './context/index.js';
 export { costOfUsage, selfHostedPrice } from './cost/cost.js';
 export { createGenaiPricesSource } from './cost/genai-prices-source.js';

@@ -5,6 +5,7 @@
 import { type Agent, type AgentLimits, agent } from '../agent/agent.js';
 import type { ToolPolicy } from '../agent/policy.js';
 import type { HatarakuConfig } from '../config/load-config.js';
+import { combineTools, type LoadedConnectors } from '../connectors/connectors.js';
 import { UserError } from '../errors.js';
 import type { JsonValue } from '../models/spec.js';
 import { createBuiltinTools } from '../toolchain/builtin-tools.js';
@@ -16,9 +17,18 @@ export const cliInstructions = [
   'Work step by step. When the task is done, reply with a short final answer saying what you did and where the results are.',
 ].join('\n');
 
-/** Tools the CLI can give an agent, by name: the enabled groups of the built-in toolchain. */
-export function cliTools(config: HatarakuConfig): Map<string, Tool> {
-  return new Map(createBuiltinTools(config.tools).map((tool) => [tool.name, tool]));
+/**
+ * Tools the CLI can give an agent, by name: the enabled groups of the built-in toolchain, and
+ * the tools of the configured connectors when they are loaded.
+ */
+export function cliTools(config: HatarakuConfig, connectors?: LoadedConnectors): Map<string, Tool> {
+  const tools = combineTools(createBuiltinTools(config.tools), connectors?.tools ?? []);
+  return new Map(tools.map((tool) => [tool.name, tool]));
+}
+
+/** The config's policies, then the connectors' defaults (ask before destructive calls). */
+export function cliPolicies(config: HatarakuConfig, connectors?: LoadedConnectors): ToolPolicy[] {
+  return [...config.policies, ...(connectors?.policies ?? [])];
 }
 
 export function createCliAgent(init: {
@@ -28,26 +38,32 @@ export function createCliAgent(init: {
   limits: AgentLimits;
   instructions?: string;
   policies?: ToolPolicy[];
+  connectors?: LoadedConnectors;
 }): Agent {
   return agent({
     name: init.name ?? 'hataraku',
     instructions: init.instructions ?? cliInstructions,
     model: init.model,
-    tools: [...cliTools(init.config).values()],
+    tools: [...cliTools(init.config, init.connectors).values()],
     limits: init.limits,
-    policies: init.policies ?? [],
+    policies: [...(init.policies ?? []), ...(init.connectors?.policies ?? [])],
   });
 }
 
 /** Rebuild the agent of a recorded run from its spec, for `runs resume`. */
-export function agentFromSpec(spec: JsonValue, fallbackModel: string, config: HatarakuConfig): Agent {
+export function agentFromSpec(
+  spec: JsonValue,
+  fallbackModel: string,
+  config: HatarakuConfig,
+  connectors?: LoadedConnectors,
+): Agent {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new UserError(
       'run_not_resumable',
       'this run has no agent description in the journal and cannot be resumed from the CLI.',
     );
   }
-  const available = cliTools(config);
+  const available = cliTools(config, connectors);
   const toolNames = Array.isArray(spec.tools)
     ? spec.tools.filter((name): name is string => typeof name === 'string')
     : [];
@@ -66,7 +82,7 @@ export function agentFromSpec(spec: JsonValue, fallbackModel: string, config: Ha
     model: typeof spec.model === 'string' ? spec.model : fallbackModel,
     tools: toolNames.map((name) => available.get(name) as Tool),
     limits: limits as AgentLimits,
-    policies: config.policies,
+    policies: cliPolicies(config, connectors),
     ...(typeof spec.maxOutputTokens === 'number' ? { maxOutputTokens: spec.maxOutputTokens } : {}),
     ...(typeof spec.temperature === 'number' ? { temperature: spec.temperature } : {}),
   });

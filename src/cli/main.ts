@@ -11,6 +11,7 @@ import type { CliIo } from './cli-context.js';
 import { costsCommand } from './commands/costs-command.js';
 import { evalCommand } from './commands/eval-command.js';
 import { exampleCommand } from './commands/example-command.js';
+import { mcpListCommand } from './commands/mcp-command.js';
 import { routesEvalCommand, routesTrainCommand } from './commands/routes-command.js';
 import { runCommand } from './commands/run-command.js';
 import {
@@ -20,6 +21,7 @@ import {
   runsResumeCommand,
   runsShowCommand,
 } from './commands/runs-command.js';
+import { toolsListCommand } from './commands/tools-command.js';
 import { workerCommand } from './commands/worker-command.js';
 
 const packageVersion = (
@@ -136,8 +138,28 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     });
 
   program
+    .command('tools')
+    .description('the tools an agent gets from this configuration')
+    .command('list')
+    .description('list built-in and connector tools with their source, effect and policy')
+    .option('--json', 'print JSON lines')
+    .action(async (flags) => {
+      exitCode = await toolsListCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  program
+    .command('mcp')
+    .description('the configured MCP servers')
+    .command('list')
+    .description('start each configured MCP server and list its status and tools')
+    .option('--json', 'print JSON lines')
+    .action(async (flags) => {
+      exitCode = await mcpListCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  program
     .command('example')
-    .description('run a bundled example end to end (what `npm start` runs): sales-report, expense-audit')
+    .description('run a bundled example end to end (what `npm start` runs): sales-report, expense-audit, restock')
     .argument('[name]', 'which example (default: sales-report)')
     .option('-m, --model <name>', 'model to use (default: the configured one, else the scripted demo model)')
     .option('--json', 'print events as JSON lines')

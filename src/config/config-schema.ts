@@ -4,6 +4,7 @@
  * in the one-line error a user sees.
  */
 import { z } from 'zod';
+import { connectorsSchema } from './connectors-schema.js';
 
 const positiveInteger = 'a positive integer';
 
@@ -271,6 +272,8 @@ export const configFileSchema = z.strictObject(
     /** Tool policies (allow, deny, ask), the first match deciding. */
     policies: z.array(policySchema, { error: 'a list of policies' }).optional(),
     workspace: z.string({ error: 'a directory path' }).min(1, { error: 'a directory path' }).optional(),
+    /** MCP servers and OpenAPI-described APIs whose operations become tools. */
+    connectors: connectorsSchema.optional(),
   },
   { error: 'a JSON object' },
 );
@@ -292,6 +295,7 @@ export const knownKeysByPath: ReadonlyArray<{ path: readonly string[]; keys: rea
   { path: ['context'], keys: Object.keys(contextSchema.shape) },
   { path: ['tools', 'http', 'secrets', '*'], keys: Object.keys(httpSecretSchema.shape) },
   { path: ['policies', '*', 'when'], keys: Object.keys(policyConditionSchema.shape) },
+  { path: ['connectors'], keys: Object.keys(connectorsSchema.shape) },
   {
     path: ['prices', '*'],
     keys: [...Object.keys(tokenPriceSchema.shape), ...Object.keys(selfHostedPriceSchema.shape)],

@@ -21,6 +21,7 @@ import {
   providerIdPattern,
   type toolGroupNames,
 } from './config-schema.js';
+import { type ConnectorsConfig, resolveConnectors } from './connectors-settings.js';
 import { type ModelName, parseModelName } from './model-name.js';
 import {
   defaultMaxRetries,
@@ -81,6 +82,8 @@ export interface HatarakuConfig {
   cache: { ttlMs: number; mode: 'deterministic-only' | 'always'; path: string } | undefined;
   /** Directory the agent's tools work in. */
   workspace: string;
+  /** MCP servers and OpenAPI APIs whose operations become tools, secrets resolved. */
+  connectors: ConnectorsConfig;
 }
 
 /**
@@ -143,6 +146,7 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
         }
       : undefined,
     workspace: file.workspace === undefined ? path.resolve(options.cwd) : path.resolve(configDirectory, file.workspace),
+    connectors: resolveConnectors(file.connectors, env, configDirectory, source),
   };
 }
 

@@ -5,7 +5,16 @@
  * from this description; the example's files live in the package's `examples/` folder.
  */
 import type { AgentLimits } from '../agent/agent.js';
+import type { ToolPolicy } from '../agent/policy.js';
 import type { Tool } from '../tools/tool.js';
+
+/** Services an example starts for its run (a local API, an MCP server) and the tools that reach them. */
+export interface ExampleServices {
+  tools: Tool[];
+  policies: ToolPolicy[];
+  /** Stop the services. */
+  close(): Promise<void>;
+}
 
 export interface ExampleDefinition {
   /** Short name, e.g. `sales-report`. */
@@ -26,4 +35,6 @@ export interface ExampleDefinition {
   readonly demoModelPath: string;
   /** Files, relative to the run workspace, that a successful run produces. */
   readonly expectedOutputs: readonly string[];
+  /** Start the services the example needs, for a run in `workspace`; their tools join `tools`. */
+  readonly startServices?: (workspace: string) => Promise<ExampleServices>;
 }

@@ -23,6 +23,7 @@ export async function exampleCommand(
   }
   const example = create();
   const hataraku = openHataraku(io, flags.config);
+  let closeServices = async () => {};
   try {
     let model = flags.model ?? hataraku.config.model;
     if (model === undefined) {
@@ -37,13 +38,15 @@ export async function exampleCommand(
     const runId = `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
     const workspace = join(dirname(hataraku.config.journal.path), 'workspaces', runId);
     cpSync(example.workspaceSource, workspace, { recursive: true });
+    const services = await example.startServices?.(workspace);
+    if (services) closeServices = services.close;
     const worker = agent({
       name: example.name,
       instructions: example.instructions,
       model,
-      tools: example.tools,
+      tools: [...example.tools, ...(services?.tools ?? [])],
       limits: { ...example.limits, ...hataraku.config.limits },
-      policies: hataraku.config.policies,
+      policies: [...hataraku.config.policies, ...(services?.policies ?? [])],
     });
     const result = await runAgentFromCli({
       hataraku,
@@ -62,6 +65,7 @@ export async function exampleCommand(
     }
     return exitCodeOf(result.status);
   } finally {
+    await closeServices();
     await hataraku.close();
   }
 }

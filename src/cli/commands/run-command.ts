@@ -5,6 +5,7 @@ import type { AgentLimits } from '../../agent/agent.js';
 import { loadAttachment } from '../../agent/attachments.js';
 import { UserError } from '../../errors.js';
 import { createCliAgent } from '../cli-agent.js';
+import { loadCliConnectors } from '../cli-connectors.js';
 import { type CliIo, noModelMessage, openHataraku, positiveIntegerFlag, positiveNumberFlag } from '../cli-context.js';
 import { runAgentFromCli } from '../run-agent.js';
 import { exitCodeOf } from './runs-command.js';
@@ -30,6 +31,7 @@ export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo
   const budget = positiveNumberFlag('--budget', flags.budget, '0.50');
   const maxSteps = positiveIntegerFlag('--max-steps', flags.maxSteps, '20');
   const hataraku = openHataraku(io, flags.config);
+  let closeConnectors = async () => {};
   try {
     const model = flags.model ?? hataraku.config.model;
     if (model === undefined) throw new UserError('model_not_configured', noModelMessage);
@@ -43,7 +45,15 @@ export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo
     const limits: AgentLimits = { ...hataraku.config.limits };
     if (budget !== undefined) limits.maxCostUsd = budget;
     if (maxSteps !== undefined) limits.maxSteps = maxSteps;
-    const agent = createCliAgent({ config: hataraku.config, model, limits, policies: hataraku.config.policies });
+    const connectors = await loadCliConnectors(hataraku.config, { strict: true });
+    closeConnectors = connectors.close;
+    const agent = createCliAgent({
+      config: hataraku.config,
+      model,
+      limits,
+      policies: hataraku.config.policies,
+      ...(connectors.loaded ? { connectors: connectors.loaded } : {}),
+    });
     const result = await runAgentFromCli({
       hataraku,
       agent,
@@ -59,6 +69,7 @@ export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo
     });
     return exitCodeOf(result.status);
   } finally {
+    await closeConnectors();
     await hataraku.close();
   }
 }

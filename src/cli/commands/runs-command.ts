@@ -5,6 +5,7 @@
 import type { RunRecord } from '../../engine/engine.js';
 import { UserError } from '../../errors.js';
 import { agentFromSpec } from '../cli-agent.js';
+import { loadCliConnectors } from '../cli-connectors.js';
 import { type CliIo, openHataraku, positiveIntegerFlag } from '../cli-context.js';
 import { totalCost, usd } from '../progress-renderer.js';
 import { runAgentFromCli } from '../run-agent.js';
@@ -142,10 +143,13 @@ export async function runsResumeCommand(
   io: CliIo,
 ): Promise<number> {
   const hataraku = openHataraku(io, flags.config);
+  let closeConnectors = async () => {};
   try {
     const run = await hataraku.engine.getRun(runId);
     if (!run) throw new UserError('run_not_found', `no run with id ${runId}; list runs with \`hataraku runs list\`.`);
-    const agent = agentFromSpec(run.spec, run.model, hataraku.config);
+    const connectors = await loadCliConnectors(hataraku.config, { strict: true });
+    closeConnectors = connectors.close;
+    const agent = agentFromSpec(run.spec, run.model, hataraku.config, connectors.loaded);
     const result = await runAgentFromCli({
       hataraku,
       agent,
@@ -156,6 +160,7 @@ export async function runsResumeCommand(
     });
     return exitCodeOf(result.status);
   } finally {
+    await closeConnectors();
     await hataraku.close();
   }
 }
@@ -201,11 +206,12 @@ export async function runsDecideCommand(
 
 export async function runsRecoverCommand(flags: { json?: boolean; config?: string }, io: CliIo): Promise<number> {
   const hataraku = openHataraku(io, flags.config);
+  const connectors = await loadCliConnectors(hataraku.config, { strict: false });
   try {
     const report = await hataraku.recover({
       agentFor: (run) => {
         try {
-          return agentFromSpec(run.spec, run.model, hataraku.config);
+          return agentFromSpec(run.spec, run.model, hataraku.config, connectors.loaded);
         } catch {
           return undefined;
         }
@@ -221,6 +227,7 @@ export async function runsRecoverCommand(flags: { json?: boolean; config?: strin
     }
     return 0;
   } finally {
+    await connectors.close();
     await hataraku.close();
   }
 }

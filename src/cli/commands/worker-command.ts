@@ -5,6 +5,7 @@
  * Ctrl-C stops it; runs it had taken stay resumable.
  */
 import { agentFromSpec } from '../cli-agent.js';
+import { loadCliConnectors } from '../cli-connectors.js';
 import { type CliIo, openHataraku, positiveNumberFlag } from '../cli-context.js';
 
 export async function workerCommand(
@@ -13,13 +14,14 @@ export async function workerCommand(
 ): Promise<number> {
   const intervalSeconds = positiveNumberFlag('--interval', flags.interval, '5') ?? 5;
   const hataraku = openHataraku(io, flags.config);
+  const connectors = await loadCliConnectors(hataraku.config, { strict: false });
   try {
     io.stdout.write(`hataraku worker ${hataraku.engine.executorId}: recovering runs every ${intervalSeconds} s\n`);
     for (;;) {
       const report = await hataraku.recover({
         agentFor: (run) => {
           try {
-            return agentFromSpec(run.spec, run.model, hataraku.config);
+            return agentFromSpec(run.spec, run.model, hataraku.config, connectors.loaded);
           } catch {
             return undefined;
           }
@@ -48,6 +50,7 @@ export async function workerCommand(
       if (io.signal?.aborted) return 0;
     }
   } finally {
+    await connectors.close();
     await hataraku.close();
   }
 }
