@@ -25,6 +25,7 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
+  copyFileSync,
   existsSync,
   fchmodSync,
   fstatSync,
@@ -32,6 +33,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readlinkSync,
   realpathSync,
   renameSync,
@@ -261,13 +263,16 @@ function openDirectoryForWriting(
   }
 }
 
+/** What {@link writeWorkspaceFile} writes: text, bytes, or a copy of a file outside the workspace that the host made. */
+export type WrittenContent = Uint8Array | string | { sourcePath: string };
+
 /**
  * Write `content` to the workspace file `path`, creating its directories as needed. The file is
  * replaced atomically (a temporary file in the verified directory, renamed over it), keeping
  * the old file's permissions; a final link that stays inside the workspace is written through.
  * @returns the workspace-relative path written.
  */
-export function writeWorkspaceFile(access: WorkspaceAccess, path: string, content: Uint8Array | string): string {
+export function writeWorkspaceFile(access: WorkspaceAccess, path: string, content: WrittenContent): string {
   const relativePath = checkedRelativePath(access, path);
   if (relativePath === '.') throw new WorkspacePathError(`"${path}" is a directory; choose a file path inside it.`);
   const directoryPart = posix.dirname(relativePath);
@@ -292,14 +297,20 @@ export function writeWorkspaceFile(access: WorkspaceAccess, path: string, conten
     }
     const temporaryName = `.${name.slice(0, 100)}.${randomBytes(6).toString('hex')}.hataraku-write`;
     const temporary = `${base}/${temporaryName}`;
-    const descriptor = openSync(
-      temporary,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o666,
-    );
     try {
+      if (typeof content === 'object' && 'sourcePath' in content) {
+        // The copy creates its destination exclusively (O_EXCL never follows a link).
+        copyFileSync(content.sourcePath, temporary, constants.COPYFILE_EXCL);
+      }
+      const descriptor = openSync(
+        temporary,
+        typeof content === 'object' && 'sourcePath' in content
+          ? constants.O_WRONLY | constants.O_NOFOLLOW
+          : constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o666,
+      );
       try {
-        writeAll(descriptor, content);
+        if (!(typeof content === 'object' && 'sourcePath' in content)) writeAll(descriptor, content);
         if (existing !== undefined) fchmodSync(descriptor, existing.mode & 0o7777);
       } finally {
         closeSync(descriptor);
@@ -322,7 +333,7 @@ export function writeWorkspaceFile(access: WorkspaceAccess, path: string, conten
 }
 
 /** Write through a final link: open its target (never creating it), check it, then write. */
-function writeThroughLink(access: WorkspaceAccess, path: string, target: string, content: Uint8Array | string): string {
+function writeThroughLink(access: WorkspaceAccess, path: string, target: string, content: WrittenContent): string {
   let descriptor: number;
   try {
     descriptor = hasDescriptorPaths ? openSync(target, openPathOnly) : openSync(target, constants.O_WRONLY);
@@ -353,8 +364,13 @@ function writeThroughLink(access: WorkspaceAccess, path: string, target: string,
   }
 }
 
-function writeAll(descriptor: number, content: Uint8Array | string, truncate = false): void {
-  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+function writeAll(descriptor: number, content: WrittenContent, truncate = false): void {
+  const bytes =
+    typeof content === 'string'
+      ? Buffer.from(content)
+      : 'sourcePath' in content
+        ? readFileSync(content.sourcePath)
+        : content;
   // Truncated through the descriptor, never through the name.
   if (truncate) ftruncateSync(descriptor, 0);
   let offset = 0;
