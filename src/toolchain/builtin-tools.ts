@@ -1,7 +1,8 @@
 /**
  * The built-in toolchain, assembled from configuration: the tool groups the CLI agent (and any
  * agent that wants them) gets. Each group is created from its own typed options; nothing here
- * reads the environment (secrets arrive resolved in the config).
+ * reads the environment (secrets arrive resolved in the config). Every group that touches the
+ * workspace gets the same protected entries: the defaults plus `tools.protectedPaths`.
  */
 import type { ToolsConfig } from '../config/load-config.js';
 import type { Tool } from '../tools/tool.js';
@@ -9,6 +10,7 @@ import { createChartTools } from './charts/chart-tools.js';
 import { createCodeTool } from './code/code-tool.js';
 import { createDataTools } from './data/data-tools.js';
 import { createDocumentTools } from './documents/doc-read-tool.js';
+import { createProtectedPaths, defaultProtectedPatterns, type ProtectedPaths } from './files/protected-paths.js';
 import { createFileTools } from './files/workspace-files.js';
 import { createHttpTools } from './http/http-tools.js';
 
@@ -17,15 +19,16 @@ export type ToolGroup = 'files' | 'data' | 'documents' | 'http' | 'charts' | 'co
 /** Every group, in the order tools are listed to the model. */
 export const toolGroups: readonly ToolGroup[] = ['files', 'data', 'documents', 'http', 'charts', 'code'];
 
-/** Creates one group's tools from the tool settings. */
-export type ToolGroupFactory = (settings: ToolsConfig) => Tool[];
+/** Creates one group's tools from the tool settings and the protected entries. */
+export type ToolGroupFactory = (settings: ToolsConfig, protectedPaths: ProtectedPaths) => Tool[];
 
 /** How each group is made from the tool settings. */
 export const toolGroupFactories: Partial<Record<ToolGroup, ToolGroupFactory>> = {
-  files: () => createFileTools(),
-  data: (settings) => createDataTools(settings.data),
-  documents: () => createDocumentTools() as Tool[],
+  files: (_settings, protectedPaths) => createFileTools({ protectedPaths }),
+  data: (settings, protectedPaths) => createDataTools({ ...settings.data, protectedPaths }),
+  documents: (_settings, protectedPaths) => createDocumentTools({ protectedPaths }) as Tool[],
   http: (settings) => createHttpTools(settings.http),
+  // TODO(merge sec-sandbox): pass `protectedPaths` to createChartTools and createCodeTool once their option exists.
   charts: () => createChartTools(),
   code: (settings) => [
     createCodeTool({
@@ -35,8 +38,14 @@ export const toolGroupFactories: Partial<Record<ToolGroup, ToolGroupFactory>> = 
   ],
 };
 
+/** The protected entries for these settings: the defaults, which cannot be removed, plus the configured ones. */
+export function protectedPathsFor(settings: Pick<ToolsConfig, 'protectedPaths'>): ProtectedPaths {
+  return createProtectedPaths([...defaultProtectedPatterns, ...(settings.protectedPaths ?? [])]);
+}
+
 /** The built-in tools of the enabled groups (every available group when none are named). */
 export function createBuiltinTools(settings: ToolsConfig): Tool[] {
   const enabled = settings.enabled ?? toolGroups;
-  return enabled.flatMap((group) => toolGroupFactories[group]?.(settings) ?? []);
+  const protectedPaths = protectedPathsFor(settings);
+  return enabled.flatMap((group) => toolGroupFactories[group]?.(settings, protectedPaths) ?? []);
 }
