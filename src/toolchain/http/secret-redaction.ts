@@ -183,8 +183,8 @@ function decodeLayer(source: View): View {
   return { text: text.join(''), starts: starts.subarray(0, count), ends: ends.subarray(0, count) };
 }
 
-function redactText(text: string, forms: readonly Form[], options: { cutPartialTail?: boolean }): string {
-  if (forms.length === 0 || text === '') return text;
+/** The text and its decoded layers (two at most: doubly escaped text). */
+function viewsOf(text: string): View[] {
   const views: View[] = [{ text }];
   for (let layer = 0; layer < 2; layer++) {
     // Only a text with an escape character has another spelling to decode.
@@ -193,21 +193,18 @@ function redactText(text: string, forms: readonly Form[], options: { cutPartialT
     if (decoded.text === views[views.length - 1]!.text) break;
     views.push(decoded);
   }
-  const spans: Array<{ start: number; end: number; label: string }> = [];
-  for (const view of views) {
-    for (const form of forms) {
-      let from = view.text.indexOf(form.text);
-      while (from !== -1) {
-        const last = from + form.text.length - 1;
-        spans.push({ start: startOf(view, from), end: endOf(view, last), label: form.label });
-        from = view.text.indexOf(form.text, from + form.text.length);
-      }
-    }
-  }
+  return views;
+}
+
+/** An escape sequence cut off by the end of the text (`\u00`, `%5`, `&#9`). */
+const partialEscapeAtEnd = /(?:\\+(?:u[0-9a-fA-F]{0,3}|x[0-9a-fA-F]?)?|%[0-9a-fA-F]?|&#?[xX]?[0-9a-zA-Z]{0,7})$/;
+
+/** Where a text cut at a size cap starts to spell the beginning of a secret, if it does. */
+function partialTailStart(text: string, forms: readonly Form[]): number | undefined {
+  const partial = partialEscapeAtEnd.exec(text)?.[0].length ?? 0;
   let cutAt: number | undefined;
-  if (options.cutPartialTail) {
-    // A text cut at a size cap may end in the first characters of a secret, in any spelling.
-    for (const view of views) {
+  for (const candidate of partial > 0 ? [text, text.slice(0, text.length - partial)] : [text]) {
+    for (const view of viewsOf(candidate)) {
       for (const form of forms) {
         for (let length = Math.min(form.text.length - 1, view.text.length); length >= 2; length--) {
           if (view.text.endsWith(form.text.slice(0, length))) {
@@ -219,6 +216,25 @@ function redactText(text: string, forms: readonly Form[], options: { cutPartialT
       }
     }
   }
+  return cutAt;
+}
+
+function redactText(text: string, forms: readonly Form[], options: { cutPartialTail?: boolean }): string {
+  if (forms.length === 0 || text === '') return text;
+  const views = viewsOf(text);
+  const spans: Array<{ start: number; end: number; label: string }> = [];
+  for (const view of views) {
+    for (const form of forms) {
+      let from = view.text.indexOf(form.text);
+      while (from !== -1) {
+        const last = from + form.text.length - 1;
+        spans.push({ start: startOf(view, from), end: endOf(view, last), label: form.label });
+        from = view.text.indexOf(form.text, from + form.text.length);
+      }
+    }
+  }
+  // A text cut at a size cap may end in the first characters of a secret, in any spelling.
+  const cutAt = options.cutPartialTail ? partialTailStart(text, forms) : undefined;
   if (spans.length === 0 && cutAt === undefined) return text;
   spans.sort((left, right) => left.start - right.start || right.end - left.end);
   let output = '';
