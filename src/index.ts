@@ -53,7 +53,13 @@ export { createOpenAIModel } from './models/openai/openai-model.js';
 export { createScriptedModel, type Script } from './models/scripted/scripted-model.js';
 export type * from './models/spec.js';
 export * from './routing/index.js';
-export { createBuiltinTools, type ToolGroup, toolGroups } from './toolchain/builtin-tools.js';
+export {
+  builtinToolPolicies,
+  createBuiltinTools,
+  protectedPathsFor,
+  type ToolGroup,
+  toolGroups,
+} from './toolchain/builtin-tools.js';
 export { ChartToolError } from './toolchain/charts/chart-tool-error.js';
 export { type ChartToolsOptions, createChartTools } from './toolchain/charts/chart-tools.js';
 export { describeSandboxChoice, type SandboxChoice, type SandboxOptions } from './toolchain/code/choose-sandbox.js';

@@ -7,7 +7,7 @@ import type { ToolPolicy } from '../agent/policy.js';
 import type { HatarakuConfig } from '../config/load-config.js';
 import { UserError } from '../errors.js';
 import type { JsonValue } from '../models/spec.js';
-import { createBuiltinTools } from '../toolchain/builtin-tools.js';
+import { builtinToolPolicies, createBuiltinTools } from '../toolchain/builtin-tools.js';
 import type { Tool } from '../tools/tool.js';
 
 export const cliInstructions = [
@@ -35,7 +35,8 @@ export function createCliAgent(init: {
     model: init.model,
     tools: [...cliTools(init.config).values()],
     limits: init.limits,
-    policies: init.policies ?? [],
+    // The user's policies first (the first match decides), then the built-in tools' defaults.
+    policies: [...(init.policies ?? []), ...builtinToolPolicies(init.config.tools)],
   });
 }
 
@@ -66,7 +67,7 @@ export function agentFromSpec(spec: JsonValue, fallbackModel: string, config: Ha
     model: typeof spec.model === 'string' ? spec.model : fallbackModel,
     tools: toolNames.map((name) => available.get(name) as Tool),
     limits: limits as AgentLimits,
-    policies: config.policies,
+    policies: [...config.policies, ...builtinToolPolicies(config.tools)],
     ...(typeof spec.maxOutputTokens === 'number' ? { maxOutputTokens: spec.maxOutputTokens } : {}),
     ...(typeof spec.temperature === 'number' ? { temperature: spec.temperature } : {}),
   });

@@ -159,6 +159,7 @@ export const toolsSchema = z.strictObject(
       .strictObject({
         allowHosts: z.array(z.string()).optional(),
         denyHosts: z.array(z.string()).optional(),
+        sendAllowHosts: z.array(z.string()).optional(),
         allowedPrivateAddresses: z.array(z.string()).optional(),
         timeoutMs: positiveIntegerSchema().optional(),
         maxResponseBytes: positiveIntegerSchema().optional(),

@@ -355,6 +355,8 @@ export interface ToolsConfig {
   http: {
     allowHosts?: string[];
     denyHosts?: string[];
+    /** Hosts requests may send data to (non-GET/HEAD, or a body) without a person's approval. */
+    sendAllowHosts?: string[];
     allowedPrivateAddresses?: string[];
     timeoutMs?: number;
     maxResponseBytes?: number;

@@ -4,6 +4,7 @@
  * reads the environment (secrets arrive resolved in the config). Every group that touches the
  * workspace gets the same protected entries: the defaults plus `tools.protectedPaths`.
  */
+import type { ToolPolicy } from '../agent/policy.js';
 import type { ToolsConfig } from '../config/load-config.js';
 import type { Tool } from '../tools/tool.js';
 import { createChartTools } from './charts/chart-tools.js';
@@ -13,6 +14,7 @@ import { createDocumentTools } from './documents/doc-read-tool.js';
 import { createProtectedPaths, defaultProtectedPatterns, type ProtectedPaths } from './files/protected-paths.js';
 import { createFileTools } from './files/workspace-files.js';
 import { createHttpTools } from './http/http-tools.js';
+import { sendApprovalPolicy } from './http/send-approval.js';
 
 export type ToolGroup = 'files' | 'data' | 'documents' | 'http' | 'charts' | 'code';
 
@@ -27,7 +29,11 @@ export const toolGroupFactories: Partial<Record<ToolGroup, ToolGroupFactory>> = 
   files: (_settings, protectedPaths) => createFileTools({ protectedPaths }),
   data: (settings, protectedPaths) => createDataTools({ ...settings.data, protectedPaths }),
   documents: (_settings, protectedPaths) => createDocumentTools({ protectedPaths }) as Tool[],
-  http: (settings) => createHttpTools(settings.http),
+  http: (settings) => {
+    // sendAllowHosts drives the approval policy, not the tools.
+    const { sendAllowHosts: _sendAllowHosts, ...http } = settings.http;
+    return createHttpTools(http);
+  },
   // TODO(merge sec-sandbox): pass `protectedPaths` to createChartTools and createCodeTool once their option exists.
   charts: () => createChartTools(),
   code: (settings) => [
@@ -41,6 +47,16 @@ export const toolGroupFactories: Partial<Record<ToolGroup, ToolGroupFactory>> = 
 /** The protected entries for these settings: the defaults, which cannot be removed, plus the configured ones. */
 export function protectedPathsFor(settings: Pick<ToolsConfig, 'protectedPaths'>): ProtectedPaths {
   return createProtectedPaths([...defaultProtectedPatterns, ...(settings.protectedPaths ?? [])]);
+}
+
+/**
+ * The policies that come with the built-in tools: with the http group on, a request that sends
+ * data to a host off `tools.http.sendAllowHosts` waits for a person's approval. Put them after
+ * the user's own policies (the first match decides), so an explicit user policy still wins.
+ */
+export function builtinToolPolicies(settings: ToolsConfig): ToolPolicy[] {
+  const enabled = settings.enabled ?? toolGroups;
+  return enabled.includes('http') ? [sendApprovalPolicy(settings.http.sendAllowHosts ?? [])] : [];
 }
 
 /** The built-in tools of the enabled groups (every available group when none are named). */

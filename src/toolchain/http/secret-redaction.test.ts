@@ -80,7 +80,7 @@ describe('redaction: every spelling', () => {
   it('redacts raw bytes, and a secret cut at the end in any spelling', () => {
     expect(redactor.redactBytes(Buffer.from(`a=${token};`)).toString()).toBe(`a=${label};`);
     expect(redactor.redact(`x=${token.slice(0, 10)}`, { cutPartialTail: true })).toBe('x=[secret cut]');
-    const escaped = spellings(token).markdown;
+    const escaped = spellings(token).markdown!;
     expect(redactor.redact(`x=${escaped.slice(0, 8)}`, { cutPartialTail: true })).toBe('x=[secret cut]');
   });
 
@@ -102,7 +102,10 @@ describe('redaction through the tools', () => {
       response.end(Object.values(spellings(token)).join('\n'));
     });
     servers.push(server);
-    const output = await call(toolsFor(server).request, { url: `http://api.test:${server.port}/`, secrets: ['GITHUB'] });
+    const output = await call(toolsFor(server).request, {
+      url: `http://api.test:${server.port}/`,
+      secrets: ['GITHUB'],
+    });
     expect(server.received[0]!.headers.authorization).toBe(`token ${token}`);
     for (const form of Object.values(spellings(token))) expect(output).not.toContain(form);
     expect(output).not.toContain('R3d4ct');
@@ -128,7 +131,7 @@ describe('redaction through the tools', () => {
   it('cuts a token split by the size cap', async () => {
     const server = await startTestServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/plain' });
-      response.end(`key=${spellings(token).json}`);
+      response.end(`key=${spellings(token).json!}`);
     });
     servers.push(server);
     const { request } = toolsFor(server, { maxResponseBytes: 'key='.length + 20 });
