@@ -122,6 +122,18 @@ describe('protected entries', () => {
     expect(await call('files.read', { path: 'keys/id_rsa' }, workspace, custom)).toMatch(/is protected/);
     expect(await call('files.write', { path: 'server.PEM', content: 'x' }, workspace, custom)).toMatch(/is protected/);
     expect(existsSync(join(workspace, 'server.PEM'))).toBe(false);
+    // An anchored file pattern reached through a link to its directory.
+    mkdirSync(join(workspace, 'config'));
+    writeFileSync(join(workspace, 'config', 'prod.json'), '{}');
+    symlinkSync('config', join(workspace, 'settings'));
+    const anchored = new Map(
+      createFileTools({ protectedPaths: createProtectedPaths(['config/prod.json']) }).map((tool) => [tool.name, tool]),
+    );
+    expect(await call('files.write', { path: 'settings/prod.json', content: 'x' }, workspace, anchored)).toMatch(
+      /is protected/,
+    );
+    expect(await call('files.read', { path: 'settings/prod.json' }, workspace, anchored)).toMatch(/is protected/);
+    expect(readFileSync(join(workspace, 'config', 'prod.json'), 'utf8')).toBe('{}');
   });
 });
 
@@ -146,7 +158,7 @@ describe('hard links and odd names', () => {
     expect(await call('files.write', { path: 'données/résumé-日本.txt', content: 'ok' }, workspace)).toMatch(/^Wrote/);
     expect(await call('files.read', { path: 'données/résumé-日本.txt' }, workspace)).toBe('ok');
     expect(await call('files.write', { path: `${'a'.repeat(300)}.txt`, content: 'x' }, workspace)).toMatch(
-      /ENAMETOOLONG|too long/,
+      /^Error from files\.write: "a{80}…" is too long; use a shorter name\.$/,
     );
     symlinkSync(join(outside), join(workspace, 'out'));
     // `out/..` is the workspace itself when read as a path, never the outside directory's parent.

@@ -273,6 +273,29 @@ export type WrittenContent = Uint8Array | string | { sourcePath: string };
  * @returns the workspace-relative path written.
  */
 export function writeWorkspaceFile(access: WorkspaceAccess, path: string, content: WrittenContent): string {
+  try {
+    return writeChecked(access, path, content);
+  } catch (error) {
+    throw writeFailure(error, path);
+  }
+}
+
+function writeFailure(error: unknown, path: string): Error {
+  if (error instanceof WorkspacePathError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const shown = path.length > 80 ? `${path.slice(0, 80)}…` : path;
+  if (code === 'ENAMETOOLONG') return new WorkspacePathError(`"${shown}" is too long; use a shorter name.`);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new WorkspacePathError(`"${shown}" is not writable (permission denied).`);
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new WorkspacePathError(`"${shown}" was not written: the disk is full.`);
+  if (code === 'EROFS') return new WorkspacePathError(`"${shown}" was not written: the file system is read-only.`);
+  if (code === 'EISDIR') return new WorkspacePathError(`"${shown}" is a directory; choose a file path inside it.`);
+  if (code === 'ENOTDIR') return new WorkspacePathError(`"${shown}": a part of the path is a file, not a directory.`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function writeChecked(access: WorkspaceAccess, path: string, content: WrittenContent): string {
   const relativePath = checkedRelativePath(access, path);
   if (relativePath === '.') throw new WorkspacePathError(`"${path}" is a directory; choose a file path inside it.`);
   const directoryPart = posix.dirname(relativePath);
@@ -280,6 +303,10 @@ export function writeWorkspaceFile(access: WorkspaceAccess, path: string, conten
   const directory = openDirectoryForWriting(access, directoryPart, path);
   const base = directory.descriptor === undefined ? directory.realPath : descriptorPath(directory.descriptor);
   try {
+    // The name in the real directory: an anchored pattern (`config/prod.json`) reached through
+    // a link to `config` is still protected.
+    const realDirectory = insideRelative(access.root, directory.realPath) ?? '.';
+    refuseProtected(access, realDirectory === '.' ? name : `${realDirectory}/${name}`, path);
     const target = `${base}/${name}`;
     let existing: Stats | undefined;
     try {
