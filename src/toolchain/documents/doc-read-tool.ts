@@ -14,7 +14,7 @@ import { tool } from '../../tools/define-tool.js';
 import type { ProtectedPaths } from '../files/protected-paths.js';
 import { openFileForReading, workspaceAccess } from '../files/workspace-access.js';
 import { DocumentError } from './document-error.js';
-import { type DocumentParseLimits, defaultDocumentParseLimits } from './document-parser.js';
+import { createParseSlots, type DocumentParseLimits, defaultDocumentParseLimits } from './document-parser.js';
 import { docxToMarkdown } from './docx-markdown.js';
 import { htmlToMarkdown } from './html-markdown.js';
 import { markdownHeadings, markdownSection } from './markdown-sections.js';
@@ -34,6 +34,8 @@ export interface DocumentToolOptions {
   parseTimeoutMs?: number;
   /** Most bytes the compressed text-bearing parts of a PDF or DOCX may expand to (default 32 MiB). */
   maxExpandedBytes?: number;
+  /** PDF and DOCX parses that run at once; more wait (default 2). Each may use `maxParseMemoryMb`. */
+  maxConcurrentParses?: number;
   /** Workspace entries `doc.read` may not open (default: the protected defaults). */
   protectedPaths?: ProtectedPaths;
 }
@@ -76,6 +78,7 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
       'maxExpandedBytes',
     ),
     maxCharacters,
+    slots: createParseSlots(positive(options.maxConcurrentParses, 2, 'maxConcurrentParses')),
   };
   const docRead = tool({
     name: 'doc.read',

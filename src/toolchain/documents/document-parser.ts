@@ -21,6 +21,34 @@ export interface DocumentParseLimits {
   maxExpandedBytes: number;
   /** Characters after which no more PDF pages are extracted. */
   maxCharacters: number;
+  /**
+   * Parses that may run at once (their heaps add up); more wait their turn. Shared by the
+   * calls of one set of document tools. Default: no limit.
+   */
+  slots?: ParseSlots;
+}
+
+/** A limit on the parses running at once. */
+export interface ParseSlots {
+  run<Value>(work: () => Promise<Value>): Promise<Value>;
+}
+
+/** At most `count` parses at once; the others wait in order. */
+export function createParseSlots(count: number): ParseSlots {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async run(work) {
+      if (running >= count) await new Promise<void>((resolve) => waiting.push(resolve));
+      running++;
+      try {
+        return await work();
+      } finally {
+        running--;
+        waiting.shift()?.();
+      }
+    },
+  };
 }
 
 export const defaultDocumentParseLimits: DocumentParseLimits = {
@@ -54,6 +82,12 @@ export function parseDocument(
   request: ParseRequest,
   limits: DocumentParseLimits = defaultDocumentParseLimits,
 ): Promise<ParsedDocument> {
+  return limits.slots === undefined
+    ? parseInWorker(request, limits)
+    : limits.slots.run(() => parseInWorker(request, limits));
+}
+
+function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Promise<ParsedDocument> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const worker = new Worker(documentWorkerSource, {

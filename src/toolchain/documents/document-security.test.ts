@@ -165,6 +165,25 @@ describe('doc.read: decompression bombs', () => {
     expect(output).toMatch(/^Error: bomb\.pdf was not read: its compressed streams expand to more than 32 MB/);
   });
 
+  it('parses a burst of bombs two at a time, each refused, and the host lives', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));
+    writeFileSync(join(directory, 'bomb.pdf'), pdfBomb());
+    writeFileSync(join(directory, 'bomb.docx'), docxBomb());
+    const [docRead] = createDocumentTools();
+    const context = createToolContext({ workspace: directory });
+    const outputs = await Promise.all(
+      Array.from({ length: 8 }, async (_, index) => {
+        const validation = docRead!.validate({ path: index % 2 === 0 ? 'bomb.pdf' : 'bomb.docx' });
+        if (!validation.success) throw new Error('invalid');
+        return Promise.resolve(docRead!.execute(validation.data, context)).then(
+          String,
+          (error: Error) => error.message,
+        );
+      }),
+    );
+    for (const output of outputs) expect(output).toMatch(/was not read: .* expand to more than 32 MB/);
+  });
+
   it('stops a parse at its time limit with a clear error', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));
     writeFileSync(join(directory, 'bomb.pdf'), pdfBomb());
