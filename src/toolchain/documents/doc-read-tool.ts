@@ -3,9 +3,8 @@
  * whole or by page range (PDF) or section (DOCX and HTML, by heading).
  *
  * The file is opened and then checked through its descriptor (`workspace-access.ts`): inside the
- * workspace, not protected. PDF and DOCX are parsed in a worker thread with a heap cap, a time
- * limit and a cap on expanded size (`document-parser.ts`); HTML, which does not expand, is
- * converted in the calling thread from at most `maxHtmlBytes`.
+ * workspace, not protected. PDF, DOCX and HTML are parsed in a worker thread with a heap cap, a
+ * time limit and a cap on expanded size (`document-parser.ts`).
  */
 import { closeSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -78,6 +77,7 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
       'maxExpandedBytes',
     ),
     maxCharacters,
+    maxHtmlBytes,
     slots: createParseSlots(positive(options.maxConcurrentParses, 2, 'maxConcurrentParses')),
   };
   const docRead = tool({
@@ -114,15 +114,10 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
         body = pdf.pages.map((page) => `## Page ${page.number}\n\n${page.text}`).join('\n\n');
         if (format === 'text') body = pdf.pages.map((page) => page.text).join('\n\f\n');
       } else {
-        if (kind === 'html' && data.length > maxHtmlBytes) {
-          throw new DocumentError(
-            `${path} is ${data.length} bytes of HTML, over the ${maxHtmlBytes}-byte limit for converting it; read it with files.read by line range instead.`,
-          );
-        }
         const markdown =
           kind === 'docx'
-            ? await docxToMarkdown(data, path, parseLimits, maxHtmlBytes)
-            : (await htmlToMarkdown(data.toString('utf8'))).markdown;
+            ? await docxToMarkdown(data, path, parseLimits)
+            : (await htmlToMarkdown(data.toString('utf8'), { name: path }, parseLimits)).markdown;
         const headings = markdownHeadings(markdown).length;
         let selected = markdown;
         if (section !== undefined) {

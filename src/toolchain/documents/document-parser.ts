@@ -1,8 +1,9 @@
 /**
- * Runs PDF and DOCX parsing in a worker thread with a heap cap, a time limit and a cap on the
- * expanded size (see `document-worker-source.ts`), so that a document bomb gets a clear error
- * in bounded time and memory while the host process carries on. One worker per document: it
- * is terminated when the answer is in, so nothing a document left behind outlives the call.
+ * Runs PDF and DOCX parsing, and HTML-to-markdown conversion, in a worker thread with a heap
+ * cap, a time limit and a cap on the expanded size (see `document-worker-source.ts`), so that a
+ * document bomb or a page built to be slow gets a clear error in bounded time and memory while
+ * the host process carries on. One worker per document: it is terminated when the answer is
+ * in, so nothing a document left behind outlives the call.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -21,6 +22,8 @@ export interface DocumentParseLimits {
   maxExpandedBytes: number;
   /** Characters after which no more PDF pages are extracted. */
   maxCharacters: number;
+  /** Most characters of HTML converted to markdown (an HTML file, a page, or what a DOCX becomes); default 8 MiB. */
+  maxHtmlBytes?: number;
   /**
    * Parses that may run at once (their heaps add up); more wait their turn. Shared by the
    * calls of one set of document tools. Default: no limit.
@@ -51,20 +54,31 @@ export function createParseSlots(count: number): ParseSlots {
   };
 }
 
+const defaultMaxHtmlBytes = 8 * 1024 * 1024;
+
 export const defaultDocumentParseLimits: DocumentParseLimits = {
   maxMemoryMb: 512,
   timeoutMs: 30_000,
   maxExpandedBytes: 32 * 1024 * 1024,
   maxCharacters: 100_000,
+  maxHtmlBytes: defaultMaxHtmlBytes,
 };
 
 export type ParsedDocument =
   | { kind: 'pdf'; pageCount: number; pages: Array<{ number: number; text: string }> }
-  | { kind: 'docx'; html: string };
+  | { kind: 'markdown'; title: string | undefined; markdown: string };
 
 export interface ParseRequest {
-  kind: 'pdf' | 'docx';
-  data: Uint8Array;
+  /** `docx` and `html` become markdown. */
+  kind: 'pdf' | 'docx' | 'html';
+  /** The file (PDF, DOCX). */
+  data?: Uint8Array;
+  /** The HTML (`html`). */
+  html?: string;
+  /** For `html`: a web page (keep the main content) or a document (keep all text). */
+  mode?: 'page' | 'document';
+  /** For `html`: the address relative links are made absolute against. */
+  baseUrl?: string | undefined;
   /** The name shown in errors. */
   name: string;
   password?: string | undefined;
@@ -74,7 +88,12 @@ export interface ParseRequest {
 
 type WorkerMessage =
   | { kind: 'opened'; pageCount: number }
-  | { kind: 'done'; result: { pageCount: number; pages: Array<{ number: number; text: string }> } | { html: string } }
+  | {
+      kind: 'done';
+      result:
+        | { pageCount: number; pages: Array<{ number: number; text: string }> }
+        | { title?: string; markdown: string };
+    }
   | { kind: 'failed'; reason: string; name?: string; message: string };
 
 /** Parse a PDF or DOCX off the main thread within `limits`. */
@@ -95,11 +114,17 @@ function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Prom
       workerData: {
         kind: request.kind,
         data: request.data,
+        html: request.html,
+        mode: request.mode,
+        baseUrl: request.baseUrl,
         password: request.password,
         maxExpandedBytes: limits.maxExpandedBytes,
         maxCharacters: limits.maxCharacters,
+        maxHtmlBytes: limits.maxHtmlBytes ?? defaultMaxHtmlBytes,
         pdfjsPath: require.resolve('pdfjs-dist/legacy/build/pdf.mjs'),
         mammothPath: require.resolve('mammoth'),
+        linkedomPath: require.resolve('linkedom'),
+        turndownPath: require.resolve('turndown'),
       },
       resourceLimits: { maxOldGenerationSizeMb: limits.maxMemoryMb, maxYoungGenerationSizeMb: 32 },
       stdout: true,
@@ -132,7 +157,11 @@ function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Prom
         }
       } else if (message.kind === 'done') {
         const result = message.result;
-        finish('html' in result ? { kind: 'docx', html: result.html } : { kind: 'pdf', ...result });
+        finish(
+          'markdown' in result
+            ? { kind: 'markdown', title: result.title, markdown: result.markdown }
+            : { kind: 'pdf', ...result },
+        );
       } else finish(failure(message, request));
     });
     worker.on('error', (error: Error & { code?: string }) => {
@@ -160,6 +189,8 @@ function failure(message: { reason: string; name?: string; message: string }, re
   if (message.reason === 'damaged') {
     return new DocumentError(`${name} is not a readable DOCX file (it is damaged: ${message.message}).`);
   }
+  if (request.kind === 'html')
+    return new DocumentError(`${name} could not be converted to markdown: ${message.message}`);
   if (request.kind === 'docx') {
     return new DocumentError(
       `${name} is not a readable DOCX file (it is damaged, encrypted, or another format such as the older .doc: ${message.message}).`,

@@ -192,6 +192,20 @@ describe('doc.read: decompression bombs', () => {
   });
 });
 
+describe('doc.read: HTML built to be slow', () => {
+  it('converts HTML off the main thread, stops it at the time limit, and refuses HTML over the cap', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-html-'));
+    const paragraph = '<p>Some <em>text</em> in a <a href="x">paragraph</a>.</p>';
+    writeFileSync(join(directory, 'slow.html'), `<html><body>${paragraph.repeat(40_000)}</body></html>`);
+    const { output, ticks } = await whileCounting(() => read(directory, 'slow.html', { parseTimeoutMs: 200 }));
+    expect(output).toMatch(/^Error: slow\.html took longer than 0\.2 s to read and was stopped/);
+    expect(ticks).toBeGreaterThan(0);
+    expect(await read(directory, 'slow.html', { maxHtmlBytes: 1_000 })).toMatch(
+      /^Error: slow\.html is \d+ characters of HTML, over the 1000-character limit for converting it/,
+    );
+  });
+});
+
 describe('doc.read: protected entries and links', () => {
   it('refuses protected entries and links that lead to them or outside', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-protected-'));

@@ -13,6 +13,9 @@
  * - PDF: every Flate stream but images (which text extraction never decodes) is inflated with
  *   zlib's `maxOutputLength`, all of them together under the cap, before pdfjs sees the file.
  *
+ * HTML (a file, a web page, or what a DOCX becomes) is turned into markdown here too: linkedom
+ * and turndown on a page built to be slow can take minutes, which the host must not wait out.
+ *
  * Protocol: the worker posts `{ kind: 'opened', pageCount }` for a PDF and waits for
  * `{ pages: number[] }` (the host parses the page range), then posts `{ kind: 'done', result }`;
  * any failure is `{ kind: 'failed', reason, name, message }`.
@@ -166,13 +169,77 @@ async function readDocx(job) {
     { buffer: Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength) },
     { convertImage: mammoth.images.imgElement(async () => ({ src: '' })), externalFileAccess: false },
   );
-  return { html: result.value };
+  if (result.value.length > job.maxHtmlBytes) {
+    throw new Refusal('too-large', 'its text expands to more than ' + megabytes(job.maxHtmlBytes) + ' of HTML');
+  }
+  return htmlToMarkdown(job, result.value, {});
+}
+
+// HTML to markdown. linkedom parses the page, noise is removed (scripts, styles, and for a web
+// page its navigation, header and footer), and turndown writes the markdown. Tables become GFM
+// tables, which turndown's core does not do.
+const invisible = 'script, style, noscript, template, iframe, object, embed, svg, canvas, link, meta, [hidden]';
+const pageChrome = 'nav, header, footer, aside, form, button, dialog, [role="navigation"], [role="banner"], [role="contentinfo"], [aria-hidden="true"]';
+
+function htmlToMarkdown(job, html, options) {
+  const { parseHTML } = require(job.linkedomPath);
+  const Turndown = require(job.turndownPath);
+  // linkedom puts a bare fragment (as mammoth writes) in the wrong place, so it gets a document around it.
+  const full = /<html[\s>]/i.test(html) ? html : '<!doctype html><html>' + (/<body[\s>]/i.test(html) ? html : '<body>' + html + '</body>') + '</html>';
+  const document = parseHTML(full).document;
+  const titleElement = document.querySelector('title');
+  const title = (titleElement && titleElement.textContent && titleElement.textContent.trim()) || undefined;
+  for (const element of document.querySelectorAll(invisible)) element.remove();
+  let root = document.body || document.documentElement;
+  if (options.mode === 'page') {
+    root = document.querySelector('main, article, [role="main"]') || root;
+    if (root) for (const element of root.querySelectorAll(pageChrome)) element.remove();
+  }
+  if (options.baseUrl !== undefined && root) {
+    for (const [selector, attribute] of [['a[href]', 'href'], ['img[src]', 'src']]) {
+      for (const element of root.querySelectorAll(selector)) {
+        const value = element.getAttribute(attribute);
+        if (value === null) continue;
+        try { element.setAttribute(attribute, new URL(value, options.baseUrl).href); } catch { /* kept as written */ }
+      }
+    }
+  }
+  const service = new Turndown({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-' });
+  service.addRule('table', { filter: 'table', replacement: (_content, node) => '\n\n' + markdownTable(node) + '\n\n' });
+  // Links whose target is a script, and images without a description, are noise for a reader.
+  service.addRule('script-link', {
+    filter: (node) => node.nodeName === 'A' && (node.getAttribute('href') || '').trim().startsWith('javascript:'),
+    replacement: (content) => content,
+  });
+  service.addRule('bare-image', {
+    filter: (node) => node.nodeName === 'IMG' && (node.getAttribute('alt') || '').trim() === '',
+    replacement: () => '',
+  });
+  const markdown = root ? service.turndown(root) : '';
+  return { title, markdown: markdown.trim() };
+}
+
+function markdownTable(table) {
+  const rows = [...table.querySelectorAll('tr')].map((row) =>
+    [...row.querySelectorAll('th, td')].map((cell) => (cell.textContent || '').replace(/\s+/g, ' ').trim().replaceAll('|', '\\|')),
+  );
+  const width = Math.max(0, ...rows.map((cells) => cells.length));
+  if (width === 0) return '';
+  const padded = rows.map((cells) => [...cells, ...Array(width - cells.length).fill('')]);
+  const [header, ...body] = padded;
+  const line = (cells) => '| ' + cells.join(' | ') + ' |';
+  return [line(header), line(Array(width).fill('---')), ...body.map(line)].join('\n');
 }
 
 (async () => {
   const job = workerData;
   try {
-    const result = job.kind === 'pdf' ? await readPdf(job) : await readDocx(job);
+    const result =
+      job.kind === 'pdf'
+        ? await readPdf(job)
+        : job.kind === 'docx'
+          ? await readDocx(job)
+          : htmlToMarkdown(job, job.html, { mode: job.mode, baseUrl: job.baseUrl });
     parentPort.postMessage({ kind: 'done', result });
   } catch (error) {
     parentPort.postMessage({
