@@ -128,6 +128,28 @@ describe('redaction through the tools', () => {
     expect(output).not.toMatch(/ghp\\?_/);
   });
 
+  it('redacts a token the server splits across chunks, byte by byte', async () => {
+    const server = await startTestServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      const body = Buffer.from(`token=${token}; again=${spellings(token).percent!}`);
+      let index = 0;
+      const next = () => {
+        if (index >= body.length) {
+          response.end();
+          return;
+        }
+        response.write(body.subarray(index, index + 1));
+        index++;
+        setImmediate(next);
+      };
+      next();
+    });
+    servers.push(server);
+    const output = await call(toolsFor(server).request, { url: `http://api.test:${server.port}/` });
+    expect(output).toContain(`token=${label}; again=${label}`);
+    expect(output).not.toContain('R3d4ct');
+  });
+
   it('cuts a token split by the size cap', async () => {
     const server = await startTestServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/plain' });
