@@ -62,7 +62,13 @@ export { createOpenAIModel } from './models/openai/openai-model.js';
 export { createScriptedModel, type Script } from './models/scripted/scripted-model.js';
 export type * from './models/spec.js';
 export * from './routing/index.js';
-export { createBuiltinTools, type ToolGroup, toolGroups } from './toolchain/builtin-tools.js';
+export {
+  builtinToolPolicies,
+  createBuiltinTools,
+  protectedPathsFor,
+  type ToolGroup,
+  toolGroups,
+} from './toolchain/builtin-tools.js';
 export { ChartToolError } from './toolchain/charts/chart-tool-error.js';
 export { type ChartToolsOptions, createChartTools } from './toolchain/charts/chart-tools.js';
 export {
@@ -75,7 +81,12 @@ export { type CodeRunOutput, type CodeToolOptions, createCodeTool } from './tool
 export type { Sandbox, SandboxRunRequest, SandboxRunResult } from './toolchain/code/sandbox.js';
 export { DataToolError } from './toolchain/data/data-tool-error.js';
 export { createDataTools, type DataToolsOptions } from './toolchain/data/data-tools.js';
-export { createDocumentTools } from './toolchain/documents/doc-read-tool.js';
+export { createDocumentTools, type DocumentToolOptions } from './toolchain/documents/doc-read-tool.js';
+export {
+  createProtectedPaths,
+  defaultProtectedPatterns,
+  type ProtectedPaths,
+} from './toolchain/files/protected-paths.js';
 export {
   createFileTools,
   listFilesTool,
@@ -85,4 +96,5 @@ export {
 } from './toolchain/files/workspace-files.js';
 export type { HttpSecret, HttpToolOptions } from './toolchain/http/http-tool-options.js';
 export { createHttpTools } from './toolchain/http/http-tools.js';
+export { sendApprovalPolicy } from './toolchain/http/send-approval.js';
 export * from './tools/index.js';

@@ -121,7 +121,7 @@ function extractiveSummarizer() {
         else if (block.startsWith('RESULT OF ')) {
           const firstLine = block.split('\n')[0].slice(0, 160);
           lines.push(`  result: ${firstLine.slice(firstLine.indexOf(':') + 2)}`);
-          for (const path of new Set(block.match(/\.hataraku\/tool-results\/\S+?\.txt/g) ?? []))
+          for (const path of new Set(block.match(/\.hataraku-results\/tool-results\/\S+?\.txt/g) ?? []))
             lines.push(`  full result stored at ${path}`);
         }
       }
@@ -303,7 +303,7 @@ function factReachability(finalMessages, workspace) {
     else parts.push(message.content);
   }
   const text = parts.join('\n');
-  const handles = [...new Set(text.match(/\.hataraku\/tool-results\/\S+?\.txt/g) ?? [])];
+  const handles = [...new Set(text.match(/\.hataraku-results\/tool-results\/\S+?\.txt/g) ?? [])];
   const handleTexts = handles.map((path) => {
     try {
       return readFileSync(join(workspace, path), 'utf8');

@@ -32,8 +32,11 @@ export interface ToolPolicy {
   action: PolicyAction;
   /** Only calls whose input satisfies this; omitted: every call of the tool. */
   when?: PolicyCondition | ((input: unknown) => boolean);
-  /** Shown to the approver, and to the model on a denial. */
-  reason?: string;
+  /**
+   * Shown to the approver, and to the model on a denial. A function (built-in policies only; a
+   * config file holds text) words it from the call's input, e.g. to show where a request goes.
+   */
+  reason?: string | ((input: unknown) => string);
   /** For `ask`: milliseconds until the default outcome applies (omitted: no deadline). */
   deadlineMs?: number;
   /** For `ask`: what happens at the deadline (default `deny`). */
@@ -52,7 +55,8 @@ export function evaluatePolicies(policies: readonly ToolPolicy[], toolName: stri
   for (const policy of policies) {
     if (policy.tool !== '*' && policy.tool !== toolName) continue;
     if (policy.when !== undefined && !matches(policy.when, input)) continue;
-    return { action: policy.action, policy, reason: policy.reason ?? describe(policy) };
+    const reason = typeof policy.reason === 'function' ? policy.reason(input) : policy.reason;
+    return { action: policy.action, policy, reason: reason ?? describe(policy) };
   }
   return { action: 'allow', policy: undefined, reason: 'no policy applies' };
 }

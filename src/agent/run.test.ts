@@ -633,7 +633,8 @@ describe('run()', () => {
       expect(result.status).toBe('completed');
       const seen = model.requests[1]?.messages.at(-1);
       expect(seen?.role === 'tool' && seen.content.length).toBeLessThan(2000);
-      const handle = seen?.role === 'tool' ? /\.hataraku\/tool-results\/\S+\.txt/.exec(seen.content)?.[0] : undefined;
+      const handle =
+        seen?.role === 'tool' ? /\.hataraku-results\/tool-results\/\S+\.txt/.exec(seen.content)?.[0] : undefined;
       expect(handle).toBeDefined();
       expect(readFileSync(join(workspace, handle ?? ''), 'utf8')).toMatch(/line 2999: x+$/);
       // The journal keeps the full result: the strategy changes only what is sent.

@@ -8,7 +8,7 @@ import type { HatarakuConfig } from '../config/load-config.js';
 import { combineTools, type LoadedConnectors } from '../connectors/connectors.js';
 import { UserError } from '../errors.js';
 import type { JsonValue } from '../models/spec.js';
-import { createBuiltinTools } from '../toolchain/builtin-tools.js';
+import { builtinToolPolicies, createBuiltinTools } from '../toolchain/builtin-tools.js';
 import type { Tool } from '../tools/tool.js';
 
 export const cliInstructions = [
@@ -28,7 +28,7 @@ export function cliTools(config: HatarakuConfig, connectors?: LoadedConnectors):
 
 /** The config's policies, then the connectors' defaults (ask before destructive calls). */
 export function cliPolicies(config: HatarakuConfig, connectors?: LoadedConnectors): ToolPolicy[] {
-  return [...config.policies, ...(connectors?.policies ?? [])];
+  return [...config.policies, ...(connectors?.policies ?? []), ...builtinToolPolicies(config.tools)];
 }
 
 export function createCliAgent(init: {
@@ -46,7 +46,13 @@ export function createCliAgent(init: {
     model: init.model,
     tools: [...cliTools(init.config, init.connectors).values()],
     limits: init.limits,
-    policies: [...(init.policies ?? []), ...(init.connectors?.policies ?? [])],
+    // The user's policies first (the first match decides), then the connectors' and the
+    // built-in tools' defaults.
+    policies: [
+      ...(init.policies ?? []),
+      ...(init.connectors?.policies ?? []),
+      ...builtinToolPolicies(init.config.tools),
+    ],
   });
 }
 

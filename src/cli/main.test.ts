@@ -317,7 +317,7 @@ describe('hataraku CLI', () => {
     );
     const run = capture(cwd);
     expect(await main(['run', 'read big.txt', '--model', 'scripted:read.json'], run.io)).toBe(0);
-    const offloaded = readdirSync(join(cwd, '.hataraku', 'tool-results'), { recursive: true }).filter((name) =>
+    const offloaded = readdirSync(join(cwd, '.hataraku-results', 'tool-results'), { recursive: true }).filter((name) =>
       String(name).endsWith('.txt'),
     );
     expect(offloaded).toHaveLength(1);

@@ -149,10 +149,23 @@ export const httpSecretSchema = z.strictObject(
 export const toolsSchema = z.strictObject(
   {
     enabled: z.array(z.enum(toolGroupNames, { error: `one of ${toolGroupNames.join(', ')}` })).optional(),
+    /** Workspace entries no tool may read or write, added to the defaults (which cannot be removed). */
+    protectedPaths: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine((pattern) => !pattern.startsWith('/') && !pattern.split('/').includes('..'), {
+            error: 'a path pattern relative to the workspace, without ".." (e.g. "secrets/" or "*.pem")',
+          }),
+        { error: 'a list of path patterns such as ["secrets/", "*.pem"]' },
+      )
+      .optional(),
     http: z
       .strictObject({
         allowHosts: z.array(z.string()).optional(),
         denyHosts: z.array(z.string()).optional(),
+        sendAllowHosts: z.array(z.string()).optional(),
         allowedPrivateAddresses: z.array(z.string()).optional(),
         timeoutMs: positiveIntegerSchema().optional(),
         maxResponseBytes: positiveIntegerSchema().optional(),

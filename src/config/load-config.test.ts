@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../errors.js';
+import { protectedPathsFor } from '../toolchain/builtin-tools.js';
 import { loadConfig } from './load-config.js';
 
 let directory: string;
@@ -406,6 +407,37 @@ describe('tools, budgets and policies in the config file', () => {
     expect(() => loadConfig({ cwd, env: {} })).toThrow(
       /tools\.http\.secrets\.GITHUB: the environment variable GITHUB_TOKEN is not set/,
     );
+  });
+
+  it('adds configured protected paths and the journal, cache and config files inside the workspace', () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'hataraku-tools-config-'));
+    writeFileSync(
+      path.join(cwd, 'hataraku.config.json'),
+      JSON.stringify({
+        tools: { protectedPaths: ['secrets/', '*.pem'] },
+        journal: { path: 'state/journal.db' },
+        cache: { enabled: true },
+      }),
+    );
+    const config = loadConfig({ cwd, env: {} });
+    expect(config.tools.protectedPaths).toEqual([
+      'secrets/',
+      '*.pem',
+      'state/journal.db*',
+      'state/cache.db*',
+      'hataraku.config.json*',
+    ]);
+    const tools = protectedPathsFor(config.tools);
+    for (const protectedPath of ['.git/config', '.env', 'secrets/key', 'a/server.pem', 'state/journal.db-wal']) {
+      expect(tools.isProtected(protectedPath), protectedPath).toBe(true);
+    }
+    expect(tools.isProtected('state/notes.txt')).toBe(false);
+  });
+
+  it('refuses a protected path that is absolute or climbs out', () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'hataraku-tools-config-'));
+    writeFileSync(path.join(cwd, 'hataraku.config.json'), JSON.stringify({ tools: { protectedPaths: ['../x'] } }));
+    expect(() => loadConfig({ cwd, env: {} })).toThrow(/tools\.protectedPaths.*without "\.\."/);
   });
 
   it('names a bad tool group and a bad policy action', () => {

@@ -123,6 +123,15 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
         ? path.resolve(configDirectory, file.journal.path)
         : path.resolve(options.cwd, defaultJournalPath);
 
+  const workspace =
+    file.workspace === undefined ? path.resolve(options.cwd) : path.resolve(configDirectory, file.workspace);
+  const cachePath = file.cache?.enabled
+    ? file.cache.path === undefined
+      ? path.join(path.dirname(journalPath), 'cache.db')
+      : path.resolve(configDirectory, file.cache.path)
+    : undefined;
+  const tools = resolveTools(file.tools, env, source);
+  tools.protectedPaths.push(...hostFilesInside(workspace, [journalPath, cachePath, configPath]));
   return {
     configPath: text === undefined ? undefined : configPath,
     model,
@@ -132,7 +141,7 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
     limits: withoutUndefined(file.limits ?? {}),
     policies: (file.policies ?? []).map((policy) => withoutUndefined(policy) as ToolPolicy),
     budgets: (file.budgets ?? []).map((budget) => withoutUndefined(budget) as BudgetRule),
-    tools: resolveTools(file.tools, env, source),
+    tools,
     routes: file.routes ?? {},
     context: file.context,
     cache: file.cache?.enabled
@@ -145,9 +154,23 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
               : path.resolve(configDirectory, file.cache.path),
         }
       : undefined,
-    workspace: file.workspace === undefined ? path.resolve(options.cwd) : path.resolve(configDirectory, file.workspace),
+    workspace,
     connectors: resolveConnectors(file.connectors, env, configDirectory, source),
   };
+}
+
+/** Workspace-relative patterns for the host's own files (journal, cache) that lie inside the workspace. */
+function hostFilesInside(workspace: string, files: ReadonlyArray<string | undefined>): string[] {
+  const patterns: string[] = [];
+  for (const file of files) {
+    if (file === undefined) continue;
+    const relation = path.relative(workspace, file);
+    if (relation === '' || relation.startsWith('..') || path.isAbsolute(relation)) continue;
+    const pattern = relation.split(path.sep).join('/');
+    // A SQLite journal has companions (`-wal`, `-shm`, `-journal`) beside it.
+    patterns.push(`${pattern}*`);
+  }
+  return patterns;
 }
 
 function readConfigText(configPath: string, source: string, required: boolean): string | undefined {
@@ -327,9 +350,18 @@ export type RouteConfig = NonNullable<ConfigFile['routes']>[string];
 export interface ToolsConfig {
   /** Tool groups the CLI agent gets; undefined: every group that works on this machine. */
   enabled: Array<(typeof toolGroupNames)[number]> | undefined;
+  /**
+   * Workspace entries no tool may read or write, in addition to the built-in defaults
+   * (`.hataraku`, `hataraku.config.json`, `.git`, `.env*`, which cannot be removed):
+   * `tools.protectedPaths`, then the journal, cache and config files when they lie inside the
+   * workspace.
+   */
+  protectedPaths: string[];
   http: {
     allowHosts?: string[];
     denyHosts?: string[];
+    /** Hosts requests may send data to (non-GET/HEAD, or a body) without a person's approval. */
+    sendAllowHosts?: string[];
     allowedPrivateAddresses?: string[];
     timeoutMs?: number;
     maxResponseBytes?: number;
@@ -359,6 +391,7 @@ function resolveTools(tools: ConfigFile['tools'], env: Environment, source: stri
   const { secrets: _secrets, ...http } = tools?.http ?? {};
   return {
     enabled: tools?.enabled,
+    protectedPaths: [...(tools?.protectedPaths ?? [])],
     http: { ...(withoutUndefined(http) as Omit<ToolsConfig['http'], 'secrets'>), secrets },
     data: withoutUndefined(tools?.data ?? {}) as ToolsConfig['data'],
     code: withoutUndefined(tools?.code ?? {}) as ToolsConfig['code'],

@@ -55,10 +55,10 @@ describe('maskUsedToolResults', () => {
   it('points at the stored file when the result was offloaded', async () => {
     const messages = history(3);
     (messages[3] as ToolResultMessage).content =
-      `[Tool result stored in the workspace: .hataraku/tool-results/run_1/3-call_1.txt (81234 characters, 900 lines). ${'p'.repeat(900)}`;
+      `[Tool result stored in the workspace: .hataraku-results/tool-results/run_1/3-call_1.txt (81234 characters, 900 lines). ${'p'.repeat(900)}`;
     const output = await maskUsedToolResults({ keepLast: 1, batchCharacters: 0 }).prepare(input(messages));
     expect((output.messages[3] as ToolResultMessage).content).toBe(
-      '[Tool result of files.read (81234 characters) elided; it is stored at .hataraku/tool-results/run_1/3-call_1.txt: read it with files.read if needed]',
+      '[Tool result of files.read (81234 characters) elided; it is stored at .hataraku-results/tool-results/run_1/3-call_1.txt: read it with files.read if needed]',
     );
   });
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,8 +45,8 @@ describe('offloadLargeToolResults', () => {
       input(messages, workspace, { recordArtifact: (artifact) => artifacts.push(artifact.path) }),
     );
 
-    const path = offloadedResultPath('.hataraku/tool-results', 'run_1', 3, 'call_1');
-    expect(path).toBe('.hataraku/tool-results/run_1/3-call_1.txt');
+    const path = offloadedResultPath('.hataraku-results/tool-results', 'run_1', 3, 'call_1');
+    expect(path).toBe('.hataraku-results/tool-results/run_1/3-call_1.txt');
     expect(readFileSync(join(workspace, path), 'utf8')).toBe(bigResult);
     expect(artifacts).toEqual([path]);
     const handle = output.messages[3] as ToolResultMessage;
@@ -67,7 +67,7 @@ describe('offloadLargeToolResults', () => {
   it('lets the model read the stored result back with files.read by line range', async () => {
     const workspace = mkdtempSync(join(tmpdir(), 'hataraku-offload-'));
     await offloadLargeToolResults({ maxCharacters: 4_000 }).prepare(input(history(), workspace));
-    const path = offloadedResultPath('.hataraku/tool-results', 'run_1', 3, 'call_1');
+    const path = offloadedResultPath('.hataraku-results/tool-results', 'run_1', 3, 'call_1');
     const text = await readFileTool.execute({ path, startLine: 1500, endLine: 1500 }, createToolContext({ workspace }));
     expect(text).toContain('line 1500: value 10493');
   });
@@ -77,7 +77,7 @@ describe('offloadLargeToolResults', () => {
     const messages = history();
     const strategy = offloadLargeToolResults({ maxCharacters: 4_000 });
     const first = await strategy.prepare(input(messages, workspace));
-    const file = join(workspace, offloadedResultPath('.hataraku/tool-results', 'run_1', 3, 'call_1'));
+    const file = join(workspace, offloadedResultPath('.hataraku-results/tool-results', 'run_1', 3, 'call_1'));
     const written = statSync(file).mtimeMs;
 
     const grown: ModelMessage[] = [...messages, { role: 'assistant', content: [{ type: 'text', text: 'Done.' }] }];
@@ -107,7 +107,20 @@ describe('offloadLargeToolResults', () => {
     const once = await strategy.prepare(input(messages, workspace));
     const twice = await strategy.prepare(input(once.messages, workspace));
     expect(twice.messages).toEqual(once.messages);
-    expect(existsSync(join(workspace, '.hataraku/tool-results/run_1/3-______escape.txt'))).toBe(true);
+    expect(existsSync(join(workspace, '.hataraku-results/tool-results/run_1/3-______escape.txt'))).toBe(true);
+  });
+
+  it('writes outside the protected .hataraku/ and never through a link the model planted', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'hataraku-offload-'));
+    const outside = mkdtempSync(join(tmpdir(), 'hataraku-offload-outside-'));
+    mkdirSync(join(workspace, '.hataraku-results', 'tool-results'), { recursive: true });
+    // A model could create this link with files.write's neighbours or code.run: the run's folder points out.
+    symlinkSync(outside, join(workspace, '.hataraku-results', 'tool-results', 'run_1'));
+    const strategy = offloadLargeToolResults({ maxCharacters: 200, previewCharacters: 100 });
+    const output = await strategy.prepare(input(history(), workspace));
+    expect(readdirSync(outside)).toEqual([]);
+    expect(output.notes.join('\n')).toContain('could not be written');
+    expect((output.messages[3] as ToolResultMessage).content).toBe(bigResult);
   });
 
   it('rejects a preview as long as the limit', () => {

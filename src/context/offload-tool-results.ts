@@ -8,11 +8,18 @@
  * same way: the history the model sees only grows, and the provider's prompt cache stays valid.
  * A file is written once (atomically, through a temporary file and a rename); a run resumed in
  * another process finds it in place and does not write it again.
+ *
+ * The files live in `.hataraku-results/`, not in the protected `.hataraku/`: the model must read
+ * them back with `files.read`, and no tool may read a protected entry. What is there is only
+ * what tools already returned to the model, so the model reaching it gives it nothing new. They
+ * are written through `writeWorkspaceFile`, which opens each directory relative to its checked
+ * parent and renames into place, so a link planted there by the model cannot redirect the
+ * host's write outside the workspace.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ModelMessage, ToolResultMessage } from '../models/spec.js';
+import { workspaceAccess, writeWorkspaceFile } from '../toolchain/files/workspace-access.js';
 import type { ContextStrategy } from './context-strategy.js';
 
 export interface OffloadOptions {
@@ -20,9 +27,12 @@ export interface OffloadOptions {
   maxCharacters?: number;
   /** Characters of preview the model sees: two thirds from the start, one third from the end (default 1,500). */
   previewCharacters?: number;
-  /** Workspace-relative directory for the files (default `.hataraku/tool-results`). */
+  /** Workspace-relative directory for the files (default {@link defaultOffloadDirectory}). */
   directory?: string;
 }
+
+/** Where offloaded results go: readable by the file tools, unlike the protected `.hataraku/`. */
+export const defaultOffloadDirectory = '.hataraku-results/tool-results';
 
 /** Marks a tool result that is already a handle, so that it is never offloaded twice. */
 export const offloadedResultPrefix = '[Tool result stored in the workspace';
@@ -39,7 +49,7 @@ export function offloadedResultPath(directory: string, runId: string, position: 
 export function offloadLargeToolResults(options: OffloadOptions = {}): ContextStrategy {
   const maxCharacters = options.maxCharacters ?? 8_000;
   const previewCharacters = options.previewCharacters ?? 1_500;
-  const directory = (options.directory ?? '.hataraku/tool-results').replace(/\/+$/, '');
+  const directory = (options.directory ?? defaultOffloadDirectory).replace(/\/+$/, '');
   if (!Number.isInteger(maxCharacters) || maxCharacters < 1)
     throw new RangeError(`offloadLargeToolResults: maxCharacters must be a positive integer (got ${maxCharacters})`);
   if (!Number.isInteger(previewCharacters) || previewCharacters < 0 || previewCharacters >= maxCharacters)
@@ -74,7 +84,17 @@ export function offloadLargeToolResults(options: OffloadOptions = {}): ContextSt
         const absolute = join(workspace, path);
         const bytes = Buffer.byteLength(message.content);
         if (known.get(absolute) !== bytes) {
-          const written = await writeOnce(absolute, message.content, bytes);
+          let written: boolean;
+          try {
+            written = await writeOnce(workspace, path, message.content, bytes);
+          } catch (error) {
+            // Refused (a link out, a protected name): the result stays in the history as it is.
+            notes.push(
+              `offload-large-tool-results: ${path} could not be written (${(error as Error).message}); kept in place`,
+            );
+            messages.push(message);
+            continue;
+          }
           known.set(absolute, bytes);
           if (written) {
             notes.push(
@@ -104,13 +124,10 @@ function isHandle(message: ToolResultMessage): boolean {
 }
 
 /** Write `content` to `path` unless a file of the same size is already there. True when written. */
-async function writeOnce(path: string, content: string, bytes: number): Promise<boolean> {
-  const existing = await stat(path).catch(() => undefined);
+async function writeOnce(workspace: string, path: string, content: string, bytes: number): Promise<boolean> {
+  const existing = await stat(join(workspace, path)).catch(() => undefined);
   if (existing?.isFile() && existing.size === bytes) return false;
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temporary, content);
-  await rename(temporary, path);
+  writeWorkspaceFile(workspaceAccess(workspace), path, content);
   return true;
 }
 

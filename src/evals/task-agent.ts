@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { type Agent, type AgentLimits, agent } from '../agent/agent.js';
 import type { HatarakuConfig } from '../config/load-config.js';
 import { examples } from '../examples/index.js';
-import { toolGroupFactories } from '../toolchain/builtin-tools.js';
+import { protectedPathsFor, toolGroupFactories } from '../toolchain/builtin-tools.js';
 import type { Tool } from '../tools/tool.js';
 import type { EvalSuite, EvalTask } from './suite-schema.js';
 
@@ -47,7 +47,9 @@ export function prepareTask(
   ) as AgentLimits;
   const toolsFor = (): Tool[] => {
     if (task.tools === undefined && example !== undefined) return example.tools;
-    return (task.tools ?? ['files']).flatMap((group) => toolGroupFactories[group]?.(config.tools) ?? []);
+    return (task.tools ?? ['files']).flatMap(
+      (group) => toolGroupFactories[group]?.(config.tools, protectedPathsFor(config.tools)) ?? [],
+    );
   };
   return {
     task,

@@ -3,7 +3,7 @@
  * and from connectors, with its source, effect and the policy that applies to its calls.
  */
 import type { ToolPolicy } from '../../agent/policy.js';
-import { toolGroupFactories, toolGroups } from '../../toolchain/builtin-tools.js';
+import { protectedPathsFor, toolGroupFactories, toolGroups } from '../../toolchain/builtin-tools.js';
 import { cliPolicies } from '../cli-agent.js';
 import { loadCliConnectors } from '../cli-connectors.js';
 import { type CliIo, openHataraku } from '../cli-context.js';
@@ -23,7 +23,7 @@ export async function toolsListCommand(flags: { json?: boolean; config?: string 
     const policies = cliPolicies(config, connectors.loaded);
     const listings: ToolListing[] = [];
     for (const group of config.tools.enabled ?? toolGroups) {
-      for (const tool of toolGroupFactories[group]?.(config.tools) ?? []) {
+      for (const tool of toolGroupFactories[group]?.(config.tools, protectedPathsFor(config.tools)) ?? []) {
         listings.push({
           name: tool.name,
           source: `builtin:${group}`,

@@ -5,8 +5,10 @@
  * no network, no extensions to install.
  */
 
+import { createCallFiles } from '../../toolchain/data/call-files.js';
 import { openDuckDBSession } from '../../toolchain/data/duckdb-session.js';
 import { scanSql } from '../../toolchain/data/sql-file-references.js';
+import { workspaceAccess } from '../../toolchain/files/workspace-access.js';
 import type { EvalCheck } from '../suite-schema.js';
 import type { CheckResult } from './check-result.js';
 
@@ -21,18 +23,27 @@ export async function sqlCheck(check: Extract<EvalCheck, { sql: string }>, works
     skipped: false,
   });
   let session: Awaited<ReturnType<typeof openDuckDBSession>> | undefined;
+  let files: ReturnType<typeof createCallFiles> | undefined;
   try {
-    const scanned = scanSql(check.sql, workspace);
-    session = await openDuckDBSession(workspace, { memoryLimit: '256MB', threads: 1 });
-    const connection = await session.connect();
+    const access = workspaceAccess(workspace);
+    session = await openDuckDBSession(access.root, { memoryLimit: '256MB', threads: 1 });
+    const callFiles = createCallFiles(access, session.scratchDirectory());
+    files = callFiles;
+    // Files are opened and checked here, and DuckDB gets only their descriptors (read-only).
+    const scanned = scanSql(check.sql, (reference) => callFiles.resolve(reference, 'read'));
+    const opened = await session.connect({
+      allowedPaths: callFiles.allowedPaths(),
+      allowedDirectory: callFiles.scratchDirectory,
+      persistent: false,
+    });
     try {
-      const reader = await connection.runAndReadAll(scanned.sql);
+      const reader = await opened.connection.runAndReadAll(scanned.sql);
       const value = reader.getRows()[0]?.[0];
       const passed =
         value === true || (typeof value === 'number' && value !== 0) || (typeof value === 'bigint' && value !== 0n);
       return verdict(passed, `the query returned ${value === undefined ? 'no rows' : String(value)}`);
     } finally {
-      connection.closeSync();
+      opened.close();
     }
   } catch (error) {
     return verdict(
@@ -40,6 +51,7 @@ export async function sqlCheck(check: Extract<EvalCheck, { sql: string }>, works
       `the query failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
     );
   } finally {
+    files?.close();
     session?.dispose();
   }
 }

@@ -37,9 +37,12 @@ export function dataFileStem(fileName: string): string {
   return fileName;
 }
 
-/** The DuckDB table-function call that reads `absolutePath` in `format`. */
-export function readerCall(format: DataFormat, absolutePath: string): string {
-  const path = sqlString(absolutePath);
+/**
+ * The DuckDB table-function call that reads `pathSql` (a SQL string literal, or a list of them)
+ * in `format`.
+ */
+export function readerCall(format: DataFormat, pathSql: string): string {
+  const path = pathSql;
   switch (format) {
     case 'csv':
       // A quoted empty field ("") is an empty string in CSV, not a missing value: DuckDB's

@@ -2,28 +2,36 @@
  * The data tools: `data.query` runs DuckDB SQL over the data files of the run's workspace, and
  * `data.describe` profiles one file (columns, types, rows, nulls, min/max/distinct, sample rows).
  *
- * DuckDB reads the files itself and streams them; only the capped result crosses into JS (a
- * query runs with a LIMIT of the row cap plus one, and DuckDB counts the full result only when
- * the cap cuts it). One in-memory database serves every call of a run (see `duckdb-session.ts` for how it is confined
- * to the workspace). Read-only by default: only queries run, and the one write allowed is the
- * tool's own `outputPath`, which saves a full result as CSV or Parquet in the workspace.
+ * DuckDB streams the files; only the capped result crosses into JS (a query runs with a LIMIT of
+ * the row cap plus one, and DuckDB counts the full result only when the cap cuts it). DuckDB
+ * never opens a workspace name itself: the tool opens and checks every file the SQL names and
+ * hands DuckDB the descriptor (`call-files.ts`), in a database locked to exactly those
+ * (`duckdb-session.ts`). Read-only by default: only queries run, and the one write allowed is
+ * the tool's own `outputPath`, which saves a full result as CSV or Parquet in the workspace.
  *
  * Files are named in SQL by their path relative to the workspace, in single quotes
  * (`FROM 'data/sales.csv'`, globs allowed), or by their bare name when it is a plain identifier
  * and unique (`FROM sales` for `sales.csv`): each call maps the bare names its SQL mentions to
  * temporary views over their files.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { join } from 'node:path';
 import type { DuckDBConnection, StatementType } from '@duckdb/node-api';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import type { Tool, ToolContext } from '../../tools/tool.js';
-import { resolveInWorkspace, WorkspacePathError } from '../files/workspace-path.js';
+import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
+import {
+  checkedRelativePath,
+  type WorkspaceAccess,
+  workspaceAccess,
+  writeWorkspaceFile,
+} from '../files/workspace-access.js';
+import { WorkspacePathError } from '../files/workspace-path.js';
+import { type CallFiles, createCallFiles } from './call-files.js';
 import { dataFileExtensions, dataFormatOf, readerCall, sqlIdentifier, sqlString } from './data-formats.js';
 import { DataToolError } from './data-tool-error.js';
 import { duckDBApi } from './duckdb-api.js';
-import { type DuckDBSessionOptions, duckDBSessionFor } from './duckdb-session.js';
+import { type DuckDBSession, type DuckDBSessionOptions, duckDBSessionFor } from './duckdb-session.js';
 import { type ErrorContext, explainDuckDBError, relativeMessage } from './query-errors.js';
 import { csvLines, formatQueryResult, readCappedResult, renderValue } from './result-text.js';
 import { type ScannedSql, scanSql } from './sql-file-references.js';
@@ -55,6 +63,8 @@ export interface DataToolsOptions {
   threads?: number;
   /** A query running longer is interrupted. Default 120,000 ms. */
   timeoutMs?: number;
+  /** Workspace entries no query may read or write (default: the protected defaults). */
+  protectedPaths?: ProtectedPaths;
 }
 
 interface ResolvedOptions {
@@ -64,6 +74,7 @@ interface ResolvedOptions {
   readOnly: boolean;
   timeoutMs: number;
   session: DuckDBSessionOptions;
+  protectedPaths: ProtectedPaths;
 }
 
 /** Whether a statement of this type only reads (a query or an EXPLAIN). */
@@ -94,6 +105,7 @@ export function createDataTools(options: DataToolsOptions = {}): Tool[] {
       memoryLimit: options.memoryLimit ?? '1GB',
       threads: positiveInteger('threads', options.threads, 2),
     },
+    protectedPaths: options.protectedPaths ?? createProtectedPaths(),
   };
   if (
     typeof resolved.session.memoryLimit !== 'string' ||
@@ -171,29 +183,64 @@ async function runQuery(
   context: ToolContext,
   options: ResolvedOptions,
 ): Promise<string> {
-  const root = workspaceRoot(context);
-  const scanned = confined(() => scanSql(sql, root));
+  const access = workspaceRoot(context, options);
+  const root = access.root;
+  const session = await duckDBSessionFor(context, root, options.session);
+  const files = createCallFiles(access, session.scratchDirectory());
+  try {
+    return await runQueryWith(sql, outputPath, context, options, access, session, files);
+  } finally {
+    files.close();
+  }
+}
+
+async function runQueryWith(
+  sql: string,
+  outputPath: string | undefined,
+  context: ToolContext,
+  options: ResolvedOptions,
+  access: WorkspaceAccess,
+  session: DuckDBSession,
+  files: CallFiles,
+): Promise<string> {
+  const root = access.root;
+  const scanned = confined(() =>
+    scanSql(sql, (reference, role) => files.resolve(reference, options.readOnly ? 'read' : role)),
+  );
   let listing: WorkspaceDataFiles | undefined;
   const dataFiles = () => {
-    listing ??= listWorkspaceDataFiles(root);
+    listing ??= listWorkspaceDataFiles(root, access.protectedPaths);
     return listing;
   };
   const { views, problems } = bareTableNames(scanned, dataFiles().files);
-  const output = outputPath === undefined ? undefined : outputTarget(context.workspace, outputPath);
-  const session = await duckDBSessionFor(context, root, options.session);
+  const output = outputPath === undefined ? undefined : outputTarget(access, outputPath, files);
   const unreadable = [
     ...scanned.files.filter((file) => dataFormatOf(file) === 'xlsx'),
     ...views.filter((view) => view.file.format === 'xlsx').map((view) => view.file.path),
   ];
   if (unreadable[0] !== undefined && !session.supportsXlsx) throw xlsxUnsupported(unreadable[0]);
   if (options.readOnly) refuseWritingKeyword(scanned.sql);
+  const viewSources = new Map<string, string>();
+  for (const view of views) {
+    try {
+      viewSources.set(view.name, readerCall(view.file.format, pathsSql(files.resolve(view.file.path))));
+    } catch (error) {
+      if (!(error instanceof WorkspacePathError)) throw error;
+      problems.set(view.name, `${view.file.path} (the table ${view.name}) could not be read: ${error.message}`);
+    }
+  }
 
-  const connection = await session.connect();
+  const opened = await session.connect({
+    allowedPaths: files.allowedPaths(),
+    allowedDirectory: files.scratchDirectory,
+    persistent: !options.readOnly,
+  });
+  const connection = opened.connection;
   const watch = watchQuery(connection, context.abortSignal, options.timeoutMs);
   const errorContext: ErrorContext = {
-    root,
+    root: files.scratchDirectory,
     dataFiles: () => describeDataFiles(dataFiles()),
-    columns: () => columnsOfSources(connection, scanned, views, root),
+    columns: () => columnsOfSources(connection, scanned, views, files),
     tableNameProblems: problems,
     sqlWasRewritten: scanned.sql !== sql,
   };
@@ -204,7 +251,7 @@ async function runQuery(
         throw await explainDuckDBError(error, { ...errorContext, sqlWasRewritten: false });
       });
     }
-    await createViews(connection, views, problems, root, options.readOnly);
+    await createViews(connection, views, viewSources, problems, files, options.readOnly);
     const extracted = await connection.extractStatements(scanned.sql);
     const count = extracted.count;
     if (count === 0) {
@@ -228,13 +275,13 @@ async function runQuery(
     const readLimits = {
       maxRows: options.maxRows,
       maxCellCharacters: options.maxCellCharacters,
-      stripPrefix: `${root}/`,
+      stripPrefix: `${files.scratchDirectory}/`,
     };
     // A single plain query, the common case, runs without being prepared first: DuckDB binds a
     // prepared statement again when it runs, and binding a CSV file means sniffing it again.
     if (count === 1 && (await isPlainQuery(connection, scanned.sql))) {
       const query = statementText(scanned);
-      if (output !== undefined) return await writeResult(connection, query, output, context);
+      if (output !== undefined) return await writeResult(connection, query, output, access, context);
       // Only one row past the cap is produced; the total is counted only when the cap cuts it.
       const limited = await connection.run(`SELECT * FROM (\n${query}\n) LIMIT ${options.maxRows + 1}`);
       const capped = await readCappedResult(limited, readLimits);
@@ -242,7 +289,7 @@ async function runQuery(
         const counted = await connection.runAndReadAll(`SELECT count(*) FROM (\n${query}\n)`);
         capped.totalRows = Number(counted.getRows()[0]?.[0] ?? capped.totalRows);
       }
-      return formatQueryResult(capped, options);
+      return files.showNames(formatQueryResult(capped, options));
     }
     for (let index = 0; index < count; index++) {
       const prepared = await extracted.prepare(index);
@@ -261,20 +308,40 @@ async function runQuery(
         if (!isQueryStatement(type) || prepared.columnCount === 0) {
           throw new DataToolError('query-failed', 'outputPath needs a query that returns rows (SELECT …).');
         }
-        return await writeResult(connection, statementText(scanned), output, context);
+        return await writeResult(connection, statementText(scanned), output, access, context);
       }
-      return formatQueryResult(await readCappedResult(await prepared.stream(), readLimits), options);
+      const text = files.showNames(
+        formatQueryResult(await readCappedResult(await prepared.stream(), readLimits), options),
+      );
+      if (!options.readOnly) copyWrittenFiles(files);
+      return text;
     }
     throw new DataToolError('query-failed', 'The SQL has no statement.');
   } catch (error) {
     if (error instanceof DataToolError) throw error;
+    if (error instanceof WorkspacePathError) throw confinedError(error);
     const interruption = watch.reason();
     if (interruption !== undefined) throw interrupted(interruption, options.timeoutMs, error);
-    throw await explainDuckDBError(error, errorContext);
+    throw withNames(await explainDuckDBError(error, errorContext), files);
   } finally {
     watch.stop();
-    connection.closeSync();
+    opened.close();
   }
+}
+
+/** Files that SQL wrote into the scratch directory (`readOnly: false`), copied into the workspace. */
+function copyWrittenFiles(files: CallFiles): void {
+  files.copyOutputs();
+}
+
+/** `error` with DuckDB's paths replaced by the workspace names they stand for. */
+function withNames(error: DataToolError, files: CallFiles): DataToolError {
+  return new DataToolError(error.reason, files.showNames(error.message), { cause: error.cause ?? error });
+}
+
+/** A path list as SQL: one string literal, or a list of them. */
+function pathsSql(paths: readonly string[]): string {
+  return paths.length === 1 ? sqlString(paths[0]!) : `[${paths.map(sqlString).join(', ')}]`;
 }
 
 async function describeFile(
@@ -283,26 +350,70 @@ async function describeFile(
   context: ToolContext,
   options: ResolvedOptions,
 ): Promise<string> {
-  const root = workspaceRoot(context);
-  const absolute = confined(() => resolveInWorkspace(context.workspace, path));
+  const access = workspaceRoot(context, options);
+  const root = access.root;
+  const relativePath = confined(() => checkedRelativePath(access, path));
   const format = dataFormatOf(path);
-  const dataFiles = () => describeDataFiles(listWorkspaceDataFiles(root));
+  const dataFiles = () => describeDataFiles(listWorkspaceDataFiles(root, access.protectedPaths));
   if (format === undefined) {
     throw new DataToolError(
       'unsupported-format',
       `"${path}" is not a data file that data.describe can read; supported extensions: ${dataFileExtensions}. ${dataFiles()}`,
     );
   }
-  if (!existsSync(absolute) || !statSync(absolute).isFile()) {
-    throw new DataToolError('not-found', `There is no file "${path}" in the workspace. ${dataFiles()}`);
-  }
   const session = await duckDBSessionFor(context, root, options.session);
   if (format === 'xlsx' && !session.supportsXlsx) throw xlsxUnsupported(path);
+  const files = createCallFiles(access, session.scratchDirectory());
+  try {
+    let sourcePaths: string[];
+    try {
+      sourcePaths = files.resolve(relativePath);
+    } catch (error) {
+      if (error instanceof WorkspacePathError && /is a directory|not a regular file/.test(error.message)) {
+        throw new DataToolError('not-found', `There is no file "${path}" in the workspace. ${dataFiles()}`);
+      }
+      throw confinedError(error);
+    }
+    if (sourcePaths.every((source) => source.startsWith(`${files.scratchDirectory}/`))) {
+      throw new DataToolError('not-found', `There is no file "${path}" in the workspace. ${dataFiles()}`);
+    }
+    return await describeWith(
+      path,
+      format,
+      sampleRows,
+      context,
+      options,
+      session,
+      files,
+      pathsSql(sourcePaths),
+      dataFiles,
+    );
+  } finally {
+    files.close();
+  }
+}
 
-  const connection = await session.connect();
+async function describeWith(
+  path: string,
+  format: NonNullable<ReturnType<typeof dataFormatOf>>,
+  sampleRows: number,
+  context: ToolContext,
+  options: ResolvedOptions,
+  session: DuckDBSession,
+  files: CallFiles,
+  sourceSql: string,
+  dataFiles: () => string,
+): Promise<string> {
+  const opened = await session.connect({
+    allowedPaths: files.allowedPaths(),
+    allowedDirectory: files.scratchDirectory,
+    persistent: false,
+  });
+  const connection = opened.connection;
+  const root = files.scratchDirectory;
   const watch = watchQuery(connection, context.abortSignal, options.timeoutMs);
   try {
-    const source = readerCall(format, absolute);
+    const source = readerCall(format, sourceSql);
     const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
     const columns = described.getRows().map((row) => ({ name: String(row[0]), type: String(row[1]) }));
     const aggregates = columns.flatMap((column) => {
@@ -342,22 +453,25 @@ async function describeFile(
     if (error instanceof DataToolError) throw error;
     const interruption = watch.reason();
     if (interruption !== undefined) throw interrupted(interruption, options.timeoutMs, error);
-    throw await explainDuckDBError(error, {
-      root,
-      dataFiles,
-      columns: async () => undefined,
-      tableNameProblems: new Map(),
-      sqlWasRewritten: true,
-    });
+    throw withNames(
+      await explainDuckDBError(error, {
+        root,
+        dataFiles,
+        columns: async () => undefined,
+        tableNameProblems: new Map(),
+        sqlWasRewritten: true,
+      }),
+      files,
+    );
   } finally {
     watch.stop();
-    connection.closeSync();
+    opened.close();
   }
 }
 
-/** The workspace's real path, or an error telling the model there is none. */
-function workspaceRoot(context: ToolContext): string {
-  return confined(() => resolveInWorkspace(context.workspace, '.'));
+/** The workspace access, or an error telling the model there is none. */
+function workspaceRoot(context: ToolContext, options: ResolvedOptions): WorkspaceAccess {
+  return confined(() => workspaceAccess(context.workspace, options.protectedPaths));
 }
 
 /** Run a path check, turning its `WorkspacePathError` into a `DataToolError` with the data tools' rule. */
@@ -365,15 +479,20 @@ function confined<Value>(check: () => Value): Value {
   try {
     return check();
   } catch (error) {
-    if (error instanceof WorkspacePathError) {
-      throw new DataToolError(
-        'outside-workspace',
-        `${error.message} The data tools read only files inside the workspace, named by their path relative to it, e.g. 'sales.csv' or 'data/2024.parquet'.`,
-        { cause: error },
-      );
-    }
-    throw error;
+    throw confinedError(error);
   }
+}
+
+function confinedError(error: unknown): unknown {
+  if (!(error instanceof WorkspacePathError)) return error;
+  const reason = /does not exist|no file in the workspace matches/.test(error.message)
+    ? 'not-found'
+    : 'outside-workspace';
+  return new DataToolError(
+    reason,
+    `${error.message} The data tools read only files inside the workspace, named by their path relative to it, e.g. 'sales.csv' or 'data/2024.parquet'.`,
+    { cause: error },
+  );
 }
 
 interface TableView {
@@ -409,8 +528,9 @@ function bareTableNames(
 async function createViews(
   connection: DuckDBConnection,
   views: readonly TableView[],
+  sources: ReadonlyMap<string, string>,
   problems: Map<string, string>,
-  root: string,
+  files: CallFiles,
   readOnly: boolean,
 ): Promise<void> {
   if (views.length === 0) return;
@@ -423,13 +543,14 @@ async function createViews(
     for (const [name] of tables.getRows()) existing.add(String(name));
   }
   for (const view of views) {
-    if (existing.has(view.name)) continue;
+    const source = sources.get(view.name);
+    if (existing.has(view.name) || source === undefined) continue;
     try {
-      await connection.run(
-        `CREATE OR REPLACE TEMPORARY VIEW ${sqlIdentifier(view.name)} AS SELECT * FROM ${readerCall(view.file.format, `${root}/${view.file.path}`)}`,
-      );
+      await connection.run(`CREATE OR REPLACE TEMPORARY VIEW ${sqlIdentifier(view.name)} AS SELECT * FROM ${source}`);
     } catch (error) {
-      const reason = relativeMessage(error instanceof Error ? error.message : String(error), root);
+      const reason = files.showNames(
+        relativeMessage(error instanceof Error ? error.message : String(error), files.scratchDirectory),
+      );
       problems.set(view.name, `${view.file.path} (the table ${view.name}) could not be read: ${reason}`);
     }
   }
@@ -440,19 +561,17 @@ async function columnsOfSources(
   connection: DuckDBConnection,
   scanned: ScannedSql,
   views: readonly TableView[],
-  root: string,
+  files: CallFiles,
 ): Promise<string | undefined> {
   const sources = new Map<string, string>();
   for (const file of scanned.files) {
     const format = dataFormatOf(file);
-    if (format !== undefined)
-      sources.set(
-        file,
-        readerCall(
-          format,
-          confined(() => resolveInWorkspace(root, file)),
-        ),
-      );
+    if (format === undefined) continue;
+    try {
+      sources.set(file, readerCall(format, pathsSql(files.resolve(file))));
+    } catch {
+      // Already reported by the query itself.
+    }
   }
   for (const view of views) sources.set(`${view.file.path} (${view.name})`, sqlIdentifier(view.name));
   const lines: string[] = [];
@@ -470,18 +589,19 @@ async function columnsOfSources(
 }
 
 interface OutputTarget {
-  absolute: string;
+  /** Where DuckDB writes it: a file in the call's scratch directory, copied into the workspace after. */
+  scratch: string;
   relative: string;
   format: 'csv' | 'parquet';
 }
 
-function outputTarget(workspace: string | undefined, path: string): OutputTarget {
+function outputTarget(access: WorkspaceAccess, path: string, files: CallFiles): OutputTarget {
   const format = /\.csv$/i.test(path) ? 'csv' : /\.parquet$/i.test(path) ? 'parquet' : undefined;
   if (format === undefined) {
     throw new DataToolError('unsupported-format', `outputPath "${path}" must end in .csv or .parquet.`);
   }
-  const absolute = confined(() => resolveInWorkspace(workspace, path));
-  return { absolute, relative: path, format };
+  confined(() => checkedRelativePath(access, path));
+  return { scratch: join(files.scratchDirectory, `.output.${format}`), relative: path, format };
 }
 
 /** Write the query's full result to the output file with DuckDB's COPY, which streams. */
@@ -489,16 +609,17 @@ async function writeResult(
   connection: DuckDBConnection,
   query: string,
   output: OutputTarget,
+  access: WorkspaceAccess,
   context: ToolContext,
 ): Promise<string> {
-  mkdirSync(dirname(output.absolute), { recursive: true });
   const formatOptions = output.format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT parquet';
   // `FROM (…)` lets DESCRIBE, SUMMARIZE and SHOW be saved too; the line breaks keep a trailing
   // `--` comment in the query from swallowing the closing parenthesis.
   const copied = await connection.runAndReadAll(
-    `COPY (FROM (\n${query}\n)) TO ${sqlString(output.absolute)} (${formatOptions})`,
+    `COPY (FROM (\n${query}\n)) TO ${sqlString(output.scratch)} (${formatOptions})`,
   );
   const rows = Number(copied.getRows()[0]?.[0] ?? 0);
+  confined(() => writeWorkspaceFile(access, output.relative, { sourcePath: output.scratch }));
   context.recordArtifact({
     path: output.relative,
     mediaType: output.format === 'csv' ? 'text/csv' : 'application/vnd.apache.parquet',

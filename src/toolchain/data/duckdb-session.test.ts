@@ -8,18 +8,24 @@ const workspace = mkdtempSync(join(tmpdir(), 'hataraku-duckdb-session-'));
 
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
-async function setting(session: Awaited<ReturnType<typeof openDuckDBSession>>, name: string): Promise<string> {
-  const connection = await session.connect();
+type Session = Awaited<ReturnType<typeof openDuckDBSession>>;
+
+function callAccess(session: Session) {
+  return { allowedPaths: ['/proc/self/fd/0'], allowedDirectory: session.scratchDirectory(), persistent: false };
+}
+
+async function setting(session: Session, name: string): Promise<string> {
+  const opened = await session.connect(callAccess(session));
   try {
-    const reader = await connection.runAndReadAll(`SELECT current_setting('${name}')::VARCHAR`);
+    const reader = await opened.connection.runAndReadAll(`SELECT current_setting('${name}')::VARCHAR`);
     return String(reader.getRows()[0]?.[0]);
   } finally {
-    connection.closeSync();
+    opened.close();
   }
 }
 
 describe('openDuckDBSession', () => {
-  it('opens a database locked to the workspace, with the given threads and memory limit', async () => {
+  it('opens a database per call locked to the files of the call, with the given threads and memory limit', async () => {
     const session = await openDuckDBSession(workspace, { memoryLimit: '256MB', threads: 2 });
     try {
       expect(await setting(session, 'enable_external_access')).toBe('false');
@@ -29,11 +35,16 @@ describe('openDuckDBSession', () => {
       expect(await setting(session, 'threads')).toBe('2');
       expect(await setting(session, 'memory_limit')).toMatch(/^2\d\d\.\d MiB$/);
       expect(await setting(session, 'TimeZone')).toBe('UTC');
-      expect(await setting(session, 'allowed_directories')).toContain(`${session.root}/`);
-      const connection = await session.connect();
+      expect(await setting(session, 'allowed_directories')).toContain(`${session.temporaryDirectory}/call-`);
+      expect(await setting(session, 'allowed_directories')).not.toContain(`${session.root}/`);
+      // DuckDB stores the path with /proc/self resolved.
+      expect(await setting(session, 'allowed_paths')).toMatch(/^\[\/proc\/(?:self|\d+)\/fd\/0\]$/);
+      const opened = await session.connect(callAccess(session));
+      const connection = opened.connection;
       await expect(connection.run("SET allowed_directories = ['/']")).rejects.toThrow(/locked|Cannot change/);
+      await expect(connection.run("SET allowed_paths = ['/etc/passwd']")).rejects.toThrow(/locked|Cannot change/);
       await expect(connection.run('SET enable_external_access = true')).rejects.toThrow(/locked|Cannot change/);
-      connection.closeSync();
+      opened.close();
     } finally {
       session.dispose();
     }
@@ -41,19 +52,19 @@ describe('openDuckDBSession', () => {
 
   it('reports honestly that XLSX is unavailable when the excel extension is not installed', async () => {
     const session = await openDuckDBSession(workspace, { memoryLimit: '256MB', threads: 1 });
-    const connection = await session.connect();
-    const reader = await connection.runAndReadAll(
+    const opened = await session.connect(callAccess(session));
+    const reader = await opened.connection.runAndReadAll(
       "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'read_xlsx'",
     );
     expect(session.supportsXlsx).toBe(Number(reader.getRows()[0]?.[0]) > 0);
-    connection.closeSync();
+    opened.close();
     session.dispose();
   });
 
   it('removes its temporary directory when disposed', async () => {
     const session = await openDuckDBSession(workspace, { memoryLimit: '256MB', threads: 1 });
     expect(existsSync(session.temporaryDirectory)).toBe(true);
-    expect(await setting(session, 'temp_directory')).toBe(session.temporaryDirectory);
+    expect(await setting(session, 'temp_directory')).toBe(`${session.temporaryDirectory}/spill`);
     session.dispose();
     expect(existsSync(session.temporaryDirectory)).toBe(false);
   });

@@ -1,15 +1,21 @@
 /**
- * One DuckDB database per run, confined to the run's workspace.
+ * DuckDB for one run, confined to the files each call was handed.
  *
- * The database is in memory. Before any SQL from a model runs, the session is locked down:
- * extensions are never installed or auto-loaded, file access is limited to the workspace
- * (`allowed_directories`, then `enable_external_access = false`, under which DuckDB also refuses
- * symbolic links that lead out), and `lock_configuration` makes every later `SET` fail, so no
- * query can widen access again. Spill files go to a private temporary directory, removed with
- * the session. Each tool call opens its own connection, so temporary views made for one call
- * vanish with it and concurrent calls do not share a connection.
+ * DuckDB opens files by name, so it cannot be trusted with names a link can redirect. Each tool
+ * call therefore gets a database instance of its own, locked down before any SQL from a model
+ * runs: extensions are never installed or auto-loaded, `allowed_paths` lists exactly the
+ * `/proc/self/fd/N` paths of the workspace files this call opened and checked itself (see
+ * `workspace-access.ts`), `allowed_directories` only the call's private scratch directory
+ * (outside the workspace), then `enable_external_access = false` and `lock_configuration` make
+ * every later `SET` fail. No name in the workspace is ever resolved by DuckDB, so neither a
+ * protected entry nor a link flipped in between can be reached.
+ *
+ * The instance is in memory; with `persistent` (the tools' `readOnly: false`) it is the run's
+ * database file in the private directory instead, so tables made by one call are there for the
+ * next, and such calls run one at a time. Spill files go to the private directory, removed with
+ * the session.
  */
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -24,69 +30,136 @@ export interface DuckDBSessionOptions {
   threads: number;
 }
 
+/** What one call's database may open. */
+export interface DuckDBCallAccess {
+  /** Exact files (the call's checked descriptors, `/proc/self/fd/N`). */
+  allowedPaths: readonly string[];
+  /** The call's private scratch directory (outputs, names of missing files). */
+  allowedDirectory: string;
+  /** Use the run's database file, so tables outlive the call (calls then run one at a time). */
+  persistent: boolean;
+}
+
+/** One call's connection; `close()` ends it and its instance. */
+export interface DuckDBCallConnection {
+  readonly connection: DuckDBConnection;
+  close(): void;
+}
+
 export interface DuckDBSession {
-  /** Real path of the workspace: the only directory the database may read or write. */
+  /** Real path of the workspace. */
   readonly root: string;
-  /** Private directory for DuckDB's spill files; removed by `dispose`. */
+  /** Private directory (mode 0700) for spill files, scratch directories and the run's database; removed by `dispose`. */
   readonly temporaryDirectory: string;
   /** Whether `.xlsx` files can be read (DuckDB's `excel` extension was already installed and loaded). */
   readonly supportsXlsx: boolean;
-  /** A new connection; close it with `closeSync()` when the call is done. */
-  connect(): Promise<DuckDBConnection>;
-  /** Close the database and remove its temporary directory. */
+  /** A new, locked-down database for one call. */
+  connect(access: DuckDBCallAccess): Promise<DuckDBCallConnection>;
+  /** A new private scratch directory for one call, inside {@link temporaryDirectory}. */
+  scratchDirectory(): string;
+  /** Remove the private directory. */
   dispose(): void;
 }
 
-/** Open a locked-down in-memory DuckDB database for `workspace` (an existing directory). */
+/** Open the DuckDB session of a run over `workspace` (an existing directory). */
 export async function openDuckDBSession(workspace: string, options: DuckDBSessionOptions): Promise<DuckDBSession> {
   const root = realpathSync(workspace);
-  const temporaryDirectory = mkdtempSync(join(tmpdir(), 'hataraku-duckdb-'));
-  let instance: DuckDBInstance;
-  try {
-    instance = await duckDBApi().DuckDBInstance.create(':memory:', {
-      threads: String(options.threads),
-      memory_limit: options.memoryLimit,
-      temp_directory: temporaryDirectory,
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'false',
-      allow_community_extensions: 'false',
-    });
-  } catch (error) {
-    rmSync(temporaryDirectory, { recursive: true, force: true });
-    throw new TypeError(
-      `createDataTools(): DuckDB refused the options (memoryLimit ${JSON.stringify(options.memoryLimit)}, threads ${options.threads}): ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
-  }
+  const temporaryDirectory = realpathSync(mkdtempSync(join(tmpdir(), 'hataraku-duckdb-')));
+  const spillDirectory = join(temporaryDirectory, 'spill');
+  mkdirSync(spillDirectory);
+  const databasePath = join(temporaryDirectory, 'run.duckdb');
   let supportsXlsx = false;
-  const setup = await instance.connect();
+  let scratchCount = 0;
+  // Persistent calls share one database file: one at a time.
+  let persistentQueue: Promise<void> = Promise.resolve();
+
+  const createInstance = async (path: string): Promise<DuckDBInstance> => {
+    try {
+      return await duckDBApi().DuckDBInstance.create(path, {
+        threads: String(options.threads),
+        memory_limit: options.memoryLimit,
+        temp_directory: spillDirectory,
+        autoinstall_known_extensions: 'false',
+        autoload_known_extensions: 'false',
+        allow_community_extensions: 'false',
+      });
+    } catch (error) {
+      throw new TypeError(
+        `createDataTools(): DuckDB refused the options (memoryLimit ${JSON.stringify(options.memoryLimit)}, threads ${options.threads}): ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+  };
+
+  const lockDown = async (connection: DuckDBConnection, access: DuckDBCallAccess) => {
+    if (supportsXlsx) await connection.run('LOAD excel');
+    await connection.run(`SET GLOBAL TimeZone = 'UTC'`);
+    await connection.run(`SET allowed_paths = [${access.allowedPaths.map(sqlString).join(', ')}]`);
+    await connection.run(`SET allowed_directories = [${sqlString(`${access.allowedDirectory}/`)}]`);
+    await connection.run('SET enable_external_access = false');
+    await connection.run('SET lock_configuration = true');
+  };
+
   try {
+    const probe = await createInstance(':memory:');
+    const connection = await probe.connect();
     try {
       // Only an extension already installed on this machine can load: installing needs the
       // network, and is refused once external access is off.
-      await setup.run('LOAD excel');
+      await connection.run('LOAD excel');
       supportsXlsx = true;
     } catch {
       supportsXlsx = false;
+    } finally {
+      connection.closeSync();
+      probe.closeSync();
     }
-    await setup.run(`SET GLOBAL TimeZone = 'UTC'`);
-    await setup.run(`SET allowed_directories = [${sqlString(`${root}/`)}]`);
-    await setup.run('SET enable_external_access = false');
-    await setup.run('SET lock_configuration = true');
   } catch (error) {
-    setup.closeSync();
-    instance.closeSync();
     rmSync(temporaryDirectory, { recursive: true, force: true });
     throw error;
   }
-  setup.closeSync();
+
   return {
     root,
     temporaryDirectory,
     supportsXlsx,
-    connect: () => instance.connect(),
+    scratchDirectory() {
+      const directory = join(temporaryDirectory, `call-${++scratchCount}`);
+      mkdirSync(directory);
+      return directory;
+    },
+    async connect(access) {
+      let release = () => {};
+      if (access.persistent) {
+        const previous = persistentQueue;
+        persistentQueue = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        await previous;
+      }
+      let instance: DuckDBInstance | undefined;
+      let connection: DuckDBConnection | undefined;
+      try {
+        instance = await createInstance(access.persistent ? databasePath : ':memory:');
+        connection = await instance.connect();
+        await lockDown(connection, access);
+      } catch (error) {
+        connection?.closeSync();
+        instance?.closeSync();
+        release();
+        throw error;
+      }
+      const opened = { instance, connection };
+      return {
+        connection: opened.connection,
+        close() {
+          opened.connection.closeSync();
+          opened.instance.closeSync();
+          release();
+        },
+      };
+    },
     dispose() {
-      instance.closeSync();
       rmSync(temporaryDirectory, { recursive: true, force: true });
     },
   };

@@ -1,23 +1,23 @@
 /**
- * Finds the workspace files a SQL text names and rewrites them to absolute paths.
+ * Finds the workspace files a SQL text names and rewrites them to the paths DuckDB may open.
  *
- * DuckDB resolves a relative path against the process's working directory, and its
- * `allowed_directories` check compares the path as written, so `'sales.csv'` would be refused
- * even when the workspace is allowed. Models write relative names, so each string literal (or
- * double-quoted identifier) that ends in a data-file extension is resolved inside the workspace
- * here, with the same confinement as the file tools (no absolute paths, no `..` out, no link
- * out), and replaced by its absolute path. DuckDB's own allow-list stays the last line of defence
- * for everything else (`read_text('/etc/passwd')` is refused by DuckDB).
+ * Models write relative names; DuckDB is allowed only the descriptors the call opened and
+ * checked itself (see `call-files.ts`). So each string literal (or double-quoted identifier)
+ * that ends in a data-file extension is handed to `resolvePaths` — which confines it like the
+ * file tools do (no absolute paths, no `..` out, no link out, nothing protected) — and replaced
+ * by the path, or the list of paths for a glob, it returns. A file right after FROM or JOIN is
+ * read with its format's reader call, since the paths carry no extension. DuckDB's own
+ * allow-list stays the last line of defence for everything else (`read_text('/etc/passwd')` is
+ * refused by DuckDB).
  *
  * The scan is a small SQL tokenizer: it skips comments, `$tag$` strings and `E'…'` strings, and
  * also collects the bare words of the query (for mapping `FROM sales` to `sales.csv`) and the
  * offsets of top-level semicolons.
  */
-import { resolveInWorkspace } from '../files/workspace-path.js';
 import { dataFormatOf, readerCall, sqlIdentifier, sqlString } from './data-formats.js';
 
 export interface ScannedSql {
-  /** The SQL with every file reference replaced by its absolute path. */
+  /** The SQL with every file reference replaced by the paths DuckDB reads. */
   sql: string;
   /** The file references as written (relative to the workspace), in order of appearance. */
   files: string[];
@@ -28,11 +28,15 @@ export interface ScannedSql {
 }
 
 /**
- * Scan `sql`, resolving file references inside `workspace`.
+ * Scan `sql`, turning each file reference into the paths `resolvePaths` gives for it.
  *
- * @throws WorkspacePathError when a file reference is absolute or leads outside the workspace.
+ * @throws what `resolvePaths` throws (a WorkspacePathError for a path that is absolute, leads
+ *   outside the workspace or is protected).
  */
-export function scanSql(sql: string, workspace: string): ScannedSql {
+export function scanSql(
+  sql: string,
+  resolvePaths: (reference: string, role: 'read' | 'write') => string[],
+): ScannedSql {
   const files: string[] = [];
   const words = new Set<string>();
   const semicolons: number[] = [];
@@ -43,11 +47,11 @@ export function scanSql(sql: string, workspace: string): ScannedSql {
   // table, and is read with the reader call (and its options) rather than DuckDB's defaults.
   let previousWord = '';
 
-  const resolveReference = (reference: string): string | undefined => {
+  const resolveReference = (reference: string): string[] | undefined => {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(reference)) return undefined;
     if (dataFormatOf(reference) === undefined) return undefined;
     files.push(reference);
-    return resolveInWorkspace(workspace, reference);
+    return resolvePaths(reference, previousWord === 'to' ? 'write' : 'read');
   };
 
   while (index < length) {
@@ -71,12 +75,18 @@ export function scanSql(sql: string, workspace: string): ScannedSql {
       const content = raw.slice(1, closed ? -1 : undefined).replaceAll(character + character, character);
       // E'…' strings use backslash escapes; they are left alone rather than misread.
       const isEscapeString = character === "'" && /[eE]/.test(sql[index - 1] ?? '') && !/\w/.test(sql[index - 2] ?? '');
-      const absolute = closed && !isEscapeString ? resolveReference(content) : undefined;
-      const format = absolute === undefined ? undefined : dataFormatOf(content);
-      if (absolute !== undefined && format === 'csv' && (previousWord === 'from' || previousWord === 'join')) {
-        output += readerCall(format, absolute);
-      } else if (absolute !== undefined) output += character === "'" ? sqlString(absolute) : sqlIdentifier(absolute);
-      else {
+      const paths = closed && !isEscapeString ? resolveReference(content) : undefined;
+      const format = paths === undefined ? undefined : dataFormatOf(content);
+      const pathsSql =
+        paths === undefined ? '' : paths.length === 1 ? sqlString(paths[0]!) : `[${paths.map(sqlString).join(', ')}]`;
+      // The paths carry no extension, so a file used as a table is read with its format's reader.
+      if (paths !== undefined && format !== undefined && (previousWord === 'from' || previousWord === 'join')) {
+        output += readerCall(format, pathsSql);
+      } else if (paths !== undefined && format !== undefined && /^(?:describe|summarize|show)$/.test(previousWord)) {
+        output += `FROM ${readerCall(format, pathsSql)}`;
+      } else if (paths !== undefined) {
+        output += character === "'" || paths.length !== 1 ? pathsSql : sqlIdentifier(paths[0]!);
+      } else {
         output += raw;
         if (character === '"') words.add(content.toLowerCase());
       }

@@ -5,6 +5,7 @@
  */
 import { type Dirent, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { ProtectedPaths } from '../files/protected-paths.js';
 import { type DataFormat, dataFileStem, dataFormatOf } from './data-formats.js';
 
 export interface WorkspaceDataFile {
@@ -19,11 +20,18 @@ export interface WorkspaceDataFiles {
   incomplete: boolean;
 }
 
-/** Directories that hold tooling, not the user's data. */
+/** Directories that hold tooling, not the user's data (protected entries are left out too). */
 const skippedDirectories = new Set(['.git', 'node_modules', '.hataraku']);
 
-/** List the data files under `root` (an absolute, real path), visiting at most `maxEntries` entries. */
-export function listWorkspaceDataFiles(root: string, maxEntries = 20_000): WorkspaceDataFiles {
+/**
+ * List the data files under `root` (an absolute, real path), visiting at most `maxEntries`
+ * entries. Only names are read; the tools open files through `call-files.ts`.
+ */
+export function listWorkspaceDataFiles(
+  root: string,
+  protectedPaths?: ProtectedPaths,
+  maxEntries = 20_000,
+): WorkspaceDataFiles {
   const files: WorkspaceDataFile[] = [];
   let visited = 0;
   let incomplete = false;
@@ -42,6 +50,7 @@ export function listWorkspaceDataFiles(root: string, maxEntries = 20_000): Works
         break;
       }
       const full = join(directory, entry.name);
+      if (protectedPaths?.isProtected(relative(root, full))) continue;
       if (entry.isDirectory()) {
         if (!skippedDirectories.has(entry.name)) pending.push(full);
       } else if (entry.isFile() || entry.isSymbolicLink()) {

@@ -1,13 +1,19 @@
 /**
  * `doc.read`: the text of a PDF, DOCX or HTML file in the workspace, as markdown or plain text,
  * whole or by page range (PDF) or section (DOCX and HTML, by heading).
+ *
+ * The file is opened and then checked through its descriptor (`workspace-access.ts`): inside the
+ * workspace, not protected. PDF, DOCX and HTML are parsed in a worker thread with a heap cap, a
+ * time limit and a cap on expanded size (`document-parser.ts`).
  */
-import { open, stat } from 'node:fs/promises';
+import { closeSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
-import { resolveInWorkspace, WorkspacePathError } from '../files/workspace-path.js';
+import type { ProtectedPaths } from '../files/protected-paths.js';
+import { openFileForReading, workspaceAccess } from '../files/workspace-access.js';
 import { DocumentError } from './document-error.js';
+import { createParseSlots, type DocumentParseLimits, defaultDocumentParseLimits } from './document-parser.js';
 import { docxToMarkdown } from './docx-markdown.js';
 import { htmlToMarkdown } from './html-markdown.js';
 import { markdownHeadings, markdownSection } from './markdown-sections.js';
@@ -19,6 +25,18 @@ export interface DocumentToolOptions {
   maxCharacters?: number;
   /** Largest file `doc.read` opens, in bytes (default 50 MiB). */
   maxFileBytes?: number;
+  /** Largest HTML (an HTML file, or the HTML a DOCX becomes) converted to markdown, in bytes (default 8 MiB). */
+  maxHtmlBytes?: number;
+  /** Heap of the worker that parses a PDF or DOCX, in MB (default 512). */
+  maxParseMemoryMb?: number;
+  /** Time limit of parsing one PDF or DOCX, in milliseconds (default 30 000). */
+  parseTimeoutMs?: number;
+  /** Most bytes the compressed text-bearing parts of a PDF or DOCX may expand to (default 32 MiB). */
+  maxExpandedBytes?: number;
+  /** PDF and DOCX parses that run at once; more wait (default 2). Each may use `maxParseMemoryMb`. */
+  maxConcurrentParses?: number;
+  /** Workspace entries `doc.read` may not open (default: the protected defaults). */
+  protectedPaths?: ProtectedPaths;
 }
 
 type DocumentKind = 'pdf' | 'docx' | 'html';
@@ -49,6 +67,19 @@ const readInput = z.object({
 export function createDocumentTools(options: DocumentToolOptions = {}) {
   const maxCharacters = positive(options.maxCharacters, 100_000, 'maxCharacters');
   const maxFileBytes = positive(options.maxFileBytes, 50 * 1024 * 1024, 'maxFileBytes');
+  const maxHtmlBytes = positive(options.maxHtmlBytes, 8 * 1024 * 1024, 'maxHtmlBytes');
+  const parseLimits: DocumentParseLimits = {
+    maxMemoryMb: positive(options.maxParseMemoryMb, defaultDocumentParseLimits.maxMemoryMb, 'maxParseMemoryMb'),
+    timeoutMs: positive(options.parseTimeoutMs, defaultDocumentParseLimits.timeoutMs, 'parseTimeoutMs'),
+    maxExpandedBytes: positive(
+      options.maxExpandedBytes,
+      defaultDocumentParseLimits.maxExpandedBytes,
+      'maxExpandedBytes',
+    ),
+    maxCharacters,
+    maxHtmlBytes,
+    slots: createParseSlots(positive(options.maxConcurrentParses, 2, 'maxConcurrentParses')),
+  };
   const docRead = tool({
     name: 'doc.read',
     description: [
@@ -62,8 +93,7 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
     input: readInput,
     effect: 'none',
     execute: async ({ path, pages, section, format, password }, context) => {
-      const target = resolveInWorkspace(context.workspace, path);
-      const data = await readDocument(target, path, maxFileBytes);
+      const data = readDocument(workspaceAccess(context.workspace, options.protectedPaths), path, maxFileBytes);
       const kind = documentKind(path, data);
       if (pages !== undefined && kind !== 'pdf') {
         throw new DocumentError(
@@ -78,14 +108,16 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
       let heading: string;
       let body: string;
       if (kind === 'pdf') {
-        const pdf = await extractPdfText(data, { pages, password, name: path });
+        const pdf = await extractPdfText(data, { pages, password, name: path }, parseLimits);
         const shown = pdf.pages.map((page) => page.number);
         heading = `${path}: PDF, ${pdf.pageCount} pages; showing ${describePages(shown, pdf.pageCount)}.`;
         body = pdf.pages.map((page) => `## Page ${page.number}\n\n${page.text}`).join('\n\n');
         if (format === 'text') body = pdf.pages.map((page) => page.text).join('\n\f\n');
       } else {
         const markdown =
-          kind === 'docx' ? await docxToMarkdown(data, path) : (await htmlToMarkdown(data.toString('utf8'))).markdown;
+          kind === 'docx'
+            ? await docxToMarkdown(data, path, parseLimits)
+            : (await htmlToMarkdown(data.toString('utf8'), { name: path }, parseLimits)).markdown;
         const headings = markdownHeadings(markdown).length;
         let selected = markdown;
         if (section !== undefined) {
@@ -108,27 +140,16 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
   return [docRead];
 }
 
-async function readDocument(target: string, path: string, maxFileBytes: number): Promise<Buffer> {
-  let size: number;
+/** The document's bytes, read from a descriptor opened and checked first. */
+function readDocument(access: ReturnType<typeof workspaceAccess>, path: string, maxFileBytes: number): Buffer {
+  const { descriptor, stats } = openFileForReading(access, path);
   try {
-    const stats = await stat(target);
-    if (!stats.isFile())
-      throw new WorkspacePathError(`"${path}" is not a file; give the path of a PDF, DOCX or HTML file.`);
-    size = stats.size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new WorkspacePathError(`"${path}" does not exist; call files.list to see the files.`);
+    if (stats.size > maxFileBytes) {
+      throw new DocumentError(`${path} is ${stats.size} bytes, over the ${maxFileBytes}-byte limit of doc.read.`);
     }
-    throw error;
-  }
-  if (size > maxFileBytes) {
-    throw new DocumentError(`${path} is ${size} bytes, over the ${maxFileBytes}-byte limit of doc.read.`);
-  }
-  const handle = await open(target, 'r');
-  try {
-    return await handle.readFile();
+    return readFileSync(descriptor);
   } finally {
-    await handle.close();
+    closeSync(descriptor);
   }
 }
 

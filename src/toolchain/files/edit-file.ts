@@ -3,11 +3,13 @@
  * exactly once makes the model's intent unambiguous; when it does not, the error says how often
  * it occurs and where, so the model can add context and try again.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import { type FileToolLimits, looksBinary } from './file-tool-options.js';
-import { resolveInWorkspace, WorkspacePathError } from './workspace-path.js';
+import type { ProtectedPaths } from './protected-paths.js';
+import { openFileForReading, workspaceAccess, writeWorkspaceFile } from './workspace-access.js';
+import { WorkspacePathError } from './workspace-path.js';
 
 const editInput = z.object({
   path: z.string().min(1).describe('File path relative to the workspace.'),
@@ -24,7 +26,7 @@ const editInput = z.object({
 
 const maxReportedLines = 10;
 
-export function createEditFileTool(limits: FileToolLimits) {
+export function createEditFileTool(limits: FileToolLimits, protectedPaths?: ProtectedPaths) {
   return tool({
     name: 'files.edit',
     description: [
@@ -39,24 +41,28 @@ export function createEditFileTool(limits: FileToolLimits) {
     // when newText contains oldText, changes the file a second time.
     effect: 'side-effect',
     execute: ({ path, oldText, newText, replaceAll }, context) => {
-      const target = resolveInWorkspace(context.workspace, path);
-      let size: number;
+      const access = workspaceAccess(context.workspace, protectedPaths);
+      let opened: ReturnType<typeof openFileForReading>;
       try {
-        const stats = statSync(target);
-        if (!stats.isFile()) throw new WorkspacePathError(`"${path}" is not a file; give the path of a text file.`);
-        size = stats.size;
+        opened = openFileForReading(access, path);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (error instanceof WorkspacePathError && /does not exist/.test(error.message)) {
           throw new WorkspacePathError(`"${path}" does not exist; create it with files.write.`);
         }
         throw error;
       }
-      if (size > limits.maxEditBytes) {
-        throw new WorkspacePathError(
-          `"${path}" is ${size} bytes, over the ${limits.maxEditBytes}-byte limit of files.edit; change it with code instead.`,
-        );
+      let buffer: Buffer;
+      try {
+        const size = opened.stats.size;
+        if (size > limits.maxEditBytes) {
+          throw new WorkspacePathError(
+            `"${path}" is ${size} bytes, over the ${limits.maxEditBytes}-byte limit of files.edit; change it with code instead.`,
+          );
+        }
+        buffer = readFileSync(opened.descriptor);
+      } finally {
+        closeSync(opened.descriptor);
       }
-      const buffer = readFileSync(target);
       if (looksBinary(buffer))
         throw new WorkspacePathError(`"${path}" is a binary file; files.edit changes text only.`);
       const text = buffer.toString('utf8');
@@ -77,7 +83,7 @@ export function createEditFileTool(limits: FileToolLimits) {
         );
       }
       const updated = replaceAll ? text.split(oldText).join(newText) : spliceAt(text, positions[0]!, oldText, newText);
-      writeFileSync(target, updated);
+      writeWorkspaceFile(access, path, updated);
       const where = positions.map((position) => lineOf(text, position)).slice(0, maxReportedLines);
       return positions.length === 1
         ? `Replaced 1 occurrence in ${path} (line ${where[0]}).`

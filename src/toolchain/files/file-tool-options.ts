@@ -3,6 +3,8 @@
  * answer short, so a model knows to narrow its next call instead of trusting a partial answer.
  */
 
+import type { ProtectedPaths } from './protected-paths.js';
+
 /** Options of {@link createFileTools}; every limit has a default fit for a model's context. */
 export interface FileToolOptions {
   /** Most entries `files.list` shows (default 500). */
@@ -30,9 +32,14 @@ export interface FileToolOptions {
    * host process.
    */
   searchTimeoutMs?: number;
+  /**
+   * Entries no file tool may read, write, list or search (default: {@link defaultProtectedPatterns}
+   * of `protected-paths.ts`). Build it with `createProtectedPaths`.
+   */
+  protectedPaths?: ProtectedPaths;
 }
 
-export type FileToolLimits = Required<FileToolOptions>;
+export type FileToolLimits = Required<Omit<FileToolOptions, 'protectedPaths'>>;
 
 const defaults: FileToolLimits = {
   maxListedEntries: 500,

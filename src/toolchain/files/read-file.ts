@@ -3,11 +3,18 @@
  * file descriptor in chunks and only up to the requested lines, so a multi-gigabyte file costs
  * no more memory than the answer.
  */
-import { open, stat } from 'node:fs/promises';
+import { close, fstat, read } from 'node:fs';
+import { promisify } from 'node:util';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import { binarySniffBytes, type FileToolLimits, looksBinary } from './file-tool-options.js';
-import { resolveInWorkspace, WorkspacePathError } from './workspace-path.js';
+import type { ProtectedPaths } from './protected-paths.js';
+import { openFileForReading, type WorkspaceAccess, workspaceAccess } from './workspace-access.js';
+import { WorkspacePathError } from './workspace-path.js';
+
+const readDescriptor = promisify(read);
+const statDescriptor = promisify(fstat);
+const closeDescriptor = promisify(close);
 
 const chunkBytes = 64 * 1024;
 const newline = 0x0a;
@@ -23,7 +30,7 @@ const readInput = z
     path: ['endLine'],
   });
 
-export function createReadFileTool(limits: FileToolLimits) {
+export function createReadFileTool(limits: FileToolLimits, protectedPaths?: ProtectedPaths) {
   return tool({
     name: 'files.read',
     description: [
@@ -36,8 +43,8 @@ export function createReadFileTool(limits: FileToolLimits) {
     input: readInput,
     effect: 'none',
     execute: async ({ path, startLine, endLine }, context) => {
-      const target = resolveInWorkspace(context.workspace, path);
-      return readLineRange(target, path, { startLine: startLine ?? 1, endLine, limits });
+      const access = workspaceAccess(context.workspace, protectedPaths);
+      return readLineRange(access, path, { startLine: startLine ?? 1, endLine, limits });
     },
   });
 }
@@ -48,20 +55,21 @@ interface LineRange {
   limits: FileToolLimits;
 }
 
-async function readLineRange(target: string, path: string, range: LineRange): Promise<string> {
+async function readLineRange(access: WorkspaceAccess, path: string, range: LineRange): Promise<string> {
   const { startLine, endLine, limits } = range;
-  let handle: Awaited<ReturnType<typeof open>>;
+  let descriptor: number;
   try {
-    // Checked before opening: opening a named pipe would wait for a writer forever.
-    const entry = await stat(target);
-    if (entry.isDirectory()) throw new WorkspacePathError(`"${path}" is a directory; use files.list on it.`);
-    if (!entry.isFile()) throw new WorkspacePathError(`"${path}" is not a regular file and cannot be read.`);
-    handle = await open(target, 'r');
+    // Opened and checked first (a named pipe is never opened for reading: it would wait forever).
+    descriptor = openFileForReading(access, path).descriptor;
   } catch (error) {
     throw openError(error, path);
   }
+  const handle = {
+    read: (buffer: Buffer, offset: number, length: number, position: number) =>
+      readDescriptor(descriptor, buffer, offset, length, position),
+  };
   try {
-    const stats = await handle.stat();
+    const stats = await statDescriptor(descriptor);
     if (stats.isDirectory()) throw new WorkspacePathError(`"${path}" is a directory; use files.list on it.`);
     if (!stats.isFile()) throw new WorkspacePathError(`"${path}" is not a regular file and cannot be read.`);
     const head = Buffer.alloc(Math.min(binarySniffBytes, stats.size));
@@ -138,7 +146,7 @@ async function readLineRange(target: string, path: string, range: LineRange): Pr
       limits,
     })}`;
   } finally {
-    await handle.close();
+    await closeDescriptor(descriptor);
   }
 }
 

@@ -1,17 +1,21 @@
 /**
  * `files.search`: a regular expression over the text files of the workspace, answered as
- * `path:line:text` lines. Files are chosen in the calling thread (confined, filtered, size-capped);
+ * `path:line:text` lines. Files are chosen in the calling thread (confined, filtered, size-capped,
+ * protected entries left out); the worker opens each one and checks that the descriptor's real
+ * path is exactly the chosen one before reading it, so a link flipped meanwhile is skipped;
  * the matching runs in a worker thread with a wall-clock limit, because a model-written pattern
  * can backtrack for hours on one line and JavaScript cannot interrupt a running `RegExp`.
  */
-import { lstatSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import { binarySniffBytes, type FileToolLimits } from './file-tool-options.js';
 import { globMatcher } from './glob-pattern.js';
+import type { ProtectedPaths } from './protected-paths.js';
 import { maxVisitedEntries, walkWorkspace } from './walk-workspace.js';
-import { resolveInWorkspace, WorkspacePathError, workspaceRelative } from './workspace-path.js';
+import { hasDescriptorPaths, openEntry, type WorkspaceAccess, workspaceAccess } from './workspace-access.js';
+import { WorkspacePathError } from './workspace-path.js';
 
 const maxShownLineCharacters = 300;
 
@@ -28,6 +32,8 @@ interface SearchJob {
   source: string;
   flags: string;
   files: Array<{ absolute: string; shown: string }>;
+  /** Whether the worker can check an opened file through \`/proc/self/fd\`. */
+  descriptorPaths: boolean;
   maxMatches: number;
   maxShownLineCharacters: number;
   binarySniffBytes: number;
@@ -39,13 +45,33 @@ type SearchMessage = { kind: 'matches'; lines: string[] } | { kind: 'done'; matc
 // Plain JavaScript, run with `eval: true` so it works from sources and from the build alike.
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { readFileSync } = require('node:fs');
+const fs = require('node:fs');
 const job = workerData;
 const expression = new RegExp(job.source, job.flags);
+// Open first (no final link followed, no FIFO waited on), then check that the descriptor is
+// the chosen file itself: a regular file with one link whose real path is the chosen path.
+function readChecked(absolute) {
+  const descriptor = fs.openSync(absolute, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  try {
+    const stats = fs.fstatSync(descriptor);
+    if (!stats.isFile() || stats.nlink > 1) return undefined;
+    if (job.descriptorPaths) {
+      if (fs.readlinkSync('/proc/self/fd/' + descriptor) !== absolute) return undefined;
+    } else {
+      const real = fs.realpathSync(absolute);
+      const current = fs.statSync(real);
+      if (real !== absolute || current.ino !== stats.ino || current.dev !== stats.dev) return undefined;
+    }
+    return fs.readFileSync(descriptor);
+  } finally {
+    fs.closeSync(descriptor);
+  }
+}
 let matches = 0;
 for (const file of job.files) {
   let buffer;
-  try { buffer = readFileSync(file.absolute); } catch { continue; }
+  try { buffer = readChecked(file.absolute); } catch { continue; }
+  if (buffer === undefined) continue;
   if (buffer.subarray(0, job.binarySniffBytes).includes(0)) continue;
   const lines = buffer.toString('utf8').split('\\n');
   const found = [];
@@ -63,7 +89,7 @@ for (const file of job.files) {
 parentPort.postMessage({ kind: 'done', matches });
 `;
 
-export function createSearchFilesTool(limits: FileToolLimits) {
+export function createSearchFilesTool(limits: FileToolLimits, protectedPaths?: ProtectedPaths) {
   return tool({
     name: 'files.search',
     description: [
@@ -71,14 +97,13 @@ export function createSearchFilesTool(limits: FileToolLimits) {
       'Answers one line per match as "path:line:text". Use `glob` to limit the files (e.g. "*.py"), `path` to limit the directory,',
       '`literal: true` to search for plain text, `caseSensitive: false` to ignore case.',
       `At most ${limits.maxSearchMatches} matches are shown (the total is stated); binary files, files over ${limits.maxSearchFileBytes} bytes,`,
-      `.git and node_modules are skipped; a search stops after ${limits.searchTimeoutMs} ms.`,
+      `node_modules and protected entries (.git, .hataraku, .env files, the config) are skipped; a search stops after ${limits.searchTimeoutMs} ms.`,
       'Example: {"pattern": "def (load|save)_", "glob": "*.py"}.',
     ].join(' '),
     input: searchInput,
     effect: 'none',
     execute: async ({ pattern, path, glob, caseSensitive, literal }, context) => {
-      const workspace = context.workspace;
-      const start = resolveInWorkspace(workspace, path);
+      const access = workspaceAccess(context.workspace, protectedPaths);
       const source = literal ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : pattern;
       const flags = caseSensitive ? '' : 'i';
       try {
@@ -88,7 +113,7 @@ export function createSearchFilesTool(limits: FileToolLimits) {
           `pattern is not a valid regular expression (${(error as Error).message}); escape special characters such as ( [ . * with a backslash, or set literal to true.`,
         );
       }
-      const selection = selectFiles(workspace!, start, path, glob, limits);
+      const selection = selectFiles(access, path, glob, limits);
       if (selection.files.length === 0) {
         return `No files to search${glob === undefined ? '' : ` matching glob "${glob}"`} under ${path}.${selection.notes.length > 0 ? `\n${selection.notes.join('\n')}` : ''}`;
       }
@@ -97,6 +122,7 @@ export function createSearchFilesTool(limits: FileToolLimits) {
           source,
           flags,
           files: selection.files,
+          descriptorPaths: hasDescriptorPaths,
           maxMatches: limits.maxSearchMatches,
           maxShownLineCharacters,
           binarySniffBytes,
@@ -129,8 +155,7 @@ interface Selection {
 }
 
 function selectFiles(
-  workspace: string,
-  start: string,
+  access: WorkspaceAccess,
   path: string,
   glob: string | undefined,
   limits: FileToolLimits,
@@ -140,14 +165,12 @@ function selectFiles(
   let skippedLarge = 0;
   let moreFiles = false;
   let walkStopped = false;
-  let startStats: ReturnType<typeof lstatSync>;
-  try {
-    startStats = lstatSync(start);
-  } catch {
-    throw new WorkspacePathError(`"${path}" does not exist; call files.list to see the workspace.`);
-  }
-  const consider = (absolute: string, size: number) => {
-    const shown = workspaceRelative(workspace, absolute);
+  const start = openEntry(access, path);
+  const startStats = start.stats;
+  const startRelative = start.relativeRealPath;
+  closeSync(start.descriptor);
+  const consider = (shown: string, size: number) => {
+    const absolute = shown === '.' ? access.root : `${access.root}/${shown}`;
     if (!matches(shown)) return;
     if (size > limits.maxSearchFileBytes) {
       skippedLarge++;
@@ -159,11 +182,11 @@ function selectFiles(
     }
     files.push({ absolute, shown });
   };
-  if (startStats.isFile()) consider(start, startStats.size);
+  if (startStats.isFile()) consider(startRelative, startStats.size);
   else if (startStats.isDirectory()) {
     // Links are not followed: their targets may lie outside the workspace.
-    const stopped = walkWorkspace(start, maxVisitedEntries, ({ absolute, kind }) => {
-      if (kind === 'file') consider(absolute, lstatSync(absolute).size);
+    const stopped = walkWorkspace(access, startRelative, maxVisitedEntries, ({ relative, kind, size }) => {
+      if (kind === 'file') consider(relative, size);
       return !moreFiles;
     });
     walkStopped = stopped;

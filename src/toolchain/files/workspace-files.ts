@@ -1,12 +1,14 @@
 /**
  * The workspace file tools: `files.list`, `files.read`, `files.write`, `files.edit`,
- * `files.search` and `files.stat`. Every path goes through `resolveInWorkspace`, so the tools
- * cannot reach outside the run's workspace; every output is capped and says when it was cut.
+ * `files.search` and `files.stat`. Every entry is opened first and then checked through its
+ * descriptor (`workspace-access.ts`), so the tools cannot reach outside the run's workspace nor
+ * a protected entry; every output is capped and says when it was cut.
  */
 import type { Tool } from '../../tools/tool.js';
 import { createEditFileTool } from './edit-file.js';
 import { type FileToolOptions, resolveFileToolLimits } from './file-tool-options.js';
 import { createListFilesTool } from './list-files.js';
+import { createProtectedPaths } from './protected-paths.js';
 import { createReadFileTool } from './read-file.js';
 import { createSearchFilesTool } from './search-files.js';
 import { createStatFileTool } from './stat-file.js';
@@ -18,13 +20,14 @@ import { createWriteFileTool } from './write-file.js';
  */
 export function createFileTools(options: FileToolOptions = {}): Tool[] {
   const limits = resolveFileToolLimits(options);
+  const protectedPaths = options.protectedPaths ?? createProtectedPaths();
   return [
-    createListFilesTool(limits),
-    createReadFileTool(limits),
-    createWriteFileTool(limits),
-    createEditFileTool(limits),
-    createSearchFilesTool(limits),
-    createStatFileTool(),
+    createListFilesTool(limits, protectedPaths),
+    createReadFileTool(limits, protectedPaths),
+    createWriteFileTool(limits, protectedPaths),
+    createEditFileTool(limits, protectedPaths),
+    createSearchFilesTool(limits, protectedPaths),
+    createStatFileTool(protectedPaths),
   ] as Tool[];
 }
 

@@ -1,17 +1,21 @@
-/** `files.write`: create or replace a text file in the workspace. */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+/**
+ * `files.write`: create or replace a text file in the workspace. The file is written through
+ * `writeWorkspaceFile`: each directory opened relative to its checked parent, the content put in
+ * place by a rename inside that directory, so nothing is ever created outside the workspace.
+ */
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import type { FileToolLimits } from './file-tool-options.js';
-import { resolveInWorkspace, WorkspacePathError } from './workspace-path.js';
+import type { ProtectedPaths } from './protected-paths.js';
+import { workspaceAccess, writeWorkspaceFile } from './workspace-access.js';
+import { WorkspacePathError } from './workspace-path.js';
 
 const writeInput = z.object({
   path: z.string().min(1).describe('File path relative to the workspace, e.g. "out/report.md".'),
   content: z.string().describe('The full text to write; it replaces any existing content.'),
 });
 
-export function createWriteFileTool(limits: FileToolLimits) {
+export function createWriteFileTool(limits: FileToolLimits, protectedPaths?: ProtectedPaths) {
   return tool({
     name: 'files.write',
     description: [
@@ -24,25 +28,15 @@ export function createWriteFileTool(limits: FileToolLimits) {
     // Writing the same content to the same path twice has the effect of writing it once.
     effect: 'idempotent',
     execute: ({ path, content }, context) => {
-      const target = resolveInWorkspace(context.workspace, path);
+      const access = workspaceAccess(context.workspace, protectedPaths);
       const bytes = Buffer.byteLength(content);
       if (bytes > limits.maxWriteBytes) {
         throw new WorkspacePathError(
           `content is ${bytes} bytes, over the ${limits.maxWriteBytes}-byte limit; write the file in smaller parts or generate it with code.`,
         );
       }
-      if (isDirectory(target)) throw new WorkspacePathError(`"${path}" is a directory; choose a file path inside it.`);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, content);
+      writeWorkspaceFile(access, path, content);
       return `Wrote ${bytes} bytes to ${path}.`;
     },
   });
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }

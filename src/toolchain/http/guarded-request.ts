@@ -172,12 +172,13 @@ async function sendHop(hop: Hop): Promise<{ response: IncomingMessage }> {
   for (const [name, value] of Object.entries(hop.headers)) headers[name.toLowerCase()] = value;
   headers['accept-encoding'] = 'gzip, deflate, br';
   for (const name of hop.request.secretNames) {
-    const secret = settings.secrets.headerFor(name, host);
+    const secret = settings.secrets.headerFor(name, url);
     if (secret === undefined) {
       const hosts = settings.secrets.hostsOf(name).join(', ');
-      if (hop.isFirst) throw new HttpPolicyError(`the secret ${name} may only be sent to ${hosts}, not to ${host}.`);
+      const target = `${url.protocol}//${url.host}`;
+      if (hop.isFirst) throw new HttpPolicyError(`the secret ${name} may only be sent to ${hosts}, not to ${target}.`);
       hop.notes.push(
-        `[the secret ${name} was not sent to ${host} after the redirect: it may only be sent to ${hosts}]`,
+        `[the secret ${name} was not sent to ${target} after the redirect: it may only be sent to ${hosts}]`,
       );
       continue;
     }
@@ -286,15 +287,18 @@ async function readResponse(
     response.destroy();
     if (stream !== response) stream.destroy();
   }
+  // Secrets are redacted here, on the raw header values and body bytes, before anything
+  // shortens, decodes or converts them.
+  const { secrets } = settings;
   const headers: Array<[string, string]> = [];
   for (let index = 0; index + 1 < response.rawHeaders.length; index += 2) {
-    headers.push([response.rawHeaders[index]!.toLowerCase(), response.rawHeaders[index + 1]!]);
+    headers.push([response.rawHeaders[index]!.toLowerCase(), secrets.redact(response.rawHeaders[index + 1]!)]);
   }
   return {
     status: response.statusCode ?? 0,
-    statusText: response.statusMessage ?? '',
+    statusText: secrets.redact(response.statusMessage ?? ''),
     headers,
-    body: Buffer.concat(chunks),
+    body: secrets.redactBytes(Buffer.concat(chunks), { cutPartialTail: truncated }),
     truncated,
     url: url.href,
     redirects,

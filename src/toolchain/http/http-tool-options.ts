@@ -12,8 +12,11 @@ export interface HttpSecret {
   /** Header value, with `{value}` where the secret goes; default `{value}`. E.g. `Bearer {value}`. */
   format?: string;
   /**
-   * Hosts the secret may be sent to (`api.github.com`, `*.example.com`). When omitted, the hosts
-   * of `allowHosts`; one of the two is required, so a secret never goes where a model chooses.
+   * Exact origins the secret may be sent to: `api.github.com` (https, port 443),
+   * `api.example.com:8443` (https, that port), or a full origin such as `http://localhost:8080`
+   * (the only way to allow plain http). No wildcards. When omitted, the hosts of `allowHosts`
+   * (which then must be exact); one of the two is required, so a secret never goes where a
+   * model chooses.
    */
   hosts?: string[];
 }

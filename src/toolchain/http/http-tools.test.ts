@@ -183,7 +183,15 @@ describe('secrets', () => {
   function secretTools(reachable: TestServer[], extra: HttpToolOptions = {}) {
     return tools(reachable, {
       resolve: async () => ['127.0.0.1'],
-      secrets: { API_TOKEN: { value: token, header: 'Authorization', format: 'Bearer {value}', hosts: ['api.test'] } },
+      // The test servers speak plain http, which a secret may only use when its origin says so.
+      secrets: {
+        API_TOKEN: {
+          value: token,
+          header: 'Authorization',
+          format: 'Bearer {value}',
+          hosts: reachable.map((entry) => `http://api.test:${entry.port}`),
+        },
+      },
       ...extra,
     });
   }
@@ -199,7 +207,7 @@ describe('secrets', () => {
       'auth=[secret API_TOKEN]\nraw=[secret API_TOKEN]\nurl=[secret API_TOKEN]\nb64=[secret API_TOKEN]',
     );
     expect(output).toContain('x-echo: [secret API_TOKEN]');
-    expect(request.description).toContain('API_TOKEN (for api.test)');
+    expect(request.description).toContain(`API_TOKEN (for http://api.test:${api.port})`);
     expect(request.description).not.toContain(token);
   });
 
@@ -219,7 +227,7 @@ describe('secrets', () => {
     const { request } = secretTools([api, other]);
     const refused = await call(request, { url: `http://other.test:${other.port}/`, secrets: ['API_TOKEN'] });
     expect(refused).toBe(
-      'Error from http.request: the secret API_TOKEN may only be sent to api.test, not to other.test.',
+      `Error from http.request: the secret API_TOKEN may only be sent to http://api.test:${api.port}, http://api.test:${other.port}, not to http://other.test:${other.port}.`,
     );
     expect(other.received).toHaveLength(0);
     const redirected = await call(request, {
@@ -229,7 +237,9 @@ describe('secrets', () => {
     });
     expect(api.received[0]!.headers.authorization).toBe(`Bearer ${token}`);
     expect(other.received[0]!.headers.authorization).toBeUndefined();
-    expect(redirected).toContain('[the secret API_TOKEN was not sent to other.test after the redirect');
+    expect(redirected).toContain(
+      `[the secret API_TOKEN was not sent to http://other.test:${other.port} after the redirect`,
+    );
     expect(await call(request, { url: api.origin, secrets: ['NOPE'] })).toMatch(
       /no secret named NOPE; available secrets: API_TOKEN/,
     );

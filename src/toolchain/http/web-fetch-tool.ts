@@ -1,6 +1,7 @@
 /** `web.fetch`: a web page as readable markdown, fetched under the network policy. */
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
+import { createParseSlots, defaultDocumentParseLimits } from '../documents/document-parser.js';
 import { htmlToMarkdown } from '../documents/html-markdown.js';
 import { type GuardedRequestSettings, HttpRequestError, sendGuardedRequest } from './guarded-request.js';
 import type { HttpToolLimits } from './http-request-tool.js';
@@ -15,6 +16,8 @@ const fetchInput = z.object({
 });
 
 export function createWebFetchTool(settings: GuardedRequestSettings, limits: HttpToolLimits) {
+  // Pages are converted in the bounded document worker, two at a time.
+  const conversionLimits = { ...defaultDocumentParseLimits, slots: createParseSlots(2) };
   return tool({
     name: 'web.fetch',
     description: [
@@ -54,7 +57,11 @@ export function createWebFetchTool(settings: GuardedRequestSettings, limits: Htt
       let content: string;
       let title: string | undefined;
       if (type === 'text/html' || type === 'application/xhtml+xml' || (type === '' && /<html[\s>]/i.test(text))) {
-        const page = await htmlToMarkdown(text, { mode: 'page', baseUrl: response.url });
+        const page = await htmlToMarkdown(
+          text,
+          { mode: 'page', baseUrl: response.url, name: response.url },
+          conversionLimits,
+        );
         content = page.markdown;
         title = page.title;
       } else content = text;

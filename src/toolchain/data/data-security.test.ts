@@ -1,0 +1,194 @@
+/**
+ * Security suite, data tools: protected entries, the descriptors DuckDB is handed, writes in
+ * `readOnly: false`, and a link flipped while queries run. DuckDB must never read or write a
+ * protected entry or anything outside the workspace, whatever the SQL.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Tool } from '../../tools/tool.js';
+import { createToolContext, type StandaloneToolContext } from '../../tools/tool-context.js';
+import { DataToolError } from './data-tool-error.js';
+import { createDataTools } from './data-tools.js';
+
+let workspace: string;
+let outside: string;
+let context: StandaloneToolContext;
+
+beforeEach(() => {
+  workspace = realpathSync(mkdtempSync(join(tmpdir(), 'hataraku-data-security-')));
+  outside = realpathSync(mkdtempSync(join(tmpdir(), 'hataraku-data-outside-')));
+  writeFileSync(join(outside, 'secret.csv'), 'secret\nTOP-SECRET\n');
+  writeFileSync(join(workspace, 'sales.csv'), 'region,amount\nEast,1\n');
+  writeFileSync(join(workspace, '.env'), 'OPENAI_API_KEY=sk-env-secret\n');
+  writeFileSync(join(workspace, '.env.csv'), 'key\nsk-env-csv-secret\n');
+  mkdirSync(join(workspace, '.git'));
+  writeFileSync(join(workspace, '.git', 'config'), '[core]\n');
+  writeFileSync(join(workspace, '.git', 'refs.csv'), 'ref\ngit-secret\n');
+  mkdirSync(join(workspace, '.hataraku'));
+  writeFileSync(join(workspace, '.hataraku', 'results.csv'), 'x\njournal-secret\n');
+  writeFileSync(join(workspace, 'hataraku.config.json'), '{"model":"openai:gpt-4o-mini"}');
+  context = createToolContext({ workspace });
+});
+
+afterEach(async () => {
+  await context.dispose();
+});
+
+function tools(readOnly = true): { query: Tool; describe: Tool } {
+  const [query, describeTool] = createDataTools({ readOnly });
+  if (query === undefined || describeTool === undefined) throw new Error('createDataTools returned too few tools');
+  return { query, describe: describeTool };
+}
+
+/** The tool's answer, or the message of its error. */
+async function answer(target: Tool, args: Record<string, unknown>): Promise<string> {
+  const validation = target.validate(args);
+  if (!validation.success) throw new Error(`invalid arguments: ${JSON.stringify(validation.issues)}`);
+  try {
+    return String(await target.execute(validation.data, context));
+  } catch (error) {
+    if (error instanceof DataToolError) return `${error.reason}: ${error.message}`;
+    throw error;
+  }
+}
+
+const secrets = /sk-env|git-secret|journal-secret|TOP-SECRET|gpt-4o|\[core\]/;
+
+describe('data tools: protected entries', () => {
+  it.each([
+    "SELECT * FROM '.env.csv'",
+    "SELECT * FROM '.ENV.csv'",
+    "SELECT * FROM read_csv('.git/refs.csv')",
+    "SELECT * FROM '.hataraku/results.csv'",
+    "SELECT * FROM read_csv('./.git/../.git/refs.csv')",
+    "SELECT * FROM read_json_auto('hataraku.config.json')",
+  ])('refuses %s by name', async (sql) => {
+    const text = await answer(tools().query, { sql });
+    expect(text).toMatch(/^outside-workspace: .*is protected/);
+    expect(text).not.toMatch(secrets);
+  });
+
+  it('refuses the absolute path of a protected entry, typed out by the model', async () => {
+    for (const sql of [
+      `SELECT * FROM read_text('${workspace}/.env')`,
+      `SELECT * FROM read_csv('${workspace}/.git/config', delim='|')`,
+      `SELECT * FROM read_text('${workspace}/' || '.env')`,
+      `SELECT * FROM read_blob('${workspace}/.hataraku/results.csv')`,
+      `SELECT * FROM glob('${workspace}/*')`,
+      `SELECT * FROM read_text('${workspace}/sales.csv')`,
+    ]) {
+      const text = await answer(tools().query, { sql });
+      expect(text, sql).not.toMatch(secrets);
+      expect(text, sql).not.toMatch(/East,1/);
+      expect(text, sql).toMatch(/cannot be read|outside-workspace|absolute/);
+    }
+  });
+
+  it('expands globs without protected entries, and never into them', async () => {
+    const text = await answer(tools().query, {
+      sql: "SELECT count(*) AS n FROM read_csv('**/*.csv', union_by_name = true)",
+    });
+    expect(text).toMatch(/\nn\n1$/);
+    expect(await answer(tools().query, { sql: "SELECT * FROM '.git/*.csv'" })).toMatch(/is protected/);
+    expect(await answer(tools().query, { sql: "SELECT * FROM '*/refs.csv'" })).toMatch(/^not-found: no file/);
+  });
+
+  it('does not let SQL guess at descriptors it was not handed', async () => {
+    for (const descriptor of [0, 1, 2, 3, 10, 20, 30]) {
+      const text = await answer(tools().query, { sql: `SELECT * FROM read_text('/proc/self/fd/${descriptor}')` });
+      expect(text).toMatch(/cannot be read|outside-workspace/);
+    }
+  });
+
+  it('describes and lists data files without protected ones', async () => {
+    const text = await answer(tools().describe, { path: 'missing.csv' });
+    expect(text).toMatch(/^not-found: There is no file "missing.csv"/);
+    expect(text).toContain('Data files in the workspace: sales.csv.');
+    expect(await answer(tools().describe, { path: '.env.csv' })).toMatch(/is protected/);
+  });
+
+  it('refuses a hard link to a file outside', async () => {
+    linkSync(join(outside, 'secret.csv'), join(workspace, 'alias.csv'));
+    const text = await answer(tools().query, { sql: "SELECT * FROM 'alias.csv'" });
+    expect(text).toMatch(/has 2 hard links/);
+    expect(text).not.toMatch(secrets);
+  });
+});
+
+describe('data tools: writes when allowed', () => {
+  it('writes COPY output into the workspace only, never over a protected entry or outside', async () => {
+    const { query } = tools(false);
+    expect(await answer(query, { sql: "COPY (SELECT 42 AS answer) TO 'out/answer.csv'" })).not.toMatch(/^\w+-\w+:/);
+    expect(readFileSync(join(workspace, 'out', 'answer.csv'), 'utf8')).toBe('answer\n42\n');
+    expect(await answer(query, { sql: "COPY (SELECT 1 AS x) TO '.env.csv'" })).toMatch(/is protected/);
+    expect(readFileSync(join(workspace, '.env.csv'), 'utf8')).toContain('sk-env-csv-secret');
+    expect(await answer(query, { sql: `COPY (SELECT 1 AS x) TO '${workspace}/.git/hooks.csv'` })).toMatch(
+      /absolute|outside-workspace/,
+    );
+    expect(await answer(query, { sql: `COPY (SELECT 1 AS x) TO '${workspace}/' || 'x.csv'` })).toMatch(
+      /syntax|cannot|outside|query-failed/,
+    );
+    expect(existsSync(join(workspace, '.git', 'hooks.csv'))).toBe(false);
+    for (const sql of [
+      `ATTACH '${workspace}/.hataraku/hataraku.db' AS journal`,
+      'INSTALL httpfs',
+      'LOAD httpfs',
+      "SET allowed_directories = ['/']",
+      `COPY (SELECT 1) TO '${outside}/x.csv'`,
+    ]) {
+      const text = await answer(query, { sql });
+      expect(text, sql).toMatch(/^(?:outside-workspace|query-failed|not-found|read-only):/);
+    }
+    expect(readdirSync(outside)).toEqual(['secret.csv']);
+  });
+});
+
+describe('data tools: check-then-use races', () => {
+  let flipper: ChildProcess | undefined;
+  afterEach(() => {
+    flipper?.kill('SIGKILL');
+    flipper = undefined;
+  });
+
+  it('a link flipped between inside and outside never lets DuckDB read outside', async () => {
+    mkdirSync(join(workspace, 'inside'));
+    writeFileSync(join(workspace, 'inside', 'secret.csv'), 'secret\ninside\n');
+    symlinkSync('inside', join(workspace, 'flip'));
+    const script = `
+      const fs = require('node:fs');
+      const [workspace, outside] = process.argv.slice(1);
+      let i = 0;
+      for (;;) {
+        const temporary = workspace + '/flip.' + (i % 2);
+        try { fs.unlinkSync(temporary); } catch {}
+        fs.symlinkSync(i % 2 === 0 ? outside : 'inside', temporary);
+        fs.renameSync(temporary, workspace + '/flip');
+        i++;
+      }`;
+    flipper = spawn(process.execPath, ['-e', script, workspace, outside], { stdio: 'ignore' });
+    const { query } = tools();
+    let read = 0;
+    let refused = 0;
+    for (let round = 0; round < 300; round++) {
+      const text = await answer(query, { sql: "SELECT secret FROM 'flip/secret.csv'" });
+      expect(text).not.toContain('TOP-SECRET');
+      if (text.endsWith('\ninside')) read++;
+      else refused++;
+    }
+    expect(read).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+  }, 120_000);
+});

@@ -1,0 +1,218 @@
+/**
+ * Runs PDF and DOCX parsing, and HTML-to-markdown conversion, in a worker thread with a heap
+ * cap, a time limit and a cap on the expanded size (see `document-worker-source.ts`), so that a
+ * document bomb or a page built to be slow gets a clear error in bounded time and memory while
+ * the host process carries on. One worker per document: it is terminated when the answer is
+ * in, so nothing a document left behind outlives the call.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { DocumentError } from './document-error.js';
+import { documentWorkerSource } from './document-worker-source.js';
+
+const require = createRequire(import.meta.url);
+
+/** Limits of one parse. */
+export interface DocumentParseLimits {
+  /** Heap of the worker, in MB (default 512). */
+  maxMemoryMb: number;
+  /** Wall-clock limit, in milliseconds (default 30 000). */
+  timeoutMs: number;
+  /** Most bytes the compressed text-bearing parts may expand to (default 32 MiB). */
+  maxExpandedBytes: number;
+  /** Characters after which no more PDF pages are extracted. */
+  maxCharacters: number;
+  /** Most characters of HTML converted to markdown (an HTML file, a page, or what a DOCX becomes); default 8 MiB. */
+  maxHtmlBytes?: number;
+  /**
+   * Parses that may run at once (their heaps add up); more wait their turn. Shared by the
+   * calls of one set of document tools. Default: no limit.
+   */
+  slots?: ParseSlots;
+}
+
+/** A limit on the parses running at once. */
+export interface ParseSlots {
+  run<Value>(work: () => Promise<Value>): Promise<Value>;
+}
+
+/** At most `count` parses at once; the others wait in order. */
+export function createParseSlots(count: number): ParseSlots {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async run(work) {
+      if (running >= count) await new Promise<void>((resolve) => waiting.push(resolve));
+      running++;
+      try {
+        return await work();
+      } finally {
+        running--;
+        waiting.shift()?.();
+      }
+    },
+  };
+}
+
+const defaultMaxHtmlBytes = 8 * 1024 * 1024;
+
+export const defaultDocumentParseLimits: DocumentParseLimits = {
+  maxMemoryMb: 512,
+  timeoutMs: 30_000,
+  maxExpandedBytes: 32 * 1024 * 1024,
+  maxCharacters: 100_000,
+  maxHtmlBytes: defaultMaxHtmlBytes,
+};
+
+export type ParsedDocument =
+  | { kind: 'pdf'; pageCount: number; pages: Array<{ number: number; text: string }> }
+  | { kind: 'markdown'; title: string | undefined; markdown: string };
+
+export interface ParseRequest {
+  /** `docx` and `html` become markdown. */
+  kind: 'pdf' | 'docx' | 'html';
+  /** The file (PDF, DOCX). */
+  data?: Uint8Array;
+  /** The HTML (`html`). */
+  html?: string;
+  /** For `html`: a web page (keep the main content) or a document (keep all text). */
+  mode?: 'page' | 'document';
+  /** For `html`: the address relative links are made absolute against. */
+  baseUrl?: string | undefined;
+  /** The name shown in errors. */
+  name: string;
+  password?: string | undefined;
+  /** For a PDF: the page numbers to extract, given the page count (throws a DocumentError to refuse). */
+  selectPages?: (pageCount: number) => number[];
+}
+
+type WorkerMessage =
+  | { kind: 'opened'; pageCount: number }
+  | {
+      kind: 'done';
+      result:
+        | { pageCount: number; pages: Array<{ number: number; text: string }> }
+        | { title?: string; markdown: string };
+    }
+  | { kind: 'failed'; reason: string; name?: string; message: string };
+
+/** Parse a PDF or DOCX off the main thread within `limits`. */
+export function parseDocument(
+  request: ParseRequest,
+  limits: DocumentParseLimits = defaultDocumentParseLimits,
+): Promise<ParsedDocument> {
+  return limits.slots === undefined
+    ? parseInWorker(request, limits)
+    : limits.slots.run(() => parseInWorker(request, limits));
+}
+
+function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Promise<ParsedDocument> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const worker = new Worker(documentWorkerSource, {
+      eval: true,
+      workerData: {
+        kind: request.kind,
+        data: request.data,
+        html: request.html,
+        mode: request.mode,
+        baseUrl: request.baseUrl,
+        password: request.password,
+        maxExpandedBytes: limits.maxExpandedBytes,
+        maxCharacters: limits.maxCharacters,
+        maxHtmlBytes: limits.maxHtmlBytes ?? defaultMaxHtmlBytes,
+        pdfjsPath: require.resolve('pdfjs-dist/legacy/build/pdf.mjs'),
+        mammothPath: require.resolve('mammoth'),
+        linkedomPath: require.resolve('linkedom'),
+        turndownPath: require.resolve('turndown'),
+      },
+      resourceLimits: { maxOldGenerationSizeMb: limits.maxMemoryMb, maxYoungGenerationSizeMb: 32 },
+      stdout: true,
+      stderr: true,
+    });
+    const finish = (outcome: ParsedDocument | Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const timer = setTimeout(
+      () =>
+        finish(
+          new DocumentError(
+            `${request.name} took longer than ${limits.timeoutMs / 1000} s to read and was stopped; it is too large or built to stall a reader. Ask for a smaller or plainer version.`,
+          ),
+        ),
+      limits.timeoutMs,
+    );
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'opened') {
+        try {
+          const pages = request.selectPages?.(message.pageCount) ?? range(message.pageCount);
+          worker.postMessage({ pages });
+        } catch (error) {
+          finish(error instanceof Error ? error : new Error(String(error)));
+        }
+      } else if (message.kind === 'done') {
+        const result = message.result;
+        finish(
+          'markdown' in result
+            ? { kind: 'markdown', title: result.title, markdown: result.markdown }
+            : { kind: 'pdf', ...result },
+        );
+      } else finish(failure(message, request));
+    });
+    worker.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        finish(
+          new DocumentError(
+            `${request.name} needs more than the ${limits.maxMemoryMb} MB that reading a document may use, and was stopped; it is too large or built to exhaust memory. Ask for a smaller version.`,
+          ),
+        );
+      } else finish(new DocumentError(`${request.name} could not be read: ${error.message}`));
+    });
+    worker.on('exit', () =>
+      finish(new DocumentError(`${request.name} could not be read: the reader stopped without an answer.`)),
+    );
+  });
+}
+
+function failure(message: { reason: string; name?: string; message: string }, request: ParseRequest): Error {
+  const name = request.name;
+  if (message.reason === 'too-large') {
+    return new DocumentError(
+      `${name} was not read: ${message.message}, over the limit for documents; it may be a decompression bomb. Ask for a smaller version.`,
+    );
+  }
+  if (message.reason === 'damaged') {
+    return new DocumentError(`${name} is not a readable DOCX file (it is damaged: ${message.message}).`);
+  }
+  if (request.kind === 'html')
+    return new DocumentError(`${name} could not be converted to markdown: ${message.message}`);
+  if (request.kind === 'docx') {
+    return new DocumentError(
+      `${name} is not a readable DOCX file (it is damaged, encrypted, or another format such as the older .doc: ${message.message}).`,
+    );
+  }
+  if (message.name === 'PasswordException') {
+    return new DocumentError(
+      request.password === undefined
+        ? `${name} is an encrypted PDF that needs a password; ask the user for it and pass it as \`password\`.`
+        : `the password given for ${name} is wrong; ask the user for the right one.`,
+    );
+  }
+  if (
+    message.name === 'InvalidPDFException' ||
+    message.name === 'FormatError' ||
+    message.name === 'UnknownErrorException'
+  ) {
+    return new DocumentError(`${name} is not a readable PDF (it is damaged or not a PDF at all: ${message.message}).`);
+  }
+  return new DocumentError(`${name} could not be read: ${message.message}`);
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, index) => index + 1);
+}

@@ -1,0 +1,222 @@
+/**
+ * Security suite, documents: decompression bombs built here (a small DOCX whose document.xml
+ * inflates to 48 MB, one whose ZIP directory lies about it, a PDF with a 48 MB compressed
+ * content stream), a parser held past its time limit, and protected entries. Each gets a clear
+ * error, and the host process carries on: the event loop keeps turning meanwhile.
+ */
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { createToolContext } from '../../tools/tool-context.js';
+import { createDocumentTools, type DocumentToolOptions } from './doc-read-tool.js';
+
+const expandedBytes = 48 * 1024 * 1024;
+
+async function read(directory: string, path: string, options: DocumentToolOptions = {}): Promise<string> {
+  const [docRead] = createDocumentTools(options);
+  const validation = docRead!.validate({ path });
+  if (!validation.success) throw new Error(JSON.stringify(validation.issues));
+  try {
+    return String(await docRead!.execute(validation.data, createToolContext({ workspace: directory })));
+  } catch (error) {
+    return `Error: ${(error as Error).message}`;
+  }
+}
+
+/** A ZIP of `entries` (deflated); `declaredSize` overrides the uncompressed size the directory states. */
+function zip(entries: Array<{ name: string; data: Buffer; declaredSize?: number }>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = Buffer.from(entry.name);
+    const compressed = deflateRawSync(entry.data, { level: 9 });
+    const size = entry.declaredSize ?? entry.data.length;
+    const checksum = crc32(entry.data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(checksum, 14);
+    local.writeUInt32LE(compressed.length, 18);
+    local.writeUInt32LE(size, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(checksum, 16);
+    central.writeUInt32LE(compressed.length, 20);
+    central.writeUInt32LE(size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, compressed);
+    centrals.push(central, name);
+    offset += local.length + name.length + compressed.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+function docxBomb(declaredSize?: number): Buffer {
+  const paragraph = '<w:p><w:r><w:t>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</w:t></w:r></w:p>';
+  const head =
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>';
+  const tail = '</w:body></w:document>';
+  const body = paragraph.repeat(Math.ceil(expandedBytes / paragraph.length));
+  const documentXml = Buffer.from(head + body + tail);
+  return zip([
+    {
+      name: '[Content_Types].xml',
+      data: Buffer.from(
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+      ),
+    },
+    {
+      name: '_rels/.rels',
+      data: Buffer.from(
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
+      ),
+    },
+    { name: 'word/document.xml', data: documentXml, ...(declaredSize === undefined ? {} : { declaredSize }) },
+  ]);
+}
+
+/** A one-page PDF whose content stream inflates to 48 MB (the cross-reference table is left for pdfjs to rebuild). */
+function pdfBomb(): Buffer {
+  const content = deflateSync(Buffer.alloc(expandedBytes, ' '), { level: 9 });
+  const parts = [
+    Buffer.from('%PDF-1.4\n'),
+    Buffer.from('1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n'),
+    Buffer.from('2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n'),
+    Buffer.from('3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >> endobj\n'),
+    Buffer.from(`4 0 obj << /Length ${content.length} /Filter /FlateDecode >>\nstream\n`),
+    content,
+    Buffer.from('\nendstream\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'),
+  ];
+  return Buffer.concat(parts);
+}
+
+/** Counts event-loop turns while `work` runs: the host must keep turning. */
+async function whileCounting(work: () => Promise<string>): Promise<{ output: string; ticks: number }> {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  try {
+    const output = await work();
+    return { output, ticks };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+describe('doc.read: decompression bombs', () => {
+  it('refuses a small DOCX whose document.xml declares 48 MB, before inflating it', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));
+    const bomb = docxBomb();
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    writeFileSync(join(directory, 'bomb.docx'), bomb);
+    const output = await read(directory, 'bomb.docx');
+    expect(output).toMatch(/^Error: bomb\.docx was not read: its text parts expand to more than 32 MB/);
+    expect(output).toContain('decompression bomb');
+  });
+
+  it('refuses a DOCX whose directory lies about the size, and the host lives', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));
+    writeFileSync(join(directory, 'liar.docx'), docxBomb(1_000));
+    const { output, ticks } = await whileCounting(() =>
+      read(directory, 'liar.docx', { maxParseMemoryMb: 64, parseTimeoutMs: 20_000 }),
+    );
+    // The ZIP reader checks each inflated part against its declared size.
+    expect(output).toMatch(/^Error: liar\.docx is not a readable DOCX file .*size mismatch/);
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('stops a parse at the memory cap when the size cap lets a document through, and the host lives', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));
+    writeFileSync(join(directory, 'bomb.docx'), docxBomb());
+    const { output, ticks } = await whileCounting(() =>
+      read(directory, 'bomb.docx', {
+        maxExpandedBytes: 512 * 1024 * 1024,
+        maxParseMemoryMb: 64,
+        parseTimeoutMs: 25_000,
+      }),
+    );
+    expect(output).toMatch(
+      /^Error: bomb\.docx (needs more than the 64 MB that reading a document may use|took longer than 25 s)/,
+    );
+    expect(ticks).toBeGreaterThan(0);
+  }, 40_000);
+
+  it('refuses a PDF with a 48 MB compressed stream, and the host lives', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));
+    const bomb = pdfBomb();
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    writeFileSync(join(directory, 'bomb.pdf'), bomb);
+    const { output } = await whileCounting(() => read(directory, 'bomb.pdf'));
+    expect(output).toMatch(/^Error: bomb\.pdf was not read: its compressed streams expand to more than 32 MB/);
+  });
+
+  it('parses a burst of bombs two at a time, each refused, and the host lives', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));
+    writeFileSync(join(directory, 'bomb.pdf'), pdfBomb());
+    writeFileSync(join(directory, 'bomb.docx'), docxBomb());
+    const [docRead] = createDocumentTools();
+    const context = createToolContext({ workspace: directory });
+    const outputs = await Promise.all(
+      Array.from({ length: 8 }, async (_, index) => {
+        const validation = docRead!.validate({ path: index % 2 === 0 ? 'bomb.pdf' : 'bomb.docx' });
+        if (!validation.success) throw new Error('invalid');
+        return Promise.resolve(docRead!.execute(validation.data, context)).then(
+          String,
+          (error: Error) => error.message,
+        );
+      }),
+    );
+    for (const output of outputs) expect(output).toMatch(/was not read: .* expand to more than 32 MB/);
+  });
+
+  it('stops a parse at its time limit with a clear error', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));
+    writeFileSync(join(directory, 'bomb.pdf'), pdfBomb());
+    const output = await read(directory, 'bomb.pdf', { maxExpandedBytes: 512 * 1024 * 1024, parseTimeoutMs: 1 });
+    expect(output).toMatch(/^Error: bomb\.pdf took longer than 0\.001 s to read and was stopped/);
+  });
+});
+
+describe('doc.read: HTML built to be slow', () => {
+  it('converts HTML off the main thread, stops it at the time limit, and refuses HTML over the cap', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-html-'));
+    const paragraph = '<p>Some <em>text</em> in a <a href="x">paragraph</a>.</p>';
+    writeFileSync(join(directory, 'slow.html'), `<html><body>${paragraph.repeat(40_000)}</body></html>`);
+    const { output, ticks } = await whileCounting(() => read(directory, 'slow.html', { parseTimeoutMs: 200 }));
+    expect(output).toMatch(/^Error: slow\.html took longer than 0\.2 s to read and was stopped/);
+    expect(ticks).toBeGreaterThan(0);
+    expect(await read(directory, 'slow.html', { maxHtmlBytes: 1_000 })).toMatch(
+      /^Error: slow\.html is \d+ characters of HTML, over the 1000-character limit for converting it/,
+    );
+  });
+});
+
+describe('doc.read: protected entries and links', () => {
+  it('refuses protected entries and links that lead to them or outside', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-protected-'));
+    mkdirSync(join(directory, '.git'));
+    writeFileSync(join(directory, '.git', 'notes.html'), '<p>secret</p>');
+    writeFileSync(join(directory, '.env.html'), '<p>secret</p>');
+    symlinkSync('.git/notes.html', join(directory, 'notes.html'));
+    symlinkSync('/etc/hostname', join(directory, 'host.html'));
+    expect(await read(directory, '.git/notes.html')).toMatch(/is protected/);
+    expect(await read(directory, '.ENV.html')).toMatch(/is protected/);
+    expect(await read(directory, 'notes.html')).toMatch(/is protected/);
+    expect(await read(directory, 'host.html')).toMatch(/link that points outside the workspace|does not exist/);
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * The program of the document-parsing worker thread, kept as plain JavaScript text and started
+ * with `new Worker(source, { eval: true })`, so that the same code runs from the TypeScript
+ * sources (tests) and from the compiled `dist/`.
+ *
+ * A document is attacker-made input: a few kilobytes of ZIP or PDF can expand to gigabytes, and
+ * a parser fed one can fill the heap or run for minutes. So PDF and DOCX parsing runs here, in a
+ * thread the host starts with a heap cap and terminates at a time limit, after checks of the
+ * expanded size that need no trust in the parser:
+ * - DOCX: the ZIP's central directory is read before anything is inflated; the declared sizes of
+ *   the parts mammoth reads (everything but `word/media/`) must stay under the cap. A ZIP that
+ *   lies about its sizes still meets the heap cap.
+ * - PDF: every Flate stream but images (which text extraction never decodes) is inflated with
+ *   zlib's `maxOutputLength`, all of them together under the cap, before pdfjs sees the file.
+ *
+ * HTML (a file, a web page, or what a DOCX becomes) is turned into markdown here too: linkedom
+ * and turndown on a page built to be slow can take minutes, which the host must not wait out.
+ *
+ * Protocol: the worker posts `{ kind: 'opened', pageCount }` for a PDF and waits for
+ * `{ pages: number[] }` (the host parses the page range), then posts `{ kind: 'done', result }`;
+ * any failure is `{ kind: 'failed', reason, name, message }`.
+ */
+export const documentWorkerSource = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const zlib = require('node:zlib');
+
+class Refusal extends Error {
+  constructor(reason, message) { super(message); this.reason = reason; }
+}
+
+function megabytes(bytes) { return Math.round(bytes / 1048576) + ' MB'; }
+
+/** Sum of the declared uncompressed sizes of the parts mammoth reads, from the central directory. */
+function checkZip(data, maxExpandedBytes) {
+  const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const searchFrom = Math.max(0, view.length - 65557);
+  let end = -1;
+  for (let index = view.length - 22; index >= searchFrom; index--) {
+    if (view.readUInt32LE(index) === 0x06054b50) { end = index; break; }
+  }
+  if (end < 0) throw new Refusal('damaged', 'no ZIP directory found');
+  const entries = view.readUInt16LE(end + 10);
+  let offset = view.readUInt32LE(end + 16);
+  let total = 0;
+  for (let count = 0; count < entries; count++) {
+    if (offset + 46 > view.length || view.readUInt32LE(offset) !== 0x02014b50) {
+      throw new Refusal('damaged', 'its ZIP directory is damaged');
+    }
+    const size = view.readUInt32LE(offset + 24);
+    const nameLength = view.readUInt16LE(offset + 28);
+    const extraLength = view.readUInt16LE(offset + 30);
+    const commentLength = view.readUInt16LE(offset + 32);
+    const name = view.toString('utf8', offset + 46, offset + 46 + nameLength);
+    if (size === 0xffffffff) throw new Refusal('too-large', 'its part ' + name + ' is over 4 GB when expanded');
+    if (!name.startsWith('word/media/')) total += size;
+    if (total > maxExpandedBytes) {
+      throw new Refusal('too-large', 'its text parts expand to more than ' + megabytes(maxExpandedBytes) + ' (' + name + ' alone declares ' + megabytes(size) + ')');
+    }
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+}
+
+/** Inflate each Flate stream of the PDF with a cap, so that pdfjs never meets a bomb. */
+function checkPdf(data, maxExpandedBytes) {
+  const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let total = 0;
+  let from = 0;
+  for (;;) {
+    const start = view.indexOf('stream', from, 'latin1');
+    if (start < 0) return;
+    if (start >= 3 && view.toString('latin1', start - 3, start) === 'end') { from = start + 6; continue; }
+    let bodyStart = start + 6;
+    if (view[bodyStart] === 0x0d) bodyStart++;
+    if (view[bodyStart] === 0x0a) bodyStart++;
+    const bodyEnd = view.indexOf('endstream', bodyStart, 'latin1');
+    if (bodyEnd < 0) return;
+    from = bodyEnd + 9;
+    const before = view.toString('latin1', Math.max(0, start - 1024), start);
+    const dictionary = before.slice(Math.max(0, before.lastIndexOf(' obj')));
+    if (!/\/FlateDecode|\/Fl\b/.test(dictionary)) continue;
+    // Text extraction never decodes images, so their size does not matter here.
+    if (/\/Subtype\s*\/Image/.test(dictionary)) continue;
+    const room = maxExpandedBytes - total;
+    let expanded;
+    try {
+      expanded = zlib.inflateSync(view.subarray(bodyStart, bodyEnd), { maxOutputLength: room + 1, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    } catch (error) {
+      if (error && (error.code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError)) {
+        throw new Refusal('too-large', 'its compressed streams expand to more than ' + megabytes(maxExpandedBytes));
+      }
+      continue; // A damaged stream is pdfjs's to report or skip.
+    }
+    total += expanded.length;
+    if (total > maxExpandedBytes) {
+      throw new Refusal('too-large', 'its compressed streams expand to more than ' + megabytes(maxExpandedBytes));
+    }
+  }
+}
+
+/** Rebuild lines from text runs: a run that starts lower on the page starts a new line. */
+function joinRuns(runs) {
+  let text = '';
+  let lastY;
+  let lastEnd;
+  for (const run of runs) {
+    const value = run.str || '';
+    const x = run.transform ? run.transform[4] : undefined;
+    const y = run.transform ? run.transform[5] : undefined;
+    const size = Math.abs(run.transform ? run.transform[0] : 10) || 10;
+    if (value !== '') {
+      if (lastY !== undefined && y !== undefined && Math.abs(y - lastY) > size / 2 && !text.endsWith('\n')) {
+        text += '\n';
+      } else if (lastEnd !== undefined && x !== undefined && x - lastEnd > size * 0.15 && !/\s$/.test(text) && !/^\s/.test(value)) {
+        text += ' ';
+      }
+      text += value;
+      if (y !== undefined) lastY = y;
+      if (x !== undefined) lastEnd = x + (run.width || 0);
+    }
+    if (run.hasEOL && !text.endsWith('\n')) text += '\n';
+  }
+  return text.replace(/[ \t]+\n/g, '\n').trim();
+}
+
+function nextMessage() {
+  return new Promise((resolve) => parentPort.once('message', resolve));
+}
+
+async function readPdf(job) {
+  checkPdf(job.data, job.maxExpandedBytes);
+  const { pathToFileURL } = require('node:url');
+  const { getDocument } = await import(pathToFileURL(job.pdfjsPath).href);
+  const task = getDocument({
+    data: new Uint8Array(job.data),
+    ...(job.password === undefined ? {} : { password: job.password }),
+    verbosity: 0,
+    isEvalSupported: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    stopAtErrors: false,
+  });
+  try {
+    const document = await task.promise;
+    parentPort.postMessage({ kind: 'opened', pageCount: document.numPages });
+    const reply = await nextMessage();
+    const pages = [];
+    let characters = 0;
+    for (const number of reply.pages) {
+      const page = await document.getPage(number);
+      const content = await page.getTextContent();
+      const text = joinRuns(content.items);
+      pages.push({ number, text });
+      page.cleanup();
+      characters += text.length;
+      // Past what the tool can show, more pages only cost time and memory.
+      if (characters > job.maxCharacters) break;
+    }
+    return { pageCount: document.numPages, pages };
+  } finally {
+    await task.destroy();
+  }
+}
+
+async function readDocx(job) {
+  checkZip(job.data, job.maxExpandedBytes);
+  const mammoth = require(job.mammothPath);
+  const result = await mammoth.convertToHtml(
+    { buffer: Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength) },
+    { convertImage: mammoth.images.imgElement(async () => ({ src: '' })), externalFileAccess: false },
+  );
+  if (result.value.length > job.maxHtmlBytes) {
+    throw new Refusal('too-large', 'its text expands to more than ' + megabytes(job.maxHtmlBytes) + ' of HTML');
+  }
+  return htmlToMarkdown(job, result.value, {});
+}
+
+// HTML to markdown. linkedom parses the page, noise is removed (scripts, styles, and for a web
+// page its navigation, header and footer), and turndown writes the markdown. Tables become GFM
+// tables, which turndown's core does not do.
+const invisible = 'script, style, noscript, template, iframe, object, embed, svg, canvas, link, meta, [hidden]';
+const pageChrome = 'nav, header, footer, aside, form, button, dialog, [role="navigation"], [role="banner"], [role="contentinfo"], [aria-hidden="true"]';
+
+function htmlToMarkdown(job, html, options) {
+  const { parseHTML } = require(job.linkedomPath);
+  const Turndown = require(job.turndownPath);
+  // linkedom puts a bare fragment (as mammoth writes) in the wrong place, so it gets a document around it.
+  const full = /<html[\s>]/i.test(html) ? html : '<!doctype html><html>' + (/<body[\s>]/i.test(html) ? html : '<body>' + html + '</body>') + '</html>';
+  const document = parseHTML(full).document;
+  const titleElement = document.querySelector('title');
+  const title = (titleElement && titleElement.textContent && titleElement.textContent.trim()) || undefined;
+  for (const element of document.querySelectorAll(invisible)) element.remove();
+  let root = document.body || document.documentElement;
+  if (options.mode === 'page') {
+    root = document.querySelector('main, article, [role="main"]') || root;
+    if (root) for (const element of root.querySelectorAll(pageChrome)) element.remove();
+  }
+  if (options.baseUrl !== undefined && root) {
+    for (const [selector, attribute] of [['a[href]', 'href'], ['img[src]', 'src']]) {
+      for (const element of root.querySelectorAll(selector)) {
+        const value = element.getAttribute(attribute);
+        if (value === null) continue;
+        try { element.setAttribute(attribute, new URL(value, options.baseUrl).href); } catch { /* kept as written */ }
+      }
+    }
+  }
+  const service = new Turndown({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-' });
+  service.addRule('table', { filter: 'table', replacement: (_content, node) => '\n\n' + markdownTable(node) + '\n\n' });
+  // Links whose target is a script, and images without a description, are noise for a reader.
+  service.addRule('script-link', {
+    filter: (node) => node.nodeName === 'A' && (node.getAttribute('href') || '').trim().startsWith('javascript:'),
+    replacement: (content) => content,
+  });
+  service.addRule('bare-image', {
+    filter: (node) => node.nodeName === 'IMG' && (node.getAttribute('alt') || '').trim() === '',
+    replacement: () => '',
+  });
+  const markdown = root ? service.turndown(root) : '';
+  return { title, markdown: markdown.trim() };
+}
+
+function markdownTable(table) {
+  const rows = [...table.querySelectorAll('tr')].map((row) =>
+    [...row.querySelectorAll('th, td')].map((cell) => (cell.textContent || '').replace(/\s+/g, ' ').trim().replaceAll('|', '\\|')),
+  );
+  const width = Math.max(0, ...rows.map((cells) => cells.length));
+  if (width === 0) return '';
+  const padded = rows.map((cells) => [...cells, ...Array(width - cells.length).fill('')]);
+  const [header, ...body] = padded;
+  const line = (cells) => '| ' + cells.join(' | ') + ' |';
+  return [line(header), line(Array(width).fill('---')), ...body.map(line)].join('\n');
+}
+
+(async () => {
+  const job = workerData;
+  try {
+    const result =
+      job.kind === 'pdf'
+        ? await readPdf(job)
+        : job.kind === 'docx'
+          ? await readDocx(job)
+          : htmlToMarkdown(job, job.html, { mode: job.mode, baseUrl: job.baseUrl });
+    parentPort.postMessage({ kind: 'done', result });
+  } catch (error) {
+    parentPort.postMessage({
+      kind: 'failed',
+      reason: error instanceof Refusal ? error.reason : 'parse-failed',
+      name: error && error.name,
+      message: String((error && error.message) || error),
+    });
+  }
+})();
+`;

@@ -1,0 +1,468 @@
+/**
+ * Open first, then check what was opened: the one way the file, data and document tools reach a
+ * workspace entry.
+ *
+ * Checking a path and then opening it again by name loses to a link flipped in between (the model
+ * can run code that flips links while another tool call runs). So every entry is opened first
+ * — on Linux with `O_PATH`, which opens nothing on the device: no FIFO blocks, no device file
+ * wakes — and the real path of the opened descriptor (`/proc/self/fd/N`) is checked: inside the
+ * workspace, not protected, the expected kind. Only then is it reopened through
+ * `/proc/self/fd/N` for reading, which reaches exactly the checked inode whatever the names do
+ * meanwhile.
+ *
+ * Writes never follow a name either: each directory of the path is opened relative to its
+ * verified parent (`/proc/self/fd/<dir>/<name>`, created there when missing), the content goes to
+ * a fresh temporary file created with `O_CREAT | O_EXCL | O_NOFOLLOW` in the verified directory,
+ * and a rename within that directory puts it in place. Nothing is ever created outside, even
+ * for an instant.
+ *
+ * Where `/proc/self/fd` does not exist (macOS, Windows), the fallback opens the file, then
+ * compares the descriptor's device and inode with those of the checked real path; a swap in
+ * between is detected and refused. Directory creation there checks before it creates, a gap that
+ * `docs/security-paths-http.md` states.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { isAbsolute, posix, relative, sep } from 'node:path';
+import { createProtectedPaths, type ProtectedPaths } from './protected-paths.js';
+import { WorkspacePathError } from './workspace-path.js';
+
+/** `O_PATH` on Linux (the same value on x86-64 and arm64); Node does not export it. */
+const openPathOnly = 0o10000000;
+
+/** Whether descriptors can be resolved through `/proc/self/fd` (Linux). */
+export const hasDescriptorPaths: boolean = process.platform === 'linux' && existsSync('/proc/self/fd');
+
+/** What a tool needs to reach a workspace: its real root and the protected entries. */
+export interface WorkspaceAccess {
+  /** Real path of the workspace directory. */
+  readonly root: string;
+  readonly protectedPaths: ProtectedPaths;
+}
+
+/** The access for `workspace`, or an error telling the model that the run has none. */
+export function workspaceAccess(workspace: string | undefined, protectedPaths?: ProtectedPaths): WorkspaceAccess {
+  if (workspace === undefined) throw new WorkspacePathError('this run has no workspace directory.');
+  return { root: realpathSync(workspace), protectedPaths: protectedPaths ?? createProtectedPaths() };
+}
+
+/**
+ * Check a model-given path without touching the disk: relative, no NUL, no `..` out of the
+ * workspace, not protected. Returns it normalised with `/` separators (`.` for the root).
+ */
+export function checkedRelativePath(access: WorkspaceAccess, path: string): string {
+  if (path.includes('\0')) {
+    throw new WorkspacePathError(`"${path.replaceAll('\0', '\\0')}" contains a NUL byte; remove it.`);
+  }
+  if (isAbsolute(path) || posix.isAbsolute(path)) {
+    throw new WorkspacePathError(`"${path}" is absolute; use a path relative to the workspace, e.g. "notes.txt".`);
+  }
+  const normalised = posix.normalize(path.split(sep).join('/')).replace(/\/+$/, '') || '.';
+  if (normalised === '..' || normalised.startsWith('../')) {
+    throw new WorkspacePathError(`"${path}" is outside the workspace; use a path inside it.`);
+  }
+  refuseProtected(access, normalised, path);
+  return normalised;
+}
+
+function refuseProtected(access: WorkspaceAccess, relativePath: string, shown: string): void {
+  if (access.protectedPaths.isProtected(relativePath)) {
+    throw new WorkspacePathError(
+      `"${shown}" is protected (${access.protectedPaths.patterns.join(', ')}): no tool may read or write it. Use another path.`,
+    );
+  }
+}
+
+/** An entry opened and checked; close it with {@link closeEntry}. */
+export interface OpenedEntry {
+  /** The descriptor: `O_PATH` on Linux (reopen it with {@link reopenForReading}), a read descriptor elsewhere. */
+  readonly descriptor: number;
+  /** Real path of what was opened. */
+  readonly realPath: string;
+  /** That real path relative to the workspace root, `/` separators (`.` for the root). */
+  readonly relativeRealPath: string;
+  readonly stats: Stats;
+}
+
+/** The path through which an opened descriptor's file is reached again (Linux only). */
+export function descriptorPath(descriptor: number): string {
+  return `/proc/self/fd/${descriptor}`;
+}
+
+/**
+ * Open `path` (following links, which may stay inside) and check what was opened.
+ * `followLastLink: false` opens a final link itself (for `files.stat`).
+ * @throws WorkspacePathError when it does not exist, leaves the workspace or is protected.
+ */
+export function openEntry(
+  access: WorkspaceAccess,
+  path: string,
+  options: { followLastLink?: boolean } = {},
+): OpenedEntry {
+  const relativePath = checkedRelativePath(access, path);
+  const absolute = relativePath === '.' ? access.root : `${access.root}/${relativePath}`;
+  const follow = options.followLastLink ?? true;
+  let descriptor: number;
+  try {
+    descriptor = hasDescriptorPaths
+      ? openSync(absolute, openPathOnly | (follow ? 0 : constants.O_NOFOLLOW))
+      : openSync(absolute, constants.O_RDONLY | constants.O_NONBLOCK | (follow ? 0 : constants.O_NOFOLLOW));
+  } catch (error) {
+    // A missing entry behind a link that leads out is reported as the link, not as missing:
+    // the answer must not tell whether something exists outside.
+    if (leavesThroughExistingPart(access, relativePath)) {
+      throw new WorkspacePathError(`"${path}" goes through a link that points outside the workspace.`);
+    }
+    throw openFailure(error, path, absolute);
+  }
+  try {
+    const stats = fstatSync(descriptor);
+    const realPath = hasDescriptorPaths ? readlinkSync(descriptorPath(descriptor)) : fallbackRealPath(absolute, stats);
+    const relativeRealPath = insideRelative(access.root, realPath);
+    if (relativeRealPath === undefined) {
+      throw new WorkspacePathError(`"${path}" goes through a link that points outside the workspace.`);
+    }
+    refuseProtected(access, relativeRealPath, path);
+    return { descriptor, realPath, relativeRealPath, stats };
+  } catch (error) {
+    closeSync(descriptor);
+    throw error;
+  }
+}
+
+/** Close an entry's descriptor. */
+export function closeEntry(entry: OpenedEntry): void {
+  closeSync(entry.descriptor);
+}
+
+/**
+ * Open a checked regular file for reading: a new read descriptor on exactly the checked inode.
+ * Refuses anything but a regular file with a single link (a hard link may be a second name of
+ * a file outside the workspace or of a protected one).
+ */
+export function reopenForReading(entry: OpenedEntry, path: string): number {
+  requireSingleLinkFile(entry.stats, path);
+  if (!hasDescriptorPaths) return openSync(`/dev/fd/${entry.descriptor}`, constants.O_RDONLY);
+  return openSync(descriptorPath(entry.descriptor), constants.O_RDONLY);
+}
+
+/** Throws unless `stats` is a regular file with one link. */
+export function requireSingleLinkFile(stats: Stats, path: string): void {
+  if (stats.isDirectory()) throw new WorkspacePathError(`"${path}" is a directory; use files.list on it.`);
+  if (!stats.isFile()) throw new WorkspacePathError(`"${path}" is not a regular file and cannot be opened.`);
+  if (stats.nlink > 1) {
+    throw new WorkspacePathError(
+      `"${path}" has ${stats.nlink} hard links; the tools do not open a file that also has another name (it may be a file outside the workspace or a protected one). Copy it to a new file first.`,
+    );
+  }
+}
+
+/**
+ * Open a regular file of the workspace for reading: {@link openEntry}, then
+ * {@link reopenForReading}. Returns a plain read descriptor and the file's stats; close it with
+ * `closeSync`.
+ */
+export function openFileForReading(access: WorkspaceAccess, path: string): { descriptor: number; stats: Stats } {
+  const entry = openEntry(access, path);
+  try {
+    if (!hasDescriptorPaths) {
+      requireSingleLinkFile(entry.stats, path);
+      return { descriptor: entry.descriptor, stats: entry.stats };
+    }
+    const descriptor = reopenForReading(entry, path);
+    closeEntry(entry);
+    return { descriptor, stats: fstatSync(descriptor) };
+  } catch (error) {
+    closeEntry(entry);
+    throw error;
+  }
+}
+
+/**
+ * Open, and create where missing, the directory `relativeDirectory` (already checked) step by
+ * step, each step relative to its verified parent. Returns an `O_PATH` descriptor (Linux) and
+ * the directory's real path.
+ */
+function openDirectoryForWriting(
+  access: WorkspaceAccess,
+  relativeDirectory: string,
+  shown: string,
+): { descriptor: number | undefined; realPath: string } {
+  if (!hasDescriptorPaths) {
+    // Fallback: check, then create; see the module comment.
+    let current = access.root;
+    for (const name of relativeDirectory === '.' ? [] : relativeDirectory.split('/')) {
+      const next = `${current}/${name}`;
+      if (!existsSync(next)) mkdirSync(next);
+      current = realpathSync(next);
+      const inside = insideRelative(access.root, current);
+      if (inside === undefined)
+        throw new WorkspacePathError(`"${shown}" goes through a link that points outside the workspace.`);
+      refuseProtected(access, inside, shown);
+      if (!statSync(current).isDirectory()) throw new WorkspacePathError(`"${shown}": ${name} is not a directory.`);
+    }
+    return { descriptor: undefined, realPath: current };
+  }
+  let descriptor = openSync(access.root, openPathOnly | constants.O_DIRECTORY);
+  let realPath = readlinkSync(descriptorPath(descriptor));
+  try {
+    if (realPath !== access.root) throw new WorkspacePathError('the workspace directory was moved; start a new run.');
+    for (const name of relativeDirectory === '.' ? [] : relativeDirectory.split('/')) {
+      const child = `${descriptorPath(descriptor)}/${name}`;
+      let next: number;
+      try {
+        next = openSync(child, openPathOnly | constants.O_DIRECTORY);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOTDIR') throw new WorkspacePathError(`"${shown}": ${name} is a file, not a directory.`);
+        if (code !== 'ENOENT') throw error;
+        try {
+          // mkdir never follows a final link: a dangling link here fails with EEXIST.
+          mkdirSync(child);
+        } catch (mkdirError) {
+          if ((mkdirError as NodeJS.ErrnoException).code === 'EEXIST') {
+            throw new WorkspacePathError(
+              `"${shown}" goes through a link whose target does not exist; use another path.`,
+            );
+          }
+          throw mkdirError;
+        }
+        next = openSync(child, openPathOnly | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      }
+      closeSync(descriptor);
+      descriptor = next;
+      realPath = readlinkSync(descriptorPath(descriptor));
+      const inside = insideRelative(access.root, realPath);
+      if (inside === undefined)
+        throw new WorkspacePathError(`"${shown}" goes through a link that points outside the workspace.`);
+      refuseProtected(access, inside, shown);
+    }
+    return { descriptor, realPath };
+  } catch (error) {
+    closeSync(descriptor);
+    throw error;
+  }
+}
+
+/** What {@link writeWorkspaceFile} writes: text, bytes, or a copy of a file outside the workspace that the host made. */
+export type WrittenContent = Uint8Array | string | { sourcePath: string };
+
+/**
+ * Write `content` to the workspace file `path`, creating its directories as needed. The file is
+ * replaced atomically (a temporary file in the verified directory, renamed over it), keeping
+ * the old file's permissions; a final link that stays inside the workspace is written through.
+ * @returns the workspace-relative path written.
+ */
+export function writeWorkspaceFile(access: WorkspaceAccess, path: string, content: WrittenContent): string {
+  try {
+    return writeChecked(access, path, content);
+  } catch (error) {
+    throw writeFailure(error, path);
+  }
+}
+
+function writeFailure(error: unknown, path: string): Error {
+  if (error instanceof WorkspacePathError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const shown = path.length > 80 ? `${path.slice(0, 80)}…` : path;
+  if (code === 'ENAMETOOLONG') return new WorkspacePathError(`"${shown}" is too long; use a shorter name.`);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new WorkspacePathError(`"${shown}" is not writable (permission denied).`);
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new WorkspacePathError(`"${shown}" was not written: the disk is full.`);
+  if (code === 'EROFS') return new WorkspacePathError(`"${shown}" was not written: the file system is read-only.`);
+  if (code === 'EISDIR') return new WorkspacePathError(`"${shown}" is a directory; choose a file path inside it.`);
+  if (code === 'ENOTDIR') return new WorkspacePathError(`"${shown}": a part of the path is a file, not a directory.`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function writeChecked(access: WorkspaceAccess, path: string, content: WrittenContent): string {
+  const relativePath = checkedRelativePath(access, path);
+  if (relativePath === '.') throw new WorkspacePathError(`"${path}" is a directory; choose a file path inside it.`);
+  const directoryPart = posix.dirname(relativePath);
+  const name = posix.basename(relativePath);
+  const directory = openDirectoryForWriting(access, directoryPart, path);
+  const base = directory.descriptor === undefined ? directory.realPath : descriptorPath(directory.descriptor);
+  try {
+    // The name in the real directory: an anchored pattern (`config/prod.json`) reached through
+    // a link to `config` is still protected.
+    const realDirectory = insideRelative(access.root, directory.realPath) ?? '.';
+    refuseProtected(access, realDirectory === '.' ? name : `${realDirectory}/${name}`, path);
+    const target = `${base}/${name}`;
+    let existing: Stats | undefined;
+    try {
+      existing = lstatSync(target);
+    } catch {
+      existing = undefined;
+    }
+    if (existing?.isDirectory())
+      throw new WorkspacePathError(`"${path}" is a directory; choose a file path inside it.`);
+    if (existing?.isSymbolicLink()) return writeThroughLink(access, path, target, content);
+    if (existing !== undefined && !existing.isFile()) {
+      throw new WorkspacePathError(
+        `"${path}" is a special file (device, socket or pipe); the file tools do not write it.`,
+      );
+    }
+    const temporaryName = `.${name.slice(0, 100)}.${randomBytes(6).toString('hex')}.hataraku-write`;
+    const temporary = `${base}/${temporaryName}`;
+    try {
+      if (typeof content === 'object' && 'sourcePath' in content) {
+        // The copy creates its destination exclusively (O_EXCL never follows a link).
+        copyFileSync(content.sourcePath, temporary, constants.COPYFILE_EXCL);
+      }
+      const descriptor = openSync(
+        temporary,
+        typeof content === 'object' && 'sourcePath' in content
+          ? constants.O_WRONLY | constants.O_NOFOLLOW
+          : constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o666,
+      );
+      try {
+        if (!(typeof content === 'object' && 'sourcePath' in content)) writeAll(descriptor, content);
+        if (existing !== undefined) fchmodSync(descriptor, existing.mode & 0o7777);
+      } finally {
+        closeSync(descriptor);
+      }
+      // Within one directory: the entry is replaced (a link or a second hard link of the old
+      // name is replaced, never written through).
+      renameSync(temporary, target);
+    } catch (error) {
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // Already renamed or never created.
+      }
+      throw error;
+    }
+    return relativePath;
+  } finally {
+    if (directory.descriptor !== undefined) closeSync(directory.descriptor);
+  }
+}
+
+/** Write through a final link: open its target (never creating it), check it, then write. */
+function writeThroughLink(access: WorkspaceAccess, path: string, target: string, content: WrittenContent): string {
+  let descriptor: number;
+  try {
+    descriptor = hasDescriptorPaths ? openSync(target, openPathOnly) : openSync(target, constants.O_WRONLY);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new WorkspacePathError(`"${path}" goes through a link whose target does not exist; use another path.`);
+    }
+    throw error;
+  }
+  try {
+    const stats = fstatSync(descriptor);
+    const realPath = hasDescriptorPaths ? readlinkSync(descriptorPath(descriptor)) : fallbackRealPath(target, stats);
+    const inside = insideRelative(access.root, realPath);
+    if (inside === undefined)
+      throw new WorkspacePathError(`"${path}" goes through a link that points outside the workspace.`);
+    refuseProtected(access, inside, path);
+    requireSingleLinkFile(stats, path);
+    const writer = hasDescriptorPaths ? openSync(descriptorPath(descriptor), constants.O_WRONLY) : descriptor;
+    try {
+      // Truncated only now, after the check: opening with O_TRUNC would cut an unchecked file.
+      writeAll(writer, content, true);
+    } finally {
+      if (writer !== descriptor) closeSync(writer);
+    }
+    return inside;
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+function writeAll(descriptor: number, content: WrittenContent, truncate = false): void {
+  const bytes =
+    typeof content === 'string'
+      ? Buffer.from(content)
+      : 'sourcePath' in content
+        ? readFileSync(content.sourcePath)
+        : content;
+  // Truncated through the descriptor, never through the name.
+  if (truncate) ftruncateSync(descriptor, 0);
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(descriptor, bytes, offset, bytes.length - offset, offset);
+}
+
+/** The real path of `absolute` when it is still the file `stats` describes (fallback without /proc). */
+function fallbackRealPath(absolute: string, stats: Stats): string {
+  const realPath = realpathSync(absolute);
+  const current = statSync(realPath);
+  if (current.dev !== stats.dev || current.ino !== stats.ino) {
+    throw new WorkspacePathError(`"${absolute}" changed while it was being opened; try again.`);
+  }
+  return realPath;
+}
+
+/** `target` relative to `root` with `/` separators, or undefined when it is outside. */
+export function insideRelative(root: string, target: string): string | undefined {
+  const relation = relative(root, target);
+  if (relation === '') return '.';
+  if (relation === '..' || relation.startsWith(`..${sep}`) || isAbsolute(relation)) return undefined;
+  return relation.split(sep).join('/');
+}
+
+function openFailure(error: unknown, path: string, absolute: string): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') {
+    if (isDanglingLinkOnTheWay(absolute)) {
+      return new WorkspacePathError(`"${path}" goes through a link whose target does not exist; use another path.`);
+    }
+    return new WorkspacePathError(`"${path}" does not exist; call files.list to see the files.`);
+  }
+  if (code === 'ENOTDIR') return new WorkspacePathError(`"${path}" does not exist (a part of it is a file).`);
+  if (code === 'ELOOP') return new WorkspacePathError(`"${path}" is a symbolic link loop; use another path.`);
+  if (code === 'EACCES') return new WorkspacePathError(`"${path}" is not readable (permission denied).`);
+  if (code === 'ENAMETOOLONG')
+    return new WorkspacePathError(`"${path.slice(0, 80)}…" is too long; use a shorter path.`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Whether the deepest existing part of `relativePath` resolves outside the workspace. */
+function leavesThroughExistingPart(access: WorkspaceAccess, relativePath: string): boolean {
+  const parts = relativePath === '.' ? [] : relativePath.split('/');
+  for (let length = parts.length - 1; length > 0; length--) {
+    const prefix = `${access.root}/${parts.slice(0, length).join('/')}`;
+    let descriptor: number;
+    try {
+      descriptor = openSync(prefix, hasDescriptorPaths ? openPathOnly : constants.O_RDONLY);
+    } catch {
+      continue;
+    }
+    try {
+      const realPath = hasDescriptorPaths ? readlinkSync(descriptorPath(descriptor)) : realpathSync(prefix);
+      return insideRelative(access.root, realPath) === undefined;
+    } finally {
+      closeSync(descriptor);
+    }
+  }
+  return false;
+}
+
+function isDanglingLinkOnTheWay(absolute: string): boolean {
+  try {
+    return lstatSync(absolute).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
