@@ -10,7 +10,7 @@
  * `writeWorkspaceFile` afterwards.
  *
  * Where `/proc/self/fd` does not exist, DuckDB gets the checked real path instead (a gap stated
- * in `docs/security-paths-http.md`).
+ * in `docs/security.md`).
  */
 import { closeSync, type Dirent, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

@@ -19,7 +19,7 @@
  * Where `/proc/self/fd` does not exist (macOS, Windows), the fallback opens the file, then
  * compares the descriptor's device and inode with those of the checked real path; a swap in
  * between is detected and refused. Directory creation there checks before it creates, a gap that
- * `docs/security-paths-http.md` states.
+ * `docs/security.md` states.
  */
 import { randomBytes } from 'node:crypto';
 import {
