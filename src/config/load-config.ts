@@ -8,6 +8,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ToolPolicy } from '../agent/policy.js';
 import type { BudgetRule } from '../agent/run-costs.js';
@@ -81,6 +82,22 @@ export interface HatarakuConfig {
   cache: { ttlMs: number; mode: 'deterministic-only' | 'always'; path: string } | undefined;
   /** Directory the agent's tools work in. */
   workspace: string;
+  /** Settings of the in-process `local` provider and its model cache. */
+  local: LocalModelsConfig;
+}
+
+/** The `local` provider's settings, resolved. */
+export interface LocalModelsConfig {
+  /** The model cache folder (absolute). */
+  modelsDirectory: string;
+  threads: number;
+  contextSize: number;
+  gpu: 'auto' | 'cpu';
+  gpuLayers: number | 'auto' | 'max';
+  idleUnloadMs: number;
+  /** Hourly cost of this machine, when configured; a local model without one has an unknown price. */
+  usdPerCpuHour: number | undefined;
+  usdPerGpuHour: number | undefined;
 }
 
 /**
@@ -143,6 +160,33 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
         }
       : undefined,
     workspace: file.workspace === undefined ? path.resolve(options.cwd) : path.resolve(configDirectory, file.workspace),
+    local: resolveLocalModels(file.local, env, options.cwd, configDirectory),
+  };
+}
+
+function resolveLocalModels(
+  local: ConfigFile['local'],
+  env: Environment,
+  cwd: string,
+  configDirectory: string,
+): LocalModelsConfig {
+  const cacheHome = env.XDG_CACHE_HOME ?? path.join(env.HOME ?? os.homedir(), '.cache');
+  const modelsDirectory =
+    env.HATARAKU_MODELS_DIR !== undefined
+      ? path.resolve(cwd, env.HATARAKU_MODELS_DIR)
+      : local?.modelsDir !== undefined
+        ? path.resolve(configDirectory, local.modelsDir)
+        : path.join(cacheHome, 'hataraku', 'models');
+  return {
+    modelsDirectory,
+    // More threads than cores makes llama.cpp far slower (4 threads on 2 cores: about 100x).
+    threads: local?.threads ?? Math.max(1, os.availableParallelism()),
+    contextSize: local?.contextSize ?? 4096,
+    gpu: local?.gpu ?? 'auto',
+    gpuLayers: local?.gpuLayers ?? 'auto',
+    idleUnloadMs: local?.idleUnloadMs ?? 300_000,
+    usdPerCpuHour: local?.usdPerCpuHour,
+    usdPerGpuHour: local?.usdPerGpuHour,
   };
 }
 
