@@ -51,7 +51,9 @@ export async function startFakeHub(files: FakeHubFile[]): Promise<FakeHub> {
       return;
     }
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/[^/]+\/(.+)$/.exec(url.pathname);
-    const file = resolve && files.find((entry) => entry.repo === resolve[1] && entry.path === decodeURIComponent(resolve[2] ?? ''));
+    const file =
+      resolve &&
+      files.find((entry) => entry.repo === resolve[1] && entry.path === decodeURIComponent(resolve[2] ?? ''));
     if (!file) {
       response.writeHead(404).end('Entry not found');
       return;

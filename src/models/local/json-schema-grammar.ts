@@ -98,7 +98,10 @@ function convert(node: unknown, path: string[], unenforced: string[]): GbnfJsonS
   const defs = isRecord(definitions)
     ? {
         $defs: Object.fromEntries(
-          Object.entries(definitions).map(([name, value]) => [name, convert(value, [...path, '$defs', name], unenforced)]),
+          Object.entries(definitions).map(([name, value]) => [
+            name,
+            convert(value, [...path, '$defs', name], unenforced),
+          ]),
         ),
       }
     : {};

@@ -5,17 +5,10 @@
  * and the model is unloaded after `idleUnloadMs` with nothing queued. This is the one place
  * Hataraku keeps process-wide state for local models: the weights are too big to load per run.
  */
-import {
-  type ChatWrapper,
-  getLlama,
-  type Llama,
-  LlamaChat,
-  type LlamaContext,
-  type LlamaGrammar,
-  LlamaLogLevel,
-  type LlamaModel,
-  resolveChatWrapper,
-} from 'node-llama-cpp';
+import type { ChatWrapper, Llama, LlamaChat, LlamaContext, LlamaGrammar, LlamaModel } from 'node-llama-cpp';
+
+/** node-llama-cpp, imported on first use so that commands without a local model never load it. */
+const nodeLlamaCpp = () => import('node-llama-cpp');
 
 /** How to load a model; the pool keeps one loaded model per distinct settings. */
 export interface LocalModelSettings {
@@ -147,6 +140,7 @@ async function load(settings: LocalModelSettings): Promise<LoadedModel> {
     gpuLayers: onGpu ? settings.gpuLayers : 0,
   });
   const context = await model.createContext({ contextSize: settings.contextSize, threads: settings.threads });
+  const { LlamaChat, resolveChatWrapper } = await nodeLlamaCpp();
   const chatWrapper = resolveChatWrapper(model);
   const chat = new LlamaChat({ contextSequence: context.getSequence(), chatWrapper });
   return {
@@ -164,12 +158,14 @@ function llamaFor(gpu: 'auto' | 'cpu'): Promise<Llama> {
   let llama = llamas.get(gpu);
   if (!llama) {
     // Prebuilt binaries only: nothing is compiled or downloaded at run time.
-    llama = getLlama({
-      gpu: gpu === 'cpu' ? false : 'auto',
-      build: 'never',
-      progressLogs: false,
-      logLevel: LlamaLogLevel.error,
-    });
+    llama = nodeLlamaCpp().then(({ getLlama, LlamaLogLevel }) =>
+      getLlama({
+        gpu: gpu === 'cpu' ? false : 'auto',
+        build: 'never',
+        progressLogs: false,
+        logLevel: LlamaLogLevel.error,
+      }),
+    );
     llama.catch(() => llamas.delete(gpu));
     llamas.set(gpu, llama);
   }

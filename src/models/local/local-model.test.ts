@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ModelCallError } from '../../errors.js';
 import { collectResponse } from '../collect-response.js';
 import type { JsonSchema, ModelRequest, ModelStreamEvent, ModelToolDefinition } from '../spec.js';
-import { testSettings, type TinyModels, writeTinyModels } from './__fixtures__/tiny-models.js';
+import { type TinyModels, testSettings, writeTinyModels } from './__fixtures__/tiny-models.js';
 import { isLoaded, pendingCalls, unloadIdleModels, withLoadedModel } from './loaded-models.js';
 import { createLocalModel } from './local-model.js';
 import { chatmlTemplate } from './tiny-model/tiny-llama.js';
@@ -42,7 +42,12 @@ describe('local model: loading and templating', () => {
       // node-llama-cpp recognises the ChatML template and uses its ChatML wrapper.
       expect(loaded.chatWrapper.wrapperName).toBe('ChatML');
       const rendered = loaded.chatWrapper
-        .generateContextState({ chatHistory: [{ type: 'user', text: 'hello world' }, { type: 'model', response: [] }] })
+        .generateContextState({
+          chatHistory: [
+            { type: 'user', text: 'hello world' },
+            { type: 'model', response: [] },
+          ],
+        })
         .contextText.toString();
       expect(rendered).toContain('<|im_start|>user\nhello world<|im_end|>');
       expect(rendered.endsWith('<|im_start|>assistant\n')).toBe(true);
@@ -142,7 +147,12 @@ describe('local model: tool calls constrained by grammar', () => {
       ...base,
       messages: [
         ...base.messages,
-        { role: 'assistant', content: [{ type: 'tool-call', id: 'c1', name: 'array_sort', arguments: '{"list":[3,1],"order":"ascending"}' }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'tool-call', id: 'c1', name: 'array_sort', arguments: '{"list":[3,1],"order":"ascending"}' },
+          ],
+        },
         { role: 'tool', toolCallId: 'c1', toolName: 'array_sort', content: '[1, 3] sorted result' },
       ],
     };
@@ -178,8 +188,15 @@ describe('local model: structured output', () => {
 
   it('warns about schema keywords the grammar cannot enforce', async () => {
     const model = createLocalModel({ ...testSettings(models.terminating), modelId: 'terminating' });
-    const schema = { type: 'object', properties: { zip: { type: 'string', pattern: '^[0-9]{5}$' } }, required: ['zip'] };
-    const response = await collectResponse(model, ask('zip', { responseFormat: { type: 'json-schema', name: 'zip', schema } }));
+    const schema = {
+      type: 'object',
+      properties: { zip: { type: 'string', pattern: '^[0-9]{5}$' } },
+      required: ['zip'],
+    };
+    const response = await collectResponse(
+      model,
+      ask('zip', { responseFormat: { type: 'json-schema', name: 'zip', schema } }),
+    );
     expect(response.warnings.map((warning) => warning.message).join(' ')).toContain('pattern at zip');
     expect(typeof (JSON.parse(response.text) as { zip: unknown }).zip).toBe('string');
   });
@@ -190,10 +207,14 @@ describe('local model: abort and the shared queue', () => {
     const model = createLocalModel({ ...testSettings(models.plain), modelId: 'plain' });
     const controller = new AbortController();
     const seen: ModelStreamEvent[] = [];
-    const error = await collectResponse(model, ask('go on', { maxOutputTokens: 500, abortSignal: controller.signal }), (event) => {
-      seen.push(event);
-      if (event.type === 'text-delta') controller.abort();
-    }).catch((caught: unknown) => caught);
+    const error = await collectResponse(
+      model,
+      ask('go on', { maxOutputTokens: 500, abortSignal: controller.signal }),
+      (event) => {
+        seen.push(event);
+        if (event.type === 'text-delta') controller.abort();
+      },
+    ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ModelCallError);
     expect((error as ModelCallError).code).toBe('model_aborted');
     expect(seen.filter((event) => event.type === 'text-delta').length).toBeLessThan(500);

@@ -50,15 +50,30 @@ export function createLocalModel(options: LocalModelOptions): Model {
   const { modelId, throughput, ...settings } = options;
   const name = `local:${modelId}`;
 
-  function modelError(code: 'model_aborted' | 'model_bad_request' | 'model_server_error', message: string, cause?: unknown) {
-    return new ModelCallError({ code, provider: 'local', modelId, retryable: false, message: `${name}: ${message}`, cause });
+  function modelError(
+    code: 'model_aborted' | 'model_bad_request' | 'model_server_error',
+    message: string,
+    cause?: unknown,
+  ) {
+    return new ModelCallError({
+      code,
+      provider: 'local',
+      modelId,
+      retryable: false,
+      message: `${name}: ${message}`,
+      cause,
+    });
   }
 
   async function* stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
     const warnings: ModelWarning[] = [];
     const plan = planGeneration(request, warnings);
     if (request.stop && request.stop.length > 0) {
-      warnings.push({ type: 'unsupported-setting', setting: 'stop', message: 'stop sequences are not applied by the local provider' });
+      warnings.push({
+        type: 'unsupported-setting',
+        setting: 'stop',
+        message: 'stop sequences are not applied by the local provider',
+      });
     }
     const channel = createChannel<ModelStreamEvent>();
     const internal = new AbortController();
@@ -78,10 +93,18 @@ export function createLocalModel(options: LocalModelOptions): Model {
       const inputTokens = loaded.chatWrapper
         .generateContextState({ chatHistory: history })
         .contextText.tokenize(loaded.model.tokenizer).length;
+      const contextSize = loaded.context.contextSize;
+      if (inputTokens >= contextSize) {
+        throw modelError(
+          'model_bad_request',
+          `the prompt is ${inputTokens} tokens but the context holds ${contextSize}; raise "local": { "contextSize" } in hataraku.config.json (up to the model's trained context) or shorten the prompt.`,
+        );
+      }
       channel.push({ type: 'stream-start', warnings });
 
       // In call-or-text mode the first non-blank character decides; until then text is held back.
-      let mode: 'undecided' | 'text' | 'call' = plan.kind === 'call' ? 'call' : plan.kind === 'call-or-text' ? 'undecided' : 'text';
+      let mode: 'undecided' | 'text' | 'call' =
+        plan.kind === 'call' ? 'call' : plan.kind === 'call-or-text' ? 'undecided' : 'text';
       let held = '';
       const meter = loaded.chat.sequence.tokenMeter;
       const meterBefore = meter.getState();
@@ -125,7 +148,8 @@ export function createLocalModel(options: LocalModelOptions): Model {
       });
 
       const stopReason = result.metadata.stopReason;
-      let finishReason: FinishReason = stopReason === 'maxTokens' ? 'length' : stopReason === 'abort' ? 'other' : 'stop';
+      let finishReason: FinishReason =
+        stopReason === 'maxTokens' ? 'length' : stopReason === 'abort' ? 'other' : 'stop';
       const callText = (mode === 'call' ? held : '').trim();
       if (callText !== '') {
         const call = parseCall(callText);
@@ -139,7 +163,10 @@ export function createLocalModel(options: LocalModelOptions): Model {
           // Only an output limit can cut a grammar-held call short; pass the text on as it is.
           channel.push({
             type: 'warning',
-            warning: { type: 'other', message: `${name}: the tool call was cut short by maxOutputTokens (${request.maxOutputTokens}); raise it` },
+            warning: {
+              type: 'other',
+              message: `${name}: the tool call was cut short by maxOutputTokens (${request.maxOutputTokens}); raise it`,
+            },
           });
           channel.push({ type: 'text-delta', delta: callText });
         }
@@ -238,7 +265,10 @@ function grammarFor(
 
 function functionsFor(tools: readonly ModelToolDefinition[]) {
   return Object.fromEntries(
-    tools.map((tool) => [tool.name, { description: tool.description, params: toGrammarSchema(tool.inputSchema).schema }]),
+    tools.map((tool) => [
+      tool.name,
+      { description: tool.description, params: toGrammarSchema(tool.inputSchema).schema },
+    ]),
   );
 }
 

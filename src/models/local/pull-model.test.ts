@@ -28,7 +28,13 @@ beforeEach(() => {
 afterEach(() => rmSync(modelsDirectory, { recursive: true, force: true }));
 
 const pull = (extra: Partial<Parameters<typeof pullModel>[0]> = {}) =>
-  pullModel({ source: repo, file: 'tiny-instruct-q4_k_m.gguf', modelsDirectory, env: { HF_ENDPOINT: hub.url }, ...extra });
+  pullModel({
+    source: repo,
+    file: 'tiny-instruct-q4_k_m.gguf',
+    modelsDirectory,
+    env: { HF_ENDPOINT: hub.url },
+    ...extra,
+  });
 
 describe('models pull', () => {
   it('downloads a repository file into the cache, checks its sha256 from the API, and reports progress', async () => {
@@ -39,9 +45,9 @@ describe('models pull', () => {
     expect(readFileSync(result.path).equals(content)).toBe(true);
     expect(progress.at(-1)).toBe(content.length);
     expect(existsSync(`${result.path}.partial`)).toBe(false);
-    expect(listCachedModels(modelsDirectory).map((model) => [model.alias, model.bytes, model.manifest?.sha256])).toEqual([
-      ['tiny-instruct-q4_k_m', content.length, result.sha256],
-    ]);
+    expect(
+      listCachedModels(modelsDirectory).map((model) => [model.alias, model.bytes, model.manifest?.sha256]),
+    ).toEqual([['tiny-instruct-q4_k_m', content.length, result.sha256]]);
     expect(resolveLocalModelPath('tiny-instruct-q4_k_m', modelsDirectory, '/')).toBe(result.path);
   });
 
@@ -86,7 +92,9 @@ describe('models pull', () => {
     const port = (closed.address() as { port: number }).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const error = await pull({ env: { HF_ENDPOINT: `http://127.0.0.1:${port}` } }).catch((caught: unknown) => caught);
-    expect((error as Error).message).toMatch(/^cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\); check the network \(offline\?\)/);
+    expect((error as Error).message).toMatch(
+      /^cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\); check the network \(offline\?\)/,
+    );
     expect(listCachedModels(modelsDirectory)).toEqual([]);
   });
 });
@@ -97,7 +105,9 @@ describe('models list and rm', () => {
     expect(removeCachedModel(modelsDirectory, 'tiny-instruct-q4_k_m').alias).toBe('tiny-instruct-q4_k_m');
     expect(existsSync(result.path)).toBe(false);
     expect(existsSync(`${result.path}.json`)).toBe(false);
-    expect(() => removeCachedModel(modelsDirectory, 'tiny-instruct-q4_k_m')).toThrow(/no model "tiny-instruct-q4_k_m" in the cache/);
+    expect(() => removeCachedModel(modelsDirectory, 'tiny-instruct-q4_k_m')).toThrow(
+      /no model "tiny-instruct-q4_k_m" in the cache/,
+    );
     expect(() => removeCachedModel(modelsDirectory, '../etc/passwd')).toThrow(/is not valid/);
   });
 });

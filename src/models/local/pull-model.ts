@@ -10,7 +10,17 @@
  *   for gated repositories, both as the Hugging Face tools read them.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, openSync, closeSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../../errors.js';
 import { isValidAlias, type ModelManifest, modelFilePath } from './model-cache.js';
@@ -60,7 +70,10 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
   }
   const alias = remote.fileName.slice(0, -'.gguf'.length);
   if (!isValidAlias(alias)) {
-    throw new UserError('usage', `the file name ${JSON.stringify(remote.fileName)} cannot be a cache alias; rename it.`);
+    throw new UserError(
+      'usage',
+      `the file name ${JSON.stringify(remote.fileName)} cannot be a cache alias; rename it.`,
+    );
   }
   const expected = (options.sha256 ?? remote.sha256)?.toLowerCase();
   if (expected !== undefined && !/^[0-9a-f]{64}$/.test(expected)) {
@@ -183,9 +196,13 @@ async function request(fetchImpl: typeof globalThis.fetch, url: string, init: Re
 
 function httpError(url: string, status: number): UserError {
   if (status === 401 || status === 403) {
-    return new UserError('model_auth', `${url}: access denied (${status}); for a gated repository accept its terms and set HF_TOKEN.`);
+    return new UserError(
+      'model_auth',
+      `${url}: access denied (${status}); for a gated repository accept its terms and set HF_TOKEN.`,
+    );
   }
-  if (status === 404) return new UserError('model_unknown', `${url}: not found (404); check the repository and file names.`);
+  if (status === 404)
+    return new UserError('model_unknown', `${url}: not found (404); check the repository and file names.`);
   return new UserError('model_unreachable', `${url}: the server answered ${status}; try again later.`);
 }
 

@@ -47,7 +47,9 @@ export function writeGguf(path: string, metadata: Record<string, GgufValue>, ten
   for (const tensor of tensors) {
     const count = tensor.dimensions.reduce((product, dimension) => product * dimension, 1);
     if (count !== tensor.values.length) {
-      throw new RangeError(`tensor ${tensor.name}: dimensions hold ${count} values but ${tensor.values.length} were given`);
+      throw new RangeError(
+        `tensor ${tensor.name}: dimensions hold ${count} values but ${tensor.values.length} were given`,
+      );
     }
     header.string(tensor.name);
     header.u32(tensor.dimensions.length);

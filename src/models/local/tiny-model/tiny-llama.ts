@@ -41,8 +41,28 @@ export const chatmlTemplate =
 const SPACE = '\u2581';
 const specialTokens = ['<unk>', '<s>', '</s>', '<|im_start|>', '<|im_end|>'] as const;
 const words = [
-  'the', 'a', 'is', 'to', 'of', 'and', 'hello', 'world', 'name', 'arguments', 'location', 'unit', 'query',
-  'true', 'false', 'null', 'weather', 'city', 'answer', 'value', 'number', 'result',
+  'the',
+  'a',
+  'is',
+  'to',
+  'of',
+  'and',
+  'hello',
+  'world',
+  'name',
+  'arguments',
+  'location',
+  'unit',
+  'query',
+  'true',
+  'false',
+  'null',
+  'weather',
+  'city',
+  'answer',
+  'value',
+  'number',
+  'result',
 ];
 const pieces = ['{"', '":', '",', '"}', '":"', '"]', '["', '},', '{}', '[]', '":{', '}}', '":[', '0.', '10', '12'];
 
@@ -69,7 +89,10 @@ export function tinyVocabulary(): { tokens: string[]; types: number[]; scores: n
 }
 
 /** Write a tiny random llama model to `path`; returns its parameter count. */
-export function writeTinyLlama(path: string, options: TinyLlamaOptions = {}): { parameters: number; vocabularySize: number } {
+export function writeTinyLlama(
+  path: string,
+  options: TinyLlamaOptions = {},
+): { parameters: number; vocabularySize: number } {
   const embedding = options.embeddingLength ?? 64;
   const feedForward = options.feedForwardLength ?? embedding * 2;
   const blocks = options.blockCount ?? 2;
@@ -133,14 +156,49 @@ export function writeTinyLlama(path: string, options: TinyLlamaOptions = {}): { 
     const prefix = `blk.${block}.`;
     tensors.push(
       { name: `${prefix}attn_norm.weight`, dimensions: [embedding], type: 'f32', values: ones(embedding) },
-      { name: `${prefix}attn_q.weight`, dimensions: [embedding, embedding], type: weightType, values: matrix(embedding, embedding, scale) },
-      { name: `${prefix}attn_k.weight`, dimensions: [embedding, kvWidth], type: weightType, values: matrix(embedding, kvWidth, scale) },
-      { name: `${prefix}attn_v.weight`, dimensions: [embedding, kvWidth], type: weightType, values: matrix(embedding, kvWidth, scale) },
-      { name: `${prefix}attn_output.weight`, dimensions: [embedding, embedding], type: weightType, values: matrix(embedding, embedding, scale) },
+      {
+        name: `${prefix}attn_q.weight`,
+        dimensions: [embedding, embedding],
+        type: weightType,
+        values: matrix(embedding, embedding, scale),
+      },
+      {
+        name: `${prefix}attn_k.weight`,
+        dimensions: [embedding, kvWidth],
+        type: weightType,
+        values: matrix(embedding, kvWidth, scale),
+      },
+      {
+        name: `${prefix}attn_v.weight`,
+        dimensions: [embedding, kvWidth],
+        type: weightType,
+        values: matrix(embedding, kvWidth, scale),
+      },
+      {
+        name: `${prefix}attn_output.weight`,
+        dimensions: [embedding, embedding],
+        type: weightType,
+        values: matrix(embedding, embedding, scale),
+      },
       { name: `${prefix}ffn_norm.weight`, dimensions: [embedding], type: 'f32', values: ones(embedding) },
-      { name: `${prefix}ffn_gate.weight`, dimensions: [embedding, feedForward], type: weightType, values: matrix(embedding, feedForward, scale) },
-      { name: `${prefix}ffn_up.weight`, dimensions: [embedding, feedForward], type: weightType, values: matrix(embedding, feedForward, scale) },
-      { name: `${prefix}ffn_down.weight`, dimensions: [feedForward, embedding], type: weightType, values: matrix(feedForward, embedding, scale) },
+      {
+        name: `${prefix}ffn_gate.weight`,
+        dimensions: [embedding, feedForward],
+        type: weightType,
+        values: matrix(embedding, feedForward, scale),
+      },
+      {
+        name: `${prefix}ffn_up.weight`,
+        dimensions: [embedding, feedForward],
+        type: weightType,
+        values: matrix(embedding, feedForward, scale),
+      },
+      {
+        name: `${prefix}ffn_down.weight`,
+        dimensions: [feedForward, embedding],
+        type: weightType,
+        values: matrix(feedForward, embedding, scale),
+      },
     );
   }
   writeGguf(path, metadata, tensors);
