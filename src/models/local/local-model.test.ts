@@ -202,6 +202,30 @@ describe('local model: structured output', () => {
   });
 });
 
+describe('local model: stop sequences and warnings', () => {
+  it('stops at a stop sequence and warns that a turn carries one call at most', async () => {
+    const model = createLocalModel({ ...testSettings(models.terminating), modelId: 'terminating' });
+    const response = await collectResponse(
+      model,
+      ask('report', {
+        responseFormat: {
+          type: 'json-schema',
+          name: 'r',
+          schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] },
+        },
+        stop: [':'],
+      }),
+    );
+    // The grammar starts with {"a": so the stop sequence ":" ends the text right before it.
+    expect(response.text).toBe('{"a"');
+    const withTools = await collectResponse(
+      model,
+      ask('call', { tools: bfcl.tools.slice(0, 1), toolChoice: 'required', parallelToolCalls: true }),
+    );
+    expect(withTools.warnings.map((warning) => warning.setting)).toContain('parallelToolCalls');
+  });
+});
+
 describe('local model: abort and the shared queue', () => {
   it('aborting mid-stream ends the generation with a model_aborted error', async () => {
     const model = createLocalModel({ ...testSettings(models.plain), modelId: 'plain' });

@@ -67,12 +67,12 @@ export function createLocalModel(options: LocalModelOptions): Model {
 
   async function* stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
     const warnings: ModelWarning[] = [];
-    const plan = planGeneration(request, warnings);
-    if (request.stop && request.stop.length > 0) {
+    const plan = planGeneration(request, warnings, modelId);
+    if (request.parallelToolCalls === true && (request.tools?.length ?? 0) > 0) {
       warnings.push({
         type: 'unsupported-setting',
-        setting: 'stop',
-        message: 'stop sequences are not applied by the local provider',
+        setting: 'parallelToolCalls',
+        message: 'the local provider makes at most one tool call per turn (its grammar produces one call)',
       });
     }
     const channel = createChannel<ModelStreamEvent>();
@@ -114,6 +114,7 @@ export function createLocalModel(options: LocalModelOptions): Model {
         ...(grammar ? { grammar } : {}),
         signal,
         ...(request.maxOutputTokens !== undefined ? { maxTokens: request.maxOutputTokens } : {}),
+        ...(request.stop && request.stop.length > 0 ? { customStopTriggers: request.stop } : {}),
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
         // node-llama-cpp seeds with the current second by default: calls within one second would repeat.
         seed: randomInt(2 ** 31),
@@ -199,7 +200,7 @@ export function createLocalModel(options: LocalModelOptions): Model {
   return { specificationVersion: 'v1', provider: 'local', modelId, stream };
 }
 
-function planGeneration(request: ModelRequest, warnings: ModelWarning[]): GenerationPlan {
+function planGeneration(request: ModelRequest, warnings: ModelWarning[], modelId: string): GenerationPlan {
   const tools = request.tools ?? [];
   const choice = request.toolChoice ?? 'auto';
   const warnUnenforced = (what: string, unenforced: string[]) => {
@@ -216,9 +217,9 @@ function planGeneration(request: ModelRequest, warnings: ModelWarning[]): Genera
       throw new ModelCallError({
         code: 'model_bad_request',
         provider: 'local',
-        modelId: 'local',
+        modelId,
         retryable: false,
-        message: `toolChoice names "${typeof choice === 'object' ? choice.name : ''}", which is not among the request's tools.`,
+        message: `local:${modelId}: toolChoice names "${typeof choice === 'object' ? choice.name : ''}", which is not among the request's tools.`,
       });
     }
     const { schema, unenforced } = toolCallSchema(chosen);
