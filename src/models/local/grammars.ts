@@ -5,9 +5,10 @@
  *   text whose first character is not `{`, so the model's first token makes the choice;
  * - free JSON for `responseFormat: json`.
  *
- * Numbers are held to what `JSON.parse` reads as a finite number: node-llama-cpp's rules allow an
- * exponent of up to 16 digits (`1e9999999999`), which parses to Infinity and then fails an
- * `integer` or `number` check; here an exponent has at most two digits.
+ * Numbers are held to what `JSON.parse` reads back as valid: node-llama-cpp's rules allow an
+ * exponent of up to 16 digits (`1e9999999999` parses to Infinity) and an exponent on integers
+ * (`3e-91` is not an integer); here integers have no exponent and other numbers at most two
+ * exponent digits.
  */
 import type { GbnfJsonSchema, Llama, LlamaGrammar } from 'node-llama-cpp';
 
@@ -43,10 +44,21 @@ export function callOrTextGrammar(callGrammar: string): string {
   return `root ::= hataraku-call | hataraku-text\nhataraku-text ::= ([^{] [^\\x00]*)?\n${renamed}`;
 }
 
-/** Limit exponents to two digits in node-llama-cpp's number rules. */
+/**
+ * Numbers JavaScript reads back as they were meant: integers without an exponent (node-llama-cpp
+ * allows `3e-91` for an integer, which is not one), other numbers with an exponent of at most
+ * two digits.
+ */
 export function finiteNumbers(grammar: string): string {
+  const exponent = '([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?';
   return grammar
-    .replaceAll('[eE] [-+]? ("0" | [1-9] [0-9]{0,15})', '[eE] [-+]? [0-9]{1,2}')
+    .split('\n')
+    .map((line) =>
+      line.startsWith('integer-number-rule ::=')
+        ? line.replace(` ${exponent}`, '')
+        : line.replaceAll(exponent, '([eE] [-+]? [0-9]{1,2})?'),
+    )
+    .join('\n')
     .replaceAll('[eE] [-+]? [0-9] [1-9]{0,15}', '[eE] [-+]? [0-9]{1,2}');
 }
 

@@ -82,9 +82,15 @@ describe('JSON Schema to grammar schema', () => {
 });
 
 describe('grammar text', () => {
-  it('limits number exponents to two digits', () => {
-    const rule = 'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15}) ([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?';
-    expect(finiteNumbers(rule)).toBe('integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15}) ([eE] [-+]? [0-9]{1,2})?');
+  it('drops the exponent of integers and limits other exponents to two digits', () => {
+    const grammar = [
+      'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15}) ([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?',
+      'fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,16})? ([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?',
+    ].join('\n');
+    expect(finiteNumbers(grammar).split('\n')).toEqual([
+      'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15})',
+      'fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,2})?',
+    ]);
   });
 
   it('puts the call grammar under a root that also allows text not starting with "{"', () => {
