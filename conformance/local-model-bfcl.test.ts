@@ -1,6 +1,6 @@
 /**
  * The local provider's grammar-constrained tool calls over the BFCL corpus: for every distinct
- * function of the Python categories, a call required of a tiny random-weight GGUF model must
+ * function of every answered category (up to 400 per category), a call required of a tiny random-weight GGUF model must
  * name the function and validate against its schema (mapped to JSON Schema as
  * `bfcl-schema.ts` does). The model knows nothing; the grammar alone makes the calls valid.
  */
@@ -14,14 +14,14 @@ import { terminatingPreferences } from '../src/models/local/__fixtures__/tiny-mo
 import { unloadIdleModels } from '../src/models/local/loaded-models.js';
 import { createLocalModel } from '../src/models/local/local-model.js';
 import { writeTinyLlama } from '../src/models/local/tiny-model/tiny-llama.js';
-import { type AnsweredCategory, categoryLanguage, readEntries, requireBfclDirectory } from './bfcl-corpus.js';
+import { answeredCategories, categoryLanguage, readEntries, requireBfclDirectory } from './bfcl-corpus.js';
 import { bfclToJsonSchema } from './bfcl-schema.js';
 
 requireBfclDirectory();
 
-const categories: AnsweredCategory[] = ['simple_python', 'multiple'];
-/** Distinct functions per category, in file order; kept modest so the suite runs in minutes on 2 cores. */
-const functionsPerCategory = 60;
+const categories = answeredCategories;
+/** Distinct functions per category, in file order (a cap, so the suite stays within minutes on 2 cores). */
+const functionsPerCategory = 400;
 
 const directory = mkdtempSync(join(tmpdir(), 'hataraku-local-bfcl-'));
 const modelPath = join(directory, 'tiny.gguf');
