@@ -63,6 +63,12 @@ describe('JSON Schema to grammar schema', () => {
     expect(schema).toHaveProperty('$defs.point.type', 'object');
   });
 
+  it('generates required keys the schema does not describe, with any value (BFCL writes such schemas)', () => {
+    const { schema } = toGrammarSchema({ type: 'object', required: ['adults', 'children'] });
+    expect(schema).toMatchObject({ type: 'object', required: ['adults', 'children'] });
+    expect(Object.keys((schema as { properties: object }).properties)).toEqual(['adults', 'children']);
+  });
+
   it('builds one {name, arguments} alternative per tool', () => {
     const { schema } = toolCallSchema([
       { name: 'a', description: '', inputSchema: { type: 'object', properties: {} } },

@@ -197,16 +197,19 @@ function convertObject(
   description: { description?: string },
   defs: { $defs?: Record<string, GbnfJsonSchema> },
 ): GbnfJsonSchema {
-  const properties = isRecord(node.properties) ? node.properties : {};
+  const listed = isRecord(node.properties) ? node.properties : {};
   const required = Array.isArray(node.required) ? node.required.filter((key) => typeof key === 'string') : [];
+  // A required key the schema does not describe must still be there, with any value.
+  const properties: Record<string, unknown> = { ...listed };
+  for (const key of required) if (!(key in properties)) properties[key] = {};
   const additional = node.additionalProperties;
-  const hasProperties = Object.keys(properties).length > 0;
+  const hasProperties = Object.keys(listed).length > 0;
   return {
     type: 'object',
     properties: Object.fromEntries(
       Object.entries(properties).map(([key, value]) => [key, convert(value, [...path, key], unenforced)]),
     ),
-    required: required.filter((key) => key in properties),
+    required,
     // With no properties listed, an object is a free map; otherwise only the listed ones.
     additionalProperties: isRecord(additional)
       ? convert(additional, [...path, 'additionalProperties'], unenforced)
