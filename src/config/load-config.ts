@@ -179,8 +179,10 @@ function resolveLocalModels(
         : path.join(cacheHome, 'hataraku', 'models');
   return {
     modelsDirectory,
-    // More threads than cores makes llama.cpp far slower (4 threads on 2 cores: about 100x).
-    threads: local?.threads ?? Math.max(1, os.availableParallelism()),
+    // llama.cpp's threads spin while they wait: more threads than free cores collapses
+    // throughput (on a busy 2-core machine, 2 threads were 50x slower than 1, and 4 were 400x).
+    // Half the logical cores: the physical cores on most machines, and room for everything else.
+    threads: local?.threads ?? Math.max(1, Math.floor(os.availableParallelism() / 2)),
     contextSize: local?.contextSize ?? 4096,
     gpu: local?.gpu ?? 'auto',
     gpuLayers: local?.gpuLayers ?? 'auto',

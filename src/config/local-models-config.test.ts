@@ -16,11 +16,11 @@ const load = (file: unknown, env: Record<string, string> = {}) => {
 };
 
 describe('the "local" section', () => {
-  it('defaults to the cores of the machine, the user cache folder and no hourly price', () => {
+  it('defaults to half the logical cores, the user cache folder and no hourly price', () => {
     const config = loadConfig({ cwd: directory, env: { HOME: '/home/ada' } });
     expect(config.local).toEqual({
       modelsDirectory: '/home/ada/.cache/hataraku/models',
-      threads: os.availableParallelism(),
+      threads: Math.max(1, Math.floor(os.availableParallelism() / 2)),
       contextSize: 4096,
       gpu: 'auto',
       gpuLayers: 'auto',
