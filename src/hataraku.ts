@@ -21,10 +21,12 @@ import { offloadLargeToolResults } from './context/offload-tool-results.js';
 import { createGenaiPricesSource } from './cost/genai-prices-source.js';
 import { createOverridePriceSource } from './cost/override-source.js';
 import { chainPriceSources, type PriceSource } from './cost/price-source.js';
+import { createSelfHostedPriceSource } from './cost/self-hosted-source.js';
 import type { DecisionResult, Engine, RunRecord } from './engine/engine.js';
 import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-points.js';
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
 import { createModel } from './models/create-model.js';
+import { createThroughputStore, throughputPath } from './models/local/throughput-store.js';
 import type { Model } from './models/spec.js';
 import { createCircuitBreakerRegistry } from './routing/circuit-breaker.js';
 
@@ -100,9 +102,15 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
       env: options.env ?? process.env,
       ...(options.configPath ? { configPath: options.configPath } : {}),
     });
+  const localThroughput = createThroughputStore(throughputPath(config.local.modelsDirectory));
   const prices = chainPriceSources(
     createOverridePriceSource(config.prices),
     scriptedPrices,
+    createSelfHostedPriceSource({
+      usdPerCpuHour: config.local.usdPerCpuHour,
+      usdPerGpuHour: config.local.usdPerGpuHour,
+      throughput: (modelId) => localThroughput.lookup(modelId),
+    }),
     cacheHitPriceSource,
     createGenaiPricesSource(),
   );

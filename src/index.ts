@@ -58,6 +58,8 @@ export {
 } from './hataraku.js';
 export { createAnthropicModel } from './models/anthropic/anthropic-model.js';
 export { createModel } from './models/create-model.js';
+export { createLocalModel, type LocalModelOptions } from './models/local/local-model.js';
+export { type TinyLlamaOptions, writeTinyLlama } from './models/local/tiny-model/tiny-llama.js';
 export { createOpenAIModel } from './models/openai/openai-model.js';
 export { createScriptedModel, type Script } from './models/scripted/scripted-model.js';
 export type * from './models/spec.js';

@@ -12,6 +12,7 @@ import { costsCommand } from './commands/costs-command.js';
 import { evalCommand } from './commands/eval-command.js';
 import { exampleCommand } from './commands/example-command.js';
 import { mcpListCommand } from './commands/mcp-command.js';
+import { modelsListCommand, modelsPullCommand, modelsRmCommand } from './commands/models-command.js';
 import { routesEvalCommand, routesTrainCommand } from './commands/routes-command.js';
 import { runCommand } from './commands/run-command.js';
 import {
@@ -135,6 +136,32 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--json', 'print JSON lines')
     .action(async (flags) => {
       exitCode = await costsCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  const models = program.command('models').description('GGUF models cached for local:<alias> (run in process)');
+  models
+    .command('pull')
+    .description('download a GGUF file from a Hugging Face repository or a URL into the cache (resumable)')
+    .argument('<source>', 'owner/name of a Hugging Face repository, or an http(s) URL')
+    .option('--file <name>', 'the .gguf file in the repository')
+    .option('--sha256 <hex>', 'expected sha256 (default: the one Hugging Face reports)')
+    .option('--revision <rev>', 'repository revision', 'main')
+    .action(async (source: string, flags) => {
+      exitCode = await modelsPullCommand(source, { ...flags, ...withConfig(configPath()) }, io);
+    });
+  models
+    .command('list')
+    .description('list cached models and the throughput measured for them here')
+    .option('--json', 'print JSON lines')
+    .action(async (flags) => {
+      exitCode = await modelsListCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+  models
+    .command('rm')
+    .description('delete a cached model')
+    .argument('<alias>', 'the alias shown by `models list`')
+    .action(async (alias: string) => {
+      exitCode = await modelsRmCommand(alias, withConfig(configPath()), io);
     });
 
   program

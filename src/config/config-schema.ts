@@ -183,6 +183,24 @@ export const toolsSchema = z.strictObject(
   { error: 'an object such as { "enabled": ["files", "data"], "http": { "allowHosts": ["api.example.com"] } }' },
 );
 
+export const localModelsSchema = z.strictObject(
+  {
+    /** The model cache folder (default `~/.cache/hataraku/models`); `HATARAKU_MODELS_DIR` overrides. */
+    modelsDir: z.string({ error: 'a directory path' }).min(1, { error: 'a directory path' }).optional(),
+    threads: positiveIntegerSchema().optional(),
+    contextSize: positiveIntegerSchema().optional(),
+    gpu: z.enum(['auto', 'cpu'], { error: '"auto" or "cpu"' }).optional(),
+    gpuLayers: z
+      .union([z.int().min(0), z.enum(['auto', 'max'])], { error: 'a number of layers, "auto" or "max"' })
+      .optional(),
+    idleUnloadMs: positiveIntegerSchema().optional(),
+    /** What an hour of this machine costs, to price local models from their measured throughput. */
+    usdPerCpuHour: nonNegativeNumberSchema().optional(),
+    usdPerGpuHour: nonNegativeNumberSchema().optional(),
+  },
+  { error: 'an object such as { "threads": 4, "usdPerCpuHour": 0.05 }' },
+);
+
 const modelNameSchema = z.string({ error: 'a model name such as "openai:gpt-4o-mini"' }).min(3);
 
 export const verifierSchema = z.union(
@@ -287,6 +305,8 @@ export const configFileSchema = z.strictObject(
     workspace: z.string({ error: 'a directory path' }).min(1, { error: 'a directory path' }).optional(),
     /** MCP servers and OpenAPI-described APIs whose operations become tools. */
     connectors: connectorsSchema.optional(),
+    /** GGUF models run in process (`local:<file.gguf>` or `local:<alias>`). */
+    local: localModelsSchema.optional(),
   },
   { error: 'a JSON object' },
 );
@@ -306,6 +326,7 @@ export const knownKeysByPath: ReadonlyArray<{ path: readonly string[]; keys: rea
   { path: ['tools'], keys: Object.keys(toolsSchema.shape) },
   { path: ['cache'], keys: Object.keys(cacheSchema.shape) },
   { path: ['context'], keys: Object.keys(contextSchema.shape) },
+  { path: ['local'], keys: Object.keys(localModelsSchema.shape) },
   { path: ['tools', 'http', 'secrets', '*'], keys: Object.keys(httpSecretSchema.shape) },
   { path: ['policies', '*', 'when'], keys: Object.keys(policyConditionSchema.shape) },
   { path: ['connectors'], keys: Object.keys(connectorsSchema.shape) },

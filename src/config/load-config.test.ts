@@ -119,7 +119,7 @@ describe('loadConfig without a file', () => {
 
   it('rejects HATARAKU_MODEL naming an unknown provider', () => {
     expect(loadError({ HATARAKU_MODEL: 'together:llama' }).message).toMatch(
-      /^HATARAKU_MODEL: model "together:llama" names unknown provider "together"; known providers: openai, .*scripted$/,
+      /^HATARAKU_MODEL: model "together:llama" names unknown provider "together"; known providers: openai, .*scripted, local$/,
     );
   });
 });
@@ -256,7 +256,7 @@ describe('loadConfig errors', () => {
   it('lists the known keys when nothing is close', () => {
     writeConfig({ temperature: 0.2 });
     expect(loadError().message).toBe(
-      'hataraku.config.json: unknown top-level key "temperature"; known keys: model, providers, prices, journal, limits, routes, context, cache, tools, budgets, policies, workspace, connectors',
+      'hataraku.config.json: unknown top-level key "temperature"; known keys: model, providers, prices, journal, limits, routes, context, cache, tools, budgets, policies, workspace, connectors, local',
     );
   });
 

@@ -8,6 +8,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ToolPolicy } from '../agent/policy.js';
 import type { BudgetRule } from '../agent/run-costs.js';
@@ -84,6 +85,22 @@ export interface HatarakuConfig {
   workspace: string;
   /** MCP servers and OpenAPI APIs whose operations become tools, secrets resolved. */
   connectors: ConnectorsConfig;
+  /** Settings of the in-process `local` provider and its model cache. */
+  local: LocalModelsConfig;
+}
+
+/** The `local` provider's settings, resolved. */
+export interface LocalModelsConfig {
+  /** The model cache folder (absolute). */
+  modelsDirectory: string;
+  threads: number;
+  contextSize: number;
+  gpu: 'auto' | 'cpu';
+  gpuLayers: number | 'auto' | 'max';
+  idleUnloadMs: number;
+  /** Hourly cost of this machine, when configured; a local model without one has an unknown price. */
+  usdPerCpuHour: number | undefined;
+  usdPerGpuHour: number | undefined;
 }
 
 /**
@@ -156,6 +173,35 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
       : undefined,
     workspace,
     connectors: resolveConnectors(file.connectors, env, configDirectory, source),
+    local: resolveLocalModels(file.local, env, options.cwd, configDirectory),
+  };
+}
+
+function resolveLocalModels(
+  local: ConfigFile['local'],
+  env: Environment,
+  cwd: string,
+  configDirectory: string,
+): LocalModelsConfig {
+  const cacheHome = env.XDG_CACHE_HOME ?? path.join(env.HOME ?? os.homedir(), '.cache');
+  const modelsDirectory =
+    env.HATARAKU_MODELS_DIR !== undefined
+      ? path.resolve(cwd, env.HATARAKU_MODELS_DIR)
+      : local?.modelsDir !== undefined
+        ? path.resolve(configDirectory, local.modelsDir)
+        : path.join(cacheHome, 'hataraku', 'models');
+  return {
+    modelsDirectory,
+    // llama.cpp's threads spin while they wait: more threads than free cores collapses
+    // throughput (on a busy 2-core machine, 2 threads were 50x slower than 1, and 4 were 400x).
+    // Half the logical cores: the physical cores on most machines, and room for everything else.
+    threads: local?.threads ?? Math.max(1, Math.floor(os.availableParallelism() / 2)),
+    contextSize: local?.contextSize ?? 4096,
+    gpu: local?.gpu ?? 'auto',
+    gpuLayers: local?.gpuLayers ?? 'auto',
+    idleUnloadMs: local?.idleUnloadMs ?? 300_000,
+    usdPerCpuHour: local?.usdPerCpuHour,
+    usdPerGpuHour: local?.usdPerGpuHour,
   };
 }
 

@@ -46,6 +46,7 @@ export const providerPresets: Readonly<Record<string, ProviderPreset>> = {
 
 /**
  * Providers that are not network endpoints and so have no settings: `scripted` replays a
- * JSON script of model responses (`scripted:path/to/script.json`).
+ * JSON script of model responses (`scripted:path/to/script.json`); `local` runs a GGUF file in
+ * process (`local:path/to/model.gguf` or `local:<alias>` from the model cache).
  */
-export const localModelProviders: readonly string[] = ['scripted'];
+export const localModelProviders: readonly string[] = ['scripted', 'local'];

@@ -1,5 +1,6 @@
 /**
- * Model names to models: `scripted:path.json` to the scripted provider; `route:<name>` to a
+ * Model names to models: `scripted:path.json` to the scripted provider; `local:<file.gguf>` or
+ * `local:<alias>` to a GGUF model run in process; `route:<name>` to a
  * routing model built from the `routes` in config (fallback, cascade, budget, per-step); every
  * other provider id to the OpenAI-compatible or Anthropic provider with the settings resolved
  * from config (presets, `hataraku.config.json`, environment). With the cache on, calls go
@@ -23,6 +24,9 @@ import { createSelfConsistencyModel } from '../routing/self-consistency-model.js
 import { createStepRouter } from '../routing/step-router.js';
 import { matchesFormat, nonEmptyAnswer, type Verifier, validJsonOutput, validToolCall } from '../routing/verifiers.js';
 import { createAnthropicModel } from './anthropic/anthropic-model.js';
+import { createLocalModel } from './local/local-model.js';
+import { resolveLocalModelPath } from './local/model-cache.js';
+import { createThroughputStore, throughputPath } from './local/throughput-store.js';
 import { createOpenAIModel } from './openai/openai-model.js';
 import { createScriptedModel } from './scripted/scripted-model.js';
 import type { Model } from './spec.js';
@@ -48,11 +52,25 @@ export function createModel(name: string, options: CreateModelOptions): Model {
 }
 
 function createUncachedModel(name: string, options: CreateModelOptions, routePath: string[]): Model {
-  const { provider, modelId } = parseModelName(name, [...Object.keys(options.config.providers), 'scripted', 'route']);
+  const { provider, modelId } = parseModelName(name, [
+    ...Object.keys(options.config.providers),
+    'scripted',
+    'local',
+    'route',
+  ]);
   if (provider === 'scripted') {
     return createScriptedModel({ script: resolve(options.cwd, modelId), modelId });
   }
   if (provider === 'route') return createRoute(modelId, options, routePath);
+  if (provider === 'local') {
+    const { modelsDirectory, usdPerCpuHour: _cpu, usdPerGpuHour: _gpu, ...settings } = options.config.local;
+    return createLocalModel({
+      ...settings,
+      modelId,
+      modelPath: resolveLocalModelPath(modelId, modelsDirectory, options.cwd),
+      throughput: createThroughputStore(throughputPath(modelsDirectory)),
+    });
+  }
   const settings = resolveProviderSettings(options.config, provider);
   const retry = { ...defaultRetryPolicy, maxRetries: settings.maxRetries };
   const common = {

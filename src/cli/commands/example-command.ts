@@ -1,6 +1,7 @@
 /**
  * `hataraku example [name]` (what `npm start` runs): a bundled example end to end, with the
- * configured model, or with the example's scripted demo model when none is configured.
+ * configured model; when none is configured, a local model from the model cache if there is one,
+ * else the example's scripted demo model.
  */
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { agent } from '../../agent/agent.js';
 import { UserError } from '../../errors.js';
 import { defaultExampleName, examples } from '../../examples/index.js';
+import { listCachedModels } from '../../models/local/model-cache.js';
 import { type CliIo, openHataraku } from '../cli-context.js';
 import { runAgentFromCli } from '../run-agent.js';
 import { exitCodeOf } from './runs-command.js';
@@ -26,6 +28,15 @@ export async function exampleCommand(
   let closeServices = async () => {};
   try {
     let model = flags.model ?? hataraku.config.model;
+    const cached = model === undefined ? listCachedModels(hataraku.config.local.modelsDirectory)[0] : undefined;
+    if (model === undefined && cached) {
+      model = `local:${cached.alias}`;
+      if (!flags.json) {
+        io.stdout.write(
+          `Example ${example.name}: ${example.description}\nNo model configured: using ${model} from the model cache (${hataraku.config.local.modelsDirectory}), run in process.\n\n`,
+        );
+      }
+    }
     if (model === undefined) {
       model = `scripted:${relative(io.cwd, example.demoModelPath)}`;
       if (!flags.json) {
