@@ -23,6 +23,7 @@ import { createOverridePriceSource } from './cost/override-source.js';
 import { chainPriceSources, type PriceSource } from './cost/price-source.js';
 import type { DecisionResult, Engine, RunRecord } from './engine/engine.js';
 import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-points.js';
+import { openPostgresEngine } from './engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
 import { createModel } from './models/create-model.js';
 import type { Model } from './models/spec.js';
@@ -131,11 +132,10 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     return created;
   };
   const openEngine = (): Engine => {
-    engine ??= openSqliteEngine({
-      path: config.journal.path,
-      faults,
-      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-    });
+    const lease = options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {};
+    engine ??= config.journal.url
+      ? openPostgresEngine({ url: config.journal.url, faults, ...lease })
+      : openSqliteEngine({ path: config.journal.path, faults, ...lease });
     return engine;
   };
   const gate: ConcurrencyGate = createConcurrencyGate(options.maxConcurrentRuns ?? 16);

@@ -56,9 +56,7 @@ function modelStep(runId: string, index: number, output: string, price: number |
     costUsd,
     startedAt: 1_700_000_000_000 + index,
     finishedAt: 1_700_000_000_001 + index,
-    ledger: [
-      { model: 'scripted:test', usage: { inputTokens: 100, outputTokens: 10, cachedInputTokens: 40 }, costUsd },
-    ],
+    ledger: [{ model: 'scripted:test', usage: { inputTokens: 100, outputTokens: 10, cachedInputTokens: 40 }, costUsd }],
   };
 }
 
@@ -94,7 +92,11 @@ describe.each(journals.filter((journal) => journal.available))('$name engine con
     const location = journal.create('records');
     const first = open(location);
     const created = await first.createRun(newRun('r1'));
-    expect(created).toMatchObject({ status: 'pending', owner: first.executorId, spec: { tools: ['a'], nested: { b: 1 } } });
+    expect(created).toMatchObject({
+      status: 'pending',
+      owner: first.executorId,
+      spec: { tools: ['a'], nested: { b: 1 } },
+    });
     expect(await first.commitStep(modelStep('r1', 0, 'first'))).toMatchObject({ output: { text: 'first' } });
     // The first commit at an index wins.
     expect(await first.commitStep(modelStep('r1', 0, 'other'), { durable: true })).toMatchObject({
@@ -105,7 +107,10 @@ describe.each(journals.filter((journal) => journal.available))('$name engine con
     await first.close();
 
     const reopened = open(location);
-    expect((await reopened.listSteps('r1')).map((step) => step.output)).toEqual([{ text: 'first' }, { text: 'second' }]);
+    expect((await reopened.listSteps('r1')).map((step) => step.output)).toEqual([
+      { text: 'first' },
+      { text: 'second' },
+    ]);
     expect((await reopened.listSteps('r1'))[0]?.usage).toEqual({
       inputTokens: 100,
       outputTokens: 10,
@@ -228,22 +233,43 @@ describe.each(journals.filter((journal) => journal.available))('$name engine con
     expect(await engine.costReport({ by: 'day' })).toMatchObject([{ key: '2023-11-14', calls: 2 }]);
     const budget = { scope: 'tenant' as const, key: 'acme', since: 0, limitUsd: 1 };
     expect(await engine.spentUsd(budget)).toBeCloseTo(0.75);
-    const reserved = await engine.reserveBudget({ runId: 'parent', stepIndex: 1, amountUsd: 0.2, budgets: [budget], ttlMs: 60_000 });
+    const reserved = await engine.reserveBudget({
+      runId: 'parent',
+      stepIndex: 1,
+      amountUsd: 0.2,
+      budgets: [budget],
+      ttlMs: 60_000,
+    });
     expect(reserved.ok).toBe(true);
     expect(
       await engine.reserveBudget({ runId: 'child', stepIndex: 1, amountUsd: 0.2, budgets: [budget], ttlMs: 60_000 }),
     ).toMatchObject({ ok: false, reservedUsd: 0.2 });
     if (reserved.ok) await engine.releaseReservation(reserved.id);
     expect(
-      (await engine.reserveBudget({ runId: 'child', stepIndex: 1, amountUsd: 0.2, budgets: [budget], ttlMs: 60_000 })).ok,
+      (await engine.reserveBudget({ runId: 'child', stepIndex: 1, amountUsd: 0.2, budgets: [budget], ttlMs: 60_000 }))
+        .ok,
     ).toBe(true);
   });
 
   it('records artifacts, the last record of a path winning', async () => {
     const engine = open(journal.create('artifacts'));
     await engine.createRun(newRun('r1'));
-    await engine.recordArtifact({ runId: 'r1', stepIndex: 1, path: 'chart.png', mediaType: 'image/png', description: undefined, createdAt: 5 });
-    await engine.recordArtifact({ runId: 'r1', stepIndex: 3, path: 'chart.png', mediaType: 'image/png', description: 'v2', createdAt: 6 });
+    await engine.recordArtifact({
+      runId: 'r1',
+      stepIndex: 1,
+      path: 'chart.png',
+      mediaType: 'image/png',
+      description: undefined,
+      createdAt: 5,
+    });
+    await engine.recordArtifact({
+      runId: 'r1',
+      stepIndex: 3,
+      path: 'chart.png',
+      mediaType: 'image/png',
+      description: 'v2',
+      createdAt: 6,
+    });
     expect(await engine.listArtifacts('r1')).toEqual([
       { runId: 'r1', stepIndex: 3, path: 'chart.png', mediaType: 'image/png', description: 'v2', createdAt: 6 },
     ]);

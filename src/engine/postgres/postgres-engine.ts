@@ -32,7 +32,6 @@ import type {
   DecisionResult,
   Engine,
   RunTotals,
-  StepRecord,
 } from '../engine.js';
 import { type FaultPoints, noFaultPoints } from '../fault-points.js';
 import {
@@ -202,17 +201,23 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
   /** Apply the default outcome of approvals whose deadline has passed. */
   async function expireDeadlines(): Promise<void> {
     const expired = (
-      await pool.query(
-        "SELECT * FROM approvals WHERE status = 'pending' AND deadline IS NOT NULL AND deadline <= $1",
-        [now()],
-      )
+      await pool.query("SELECT * FROM approvals WHERE status = 'pending' AND deadline IS NOT NULL AND deadline <= $1", [
+        now(),
+      ])
     ).rows as ApprovalRow[];
     if (expired.length === 0) return;
     await transaction(async (client) => {
       for (const row of expired) {
         const status = row.default_outcome === 'approve' ? 'approved' : 'denied';
         const note = 'deadline passed: default outcome applied';
-        const changed = await client.query(decideStatement, [status, 'system', now(), note, row.run_id, row.step_index]);
+        const changed = await client.query(decideStatement, [
+          status,
+          'system',
+          now(),
+          note,
+          row.run_id,
+          row.step_index,
+        ]);
         if (changed.rowCount === 1) {
           await insertAudit(client, {
             runId: row.run_id,
@@ -341,7 +346,10 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
         const row = inserted ?? (attempt > 0 ? await getRunRow(pool, run.id) : undefined);
         // A retry finds the run its first attempt created.
         if (!row || (!inserted && (row.owner !== owner || row.input !== run.input))) {
-          throw new JournalError('journal_error', `journal: creating a run failed: a run with id ${run.id} already exists`);
+          throw new JournalError(
+            'journal_error',
+            `journal: creating a run failed: a run with id ${run.id} already exists`,
+          );
         }
         if (owner) epochs.set(run.id, Number((row as { lease_epoch?: number }).lease_epoch ?? 1));
         return runFromRow(row);
@@ -559,10 +567,10 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
         await reapDeadLocalExecutors();
         await expireDeadlines();
         const rows = (
-          await pool.query(
-            `SELECT * FROM runs r WHERE ${recoverableCondition} ORDER BY r.created_at, r.seq LIMIT $2`,
-            [now(), query.limit ?? 1000],
-          )
+          await pool.query(`SELECT * FROM runs r WHERE ${recoverableCondition} ORDER BY r.created_at, r.seq LIMIT $2`, [
+            now(),
+            query.limit ?? 1000,
+          ])
         ).rows as RunRow[];
         return rows.map(runFromRow);
       });
@@ -583,7 +591,9 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
           ).rows as Array<{ id: string; tenant: string | null }>;
           let chosen = candidates.map((candidate) => candidate.id);
           if (query.perTenant !== undefined) {
-            const tenants = [...new Set(candidates.flatMap((candidate) => (candidate.tenant ? [candidate.tenant] : [])))].sort();
+            const tenants = [
+              ...new Set(candidates.flatMap((candidate) => (candidate.tenant ? [candidate.tenant] : []))),
+            ].sort();
             // Counting and claiming under one lock per tenant, taken in a fixed order: two
             // workers cannot both see room for the last slot.
             for (const tenant of tenants) {
@@ -786,10 +796,12 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
             await insertAudit(client, { ...base, action: status });
             return { kind: 'applied', approval };
           }
-          const current = (await client.query('SELECT status FROM approvals WHERE run_id = $1 AND step_index = $2', [
-            row.run_id,
-            row.step_index,
-          ])).rows[0] as { status: string };
+          const current = (
+            await client.query('SELECT status FROM approvals WHERE run_id = $1 AND step_index = $2', [
+              row.run_id,
+              row.step_index,
+            ])
+          ).rows[0] as { status: string };
           await insertAudit(client, {
             ...base,
             action: 'decision-ignored',
@@ -805,9 +817,11 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     listAudit(query = {}) {
       return operation('reading the audit log', async () =>
         (
-          (await pool.query('SELECT * FROM audit WHERE ($1::text IS NULL OR run_id = $1) ORDER BY id', [
-            query.runId ?? null,
-          ])).rows as AuditRow[]
+          (
+            await pool.query('SELECT * FROM audit WHERE ($1::text IS NULL OR run_id = $1) ORDER BY id', [
+              query.runId ?? null,
+            ])
+          ).rows as AuditRow[]
         ).map(auditFromRow),
       );
     },

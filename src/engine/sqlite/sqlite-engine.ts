@@ -537,7 +537,12 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
                 if (owned >= query.perTenant) continue;
                 ownedPerTenant.set(candidate.tenant, owned + 1);
               }
-              const claimed = statements.claimRun.run({ id: candidate.id, owner: executorId, lease: lease(), now: now() });
+              const claimed = statements.claimRun.run({
+                id: candidate.id,
+                owner: executorId,
+                lease: lease(),
+                now: now(),
+              });
               if (claimed.changes === 1) taken.push(statements.getRun.get(candidate.id) as RunRow);
             }
             return taken.map(runFromRow);
