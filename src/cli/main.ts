@@ -110,9 +110,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command('worker')
-    .description("recover runs on start and then periodically: dead processes' runs, and approved waiting runs")
+    .description(
+      "take runs from the journal's shared queue: queued runs, dead processes' runs, and approved waiting runs",
+    )
     .option('--interval <seconds>', 'how often to look for runs to recover', '5')
-    .option('--once', 'recover once and exit')
+    .option('--once', 'take runs until none is left to take, finish them, and exit')
+    .option('--concurrency <n>', 'most runs this worker executes at once', '8')
+    .option('--tenant-concurrency <n>', 'most runs of one tenant executed at once, by all workers together')
     .action(async (flags) => {
       exitCode = await workerCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
