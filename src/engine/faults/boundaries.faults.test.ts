@@ -15,6 +15,7 @@ import {
   countSteps,
   createWorkspace,
   errorsOf,
+  journalKinds,
   type Reference,
   readJournal,
   readLedger,
@@ -56,9 +57,9 @@ beforeAll(async () => {
   reference = await referenceRun([runId], turns);
 });
 
-describe.concurrent('a process killed at a step boundary, resumed in a fresh process', () => {
+describe.concurrent.each(journalKinds)('%s: a process killed at a step boundary, resumed in a fresh process', (kind) => {
   it.each(scenarios)('$faults', async ({ faults, repeats: expectedRepeats }) => {
-    const workspace = createWorkspace(faults.replace('@', '-'));
+    const workspace = createWorkspace(faults.replace('@', '-'), kind);
     const job = {
       mode: 'run' as const,
       database: workspace.database,
@@ -100,16 +101,21 @@ describe.concurrent('a process killed at a step boundary, resumed in a fresh pro
     expect([...ledger.keys()].sort()).toEqual([...reference.ledger.keys()].sort());
     for (const key of committedAtCrash) expect(ledger.get(key)).toEqual(ledgerAtCrash.get(key));
     // At most the one side effect in flight at the crash ran again, with the same key.
-    expect(checkRepeats(ledger, new Set([executorId]))).toBe(expectedRepeats);
+    // SQLite commits synchronously, so what is in flight at each boundary is exact. A PostgreSQL
+    // commit is a round trip during which the parallel tool call can reach its boundary, so at
+    // most one uncommitted side effect may be in flight at any kill (and never a committed one:
+    // checked just below).
+    if (kind === 'sqlite') expect(checkRepeats(ledger, new Set([executorId]))).toBe(expectedRepeats);
+    else expect(checkRepeats(ledger, new Set([executorId]))).toBeLessThanOrEqual(1);
     for (const [key, entry] of ledger) {
       if (entry.attempts > 1) expect(committedAtCrash.has(key) || !ledgerAtCrash.has(key)).toBe(false);
     }
   });
 });
 
-describe('a step renamed between crash and resume', () => {
+describe.each(journalKinds)('%s: a step renamed between crash and resume', (kind) => {
   it('fails with a non-determinism error naming both names, and executes nothing', async () => {
-    const workspace = createWorkspace('renamed');
+    const workspace = createWorkspace('renamed', kind);
     const job = {
       mode: 'run' as const,
       database: workspace.database,
