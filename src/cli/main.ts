@@ -10,6 +10,7 @@ import { HatarakuError } from '../errors.js';
 import type { CliIo } from './cli-context.js';
 import { costsCommand } from './commands/costs-command.js';
 import { exampleCommand } from './commands/example-command.js';
+import { journalMigrateCommand } from './commands/journal-command.js';
 import { runCommand } from './commands/run-command.js';
 import {
   runsDecideCommand,
@@ -119,6 +120,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--tenant-concurrency <n>', 'most runs of one tenant executed at once, by all workers together')
     .action(async (flags) => {
       exitCode = await workerCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  program
+    .command('journal')
+    .description('manage the journal itself')
+    .command('migrate')
+    .description('copy the journal from a SQLite file into an empty PostgreSQL database, in one transaction')
+    .requiredOption('--from <kind>', 'the journal to copy from: sqlite')
+    .requiredOption('--to <kind>', 'the journal to copy to: postgres')
+    .option('--sqlite <path>', 'the SQLite file (default: the configured journal)')
+    .option('--url <url>', 'the PostgreSQL database (default: HATARAKU_DATABASE_URL, else journal.url)')
+    .option('--json', 'print the report as JSON')
+    .action(async (flags) => {
+      exitCode = await journalMigrateCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
   program

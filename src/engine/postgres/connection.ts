@@ -17,6 +17,11 @@ export interface PoolSettings {
   url: string;
   /** Most connections this process opens (default 10). */
   size?: number | undefined;
+  /**
+   * The server aborts a transaction this process leaves open and idle for longer (ms): a process
+   * paused or hung in a transaction must not hold a run's row locked past its lease.
+   */
+  idleInTransactionMs: number;
 }
 
 /**
@@ -29,7 +34,7 @@ export function createPool(settings: PoolSettings): pg.Pool {
     connectionString: settings.url,
     max: settings.size ?? 10,
     application_name: 'hataraku',
-    options: '-c synchronous_commit=off',
+    options: `-c synchronous_commit=off -c idle_in_transaction_session_timeout=${Math.ceil(settings.idleInTransactionMs)}`,
     types: typeParsers,
     connectionTimeoutMillis: 10_000,
   });

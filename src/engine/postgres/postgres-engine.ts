@@ -91,7 +91,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
   if (!(leaseMs > 0)) throw new RangeError('openPostgresEngine: `leaseMs` must be positive');
   const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
   const where = describeUrl(options.url);
-  const pool = createPool({ url: options.url, size: options.poolSize });
+  const pool = createPool({ url: options.url, size: options.poolSize, idleInTransactionMs: leaseMs });
   /** The epoch at which this executor claimed each run it owns: the fence of its commits. */
   const epochs = new Map<string, number>();
   let closed = false;
