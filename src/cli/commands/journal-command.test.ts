@@ -23,8 +23,16 @@ function capture(cwd: string, env: Record<string, string | undefined> = {}) {
   let stderr = '';
   return {
     io: {
-      stdout: { write: (text: string) => void (stdout += text) },
-      stderr: { write: (text: string) => void (stderr += text) },
+      stdout: {
+        write: (text: string) => {
+          stdout += text;
+        },
+      },
+      stderr: {
+        write: (text: string) => {
+          stderr += text;
+        },
+      },
       env,
       cwd,
     },
