@@ -11,6 +11,7 @@ import {
   checkRepeats,
   createWorkspace,
   errorsOf,
+  type LedgerEntry,
   openJournal,
   readJournal,
   readLedger,
@@ -136,8 +137,31 @@ describe.skipIf(!testDatabaseUrl)('three workers on one PostgreSQL journal, one 
 
     const ledger = readLedger(workspace.ledger);
     expect([...ledger.keys()].sort()).toEqual([...reference.ledger.keys()].sort());
-    // Repeats only of side effects in flight in the killed or the paused worker, one per run each.
-    const repeats = checkRepeats(ledger, new Set([killedId as string, pausedId as string]));
+    // A worker paused between checking its lease and running a tool runs that one tool when it
+    // resumes, even though the run was taken over meanwhile: fencing keeps its result out of the
+    // journal, and the tool gets the same idempotency key, which is how an external system
+    // drops the duplicate. At most one such late execution per run it held.
+    const lateByRun = new Map<string, number>();
+    const withoutLate = new Map<string, LedgerEntry>();
+    for (const [key, entry] of ledger) {
+      // After the survivor's execution: the paused worker ran it only after the takeover.
+      const firstOther = entry.executors.findIndex((executor) => executor === survivorId);
+      if (firstOther < 0) {
+        withoutLate.set(key, entry);
+        continue;
+      }
+      const late = entry.executors.filter((executor, index) => executor === pausedId && index > firstOther);
+      if (late.length > 0) {
+        const runId = key.slice(0, key.lastIndexOf(':'));
+        expect(heldAtPause.has(runId), key).toBe(true);
+        lateByRun.set(runId, (lateByRun.get(runId) ?? 0) + late.length);
+        expect(lateByRun.get(runId), key).toBe(1);
+      }
+      const kept = entry.executors.filter((executor, index) => !(executor === pausedId && index > firstOther));
+      withoutLate.set(key, { attempts: kept.length, executors: kept });
+    }
+    // Other repeats only of side effects in flight in the killed or the paused worker, one per run each.
+    const repeats = checkRepeats(withoutLate, new Set([killedId as string, pausedId as string]));
     expect(repeats).toBeLessThanOrEqual(2 * runsAtOncePerWorker);
 
     const executors = new Set([...ledger.values()].flatMap((entry) => entry.executors));
@@ -145,7 +169,7 @@ describe.skipIf(!testDatabaseUrl)('three workers on one PostgreSQL journal, one 
       executors.has(killedId as string) && executors.has(pausedId as string) && executors.has(survivorId as string),
     ).toBe(true);
     console.info(
-      `scale-out: ${runCount} runs on 3 workers; killed ${killedId}, paused ${pausedId} (${heldAtPause.size} runs taken over, ${lost.length} writes refused after it resumed); ${repeats} in-flight side effects repeated`,
+      `scale-out: ${runCount} runs on 3 workers; killed ${killedId}, paused ${pausedId} (${heldAtPause.size} runs taken over, ${lost.length} writes refused after it resumed, ${lateByRun.size} tools run late); ${repeats} in-flight side effects repeated`,
     );
   }, 300_000);
 });
