@@ -110,8 +110,26 @@ function stepRecord(runId, index) {
 
 /** (a) Steps committed one after another by one run, or by many runs at once. */
 async function commitCost(kind) {
-  const engine = journals[kind].open(await journals[kind].fresh());
+  const location = await journals[kind].fresh();
+  const engine = journals[kind].open(location);
   const rows = [];
+  if (kind === 'postgres') {
+    // What a round trip costs here, without any work: the floor under every PostgreSQL figure.
+    const client = new pg.Client({ connectionString: location });
+    await client.connect();
+    const started = process.hrtime.bigint();
+    for (let index = 0; index < settings.sequentialSteps; index++) await client.query('SELECT 1');
+    const elapsed = seconds(started);
+    await client.end();
+    rows.push({
+      journal: kind,
+      case: 'baseline: `SELECT 1` round trips, one after another (no step)',
+      steps: settings.sequentialSteps,
+      seconds: round(elapsed),
+      stepsPerSecond: Math.round(settings.sequentialSteps / elapsed),
+      msPerStep: round((elapsed * 1000) / settings.sequentialSteps, 3),
+    });
+  }
   try {
     await engine.createRun({ id: 'sequential', agentName: 'bench', model: 'scripted:bench', input: 'x', spec: {} });
     let started = process.hrtime.bigint();
