@@ -531,8 +531,10 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
         }));
         // One statement, so one round trip and atomic: the fence (the run's row, locked and
         // checked), the step, and its ledger rows.
-        const result = await pool.query(
-          `WITH fence AS (
+        // Named, so each connection parses and plans it once: it is the statement of every step.
+        const result = await pool.query({
+          name: 'hataraku-commit-step',
+          text: `WITH fence AS (
              SELECT id FROM runs WHERE id = $1 AND owner = $15 AND ($16::bigint IS NULL OR lease_epoch = $16)
                AND pg_postmaster_start_time()::text = $18
              FOR SHARE
@@ -552,7 +554,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
              ON CONFLICT (run_id, step_index, model) DO NOTHING
            )
            SELECT (SELECT COUNT(*) FROM step) AS inserted, pg_postmaster_start_time()::text AS started`,
-          [
+          values: [
             row.run_id,
             row.step_index,
             row.name,
@@ -572,7 +574,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
             JSON.stringify(ledger),
             serverStartedAt,
           ],
-        );
+        });
         const outcome = result.rows[0] as { inserted: number; started: string };
         // The server restarted since this process last looked: nothing was written; check what
         // the restart kept of this run before committing on top of it.
@@ -658,15 +660,17 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     claimRun(runId) {
       return operation('claiming a run', async () => {
         await reapDeadLocalExecutors();
+        // Named: the runtime claims before every tool with an effect.
         const row = (
-          await pool.query(
-            `UPDATE runs SET owner = $2, lease_expires_at = ${databaseNow} + $3,
+          await pool.query({
+            name: 'hataraku-claim-run',
+            text: `UPDATE runs SET owner = $2, lease_expires_at = ${databaseNow} + $3,
                lease_epoch = CASE WHEN owner = $2 THEN lease_epoch ELSE lease_epoch + 1 END
              WHERE id = $1 AND status IN ${openStatuses}
                AND (owner IS NULL OR owner = $2 OR lease_expires_at < ${databaseNow})
              RETURNING lease_epoch`,
-            [runId, executorId, leaseMs],
-          )
+            values: [runId, executorId, leaseMs],
+          })
         ).rows[0] as { lease_epoch: number } | undefined;
         if (!row) return false;
         epochs.set(runId, Number(row.lease_epoch));
