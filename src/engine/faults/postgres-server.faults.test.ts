@@ -112,7 +112,7 @@ describe.skipIf(!privateClusterAvailable)('the database server restarted mid-run
     if (errors.length > 0) {
       // The crash lost steps this process had committed: it must say so and stop, not run ahead.
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatchObject({ runId, code: 'journal_error' });
+      expect(errors[0], JSON.stringify(errors[0])).toMatchObject({ runId, code: 'journal_error' });
       expect(errors[0]?.message).toMatch(
         /restarted and lost steps? [\d, ]+ of run run_server .+ resumes from what the journal kept/,
       );
