@@ -11,7 +11,7 @@
  */
 import type { Agent } from './agent/agent.js';
 import { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
-import { type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
+import { type RunHandle, type RunOptions, type RunResult, resume, run, submit } from './agent/run.js';
 import { cacheHitPriceSource } from './cache/cache-hit-price.js';
 import { openSqliteModelCallCache, type SqliteModelCallCache } from './cache/sqlite-model-call-cache.js';
 import { type Environment, type HatarakuConfig, loadConfig } from './config/load-config.js';
@@ -57,6 +57,12 @@ export interface Hataraku {
   model(name: string): Model;
   run(agent: Agent, input: string, options?: RunOptions): RunHandle;
   resume(agent: Agent, runId: string, options?: RunOptions): RunHandle;
+  /** Queue a run for a worker on any machine sharing the journal, without executing it here. */
+  submit(
+    agent: Agent,
+    input: string,
+    options?: { runId?: string; workspace?: string; tenant?: string },
+  ): Promise<RunRecord>;
   /** Approve a tool call a run waits for (the run's only pending one, or the one at `stepIndex`). */
   approve(runId: string, decision?: { stepIndex?: number; actor?: string; note?: string }): Promise<DecisionResult>;
   /** Deny a tool call a run waits for; the model is told, with the reason. */
@@ -162,6 +168,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     model,
     run: (agent, input, given) => run(agent, input, runOptions(given)),
     resume: (agent, runId, given) => resume(agent, runId, runOptions(given)),
+    submit: (agent, input, given = {}) => submit(agent, input, { ...given, engine: openEngine() }),
     approve: (runId, decision = {}) =>
       openEngine().decideApproval({
         runId,

@@ -50,6 +50,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-w, --workspace <dir>', 'directory the tools work in (default: current directory)')
     .option('--json', 'print events as JSON lines')
     .option('--no-wait', 'return instead of waiting when a tool call needs approval')
+    .option(
+      '--queue',
+      'queue the run for `hataraku worker` on any machine sharing the journal, instead of running it here',
+    )
     .action(async (task: string, flags) => {
       exitCode = await runCommand(task, { ...flags, ...withConfig(configPath()) }, io);
     });

@@ -18,6 +18,8 @@ export interface RunCommandFlags {
   /** False with --no-wait: return when a tool call needs approval. */
   wait?: boolean;
   tenant?: string;
+  /** Queue the run for a worker instead of running it here. */
+  queue?: boolean;
 }
 
 export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo): Promise<number> {
@@ -39,6 +41,16 @@ export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo
     if (budget !== undefined) limits.maxCostUsd = budget;
     if (maxSteps !== undefined) limits.maxSteps = maxSteps;
     const agent = createCliAgent({ config: hataraku.config, model, limits, policies: hataraku.config.policies });
+    if (flags.queue) {
+      const queued = await hataraku.submit(agent, task, {
+        workspace,
+        ...(flags.tenant ? { tenant: flags.tenant } : {}),
+      });
+      io.stdout.write(
+        `Queued run ${queued.id}: \`hataraku worker\` on any machine sharing this journal runs it; follow it with \`hataraku runs show ${queued.id}\`.\n`,
+      );
+      return 0;
+    }
     const result = await runAgentFromCli({
       hataraku,
       agent,

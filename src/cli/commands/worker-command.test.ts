@@ -104,6 +104,42 @@ describe.each(journals.filter((journal) => journal.available))('hataraku worker 
   });
 });
 
+describe.each(journals.filter((journal) => journal.available))('hataraku run --queue on $name', (journal) => {
+  it('queues a run on one "host" that a worker started elsewhere finishes', async () => {
+    const submitter = mkdtempSync(join(tmpdir(), 'hataraku-submitter-'));
+    const elsewhere = mkdtempSync(join(tmpdir(), 'hataraku-worker-host-'));
+    for (const directory of [submitter, elsewhere]) {
+      writeFileSync(join(directory, 'answer.json'), JSON.stringify({ version: 1, turns: [{ text: 'Done.' }] }));
+    }
+    const { env, open } = journal.setUp(submitter);
+    // Both processes name the same journal: the database URL, or for SQLite the same file.
+    const shared = { ...env, HATARAKU_DB: join(submitter, '.hataraku', 'hataraku.db') };
+
+    const submit = capture(submitter, shared);
+    const args = ['run', 'say done', '--model', 'scripted:answer.json', '--tenant', 'acme', '--queue'];
+    expect(await main(args, submit.io)).toBe(0);
+    const runId = /^Queued run (run_\w+): /.exec(submit.stdout())?.[1] as string;
+    expect(runId).toBeDefined();
+    const reader = open();
+    try {
+      expect(await reader.getRun(runId)).toMatchObject({ status: 'pending', owner: undefined, tenant: 'acme' });
+      expect(await reader.listSteps(runId)).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+
+    const worker = capture(elsewhere, shared);
+    expect(await main(['worker', '--once'], worker.io)).toBe(0);
+    expect(worker.stdout()).toMatch(new RegExp(`${runId} completed \\(final-answer\\)`));
+    const after = open();
+    try {
+      expect(await after.getRun(runId)).toMatchObject({ status: 'completed', output: 'Done.' });
+    } finally {
+      await after.close();
+    }
+  });
+});
+
 describe('hataraku worker flags', () => {
   it('rejects a concurrency that is not a positive whole number, in one line', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hataraku-worker-'));
