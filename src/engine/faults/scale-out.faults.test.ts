@@ -145,7 +145,7 @@ describe.skipIf(!testDatabaseUrl)('three workers on one PostgreSQL journal, one 
     const withoutLate = new Map<string, LedgerEntry>();
     for (const [key, entry] of ledger) {
       // After the survivor's execution: the paused worker ran it only after the takeover.
-      const firstOther = entry.executors.findIndex((executor) => executor === survivorId);
+      const firstOther = entry.executors.indexOf(survivorId as string);
       if (firstOther < 0) {
         withoutLate.set(key, entry);
         continue;
