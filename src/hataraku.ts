@@ -13,7 +13,9 @@ import type { Agent } from './agent/agent.js';
 import { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
 import { type RunHandle, type RunOptions, type RunResult, resume, run, submit } from './agent/run.js';
 import { cacheHitPriceSource } from './cache/cache-hit-price.js';
-import { openSqliteModelCallCache, type SqliteModelCallCache } from './cache/sqlite-model-call-cache.js';
+import type { ModelCallCache } from './cache/model-call-cache.js';
+import { openPostgresModelCallCache } from './cache/postgres-model-call-cache.js';
+import { openSqliteModelCallCache } from './cache/sqlite-model-call-cache.js';
 import { type Environment, type HatarakuConfig, loadConfig } from './config/load-config.js';
 import { type ContextStrategy, composeStrategies } from './context/context-strategy.js';
 import { maskUsedToolResults } from './context/mask-tool-results.js';
@@ -115,7 +117,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
   );
   const models = new Map<string, Model>();
   const breakers = createCircuitBreakerRegistry();
-  let cache: SqliteModelCallCache | undefined;
+  let cache: (ModelCallCache & { close(): void | Promise<void> }) | undefined;
   let engine = options.engine;
   const ownsEngine = options.engine === undefined;
   // The fault-injection suite arms named crash points through the environment.
@@ -125,7 +127,12 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
   const model = (name: string): Model => {
     let created = models.get(name);
     if (!created) {
-      if (config.cache && !cache) cache = openSqliteModelCallCache({ path: config.cache.path });
+      // With a PostgreSQL journal the cache lives in the same database, shared by every worker.
+      if (config.cache && !cache) {
+        cache = config.journal.url
+          ? openPostgresModelCallCache({ url: config.journal.url })
+          : openSqliteModelCallCache({ path: config.cache.path });
+      }
       created = createModel(name, {
         config,
         cwd,
@@ -210,7 +217,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     async close() {
       if (ownsEngine) await engine?.close();
       engine = undefined;
-      cache?.close();
+      await cache?.close();
       cache = undefined;
     },
   };

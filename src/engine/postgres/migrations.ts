@@ -141,6 +141,22 @@ CREATE TRIGGER audit_is_append_only BEFORE UPDATE OR DELETE ON audit
   FOR EACH ROW EXECUTE FUNCTION hataraku_audit_is_append_only();
 `,
   },
+  {
+    version: 2,
+    description: 'the exact model-call cache, shared by every worker',
+    sql: `
+CREATE TABLE model_cache (
+  key TEXT PRIMARY KEY,
+  tenant TEXT,
+  model TEXT NOT NULL,
+  response TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX model_cache_expires_at ON model_cache (expires_at);
+CREATE INDEX model_cache_tenant ON model_cache (tenant);
+`,
+  },
 ];
 
 /** Key of the advisory lock held while migrating (any fixed 64-bit number). */
