@@ -51,6 +51,7 @@ import {
   stepToRow,
 } from '../sqlite/rows.js';
 import { createPool, describeUrl, isConnectionError } from './connection.js';
+import { createLostStepGuard, ServerRestarted } from './lost-step-guard.js';
 import { applyMigrations } from './migrations.js';
 
 export interface PostgresEngineOptions {
@@ -95,95 +96,14 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
   /** The epoch at which this executor claimed each run it owns: the fence of its commits. */
   const epochs = new Map<string, number>();
   let closed = false;
-  /** Steps committed asynchronously that no durable commit has covered yet, by run. */
-  const unsynced = new Map<string, Set<number>>();
-  /**
-   * Such steps of runs whose server restarted since: a crash may have lost them, so they are
-   * checked before the run's next write (see `checkStepsKept`).
-   */
-  const suspect = new Map<string, Set<number>>();
-  /** A connection failed: the server may have restarted; checked before the next write. */
-  let connectionLost = false;
-  let serverStartedAt: string | undefined;
-  pool.on('error', () => {
-    connectionLost = true;
-  });
-
-  /**
-   * Run a durable commit; the steps committed before it started are on disk once it returns,
-   * provided it commits on the same server run (checked inside the transaction).
-   */
-  async function covering<T>(action: (serverStart: string | undefined) => Promise<T>): Promise<T> {
-    await checkServerRestart();
-    const covered = [...unsynced];
-    unsynced.clear();
-    try {
-      return await action(serverStartedAt);
-    } catch (error) {
-      for (const [runId, indices] of covered) {
-        const current = unsynced.get(runId) ?? new Set<number>();
-        for (const index of indices) current.add(index);
-        unsynced.set(runId, current);
-      }
-      throw error;
-    }
-  }
-
-  /** After a lost connection: if the server restarted, its unflushed commits are suspect. */
-  async function checkServerRestart(): Promise<void> {
-    if (!connectionLost) return;
-    connectionLost = false;
-    const started = await serverStartTime();
-    if (started === serverStartedAt) return;
-    serverStartedAt = started;
-    for (const [runId, indices] of unsynced) {
-      const current = suspect.get(runId) ?? new Set<number>();
-      for (const index of indices) current.add(index);
-      suspect.set(runId, current);
-    }
-    unsynced.clear();
-  }
-
-  /**
-   * Before writing to a run whose server restarted after some of its steps were committed
-   * asynchronously: check they are still there. If a crash lost one, this process's view of the
-   * run is ahead of the journal, so the run must stop and be resumed from what the journal kept.
-   */
-  async function checkStepsKept(runId: string): Promise<void> {
-    await checkServerRestart();
-    const indices = suspect.get(runId);
-    if (!indices) return;
-    const kept = new Set(
-      (
-        await pool.query<{ step_index: number }>(
-          'SELECT step_index FROM steps WHERE run_id = $1 AND step_index = ANY($2)',
-          [runId, [...indices]],
-        )
-      ).rows.map((row) => row.step_index),
-    );
-    const lost = [...indices].filter((index) => !kept.has(index)).sort((left, right) => left - right);
-    if (lost.length === 0) {
-      suspect.delete(runId);
-      return;
-    }
-    throw new JournalError(
-      'journal_error',
-      `journal: the database at ${where} restarted and lost step${lost.length > 1 ? 's' : ''} ${lost.join(', ')} of run ${runId} (committed but not yet flushed to disk); the run stops here and resumes from what the journal kept with \`hataraku runs resume ${runId}\`.`,
-    );
-  }
-
-  async function serverStartTime(): Promise<string> {
-    return (await pool.query<{ started: string }>('SELECT pg_postmaster_start_time()::text AS started')).rows[0]
-      ?.started as string;
-  }
+  const guard = createLostStepGuard(pool, where);
+  pool.on('error', () => guard.connectionLost());
 
   async function withClient<T>(action: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     // The server can go away while this client is checked out between two statements; the
     // next statement then fails (and is retried), so the event itself needs no handling.
-    const onError = () => {
-      connectionLost = true;
-    };
+    const onError = () => guard.connectionLost();
     client.on('error', onError);
     let failure: unknown;
     try {
@@ -199,7 +119,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
 
   /** Run `action` in a transaction; `durable`: its commit flushes the WAL (and every commit before it). */
   function transaction<T>(action: (client: Queryable) => Promise<T>, durable = false): Promise<T> {
-    if (durable) return covering((serverStart) => plainTransaction(action, serverStart));
+    if (durable) return guard.covering((serverStart) => plainTransaction(action, serverStart));
     return plainTransaction(action, false);
   }
 
@@ -239,7 +159,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
            ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
           [executorId, process.pid, hostname(), now()],
         );
-        serverStartedAt = await serverStartTime();
+        await guard.start();
         return;
       } catch (error) {
         if (error instanceof JournalError) throw error;
@@ -270,7 +190,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
         if (error instanceof JournalError || error instanceof LeaseLostError || error instanceof UserError) {
           throw error;
         }
-        if (error instanceof ServerRestarted || isConnectionError(error)) connectionLost = true;
+        if (error instanceof ServerRestarted || isConnectionError(error)) guard.connectionLost();
         if ((error instanceof ServerRestarted || isConnectionError(error)) && Date.now() < deadline && !closed) {
           await pause(backoff(attempt));
           continue;
@@ -519,7 +439,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     },
     commitStep(step, commitOptions = {}) {
       return operation(`committing step ${step.index} of run ${step.runId}`, async () => {
-        await checkStepsKept(step.runId);
+        await guard.checkStepsKept(step.runId);
         const row = stepToRow(step);
         const ledger = (step.ledger ?? []).map((entry) => ({
           model: entry.model,
@@ -572,17 +492,15 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
             executorId,
             epochs.get(step.runId) ?? null,
             JSON.stringify(ledger),
-            serverStartedAt,
+            guard.serverStartedAt,
           ],
         });
         const outcome = result.rows[0] as { inserted: number; started: string };
         // The server restarted since this process last looked: nothing was written; check what
         // the restart kept of this run before committing on top of it.
-        if (outcome.started !== serverStartedAt) throw new ServerRestarted();
+        if (outcome.started !== guard.serverStartedAt) throw new ServerRestarted();
         if (Number(outcome.inserted) === 1) {
-          const indices = unsynced.get(step.runId) ?? new Set<number>();
-          indices.add(step.index);
-          unsynced.set(step.runId, indices);
+          guard.committedAsynchronously(step.runId, step.index);
           return step;
         }
         const existing = (
@@ -604,7 +522,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     finishRun(runId, outcome) {
       return operation('finishing a run', async (attempt) => {
         // A failure is recorded whatever was lost: resuming replays from what the journal kept.
-        if (outcome.status !== 'failed') await checkStepsKept(runId);
+        if (outcome.status !== 'failed') await guard.checkStepsKept(runId);
         const finished = await transaction(async (client) => {
           const result = await client.query(
             `UPDATE runs SET status = $2, stop_reason = $3, output = $4, error = $5, updated_at = $6,
@@ -631,8 +549,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
         return row?.status === outcome.status && row.stop_reason === outcome.stopReason && row.owner === null;
       }).then((finished) => {
         epochs.delete(runId);
-        unsynced.delete(runId);
-        suspect.delete(runId);
+        guard.forget(runId);
         return finished;
       });
     },
@@ -1058,13 +975,6 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
       await pool.end();
     },
   };
-}
-
-/** The server restarted between two statements of this process: retried after checking what it kept. */
-class ServerRestarted extends Error {
-  constructor() {
-    super('the database server restarted');
-  }
 }
 
 function backoff(attempt: number): number {
