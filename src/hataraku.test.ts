@@ -6,6 +6,12 @@ import { z } from 'zod';
 import { agent } from './agent/agent.js';
 import { createConcurrencyGate } from './agent/concurrency-gate.js';
 import { loadConfig } from './config/load-config.js';
+import {
+  createTestDatabase,
+  postgresSkipReason,
+  psql,
+  testDatabaseUrl,
+} from './engine/postgres/__fixtures__/test-database.js';
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
 import { createHataraku } from './hataraku.js';
 import { createScriptedModel, type Script } from './models/scripted/scripted-model.js';
@@ -144,3 +150,39 @@ describe('createConcurrencyGate', () => {
     expect(gate.active).toBe(0);
   });
 });
+
+describe.skipIf(!testDatabaseUrl)('a Hataraku instance on a PostgreSQL journal', () => {
+  it('uses the database HATARAKU_DATABASE_URL names, and another instance resumes its run', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'hataraku-instance-'));
+    const url = createTestDatabase('instance');
+    const first = createHataraku({ cwd, env: { HATARAKU_DATABASE_URL: url } });
+    const echoAgent = (label: string) =>
+      agent({
+        name: label,
+        instructions: '',
+        model: createScriptedModel({ script: scripted(0, label) }),
+        tools: [echo],
+      });
+    const result = await first.run(echoAgent('pg'), 'go', { runId: 'run_on_postgres' }).result;
+    expect(result).toMatchObject({ status: 'completed', output: 'done pg' });
+    await first.close();
+    // Nothing was written to the SQLite file: the run is in PostgreSQL, for any instance to read.
+    expect(psql(url, "SELECT status FROM runs WHERE id = 'run_on_postgres'").trim()).toBe('completed');
+    const second = createHataraku({
+      cwd: mkdtempSync(join(tmpdir(), 'hataraku-instance-')),
+      env: { HATARAKU_DATABASE_URL: url },
+    });
+    expect((await second.resume(echoAgent('pg'), 'run_on_postgres').result).output).toBe('done pg');
+    expect((await second.engine.listSteps('run_on_postgres')).map((step) => step.name)).toEqual([
+      'model',
+      'tool:echo',
+      'model',
+    ]);
+    await second.close();
+  });
+});
+if (!testDatabaseUrl) {
+  describe('a Hataraku instance on a PostgreSQL journal', () => {
+    it.skip(postgresSkipReason, () => {});
+  });
+}

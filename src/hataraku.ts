@@ -10,10 +10,13 @@
  * ```
  */
 import type { Agent } from './agent/agent.js';
+import type { Attachment } from './agent/attachments.js';
 import { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
-import { type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
+import { type RunHandle, type RunOptions, type RunResult, resume, run, submit } from './agent/run.js';
 import { cacheHitPriceSource } from './cache/cache-hit-price.js';
-import { openSqliteModelCallCache, type SqliteModelCallCache } from './cache/sqlite-model-call-cache.js';
+import type { ModelCallCache } from './cache/model-call-cache.js';
+import { openPostgresModelCallCache } from './cache/postgres-model-call-cache.js';
+import { openSqliteModelCallCache } from './cache/sqlite-model-call-cache.js';
 import { type Environment, type HatarakuConfig, loadConfig } from './config/load-config.js';
 import { type ContextStrategy, composeStrategies } from './context/context-strategy.js';
 import { maskUsedToolResults } from './context/mask-tool-results.js';
@@ -24,6 +27,7 @@ import { chainPriceSources, type PriceSource } from './cost/price-source.js';
 import { createSelfHostedPriceSource } from './cost/self-hosted-source.js';
 import type { DecisionResult, Engine, RunRecord } from './engine/engine.js';
 import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-points.js';
+import { openPostgresEngine } from './engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
 import { createModel } from './models/create-model.js';
 import { createThroughputStore, throughputPath } from './models/local/throughput-store.js';
@@ -58,6 +62,12 @@ export interface Hataraku {
   model(name: string): Model;
   run(agent: Agent, input: string, options?: RunOptions): RunHandle;
   resume(agent: Agent, runId: string, options?: RunOptions): RunHandle;
+  /** Queue a run for a worker on any machine sharing the journal, without executing it here. */
+  submit(
+    agent: Agent,
+    input: string,
+    options?: { runId?: string; workspace?: string; tenant?: string; attachments?: Attachment[] },
+  ): Promise<RunRecord>;
   /** Approve a tool call a run waits for (the run's only pending one, or the one at `stepIndex`). */
   approve(runId: string, decision?: { stepIndex?: number; actor?: string; note?: string }): Promise<DecisionResult>;
   /** Deny a tool call a run waits for; the model is told, with the reason. */
@@ -116,7 +126,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
   );
   const models = new Map<string, Model>();
   const breakers = createCircuitBreakerRegistry();
-  let cache: SqliteModelCallCache | undefined;
+  let cache: (ModelCallCache & { close(): void | Promise<void> }) | undefined;
   let engine = options.engine;
   const ownsEngine = options.engine === undefined;
   // The fault-injection suite arms named crash points through the environment.
@@ -126,7 +136,12 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
   const model = (name: string): Model => {
     let created = models.get(name);
     if (!created) {
-      if (config.cache && !cache) cache = openSqliteModelCallCache({ path: config.cache.path });
+      // With a PostgreSQL journal the cache lives in the same database, shared by every worker.
+      if (config.cache && !cache) {
+        cache = config.journal.url
+          ? openPostgresModelCallCache({ url: config.journal.url })
+          : openSqliteModelCallCache({ path: config.cache.path });
+      }
       created = createModel(name, {
         config,
         cwd,
@@ -139,11 +154,10 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     return created;
   };
   const openEngine = (): Engine => {
-    engine ??= openSqliteEngine({
-      path: config.journal.path,
-      faults,
-      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-    });
+    const lease = options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {};
+    engine ??= config.journal.url
+      ? openPostgresEngine({ url: config.journal.url, faults, ...lease })
+      : openSqliteEngine({ path: config.journal.path, faults, ...lease });
     return engine;
   };
   const gate: ConcurrencyGate = createConcurrencyGate(options.maxConcurrentRuns ?? 16);
@@ -170,6 +184,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     model,
     run: (agent, input, given) => run(agent, input, runOptions(given)),
     resume: (agent, runId, given) => resume(agent, runId, runOptions(given)),
+    submit: (agent, input, given = {}) => submit(agent, input, { ...given, engine: openEngine() }),
     approve: (runId, decision = {}) =>
       openEngine().decideApproval({
         runId,
@@ -211,7 +226,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     async close() {
       if (ownsEngine) await engine?.close();
       engine = undefined;
-      cache?.close();
+      await cache?.close();
       cache = undefined;
     },
   };

@@ -36,6 +36,7 @@ export type {
   StepRecord,
 } from './engine/engine.js';
 export { armFaultPoints, type FaultPointName, type FaultPoints, faultPointNames } from './engine/fault-points.js';
+export { openPostgresEngine, type PostgresEngineOptions } from './engine/postgres/postgres-engine.js';
 export { openSqliteEngine, type SqliteEngineOptions } from './engine/sqlite/sqlite-engine.js';
 export {
   type ErrorCode,

@@ -160,6 +160,43 @@ export function run(agent: Agent, input: string, options: RunOptions = {}): RunH
 }
 
 /**
+ * Put a run in the journal's shared queue without executing it: a worker (`hataraku worker`,
+ * or `engine.takeRuns`) on any machine sharing the journal takes it and runs it with the agent
+ * it rebuilds from the recorded description. Its workspace must be reachable from there.
+ */
+export async function submit(
+  agent: Agent,
+  input: string,
+  options: {
+    engine: Engine;
+    runId?: string;
+    workspace?: string;
+    tenant?: string;
+    /** Images or PDFs given with the task, kept in the journal like a started run's. */
+    attachments?: Attachment[];
+  },
+): Promise<RunRecord> {
+  if (typeof input !== 'string' || input.trim() === '')
+    throw new TypeError('submit(): `input` must be a non-empty string');
+  const runId = options.runId ?? `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  if (await options.engine.getRun(runId)) {
+    throw new UserError('usage', `a run with id ${runId} already exists; choose another id.`);
+  }
+  const record = await options.engine.createRun({
+    id: runId,
+    agentName: agent.name,
+    model: modelName(agent.model),
+    input,
+    spec: agentSpec(agent, options.attachments),
+    workspace: options.workspace,
+    tenant: options.tenant,
+    queued: true,
+  });
+  await options.engine.sync();
+  return record;
+}
+
+/**
  * Continue a run recorded in the journal from its last committed step. A finished run returns
  * its recorded result without executing anything; a failed run is reopened and continued.
  */

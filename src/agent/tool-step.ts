@@ -8,6 +8,7 @@
 
 import { canonicalJson, digestOf } from '../engine/digest.js';
 import type { ApprovalRecord, Engine } from '../engine/engine.js';
+import { HatarakuError } from '../errors.js';
 import type { JsonValue, ToolCallPart, ToolResultMessage } from '../models/spec.js';
 import { mapWithExclusive } from '../tools/concurrency.js';
 import { type PreparedToolCall, prepareToolCall } from '../tools/prepare-call.js';
@@ -190,7 +191,7 @@ export async function runToolTurn(
     const message: ToolResultMessage = { role: 'tool', toolCallId: call.id, toolName, content: output.content };
     if (!output.ok) message.isError = true;
     return message;
-  });
+  }).catch(throwOneErrorForOneCause);
   if (waiting.length > 0) return { kind: 'waiting', approvals: waiting };
   for (const [signature, count] of callCounts) context.callCounts.set(signature, count);
   return { kind: 'results', messages: messages.filter((message) => message !== undefined) };
@@ -297,4 +298,21 @@ function resultText(result: unknown): string {
 function capText(text: string, limit: number): string {
   if (text.length <= limit) return text;
   return `${text.slice(0, limit)}\n[truncated: showing ${limit} of ${text.length} characters]`;
+}
+
+/**
+ * Parallel tool steps that fail for one cause (the journal unreachable, the lease lost) fail as
+ * that one error, whose message says what to do, rather than as "2 of 2 tasks failed".
+ */
+function throwOneErrorForOneCause(error: unknown): never {
+  if (error instanceof AggregateError) {
+    const [first, ...others] = error.errors as unknown[];
+    if (
+      first instanceof HatarakuError &&
+      others.every((other) => other instanceof HatarakuError && other.code === first.code)
+    ) {
+      throw first;
+    }
+  }
+  throw error;
 }

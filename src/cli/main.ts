@@ -11,6 +11,7 @@ import type { CliIo } from './cli-context.js';
 import { costsCommand } from './commands/costs-command.js';
 import { evalCommand } from './commands/eval-command.js';
 import { exampleCommand } from './commands/example-command.js';
+import { journalMigrateCommand } from './commands/journal-command.js';
 import { mcpListCommand } from './commands/mcp-command.js';
 import { modelsListCommand, modelsPullCommand, modelsRmCommand } from './commands/models-command.js';
 import { routesEvalCommand, routesTrainCommand } from './commands/routes-command.js';
@@ -59,6 +60,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       'give the model an image (PNG, JPEG, GIF, WebP) or PDF from the workspace; repeatable',
       (file: string, files: string[]) => [...files, file],
       [] as string[],
+    )
+    .option(
+      '--queue',
+      'queue the run for `hataraku worker` on any machine sharing the journal, instead of running it here',
     )
     .action(async (task: string, flags) => {
       exitCode = await runCommand(task, { ...flags, ...withConfig(configPath()) }, io);
@@ -121,11 +126,29 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command('worker')
-    .description("recover runs on start and then periodically: dead processes' runs, and approved waiting runs")
+    .description(
+      "take runs from the journal's shared queue: queued runs, dead processes' runs, and approved waiting runs",
+    )
     .option('--interval <seconds>', 'how often to look for runs to recover', '5')
-    .option('--once', 'recover once and exit')
+    .option('--once', 'take runs until none is left to take, finish them, and exit')
+    .option('--concurrency <n>', 'most runs this worker executes at once', '8')
+    .option('--tenant-concurrency <n>', 'most runs of one tenant executed at once, by all workers together')
     .action(async (flags) => {
       exitCode = await workerCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  program
+    .command('journal')
+    .description('manage the journal itself')
+    .command('migrate')
+    .description('copy the journal from a SQLite file into an empty PostgreSQL database, in one transaction')
+    .requiredOption('--from <kind>', 'the journal to copy from: sqlite')
+    .requiredOption('--to <kind>', 'the journal to copy to: postgres')
+    .option('--sqlite <path>', 'the SQLite file (default: the configured journal)')
+    .option('--url <url>', 'the PostgreSQL database (default: HATARAKU_DATABASE_URL, else journal.url)')
+    .option('--json', 'print the report as JSON')
+    .action(async (flags) => {
+      exitCode = await journalMigrateCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
   program

@@ -77,9 +77,18 @@ export const selfHostedPriceSchema = z.strictObject(
   { error: priceEntryExpected },
 );
 
+export const postgresUrlExpected = 'a PostgreSQL URL such as "postgres://hataraku@db.internal:5432/hataraku"';
+
 export const journalSchema = z.strictObject(
-  { path: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }).optional() },
-  { error: 'an object such as { "path": ".hataraku/hataraku.db" }' },
+  {
+    path: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }).optional(),
+    /** A PostgreSQL journal shared by workers on many machines (docs/scale-out.md); wins over `path`. */
+    url: z
+      .string({ error: postgresUrlExpected })
+      .regex(/^postgres(ql)?:\/\/\S+$/i, { error: postgresUrlExpected })
+      .optional(),
+  },
+  { error: 'an object such as { "path": ".hataraku/hataraku.db" } or { "url": "postgres://…" }' },
 );
 
 export const limitsSchema = z.strictObject(

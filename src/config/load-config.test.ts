@@ -451,3 +451,32 @@ describe('tools, budgets and policies in the config file', () => {
     expect(() => loadConfig({ cwd, env: {} })).toThrow(/policies\[0\]\.action|policies\.0\.action/);
   });
 });
+
+describe('a PostgreSQL journal', () => {
+  it('takes journal.url from the file, and HATARAKU_DATABASE_URL over it', () => {
+    writeConfig({ journal: { url: 'postgres://hataraku@db.internal:5432/runs' } });
+    expect(loadConfig({ cwd: directory, env: {} }).journal.url).toBe('postgres://hataraku@db.internal:5432/runs');
+    const fromEnvironment = loadConfig({
+      cwd: directory,
+      env: { HATARAKU_DATABASE_URL: 'postgresql://worker:secret@10.0.0.5/hataraku' },
+    });
+    expect(fromEnvironment.journal.url).toBe('postgresql://worker:secret@10.0.0.5/hataraku');
+  });
+
+  it('is off by default: the SQLite file is the journal', () => {
+    expect(loadConfig({ cwd: directory, env: {} }).journal.url).toBeUndefined();
+  });
+
+  it('rejects a URL that is not PostgreSQL in one line, without echoing the value', () => {
+    writeConfig({ journal: { url: 'mysql://root@db/hataraku' } });
+    expect(loadError().message).toMatch(
+      /^hataraku\.config\.json: journal\.url must be a PostgreSQL URL such as "postgres:\/\//,
+    );
+    writeConfig({});
+    const error = loadError({ HATARAKU_DATABASE_URL: 'db.internal:5432 password=hunter2' });
+    expect(error.message).toBe(
+      'HATARAKU_DATABASE_URL: must be a PostgreSQL URL such as "postgres://hataraku@db.internal:5432/hataraku" (value hidden)',
+    );
+    expect(error.message).not.toContain('hunter2');
+  });
+});

@@ -19,6 +19,7 @@ import {
   type ConfigFile,
   configFileSchema,
   type ProviderEntry,
+  postgresUrlExpected,
   providerIdPattern,
   type toolGroupNames,
 } from './config-schema.js';
@@ -67,7 +68,11 @@ export interface HatarakuConfig {
   providers: Readonly<Record<string, ProviderSettings>>;
   /** Price overrides by full model name, checked before the bundled price catalog. */
   prices: Readonly<Record<string, PriceOverride>>;
-  journal: { path: string };
+  /**
+   * The journal: a SQLite file at `path`, or, when `url` is set (`HATARAKU_DATABASE_URL`, else the
+   * file's `journal.url`), the PostgreSQL database it names.
+   */
+  journal: { path: string; url: string | undefined };
   limits: RunLimits;
   /** Tool policies from the config file. */
   policies: ToolPolicy[];
@@ -154,7 +159,7 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
     model,
     providers,
     prices,
-    journal: { path: journalPath },
+    journal: { path: journalPath, url: resolveDatabaseUrl(env.HATARAKU_DATABASE_URL, file.journal?.url) },
     limits: withoutUndefined(file.limits ?? {}),
     policies: (file.policies ?? []).map((policy) => withoutUndefined(policy) as ToolPolicy),
     budgets: (file.budgets ?? []).map((budget) => withoutUndefined(budget) as BudgetRule),
@@ -217,6 +222,15 @@ function hostFilesInside(workspace: string, files: ReadonlyArray<string | undefi
     patterns.push(`${pattern}*`);
   }
   return patterns;
+}
+
+/** `HATARAKU_DATABASE_URL` wins over the file's `journal.url`; the value is never echoed (it may hold a password). */
+function resolveDatabaseUrl(fromEnvironment: string | undefined, fromFile: string | undefined): string | undefined {
+  if (fromEnvironment === undefined) return fromFile;
+  if (!/^postgres(ql)?:\/\/\S+$/i.test(fromEnvironment)) {
+    throw configError('HATARAKU_DATABASE_URL', `must be ${postgresUrlExpected} (value hidden)`);
+  }
+  return fromEnvironment;
 }
 
 function readConfigText(configPath: string, source: string, required: boolean): string | undefined {

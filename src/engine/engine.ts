@@ -208,6 +208,8 @@ export interface NewRun {
   workspace?: string | undefined;
   tenant?: string | undefined;
   parentRunId?: string | undefined;
+  /** Create the run with no owner, for a worker to take (`takeRuns`); default: owned by this executor. */
+  queued?: boolean | undefined;
 }
 
 export interface RunOutcome {
@@ -283,6 +285,13 @@ export interface Engine {
    * runs whose approvals are all decided or past their deadline.
    */
   recoverableRuns(query?: { limit?: number }): Promise<RunRecord[]>;
+  /**
+   * Claim up to `limit` of the runs `recoverableRuns` would list, oldest first, in one atomic
+   * step: the shared queue of workers. Runs other executors are claiming at the same moment are
+   * skipped, not waited for. With `perTenant`, a run is taken only while fewer than that many
+   * runs of its tenant are owned by live executors (all executors together).
+   */
+  takeRuns(query: { limit: number; perTenant?: number | undefined }): Promise<RunRecord[]>;
 
   recordArtifact(artifact: ArtifactRecord): Promise<void>;
   listArtifacts(runId: string): Promise<ArtifactRecord[]>;

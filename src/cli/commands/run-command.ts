@@ -22,6 +22,8 @@ export interface RunCommandFlags {
   tenant?: string;
   /** Workspace files to give the model with the task (--attach, repeatable). */
   attach?: string[];
+  /** Queue the run for a worker instead of running it here. */
+  queue?: boolean;
 }
 
 export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo): Promise<number> {
@@ -54,6 +56,17 @@ export async function runCommand(task: string, flags: RunCommandFlags, io: CliIo
       policies: hataraku.config.policies,
       ...(connectors.loaded ? { connectors: connectors.loaded } : {}),
     });
+    if (flags.queue) {
+      const queued = await hataraku.submit(agent, task, {
+        workspace,
+        ...(flags.tenant ? { tenant: flags.tenant } : {}),
+        ...(attachments.length > 0 ? { attachments } : {}),
+      });
+      io.stdout.write(
+        `Queued run ${queued.id}: \`hataraku worker\` on any machine sharing this journal runs it; follow it with \`hataraku runs show ${queued.id}\`.\n`,
+      );
+      return 0;
+    }
     const result = await runAgentFromCli({
       hataraku,
       agent,

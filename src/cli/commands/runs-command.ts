@@ -3,6 +3,7 @@
  * journal, and the decisions they wait for.
  */
 import type { RunRecord } from '../../engine/engine.js';
+import { describeUrl } from '../../engine/postgres/connection.js';
 import { UserError } from '../../errors.js';
 import { agentFromSpec } from '../cli-agent.js';
 import { loadCliConnectors } from '../cli-connectors.js';
@@ -31,7 +32,9 @@ export async function runsListCommand(
       return 0;
     }
     if (rows.length === 0) {
-      io.stdout.write(`No runs in ${hataraku.config.journal.path}.\n`);
+      io.stdout.write(
+        `No runs in ${hataraku.config.journal.url ? describeUrl(hataraku.config.journal.url) : hataraku.config.journal.path}.\n`,
+      );
       return 0;
     }
     const table = [

@@ -1,55 +1,112 @@
 /**
- * `hataraku worker`: a long-lived process that, on start and then every `--interval` seconds,
- * recovers the runs that can be taken over: runs a dead process left open (its lease expired or
- * its process is gone) and waiting runs whose approvals were decided while no process ran.
- * Ctrl-C stops it; runs it had taken stay resumable.
+ * `hataraku worker`: a long-lived process that takes runs from the journal's shared queue and
+ * executes them: queued runs no one has started, runs a dead process left open (its lease
+ * expired, or its process on this machine is gone), and waiting runs whose approvals were
+ * decided. Any number of workers on any number of machines can share one PostgreSQL journal
+ * (docs/scale-out.md); each takes at most `--concurrency` runs at once, and all of them together
+ * at most `--tenant-concurrency` runs of one tenant. Ctrl-C stops taking runs; the runs it holds
+ * stop at their next step and stay resumable.
  */
+import type { RunRecord } from '../../engine/engine.js';
+import { describeUrl } from '../../engine/postgres/connection.js';
+import { createHataraku } from '../../hataraku.js';
 import { agentFromSpec } from '../cli-agent.js';
 import { loadCliConnectors } from '../cli-connectors.js';
-import { type CliIo, openHataraku, positiveNumberFlag } from '../cli-context.js';
+import { type CliIo, positiveIntegerFlag, positiveNumberFlag } from '../cli-context.js';
 
-export async function workerCommand(
-  flags: { interval?: string; once?: boolean; config?: string },
-  io: CliIo,
-): Promise<number> {
+export interface WorkerFlags {
+  interval?: string;
+  once?: boolean;
+  concurrency?: string;
+  tenantConcurrency?: string;
+  config?: string;
+}
+
+export async function workerCommand(flags: WorkerFlags, io: CliIo): Promise<number> {
   const intervalSeconds = positiveNumberFlag('--interval', flags.interval, '5') ?? 5;
-  const hataraku = openHataraku(io, flags.config);
+  const concurrency = positiveIntegerFlag('--concurrency', flags.concurrency, '8') ?? 8;
+  const perTenant = positiveIntegerFlag('--tenant-concurrency', flags.tenantConcurrency, '2');
+  const hataraku = createHataraku({
+    cwd: io.cwd,
+    env: io.env,
+    maxConcurrentRuns: concurrency,
+    ...(flags.config ? { configPath: flags.config } : {}),
+  });
+  const engine = hataraku.engine;
   const connectors = await loadCliConnectors(hataraku.config, { strict: false });
-  try {
-    io.stdout.write(`hataraku worker ${hataraku.engine.executorId}: recovering runs every ${intervalSeconds} s\n`);
-    for (;;) {
-      const report = await hataraku.recover({
-        agentFor: (run) => {
-          try {
-            return agentFromSpec(run.spec, run.model, hataraku.config, connectors.loaded);
-          } catch {
-            return undefined;
-          }
+  const active = new Map<string, Promise<void>>();
+  let wake: (() => void) | undefined;
+  const stamp = () => new Date().toISOString();
+
+  function execute(run: RunRecord): void {
+    let agent: ReturnType<typeof agentFromSpec>;
+    try {
+      agent = agentFromSpec(run.spec, run.model, hataraku.config, connectors.loaded);
+    } catch (error) {
+      io.stdout.write(`${stamp()} ${run.id} skipped: ${error instanceof Error ? error.message : String(error)}\n`);
+      active.set(
+        run.id,
+        engine.releaseRun(run.id).finally(() => {
+          active.delete(run.id);
+        }),
+      );
+      return;
+    }
+    const execution = hataraku
+      .resume(agent, run.id, { approvalWait: 'return', ...(io.signal ? { signal: io.signal } : {}) })
+      .result.then(
+        (result) => {
+          io.stdout.write(`${stamp()} ${result.runId} ${result.status} (${result.stopReason})\n`);
         },
-        runOptions: { approvalWait: 'return', ...(io.signal ? { signal: io.signal } : {}) },
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          // Another worker taking a run first is normal; only other reasons are worth a line.
+          if (!/is being executed by/.test(message)) io.stdout.write(`${stamp()} ${run.id} skipped: ${message}\n`);
+        },
+      )
+      .finally(() => {
+        active.delete(run.id);
+        wake?.();
       });
-      for (const result of report.results) {
-        io.stdout.write(`${new Date().toISOString()} ${result.runId} ${result.status} (${result.stopReason})\n`);
-      }
-      for (const skipped of report.skipped) {
-        // Another worker taking a run first is normal; only other reasons are worth a line.
-        if (!/is being executed by/.test(skipped.reason)) {
-          io.stdout.write(`${new Date().toISOString()} ${skipped.runId} skipped: ${skipped.reason}\n`);
-        }
-      }
-      if (flags.once || io.signal?.aborted) return 0;
+    active.set(run.id, execution);
+  }
+
+  /** Take as many runs as there are free slots; how many were taken. */
+  async function fill(): Promise<number> {
+    const free = concurrency - active.size;
+    if (free <= 0 || io.signal?.aborted) return 0;
+    const taken = await engine.takeRuns({ limit: free, perTenant });
+    for (const run of taken) execute(run);
+    return taken.length;
+  }
+
+  try {
+    const where = hataraku.config.journal.url ? describeUrl(hataraku.config.journal.url) : hataraku.config.journal.path;
+    io.stdout.write(
+      `hataraku worker ${engine.executorId}: taking runs from ${where}, ${concurrency} at once${perTenant === undefined ? '' : `, ${perTenant} per tenant`}, looking every ${intervalSeconds} s\n`,
+    );
+    for (;;) {
+      const taken = await fill();
+      if (flags.once && taken === 0 && active.size === 0) return 0;
+      if (io.signal?.aborted) break;
+      if (active.size === 0 && taken > 0) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, intervalSeconds * 1000);
+        // With --once, look again as soon as a run ends; otherwise also every interval.
+        const timer = flags.once && active.size > 0 ? undefined : setTimeout(done, intervalSeconds * 1000);
         function done() {
-          clearTimeout(timer);
+          if (timer) clearTimeout(timer);
+          wake = undefined;
           io.signal?.removeEventListener('abort', done);
           resolve();
         }
+        wake = done;
         io.signal?.addEventListener('abort', done, { once: true });
       });
-      if (io.signal?.aborted) return 0;
     }
+    await Promise.allSettled(active.values());
+    return 0;
   } finally {
+    await Promise.allSettled(active.values());
     await connectors.close();
     await hataraku.close();
   }

@@ -10,6 +10,7 @@ import {
   checkRepeats,
   committedSideEffectKeys,
   createWorkspace,
+  journalKinds,
   type LedgerEntry,
   type Reference,
   readJournal,
@@ -34,11 +35,11 @@ interface CrashSnapshot {
   ledger: Map<string, LedgerEntry>;
 }
 
-describe('crash loop: random SIGKILLs and restarts until every run finishes', () => {
+describe.each(journalKinds)('%s: crash loop: random SIGKILLs and restarts until every run finishes', (kind) => {
   it(`finishes ${runCount} runs exactly as without crashes`, async () => {
     const runIds = Array.from({ length: runCount }, (_, n) => `run_loop_${String(n).padStart(3, '0')}`);
     const reference: Reference = await referenceRun(runIds, turns, 'loop-reference');
-    const workspace = createWorkspace('crash-loop');
+    const workspace = createWorkspace('crash-loop', kind);
     const queue = [...runIds];
     const killed = new Set<string>();
     const snapshots: CrashSnapshot[] = [];
@@ -127,7 +128,7 @@ describe('crash loop: random SIGKILLs and restarts until every run finishes', ()
     const recoveredRuns = new Set([...executorsOfRun].filter(([, executors]) => executors.size > 1).map(([id]) => id));
     expect(recoveredRuns.size).toBeGreaterThan(0);
     console.info(
-      `crash loop: ${runCount} runs, ${spawned} worker processes, ${killed.size} killed, ${repeats} in-flight side effects repeated, ${recoveredRuns.size} runs continued by another process`,
+      `${kind} crash loop: ${runCount} runs, ${spawned} worker processes, ${killed.size} killed, ${repeats} in-flight side effects repeated, ${recoveredRuns.size} runs continued by another process`,
     );
   }, 240_000);
 });

@@ -4,13 +4,14 @@
  * process on this machine (its lease has not expired), and a live owner's run cannot be claimed.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteEngine } from '../sqlite/sqlite-engine.js';
 import {
   checkRepeats,
   countLines,
   countSteps,
   createWorkspace,
   errorsOf,
+  journalKinds,
+  openJournal,
   type Reference,
   readJournal,
   readLedger,
@@ -31,9 +32,9 @@ beforeAll(async () => {
   reference = await referenceRun([runId], turns);
 });
 
-describe.concurrent('two processes starting the same run at once', () => {
+describe.concurrent.each(journalKinds)('%s: two processes starting the same run at once', (kind) => {
   it.each(['run', 'recover'] as const)('gives one execution (both by %s)', async (mode) => {
-    const workspace = createWorkspace(`twice-${mode}`);
+    const workspace = createWorkspace(`twice-${mode}`, kind);
     const base = { database: workspace.database, ledger: workspace.ledger, runIds: [runId], turns };
     // A pending run: its process was killed after the second model step's checkpoint.
     const crash = await startWorker({ mode: 'run', ...base }, { faults: 'after-checkpoint@4' }).exited;
@@ -87,9 +88,9 @@ describe.concurrent('two processes starting the same run at once', () => {
   });
 });
 
-describe('dead-executor reaping', () => {
+describe.each(journalKinds)('%s: dead-executor reaping', (kind) => {
   it("claims a SIGKILLed process's run at once, but never a live owner's", async () => {
-    const workspace = createWorkspace('reaping');
+    const workspace = createWorkspace('reaping', kind);
     const job = {
       mode: 'run' as const,
       database: workspace.database,
@@ -103,7 +104,7 @@ describe('dead-executor reaping', () => {
     const { executorId } = await owner.ready();
     await waitUntil(() => readJournal(workspace.database).runs.has(runId), 15_000, 'the run to be created');
 
-    const observer = openSqliteEngine({ path: workspace.database, heartbeatMs: 0 });
+    const observer = openJournal(workspace.database);
     try {
       // A live owner keeps its run: neither this process nor another one can take it.
       expect(await observer.claimRun(runId)).toBe(false);

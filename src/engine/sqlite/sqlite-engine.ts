@@ -145,6 +145,10 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
              AND (a.deadline IS NULL OR a.deadline > @now)))
        ORDER BY r.created_at LIMIT @limit`,
     ),
+    liveOwnedOfTenant: db.prepare(
+      `SELECT COUNT(*) AS count FROM runs WHERE tenant = ? AND status IN ${openStatuses}
+         AND owner IS NOT NULL AND lease_expires_at >= ?`,
+    ),
     totals: db.prepare(
       `SELECT COUNT(*) AS steps,
               COALESCE(SUM(kind = 'model'), 0) AS model_calls,
@@ -407,8 +411,8 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
           workspace: run.workspace ?? null,
           tenant: run.tenant ?? null,
           parent_run_id: run.parentRunId ?? null,
-          owner: executorId,
-          lease: lease(),
+          owner: run.queued ? null : executorId,
+          lease: run.queued ? null : lease(),
           now: now(),
         });
         return runFromRow(statements.getRun.get(run.id) as RunRow);
@@ -512,6 +516,38 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
         reapDeadLocalExecutors();
         expireDeadlines();
         return (statements.recoverable.all({ now: now(), limit: query.limit ?? 1000 }) as RunRow[]).map(runFromRow);
+      });
+    },
+    takeRuns(query) {
+      return guard('taking runs', () => {
+        reapDeadLocalExecutors();
+        expireDeadlines();
+        // One write transaction: no other process claims in between (SQLite has one writer).
+        return db
+          .transaction(() => {
+            const candidates = statements.recoverable.all({ now: now(), limit: 1000 }) as RunRow[];
+            const taken: RunRow[] = [];
+            const ownedPerTenant = new Map<string, number>();
+            for (const candidate of candidates) {
+              if (taken.length >= query.limit) break;
+              if (query.perTenant !== undefined && candidate.tenant !== null) {
+                const owned =
+                  ownedPerTenant.get(candidate.tenant) ??
+                  (statements.liveOwnedOfTenant.get(candidate.tenant, now()) as { count: number }).count;
+                if (owned >= query.perTenant) continue;
+                ownedPerTenant.set(candidate.tenant, owned + 1);
+              }
+              const claimed = statements.claimRun.run({
+                id: candidate.id,
+                owner: executorId,
+                lease: lease(),
+                now: now(),
+              });
+              if (claimed.changes === 1) taken.push(statements.getRun.get(candidate.id) as RunRow);
+            }
+            return taken.map(runFromRow);
+          })
+          .immediate();
       });
     },
     recordArtifact(artifact: ArtifactRecord) {

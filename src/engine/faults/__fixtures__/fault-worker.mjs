@@ -5,7 +5,9 @@
 //   job.mode        'run': start each id in runIds that is not in the journal, resume the others;
 //                   'recover': hataraku.recover() every recoverable run, then start the ids in
 //                   runIds that are not in the journal yet.
-//   job.database    journal file;  job.ledger: side-effect ledger file (SQLite)
+//                   'queue': take runs from the journal's shared queue (engine.takeRuns), at most
+//                   job.concurrency at once, until no pending run is left.
+//   job.database    journal file, or a PostgreSQL URL;  job.ledger: side-effect ledger file (SQLite)
 //   job.runIds      run ids;  job.turns: tool turns per run;  job.delayMs: model latency per turn
 //   job.concurrency most runs at once (maxConcurrentRuns);  job.busyTimeoutMs, job.leaseMs
 //   job.renamed     the side-effect tool is registered as `Record` (a rename since the crash)
@@ -24,6 +26,7 @@ import { z } from 'zod';
 // about fifty of these processes, and the full entry point loads every toolchain at start-up.
 import { agent } from '../../../../dist/agent/agent.js';
 import { armFaultPoints } from '../../../../dist/engine/fault-points.js';
+import { openPostgresEngine } from '../../../../dist/engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from '../../../../dist/engine/sqlite/sqlite-engine.js';
 import { createHataraku } from '../../../../dist/hataraku.js';
 import { createScriptedModel } from '../../../../dist/models/scripted/scripted-model.js';
@@ -87,14 +90,22 @@ function agentFor(runId) {
   return agent({ name: 'recorder', instructions: 'Record the items.', model, tools: [record, square] });
 }
 
-const engine = openSqliteEngine({
-  path: job.database,
-  ...(faults ? { faults } : {}),
-  ...(job.busyTimeoutMs !== undefined ? { busyTimeoutMs: job.busyTimeoutMs } : {}),
-  ...(job.leaseMs !== undefined ? { leaseMs: job.leaseMs } : {}),
-});
+const engine = /^postgres(ql)?:\/\//.test(job.database)
+  ? openPostgresEngine({
+      url: job.database,
+      poolSize: 4,
+      ...(faults ? { faults } : {}),
+      ...(job.leaseMs !== undefined ? { leaseMs: job.leaseMs } : {}),
+      ...(job.reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs: job.reconnectTimeoutMs } : {}),
+    })
+  : openSqliteEngine({
+      path: job.database,
+      ...(faults ? { faults } : {}),
+      ...(job.busyTimeoutMs !== undefined ? { busyTimeoutMs: job.busyTimeoutMs } : {}),
+      ...(job.leaseMs !== undefined ? { leaseMs: job.leaseMs } : {}),
+    });
 const hataraku = createHataraku({
-  cwd: dirname(job.database),
+  cwd: /^postgres(ql)?:\/\//.test(job.database) ? dirname(job.ledger) : dirname(job.database),
   env: {},
   engine,
   maxConcurrentRuns: job.concurrency ?? 8,
@@ -141,7 +152,39 @@ async function execute(runId) {
   }
 }
 
-if (job.mode === 'recover') {
+/** Take runs from the shared queue until no pending run is left, `job.concurrency` at once. */
+async function drainQueue() {
+  const limit = job.concurrency ?? 8;
+  const active = new Map();
+  for (;;) {
+    const free = limit - active.size;
+    const taken = free > 0 ? await engine.takeRuns({ limit: free }) : [];
+    for (const run of taken) {
+      emit({ event: 'taken', runId: run.id });
+      const execution = hataraku
+        .resume(agentFor(run.id), run.id, runOptions)
+        .result.then(
+          (result) => report(run.id, result),
+          (error) => reportError(run.id, error),
+        )
+        .finally(() => active.delete(run.id));
+      active.set(run.id, execution);
+    }
+    if (active.size === 0 && taken.length === 0) {
+      const pending = await engine.listRuns({ status: 'pending', limit: 1 });
+      if (pending.length === 0) return;
+    }
+    if (taken.length === 0) await Promise.race([...active.values(), new Promise((resolve) => setTimeout(resolve, 25))]);
+  }
+}
+
+if (job.mode === 'queue') {
+  try {
+    await drainQueue();
+  } catch (error) {
+    reportError(undefined, error);
+  }
+} else if (job.mode === 'recover') {
   try {
     const recovered = await hataraku.recover({ agentFor: (run) => agentFor(run.id), runOptions });
     for (const result of recovered.results) report(result.runId, result);

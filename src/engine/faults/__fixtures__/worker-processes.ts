@@ -9,12 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import type { Engine } from '../../engine.js';
+import { isPostgresUrl } from '../../postgres/connection.js';
+import { openPostgresEngine } from '../../postgres/postgres-engine.js';
+import { openSqliteEngine } from '../../sqlite/sqlite-engine.js';
+import { createTestDatabase, psql, testDatabaseUrl } from '../../postgres/__fixtures__/test-database.js';
 
 const workerPath = fileURLToPath(new URL('./fault-worker.mjs', import.meta.url));
 
 /** The job a worker process is given (see fault-worker.mjs for each field). */
 export interface WorkerJob {
-  mode: 'run' | 'recover';
+  mode: 'run' | 'recover' | 'queue';
   database: string;
   ledger: string;
   runIds?: string[];
@@ -23,6 +28,7 @@ export interface WorkerJob {
   concurrency?: number;
   busyTimeoutMs?: number;
   leaseMs?: number;
+  reconnectTimeoutMs?: number;
   renamed?: boolean;
   requests?: string;
   waitForGo?: boolean;
@@ -39,7 +45,8 @@ export type WorkerEvent =
       totals: Record<string, number>;
     }
   | { event: 'error'; runId: string | undefined; name: string; code: string | undefined; message: string }
-  | { event: 'skipped'; runId: string; reason: string };
+  | { event: 'skipped'; runId: string; reason: string }
+  | { event: 'taken'; runId: string };
 
 export type ResultEvent = Extract<WorkerEvent, { event: 'result' }>;
 export type ErrorEvent = Extract<WorkerEvent, { event: 'error' }>;
@@ -72,11 +79,19 @@ export interface Workspace {
   file(name: string): string;
 }
 
-export function createWorkspace(name: string): Workspace {
+/** The journals the suite runs against: SQLite always, PostgreSQL when a test server is named. */
+export type JournalKind = 'sqlite' | 'postgres';
+export const journalKinds: JournalKind[] = testDatabaseUrl ? ['sqlite', 'postgres'] : ['sqlite'];
+
+/**
+ * A workspace; its journal (`database`) is a SQLite file, or for `postgres` the URL of a new
+ * database on the test server. The side-effect ledger is a SQLite file either way.
+ */
+export function createWorkspace(name: string, kind: JournalKind = 'sqlite'): Workspace {
   const directory = mkdtempSync(join(tmpdir(), `hataraku-faults-${name}-`));
   const workspace = {
     directory,
-    database: join(directory, 'journal.db'),
+    database: kind === 'postgres' ? createTestDatabase(name) : join(directory, 'journal.db'),
     ledger: join(directory, 'ledger.db'),
     file: (file: string) => join(directory, file),
   };
@@ -151,6 +166,13 @@ export function startWorker(job: WorkerJob, options: { faults?: string } = {}): 
   };
 }
 
+/** An engine in the test process on a workspace's journal, without a heartbeat. */
+export function openJournal(location: string, options: { leaseMs?: number } = {}): Engine {
+  return isPostgresUrl(location)
+    ? openPostgresEngine({ url: location, heartbeatMs: 0, poolSize: 2, ...options })
+    : openSqliteEngine({ path: location, heartbeatMs: 0, ...options });
+}
+
 /** Run a worker to its end and fail with its stderr when it does not exit cleanly. */
 export async function runWorker(job: WorkerJob, options: { faults?: string } = {}): Promise<WorkerExit> {
   const exit = await startWorker(job, options).exited;
@@ -205,10 +227,14 @@ export interface JournalSnapshot {
   steps: Map<string, JournalStep[]>;
 }
 
-/** Everything committed in a journal file now (readers never wait on a writer in WAL mode). */
+/**
+ * Everything committed in a journal now: a SQLite file (readers never wait on a writer in WAL
+ * mode) or a PostgreSQL database (one statement, so one consistent snapshot).
+ */
 export function readJournal(path: string): JournalSnapshot {
   const runs = new Map<string, JournalRun>();
   const steps = new Map<string, JournalStep[]>();
+  if (isPostgresUrl(path)) return readPostgresJournal(path);
   if (!existsSync(path)) return { runs, steps };
   const database = openForReading(path);
   try {
@@ -250,6 +276,38 @@ export function readJournal(path: string): JournalSnapshot {
   } finally {
     database.close();
   }
+}
+
+function readPostgresJournal(url: string): JournalSnapshot {
+  const runs = new Map<string, JournalRun>();
+  const steps = new Map<string, JournalStep[]>();
+  // Before the first worker has migrated the database, there is nothing to read.
+  if (psql(url, "SELECT to_regclass('public.steps') IS NULL").trim() === 't') return { runs, steps };
+  const text = psql(
+    url,
+    `SELECT json_build_object(
+       'runs', (SELECT json_agg(json_build_object('id', id, 'status', status, 'output', output, 'owner', owner)) FROM runs),
+       'steps', (SELECT json_agg(json_build_object('run_id', run_id, 'step_index', step_index, 'name', name,
+                  'kind', kind, 'output', output) ORDER BY run_id, step_index) FROM steps))`,
+  );
+  const parsed = JSON.parse(text) as {
+    runs?: Array<{ id: string; status: string; output: string | null; owner: string | null }> | null;
+    steps?: Array<{ run_id: string; step_index: number; name: string; kind: string; output: string }> | null;
+  };
+  for (const row of parsed.runs ?? []) {
+    runs.set(row.id, {
+      id: row.id,
+      status: row.status,
+      output: row.output === null ? undefined : JSON.parse(row.output),
+      owner: row.owner,
+    });
+  }
+  for (const row of parsed.steps ?? []) {
+    const list = steps.get(row.run_id) ?? [];
+    list.push({ runId: row.run_id, index: row.step_index, name: row.name, kind: row.kind, output: JSON.parse(row.output) });
+    steps.set(row.run_id, list);
+  }
+  return { runs, steps };
 }
 
 /** Executions of one idempotency key: how many, and by which executors in order. */
