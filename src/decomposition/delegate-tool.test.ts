@@ -4,7 +4,7 @@
  * answers and files returned as tool results; approvals inside a child surface on the parent;
  * one cost limit is shared by the tree.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +26,11 @@ function setup() {
   writeFileSync(join(workspace, 'north.txt'), 'north: 120 units\n');
   writeFileSync(join(workspace, 'south.txt'), 'south: 80 units\n');
   return { directory, workspace, engine: openSqliteEngine({ path: join(directory, 'journal.db') }) };
+}
+
+/** The JSON a delegate step returned to the model. */
+function toolResult(output: unknown) {
+  return JSON.parse((output as { content?: string } | undefined)?.content ?? 'null');
 }
 
 function scripted(turns: Script['turns']) {
@@ -91,7 +96,7 @@ describe('delegate', () => {
 
     // The parent's tool results are the children's answers.
     const steps = await engine.listSteps('run_lead');
-    const delegated = JSON.parse((steps[1]?.output as { content: string }).content);
+    const delegated = toolResult(steps[1]?.output);
     expect(delegated).toMatchObject({
       agent: 'north-reader',
       runId: 'run_lead.1',
@@ -214,8 +219,8 @@ describe('delegate', () => {
     const result = await run(lead, 'go', { engine, workspace, runId: 'run_slice', prices });
     expect(result.status).toBe('completed');
     const child = await engine.getRun('run_slice.1');
-    expect((child?.spec as { limits: { maxCostUsd: number } }).limits.maxCostUsd).toBe(3);
-    const delegated = JSON.parse(((await engine.listSteps('run_slice'))[1]?.output as { content: string }).content);
+    expect((child?.spec as { limits?: { maxCostUsd?: number } } | undefined)?.limits?.maxCostUsd).toBe(3);
+    const delegated = toolResult((await engine.listSteps('run_slice'))[1]?.output);
     expect(delegated.budgetUsd).toBe(3);
     expect(delegated.costUsd).toBeCloseTo(1.1, 6);
     // The tree's spend (the parent's two calls and the child's one) is in the run's roll-up,
