@@ -9,6 +9,7 @@
  * await hataraku.close();
  * ```
  */
+
 import type { Agent } from './agent/agent.js';
 import { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
 import { type RunHandle, type RunOptions, type RunResult, resume, run } from './agent/run.js';
@@ -21,6 +22,7 @@ import { offloadLargeToolResults } from './context/offload-tool-results.js';
 import { createGenaiPricesSource } from './cost/genai-prices-source.js';
 import { createOverridePriceSource } from './cost/override-source.js';
 import { chainPriceSources, type PriceSource } from './cost/price-source.js';
+import { decisionTarget } from './decomposition/run-tree.js';
 import type { DecisionResult, Engine, RunRecord } from './engine/engine.js';
 import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-points.js';
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
@@ -162,17 +164,17 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     model,
     run: (agent, input, given) => run(agent, input, runOptions(given)),
     resume: (agent, runId, given) => resume(agent, runId, runOptions(given)),
-    approve: (runId, decision = {}) =>
+    approve: async (runId, decision = {}) =>
       openEngine().decideApproval({
-        runId,
+        runId: decision.stepIndex === undefined ? await decisionTarget(openEngine(), runId) : runId,
         stepIndex: decision.stepIndex,
         outcome: 'approve',
         actor: decision.actor ?? defaultActor(options.env ?? process.env),
         note: decision.note,
       }),
-    deny: (runId, decision) =>
+    deny: async (runId, decision) =>
       openEngine().decideApproval({
-        runId,
+        runId: decision.stepIndex === undefined ? await decisionTarget(openEngine(), runId) : runId,
         stepIndex: decision.stepIndex,
         outcome: 'deny',
         actor: decision.actor ?? defaultActor(options.env ?? process.env),

@@ -76,6 +76,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('show a run and its steps')
     .argument('<id>', 'run id')
     .option('--json', 'print JSON')
+    .option('--tree', 'show the run and the runs it delegated to, with status, cost and time')
     .action(async (id: string, flags) => {
       exitCode = await runsShowCommand(id, { ...flags, ...withConfig(configPath()) }, io);
     });

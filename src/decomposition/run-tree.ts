@@ -4,6 +4,7 @@
  * person can decide a child's approval through its parent).
  */
 import type { ApprovalRecord, Engine, RunRecord } from '../engine/engine.js';
+import { UserError } from '../errors.js';
 
 export interface RunTreeNode {
   runId: string;
@@ -95,4 +96,20 @@ function formatSeconds(ms: number): string {
 function shorten(text: string, limit: number): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length <= limit ? flat : `${flat.slice(0, limit - 1)}…`;
+}
+
+/**
+ * The run a decision without a step number is about: the run itself when it waits for an
+ * approval, else the one run under it that does (a delegated task's tool call surfaces on its
+ * parent). Several waiting children: the person names the child run.
+ */
+export async function decisionTarget(engine: Engine, runId: string): Promise<string> {
+  const pending = await pendingApprovalsInTree(engine, runId);
+  if (pending.length === 0 || pending.some((approval) => approval.runId === runId)) return runId;
+  const runs = [...new Set(pending.map((approval) => approval.runId))];
+  if (runs.length === 1) return runs[0] as string;
+  throw new UserError(
+    'usage',
+    `run ${runId} waits for approvals in ${runs.length} delegated runs (${runs.join(', ')}); decide one by its run id, e.g. \`hataraku runs approve ${runs[0]}\`.`,
+  );
 }
