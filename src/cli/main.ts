@@ -138,7 +138,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command('example')
-    .description('run a bundled example end to end (what `npm start` runs): sales-report, expense-audit')
+    .description(
+      'run a bundled example end to end (what `npm start` runs): sales-report, expense-audit, quarterly-brief',
+    )
     .argument('[name]', 'which example (default: sales-report)')
     .option('-m, --model <name>', 'model to use (default: the configured one, else the scripted demo model)')
     .option('--json', 'print events as JSON lines')

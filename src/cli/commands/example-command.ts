@@ -24,7 +24,8 @@ export async function exampleCommand(
   const example = create();
   const hataraku = openHataraku(io, flags.config);
   try {
-    let model = flags.model ?? hataraku.config.model;
+    const configured = flags.model ?? hataraku.config.model;
+    let model = configured;
     if (model === undefined) {
       model = `scripted:${relative(io.cwd, example.demoModelPath)}`;
       if (!flags.json) {
@@ -41,7 +42,7 @@ export async function exampleCommand(
       name: example.name,
       instructions: example.instructions,
       model,
-      tools: example.tools,
+      tools: configured !== undefined && example.toolsFor ? example.toolsFor(configured) : example.tools,
       limits: { ...example.limits, ...hataraku.config.limits },
       policies: hataraku.config.policies,
     });
