@@ -88,7 +88,10 @@ export function createChildRuns(context: ChildRunsContext): ChildRuns {
   const { engine, parentRunId, parentAgent } = context;
   const limits = parentAgent.limits;
   // Tokens given to children still running in this process, and used by children that ended.
+  // An even share is of what the parent had before its running children took their slices, so
+  // siblings started one after another get equal slices (not a half, then a quarter...).
   let tokensAllocated = 0;
+  let costAllocated = 0;
   let childTokensUsed: number | undefined;
   const usedByChildren = async () => {
     childTokensUsed ??= (await treeTotalsOf(engine, parentRunId)).tokens - ownTokens(context.parentTotals());
@@ -143,7 +146,7 @@ export function createChildRuns(context: ChildRunsContext): ChildRuns {
         // Two tries: another child may take part of the room between the look and the reservation.
         for (let attempt = 0; attempt < 2 && reservation === undefined; attempt++) {
           const left = await room();
-          const wanted = request.budgetUsd ?? left / parentAgent.maxToolConcurrency;
+          const wanted = request.budgetUsd ?? (left + costAllocated) / parentAgent.maxToolConcurrency;
           const amount = Math.min(wanted, left, request.agent.limits.maxCostUsd ?? Number.POSITIVE_INFINITY);
           if (!(amount >= smallestSliceUsd)) break;
           const reserved = await engine.reserveBudget({
@@ -156,6 +159,7 @@ export function createChildRuns(context: ChildRunsContext): ChildRuns {
           if (reserved.ok) {
             reservation = reserved.id;
             costSlice = amount;
+            costAllocated += amount;
           }
         }
         if (reservation === undefined) {
@@ -172,10 +176,17 @@ export function createChildRuns(context: ChildRunsContext): ChildRuns {
         const left = limits.maxTokens - ownTokens(context.parentTotals()) - (await usedByChildren()) - tokensAllocated;
         tokenSlice = Math.max(
           1,
-          Math.floor(Math.min(left / parentAgent.maxToolConcurrency, request.agent.limits.maxTokens ?? left)),
+          Math.floor(
+            Math.min(
+              (left + tokensAllocated) / parentAgent.maxToolConcurrency,
+              left,
+              request.agent.limits.maxTokens ?? left,
+            ),
+          ),
         );
         if (left < 1) {
           if (reservation) await engine.releaseReservation(reservation);
+          if (costSlice !== undefined) costAllocated -= costSlice;
           return { kind: 'refused', runId, reason: `nothing is left of the ${limits.maxTokens}-token limit.` };
         }
         tokensAllocated += tokenSlice;
@@ -214,6 +225,7 @@ export function createChildRuns(context: ChildRunsContext): ChildRuns {
         };
       } finally {
         if (reservation) await engine.releaseReservation(reservation);
+        if (costSlice !== undefined) costAllocated -= costSlice;
         if (tokenSlice !== undefined) {
           tokensAllocated -= tokenSlice;
           childTokensUsed = undefined; // recounted from the journal, with this child's tokens

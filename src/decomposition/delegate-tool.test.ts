@@ -236,4 +236,40 @@ describe('delegate', () => {
     expect(probe.ok).toBe(true);
     await engine.close();
   });
+
+  it('shares the token limit: children get even slices, and their tokens count for the parent', async () => {
+    const { workspace, engine } = setup();
+    const heavy = (name: string) =>
+      agent({
+        name,
+        instructions: '',
+        model: scripted([{ text: `${name} done`, usage: { inputTokens: 4800, outputTokens: 100 } }]),
+      });
+    const lead = agent({
+      name: 'lead',
+      instructions: '',
+      maxToolConcurrency: 2,
+      limits: { maxTokens: 10_000 },
+      model: scripted([
+        {
+          toolCalls: [
+            { name: 'delegate', arguments: { agent: 'left', task: 'go' } },
+            { name: 'delegate', arguments: { agent: 'right', task: 'go' } },
+          ],
+          usage: { inputTokens: 50, outputTokens: 50 },
+        },
+        { text: 'never reached' },
+      ]),
+      tools: [delegateTool({ agents: [heavy('left'), heavy('right')] })],
+    });
+    const result = await run(lead, 'go', { engine, workspace, runId: 'run_tokens' });
+    const slices = (await engine.listChildRuns('run_tokens')).map(
+      (child) => (child.spec as { limits?: { maxTokens?: number } } | undefined)?.limits?.maxTokens,
+    );
+    // 10,000 minus the parent's 100, halved for two at once: 4,950 each.
+    expect(slices).toEqual([4950, 4950]);
+    // The children's 9,800 tokens and the parent's 100 leave no room for the parent's next call.
+    expect(result).toMatchObject({ status: 'stopped', stopReason: 'max-tokens' });
+    await engine.close();
+  });
 });

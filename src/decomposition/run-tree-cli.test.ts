@@ -21,8 +21,16 @@ function capture(cwd: string) {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
-    stdout: { write: (text) => void (stdout += text) },
-    stderr: { write: (text) => void (stderr += text) },
+    stdout: {
+      write: (text) => {
+        stdout += text;
+      },
+    },
+    stderr: {
+      write: (text) => {
+        stderr += text;
+      },
+    },
     env: {},
     cwd,
   };
