@@ -23,7 +23,7 @@ import { createGenaiPricesSource } from './cost/genai-prices-source.js';
 import { createOverridePriceSource } from './cost/override-source.js';
 import { chainPriceSources, type PriceSource } from './cost/price-source.js';
 import { decisionTarget } from './decomposition/run-tree.js';
-import type { DecisionResult, Engine, RunRecord } from './engine/engine.js';
+import { type DecisionResult, type Engine, openRunStatuses, type RunRecord } from './engine/engine.js';
 import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-points.js';
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
 import { createModel } from './models/create-model.js';
@@ -185,6 +185,13 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
       const candidates = await openEngine().recoverableRuns({ limit: recoverOptions.limit ?? 1000 });
       await Promise.all(
         candidates.map(async (candidate) => {
+          // A delegated task whose parent is still open is resumed by its parent, which waits
+          // for it; resuming it here too would run it twice in this process.
+          const parent = candidate.parentRunId ? await openEngine().getRun(candidate.parentRunId) : undefined;
+          if (parent && openRunStatuses.includes(parent.status)) {
+            report.skipped.push({ runId: candidate.id, reason: `resumed by its parent run ${parent.id}` });
+            return;
+          }
           const agent = recoverOptions.agentFor(candidate);
           if (!agent) {
             report.skipped.push({ runId: candidate.id, reason: `no agent named ${candidate.agentName}` });
