@@ -13,7 +13,7 @@
 import type { ApprovalRecord, ArtifactRecord, BudgetScope, Engine } from '../engine/engine.js';
 import { HatarakuError } from '../errors.js';
 import type { Agent } from './agent.js';
-import type { RunTotalsSnapshot } from './events.js';
+import type { RunEvent, RunTotalsSnapshot } from './events.js';
 import type { RunHandle, RunOptions, RunResult } from './run.js';
 
 export interface ChildRunRequest {
@@ -74,7 +74,7 @@ export interface ChildRunsContext {
   parentRunId: string;
   parentAgent: Agent;
   options: RunOptions;
-  publish: RunOptions['onEvent'] & {};
+  publish: (event: RunEvent) => void;
   /** The parent's own totals (its steps, without children). */
   parentTotals: () => RunTotalsSnapshot;
   /** When the parent's wall-time limit ends (ms since epoch), if it has one. */
@@ -118,7 +118,6 @@ export function createChildRuns(context: ChildRunsContext): ChildRuns {
         ...(context.options.tenant !== undefined ? { tenant: context.options.tenant } : {}),
         ...(context.options.budgets ? { budgets: context.options.budgets } : {}),
         ...(context.options.context ? { context: context.options.context } : {}),
-        ...(context.options.prices ? { prices: context.options.prices } : {}),
         signal: context.signal,
         // The child's events surface on the parent's stream (their runId says whose they are).
         onEvent: (event) => context.publish(event),
@@ -133,6 +132,8 @@ export function createChildRuns(context: ChildRunsContext): ChildRuns {
       let costSlice: number | undefined;
       if (limits.maxCostUsd !== undefined) {
         const scope: BudgetScope = { scope: 'run', key: parentRunId, since: 0, limitUsd: limits.maxCostUsd };
+        // What is left: asking for an unbounded amount is always refused, and the refusal says
+        // how much is spent and reserved (nothing is reserved by the probe itself).
         const room = async () => {
           const probe = await engine.reserveBudget({
             runId: parentRunId,

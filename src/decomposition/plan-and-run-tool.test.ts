@@ -7,12 +7,14 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { agent } from '../agent/agent.js';
 import type { RunEvent } from '../agent/events.js';
-import { run } from '../agent/run.js';
+import { resume, run } from '../agent/run.js';
 import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 import { createScriptedModel, type Script } from '../models/scripted/scripted-model.js';
 import type { ModelRequest } from '../models/spec.js';
+import { tool } from '../tools/define-tool.js';
 import { planAndRunTool, verdictOf } from './plan-and-run-tool.js';
 
 function setup() {
@@ -203,5 +205,61 @@ describe('plan_and_run', () => {
     expect(verdictOf('PASS: fine')).toEqual({ pass: true, notes: 'PASS: fine' });
     expect(verdictOf('Fail: the total is missing').pass).toBe(false);
     expect(verdictOf({ pass: false, notes: 'no chart' })).toEqual({ pass: false, notes: 'no chart' });
+  });
+
+  it('pauses the plan on an approval inside a step, and resumes it without rerunning the others', async () => {
+    const { workspace, engine } = setup();
+    const send = tool({
+      name: 'send',
+      description: 'Send.',
+      input: z.object({ to: z.string() }),
+      effect: 'side-effect',
+      execute: ({ to }) => `sent to ${to}`,
+    });
+    const mailer = agent({
+      name: 'mailer',
+      instructions: '',
+      model: createScriptedModel({
+        script: { turns: [{ toolCalls: [{ name: 'send', arguments: { to: 'ana' } }] }, { text: 'sent' }] },
+      }),
+      tools: [send],
+      policies: [{ tool: 'send', action: 'ask', reason: 'mail' }],
+    });
+    const counter = answering('counter', [{ text: '7' }]);
+    const lead = agent({
+      name: 'lead',
+      instructions: '',
+      model: createScriptedModel({
+        script: {
+          turns: [
+            {
+              toolCalls: [
+                {
+                  name: 'plan_and_run',
+                  arguments: {
+                    steps: [
+                      { id: 'count', agent: 'counter', task: 'Count.' },
+                      { id: 'mail', agent: 'mailer', task: 'Mail ana.' },
+                    ],
+                  },
+                },
+              ],
+            },
+            { text: 'Counted 7 and mailed ana.' },
+          ],
+        },
+      }),
+      tools: [planAndRunTool({ agents: [counter.agent, mailer] })],
+    });
+    const first = await run(lead, 'Count and mail.', { engine, workspace, runId: 'run_plan_ask' });
+    expect(first.status).toBe('waiting');
+    expect(first.approvals?.map((approval) => approval.runId)).toEqual(['run_plan_ask.1.mail']);
+    expect((await engine.getRun('run_plan_ask.1.count'))?.status).toBe('completed');
+
+    await engine.decideApproval({ runId: 'run_plan_ask.1.mail', outcome: 'approve', actor: 'aiko' });
+    const second = await resume(lead, 'run_plan_ask', { engine });
+    expect(second).toMatchObject({ status: 'completed', output: 'Counted 7 and mailed ana.' });
+    expect(counter.model.requests).toHaveLength(1); // the finished step was read back, not run again
+    await engine.close();
   });
 });

@@ -171,8 +171,22 @@ async function executePlan(execution: Execution): Promise<JsonValue> {
         step.dependsOn.every((dependency) => status.get(dependency) === 'completed'),
     );
     if (ready.length === 0) break;
+    // Every step of a batch is awaited, even when one waits for an approval: no child is left
+    // running behind the parent's back while the parent pauses.
+    const waiting: ChildRunWaitingError[] = [];
     for (let start = 0; start < ready.length; start += limit) {
-      await Promise.all(ready.slice(start, start + limit).map(runStep));
+      const settled = await Promise.allSettled(ready.slice(start, start + limit).map(runStep));
+      for (const outcome of settled) {
+        if (outcome.status === 'fulfilled') continue;
+        if (outcome.reason instanceof ChildRunWaitingError) waiting.push(outcome.reason);
+        else throw outcome.reason;
+      }
+    }
+    if (waiting.length > 0) {
+      throw new ChildRunWaitingError(
+        childRuns.parentRunId,
+        waiting.flatMap((error) => error.approvals),
+      );
     }
   }
   publish();
