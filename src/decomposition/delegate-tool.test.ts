@@ -272,4 +272,39 @@ describe('delegate', () => {
     expect(result).toMatchObject({ status: 'stopped', stopReason: 'max-tokens' });
     await engine.close();
   });
+
+  it("returns the child's artifacts as paths in the parent's workspace", async () => {
+    const { workspace, engine } = setup();
+    const make = tool({
+      name: 'make',
+      description: 'Write out.txt.',
+      input: z.object({}),
+      effect: 'idempotent',
+      execute: (_input, context) => {
+        writeFileSync(join(context.workspace as string, 'out.txt'), 'made');
+        context.recordArtifact({ path: 'out.txt', mediaType: 'text/plain' });
+        return 'made out.txt';
+      },
+    });
+    const maker = agent({
+      name: 'maker',
+      instructions: '',
+      model: scripted([{ toolCalls: [{ name: 'make', arguments: {} }] }, { text: 'Made out.txt.' }]),
+      tools: [make],
+    });
+    const lead = agent({
+      name: 'lead',
+      instructions: '',
+      model: scripted([
+        { toolCalls: [{ name: 'delegate', arguments: { agent: 'maker', task: 'Make it.' } }] },
+        { text: 'done' },
+      ]),
+      tools: [delegateTool({ agents: [maker] })],
+    });
+    await run(lead, 'make', { engine, workspace, runId: 'run_artifact' });
+    const delegated = toolResult((await engine.listSteps('run_artifact'))[1]?.output);
+    expect(delegated.artifacts).toEqual(['tasks/1-maker/out.txt']);
+    expect(existsSync(join(workspace, 'tasks', '1-maker', 'out.txt'))).toBe(true);
+    await engine.close();
+  });
 });
