@@ -30,8 +30,10 @@ function files(name: string): Files {
   return { journal: join(directory, 'journal.db'), ledger: join(directory, 'ledger.db'), workspace };
 }
 
-function start(paths: Files) {
-  const child = spawn(process.execPath, [worker, paths.journal, paths.ledger, paths.workspace, runId], {
+type Style = 'delegate' | 'plan';
+
+function start(paths: Files, style: Style) {
+  const child = spawn(process.execPath, [worker, paths.journal, paths.ledger, paths.workspace, runId, style], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -99,61 +101,69 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<v
   }
 }
 
-/** Child ids: the lead's delegate calls are its steps 1 to 4. */
-const fast = `${runId}.1`;
-const slow = [`${runId}.2`, `${runId}.3`];
-const last = `${runId}.4`;
+/**
+ * Child ids: the lead's delegate calls are its steps 1 to 4; a plan's steps are children of its
+ * one call (step 1), named by step id. The plan runs three at a time, `last` after `slow-1`.
+ */
+const childIds = {
+  delegate: { fast: `${runId}.1`, slow: [`${runId}.2`, `${runId}.3`], last: `${runId}.4` },
+  plan: { fast: `${runId}.1.fast`, slow: [`${runId}.1.slow-1`, `${runId}.1.slow-2`], last: `${runId}.1.last` },
+};
 
 describe('kill during fan-out, resume in a fresh process', () => {
-  it('finishes the unfinished children, reruns nothing committed, and matches an uninterrupted run', async () => {
-    const reference = files('reference');
-    const uninterrupted = await start(reference).exited;
-    expect(uninterrupted.stderr).toBe('');
-    expect(uninterrupted.code).toBe(0);
-    const expected = snapshot(reference.journal);
+  it.each(['delegate', 'plan'] as const)(
+    '%s: finishes the unfinished children, reruns nothing committed, and matches an uninterrupted run',
+    async (style) => {
+      const { fast, slow, last } = childIds[style];
+      const reference = files(`${style}-reference`);
+      const uninterrupted = await start(reference, style).exited;
+      expect(uninterrupted.stderr).toBe('');
+      expect(uninterrupted.code).toBe(0);
+      const expected = snapshot(reference.journal);
 
-    const paths = files('killed');
-    const first = start(paths);
-    // Kill when `fast` is done, both slow children have committed steps, and `last` has not started.
-    await waitUntil(() => {
-      try {
-        const now = snapshot(paths.journal);
-        return now.runs.get(fast) === 'completed' && slow.every((id) => (now.steps.get(id)?.length ?? 0) >= 2);
-      } catch {
-        return false; // the journal is not created yet
+      const paths = files(`${style}-killed`);
+      const first = start(paths, style);
+      // Kill when `fast` is done, both slow children have committed steps, and `last` has not started.
+      await waitUntil(() => {
+        try {
+          const now = snapshot(paths.journal);
+          return now.runs.get(fast) === 'completed' && slow.every((id) => (now.steps.get(id)?.length ?? 0) >= 2);
+        } catch {
+          return false; // the journal is not created yet
+        }
+      }, 60_000);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const atKill = snapshot(paths.journal);
+      expect(atKill.runs.get(runId)).toBe('pending');
+      expect(atKill.runs.get(fast)).toBe('completed');
+      for (const id of slow) expect(atKill.runs.get(id)).toBe('pending');
+      expect(atKill.runs.has(last)).toBe(false);
+
+      const resumed = await start(paths, style).exited;
+      expect(resumed.stderr).toBe('');
+      expect(resumed.code).toBe(0);
+      expect(JSON.parse(resumed.stdout)).toEqual(JSON.parse(uninterrupted.stdout));
+      expect(JSON.parse(resumed.stdout)).toEqual({ status: 'completed', output: 'All four recordings are done.' });
+
+      const after = snapshot(paths.journal);
+      // Every run ends as in the uninterrupted run, step by step (the outputs the parent saw too).
+      expect([...after.runs.entries()].sort()).toEqual([...expected.runs.entries()].sort());
+      for (const [id, steps] of expected.steps) expect(after.steps.get(id)).toEqual(steps);
+      // Committed steps were kept, not redone: what the journal held at the kill is a prefix of the end.
+      for (const [id, steps] of atKill.steps) expect(after.steps.get(id)?.slice(0, steps.length)).toEqual(steps);
+
+      // No side effect of a committed step ran twice; at most the step in flight in each slow child did.
+      const ledger = attempts(paths.ledger);
+      const repeated = [...ledger.entries()].filter(([, count]) => count > 1).map(([key]) => key);
+      for (const key of repeated) {
+        const [childId, index] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+        const committedAtKill = (atKill.steps.get(childId) ?? []).some((line) => line.startsWith(`${index} `));
+        expect(committedAtKill, `${key} was committed before the kill and ran again`).toBe(false);
       }
-    }, 60_000);
-    first.child.kill('SIGKILL');
-    await first.exited;
-    const atKill = snapshot(paths.journal);
-    expect(atKill.runs.get(runId)).toBe('pending');
-    expect(atKill.runs.get(fast)).toBe('completed');
-    for (const id of slow) expect(atKill.runs.get(id)).toBe('pending');
-    expect(atKill.runs.has(last)).toBe(false);
-
-    const resumed = await start(paths).exited;
-    expect(resumed.stderr).toBe('');
-    expect(resumed.code).toBe(0);
-    expect(JSON.parse(resumed.stdout)).toEqual(JSON.parse(uninterrupted.stdout));
-    expect(JSON.parse(resumed.stdout)).toEqual({ status: 'completed', output: 'All four recordings are done.' });
-
-    const after = snapshot(paths.journal);
-    // Every run ends as in the uninterrupted run, step by step (the outputs the parent saw too).
-    expect([...after.runs.entries()].sort()).toEqual([...expected.runs.entries()].sort());
-    for (const [id, steps] of expected.steps) expect(after.steps.get(id)).toEqual(steps);
-    // Committed steps were kept, not redone: what the journal held at the kill is a prefix of the end.
-    for (const [id, steps] of atKill.steps) expect(after.steps.get(id)?.slice(0, steps.length)).toEqual(steps);
-
-    // No side effect of a committed step ran twice; at most the step in flight in each slow child did.
-    const ledger = attempts(paths.ledger);
-    const repeated = [...ledger.entries()].filter(([, count]) => count > 1).map(([key]) => key);
-    for (const key of repeated) {
-      const [childId, index] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
-      const committedAtKill = (atKill.steps.get(childId) ?? []).some((line) => line.startsWith(`${index} `));
-      expect(committedAtKill, `${key} was committed before the kill and ran again`).toBe(false);
-    }
-    expect(repeated.length).toBeLessThanOrEqual(slow.length);
-    // Each child recorded each of its items, once per idempotency key.
-    expect(ledger.size).toBe(attempts(reference.ledger).size);
-  });
+      expect(repeated.length).toBeLessThanOrEqual(slow.length);
+      // Each child recorded each of its items, once per idempotency key.
+      expect(ledger.size).toBe(attempts(reference.ledger).size);
+    },
+  );
 });

@@ -262,4 +262,44 @@ describe('plan_and_run', () => {
     expect(counter.model.requests).toHaveLength(1); // the finished step was read back, not run again
     await engine.close();
   });
+
+  it('starts a step as soon as the steps it depends on are done, not after the whole wave', async () => {
+    const { workspace, engine } = setup();
+    const quick = answering('quick', [{ text: 'quick done', delayMs: 5 }]);
+    const slow = answering('slow', [{ text: 'slow done', delayMs: 800 }]);
+    const next = answering('next', [{ text: 'next done', delayMs: 5 }]);
+    const lead = agent({
+      name: 'lead',
+      instructions: '',
+      model: createScriptedModel({
+        script: {
+          turns: [
+            {
+              toolCalls: [
+                {
+                  name: 'plan_and_run',
+                  arguments: {
+                    steps: [
+                      { id: 'quick', agent: 'quick', task: 'q' },
+                      { id: 'slow', agent: 'slow', task: 's' },
+                      { id: 'next', agent: 'next', task: 'n', dependsOn: ['quick'] },
+                    ],
+                  },
+                },
+              ],
+            },
+            { text: 'ok' },
+          ],
+        },
+      }),
+      tools: [planAndRunTool({ agents: [quick.agent, slow.agent, next.agent] })],
+    });
+    const events: RunEvent[] = [];
+    await run(lead, 'go', { engine, workspace, runId: 'run_eager', onEvent: (event) => events.push(event) });
+    const at = (type: string, runId: string) =>
+      events.findIndex((event) => event.type === type && event.runId === runId);
+    expect(at('run-end', 'run_eager.1.next')).toBeGreaterThan(-1);
+    expect(at('run-end', 'run_eager.1.next')).toBeLessThan(at('run-end', 'run_eager.1.slow'));
+    await engine.close();
+  });
 });

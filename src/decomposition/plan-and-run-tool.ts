@@ -158,36 +158,42 @@ async function executePlan(execution: Execution): Promise<JsonValue> {
     publish();
   };
 
-  // Waves: every step whose dependencies are done starts, up to the parent's concurrency.
+  // A step starts as soon as the steps it depends on are completed, while fewer than the
+  // parent's concurrency run. Every started step is awaited, even when one waits for an
+  // approval or fails: no child is left running behind the parent's back.
   const limit = Math.max(1, childRuns.concurrency);
-  for (;;) {
+  const running = new Set<Promise<void>>();
+  const waiting: ChildRunWaitingError[] = [];
+  let failure: { error: unknown } | undefined;
+  const launch = () => {
     for (const step of plan.steps) {
       const blocked = step.dependsOn.some((dependency) => ['failed', 'skipped'].includes(status.get(dependency) ?? ''));
       if (status.get(step.id) === 'waiting' && blocked) status.set(step.id, 'skipped');
     }
-    const ready = plan.steps.filter(
-      (step) =>
-        status.get(step.id) === 'waiting' &&
-        step.dependsOn.every((dependency) => status.get(dependency) === 'completed'),
+    for (const step of plan.steps) {
+      if (running.size >= limit) return;
+      const ready = step.dependsOn.every((dependency) => status.get(dependency) === 'completed');
+      if (status.get(step.id) !== 'waiting' || !ready) continue;
+      const task: Promise<void> = runStep(step)
+        .catch((error: unknown) => {
+          if (error instanceof ChildRunWaitingError) waiting.push(error);
+          else failure ??= { error };
+        })
+        .finally(() => running.delete(task));
+      running.add(task);
+    }
+  };
+  launch();
+  while (running.size > 0) {
+    await Promise.race(running);
+    if (failure === undefined) launch();
+  }
+  if (failure !== undefined) throw failure.error;
+  if (waiting.length > 0) {
+    throw new ChildRunWaitingError(
+      childRuns.parentRunId,
+      waiting.flatMap((error) => error.approvals),
     );
-    if (ready.length === 0) break;
-    // Every step of a batch is awaited, even when one waits for an approval: no child is left
-    // running behind the parent's back while the parent pauses.
-    const waiting: ChildRunWaitingError[] = [];
-    for (let start = 0; start < ready.length; start += limit) {
-      const settled = await Promise.allSettled(ready.slice(start, start + limit).map(runStep));
-      for (const outcome of settled) {
-        if (outcome.status === 'fulfilled') continue;
-        if (outcome.reason instanceof ChildRunWaitingError) waiting.push(outcome.reason);
-        else throw outcome.reason;
-      }
-    }
-    if (waiting.length > 0) {
-      throw new ChildRunWaitingError(
-        childRuns.parentRunId,
-        waiting.flatMap((error) => error.approvals),
-      );
-    }
   }
   publish();
 

@@ -3,7 +3,9 @@
 // The test kills this process with SIGKILL in the middle of the fan-out and resumes the run in
 // a fresh one.
 //
-// Usage: node fan-out-worker.mjs <journal> <ledger> <workspace> <runId>
+// Usage: node fan-out-worker.mjs <journal> <ledger> <workspace> <runId> [delegate|plan]
+// `delegate`: four delegate calls in one turn. `plan`: one plan_and_run call whose steps are the
+// same four tasks, `last` depending on `slow-1`.
 // Starts the run when it is not in the journal, resumes it otherwise; prints the result as one
 // JSON line.
 import Database from 'better-sqlite3';
@@ -11,11 +13,12 @@ import { z } from 'zod';
 import { agent } from '../../../dist/agent/agent.js';
 import { resume, run } from '../../../dist/agent/run.js';
 import { delegateTool } from '../../../dist/decomposition/delegate-tool.js';
+import { planAndRunTool } from '../../../dist/decomposition/plan-and-run-tool.js';
 import { openSqliteEngine } from '../../../dist/engine/sqlite/sqlite-engine.js';
 import { createScriptedModel } from '../../../dist/models/scripted/scripted-model.js';
 import { tool } from '../../../dist/tools/define-tool.js';
 
-const [journal, ledgerPath, workspace, runId] = process.argv.slice(2);
+const [journal, ledgerPath, workspace, runId, style = 'delegate'] = process.argv.slice(2);
 const engine = openSqliteEngine({ path: journal });
 const ledger = new Database(ledgerPath, { timeout: 10_000 });
 ledger.pragma('journal_mode = WAL');
@@ -57,24 +60,35 @@ function recorder(name, turns, delayMs) {
 
 // `fast` ends first; `slow-1` and `slow-2` take long; `last` waits for a free slot.
 const children = [recorder('fast', 1, 10), recorder('slow-1', 6, 60), recorder('slow-2', 6, 60), recorder('last', 2, 10)];
+const delegateTurn = {
+  toolCalls: children.map((child) => ({
+    name: 'delegate',
+    arguments: { agent: child.name, task: `Record the ${child.name} items.` },
+  })),
+};
+const planTurn = {
+  toolCalls: [
+    {
+      name: 'plan_and_run',
+      arguments: {
+        steps: children.map((child) => ({
+          id: child.name,
+          agent: child.name,
+          task: `Record the ${child.name} items.`,
+          dependsOn: child.name === 'last' ? ['slow-1'] : [],
+        })),
+      },
+    },
+  ],
+};
 const lead = agent({
   name: 'lead',
   instructions: 'Split the recording.',
-  maxToolConcurrency: 2,
+  maxToolConcurrency: style === 'plan' ? 3 : 2,
   model: createScriptedModel({
-    script: {
-      turns: [
-        {
-          toolCalls: children.map((child) => ({
-            name: 'delegate',
-            arguments: { agent: child.name, task: `Record the ${child.name} items.` },
-          })),
-        },
-        { text: 'All four recordings are done.' },
-      ],
-    },
+    script: { turns: [style === 'plan' ? planTurn : delegateTurn, { text: 'All four recordings are done.' }] },
   }),
-  tools: [delegateTool({ agents: children })],
+  tools: [style === 'plan' ? planAndRunTool({ agents: children }) : delegateTool({ agents: children })],
 });
 
 const existing = await engine.getRun(runId);
