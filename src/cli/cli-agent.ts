@@ -40,7 +40,13 @@ export function createCliAgent(init: {
 }
 
 /** Rebuild the agent of a recorded run from its spec, for `runs resume`. */
-export function agentFromSpec(spec: JsonValue, fallbackModel: string, config: HatarakuConfig): Agent {
+export function agentFromSpec(
+  spec: JsonValue,
+  fallbackModel: string,
+  config: HatarakuConfig,
+  /** Tools besides the built-in ones, e.g. a bundled example's; they win over built-ins of the same name. */
+  extraTools: readonly Tool[] = [],
+): Agent {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new UserError(
       'run_not_resumable',
@@ -48,6 +54,7 @@ export function agentFromSpec(spec: JsonValue, fallbackModel: string, config: Ha
     );
   }
   const available = cliTools(config);
+  for (const tool of extraTools) available.set(tool.name, tool);
   const toolNames = Array.isArray(spec.tools)
     ? spec.tools.filter((name): name is string => typeof name === 'string')
     : [];

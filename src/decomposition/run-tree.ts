@@ -21,7 +21,7 @@ export interface RunTreeNode {
   /** Model calls whose cost is unknown, in the whole subtree. */
   unpricedModelCalls: number;
   startedAt: number;
-  /** From start to the last change (the end, for a finished run). */
+  /** From start to the end, or to the last committed step of a run still open. */
   durationMs: number;
   /** The slice of the parent's cost limit this run was given, when it had one. */
   maxCostUsd: number | null;
@@ -36,7 +36,11 @@ export async function loadRunTree(engine: Engine, runId: string): Promise<RunTre
 }
 
 async function nodeOf(engine: Engine, run: RunRecord): Promise<RunTreeNode> {
-  const [totals, childRecords] = await Promise.all([engine.totals(run.id), engine.listChildRuns(run.id)]);
+  const [totals, childRecords, steps] = await Promise.all([
+    engine.totals(run.id),
+    engine.listChildRuns(run.id),
+    engine.listSteps(run.id),
+  ]);
   const children = await Promise.all(childRecords.map((child) => nodeOf(engine, child)));
   const limits = (run.spec as { limits?: { maxCostUsd?: number } } | null)?.limits;
   return {
@@ -50,7 +54,8 @@ async function nodeOf(engine: Engine, run: RunRecord): Promise<RunTreeNode> {
     treeCostUsd: totals.costUsd + children.reduce((sum, child) => sum + child.treeCostUsd, 0),
     unpricedModelCalls: totals.unpricedModelCalls + children.reduce((sum, child) => sum + child.unpricedModelCalls, 0),
     startedAt: run.createdAt,
-    durationMs: run.updatedAt - run.createdAt,
+    // A run in progress changes its record only at the end: its last step tells how far it got.
+    durationMs: Math.max(run.updatedAt, ...steps.map((step) => step.finishedAt)) - run.createdAt,
     maxCostUsd: limits?.maxCostUsd ?? null,
     task: run.input,
     children,

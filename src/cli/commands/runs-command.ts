@@ -6,6 +6,8 @@
 import { formatRunTree, loadRunTree, pendingApprovalsInTree, type RunTreeNode } from '../../decomposition/run-tree.js';
 import type { RunRecord } from '../../engine/engine.js';
 import { UserError } from '../../errors.js';
+import { examples } from '../../examples/index.js';
+import type { Tool } from '../../tools/tool.js';
 import { agentFromSpec } from '../cli-agent.js';
 import { type CliIo, openHataraku, positiveIntegerFlag } from '../cli-context.js';
 import { totalCost, usd } from '../progress-renderer.js';
@@ -176,7 +178,7 @@ export async function runsResumeCommand(
   try {
     const run = await hataraku.engine.getRun(runId);
     if (!run) throw new UserError('run_not_found', `no run with id ${runId}; list runs with \`hataraku runs list\`.`);
-    const agent = agentFromSpec(run.spec, run.model, hataraku.config);
+    const agent = agentFromSpec(run.spec, run.model, hataraku.config, exampleTools(run.agentName, run.model));
     const result = await runAgentFromCli({
       hataraku,
       agent,
@@ -254,6 +256,13 @@ export async function runsRecoverCommand(flags: { json?: boolean; config?: strin
   } finally {
     await hataraku.close();
   }
+}
+
+/** A bundled example's tools (its delegating tools hold agents the CLI cannot rebuild from a spec). */
+function exampleTools(agentName: string, model: string): Tool[] {
+  const example = examples[agentName]?.();
+  if (!example) return [];
+  return !model.startsWith('scripted:') && example.toolsFor ? example.toolsFor(model) : example.tools;
 }
 
 export function exitCodeOf(status: string): number {
