@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'journal_error'
   | 'lease_lost'
   | 'approval_not_found'
+  | 'approval_pending'
   | 'non_determinism'
   | 'budget_exceeded'
   | 'connector_failed'

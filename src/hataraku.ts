@@ -9,6 +9,7 @@
  * await hataraku.close();
  * ```
  */
+
 import type { Agent } from './agent/agent.js';
 import type { Attachment } from './agent/attachments.js';
 import { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
@@ -25,7 +26,8 @@ import { createGenaiPricesSource } from './cost/genai-prices-source.js';
 import { createOverridePriceSource } from './cost/override-source.js';
 import { chainPriceSources, type PriceSource } from './cost/price-source.js';
 import { createSelfHostedPriceSource } from './cost/self-hosted-source.js';
-import type { DecisionResult, Engine, RunRecord } from './engine/engine.js';
+import { decisionTarget } from './decomposition/run-tree.js';
+import { type DecisionResult, type Engine, openRunStatuses, type RunRecord } from './engine/engine.js';
 import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-points.js';
 import { openPostgresEngine } from './engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
@@ -185,17 +187,17 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     run: (agent, input, given) => run(agent, input, runOptions(given)),
     resume: (agent, runId, given) => resume(agent, runId, runOptions(given)),
     submit: (agent, input, given = {}) => submit(agent, input, { ...given, engine: openEngine() }),
-    approve: (runId, decision = {}) =>
+    approve: async (runId, decision = {}) =>
       openEngine().decideApproval({
-        runId,
+        runId: decision.stepIndex === undefined ? await decisionTarget(openEngine(), runId) : runId,
         stepIndex: decision.stepIndex,
         outcome: 'approve',
         actor: decision.actor ?? defaultActor(options.env ?? process.env),
         note: decision.note,
       }),
-    deny: (runId, decision) =>
+    deny: async (runId, decision) =>
       openEngine().decideApproval({
-        runId,
+        runId: decision.stepIndex === undefined ? await decisionTarget(openEngine(), runId) : runId,
         stepIndex: decision.stepIndex,
         outcome: 'deny',
         actor: decision.actor ?? defaultActor(options.env ?? process.env),
@@ -206,6 +208,13 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
       const candidates = await openEngine().recoverableRuns({ limit: recoverOptions.limit ?? 1000 });
       await Promise.all(
         candidates.map(async (candidate) => {
+          // A delegated task whose parent is still open is resumed by its parent, which waits
+          // for it; resuming it here too would run it twice in this process.
+          const parent = candidate.parentRunId ? await openEngine().getRun(candidate.parentRunId) : undefined;
+          if (parent && openRunStatuses.includes(parent.status)) {
+            report.skipped.push({ runId: candidate.id, reason: `resumed by its parent run ${parent.id}` });
+            return;
+          }
           const agent = recoverOptions.agentFor(candidate);
           if (!agent) {
             report.skipped.push({ runId: candidate.id, reason: `no agent named ${candidate.agentName}` });

@@ -7,6 +7,7 @@
  */
 export { type Agent, type AgentLimits, type AgentOptions, agent, type OutputSchema } from './agent/agent.js';
 export { type Attachment, loadAttachment } from './agent/attachments.js';
+export { type ChildRunOutcome, type ChildRuns, ChildRunWaitingError, childRunId } from './agent/child-runs.js';
 export { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
 export type { RunEvent, RunEventType, RunTotalsSnapshot } from './agent/events.js';
 export { evaluatePolicies, type PolicyAction, type PolicyCondition, type ToolPolicy } from './agent/policy.js';
@@ -26,6 +27,10 @@ export { costOfUsage, selfHostedPrice } from './cost/cost.js';
 export { createGenaiPricesSource } from './cost/genai-prices-source.js';
 export { createOverridePriceSource } from './cost/override-source.js';
 export { chainPriceSources, type ModelPrice, type PriceSource } from './cost/price-source.js';
+export { type DelegateToolOptions, delegateTool } from './decomposition/delegate-tool.js';
+export { type PlanAndRunToolOptions, planAndRunTool } from './decomposition/plan-and-run-tool.js';
+export { loadRunTree, type RunTreeNode } from './decomposition/run-tree.js';
+export type { WorkspaceMode } from './decomposition/workspace-view.js';
 export type {
   ApprovalRecord,
   ArtifactRecord,

@@ -47,6 +47,13 @@ export type RunEvent =
       totals: RunTotalsSnapshot;
     }
   | { type: 'warning'; runId: string; stepIndex: number | undefined; message: string }
+  /** Progress of a plan run by a step (`plan_and_run`): each plan step's status and child run. */
+  | {
+      type: 'plan-update';
+      runId: string;
+      stepIndex: number;
+      steps: Array<{ id: string; status: string; runId: string | undefined }>;
+    }
   /** A routing model chose `model` for a call, and why. */
   | { type: 'routing'; runId: string; stepIndex: number; model: string; reason: string }
   | {

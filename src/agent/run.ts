@@ -14,7 +14,7 @@ import type { ContextStrategy } from '../context/context-strategy.js';
 import { countRequestTokens } from '../context/token-counter.js';
 import type { PriceSource } from '../cost/price-source.js';
 import { createConversationDigest } from '../engine/digest.js';
-import type { ApprovalRecord, Engine, RunRecord, RunTotals } from '../engine/engine.js';
+import type { ApprovalRecord, BudgetScope, Engine, RunRecord, RunTotals } from '../engine/engine.js';
 import type { FaultPoints } from '../engine/fault-points.js';
 import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 import { HatarakuError, UserError } from '../errors.js';
@@ -33,6 +33,7 @@ import { extractTextToolCalls } from '../tools/text-tool-calls.js';
 import type { Agent } from './agent.js';
 import { waitForDecisions } from './approval-wait.js';
 import { type Attachment, attachmentsFromSpec, userMessageWith } from './attachments.js';
+import { type ChildRuns, createChildRuns, treeTotalsOf } from './child-runs.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { createStepRecorder } from './durable-step.js';
 import { createEventChannel } from './event-channel.js';
@@ -339,6 +340,24 @@ async function executeRun(context: RunContext): Promise<RunResult> {
   }
 
   const runResources = createRunResources();
+  const childRuns: ChildRuns = createChildRuns({
+    engine,
+    parentRunId: runId,
+    parentAgent: agent,
+    options,
+    publish,
+    parentTotals: runTotals,
+    deadline: agent.limits.maxWallTimeMs === undefined ? undefined : Date.now() + agent.limits.maxWallTimeMs,
+    signal,
+    start: run,
+    resume,
+  });
+  // A cost limit covers the run's tree (its delegated child runs too): each call reserves its
+  // estimate against the run's budget scope, which counts the children's spend and slices.
+  const treeScope: BudgetScope[] =
+    agent.limits.maxCostUsd === undefined
+      ? []
+      : [{ scope: 'run', key: runId, since: 0, limitUsd: agent.limits.maxCostUsd }];
   let stepIndex = 0;
   let modelCalls = 0;
   let lastText = '';
@@ -449,7 +468,8 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       }
       if (
         agent.limits.maxTokens !== undefined &&
-        current.inputTokens + current.outputTokens + estimatedInput > agent.limits.maxTokens
+        current.inputTokens + current.outputTokens + (await childTokens(engine, runId)) + estimatedInput >
+          agent.limits.maxTokens
       ) {
         return await finish('stopped', 'max-tokens', lastText || undefined);
       }
@@ -463,7 +483,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       const index = stepIndex++;
       let reservation: string | undefined;
       let budgetContext: ModelRequest['budget'];
-      if (budgetScopes.length > 0 && !recorder.isCommitted(index)) {
+      if (budgetScopes.length + treeScope.length > 0 && !recorder.isCommitted(index)) {
         const amount = estimateCallCost(estimatedInput);
         if (amount === undefined) {
           throw new UserError(
@@ -475,7 +495,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
           runId,
           stepIndex: index,
           amountUsd: amount,
-          budgets: budgetScopes.map((entry) => entry.scope),
+          budgets: [...budgetScopes.map((entry) => entry.scope), ...treeScope],
           ttlMs: 10 * 60_000,
         });
         if (!reserved.ok) {
@@ -488,7 +508,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
           return await finish('stopped', 'budget-exceeded', lastText || undefined);
         }
         reservation = reserved.id;
-        budgetContext = await tightestBudget(engine, budgetScopes);
+        if (budgetScopes.length > 0) budgetContext = await tightestBudget(engine, budgetScopes);
       }
       const started = Date.now();
       const modelRequest: ModelRequest = budgetContext ? { ...request, budget: budgetContext } : request;
@@ -628,6 +648,7 @@ async function executeRun(context: RunContext): Promise<RunResult> {
         // With a context strategy, large results are its job (offloaded to a file, not cut).
         maxResultCharacters: options.maxToolResultCharacters ?? (options.context ? 1_000_000 : 50_000),
         runResources,
+        childRuns,
       };
       let turn = await runToolTurn(turnContext, calls as ToolCallPart[], stepIndex);
       while (turn.kind === 'waiting') {
@@ -659,6 +680,13 @@ async function executeRun(context: RunContext): Promise<RunResult> {
       });
     }
   }
+}
+
+/** Tokens used by a run's child runs and theirs (0 without children: one query). */
+async function childTokens(engine: Engine, runId: string): Promise<number> {
+  let tokens = 0;
+  for (const child of await engine.listChildRuns(runId)) tokens += (await treeTotalsOf(engine, child.id)).tokens;
+  return tokens;
 }
 
 async function fail(

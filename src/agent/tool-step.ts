@@ -13,6 +13,7 @@ import type { JsonValue, ToolCallPart, ToolResultMessage } from '../models/spec.
 import { mapWithExclusive } from '../tools/concurrency.js';
 import { type PreparedToolCall, prepareToolCall } from '../tools/prepare-call.js';
 import type { RunResources, Tool } from '../tools/tool.js';
+import { type ChildRuns, ChildRunWaitingError } from './child-runs.js';
 import type { StepRecorder } from './durable-step.js';
 import type { RunEvent } from './events.js';
 import { evaluatePolicies, type ToolPolicy } from './policy.js';
@@ -44,6 +45,8 @@ export interface ToolTurnContext {
   /** Most characters of one tool result shown to the model. */
   maxResultCharacters: number;
   runResources: RunResources;
+  /** Starts child runs for tools that delegate (`delegate`, `plan_and_run`). */
+  childRuns?: ChildRuns;
 }
 
 export type ToolTurnResult =
@@ -118,35 +121,43 @@ export async function runToolTurn(
       preparation.status === 'ready' ? ((preparation.input ?? null) as JsonValue) : (call.arguments as JsonValue);
     const repairs = preparation.repairs;
     const started = Date.now();
-    const step = await context.recorder.step(
-      { index, name: `tool:${toolName}`, kind: 'tool', requestDigest: digestOf({ toolName, input }) },
-      async () => {
-        context.publish({
-          type: 'step-start',
-          runId: context.runId,
-          index,
-          kind: 'tool',
-          name: `tool:${toolName}`,
-          replayed: false,
-        });
-        context.publish({
-          type: 'tool-call-start',
-          runId: context.runId,
-          stepIndex: index,
-          toolCallId: call.id,
-          toolName,
-          input,
-          repairs,
-          replayed: false,
-        });
-        const output =
-          plan.kind === 'answer'
-            ? { ok: plan.ok, content: plan.content }
-            : await executeCall(context, preparation, index, call.id);
-        return { output: { ...output, toolName, input, repairs } };
-      },
-      { durable: effectful(position) },
-    );
+    let step: Awaited<ReturnType<typeof context.recorder.step>>;
+    try {
+      step = await context.recorder.step(
+        { index, name: `tool:${toolName}`, kind: 'tool', requestDigest: digestOf({ toolName, input }) },
+        async () => {
+          context.publish({
+            type: 'step-start',
+            runId: context.runId,
+            index,
+            kind: 'tool',
+            name: `tool:${toolName}`,
+            replayed: false,
+          });
+          context.publish({
+            type: 'tool-call-start',
+            runId: context.runId,
+            stepIndex: index,
+            toolCallId: call.id,
+            toolName,
+            input,
+            repairs,
+            replayed: false,
+          });
+          const output =
+            plan.kind === 'answer'
+              ? { ok: plan.ok, content: plan.content }
+              : await executeCall(context, preparation, index, call.id);
+          return { output: { ...output, toolName, input, repairs } };
+        },
+        { durable: effectful(position) },
+      );
+    } catch (error) {
+      // A delegated task waits for a person: this call is not committed, and the turn waits.
+      if (!(error instanceof ChildRunWaitingError)) throw error;
+      waiting.push(...error.approvals);
+      return undefined;
+    }
     const output = step.record.output as ToolStepOutput;
     if (step.replayed) {
       context.publish({
@@ -266,6 +277,7 @@ async function executeCall(
       abortSignal: context.signal,
       workspace: context.workspace,
       runResources: context.runResources,
+      ...(context.childRuns ? { childRuns: context.childRuns } : {}),
       recordArtifact: (artifact) => {
         void context.engine.recordArtifact({
           runId: context.runId,
@@ -279,7 +291,7 @@ async function executeCall(
     });
     return { ok: true, content: capText(resultText(result), context.maxResultCharacters) };
   } catch (error) {
-    if (context.signal.aborted) throw error;
+    if (context.signal.aborted || error instanceof ChildRunWaitingError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     return { ok: false, content: `Error from ${preparation.tool.name}: ${reason}` };
   }

@@ -62,6 +62,8 @@ export function agentFromSpec(
   fallbackModel: string,
   config: HatarakuConfig,
   connectors?: LoadedConnectors,
+  /** Tools besides the built-in ones, e.g. a bundled example's; they win over built-ins of the same name. */
+  extraTools: readonly Tool[] = [],
 ): Agent {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new UserError(
@@ -70,6 +72,7 @@ export function agentFromSpec(
     );
   }
   const available = cliTools(config, connectors);
+  for (const tool of extraTools) available.set(tool.name, tool);
   const toolNames = Array.isArray(spec.tools)
     ? spec.tools.filter((name): name is string => typeof name === 'string')
     : [];

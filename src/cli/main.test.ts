@@ -129,7 +129,7 @@ describe('hataraku CLI', () => {
     const unknown = capture(cwd);
     expect(await main(['example', 'rocket'], unknown.io)).toBe(1);
     expect(unknown.stderr()).toBe(
-      'hataraku: no example named "rocket"; the examples are: sales-report, expense-audit, restock.\n',
+      'hataraku: no example named "rocket"; the examples are: sales-report, expense-audit, restock, quarterly-brief.\n',
     );
   });
 

@@ -84,6 +84,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('show a run and its steps')
     .argument('<id>', 'run id')
     .option('--json', 'print JSON')
+    .option('--tree', 'show the run and the runs it delegated to, with status, cost and time')
     .action(async (id: string, flags) => {
       exitCode = await runsShowCommand(id, { ...flags, ...withConfig(configPath()) }, io);
     });
@@ -209,7 +210,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command('example')
-    .description('run a bundled example end to end (what `npm start` runs): sales-report, expense-audit, restock')
+    .description(
+      'run a bundled example end to end (what `npm start` runs): sales-report, expense-audit, restock, quarterly-brief',
+    )
     .argument('[name]', 'which example (default: sales-report)')
     .option('-m, --model <name>', 'model to use (default: the configured one, else the scripted demo model)')
     .option('--json', 'print events as JSON lines')

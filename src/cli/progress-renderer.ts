@@ -92,6 +92,12 @@ export function terminalRenderer(
           ),
         );
         break;
+      case 'plan-update':
+        endText();
+        output.write(
+          dim(`  ☰ plan (${event.runId}): ${event.steps.map((step) => `${step.id} ${step.status}`).join(' · ')}\n`),
+        );
+        break;
       case 'run-end': {
         endText();
         const status = event.status === 'completed' ? paint(32, event.status) : paint(33, event.status);

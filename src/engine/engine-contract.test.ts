@@ -251,6 +251,29 @@ describe.each(journals.filter((journal) => journal.available))('$name engine con
     ).toBe(true);
   });
 
+  it("lists a run's direct children, oldest first, and reports what a budget holds when asked for more than is left", async () => {
+    const engine = open(journal.create('children'));
+    await engine.createRun(newRun('parent'));
+    await engine.createRun({ ...newRun('parent.2'), parentRunId: 'parent' });
+    await engine.createRun({ ...newRun('parent.1'), parentRunId: 'parent' });
+    await engine.createRun({ ...newRun('parent.1.1'), parentRunId: 'parent.1' });
+    expect((await engine.listChildRuns('parent')).map((run) => run.id)).toEqual(['parent.2', 'parent.1']);
+    expect((await engine.listChildRuns('parent.1')).map((run) => run.id)).toEqual(['parent.1.1']);
+    expect(await engine.listChildRuns('parent.2')).toEqual([]);
+    // Delegation reads "what is left" by asking for an infinite amount: always refused, nothing stored.
+    await engine.commitStep(modelStep('parent.1', 0, 'a', 0.25));
+    const budget = { scope: 'run' as const, key: 'parent', since: 0, limitUsd: 1 };
+    const probe = await engine.reserveBudget({
+      runId: 'parent',
+      stepIndex: 1,
+      amountUsd: Number.POSITIVE_INFINITY,
+      budgets: [budget],
+      ttlMs: 60_000,
+    });
+    expect(probe).toMatchObject({ ok: false, reservedUsd: 0 });
+    expect(probe.ok === false && probe.spentUsd).toBeCloseTo(0.25);
+  });
+
   it('records artifacts, the last record of a path winning', async () => {
     const engine = open(journal.create('artifacts'));
     await engine.createRun(newRun('r1'));

@@ -252,6 +252,8 @@ export interface Engine {
   createRun(run: NewRun): Promise<RunRecord>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(query?: { limit?: number; status?: RunStatus }): Promise<RunRecord[]>;
+  /** The runs started by `runId` (its direct children: delegated tasks), oldest first. */
+  listChildRuns(runId: string): Promise<RunRecord[]>;
 
   listSteps(runId: string): Promise<StepRecord[]>;
   totals(runId: string): Promise<RunTotals>;

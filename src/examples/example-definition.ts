@@ -27,6 +27,11 @@ export interface ExampleDefinition {
   readonly instructions: string;
   /** The agent's tools, created fresh for this definition. */
   readonly tools: Tool[];
+  /**
+   * The tools when a model is configured, for examples whose tools hold agents of their own
+   * (delegation): they then use that model instead of their scripted demo models.
+   */
+  readonly toolsFor?: (model: string) => Tool[];
   /** Limits for the example's run. */
   readonly limits: AgentLimits;
   /** Absolute path of the folder copied into a fresh run workspace; never written to. */

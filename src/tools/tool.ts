@@ -4,6 +4,7 @@
  * `execute` function. Validation and repair of arguments happen before `execute` is called
  * (see `prepare-call.ts`), so `execute` receives typed, valid input.
  */
+import type { ChildRuns } from '../agent/child-runs.js';
 import type { JsonSchema } from '../models/spec.js';
 
 /**
@@ -29,6 +30,11 @@ export interface ToolContext {
   runResources: RunResources;
   /** Record a file the tool produced (a chart, a report) as an artifact of the run. */
   recordArtifact(artifact: ArtifactInput): void;
+  /**
+   * Starts child runs of this run (delegated tasks, see `src/decomposition`); present when the
+   * tool runs inside `run()`.
+   */
+  childRuns?: ChildRuns;
 }
 
 /**

@@ -27,7 +27,8 @@ export async function exampleCommand(
   const hataraku = openHataraku(io, flags.config);
   let closeServices = async () => {};
   try {
-    let model = flags.model ?? hataraku.config.model;
+    const configured = flags.model ?? hataraku.config.model;
+    let model = configured;
     const cached = model === undefined ? listCachedModels(hataraku.config.local.modelsDirectory)[0] : undefined;
     if (model === undefined && cached) {
       model = `local:${cached.alias}`;
@@ -55,7 +56,11 @@ export async function exampleCommand(
       name: example.name,
       instructions: example.instructions,
       model,
-      tools: [...example.tools, ...(services?.tools ?? [])],
+      tools: [
+        // A real model (configured, or local from the cache) drives the example's helpers too.
+        ...(model.startsWith('scripted:') || !example.toolsFor ? example.tools : example.toolsFor(model)),
+        ...(services?.tools ?? []),
+      ],
       limits: { ...example.limits, ...hataraku.config.limits },
       policies: [...hataraku.config.policies, ...(services?.policies ?? [])],
     });

@@ -2,9 +2,13 @@
  * `hataraku runs list | show | resume | approve | deny | recover`: the runs recorded in the
  * journal, and the decisions they wait for.
  */
+
+import { formatRunTree, loadRunTree, pendingApprovalsInTree, type RunTreeNode } from '../../decomposition/run-tree.js';
 import type { RunRecord } from '../../engine/engine.js';
 import { describeUrl } from '../../engine/postgres/connection.js';
 import { UserError } from '../../errors.js';
+import { examples } from '../../examples/index.js';
+import type { Tool } from '../../tools/tool.js';
 import { agentFromSpec } from '../cli-agent.js';
 import { loadCliConnectors } from '../cli-connectors.js';
 import { type CliIo, openHataraku, positiveIntegerFlag } from '../cli-context.js';
@@ -61,7 +65,7 @@ export async function runsListCommand(
 
 export async function runsShowCommand(
   runId: string,
-  flags: { json?: boolean; config?: string },
+  flags: { json?: boolean; tree?: boolean; config?: string },
   io: CliIo,
 ): Promise<number> {
   const hataraku = openHataraku(io, flags.config);
@@ -69,15 +73,35 @@ export async function runsShowCommand(
     const engine = hataraku.engine;
     const run = await engine.getRun(runId);
     if (!run) throw new UserError('run_not_found', `no run with id ${runId}; list runs with \`hataraku runs list\`.`);
-    const [steps, totals, approvals, audit, artifacts] = await Promise.all([
+    if (flags.tree) {
+      const tree = (await loadRunTree(engine, runId)) as RunTreeNode;
+      const waiting = await pendingApprovalsInTree(engine, runId);
+      if (flags.json) {
+        io.stdout.write(`${JSON.stringify({ ...tree, pendingApprovals: waiting })}\n`);
+        return 0;
+      }
+      io.stdout.write(formatRunTree(tree, usd));
+      for (const approval of waiting) {
+        io.stdout.write(
+          `waiting: run ${approval.runId} step ${approval.stepIndex} ${approval.toolName} (${approval.reason}); decide with \`hataraku runs approve ${runId}\`\n`,
+        );
+      }
+      return 0;
+    }
+    const [steps, totals, approvals, audit, artifacts, children, waitingBelow] = await Promise.all([
       engine.listSteps(runId),
       engine.totals(runId),
       engine.listApprovals({ runId }),
       engine.listAudit({ runId }),
       engine.listArtifacts(runId),
+      engine.listChildRuns(runId),
+      pendingApprovalsInTree(engine, runId).then((all) => all.filter((approval) => approval.runId !== runId)),
     ]);
     if (flags.json) {
-      io.stdout.write(`${JSON.stringify({ ...run, totals, steps, approvals, audit, artifacts })}\n`);
+      const delegated = children.map((child) => ({ id: child.id, agentName: child.agentName, status: child.status }));
+      io.stdout.write(
+        `${JSON.stringify({ ...run, totals, steps, approvals, audit, artifacts, children: delegated, delegatedApprovals: waitingBelow })}\n`,
+      );
       return 0;
     }
     const lines = [
@@ -118,6 +142,15 @@ export async function runsShowCommand(
         );
       }
     }
+    if (children.length > 0) {
+      lines.push('', `delegated (see \`hataraku runs show ${runId} --tree\`):`);
+      for (const child of children) lines.push(`  ${child.id}  ${child.agentName}  ${child.status}`);
+    }
+    for (const approval of waitingBelow) {
+      lines.push(
+        `  waiting: ${approval.runId} step ${approval.stepIndex} ${approval.toolName} (${approval.reason}); decide with \`hataraku runs approve ${runId}\``,
+      );
+    }
     if (audit.length > 0) {
       lines.push('', 'audit:');
       for (const entry of audit) {
@@ -152,7 +185,13 @@ export async function runsResumeCommand(
     if (!run) throw new UserError('run_not_found', `no run with id ${runId}; list runs with \`hataraku runs list\`.`);
     const connectors = await loadCliConnectors(hataraku.config, { strict: true });
     closeConnectors = connectors.close;
-    const agent = agentFromSpec(run.spec, run.model, hataraku.config, connectors.loaded);
+    const agent = agentFromSpec(
+      run.spec,
+      run.model,
+      hataraku.config,
+      connectors.loaded,
+      exampleTools(run.agentName, run.model),
+    );
     const result = await runAgentFromCli({
       hataraku,
       agent,
@@ -194,12 +233,12 @@ export async function runsDecideCommand(
     const { approval } = result;
     if (result.kind === 'ignored') {
       io.stdout.write(
-        `Step ${approval.stepIndex} of run ${runId} was already ${approval.status} by ${approval.decidedBy ?? 'someone'}; this ${outcome === 'approve' ? 'approval' : 'denial'} is ignored.\n`,
+        `Step ${approval.stepIndex} of run ${approval.runId} was already ${approval.status} by ${approval.decidedBy ?? 'someone'}; this ${outcome === 'approve' ? 'approval' : 'denial'} is ignored.\n`,
       );
       return 0;
     }
     io.stdout.write(
-      `${approval.status === 'approved' ? 'Approved' : 'Denied'} step ${approval.stepIndex} of run ${runId} (${approval.toolName}). It takes effect when the run continues: a process waiting on it picks it up, or run \`hataraku runs resume ${runId}\`.\n`,
+      `${approval.status === 'approved' ? 'Approved' : 'Denied'} step ${approval.stepIndex} of run ${approval.runId} (${approval.toolName})${approval.runId === runId ? '' : `, a task delegated by ${runId}`}. It takes effect when the run continues: a process waiting on it picks it up, or run \`hataraku runs resume ${runId}\`.\n`,
     );
     return 0;
   } finally {
@@ -233,6 +272,13 @@ export async function runsRecoverCommand(flags: { json?: boolean; config?: strin
     await connectors.close();
     await hataraku.close();
   }
+}
+
+/** A bundled example's tools (its delegating tools hold agents the CLI cannot rebuild from a spec). */
+function exampleTools(agentName: string, model: string): Tool[] {
+  const example = examples[agentName]?.();
+  if (!example) return [];
+  return !model.startsWith('scripted:') && example.toolsFor ? example.toolsFor(model) : example.tools;
 }
 
 export function exitCodeOf(status: string): number {

@@ -402,6 +402,14 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
         return (result.rows as RunRow[]).map(runFromRow);
       });
     },
+    listChildRuns(runId) {
+      return operation('listing child runs', async () => {
+        const result = await pool.query('SELECT * FROM runs WHERE parent_run_id = $1 ORDER BY created_at, seq', [
+          runId,
+        ]);
+        return (result.rows as RunRow[]).map(runFromRow);
+      });
+    },
     listSteps(runId) {
       return operation('listing steps', async () =>
         (

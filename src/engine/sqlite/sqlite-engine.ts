@@ -106,6 +106,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
     listRunsByStatus: db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?'),
+    listChildRuns: db.prepare('SELECT * FROM runs WHERE parent_run_id = ? ORDER BY created_at, rowid'),
     getStep: db.prepare('SELECT * FROM steps WHERE run_id = ? AND step_index = ?'),
     listSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY step_index'),
     insertStep: db.prepare(
@@ -432,6 +433,9 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
         ) as RunRow[];
         return rows.map(runFromRow);
       });
+    },
+    listChildRuns(runId) {
+      return guard('listing child runs', () => (statements.listChildRuns.all(runId) as RunRow[]).map(runFromRow));
     },
     listSteps(runId) {
       return guard('listing steps', () => (statements.listSteps.all(runId) as StepRow[]).map(stepFromRow));
