@@ -298,7 +298,13 @@ export interface Engine {
   listAudit(query?: { runId?: string }): Promise<AuditEntry[]>;
 
   /** Spend grouped by model, agent, day, run (with child runs) or tenant, since a time. */
-  costReport(query: { by: CostGrouping; since?: number; runId?: string }): Promise<CostReportRow[]>;
+  costReport(query: {
+    by: CostGrouping;
+    since?: number;
+    runId?: string;
+    /** Only the spend of this tenant's runs. */
+    tenant?: string;
+  }): Promise<CostReportRow[]>;
   /** Spend of a budget's scope since its start, from the ledger. */
   spentUsd(budget: BudgetScope): Promise<number>;
   /**

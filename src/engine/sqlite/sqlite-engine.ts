@@ -662,10 +662,10 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
                     COALESCE(SUM(l.cached_input_tokens), 0) AS cached_input_tokens,
                     COALESCE(SUM(l.cost_usd), 0) AS cost_usd, COALESCE(SUM(l.cost_usd IS NULL), 0) AS unpriced
              FROM ledger l JOIN runs r ON r.id = l.run_id JOIN roots ON roots.id = l.run_id
-             WHERE l.at >= @since AND (@run_id IS NULL OR roots.root = @run_id)
+             WHERE l.at >= @since AND (@run_id IS NULL OR roots.root = @run_id) AND (@tenant IS NULL OR r.tenant = @tenant)
              GROUP BY 1 ORDER BY cost_usd DESC, key`,
           )
-          .all({ since: query.since ?? 0, run_id: query.runId ?? null }) as Array<Record<string, number | string>>;
+          .all({ since: query.since ?? 0, run_id: query.runId ?? null, tenant: query.tenant ?? null }) as Array<Record<string, number | string>>;
         return rows.map((row) => ({
           key: String(row.key),
           calls: Number(row.calls),
