@@ -229,6 +229,20 @@ export const contextSchema = z.strictObject(
   { error: 'an object such as { "offload": { "maxCharacters": 8000 }, "mask": { "keepLast": 3 } }' },
 );
 
+export const agentEntrySchema = z.strictObject(
+  {
+    /** The system prompt (default: the CLI agent's instructions). */
+    instructions: z.string({ error: 'a string' }).optional(),
+    /** Model or route name (default: the configured model). */
+    model: modelNameSchema.optional(),
+    /** Built-in tools by name, e.g. "files.read" (default: none). */
+    tools: z.array(z.string({ error: 'a tool name such as "files.read"' })).optional(),
+    limits: limitsSchema.optional(),
+    description: z.string().optional(),
+  },
+  { error: 'an agent such as { "instructions": "You answer questions.", "tools": ["files.read"] }' },
+);
+
 export const configFileSchema = z.strictObject(
   {
     /** Default model name, `provider:modelId`. */
@@ -255,6 +269,8 @@ export const configFileSchema = z.strictObject(
     /** Tool policies (allow, deny, ask), the first match deciding. */
     policies: z.array(policySchema, { error: 'a list of policies' }).optional(),
     workspace: z.string({ error: 'a directory path' }).min(1, { error: 'a directory path' }).optional(),
+    /** Named agents the server (`hataraku serve`, `hataraku mcp serve`) can run. */
+    agents: z.record(z.string(), agentEntrySchema, { error: 'an object keyed by agent name' }).optional(),
   },
   { error: 'a JSON object' },
 );
@@ -274,6 +290,7 @@ export const knownKeysByPath: ReadonlyArray<{ path: readonly string[]; keys: rea
   { path: ['tools'], keys: Object.keys(toolsSchema.shape) },
   { path: ['cache'], keys: Object.keys(cacheSchema.shape) },
   { path: ['context'], keys: Object.keys(contextSchema.shape) },
+  { path: ['agents', '*'], keys: Object.keys(agentEntrySchema.shape) },
   { path: ['tools', 'http', 'secrets', '*'], keys: Object.keys(httpSecretSchema.shape) },
   { path: ['policies', '*', 'when'], keys: Object.keys(policyConditionSchema.shape) },
   {

@@ -81,7 +81,11 @@ export interface HatarakuConfig {
   cache: { ttlMs: number; mode: 'deterministic-only' | 'always'; path: string } | undefined;
   /** Directory the agent's tools work in. */
   workspace: string;
+  /** Named agents the server can run (`hataraku serve`, `hataraku mcp serve`). */
+  agents: Readonly<Record<string, AgentConfig>>;
 }
+
+export type AgentConfig = NonNullable<ConfigFile['agents']>[string];
 
 /**
  * Load and validate the configuration.
@@ -131,6 +135,7 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
     budgets: (file.budgets ?? []).map((budget) => withoutUndefined(budget) as BudgetRule),
     tools: resolveTools(file.tools, env, source),
     routes: file.routes ?? {},
+    agents: file.agents ?? {},
     context: file.context,
     cache: file.cache?.enabled
       ? {
