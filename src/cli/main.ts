@@ -10,6 +10,8 @@ import { HatarakuError } from '../errors.js';
 import type { CliIo } from './cli-context.js';
 import { costsCommand } from './commands/costs-command.js';
 import { exampleCommand } from './commands/example-command.js';
+import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys-command.js';
+import { mcpServeCommand, registerMcpServe } from './commands/mcp-serve-command.js';
 import { runCommand } from './commands/run-command.js';
 import {
   runsDecideCommand,
@@ -18,6 +20,7 @@ import {
   runsResumeCommand,
   runsShowCommand,
 } from './commands/runs-command.js';
+import { serveCommand } from './commands/serve-command.js';
 import { workerCommand } from './commands/worker-command.js';
 
 const packageVersion = (
@@ -116,6 +119,55 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .action(async (flags) => {
       exitCode = await workerCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
+
+  program
+    .command('serve')
+    .description('serve the Runs API, the OpenAI-compatible gateway (/v1) and MCP (/mcp), with recovery built in')
+    .option('--port <n>', 'port to listen on (0: any free port)', '8787')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--dev', 'serve requests without an API key (loopback addresses only)')
+    .option('--max-body-bytes <n>', 'largest request body', '1048576')
+    .option('--max-concurrent-requests <n>', 'most requests handled at once', '256')
+    .action(async (flags) => {
+      exitCode = await serveCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  const keys = program.command('keys').description("the server's API keys (stored hashed; shown once)");
+  keys
+    .command('create')
+    .description('create an API key bound to a tenant, and print it once')
+    .argument('<name>', 'a unique name, recorded as the actor of its approvals')
+    .requiredOption('--tenant <name>', 'who the key is for: its runs and calls are recorded under this tenant')
+    .option('--budget-day <usd>', 'most USD the tenant may spend per UTC day through the server')
+    .option('--budget-month <usd>', 'most USD the tenant may spend per UTC month through the server')
+    .option('--rate-limit <n>', 'most requests per minute')
+    .option('--agents <names>', 'comma-separated agents the key may run (default: all)')
+    .option(
+      '--models <names>',
+      'comma-separated models and routes the key may call (default: all; "openai:*" patterns)',
+    )
+    .option('--json', 'print the key as JSON')
+    .action(async (name: string, flags) => {
+      exitCode = await keysCreateCommand(name, { ...flags, ...withConfig(configPath()) }, io);
+    });
+  keys
+    .command('list')
+    .description('list the keys (never their secrets)')
+    .option('--json', 'print JSON lines')
+    .action(async (flags) => {
+      exitCode = await keysListCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+  keys
+    .command('revoke')
+    .description('revoke a key by name or id')
+    .argument('<name>', 'key name or id (hk_…)')
+    .action(async (name: string) => {
+      exitCode = await keysRevokeCommand(name, withConfig(configPath()), io);
+    });
+
+  registerMcpServe(program.command('mcp').description('Model Context Protocol'), async (flags) => {
+    exitCode = await mcpServeCommand({ ...flags, ...withConfig(configPath()) }, io);
+  });
 
   program
     .command('costs')

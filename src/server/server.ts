@@ -35,6 +35,7 @@ export interface ServerOptions {
 
 export interface HatarakuServer {
   app: OpenAPIHono<{ Variables: AuthVariables }>;
+  hataraku: Hataraku;
   runs: RunService;
   keys: KeyStore;
   events: EventLog;
@@ -85,7 +86,7 @@ export function createServer(options: ServerOptions): HatarakuServer {
   );
   app.get('/health', (context) => context.json({ status: 'ok' }));
   const auth = authenticate({ keys, rateLimiter: createRateLimiter(), development: options.development === true });
-  for (const path of ['/runs', '/runs/*', '/costs', '/v1/*']) app.use(path, auth);
+  for (const path of ['/runs', '/runs/*', '/costs', '/v1/*', '/mcp']) app.use(path, auth);
 
   const runsApp = runsRoutes({ hataraku, runs, events });
   app.route('/', runsApp);
@@ -116,6 +117,7 @@ export function createServer(options: ServerOptions): HatarakuServer {
 
   return {
     app,
+    hataraku,
     runs,
     keys,
     events,

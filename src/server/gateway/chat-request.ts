@@ -123,7 +123,7 @@ export function toModelMessages(messages: ChatMessage[]): ModelMessage[] {
         });
         return { role: 'assistant', content: [...(text ? [{ type: 'text' as const, text }] : []), ...calls] };
       }
-      case 'tool':
+      default:
         return {
           role: 'tool',
           toolCallId: message.tool_call_id,
