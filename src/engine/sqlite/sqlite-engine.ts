@@ -665,7 +665,9 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
              WHERE l.at >= @since AND (@run_id IS NULL OR roots.root = @run_id) AND (@tenant IS NULL OR r.tenant = @tenant)
              GROUP BY 1 ORDER BY cost_usd DESC, key`,
           )
-          .all({ since: query.since ?? 0, run_id: query.runId ?? null, tenant: query.tenant ?? null }) as Array<Record<string, number | string>>;
+          .all({ since: query.since ?? 0, run_id: query.runId ?? null, tenant: query.tenant ?? null }) as Array<
+          Record<string, number | string>
+        >;
         return rows.map((row) => ({
           key: String(row.key),
           calls: Number(row.calls),
