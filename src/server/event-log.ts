@@ -5,6 +5,8 @@
  * That number is the SSE event id: a client reconnecting with `Last-Event-ID: 7` gets events
  * 8 onwards, from the table and then live, also after the server restarted.
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RunEvent } from '../agent/events.js';
 
@@ -35,6 +37,7 @@ export interface EventLog {
 
 export function openEventLog(options: { path: string; now?: () => number }): EventLog {
   const now = options.now ?? Date.now;
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const database = new Database(options.path, { timeout: 10_000 });
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
