@@ -13,6 +13,7 @@ import { type AgentCatalog, createAgentCatalog } from './agent-catalog.js';
 import { ApiError, errorBody, respondWithError } from './api-error.js';
 import { type AuthVariables, authenticate } from './auth.js';
 import { type EventLog, openEventLog } from './event-log.js';
+import { createGatewayRecorder } from './gateway/gateway-ledger.js';
 import { gatewayRoutes } from './gateway/gateway-routes.js';
 import { type KeyStore, openKeyStore } from './keys/key-store.js';
 import { concurrencyLimit, createRateLimiter } from './request-limits.js';
@@ -29,6 +30,8 @@ export interface ServerOptions {
   maxConcurrentRequests?: number;
   /** How often to recover runs (default 5 s); 0 recovers only on start. */
   recoverIntervalMs?: number;
+  /** How often gateway calls are written to the ledger, in batches (default 1000 ms). */
+  gatewayFlushMs?: number;
   /** Where the server reports what no client sees (bugs, failures to record). */
   log?: (line: string) => void;
 }
@@ -90,7 +93,12 @@ export function createServer(options: ServerOptions): HatarakuServer {
 
   const runsApp = runsRoutes({ hataraku, runs, events });
   app.route('/', runsApp);
-  app.route('/v1', gatewayRoutes({ hataraku, runs, agents, log }));
+  const recorder = createGatewayRecorder({
+    engine: () => hataraku.engine,
+    log,
+    ...(options.gatewayFlushMs !== undefined ? { flushIntervalMs: options.gatewayFlushMs } : {}),
+  });
+  app.route('/v1', gatewayRoutes({ hataraku, runs, agents, recorder, log }));
   const openApiDocument = runsApp.getOpenAPIDocument({
     openapi: '3.0.3',
     info: {
@@ -125,6 +133,7 @@ export function createServer(options: ServerOptions): HatarakuServer {
     recover,
     async close() {
       if (timer) clearInterval(timer);
+      await recorder.close();
       await runs.close();
       keys.close();
       events.close();

@@ -21,27 +21,25 @@ import { keyAllows } from '../keys/key-store.js';
 import type { RunService } from '../run-service.js';
 import { type ChatRequest, chatRequestSchema, toModelMessages, toModelRequest } from './chat-request.js';
 import { completionBody, createChunkWriter, wireUsage } from './chat-response.js';
-import { type GatewayCall, recordGatewayCall } from './gateway-ledger.js';
+import type { GatewayCall, GatewayRecorder } from './gateway-ledger.js';
 import { responseBody, responsesRequestSchema, responsesToChat } from './responses.js';
 
 export interface GatewayOptions {
   hataraku: Hataraku;
   runs: RunService;
   agents: AgentCatalog;
-  /** Where failures to record a call are reported. */
+  /** Queues the calls for the ledger. */
+  recorder: GatewayRecorder;
+  /** Where failures no client sees are reported. */
   log: (line: string) => void;
 }
 
 const agentPrefix = 'agent:';
 
 export function gatewayRoutes(options: GatewayOptions) {
-  const { hataraku, runs, agents, log } = options;
+  const { hataraku, runs, agents, recorder, log } = options;
   const app = new Hono<{ Variables: AuthVariables }>();
-  const record = (call: GatewayCall) => {
-    recordGatewayCall(hataraku.engine, call).catch((error: unknown) =>
-      log(`could not record gateway call ${call.id}: ${error instanceof Error ? error.message : String(error)}`),
-    );
-  };
+  const record = (call: GatewayCall) => recorder.record(call);
 
   app.get('/models', (context) => {
     const key = context.get('key');

@@ -77,7 +77,7 @@ async function startGateway(replies: FakeReply[]): Promise<Gateway> {
     }),
   );
   const hataraku = createHataraku({ cwd, env: { UP_KEY: 'sk-upstream' } });
-  const server = createServer({ hataraku, recoverIntervalMs: 0, log: () => {} });
+  const server = createServer({ hataraku, recoverIntervalMs: 0, gatewayFlushMs: 10, log: () => {} });
   const listening = await startServer(server, { host: '127.0.0.1', port: 0 });
   const { secret } = server.keys.create({ name: 'app', tenant: 'acme' });
   cleanups.push(async () => {
