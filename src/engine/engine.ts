@@ -217,6 +217,13 @@ export interface RunOutcome {
   error?: string | undefined;
 }
 
+/** A run that already ended, recorded whole: e.g. one call through the gateway. */
+export interface FinishedRun {
+  run: NewRun;
+  steps: StepRecord[];
+  outcome: RunOutcome;
+}
+
 export interface ApprovalRequest {
   runId: string;
   stepIndex: number;
@@ -263,6 +270,12 @@ export interface Engine {
   commitStep(step: StepRecord, options?: { durable?: boolean }): Promise<StepRecord>;
   /** Make every write so far durable on disk. */
   sync(): Promise<void>;
+  /**
+   * Record runs that already ended, each with its steps (and their ledger rows), in one
+   * transaction made durable by the next group commit: how a server records a batch of gateway
+   * calls for the cost ledger. Optional: without it, callers create, commit and finish each run.
+   */
+  recordFinishedRuns?(runs: FinishedRun[]): Promise<void>;
   /** Record the final outcome, durably, and release the run. Only an open run finishes; false otherwise. */
   finishRun(runId: string, outcome: RunOutcome): Promise<boolean>;
   /** Mark an open run as waiting for an approval (and release it), or pending again. */

@@ -414,6 +414,40 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
         return runFromRow(statements.getRun.get(run.id) as RunRow);
       });
     },
+    recordFinishedRuns(runs) {
+      return guard('recording finished runs', () =>
+        db
+          .transaction(() => {
+            const time = now();
+            for (const { run, steps, outcome } of runs) {
+              statements.insertRun.run({
+                id: run.id,
+                agent_name: run.agentName,
+                model: run.model,
+                input: run.input,
+                spec: JSON.stringify(run.spec),
+                workspace: run.workspace ?? null,
+                tenant: run.tenant ?? null,
+                parent_run_id: run.parentRunId ?? null,
+                owner: executorId,
+                lease: lease(),
+                now: time,
+              });
+              for (const step of steps) insertStepOnce(step);
+              statements.finishRun.run({
+                id: run.id,
+                status: outcome.status,
+                stop_reason: outcome.stopReason,
+                output: outcome.output === undefined ? null : JSON.stringify(outcome.output),
+                error: outcome.error ?? null,
+                now: time,
+                owner: executorId,
+              });
+            }
+          })
+          .immediate(),
+      ).then(() => sharedSync());
+    },
     getRun(runId) {
       return guard('reading a run', () => {
         const row = statements.getRun.get(runId) as RunRow | undefined;
