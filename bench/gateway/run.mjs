@@ -32,6 +32,10 @@ const settings = {
 };
 const started = performance.now();
 const children = [];
+// The gateways and the upstream go with this process, however it ends.
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 function startProcess(command, args, options, ready) {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
@@ -111,7 +115,13 @@ const portkeyVersion = JSON.parse(readFileSync(join(portkeyDirectory, 'package.j
 const portkeyPort = await freePort();
 await startProcess(
   process.execPath,
-  ['--import', join(here, 'loopback-only.mjs'), join(portkeyDirectory, 'build', 'start-server.js'), `--port=${portkeyPort}`, '--headless'],
+  [
+    '--import',
+    join(here, 'loopback-only.mjs'),
+    join(portkeyDirectory, 'build', 'start-server.js'),
+    `--port=${portkeyPort}`,
+    '--headless',
+  ],
   { env: { ...process.env, TRUSTED_CUSTOM_HOSTS: '127.0.0.1' } },
   /Ready for connections|running at/,
 );
@@ -119,7 +129,11 @@ await waitForHttp(`http://127.0.0.1:${portkeyPort}/`);
 
 const targets = {
   direct: { port: upstreamPort, headers: {}, model: 'gpt-bench' },
-  hataraku: { port: Number(hatarakuUrl.port), headers: { authorization: `Bearer ${hatarakuKey}` }, model: 'up:gpt-bench' },
+  hataraku: {
+    port: Number(hatarakuUrl.port),
+    headers: { authorization: `Bearer ${hatarakuKey}` },
+    model: 'up:gpt-bench',
+  },
   portkey: {
     port: portkeyPort,
     headers: {
@@ -157,8 +171,11 @@ function requestOnce(agent, target, streamed) {
         });
         response.on('end', () => {
           const elapsed = performance.now() - begin;
-          const complete = streamed ? text.includes('[DONE]') && text.includes('upstream') : text.includes('Hello from the upstream');
-          if (response.statusCode !== 200 || !complete) reject(new Error(`HTTP ${response.statusCode}: ${text.slice(0, 300)}`));
+          const complete = streamed
+            ? text.includes('[DONE]') && text.includes('upstream')
+            : text.includes('Hello from the upstream');
+          if (response.statusCode !== 200 || !complete)
+            reject(new Error(`HTTP ${response.statusCode}: ${text.slice(0, 300)}`));
           else resolve(elapsed);
         });
       },
@@ -185,7 +202,8 @@ async function closedLoop(target, streamed, concurrency, stopAfter) {
   return { latencies, seconds };
 }
 
-const percentile = (sorted, fraction) => sorted[Math.min(sorted.length - 1, Math.floor(fraction * (sorted.length - 1)))];
+const percentile = (sorted, fraction) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(fraction * (sorted.length - 1)))];
 
 async function latencyRun(target, streamed, { concurrency, warmup, requests }) {
   await closedLoop(target, streamed, concurrency, (sent) => sent < warmup);
@@ -266,7 +284,10 @@ const summary = rows.map((row) =>
             : undefined,
       },
 );
-const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repositoryRoot, encoding: 'utf8' }).stdout.trim();
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
+  cwd: repositoryRoot,
+  encoding: 'utf8',
+}).stdout.trim();
 const results = {
   date: new Date().toISOString(),
   machine: {
@@ -327,7 +348,10 @@ const lines = [
     ? [
         '## Failures',
         '',
-        ...Object.entries(failures).map(([which, message]) => `- ${which}: every request failed (${message.replace(/\s+/g, ' ').slice(0, 200)}), so it is left out of that mode.`),
+        ...Object.entries(failures).map(
+          ([which, message]) =>
+            `- ${which}: every request failed (${message.replace(/\s+/g, ' ').slice(0, 200)}), so it is left out of that mode.`,
+        ),
         '',
       ]
     : []),

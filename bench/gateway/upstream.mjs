@@ -25,7 +25,12 @@ const jsonBody = JSON.stringify({
   created: 1749312000,
   model: 'gpt-bench',
   choices: [
-    { index: 0, message: { role: 'assistant', content: 'Hello from the upstream' }, finish_reason: 'stop', logprobs: null },
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hello from the upstream' },
+      finish_reason: 'stop',
+      logprobs: null,
+    },
   ],
   usage,
 });

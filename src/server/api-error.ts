@@ -17,6 +17,7 @@ export type ApiErrorCode =
   | 'not_found'
   | 'invalid_request'
   | 'invalid_json'
+  | 'unsupported_media_type'
   | 'body_too_large'
   | 'rate_limited'
   | 'server_busy'
@@ -62,6 +63,13 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof HatarakuError) return new ApiError(statusByCode[error.code] ?? 500, error.code, error.message);
   // Hono's own validators and parsers (e.g. a malformed JSON body).
+  if (error instanceof HTTPException && error.status === 415) {
+    return new ApiError(
+      415,
+      'unsupported_media_type',
+      'send the request body as JSON, with the header `content-type: application/json`.',
+    );
+  }
   if (error instanceof HTTPException && error.status < 500) {
     const json = /json/i.test(error.message);
     return new ApiError(

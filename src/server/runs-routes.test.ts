@@ -136,6 +136,15 @@ describe('the Runs API', () => {
     const badJson = await call(setup, '/runs', { body: '{"agent": ' });
     expect(badJson.status).toBe(400);
     expect(((await badJson.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+    const notJson = await setup.server.app.request('/runs', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${setup.key}`, 'content-type': 'text/plain' },
+      body: '{"input":"x"}',
+    });
+    expect(notJson.status).toBe(415);
+    expect(((await notJson.json()) as { error: { message: string } }).error.message).toMatch(
+      /content-type: application\/json/,
+    );
     const unknownAgent = await call(setup, '/runs', { body: { agent: 'nobody', input: 'x' } });
     expect(unknownAgent.status).toBe(400);
     expect(((await unknownAgent.json()) as { error: { message: string } }).error.message).toMatch(
