@@ -3,7 +3,35 @@
  * rate limit (a token bucket refilled continuously at `requestsPerMinute`).
  */
 import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from './api-error.js';
+
+/**
+ * Refuse bodies over `maxBytes` with 413 `body_too_large`. A body with a Content-Length is judged
+ * by the header alone, which keeps the Node adapter's fast path for reading it (Hono's
+ * `bodyLimit` touches the request's stream, which builds a full Fetch Request for every call);
+ * a chunked body is counted as it is read, by `bodyLimit`.
+ */
+export function limitBodySize(maxBytes: number): MiddlewareHandler {
+  const tooLarge = (): never => {
+    throw new ApiError(
+      413,
+      'body_too_large',
+      `the request body is over ${maxBytes} bytes; send less (or raise --max-body-bytes).`,
+    );
+  };
+  const counted = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async function limitBody(context, next) {
+    const method = context.req.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+    const length = context.req.header('content-length');
+    if (length !== undefined && context.req.header('transfer-encoding') === undefined) {
+      if (Number(length) > maxBytes) tooLarge();
+      return next();
+    }
+    return counted(context, next);
+  };
+}
 
 /** Refuse with 503 `server_busy` when `limit` requests are already being handled. */
 export function concurrencyLimit(limit: number): MiddlewareHandler {

@@ -160,6 +160,19 @@ describe('the Runs API', () => {
     const response = await call(setup, '/runs', { body: { agent: 'greeter', input: 'x'.repeat(500) } });
     expect(response.status).toBe(413);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('body_too_large');
+    // Without a Content-Length (chunked), the body is counted as it is read.
+    const chunked = await setup.server.app.request('/runs', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${setup.key}`, 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(JSON.stringify({ input: 'x'.repeat(500) })));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
   });
 
   it('runs an agent with ?wait=true and shows it only to its own tenant', async () => {

@@ -7,16 +7,15 @@
  */
 import { type ServerType, serve } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import type { Hataraku } from '../hataraku.js';
 import { type AgentCatalog, createAgentCatalog } from './agent-catalog.js';
-import { ApiError, errorBody, respondWithError } from './api-error.js';
+import { errorBody, respondWithError } from './api-error.js';
 import { type AuthVariables, authenticate } from './auth.js';
 import { type EventLog, openEventLog } from './event-log.js';
 import { createGatewayRecorder } from './gateway/gateway-ledger.js';
 import { gatewayRoutes } from './gateway/gateway-routes.js';
 import { type KeyStore, openKeyStore } from './keys/key-store.js';
-import { concurrencyLimit, createRateLimiter } from './request-limits.js';
+import { concurrencyLimit, createRateLimiter, limitBodySize } from './request-limits.js';
 import { createRunService, type RunService } from './run-service.js';
 import { runsRoutes } from './runs-routes.js';
 
@@ -74,19 +73,7 @@ export function createServer(options: ServerOptions): HatarakuServer {
     ),
   );
   app.use('*', concurrencyLimit(options.maxConcurrentRequests ?? 256));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          'body_too_large',
-          `the request body is over ${maxBodyBytes} bytes; send less (or raise --max-body-bytes).`,
-        );
-      },
-    }),
-  );
+  app.use('*', limitBodySize(maxBodyBytes));
   app.get('/health', (context) => context.json({ status: 'ok' }));
   const auth = authenticate({ keys, rateLimiter: createRateLimiter(), development: options.development === true });
   for (const path of ['/runs', '/runs/*', '/costs', '/v1/*', '/mcp']) app.use(path, auth);
