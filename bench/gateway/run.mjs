@@ -113,7 +113,7 @@ const hatarakuUrl = new URL(hataraku.match[1]);
 const portkeyDirectory = dirname(require.resolve('@portkey-ai/gateway/package.json'));
 const portkeyVersion = JSON.parse(readFileSync(join(portkeyDirectory, 'package.json'), 'utf8')).version;
 const portkeyPort = await freePort();
-await startProcess(
+const portkey = await startProcess(
   process.execPath,
   [
     '--import',
@@ -128,11 +128,12 @@ await startProcess(
 await waitForHttp(`http://127.0.0.1:${portkeyPort}/`);
 
 const targets = {
-  direct: { port: upstreamPort, headers: {}, model: 'gpt-bench' },
+  direct: { port: upstreamPort, headers: {}, model: 'gpt-bench', pid: upstream.child.pid },
   hataraku: {
     port: Number(hatarakuUrl.port),
     headers: { authorization: `Bearer ${hatarakuKey}` },
     model: 'up:gpt-bench',
+    pid: hataraku.child.pid,
   },
   portkey: {
     port: portkeyPort,
@@ -142,6 +143,7 @@ const targets = {
       'x-portkey-custom-host': `http://127.0.0.1:${upstreamPort}/v1`,
     },
     model: 'gpt-bench',
+    pid: portkey.child.pid,
   },
 };
 
@@ -212,11 +214,32 @@ async function latencyRun(target, streamed, { concurrency, warmup, requests }) {
   return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), requests: latencies.length };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux), or undefined. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticksPerSecond = 100;
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
 async function saturationRun(target, streamed, { concurrency, durationMs }) {
   await closedLoop(target, streamed, concurrency, (sent) => sent < concurrency * 10);
   const deadline = performance.now() + durationMs;
+  const cpuBefore = cpuSeconds(target.pid);
   const { latencies, seconds } = await closedLoop(target, streamed, concurrency, () => performance.now() < deadline);
-  return { rps: latencies.length / seconds, requests: latencies.length };
+  const cpuAfter = cpuSeconds(target.pid);
+  return {
+    rps: latencies.length / seconds,
+    requests: latencies.length,
+    // What one request costs the serving process, whatever else the machine is doing.
+    cpuMsPerRequest:
+      cpuBefore === undefined || cpuAfter === undefined
+        ? undefined
+        : ((cpuAfter - cpuBefore) * 1000) / latencies.length,
+  };
 }
 
 // --- the measurements ----------------------------------------------------------------------------
@@ -320,6 +343,7 @@ const lines = [
   '',
   `- One closed-loop load generator (Node \`http\` with keep-alive) sends \`POST /v1/chat/completions\` to the upstream directly, through Hataraku and through Portkey, one after the other, streamed (\`stream: true\` with usage) and not. Latency is the time to the last byte of the response. Concurrency 1: ${settings.sequential.warmup} warm-up then ${settings.sequential.requests} requests; concurrency 16: ${settings.concurrent.warmup} then ${settings.concurrent.requests}. Added latency is the gateway's percentile minus the direct percentile.`,
   `- Saturation: ${settings.saturation.concurrency} requests in flight for ${settings.saturation.durationMs / 1000} s; requests per second completed.`,
+  '- CPU ms per request: user + system CPU time of the serving process during the saturation run (from /proc), divided by the requests it served; on a shared machine this says more than requests per second, which depend on how much of the cores the process got.',
   '- Hataraku always streams from the upstream (its provider does), also for a non-streamed client request.',
   '',
   '## Added latency (ms)',
@@ -330,18 +354,18 @@ const lines = [
     .filter((row) => row.kind === 'latency')
     .map(
       (row) =>
-        `| ${row.streamed ? 'streamed' : 'not streamed'} | ${row.concurrency} | ${round(row.measured.direct?.p50)} | ${round(row.measured.direct?.p99)} | ${row.addedMs.hataraku.p50} | ${row.addedMs.hataraku.p99} | ${row.addedMs.portkey.p50} | ${row.addedMs.portkey.p99} |`,
+        `| ${row.streamed ? 'streamed' : 'not streamed'} | ${row.concurrency} | ${round(row.measured.direct?.p50)} | ${round(row.measured.direct?.p99)} | ${row.addedMs.hataraku.p50 ?? 'n/a'} | ${row.addedMs.hataraku.p99 ?? 'n/a'} | ${row.addedMs.portkey.p50 ?? 'n/a'} | ${row.addedMs.portkey.p99 ?? 'n/a'} |`,
     ),
   '',
   '## Requests per second at saturation',
   '',
-  '| mode | direct | Hataraku | Portkey | Hataraku / Portkey |',
-  '| --- | ---: | ---: | ---: | ---: |',
+  '| mode | direct | Hataraku | Portkey | Hataraku / Portkey | CPU ms per request: upstream, Hataraku, Portkey |',
+  '| --- | ---: | ---: | ---: | ---: | --- |',
   ...summary
     .filter((row) => row.kind === 'saturation')
     .map(
       (row) =>
-        `| ${row.streamed ? 'streamed' : 'not streamed'} | ${round(row.measured.direct?.rps, 0)} | ${round(row.measured.hataraku?.rps, 0)} | ${round(row.measured.portkey?.rps, 0)} | ${row.hatarakuOverPortkey} |`,
+        `| ${row.streamed ? 'streamed' : 'not streamed'} | ${round(row.measured.direct?.rps, 0) ?? 'n/a'} | ${round(row.measured.hataraku?.rps, 0) ?? 'n/a'} | ${round(row.measured.portkey?.rps, 0) ?? 'n/a'} | ${row.hatarakuOverPortkey ?? 'n/a'} | ${['direct', 'hataraku', 'portkey'].map((name) => round(row.measured[name]?.cpuMsPerRequest, 3) ?? 'n/a').join(', ')} |`,
     ),
   '',
   ...(Object.keys(failures).length > 0
