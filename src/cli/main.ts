@@ -126,6 +126,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--port <n>', 'port to listen on (0: any free port)', '8787')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--dev', 'serve requests without an API key (loopback addresses only)')
+    .option('--shared-workspace', 'runs work in the configured workspace (default: a new directory per run)')
     .option('--max-body-bytes <n>', 'largest request body', '1048576')
     .option('--max-concurrent-requests <n>', 'most requests handled at once', '256')
     .action(async (flags) => {

@@ -4,6 +4,9 @@
  * waiting runs whose approvals were decided). Every event of a run the server executes is
  * appended to the event log, so streams can be resumed.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RunHandle, RunResult } from '../agent/run.js';
 import type { DecisionResult, RunRecord } from '../engine/engine.js';
 import { UserError } from '../errors.js';
@@ -34,7 +37,17 @@ export interface RunService {
   close(): Promise<void>;
 }
 
-export function createRunService(init: { hataraku: Hataraku; agents: AgentCatalog; events: EventLog }): RunService {
+export function createRunService(init: {
+  hataraku: Hataraku;
+  agents: AgentCatalog;
+  events: EventLog;
+  /**
+   * Run in the configured workspace (`workspace` in the config, else the server's directory)
+   * instead of a new directory per run. Off by default: a caller over the network should not get
+   * the server's files unless the operator says so.
+   */
+  sharedWorkspace?: boolean;
+}): RunService {
   const { hataraku, agents, events } = init;
   const running = new Map<string, { handle: RunHandle; controller: AbortController }>();
   const shutdown = new AbortController();
@@ -60,8 +73,17 @@ export function createRunService(init: { hataraku: Hataraku; agents: AgentCatalo
     start({ agent: agentName, input, tenant }) {
       const agent = agents.get(agentName);
       if (input.trim() === '') throw new UserError('usage', '"input" must be a non-empty task.');
+      const workspace =
+        init.sharedWorkspace || agent.tools.length === 0
+          ? undefined
+          : mkdtempSync(join(tmpdir(), 'hataraku-serve-run-'));
       return track((options) =>
-        hataraku.run(agent, input, { ...options, approvalWait: 'return', ...(tenant ? { tenant } : {}) }),
+        hataraku.run(agent, input, {
+          ...options,
+          approvalWait: 'return',
+          ...(tenant ? { tenant } : {}),
+          ...(workspace ? { workspace } : {}),
+        }),
       );
     },
     async resume(runId) {

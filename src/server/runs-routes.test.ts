@@ -257,6 +257,8 @@ describe('the Runs API', () => {
       ['approved', 'key:ops-bot'],
     ]);
     const run = await setup.hataraku.engine.getRun(id);
+    // A run over HTTP works in a directory of its own, not in the server's.
+    expect(run?.workspace).not.toBe(setup.cwd);
     expect(readFileSync(join(run?.workspace as string, 'payment.txt'), 'utf8')).toBe('paid 250 to ACME');
 
     const steps = (await (await call(setup, `/runs/${id}/steps`)).json()) as { steps: Array<{ name: string }> };

@@ -29,6 +29,8 @@ export interface ServerOptions {
   maxConcurrentRequests?: number;
   /** How often to recover runs (default 5 s); 0 recovers only on start. */
   recoverIntervalMs?: number;
+  /** Runs work in the configured workspace instead of a new directory each (default false). */
+  sharedWorkspace?: boolean;
   /** How often gateway calls are written to the ledger, in batches (default 1000 ms). */
   gatewayFlushMs?: number;
   /** Where the server reports what no client sees (bugs, failures to record). */
@@ -57,7 +59,12 @@ export function createServer(options: ServerOptions): HatarakuServer {
   const keys = openKeyStore({ path: journalPath });
   const events = openEventLog({ path: journalPath });
   const agents = createAgentCatalog(hataraku.config);
-  const runs = createRunService({ hataraku, agents, events });
+  const runs = createRunService({
+    hataraku,
+    agents,
+    events,
+    ...(options.sharedWorkspace ? { sharedWorkspace: true } : {}),
+  });
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
 
   const app = new OpenAPIHono<{ Variables: AuthVariables }>();

@@ -74,7 +74,8 @@ export async function mcpServeCommand(flags: McpServeFlags, io: CliIo): Promise<
     // Over stdio, stdout carries the protocol: nothing else may be written to it.
     const events = openEventLog({ path: hataraku.config.journal.path });
     const agents = createAgentCatalog(hataraku.config);
-    const runs = createRunService({ hataraku, agents, events });
+    // Over stdio the host is the user's own program: runs work in the configured workspace.
+    const runs = createRunService({ hataraku, agents, events, sharedWorkspace: true });
     const server = createMcpServer({
       hataraku,
       agents,

@@ -14,6 +14,7 @@ export async function serveCommand(
     port?: string;
     host?: string;
     dev?: boolean;
+    sharedWorkspace?: boolean;
     maxBodyBytes?: string;
     maxConcurrentRequests?: string;
     config?: string;
@@ -37,6 +38,7 @@ export async function serveCommand(
   const server = createServer({
     hataraku,
     development: flags.dev === true,
+    ...(flags.sharedWorkspace ? { sharedWorkspace: true } : {}),
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(maxConcurrentRequests !== undefined ? { maxConcurrentRequests } : {}),
     log: (line) => io.stderr.write(`hataraku serve: ${line}\n`),

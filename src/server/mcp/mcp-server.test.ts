@@ -133,7 +133,6 @@ describe('MCP over stdio', () => {
         command: process.execPath,
         args: [binary, 'mcp', 'serve', '--tools', '--tenant', 'desk'],
         cwd,
-        env: { ...(process.env as Record<string, string>), HATARAKU_WORKSPACE: cwd },
         stderr: 'pipe',
       }),
     );
