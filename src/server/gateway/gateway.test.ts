@@ -54,7 +54,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startGateway(replies: FakeReply[]): Promise<Gateway> {
+async function startGateway(replies: FakeReply[], extraConfig: Record<string, unknown> = {}): Promise<Gateway> {
   const upstream = await startFakeOpenAIServer(replies);
   const cwd = mkdtempSync(join(tmpdir(), 'hataraku-gateway-'));
   writeFileSync(
@@ -67,6 +67,7 @@ async function startGateway(replies: FakeReply[]): Promise<Gateway> {
       },
       routes: { 'cheap-first': { type: 'fallback', models: ['up:gpt-down', 'up:gpt-test'] } },
       agents: { greeter: { model: 'scripted:hello.json', description: 'Greets people.' } },
+      ...extraConfig,
     }),
   );
   writeFileSync(
@@ -220,6 +221,20 @@ describe('the gateway with the openai client', () => {
       'gpt-test',
     ]);
     expect(Number(response.headers.get('x-hataraku-cost-usd'))).toBeCloseTo(0.0014, 9);
+  });
+
+  it('answers a repeated deterministic call from the model-call cache when it is on', async () => {
+    const gateway = await startGateway([textReply('cached answer')], { cache: { enabled: true } });
+    const ask = () =>
+      gateway.openai.chat.completions.create({
+        model: 'up:gpt-test',
+        temperature: 0,
+        messages: [{ role: 'user', content: 'What is 2 + 2?' }],
+      });
+    const first = await ask();
+    const second = await ask();
+    expect(second.choices[0]?.message.content).toBe(first.choices[0]?.message.content);
+    expect(gateway.upstream.requests).toHaveLength(1);
   });
 
   it('runs an agent as a model, streamed and not, with the run id in a header', async () => {
