@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../../errors.js';
+import { createHataraku } from '../../hataraku.js';
 import { mountMcp } from '../../server/mcp/mcp-http.js';
+import { createNodeHttpFetch } from '../../server/node-http-fetch.js';
 import { createServer, isLoopback, startServer } from '../../server/server.js';
-import { type CliIo, openHataraku, positiveIntegerFlag } from '../cli-context.js';
+import { type CliIo, positiveIntegerFlag } from '../cli-context.js';
 
 export async function serveCommand(
   flags: {
@@ -34,7 +36,12 @@ export async function serveCommand(
   }
   const maxBodyBytes = positiveIntegerFlag('--max-body-bytes', flags.maxBodyBytes, '1048576');
   const maxConcurrentRequests = positiveIntegerFlag('--max-concurrent-requests', flags.maxConcurrentRequests, '256');
-  const hataraku = openHataraku(io, flags.config);
+  const hataraku = createHataraku({
+    cwd: io.cwd,
+    env: io.env,
+    fetch: createNodeHttpFetch(),
+    ...(flags.config ? { configPath: flags.config } : {}),
+  });
   const server = createServer({
     hataraku,
     development: flags.dev === true,

@@ -19,6 +19,7 @@ import {
   startFakeOpenAIServer,
   streamReply,
 } from '../../models/openai/fake-openai-server.js';
+import { createNodeHttpFetch } from '../node-http-fetch.js';
 import { createServer, type HatarakuServer, startServer } from '../server.js';
 
 const fixture = (name: string) =>
@@ -77,7 +78,8 @@ async function startGateway(replies: FakeReply[], extraConfig: Record<string, un
       turns: [{ text: 'Hello from the greeter agent.', usage: { inputTokens: 5, outputTokens: 6 } }],
     }),
   );
-  const hataraku = createHataraku({ cwd, env: { UP_KEY: 'sk-upstream' } });
+  // As `hataraku serve` does: provider calls over node:http rather than the built-in fetch.
+  const hataraku = createHataraku({ cwd, env: { UP_KEY: 'sk-upstream' }, fetch: createNodeHttpFetch() });
   const server = createServer({ hataraku, recoverIntervalMs: 0, gatewayFlushMs: 10, log: () => {} });
   const listening = await startServer(server, { host: '127.0.0.1', port: 0 });
   const { secret } = server.keys.create({ name: 'app', tenant: 'acme' });
