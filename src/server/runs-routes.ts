@@ -254,12 +254,12 @@ export function runsRoutes(options: RunsRoutesOptions) {
   const { hataraku, runs, events } = options;
   const engine = hataraku.engine;
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({
-    defaultHook: (result, context) => {
+    // A request that fails its schema becomes one `invalid_request` error naming the fields.
+    defaultHook: (result) => {
       if (!result.success) {
         const where = result.target === 'json' ? 'body' : result.target;
         throw new ApiError(400, 'invalid_request', describeValidation(result.error, where));
       }
-      void context;
     },
   });
 
