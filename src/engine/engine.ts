@@ -272,10 +272,12 @@ export interface Engine {
   sync(): Promise<void>;
   /**
    * Record runs that already ended, each with its steps (and their ledger rows), in one
-   * transaction made durable by the next group commit: how a server records a batch of gateway
-   * calls for the cost ledger. Optional: without it, callers create, commit and finish each run.
+   * transaction: how a server records a batch of gateway calls for the cost ledger. With
+   * `durable: true` (default) it resolves once they are on disk (group commit); with `false` they
+   * survive the process being killed at once, and reach the disk with the next `sync()`.
+   * Optional: without it, callers create, commit and finish each run.
    */
-  recordFinishedRuns?(runs: FinishedRun[]): Promise<void>;
+  recordFinishedRuns?(runs: FinishedRun[], options?: { durable?: boolean }): Promise<void>;
   /** Record the final outcome, durably, and release the run. Only an open run finishes; false otherwise. */
   finishRun(runId: string, outcome: RunOutcome): Promise<boolean>;
   /** Mark an open run as waiting for an approval (and release it), or pending again. */

@@ -75,7 +75,9 @@ describe('SQLite engine', () => {
       ],
       outcome: { status: 'completed' as const, stopReason: 'final-answer', output: 'hi' },
     });
-    await engine.recordFinishedRuns?.([finished('gw_1', 'acme'), finished('gw_2', 'globex')]);
+    await engine.recordFinishedRuns?.([finished('gw_1', 'acme')]);
+    await engine.recordFinishedRuns?.([finished('gw_2', 'globex')], { durable: false });
+    await engine.sync();
     expect(await engine.getRun('gw_1')).toMatchObject({ status: 'completed', owner: undefined, tenant: 'acme' });
     expect((await engine.listSteps('gw_2')).map((step) => step.output)).toEqual([{ text: 'hi' }]);
     expect(await engine.costReport({ by: 'tenant' })).toEqual([

@@ -414,7 +414,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
         return runFromRow(statements.getRun.get(run.id) as RunRow);
       });
     },
-    recordFinishedRuns(runs) {
+    recordFinishedRuns(runs, options = {}) {
       return guard('recording finished runs', () =>
         db
           .transaction(() => {
@@ -446,7 +446,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
             }
           })
           .immediate(),
-      ).then(() => sharedSync());
+      ).then(() => (options.durable === false ? undefined : sharedSync()));
     },
     getRun(runId) {
       return guard('reading a run', () => {
