@@ -31,7 +31,7 @@ export interface ServerOptions {
   recoverIntervalMs?: number;
   /** Runs work in the configured workspace instead of a new directory each (default false). */
   sharedWorkspace?: boolean;
-  /** How often gateway calls are written to the ledger, in batches (default 1000 ms). */
+  /** How often gateway calls are written to the ledger, in batches (default 100 ms; one fsync a second). */
   gatewayFlushMs?: number;
   /** Where the server reports what no client sees (bugs, failures to record). */
   log?: (line: string) => void;
