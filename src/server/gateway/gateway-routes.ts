@@ -155,28 +155,32 @@ export function gatewayRoutes(options: GatewayOptions) {
           flush?.();
         },
       );
+      // Chunks that arrived together go out in one write (one syscall), not one each.
       for (;;) {
-        while (pending.length > 0) await output.write(pending.shift() as string);
+        if (pending.length > 0) await output.write(pending.splice(0).join(''));
         if (finished) break;
         await new Promise<void>((resolve) => {
           flush = resolve;
         });
         flush = undefined;
       }
-      while (pending.length > 0) await output.write(pending.shift() as string);
+      const rest = pending.splice(0).join('');
       if (failure !== undefined) {
         const apiError = toApiError(failure);
         await output.write(
-          writer.error(apiError?.code ?? 'internal_error', apiError?.message ?? 'the upstream stream failed.'),
+          rest + writer.error(apiError?.code ?? 'internal_error', apiError?.message ?? 'the upstream stream failed.'),
         );
         if (!apiError) log(`gateway stream failed: ${failure instanceof Error ? failure.stack : String(failure)}`);
         return;
       }
       const response = await collected;
       const costUsd = finishCall(response);
-      await output.write(writer.finish(response.finishReason));
-      if (body.stream_options?.include_usage) await output.write(writer.usage(wireUsage(response.usage, costUsd)));
-      await output.write(writer.done());
+      await output.write(
+        rest +
+          writer.finish(response.finishReason) +
+          (body.stream_options?.include_usage ? writer.usage(wireUsage(response.usage, costUsd)) : '') +
+          writer.done(),
+      );
     });
   });
 
