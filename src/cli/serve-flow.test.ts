@@ -93,6 +93,26 @@ async function readEvents(response: Response, until: (event: SseEvent) => boolea
   }
 }
 
+describe('hataraku keys and serve: bad input', () => {
+  it('answers with one line that says what to do', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'hataraku-serve-cli-'));
+    const noTenant = hataraku(cwd, 'keys', 'create', 'ops-bot');
+    expect(noTenant.status).toBe(1);
+    expect(noTenant.stderr).toMatch(/--tenant/);
+    const unknown = hataraku(cwd, 'keys', 'revoke', 'nobody');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toBe('hataraku: no active key named "nobody"; list keys with `hataraku keys list`.\n');
+    const badBudget = hataraku(cwd, 'keys', 'create', 'x', '--tenant', 'acme', '--budget-day', 'lots');
+    expect(badBudget.stderr).toMatch(/--budget-day must be a positive number, e.g. --budget-day 5/);
+    const exposedDev = hataraku(cwd, 'serve', '--dev', '--host', '0.0.0.0');
+    expect(exposedDev.status).toBe(1);
+    expect(exposedDev.stderr).toMatch(/--dev serves requests without a key, so it listens only on a loopback address/);
+    expect(hataraku(cwd, 'keys', 'list').stdout).toMatch(
+      /No keys; create one with `hataraku keys create NAME --tenant TENANT`/,
+    );
+  });
+});
+
 describe('hataraku serve, end to end', () => {
   it('runs an agent over HTTP, survives a restart while it waits, is approved over HTTP and reports its cost', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hataraku-serve-e2e-'));
