@@ -56,9 +56,11 @@ export async function serveCommand(
     `hataraku serve: listening on ${listening.url} (Runs API, /v1 gateway, /mcp)${flags.dev ? ' in development mode: requests without a key are served' : ''}\n`,
   );
   try {
+    // Ctrl-C (the CLI's signal) or SIGTERM from a process manager: stop cleanly.
     await new Promise<void>((resolve) => {
       if (io.signal?.aborted) resolve();
       io.signal?.addEventListener('abort', () => resolve(), { once: true });
+      process.once('SIGTERM', () => resolve());
     });
   } finally {
     await listening.close();
