@@ -256,7 +256,16 @@ export interface Engine {
   /** Create a run owned by this executor. */
   createRun(run: NewRun): Promise<RunRecord>;
   getRun(runId: string): Promise<RunRecord | undefined>;
-  listRuns(query?: { limit?: number; status?: RunStatus }): Promise<RunRecord[]>;
+  listRuns(query?: {
+    limit?: number;
+    status?: RunStatus;
+    /** Only this tenant's runs. */
+    tenant?: string;
+    /** Only runs of this agent. */
+    agentName?: string;
+    /** Leave out runs of this agent (e.g. `gateway`, one run per gateway call). */
+    excludeAgentName?: string;
+  }): Promise<RunRecord[]>;
 
   listSteps(runId: string): Promise<StepRecord[]>;
   totals(runId: string): Promise<RunTotals>;

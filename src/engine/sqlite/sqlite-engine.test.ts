@@ -85,6 +85,12 @@ describe('SQLite engine', () => {
       expect.objectContaining({ key: 'globex', calls: 1, costUsd: 0.001 }),
     ]);
     expect(await engine.recoverableRuns()).toEqual([]);
+    expect((await engine.listRuns({ tenant: 'globex' })).map((run) => run.id)).toEqual(['gw_2']);
+    expect(await engine.listRuns({ excludeAgentName: 'gateway' })).toEqual([]);
+    expect((await engine.listRuns({ agentName: 'gateway', status: 'completed' })).map((run) => run.id).sort()).toEqual([
+      'gw_1',
+      'gw_2',
+    ]);
     await engine.close();
   });
 

@@ -106,6 +106,11 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
     listRunsByStatus: db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?'),
+    listRunsFiltered: db.prepare(
+      `SELECT * FROM runs WHERE (@status IS NULL OR status = @status) AND (@tenant IS NULL OR tenant = @tenant)
+         AND (@agent IS NULL OR agent_name = @agent) AND (@excluded IS NULL OR agent_name != @excluded)
+       ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
+    ),
     getStep: db.prepare('SELECT * FROM steps WHERE run_id = ? AND step_index = ?'),
     listSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY step_index'),
     insertStep: db.prepare(
@@ -457,6 +462,16 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     listRuns(query = {}) {
       return guard('listing runs', () => {
         const limit = query.limit ?? 50;
+        if (query.tenant !== undefined || query.agentName !== undefined || query.excludeAgentName !== undefined) {
+          const filtered = statements.listRunsFiltered.all({
+            status: query.status ?? null,
+            tenant: query.tenant ?? null,
+            agent: query.agentName ?? null,
+            excluded: query.excludeAgentName ?? null,
+            limit,
+          }) as RunRow[];
+          return filtered.map(runFromRow);
+        }
         const rows = (
           query.status ? statements.listRunsByStatus.all(query.status, limit) : statements.listRuns.all(limit)
         ) as RunRow[];
