@@ -92,6 +92,11 @@ export const listRunsRoute = createRoute({
   request: {
     query: z.object({
       status: z.enum(['pending', 'waiting', 'completed', 'stopped', 'failed']).optional(),
+      agent: z
+        .string()
+        .min(1)
+        .optional()
+        .openapi({ description: 'only runs of this agent; `gateway` lists the gateway calls, left out otherwise' }),
       limit: z.coerce.number().int().min(1).max(500).optional(),
     }),
   },

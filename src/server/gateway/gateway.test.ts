@@ -112,6 +112,17 @@ describe('the gateway with the openai client', () => {
     await expect
       .poll(async () => gateway.hataraku.engine.costReport({ by: 'tenant' }))
       .toEqual([expect.objectContaining({ key: 'acme', calls: 1, costUsd: expect.closeTo(0.0014, 9) })]);
+    // Gateway calls are runs of the agent "gateway", listed only when asked for.
+    const list = async (query: string) =>
+      (
+        (await (
+          await fetch(`${gateway.url}/runs${query}`, { headers: { authorization: `Bearer ${gateway.key}` } })
+        ).json()) as {
+          runs: Array<{ agent: string; tenant: string }>;
+        }
+      ).runs;
+    expect(await list('')).toEqual([]);
+    expect(await list('?agent=gateway')).toEqual([expect.objectContaining({ agent: 'gateway', tenant: 'acme' })]);
   });
 
   it('streams text, with usage and cost in the last chunk when stream_options asks for it', async () => {
