@@ -84,13 +84,16 @@ export function gatewayRoutes(options: GatewayOptions) {
     if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);
     const model = hataraku.model(body.model);
     const request: ModelRequest = { ...toModelRequest(body), abortSignal: context.req.raw.signal };
-    const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+    const unique = randomUUID().replaceAll('-', '');
+    const id = `chatcmpl-${unique}`;
+    // The call's record in the journal: a finished run of the agent `gateway`.
+    const runId = `gw_${unique.slice(0, 20)}`;
     const created = Math.floor(Date.now() / 1000);
     const startedAt = Date.now();
     const finishCall = (response: ModelResponse) => {
       const priced = priceResponse(response, hataraku.prices);
       record({
-        id: `gw_${id.slice('chatcmpl-'.length, 'chatcmpl-'.length + 20)}`,
+        id: runId,
         model: body.model,
         tenant: key.tenant,
         keyName: key.name,
@@ -105,12 +108,10 @@ export function gatewayRoutes(options: GatewayOptions) {
       });
       return priced.costUsd;
     };
-    const runIdHeader = `gw_${id.slice('chatcmpl-'.length, 'chatcmpl-'.length + 20)}`;
-
     if (!body.stream) {
       const response = await collectResponse(model, request);
       const costUsd = finishCall(response);
-      context.header('x-hataraku-run-id', runIdHeader);
+      context.header('x-hataraku-run-id', runId);
       if (costUsd !== undefined) context.header('x-hataraku-cost-usd', costUsd.toFixed(8));
       return context.json(
         completionBody({
@@ -140,7 +141,7 @@ export function gatewayRoutes(options: GatewayOptions) {
     await Promise.race([collected.then(() => 'done' as const), firstChunk(pending, (wake) => (flush = wake))]);
     context.header('content-type', 'text/event-stream; charset=utf-8');
     context.header('cache-control', 'no-cache');
-    context.header('x-hataraku-run-id', runIdHeader);
+    context.header('x-hataraku-run-id', runId);
     return stream(context, async (output) => {
       let finished = false;
       let failure: unknown;
