@@ -33,10 +33,14 @@ export function limitBodySize(maxBytes: number): MiddlewareHandler {
   };
 }
 
-/** Refuse with 503 `server_busy` when `limit` requests are already being handled. */
+/**
+ * Refuse with 503 `server_busy` when `limit` requests are already being handled. A streamed
+ * response (Server-Sent Events) counts until its stream ends or the client goes away, not just
+ * until its handler returns.
+ */
 export function concurrencyLimit(limit: number): MiddlewareHandler {
   let inFlight = 0;
-  return async function limitConcurrency(_context, next) {
+  return async function limitConcurrency(context, next) {
     if (inFlight >= limit) {
       throw new ApiError(
         503,
@@ -46,11 +50,46 @@ export function concurrencyLimit(limit: number): MiddlewareHandler {
       );
     }
     inFlight++;
+    let released = false;
+    const release = () => {
+      if (!released) {
+        released = true;
+        inFlight--;
+      }
+    };
     try {
       await next();
-    } finally {
-      inFlight--;
+    } catch (error) {
+      release();
+      throw error;
     }
+    const response = context.res;
+    if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      release();
+      return;
+    }
+    const reader = response.body.getReader();
+    context.res = new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) {
+              release();
+              controller.close();
+            } else controller.enqueue(value);
+          } catch (error) {
+            release();
+            controller.error(error);
+          }
+        },
+        cancel(reason) {
+          release();
+          return reader.cancel(reason);
+        },
+      }),
+      response,
+    );
   };
 }
 

@@ -19,7 +19,7 @@ interface Setup {
 
 const opened: Setup[] = [];
 
-function setUp(options: { development?: boolean; maxBodyBytes?: number } = {}): Setup {
+function setUp(options: { development?: boolean; maxBodyBytes?: number; maxConcurrentRequests?: number } = {}): Setup {
   const cwd = mkdtempSync(join(tmpdir(), 'hataraku-serve-'));
   writeFileSync(
     join(cwd, 'hataraku.config.json'),
@@ -54,6 +54,7 @@ function setUp(options: { development?: boolean; maxBodyBytes?: number } = {}): 
     log: () => {},
     ...(options.development !== undefined ? { development: options.development } : {}),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.maxConcurrentRequests !== undefined ? { maxConcurrentRequests: options.maxConcurrentRequests } : {}),
   });
   const { secret } = server.keys.create({ name: 'ops-bot', tenant: 'acme' });
   const setup = { cwd, hataraku, server, key: secret };
@@ -173,6 +174,30 @@ describe('the Runs API', () => {
       duplex: 'half',
     } as RequestInit);
     expect(chunked.status).toBe(413);
+  });
+
+  it('limits the requests handled at once', async () => {
+    const setup = setUp({ maxConcurrentRequests: 1 });
+    const waiting = (await (
+      await call(setup, '/runs?wait=true', { body: { agent: 'payer', input: 'Pay' } })
+    ).json()) as {
+      id: string;
+    };
+    // The event stream of a waiting run stays open, holding the one slot.
+    const controller = new AbortController();
+    const stream = await setup.server.app.request(`/runs/${waiting.id}/events`, {
+      headers: { authorization: `Bearer ${setup.key}` },
+      signal: controller.signal,
+    });
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    const refused = await call(setup, '/runs');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('server_busy');
+    controller.abort();
+    await reader.cancel();
+    await expect.poll(async () => (await call(setup, '/runs')).status).toBe(200);
   });
 
   it('runs an agent with ?wait=true and shows it only to its own tenant', async () => {
