@@ -3,7 +3,8 @@
  * part of the journal, so the server appends every event of the runs it executes to a
  * `run_events` table of the journal's SQLite file, with a sequence number per run (1, 2, 3…).
  * That number is the SSE event id: a client reconnecting with `Last-Event-ID: 7` gets events
- * 8 onwards, from the table and then live, also after the server restarted.
+ * 8 onwards, from the table and then live, also after the server restarted. The server forgets
+ * the events of runs quiet for a week (`prune`); a run's outcome stays in the journal.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -32,6 +33,8 @@ export interface EventLog {
   since(runId: string, afterSeq: number): SequencedEvent[];
   /** Be told of each event appended from now on for a run; returns the unsubscribe function. */
   subscribe(runId: string, listener: (event: SequencedEvent) => void): () => void;
+  /** Forget the events of runs with no event since `before` (ms since epoch); returns how many. */
+  prune(before: number): number;
   close(): void;
 }
 
@@ -45,6 +48,10 @@ export function openEventLog(options: { path: string; now?: () => number }): Eve
   const insert = database.prepare('INSERT INTO run_events (run_id, seq, event, at) VALUES (?, ?, ?, ?)');
   const lastSeq = database.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE run_id = ?');
   const after = database.prepare('SELECT seq, event FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq');
+  // Whole runs only, so a run's numbering never restarts under a client that is following it.
+  const olderThan = database.prepare(
+    'DELETE FROM run_events WHERE run_id IN (SELECT run_id FROM run_events GROUP BY run_id HAVING MAX(at) < ?)',
+  );
   const sequences = new Map<string, number>();
   const listeners = new Map<string, Set<(event: SequencedEvent) => void>>();
 
@@ -78,6 +85,7 @@ export function openEventLog(options: { path: string; now?: () => number }): Eve
         if (set.size === 0) listeners.delete(runId);
       };
     },
+    prune: (before) => olderThan.run(before).changes,
     close: () => database.close(),
   };
 }

@@ -104,8 +104,14 @@ export function createServer(options: ServerOptions): HatarakuServer {
   });
   app.get('/openapi.json', (context) => context.json(openApiDocument));
 
+  let lastPrune = 0;
   const recover = async () => {
     try {
+      // Alongside recovery, at most hourly: forget the events of runs quiet for a week.
+      if (Date.now() - lastPrune > 3_600_000) {
+        lastPrune = Date.now();
+        events.prune(Date.now() - 7 * 86_400_000);
+      }
       return await runs.recover();
     } catch (error) {
       log(`recovery failed: ${error instanceof Error ? error.message : String(error)}`);
