@@ -22,6 +22,7 @@ import type { RunService } from '../run-service.js';
 import { type ChatRequest, chatRequestSchema, toModelMessages, toModelRequest } from './chat-request.js';
 import { completionBody, createChunkWriter, wireUsage } from './chat-response.js';
 import type { GatewayCall, GatewayRecorder } from './gateway-ledger.js';
+import { createPushedBody } from './pushed-body.js';
 import { responseBody, responsesRequestSchema, responsesToChat } from './responses.js';
 
 export interface GatewayOptions {
@@ -129,59 +130,43 @@ export function gatewayRoutes(options: GatewayOptions) {
 
     // Errors before the first byte are answered with a JSON error body, like a non-streamed call.
     const writer = createChunkWriter({ id, model: body.model, created });
-    const pending: string[] = [writer.start()];
-    let flush: (() => void) | undefined;
+    const output = createPushedBody();
+    output.send(writer.start());
+    let firstChunkSent: () => void = () => {};
+    const firstChunk = new Promise<void>((resolve) => {
+      firstChunkSent = resolve;
+    });
     const collected = collectResponse(model, request, (event) => {
       const chunk = writer.event(event);
       if (chunk) {
-        pending.push(chunk);
-        flush?.();
+        output.send(chunk);
+        firstChunkSent();
       }
     });
-    await Promise.race([collected.then(() => 'done' as const), firstChunk(pending, (wake) => (flush = wake))]);
-    context.header('content-type', 'text/event-stream; charset=utf-8');
-    context.header('cache-control', 'no-cache');
-    context.header('x-hataraku-run-id', runId);
-    return stream(context, async (output) => {
-      let finished = false;
-      let failure: unknown;
-      collected.then(
-        () => {
-          finished = true;
-          flush?.();
-        },
-        (error: unknown) => {
-          failure = error;
-          finished = true;
-          flush?.();
-        },
-      );
-      // Chunks that arrived together go out in one write (one syscall), not one each.
-      for (;;) {
-        if (pending.length > 0) await output.write(pending.splice(0).join(''));
-        if (finished) break;
-        await new Promise<void>((resolve) => {
-          flush = resolve;
-        });
-        flush = undefined;
-      }
-      const rest = pending.splice(0).join('');
-      if (failure !== undefined) {
-        const apiError = toApiError(failure);
-        await output.write(
-          rest + writer.error(apiError?.code ?? 'internal_error', apiError?.message ?? 'the upstream stream failed.'),
-        );
-        if (!apiError) log(`gateway stream failed: ${failure instanceof Error ? failure.stack : String(failure)}`);
-        return;
-      }
-      const response = await collected;
-      const costUsd = finishCall(response);
-      await output.write(
-        rest +
+    await Promise.race([collected, firstChunk]);
+    collected.then(
+      (response) => {
+        const costUsd = finishCall(response);
+        output.end(
           writer.finish(response.finishReason) +
-          (body.stream_options?.include_usage ? writer.usage(wireUsage(response.usage, costUsd)) : '') +
-          writer.done(),
-      );
+            (body.stream_options?.include_usage ? writer.usage(wireUsage(response.usage, costUsd)) : '') +
+            writer.done(),
+        );
+      },
+      (failure: unknown) => {
+        const apiError = toApiError(failure);
+        if (!apiError) log(`gateway stream failed: ${failure instanceof Error ? failure.stack : String(failure)}`);
+        output.end(
+          writer.error(apiError?.code ?? 'internal_error', apiError?.message ?? 'the upstream stream failed.'),
+        );
+      },
+    );
+    return new Response(output.body, {
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-hataraku-run-id': runId,
+      },
     });
   });
 
@@ -295,17 +280,6 @@ export function gatewayRoutes(options: GatewayOptions) {
   });
 
   return app;
-}
-
-/** Wait until the first chunk is pending (or the call settles), so errors can still be JSON. */
-function firstChunk(pending: string[], onWake: (wake: () => void) => void): Promise<'chunk'> {
-  return new Promise((resolve) => {
-    if (pending.length > 1) {
-      resolve('chunk');
-      return;
-    }
-    onWake(() => resolve('chunk'));
-  });
 }
 
 /** The task for an agent: the last user message, with the earlier conversation before it. */

@@ -146,6 +146,38 @@ describe('the gateway with the openai client', () => {
     expect(usage).toMatchObject({ prompt_tokens: 1000, completion_tokens: 100, cost_usd: expect.closeTo(0.0014, 9) });
   });
 
+  it('ends a stream whose upstream breaks mid-way with an error event the client raises', async () => {
+    const base = { id: 'chatcmpl-up', object: 'chat.completion.chunk', created: 1749312000, model: 'gpt-test' };
+    const gateway = await startGateway([
+      streamReply(
+        sseBody(
+          [
+            {
+              ...base,
+              choices: [{ index: 0, delta: { role: 'assistant', content: 'Half an ans' }, finish_reason: null }],
+            },
+          ],
+          {
+            done: false,
+          },
+        ),
+        { ending: 'destroy' },
+      ),
+    ]);
+    const stream = await gateway.openai.chat.completions.create({
+      model: 'up:gpt-test',
+      messages: [{ role: 'user', content: 'Go' }],
+      stream: true,
+    });
+    let text = '';
+    const failure = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((error: unknown) => error);
+    expect(text).toBe('Half an ans');
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as Error).message).toMatch(/up:gpt-test/);
+  });
+
   it('passes tools through and returns parallel tool calls, streamed and not', async () => {
     const tools: OpenAI.ChatCompletionTool[] = [
       {
