@@ -144,6 +144,8 @@ describe('the cost ledger', () => {
       expect.objectContaining({ key: 'scripted:script', inputTokens: 9000, outputTokens: 900 }),
     ]);
     expect(await engine.costReport({ by: 'model', since: Date.now() + 60_000 })).toEqual([]);
+    const globexByAgent = await engine.costReport({ by: 'agent', tenant: 'globex' });
+    expect(globexByAgent.map((row) => [row.key, row.calls])).toEqual([['helper', 3]]);
     await engine.close();
   });
 

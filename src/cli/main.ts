@@ -12,7 +12,9 @@ import { costsCommand } from './commands/costs-command.js';
 import { evalCommand } from './commands/eval-command.js';
 import { exampleCommand } from './commands/example-command.js';
 import { journalMigrateCommand } from './commands/journal-command.js';
+import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys-command.js';
 import { mcpListCommand } from './commands/mcp-command.js';
+import { mcpServeCommand, registerMcpServe } from './commands/mcp-serve-command.js';
 import { modelsListCommand, modelsPullCommand, modelsRmCommand } from './commands/models-command.js';
 import { routesEvalCommand, routesTrainCommand } from './commands/routes-command.js';
 import { runCommand } from './commands/run-command.js';
@@ -23,6 +25,7 @@ import {
   runsResumeCommand,
   runsShowCommand,
 } from './commands/runs-command.js';
+import { serveCommand } from './commands/serve-command.js';
 import { toolsListCommand } from './commands/tools-command.js';
 import { workerCommand } from './commands/worker-command.js';
 
@@ -153,6 +156,52 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     });
 
   program
+    .command('serve')
+    .description('serve the Runs API, the OpenAI-compatible gateway (/v1) and MCP (/mcp), with recovery built in')
+    .option('--port <n>', 'port to listen on (0: any free port)', '8787')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--dev', 'serve requests without an API key (loopback addresses only)')
+    .option('--shared-workspace', 'runs work in the configured workspace (default: a new directory per run)')
+    .option('--max-body-bytes <n>', 'largest request body', '1048576')
+    .option('--max-concurrent-requests <n>', 'most requests handled at once', '256')
+    .action(async (flags) => {
+      exitCode = await serveCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+
+  const keys = program.command('keys').description("the server's API keys (stored hashed; shown once)");
+  keys
+    .command('create')
+    .description('create an API key bound to a tenant, and print it once')
+    .argument('<name>', 'a unique name, recorded as the actor of its approvals')
+    .requiredOption('--tenant <name>', 'who the key is for: its runs and calls are recorded under this tenant')
+    .option('--budget-day <usd>', 'most USD the tenant may spend per UTC day through the server')
+    .option('--budget-month <usd>', 'most USD the tenant may spend per UTC month through the server')
+    .option('--rate-limit <n>', 'most requests per minute')
+    .option('--agents <names>', 'comma-separated agents the key may run (default: all)')
+    .option(
+      '--models <names>',
+      'comma-separated models and routes the key may call (default: all; "openai:*" patterns)',
+    )
+    .option('--json', 'print the key as JSON')
+    .action(async (name: string, flags) => {
+      exitCode = await keysCreateCommand(name, { ...flags, ...withConfig(configPath()) }, io);
+    });
+  keys
+    .command('list')
+    .description('list the keys (never their secrets)')
+    .option('--json', 'print JSON lines')
+    .action(async (flags) => {
+      exitCode = await keysListCommand({ ...flags, ...withConfig(configPath()) }, io);
+    });
+  keys
+    .command('revoke')
+    .description('revoke a key by name or id')
+    .argument('<name>', 'key name or id (hk_…)')
+    .action(async (name: string) => {
+      exitCode = await keysRevokeCommand(name, withConfig(configPath()), io);
+    });
+
+  program
     .command('costs')
     .description('spend from the cost ledger, grouped by model, agent, day, run (with child runs) or tenant')
     .option('--by <grouping>', 'model, agent, day, run or tenant', 'model')
@@ -198,9 +247,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       exitCode = await toolsListCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
-  program
+  const mcp = program
     .command('mcp')
-    .description('the configured MCP servers')
+    .description('Model Context Protocol: the configured MCP servers, and agents served over MCP');
+  registerMcpServe(mcp, async (flags) => {
+    exitCode = await mcpServeCommand({ ...flags, ...withConfig(configPath()) }, io);
+  });
+  mcp
     .command('list')
     .description('start each configured MCP server and list its status and tools')
     .option('--json', 'print JSON lines')

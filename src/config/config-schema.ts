@@ -286,6 +286,20 @@ export const contextSchema = z.strictObject(
   { error: 'an object such as { "offload": { "maxCharacters": 8000 }, "mask": { "keepLast": 3 } }' },
 );
 
+export const agentEntrySchema = z.strictObject(
+  {
+    /** The system prompt (default: the CLI agent's instructions). */
+    instructions: z.string({ error: 'a string' }).optional(),
+    /** Model or route name (default: the configured model). */
+    model: modelNameSchema.optional(),
+    /** Built-in tools by name, e.g. "files.read" (default: none). */
+    tools: z.array(z.string({ error: 'a tool name such as "files.read"' })).optional(),
+    limits: limitsSchema.optional(),
+    description: z.string().optional(),
+  },
+  { error: 'an agent such as { "instructions": "You answer questions.", "tools": ["files.read"] }' },
+);
+
 export const configFileSchema = z.strictObject(
   {
     /** Default model name, `provider:modelId`. */
@@ -316,6 +330,8 @@ export const configFileSchema = z.strictObject(
     connectors: connectorsSchema.optional(),
     /** GGUF models run in process (`local:<file.gguf>` or `local:<alias>`). */
     local: localModelsSchema.optional(),
+    /** Named agents the server (`hataraku serve`, `hataraku mcp serve`) can run. */
+    agents: z.record(z.string(), agentEntrySchema, { error: 'an object keyed by agent name' }).optional(),
   },
   { error: 'a JSON object' },
 );
@@ -336,6 +352,7 @@ export const knownKeysByPath: ReadonlyArray<{ path: readonly string[]; keys: rea
   { path: ['cache'], keys: Object.keys(cacheSchema.shape) },
   { path: ['context'], keys: Object.keys(contextSchema.shape) },
   { path: ['local'], keys: Object.keys(localModelsSchema.shape) },
+  { path: ['agents', '*'], keys: Object.keys(agentEntrySchema.shape) },
   { path: ['tools', 'http', 'secrets', '*'], keys: Object.keys(httpSecretSchema.shape) },
   { path: ['policies', '*', 'when'], keys: Object.keys(policyConditionSchema.shape) },
   { path: ['connectors'], keys: Object.keys(connectorsSchema.shape) },

@@ -256,7 +256,7 @@ describe('loadConfig errors', () => {
   it('lists the known keys when nothing is close', () => {
     writeConfig({ temperature: 0.2 });
     expect(loadError().message).toBe(
-      'hataraku.config.json: unknown top-level key "temperature"; known keys: model, providers, prices, journal, limits, routes, context, cache, tools, budgets, policies, workspace, connectors, local',
+      'hataraku.config.json: unknown top-level key "temperature"; known keys: model, providers, prices, journal, limits, routes, context, cache, tools, budgets, policies, workspace, connectors, local, agents',
     );
   });
 

@@ -92,6 +92,8 @@ export interface HatarakuConfig {
   connectors: ConnectorsConfig;
   /** Settings of the in-process `local` provider and its model cache. */
   local: LocalModelsConfig;
+  /** Named agents the server can run (`hataraku serve`, `hataraku mcp serve`). */
+  agents: Readonly<Record<string, AgentConfig>>;
 }
 
 /** The `local` provider's settings, resolved. */
@@ -107,6 +109,8 @@ export interface LocalModelsConfig {
   usdPerCpuHour: number | undefined;
   usdPerGpuHour: number | undefined;
 }
+
+export type AgentConfig = NonNullable<ConfigFile['agents']>[string];
 
 /**
  * Load and validate the configuration.
@@ -165,6 +169,7 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
     budgets: (file.budgets ?? []).map((budget) => withoutUndefined(budget) as BudgetRule),
     tools,
     routes: file.routes ?? {},
+    agents: file.agents ?? {},
     context: file.context,
     cache: file.cache?.enabled
       ? {

@@ -143,6 +143,23 @@ describe.each(journals.filter((journal) => journal.available))('$name engine con
     expect(await engine.getRun('a')).toMatchObject({ status: 'pending', output: undefined });
   });
 
+  it("filters runs by tenant and agent, and reports one tenant's costs only", async () => {
+    const engine = open(journal.create('tenants'));
+    await engine.createRun({ ...newRun('acme-1'), tenant: 'acme' });
+    await engine.createRun({ ...newRun('acme-gw'), tenant: 'acme', agentName: 'gateway' });
+    await engine.createRun({ ...newRun('globex-1'), tenant: 'globex' });
+    const ids = async (query: Parameters<Engine['listRuns']>[0]) =>
+      (await engine.listRuns(query)).map((run) => run.id).sort();
+    expect(await ids({ tenant: 'acme' })).toEqual(['acme-1', 'acme-gw']);
+    expect(await ids({ tenant: 'acme', excludeAgentName: 'gateway' })).toEqual(['acme-1']);
+    expect(await ids({ agentName: 'gateway' })).toEqual(['acme-gw']);
+    expect(await ids({ tenant: 'initech' })).toEqual([]);
+    await engine.commitStep(modelStep('acme-1', 0, 'a', 0.25));
+    await engine.commitStep(modelStep('globex-1', 0, 'b', 0.5));
+    expect(await engine.costReport({ by: 'tenant', tenant: 'acme' })).toMatchObject([{ key: 'acme', costUsd: 0.25 }]);
+    expect((await engine.costReport({ by: 'tenant' })).map((row) => row.key).sort()).toEqual(['acme', 'globex']);
+  });
+
   it('lets one executor own a run at a time; after the lease expires another takes it, and the old owner cannot commit', async () => {
     const location = journal.create('lease');
     const first = open(location, { leaseMs: 300 });

@@ -219,6 +219,13 @@ export interface RunOutcome {
   error?: string | undefined;
 }
 
+/** A run that already ended, recorded whole: e.g. one call through the gateway. */
+export interface FinishedRun {
+  run: NewRun;
+  steps: StepRecord[];
+  outcome: RunOutcome;
+}
+
 export interface ApprovalRequest {
   runId: string;
   stepIndex: number;
@@ -251,7 +258,16 @@ export interface Engine {
   /** Create a run owned by this executor. */
   createRun(run: NewRun): Promise<RunRecord>;
   getRun(runId: string): Promise<RunRecord | undefined>;
-  listRuns(query?: { limit?: number; status?: RunStatus }): Promise<RunRecord[]>;
+  listRuns(query?: {
+    limit?: number;
+    status?: RunStatus;
+    /** Only this tenant's runs. */
+    tenant?: string;
+    /** Only runs of this agent. */
+    agentName?: string;
+    /** Leave out runs of this agent (e.g. `gateway`, one run per gateway call). */
+    excludeAgentName?: string;
+  }): Promise<RunRecord[]>;
   /** The runs started by `runId` (its direct children: delegated tasks), oldest first. */
   listChildRuns(runId: string): Promise<RunRecord[]>;
 
@@ -267,6 +283,14 @@ export interface Engine {
   commitStep(step: StepRecord, options?: { durable?: boolean }): Promise<StepRecord>;
   /** Make every write so far durable on disk. */
   sync(): Promise<void>;
+  /**
+   * Record runs that already ended, each with its steps (and their ledger rows), in one
+   * transaction: how a server records a batch of gateway calls for the cost ledger. With
+   * `durable: true` (default) it resolves once they are on disk (group commit); with `false` they
+   * survive the process being killed at once, and reach the disk with the next `sync()`.
+   * Optional: without it, callers create, commit and finish each run.
+   */
+  recordFinishedRuns?(runs: FinishedRun[], options?: { durable?: boolean }): Promise<void>;
   /** Record the final outcome, durably, and release the run. Only an open run finishes; false otherwise. */
   finishRun(runId: string, outcome: RunOutcome): Promise<boolean>;
   /** Mark an open run as waiting for an approval (and release it), or pending again. */
@@ -309,7 +333,13 @@ export interface Engine {
   listAudit(query?: { runId?: string }): Promise<AuditEntry[]>;
 
   /** Spend grouped by model, agent, day, run (with child runs) or tenant, since a time. */
-  costReport(query: { by: CostGrouping; since?: number; runId?: string }): Promise<CostReportRow[]>;
+  costReport(query: {
+    by: CostGrouping;
+    since?: number;
+    runId?: string;
+    /** Only the spend of this tenant's runs. */
+    tenant?: string;
+  }): Promise<CostReportRow[]>;
   /** Spend of a budget's scope since its start, from the ledger. */
   spentUsd(budget: BudgetScope): Promise<number>;
   /**

@@ -393,12 +393,12 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     listRuns(query = {}) {
       return operation('listing runs', async () => {
         const limit = query.limit ?? 50;
-        const result = query.status
-          ? await pool.query('SELECT * FROM runs WHERE status = $1 ORDER BY created_at DESC, seq DESC LIMIT $2', [
-              query.status,
-              limit,
-            ])
-          : await pool.query('SELECT * FROM runs ORDER BY created_at DESC, seq DESC LIMIT $1', [limit]);
+        const result = await pool.query(
+          `SELECT * FROM runs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR tenant = $2)
+             AND ($3::text IS NULL OR agent_name = $3) AND ($4::text IS NULL OR agent_name <> $4)
+           ORDER BY created_at DESC, seq DESC LIMIT $5`,
+          [query.status ?? null, query.tenant ?? null, query.agentName ?? null, query.excludeAgentName ?? null, limit],
+        );
         return (result.rows as RunRow[]).map(runFromRow);
       });
     },
@@ -898,9 +898,9 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
                     COALESCE(SUM(l.cached_input_tokens), 0) AS cached_input_tokens,
                     COALESCE(SUM(l.cost_usd), 0) AS cost_usd, COUNT(*) FILTER (WHERE l.cost_usd IS NULL) AS unpriced
              FROM ledger l JOIN runs r ON r.id = l.run_id JOIN roots ON roots.id = l.run_id
-             WHERE l.at >= $1 AND ($2::text IS NULL OR roots.root = $2)
+             WHERE l.at >= $1 AND ($2::text IS NULL OR roots.root = $2) AND ($3::text IS NULL OR r.tenant = $3)
              GROUP BY 1 ORDER BY cost_usd DESC, key`,
-            [query.since ?? 0, query.runId ?? null],
+            [query.since ?? 0, query.runId ?? null, query.tenant ?? null],
           )
         ).rows as Row[];
         return rows.map((row) => ({

@@ -62,6 +62,38 @@ describe('SQLite engine', () => {
     await reopened.close();
   });
 
+  it('records finished runs whole, with their ledger rows, in one call', async () => {
+    const path = temporaryDatabase();
+    const engine = openSqliteEngine({ path });
+    const finished = (id: string, tenant: string) => ({
+      run: { id, agentName: 'gateway', model: 'scripted:test', input: '', spec: {}, tenant },
+      steps: [
+        {
+          ...modelStep(id, 0, 'hi'),
+          ledger: [{ model: 'scripted:test', usage: { inputTokens: 100, outputTokens: 10 }, costUsd: 0.001 }],
+        },
+      ],
+      outcome: { status: 'completed' as const, stopReason: 'final-answer', output: 'hi' },
+    });
+    await engine.recordFinishedRuns?.([finished('gw_1', 'acme')]);
+    await engine.recordFinishedRuns?.([finished('gw_2', 'globex')], { durable: false });
+    await engine.sync();
+    expect(await engine.getRun('gw_1')).toMatchObject({ status: 'completed', owner: undefined, tenant: 'acme' });
+    expect((await engine.listSteps('gw_2')).map((step) => step.output)).toEqual([{ text: 'hi' }]);
+    expect(await engine.costReport({ by: 'tenant' })).toEqual([
+      expect.objectContaining({ key: 'acme', calls: 1, costUsd: 0.001 }),
+      expect.objectContaining({ key: 'globex', calls: 1, costUsd: 0.001 }),
+    ]);
+    expect(await engine.recoverableRuns()).toEqual([]);
+    expect((await engine.listRuns({ tenant: 'globex' })).map((run) => run.id)).toEqual(['gw_2']);
+    expect(await engine.listRuns({ excludeAgentName: 'gateway' })).toEqual([]);
+    expect((await engine.listRuns({ agentName: 'gateway', status: 'completed' })).map((run) => run.id).sort()).toEqual([
+      'gw_1',
+      'gw_2',
+    ]);
+    await engine.close();
+  });
+
   it('commits a step once: a second commit at the same index returns the first output', async () => {
     const journal = openSqliteEngine({ path: temporaryDatabase() });
     await journal.createRun({ id: 'r1', agentName: 'a', model: 'm', input: 'x', spec: null });

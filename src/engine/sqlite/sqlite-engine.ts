@@ -107,6 +107,11 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
     listRunsByStatus: db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?'),
     listChildRuns: db.prepare('SELECT * FROM runs WHERE parent_run_id = ? ORDER BY created_at, rowid'),
+    listRunsFiltered: db.prepare(
+      `SELECT * FROM runs WHERE (@status IS NULL OR status = @status) AND (@tenant IS NULL OR tenant = @tenant)
+         AND (@agent IS NULL OR agent_name = @agent) AND (@excluded IS NULL OR agent_name != @excluded)
+       ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
+    ),
     getStep: db.prepare('SELECT * FROM steps WHERE run_id = ? AND step_index = ?'),
     listSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY step_index'),
     insertStep: db.prepare(
@@ -419,6 +424,40 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
         return runFromRow(statements.getRun.get(run.id) as RunRow);
       });
     },
+    recordFinishedRuns(runs, options = {}) {
+      return guard('recording finished runs', () =>
+        db
+          .transaction(() => {
+            const time = now();
+            for (const { run, steps, outcome } of runs) {
+              statements.insertRun.run({
+                id: run.id,
+                agent_name: run.agentName,
+                model: run.model,
+                input: run.input,
+                spec: JSON.stringify(run.spec),
+                workspace: run.workspace ?? null,
+                tenant: run.tenant ?? null,
+                parent_run_id: run.parentRunId ?? null,
+                owner: executorId,
+                lease: lease(),
+                now: time,
+              });
+              for (const step of steps) insertStepOnce(step);
+              statements.finishRun.run({
+                id: run.id,
+                status: outcome.status,
+                stop_reason: outcome.stopReason,
+                output: outcome.output === undefined ? null : JSON.stringify(outcome.output),
+                error: outcome.error ?? null,
+                now: time,
+                owner: executorId,
+              });
+            }
+          })
+          .immediate(),
+      ).then(() => (options.durable === false ? undefined : sharedSync()));
+    },
     getRun(runId) {
       return guard('reading a run', () => {
         const row = statements.getRun.get(runId) as RunRow | undefined;
@@ -428,6 +467,16 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     listRuns(query = {}) {
       return guard('listing runs', () => {
         const limit = query.limit ?? 50;
+        if (query.tenant !== undefined || query.agentName !== undefined || query.excludeAgentName !== undefined) {
+          const filtered = statements.listRunsFiltered.all({
+            status: query.status ?? null,
+            tenant: query.tenant ?? null,
+            agent: query.agentName ?? null,
+            excluded: query.excludeAgentName ?? null,
+            limit,
+          }) as RunRow[];
+          return filtered.map(runFromRow);
+        }
         const rows = (
           query.status ? statements.listRunsByStatus.all(query.status, limit) : statements.listRuns.all(limit)
         ) as RunRow[];
@@ -702,10 +751,12 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
                     COALESCE(SUM(l.cached_input_tokens), 0) AS cached_input_tokens,
                     COALESCE(SUM(l.cost_usd), 0) AS cost_usd, COALESCE(SUM(l.cost_usd IS NULL), 0) AS unpriced
              FROM ledger l JOIN runs r ON r.id = l.run_id JOIN roots ON roots.id = l.run_id
-             WHERE l.at >= @since AND (@run_id IS NULL OR roots.root = @run_id)
+             WHERE l.at >= @since AND (@run_id IS NULL OR roots.root = @run_id) AND (@tenant IS NULL OR r.tenant = @tenant)
              GROUP BY 1 ORDER BY cost_usd DESC, key`,
           )
-          .all({ since: query.since ?? 0, run_id: query.runId ?? null }) as Array<Record<string, number | string>>;
+          .all({ since: query.since ?? 0, run_id: query.runId ?? null, tenant: query.tenant ?? null }) as Array<
+          Record<string, number | string>
+        >;
         return rows.map((row) => ({
           key: String(row.key),
           calls: Number(row.calls),

@@ -1,0 +1,77 @@
+/**
+ * `hataraku serve`: the Runs API, the OpenAI-compatible gateway and the MCP endpoint in one
+ * process, with the worker's recovery built in. Ctrl-C stops it; runs it was executing stay
+ * pending and are recovered by the next server or worker.
+ */
+import { readFileSync } from 'node:fs';
+import { UserError } from '../../errors.js';
+import { createHataraku } from '../../hataraku.js';
+import { mountMcp } from '../../server/mcp/mcp-http.js';
+import { createNodeHttpFetch } from '../../server/node-http-fetch.js';
+import { createServer, isLoopback, startServer } from '../../server/server.js';
+import { type CliIo, positiveIntegerFlag } from '../cli-context.js';
+
+export async function serveCommand(
+  flags: {
+    port?: string;
+    host?: string;
+    dev?: boolean;
+    sharedWorkspace?: boolean;
+    maxBodyBytes?: string;
+    maxConcurrentRequests?: string;
+    config?: string;
+  },
+  io: CliIo,
+): Promise<number> {
+  const host = flags.host ?? '127.0.0.1';
+  const port = flags.port === undefined ? 8787 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UserError('usage', `--port must be a port number from 0 to 65535 (got ${JSON.stringify(flags.port)}).`);
+  }
+  if (flags.dev && !isLoopback(host)) {
+    throw new UserError(
+      'usage',
+      `--dev serves requests without a key, so it listens only on a loopback address; drop --host ${host} or drop --dev.`,
+    );
+  }
+  const maxBodyBytes = positiveIntegerFlag('--max-body-bytes', flags.maxBodyBytes, '1048576');
+  const maxConcurrentRequests = positiveIntegerFlag('--max-concurrent-requests', flags.maxConcurrentRequests, '256');
+  const hataraku = createHataraku({
+    cwd: io.cwd,
+    env: io.env,
+    fetch: createNodeHttpFetch(),
+    ...(flags.config ? { configPath: flags.config } : {}),
+  });
+  const server = createServer({
+    hataraku,
+    development: flags.dev === true,
+    ...(flags.sharedWorkspace ? { sharedWorkspace: true } : {}),
+    ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
+    ...(maxConcurrentRequests !== undefined ? { maxConcurrentRequests } : {}),
+    log: (line) => io.stderr.write(`hataraku serve: ${line}\n`),
+  });
+  mountMcp(server, { version: cliVersion() });
+  const listening = await startServer(server, { host, port });
+  io.stdout.write(
+    `hataraku serve: listening on ${listening.url} (Runs API, /v1 gateway, /mcp)${flags.dev ? ' in development mode: requests without a key are served' : ''}\n`,
+  );
+  try {
+    // Ctrl-C (the CLI's signal) or SIGTERM from a process manager: stop cleanly.
+    await new Promise<void>((resolve) => {
+      if (io.signal?.aborted) resolve();
+      io.signal?.addEventListener('abort', () => resolve(), { once: true });
+      process.once('SIGTERM', () => resolve());
+    });
+  } finally {
+    await listening.close();
+    await server.close();
+    await hataraku.close();
+  }
+  return 0;
+}
+
+/** The package's version, for the MCP server's name and version. */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
+}

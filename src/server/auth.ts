@@ -1,0 +1,121 @@
+/**
+ * Who is calling: every request carries an API key (`Authorization: Bearer hk_…`), checked
+ * against the key store, then against the key's rate limit. In development mode, turned on
+ * explicitly and only on a loopback address, a request without a key acts as the `dev` key
+ * (tenant `dev`, everything allowed).
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { Engine } from '../engine/engine.js';
+import { ApiError } from './api-error.js';
+import type { ApiKey, KeyStore } from './keys/key-store.js';
+import { keyAllows } from './keys/key-store.js';
+import type { RateLimiter } from './request-limits.js';
+
+export interface AuthVariables {
+  key: ApiKey;
+}
+
+export const developmentKey: ApiKey = {
+  id: 'dev',
+  name: 'dev',
+  tenant: 'dev',
+  budgetDayUsd: undefined,
+  budgetMonthUsd: undefined,
+  requestsPerMinute: undefined,
+  agents: undefined,
+  models: undefined,
+  createdAt: 0,
+  revokedAt: undefined,
+};
+
+export function authenticate(init: {
+  keys: KeyStore;
+  rateLimiter: RateLimiter;
+  development: boolean;
+}): MiddlewareHandler<{ Variables: AuthVariables }> {
+  // Keys verified in the last second, so a busy key costs one lookup per second, not one per
+  // request; a revocation (from another process, too) takes effect within that second.
+  const recent = new Map<string, { key: ApiKey; until: number }>();
+  const verify = (token: string): ApiKey | undefined => {
+    const time = Date.now();
+    const cached = recent.get(token);
+    if (cached && cached.until > time) return cached.key;
+    const key = init.keys.verify(token);
+    if (recent.size > 10_000) recent.clear();
+    if (key) recent.set(token, { key, until: time + 1000 });
+    else recent.delete(token);
+    return key;
+  };
+  return async function checkApiKey(context, next) {
+    const header = context.req.header('authorization');
+    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    let key: ApiKey | undefined;
+    if (token) {
+      key = verify(token);
+      if (!key) {
+        throw new ApiError(
+          401,
+          'unauthorized',
+          'this API key is not valid or was revoked; create one with `hataraku keys create NAME --tenant TENANT`.',
+        );
+      }
+    } else if (init.development) {
+      key = developmentKey;
+    } else {
+      throw new ApiError(
+        401,
+        'unauthorized',
+        'an API key is required: send `Authorization: Bearer hk_…` (create one with `hataraku keys create NAME --tenant TENANT`).',
+      );
+    }
+    if (key.requestsPerMinute !== undefined) init.rateLimiter.take(key.id, key.requestsPerMinute);
+    context.set('key', key);
+    await next();
+  };
+}
+
+export function requireAgent(key: ApiKey, agentName: string): void {
+  if (!keyAllows(key.agents, agentName)) {
+    throw new ApiError(403, 'forbidden', `the key "${key.name}" may not run the agent "${agentName}".`);
+  }
+}
+
+export function requireModel(key: ApiKey, modelName: string): void {
+  if (!keyAllows(key.models, modelName)) {
+    throw new ApiError(403, 'forbidden', `the key "${key.name}" may not use the model "${modelName}".`);
+  }
+}
+
+/** Refuse (402 `budget_exceeded`) when the key's tenant has spent its day or month budget. */
+export async function requireBudget(engine: Engine, key: ApiKey, now: number = Date.now()): Promise<void> {
+  const date = new Date(now);
+  const checks: Array<{ label: string; since: number; limitUsd: number | undefined }> = [
+    {
+      label: 'daily',
+      since: Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()),
+      limitUsd: key.budgetDayUsd,
+    },
+    { label: 'monthly', since: Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1), limitUsd: key.budgetMonthUsd },
+  ];
+  for (const check of checks) {
+    if (check.limitUsd === undefined) continue;
+    const spent = await engine.spentUsd({
+      scope: 'tenant',
+      key: key.tenant,
+      since: check.since,
+      limitUsd: check.limitUsd,
+    });
+    if (spent >= check.limitUsd) {
+      throw new ApiError(
+        402,
+        'budget_exceeded',
+        `the ${check.label} budget of $${check.limitUsd} for tenant "${key.tenant}" is spent ($${spent.toFixed(4)}); raise it with a new key or wait for the next period.`,
+      );
+    }
+  }
+}
+
+/** Whether a run is visible to a key: its own tenant's runs (the dev key sees all). */
+export function canSeeRun(key: ApiKey, tenant: string | undefined): boolean {
+  return key === developmentKey || tenant === key.tenant;
+}

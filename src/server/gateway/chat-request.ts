@@ -1,0 +1,186 @@
+/**
+ * The request side of the OpenAI Chat Completions wire format: the schema a `POST
+ * /v1/chat/completions` body is checked against, and its translation into a `ModelRequest`.
+ * Unknown top-level fields are accepted and ignored (clients send many); what cannot be
+ * honoured (images, audio, n > 1) is refused with a message naming the field.
+ */
+import { z } from 'zod';
+import type { ModelMessage, ModelRequest, ResponseFormat, ToolChoice } from '../../models/spec.js';
+import { ApiError } from '../api-error.js';
+
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const content = z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).nullable();
+const toolCall = z.object({
+  id: z.string(),
+  type: z.literal('function').optional(),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
+export const chatMessageSchema = z.discriminatedUnion(
+  'role',
+  [
+    z.looseObject({ role: z.enum(['system', 'developer']), content }),
+    z.looseObject({ role: z.literal('user'), content }),
+    z.looseObject({
+      role: z.literal('assistant'),
+      content: content.optional(),
+      tool_calls: z.array(toolCall).optional(),
+    }),
+    z.looseObject({ role: z.literal('tool'), content, tool_call_id: z.string() }),
+  ],
+  { error: 'a message with "role" system, developer, user, assistant or tool' },
+);
+
+export const chatRequestSchema = z.looseObject({
+  model: z.string({ error: 'a model name, e.g. "openai:gpt-4o-mini", "route:cheap-first" or "agent:NAME"' }).min(1),
+  messages: z.array(chatMessageSchema).min(1, { error: 'at least one message' }),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+  tools: z
+    .array(
+      z.object({
+        type: z.literal('function'),
+        function: z.object({
+          name: z.string().min(1),
+          description: z.string().optional(),
+          parameters: z.record(z.string(), z.unknown()).optional(),
+          strict: z.boolean().nullish(),
+        }),
+      }),
+    )
+    .nullish(),
+  tool_choice: z
+    .union([
+      z.enum(['auto', 'none', 'required']),
+      z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+    ])
+    .nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('text') }),
+      z.object({ type: z.literal('json_object') }),
+      z.object({
+        type: z.literal('json_schema'),
+        json_schema: z.object({
+          name: z.string(),
+          description: z.string().optional(),
+          schema: z.record(z.string(), z.unknown()).optional(),
+          strict: z.boolean().nullish(),
+        }),
+      }),
+    ])
+    .nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  n: z.number().int().nullish(),
+});
+
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+type ChatMessage = z.infer<typeof chatMessageSchema>;
+
+function textOf(value: ChatMessage['content'] | undefined, path: string): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return value
+    .map((part, index) => {
+      const parsed = textPart.safeParse(part);
+      if (!parsed.success) {
+        throw new ApiError(
+          400,
+          'invalid_request',
+          `${path}.${index}: only text content parts are supported (got "${part.type}"); send the text, or use a model through its own API for images and audio.`,
+        );
+      }
+      return parsed.data.text;
+    })
+    .join('');
+}
+
+/** The conversation of a chat request as model messages. */
+export function toModelMessages(messages: ChatMessage[]): ModelMessage[] {
+  const toolNames = new Map<string, string>();
+  return messages.map((message, index): ModelMessage => {
+    const path = `messages.${index}.content`;
+    switch (message.role) {
+      case 'system':
+      case 'developer':
+        return { role: 'system', content: textOf(message.content, path) };
+      case 'user':
+        return { role: 'user', content: textOf(message.content, path) };
+      case 'assistant': {
+        const text = textOf(message.content, path);
+        const calls = (message.tool_calls ?? []).map((call) => {
+          toolNames.set(call.id, call.function.name);
+          return {
+            type: 'tool-call' as const,
+            id: call.id,
+            name: call.function.name,
+            arguments: call.function.arguments,
+          };
+        });
+        return { role: 'assistant', content: [...(text ? [{ type: 'text' as const, text }] : []), ...calls] };
+      }
+      default:
+        return {
+          role: 'tool',
+          toolCallId: message.tool_call_id,
+          toolName: toolNames.get(message.tool_call_id) ?? 'unknown',
+          content: textOf(message.content, path),
+        };
+    }
+  });
+}
+
+/** A chat request as a model request (everything but the abort signal). */
+export function toModelRequest(request: ChatRequest): ModelRequest {
+  if (request.n !== undefined && request.n !== null && request.n !== 1) {
+    throw new ApiError(
+      400,
+      'invalid_request',
+      '"n" must be 1 (one choice per request); send several requests instead.',
+    );
+  }
+  const toolChoice: ToolChoice | undefined =
+    request.tool_choice === null || request.tool_choice === undefined
+      ? undefined
+      : typeof request.tool_choice === 'string'
+        ? request.tool_choice
+        : { type: 'tool', name: request.tool_choice.function.name };
+  const format = request.response_format;
+  const responseFormat: ResponseFormat | undefined =
+    format === null || format === undefined
+      ? undefined
+      : format.type === 'json_schema'
+        ? {
+            type: 'json-schema',
+            name: format.json_schema.name,
+            schema: format.json_schema.schema ?? {},
+            ...(format.json_schema.description ? { description: format.json_schema.description } : {}),
+            ...(typeof format.json_schema.strict === 'boolean' ? { strict: format.json_schema.strict } : {}),
+          }
+        : format.type === 'json_object'
+          ? { type: 'json' }
+          : { type: 'text' };
+  const maxOutputTokens = request.max_completion_tokens ?? request.max_tokens;
+  return {
+    messages: toModelMessages(request.messages),
+    ...(request.tools && request.tools.length > 0
+      ? {
+          tools: request.tools.map((tool) => ({
+            name: tool.function.name,
+            description: tool.function.description ?? '',
+            inputSchema: tool.function.parameters ?? { type: 'object', properties: {} },
+          })),
+        }
+      : {}),
+    ...(toolChoice ? { toolChoice } : {}),
+    ...(responseFormat ? { responseFormat } : {}),
+    ...(typeof request.temperature === 'number' ? { temperature: request.temperature } : {}),
+    ...(typeof maxOutputTokens === 'number' ? { maxOutputTokens } : {}),
+    ...(request.stop ? { stop: typeof request.stop === 'string' ? [request.stop] : request.stop } : {}),
+    ...(typeof request.parallel_tool_calls === 'boolean' ? { parallelToolCalls: request.parallel_tool_calls } : {}),
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * API keys of the server, kept in an `api_keys` table of the journal's SQLite file. A key is
+ * shown once, when it is created; only its SHA-256 is stored. Each key is bound to a tenant
+ * (runs and gateway calls made with it are recorded under that tenant), may carry budgets
+ * (USD per UTC day and per UTC month, counted on the tenant's ledger), a rate limit, and the
+ * agents and models it may use.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { UserError } from '../../errors.js';
+
+const keysSchema = `
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  tenant TEXT NOT NULL,
+  secret_sha256 TEXT NOT NULL,
+  budget_day_usd REAL,
+  budget_month_usd REAL,
+  requests_per_minute INTEGER,
+  agents TEXT,
+  models TEXT,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+`;
+
+/** What a key may do. Undefined lists allow everything. */
+export interface ApiKey {
+  /** Public id, part of the key (`hk_<id>_<secret>`). */
+  id: string;
+  /** A unique name, recorded as the actor of the key's approvals (`key:<name>`). */
+  name: string;
+  tenant: string;
+  budgetDayUsd: number | undefined;
+  budgetMonthUsd: number | undefined;
+  requestsPerMinute: number | undefined;
+  /** Agent names the key may run; undefined: every agent. */
+  agents: string[] | undefined;
+  /** Model and route names the key may call through the gateway; undefined: every model. */
+  models: string[] | undefined;
+  createdAt: number;
+  revokedAt: number | undefined;
+}
+
+export interface NewApiKey {
+  name: string;
+  tenant: string;
+  budgetDayUsd?: number | undefined;
+  budgetMonthUsd?: number | undefined;
+  requestsPerMinute?: number | undefined;
+  agents?: string[] | undefined;
+  models?: string[] | undefined;
+}
+
+export interface KeyStore {
+  /** Create a key; the returned `secret` is the whole key, shown once and never stored. */
+  create(key: NewApiKey): { key: ApiKey; secret: string };
+  list(): ApiKey[];
+  /** Revoke by name or id; false when there is no such active key. */
+  revoke(nameOrId: string): boolean;
+  /** The active key a presented secret belongs to, or undefined. */
+  verify(secret: string): ApiKey | undefined;
+  close(): void;
+}
+
+interface KeyRow {
+  id: string;
+  name: string;
+  tenant: string;
+  secret_sha256: string;
+  budget_day_usd: number | null;
+  budget_month_usd: number | null;
+  requests_per_minute: number | null;
+  agents: string | null;
+  models: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const keyPattern = /^hk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Open the key table in the SQLite file at `path` (the journal), creating it when missing. */
+export function openKeyStore(options: { path: string; now?: () => number }): KeyStore {
+  const now = options.now ?? Date.now;
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const database = new Database(options.path, { timeout: 10_000 });
+  database.pragma('journal_mode = WAL');
+  database.exec(keysSchema);
+  const statements = {
+    insert: database.prepare(
+      `INSERT INTO api_keys (id, name, tenant, secret_sha256, budget_day_usd, budget_month_usd, requests_per_minute,
+         agents, models, created_at)
+       VALUES (@id, @name, @tenant, @secret_sha256, @budget_day_usd, @budget_month_usd, @requests_per_minute,
+         @agents, @models, @created_at)`,
+    ),
+    byName: database.prepare('SELECT * FROM api_keys WHERE name = ?'),
+    byId: database.prepare('SELECT * FROM api_keys WHERE id = ?'),
+    list: database.prepare('SELECT * FROM api_keys ORDER BY created_at, name'),
+    revoke: database.prepare(
+      'UPDATE api_keys SET revoked_at = ? WHERE (name = ? OR id = ? OR id = ?) AND revoked_at IS NULL',
+    ),
+  };
+
+  return {
+    create(key) {
+      if (!namePattern.test(key.name)) {
+        throw new UserError(
+          'usage',
+          `a key name must be 1-64 letters, digits, ".", "_" or "-" (got ${JSON.stringify(key.name)}).`,
+        );
+      }
+      if (key.tenant.trim() === '') throw new UserError('usage', 'a key needs a tenant, e.g. --tenant acme.');
+      if (statements.byName.get(key.name)) {
+        throw new UserError('usage', `a key named "${key.name}" already exists; choose another name.`);
+      }
+      const id = randomBytes(8).toString('hex');
+      const secret = `hk_${id}_${randomBytes(32).toString('base64url')}`;
+      statements.insert.run({
+        id,
+        name: key.name,
+        tenant: key.tenant,
+        secret_sha256: sha256(secret),
+        budget_day_usd: key.budgetDayUsd ?? null,
+        budget_month_usd: key.budgetMonthUsd ?? null,
+        requests_per_minute: key.requestsPerMinute ?? null,
+        agents: key.agents ? JSON.stringify(key.agents) : null,
+        models: key.models ? JSON.stringify(key.models) : null,
+        created_at: now(),
+      });
+      return { key: fromRow(statements.byId.get(id) as KeyRow), secret };
+    },
+    list: () => (statements.list.all() as KeyRow[]).map(fromRow),
+    revoke(nameOrId) {
+      const id = nameOrId.startsWith('hk_') ? nameOrId.slice(3) : nameOrId;
+      return statements.revoke.run(now(), nameOrId, nameOrId, id).changes > 0;
+    },
+    verify(secret) {
+      const match = keyPattern.exec(secret);
+      if (!match) return undefined;
+      const row = statements.byId.get(match[1]) as KeyRow | undefined;
+      if (!row || row.revoked_at !== null) return undefined;
+      const expected = Buffer.from(row.secret_sha256, 'hex');
+      const given = Buffer.from(sha256(secret), 'hex');
+      return timingSafeEqual(expected, given) ? fromRow(row) : undefined;
+    },
+    close: () => database.close(),
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function fromRow(row: KeyRow): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    tenant: row.tenant,
+    budgetDayUsd: row.budget_day_usd ?? undefined,
+    budgetMonthUsd: row.budget_month_usd ?? undefined,
+    requestsPerMinute: row.requests_per_minute ?? undefined,
+    agents: row.agents === null ? undefined : (JSON.parse(row.agents) as string[]),
+    models: row.models === null ? undefined : (JSON.parse(row.models) as string[]),
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at ?? undefined,
+  };
+}
+
+/** Whether a key's allow-list (undefined: everything; `*` and `prefix*` patterns) admits `name`. */
+export function keyAllows(list: string[] | undefined, name: string): boolean {
+  if (list === undefined) return true;
+  return list.some((pattern) => (pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name));
+}

@@ -1,0 +1,123 @@
+/**
+ * Guards every request passes: a body size limit, a cap on requests in flight, and a per-key
+ * rate limit (a token bucket refilled continuously at `requestsPerMinute`).
+ */
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError } from './api-error.js';
+
+/**
+ * Refuse bodies over `maxBytes` with 413 `body_too_large`. A body with a Content-Length is judged
+ * by the header alone, which keeps the Node adapter's fast path for reading it (Hono's
+ * `bodyLimit` touches the request's stream, which builds a full Fetch Request for every call);
+ * a chunked body is counted as it is read, by `bodyLimit`.
+ */
+export function limitBodySize(maxBytes: number): MiddlewareHandler {
+  const tooLarge = (): never => {
+    throw new ApiError(
+      413,
+      'body_too_large',
+      `the request body is over ${maxBytes} bytes; send less (or raise --max-body-bytes).`,
+    );
+  };
+  const counted = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async function limitBody(context, next) {
+    const method = context.req.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+    const length = context.req.header('content-length');
+    if (length !== undefined && context.req.header('transfer-encoding') === undefined) {
+      if (Number(length) > maxBytes) tooLarge();
+      return next();
+    }
+    return counted(context, next);
+  };
+}
+
+/**
+ * Refuse with 503 `server_busy` when `limit` requests are already being handled. A streamed
+ * response (Server-Sent Events) counts until its stream ends or the client goes away, not just
+ * until its handler returns.
+ */
+export function concurrencyLimit(limit: number): MiddlewareHandler {
+  let inFlight = 0;
+  return async function limitConcurrency(context, next) {
+    if (inFlight >= limit) {
+      throw new ApiError(
+        503,
+        'server_busy',
+        `the server is handling ${limit} requests already; retry shortly (raise --max-concurrent-requests to allow more).`,
+        { 'retry-after': '1' },
+      );
+    }
+    inFlight++;
+    let released = false;
+    const release = () => {
+      if (!released) {
+        released = true;
+        inFlight--;
+      }
+    };
+    try {
+      await next();
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const response = context.res;
+    if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      release();
+      return;
+    }
+    const reader = response.body.getReader();
+    context.res = new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) {
+              release();
+              controller.close();
+            } else controller.enqueue(value);
+          } catch (error) {
+            release();
+            controller.error(error);
+          }
+        },
+        cancel(reason) {
+          release();
+          return reader.cancel(reason);
+        },
+      }),
+      response,
+    );
+  };
+}
+
+export interface RateLimiter {
+  /** Take one request from the bucket of `key`; throws `rate_limited` (429) when empty. */
+  take(key: string, requestsPerMinute: number): void;
+}
+
+export function createRateLimiter(now: () => number = Date.now): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    take(key, requestsPerMinute) {
+      const time = now();
+      const bucket = buckets.get(key) ?? { tokens: requestsPerMinute, at: time };
+      bucket.tokens = Math.min(requestsPerMinute, bucket.tokens + ((time - bucket.at) / 60_000) * requestsPerMinute);
+      bucket.at = time;
+      if (bucket.tokens < 1) {
+        buckets.set(key, bucket);
+        const waitSeconds = Math.ceil(((1 - bucket.tokens) / requestsPerMinute) * 60);
+        throw new ApiError(
+          429,
+          'rate_limited',
+          `this key may make ${requestsPerMinute} requests per minute; retry in ${waitSeconds} s.`,
+          { 'retry-after': String(waitSeconds) },
+        );
+      }
+      bucket.tokens -= 1;
+      buckets.set(key, bucket);
+    },
+  };
+}

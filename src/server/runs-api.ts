@@ -1,0 +1,236 @@
+/**
+ * The Runs API's contract: the zod schemas that validate its requests and describe its responses,
+ * and its routes. `/openapi.json` is generated from these, so the document and the validation
+ * cannot drift apart.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+
+const errorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), type: z.string() }) })
+  .openapi('Error');
+const totalsSchema = z.object({
+  steps: z.number(),
+  modelCalls: z.number(),
+  toolCalls: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  cachedInputTokens: z.number(),
+  costUsd: z.number(),
+  unpricedModelCalls: z.number(),
+});
+const jsonValue = z.unknown();
+const runSchema = z
+  .object({
+    id: z.string(),
+    agent: z.string(),
+    model: z.string(),
+    input: z.string(),
+    status: z.enum(['pending', 'waiting', 'completed', 'stopped', 'failed']),
+    stopReason: z.string().nullable(),
+    output: jsonValue,
+    error: z.string().nullable(),
+    tenant: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    totals: totalsSchema,
+    pendingApprovals: z.array(
+      z.object({
+        stepIndex: z.number(),
+        toolName: z.string(),
+        input: jsonValue,
+        reason: z.string(),
+        deadline: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi('Run');
+const runIdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+const errors = {
+  400: { content: { 'application/json': { schema: errorSchema } }, description: 'Invalid request' },
+  401: { content: { 'application/json': { schema: errorSchema } }, description: 'No or invalid API key' },
+  404: { content: { 'application/json': { schema: errorSchema } }, description: 'No such run' },
+} as const;
+const runResponse = (description: string) => ({ content: { 'application/json': { schema: runSchema } }, description });
+
+export const createRunRoute = createRoute({
+  method: 'post',
+  path: '/runs',
+  summary: 'Start a run of a configured agent',
+  request: {
+    query: z.object({
+      wait: z
+        .enum(['true', 'false'])
+        .optional()
+        .openapi({ description: 'wait for the run to end (or to wait for an approval)' }),
+    }),
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .strictObject({
+              agent: z.string().min(1).optional().openapi({ description: 'agent name (default: "hataraku")' }),
+              input: z.string().min(1, { error: 'the task, a non-empty string' }),
+            })
+            .openapi('NewRun'),
+        },
+      },
+    },
+  },
+  responses: { 200: runResponse('The run, ended or waiting'), 202: runResponse('The run, started'), ...errors },
+});
+
+export const listRunsRoute = createRoute({
+  method: 'get',
+  path: '/runs',
+  summary: "List the key's tenant's runs, newest first",
+  request: {
+    query: z.object({
+      status: z.enum(['pending', 'waiting', 'completed', 'stopped', 'failed']).optional(),
+      agent: z
+        .string()
+        .min(1)
+        .optional()
+        .openapi({ description: 'only runs of this agent; `gateway` lists the gateway calls, left out otherwise' }),
+      limit: z.coerce.number().int().min(1).max(500).optional(),
+    }),
+  },
+  responses: {
+    200: { content: { 'application/json': { schema: z.object({ runs: z.array(runSchema) }) } }, description: 'Runs' },
+    ...errors,
+  },
+});
+
+export const getRunRoute = createRoute({
+  method: 'get',
+  path: '/runs/{id}',
+  summary: 'Get a run',
+  request: { params: runIdParam },
+  responses: { 200: runResponse('The run'), ...errors },
+});
+
+export const stepsRoute = createRoute({
+  method: 'get',
+  path: '/runs/{id}/steps',
+  summary: "A run's journaled steps",
+  request: { params: runIdParam },
+  responses: {
+    200: {
+      content: { 'application/json': { schema: z.object({ steps: z.array(z.record(z.string(), jsonValue)) }) } },
+      description: 'Steps',
+    },
+    ...errors,
+  },
+});
+
+export const eventsRoute = createRoute({
+  method: 'get',
+  path: '/runs/{id}/events',
+  summary: 'Live run events (Server-Sent Events); reconnect with Last-Event-ID to resume',
+  request: {
+    params: runIdParam,
+    headers: z.object({ 'last-event-id': z.string().regex(/^\d+$/).optional() }),
+  },
+  responses: {
+    200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'Event stream' },
+    ...errors,
+  },
+});
+
+export const resumeRoute = createRoute({
+  method: 'post',
+  path: '/runs/{id}/resume',
+  summary: 'Continue a pending, waiting or failed run',
+  request: { params: runIdParam },
+  responses: { 202: runResponse('The run'), ...errors },
+});
+
+export const cancelRoute = createRoute({
+  method: 'post',
+  path: '/runs/{id}/cancel',
+  summary: 'End an open run (status stopped, reason cancelled)',
+  request: { params: runIdParam },
+  responses: { 200: runResponse('The run'), ...errors },
+});
+
+const approveBody = z.strictObject({
+  stepIndex: z.number().int().min(0).optional(),
+  note: z.string().optional(),
+});
+const denyBody = z.strictObject({
+  stepIndex: z.number().int().min(0).optional(),
+  reason: z.string().min(1, { error: 'a reason the model will see' }),
+});
+const decisionResponse = z.object({
+  result: z.enum(['applied', 'ignored']),
+  stepIndex: z.number(),
+  status: z.enum(['pending', 'approved', 'denied']),
+  decidedBy: z.string().nullable(),
+});
+export const approveRoute = createRoute({
+  method: 'post',
+  path: '/runs/{id}/approve',
+  summary: 'Approve the tool call a run waits for; the run continues',
+  request: {
+    params: runIdParam,
+    body: { required: false, content: { 'application/json': { schema: approveBody } } },
+  },
+  responses: {
+    200: { content: { 'application/json': { schema: decisionResponse } }, description: 'Decision' },
+    ...errors,
+  },
+});
+export const denyRoute = createRoute({
+  method: 'post',
+  path: '/runs/{id}/deny',
+  summary: 'Deny the tool call a run waits for; the model is told the reason',
+  request: {
+    params: runIdParam,
+    body: { required: true, content: { 'application/json': { schema: denyBody } } },
+  },
+  responses: {
+    200: { content: { 'application/json': { schema: decisionResponse } }, description: 'Decision' },
+    ...errors,
+  },
+});
+
+export const costsRoute = createRoute({
+  method: 'get',
+  path: '/costs',
+  summary: "The key's tenant's spend, grouped",
+  request: {
+    query: z.object({
+      by: z.enum(['model', 'agent', 'day', 'run', 'tenant']).optional(),
+      since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+      runId: z.string().optional(),
+    }),
+  },
+  responses: {
+    200: {
+      content: {
+        'application/json': {
+          schema: z.object({
+            rows: z.array(
+              z.object({
+                key: z.string(),
+                calls: z.number(),
+                inputTokens: z.number(),
+                outputTokens: z.number(),
+                cachedInputTokens: z.number(),
+                costUsd: z.number(),
+                unpricedCalls: z.number(),
+              }),
+            ),
+          }),
+        },
+      },
+      description: 'Cost rows',
+    },
+    ...errors,
+  },
+});

@@ -1,0 +1,169 @@
+/**
+ * The Hataraku server: the Runs API, the OpenAI-compatible gateway under `/v1`, and the OpenAPI
+ * document at `/openapi.json`, behind API keys, with limits on body size and requests in
+ * flight, and the worker's recovery built in (on start and then periodically).
+ *
+ * Tests call `server.app.request(...)` in process; `startServer` listens on a port.
+ */
+import { type ServerType, serve } from '@hono/node-server';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hataraku } from '../hataraku.js';
+import { type AgentCatalog, createAgentCatalog } from './agent-catalog.js';
+import { errorBody, respondWithError } from './api-error.js';
+import { type AuthVariables, authenticate } from './auth.js';
+import { type EventLog, openEventLog } from './event-log.js';
+import { createGatewayRecorder } from './gateway/gateway-ledger.js';
+import { gatewayRoutes } from './gateway/gateway-routes.js';
+import { type KeyStore, openKeyStore } from './keys/key-store.js';
+import { concurrencyLimit, createRateLimiter, limitBodySize } from './request-limits.js';
+import { createRunService, type RunService } from './run-service.js';
+import { runsRoutes } from './runs-routes.js';
+
+export interface ServerOptions {
+  hataraku: Hataraku;
+  /** Answer requests without a key as the `dev` key. Only for a server on a loopback address. */
+  development?: boolean;
+  /** Largest request body in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Most requests handled at once; more get 503 (default 256). */
+  maxConcurrentRequests?: number;
+  /** How often to recover runs (default 5 s); 0 recovers only on start. */
+  recoverIntervalMs?: number;
+  /** Runs work in the configured workspace instead of a new directory each (default false). */
+  sharedWorkspace?: boolean;
+  /** How often gateway calls are written to the ledger, in batches (default 100 ms; one fsync a second). */
+  gatewayFlushMs?: number;
+  /** Where the server reports what no client sees (bugs, failures to record). */
+  log?: (line: string) => void;
+}
+
+export interface HatarakuServer {
+  app: OpenAPIHono<{ Variables: AuthVariables }>;
+  hataraku: Hataraku;
+  runs: RunService;
+  keys: KeyStore;
+  events: EventLog;
+  agents: AgentCatalog;
+  /** Recover once now (also done on start and periodically); returns how many runs started. */
+  recover(): Promise<number>;
+  /** Stop recovering and executing; runs in progress stay pending, to be recovered. */
+  close(): Promise<void>;
+}
+
+export function createServer(options: ServerOptions): HatarakuServer {
+  const { hataraku } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`hataraku serve: ${line}\n`));
+  const journalPath = hataraku.config.journal.path;
+  // Open the engine first: it creates the database file and its schema.
+  void hataraku.engine.executorId;
+  const keys = openKeyStore({ path: journalPath });
+  const events = openEventLog({ path: journalPath });
+  const agents = createAgentCatalog(hataraku.config);
+  const runs = createRunService({
+    hataraku,
+    agents,
+    events,
+    ...(options.sharedWorkspace ? { sharedWorkspace: true } : {}),
+  });
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>();
+  app.onError((error, context) => respondWithError(context, error, log));
+  app.notFound((context) =>
+    context.json(
+      errorBody(
+        'not_found',
+        `no route ${context.req.method} ${context.req.path}; see /openapi.json for the Runs API and /v1 for the gateway.`,
+        404,
+      ),
+      404,
+    ),
+  );
+  app.use('*', concurrencyLimit(options.maxConcurrentRequests ?? 256));
+  app.use('*', limitBodySize(maxBodyBytes));
+  app.get('/health', (context) => context.json({ status: 'ok' }));
+  const auth = authenticate({ keys, rateLimiter: createRateLimiter(), development: options.development === true });
+  for (const path of ['/runs', '/runs/*', '/costs', '/v1/*', '/mcp']) app.use(path, auth);
+
+  const runsApp = runsRoutes({ hataraku, runs, events });
+  app.route('/', runsApp);
+  const recorder = createGatewayRecorder({
+    engine: () => hataraku.engine,
+    log,
+    ...(options.gatewayFlushMs !== undefined ? { flushIntervalMs: options.gatewayFlushMs } : {}),
+  });
+  app.route('/v1', gatewayRoutes({ hataraku, runs, agents, recorder, log }));
+  const openApiDocument = runsApp.getOpenAPIDocument({
+    openapi: '3.0.3',
+    info: {
+      title: 'Hataraku Runs API',
+      version: '1',
+      description:
+        'Durable agent runs over HTTP. Authenticate with `Authorization: Bearer hk_…`. The OpenAI-compatible gateway is under /v1.',
+    },
+  });
+  app.get('/openapi.json', (context) => context.json(openApiDocument));
+
+  let lastPrune = 0;
+  const recover = async () => {
+    try {
+      // Alongside recovery, at most hourly: forget the events of runs quiet for a week.
+      if (Date.now() - lastPrune > 3_600_000) {
+        lastPrune = Date.now();
+        events.prune(Date.now() - 7 * 86_400_000);
+      }
+      return await runs.recover();
+    } catch (error) {
+      log(`recovery failed: ${error instanceof Error ? error.message : String(error)}`);
+      return 0;
+    }
+  };
+  void recover();
+  const interval = options.recoverIntervalMs ?? 5000;
+  const timer = interval > 0 ? setInterval(() => void recover(), interval) : undefined;
+  timer?.unref();
+
+  return {
+    app,
+    hataraku,
+    runs,
+    keys,
+    events,
+    agents,
+    recover,
+    async close() {
+      if (timer) clearInterval(timer);
+      await recorder.close();
+      await runs.close();
+      keys.close();
+      events.close();
+    },
+  };
+}
+
+const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopback(host: string): boolean {
+  return loopbackHosts.has(host) || host.startsWith('127.');
+}
+
+/** Listen on `host:port` (port 0: any free port); resolves once listening. */
+export async function startServer(
+  server: HatarakuServer,
+  address: { host: string; port: number },
+): Promise<{ url: string; close(): Promise<void> }> {
+  const listening = await new Promise<{ node: ServerType; port: number }>((resolve) => {
+    const node = serve({ fetch: server.app.fetch, hostname: address.host, port: address.port }, (info) =>
+      resolve({ node, port: info.port }),
+    );
+  });
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return {
+    url: `http://${host}:${listening.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if ('closeAllConnections' in listening.node) listening.node.closeAllConnections();
+        listening.node.close(() => resolve());
+      }),
+  };
+}
