@@ -2,13 +2,29 @@
  * The request side of the OpenAI Chat Completions wire format: the schema a `POST
  * /v1/chat/completions` body is checked against, and its translation into a `ModelRequest`.
  * Unknown top-level fields are accepted and ignored (clients send many); what cannot be
- * honoured (images, audio, n > 1) is refused with a message naming the field.
+ * honoured (audio, images by remote URL, n > 1) is refused with a message naming the field.
+ *
+ * A user message may carry images (`image_url` with a `data:` URL) and PDFs (`file` with
+ * `file_data` as a `data:` URL): they become the model spec's image and file parts, so any
+ * provider behind the gateway gets them in its own form. An image by http(s) URL is refused
+ * rather than fetched: fetching would let a caller make the server reach any address.
  */
 import { z } from 'zod';
-import type { ModelMessage, ModelRequest, ResponseFormat, ToolChoice } from '../../models/spec.js';
+import { sniffMediaType } from '../../agent/attachments.js';
+import type { ModelMessage, ModelRequest, ResponseFormat, ToolChoice, UserContentPart } from '../../models/spec.js';
 import { ApiError } from '../api-error.js';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const imagePart = z.object({
+  type: z.literal('image_url'),
+  image_url: z.object({ url: z.string(), detail: z.string().optional() }),
+});
+const filePart = z.object({
+  type: z.literal('file'),
+  file: z.object({ file_data: z.string().optional(), file_id: z.string().optional(), filename: z.string().optional() }),
+});
+/** Largest decoded image or PDF accepted in one part (the providers' own limits are about this size). */
+const maxPartBytes = 20 * 1024 * 1024;
 const content = z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).nullable();
 const toolCall = z.object({
   id: z.string(),
@@ -99,6 +115,93 @@ function textOf(value: ChatMessage['content'] | undefined, path: string): string
     .join('');
 }
 
+/** A user message's content: plain text, or parts when it carries images or PDFs. */
+function userContentOf(value: ChatMessage['content'] | undefined, path: string): string | UserContentPart[] {
+  if (value === null || value === undefined || typeof value === 'string') return value ?? '';
+  if (value.every((part) => part.type === 'text')) return textOf(value, path);
+  return value.map((part, index): UserContentPart => {
+    const where = `${path}.${index}`;
+    if (part.type === 'text') return { type: 'text', text: textOf([part], path) };
+    if (part.type === 'image_url') {
+      const parsed = imagePart.safeParse(part);
+      if (!parsed.success)
+        throw new ApiError(
+          400,
+          'invalid_request',
+          `${where}: an image_url part needs {"image_url": {"url": "data:image/png;base64,..."}}.`,
+        );
+      const decoded = decodeDataUrl(parsed.data.image_url.url, where);
+      if (decoded.mediaType === 'application/pdf') {
+        throw new ApiError(400, 'invalid_request', `${where}: this image_url holds a PDF; send it as a "file" part.`);
+      }
+      return { type: 'image', mediaType: decoded.mediaType, data: decoded.base64 };
+    }
+    if (part.type === 'file') {
+      const parsed = filePart.safeParse(part);
+      const data = parsed.success ? parsed.data.file.file_data : undefined;
+      if (!parsed.success || data === undefined) {
+        throw new ApiError(
+          400,
+          'invalid_request',
+          `${where}: a file part needs {"file": {"file_data": "data:application/pdf;base64,...", "filename": "..."}}; file ids are not supported.`,
+        );
+      }
+      const decoded = decodeDataUrl(data, where);
+      if (decoded.mediaType !== 'application/pdf') {
+        throw new ApiError(
+          400,
+          'invalid_request',
+          `${where}: only PDF files are supported as file parts; send images as image_url parts.`,
+        );
+      }
+      return {
+        type: 'file',
+        mediaType: 'application/pdf',
+        data: decoded.base64,
+        ...(parsed.data.file.filename ? { filename: parsed.data.file.filename } : {}),
+      };
+    }
+    throw new ApiError(
+      400,
+      'invalid_request',
+      `${where}: content parts of type "${part.type}" are not supported; send text, image_url or file (PDF) parts.`,
+    );
+  });
+}
+
+/**
+ * The bytes of a `data:` URL, with the media type taken from the bytes themselves (a declared
+ * type is not trusted). Remote URLs are refused.
+ */
+function decodeDataUrl(
+  url: string,
+  where: string,
+): { mediaType: NonNullable<ReturnType<typeof sniffMediaType>>; base64: string } {
+  const match = /^data:[^;,]*(;[^,]*)?,(.*)$/s.exec(url);
+  if (!match) {
+    throw new ApiError(
+      400,
+      'invalid_request',
+      `${where}: only data: URLs are accepted (e.g. "data:image/png;base64,..."); the gateway does not fetch remote URLs.`,
+    );
+  }
+  if (!(match[1] ?? '').split(';').includes('base64')) {
+    throw new ApiError(400, 'invalid_request', `${where}: the data: URL must be base64-encoded (";base64,").`);
+  }
+  const base64 = (match[2] ?? '').replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) {
+    throw new ApiError(400, 'invalid_request', `${where}: the data: URL's base64 is malformed.`);
+  }
+  if (Math.floor((base64.length * 3) / 4) > maxPartBytes) {
+    throw new ApiError(413, 'body_too_large', `${where}: the part is larger than ${maxPartBytes / 1024 / 1024} MB.`);
+  }
+  const mediaType = sniffMediaType(Buffer.from(base64.slice(0, 64), 'base64'));
+  if (mediaType === undefined) {
+    throw new ApiError(400, 'invalid_request', `${where}: the data is not a PNG, JPEG, GIF, WebP image or a PDF.`);
+  }
+  return { mediaType, base64 };
+}
+
 /** The conversation of a chat request as model messages. */
 export function toModelMessages(messages: ChatMessage[]): ModelMessage[] {
   const toolNames = new Map<string, string>();
@@ -109,7 +212,7 @@ export function toModelMessages(messages: ChatMessage[]): ModelMessage[] {
       case 'developer':
         return { role: 'system', content: textOf(message.content, path) };
       case 'user':
-        return { role: 'user', content: textOf(message.content, path) };
+        return { role: 'user', content: userContentOf(message.content, path) };
       case 'assistant': {
         const text = textOf(message.content, path);
         const calls = (message.tool_calls ?? []).map((call) => {

@@ -251,6 +251,63 @@ describe('the gateway with the openai client', () => {
     });
   });
 
+  it('passes images and PDFs given as data: URLs to the upstream, and refuses remote URLs and other bytes', async () => {
+    // A 1x1 PNG and the first bytes of a PDF: the media type is read from the bytes.
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    const pdf = Buffer.from('%PDF-1.4\n%\u00e2\u00e3\n1 0 obj\n<<>>\nendobj\n').toString('base64');
+    const gateway = await startGateway([textReply('A red square and a one-page document.')]);
+    await gateway.openai.chat.completions.create({
+      model: 'up:gpt-test',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What are these?' },
+            // Declared as JPEG, but the bytes are a PNG: the bytes win.
+            { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${png}` } },
+            { type: 'file', file: { file_data: `data:application/pdf;base64,${pdf}`, filename: 'brief.pdf' } },
+          ],
+        },
+      ],
+    });
+    expect(gateway.upstream.requests[0]?.body).toMatchObject({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What are these?' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } },
+            // The upstream is an OpenAI-compatible server, which has no PDF part: the provider
+            // leaves the PDF out with a note (and a warning), as it does for any caller.
+            { type: 'text', text: expect.stringMatching(/attachment brief\.pdf left out/) },
+          ],
+        },
+      ],
+    });
+
+    const refused = async (part: Record<string, unknown>) => {
+      const error = await gateway.openai.chat.completions
+        .create({
+          model: 'up:gpt-test',
+          // biome-ignore lint/suspicious/noExplicitAny: a malformed part on purpose
+          messages: [{ role: 'user', content: [{ type: 'text', text: 'look' }, part as any] }],
+        })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      return (error as InstanceType<typeof OpenAI.BadRequestError>).message;
+    };
+    expect(await refused({ type: 'image_url', image_url: { url: 'http://169.254.169.254/latest/meta-data' } })).toMatch(
+      /only data: URLs are accepted/,
+    );
+    expect(await refused({ type: 'image_url', image_url: { url: 'data:image/png;base64,aGVsbG8gd29ybGQ=' } })).toMatch(
+      /not a PNG, JPEG, GIF, WebP image or a PDF/,
+    );
+    expect(await refused({ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } })).toMatch(
+      /"input_audio" are not supported/,
+    );
+    expect(gateway.upstream.requests).toHaveLength(1);
+  });
+
   it('falls back along a route, priced at the model that answered', async () => {
     const gateway = await startGateway([
       jsonReply(503, { error: { message: 'overloaded', type: 'server_error' } }),
