@@ -60,8 +60,11 @@ export interface PyodideEngineOptions {
 const maxCopiedFileBytes = 50_000_000;
 /** Most files one run may send back. */
 const maxWrittenFiles = 10_000;
-/** Time allowed past the deadline for the KeyboardInterrupt before the process is killed. */
-const terminateGraceMs = 1_000;
+/**
+ * Time allowed past the deadline for the KeyboardInterrupt before the process is killed. On a
+ * loaded machine the interrupt can take over a second to land; killing loses the run's variables.
+ */
+const terminateGraceMs = 2_500;
 
 const pyodideDirectory = realpathSync(dirname(createRequire(import.meta.url).resolve('pyodide/package.json')));
 const pyodideUrl = pathToFileURL(join(pyodideDirectory, 'pyodide.mjs')).href;
