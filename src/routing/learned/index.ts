@@ -16,6 +16,7 @@ export {
   sampleAgreement,
 } from './features.js';
 export {
+  bootstrapOperatingPoint,
   chooseOperatingPoint,
   decideRouting,
   type LearnedRouter,

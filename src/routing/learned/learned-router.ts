@@ -44,8 +44,15 @@ export interface OperatingPoint {
   threshold: number;
   /** Target quality as a share of always-strong's accuracy, e.g. 0.95. */
   targetQuality: number;
-  /** Added to the target on the training data, so that unseen prompts still reach it. */
+  /**
+   * How far above the target the training data had to be: with a fixed margin, that margin;
+   * with the bootstrap (`auto`), the training quality at the chosen point minus the target.
+   */
   margin: number;
+  /** `bootstrap`: the lower confidence bound of the quality reached on resamples; `fixed`: a set margin. */
+  method?: 'bootstrap' | 'fixed' | undefined;
+  /** For `bootstrap`: the one-sided confidence that a deployment reaches the target. */
+  confidence?: number | undefined;
   /** On the training data (out of fold): quality reached, share escalated, dollars saved against always-strong. */
   trainQuality: number;
   trainEscalatedShare: number;
@@ -65,6 +72,12 @@ export interface LearnedRouter {
   strong: LogisticModel;
   /** Strong call cost ≈ fixedUsd + perTokenUsd × prompt tokens, fitted on the training data. */
   strongCost: { fixedUsd: number; perTokenUsd: number };
+  /**
+   * The cross-validation fold models, when present: the score is their mean, so a deployment
+   * scores prompts with the same models whose out-of-fold scores placed the operating point.
+   * Without it (older files) the models above, fitted on all the examples, score alone.
+   */
+  ensemble?: { weak: LogisticModel; strong: LogisticModel }[] | undefined;
   /** `gain-per-dollar` (the default) or `gain` (ignores each prompt's cost). */
   objective: 'gain-per-dollar' | 'gain';
   operatingPoint: OperatingPoint;
@@ -78,11 +91,21 @@ export interface TrainRouterOptions {
   /** Target quality as a share of always-strong's accuracy (default 0.95). */
   targetQuality?: number;
   /**
-   * Safety margin added to the target on the training data: a number, or `auto` (the default):
-   * 1.645 standard errors of the training accuracy, a one-sided 95 % allowance for the
-   * difference between the training prompts and the next ones.
+   * How the operating point allows for the next prompts differing from the training ones.
+   * `auto` (the default): a bootstrap of the out-of-fold outcomes; the cheapest threshold whose
+   * quality reaches the target on `confidence` of the resamples. A number: a fixed margin added
+   * to the target on the training data.
    */
   margin?: number | 'auto';
+  /** For `auto`: the one-sided confidence of reaching the target (default 0.9). */
+  confidence?: number;
+  /** For `auto`: bootstrap resamples (default 400). */
+  resamples?: number;
+  /**
+   * `folds` (the default): deploy the mean of the cross-validation fold models, the models whose
+   * out-of-fold scores placed the threshold; `full`: one model fitted on all the examples.
+   */
+  deploy?: 'folds' | 'full';
   objective?: 'gain-per-dollar' | 'gain';
   /** Seed of the fold assignment (default 1). */
   seed?: number;
@@ -115,21 +138,32 @@ export function trainRouter(examples: readonly RoutingExample[], options: TrainR
   // Out-of-fold scores: what the router would have said about each training prompt unseen.
   const order = shuffledIndices(examples.length, options.seed ?? 1);
   const scores = new Array<number>(examples.length).fill(0);
+  const members: FittedModels[] = [];
   for (let fold = 0; fold < folds; fold += 1) {
     const held = new Set(order.filter((_, rank) => rank % folds === fold));
     const partial = fitted(examples.filter((_, index) => !held.has(index)));
+    members.push(partial);
     for (const index of held) scores[index] = scoreWith(partial, inputOf(examples[index] as RoutingExample));
   }
   const strongAccuracy = share(examples, (example) => example.strongCorrect);
-  const margin =
-    options.margin === undefined || options.margin === 'auto'
-      ? (1.645 * Math.sqrt((strongAccuracy * (1 - strongAccuracy)) / examples.length)) / Math.max(strongAccuracy, 1e-9)
-      : options.margin;
-  const operatingPoint = chooseOperatingPoint(examples, scores, options.kind, targetQuality, margin);
+  const margin = options.margin ?? 'auto';
+  const operatingPoint =
+    margin === 'auto'
+      ? bootstrapOperatingPoint(examples, scores, options.kind, targetQuality, {
+          confidence: options.confidence ?? 0.9,
+          resamples: options.resamples ?? 400,
+          seed: options.seed ?? 1,
+        })
+      : { ...chooseOperatingPoint(examples, scores, options.kind, targetQuality, margin), method: 'fixed' as const };
+  const ensemble =
+    (options.deploy ?? 'folds') === 'folds'
+      ? members.map((member) => ({ weak: member.weak, strong: member.strong }))
+      : undefined;
   return {
     format: 'hataraku-learned-router',
     version: 1,
     ...full,
+    ...(ensemble === undefined ? {} : { ensemble }),
     operatingPoint,
     trainedOn: {
       examples: examples.length,
@@ -185,14 +219,19 @@ function fitCost(train: readonly RoutingExample[]): { fixedUsd: number; perToken
  * The router's score for one prompt: the higher, the more escalating it is worth. With the
  * `gain-per-dollar` objective, expected accuracy gain divided by the strong call's estimated cost.
  */
-export function scoreRouting(router: FittedModels, input: RoutingInput): number {
+export function scoreRouting(router: FittedModels & Pick<LearnedRouter, 'ensemble'>, input: RoutingInput): number {
   return scoreWith(router, input);
 }
 
-function scoreWith(router: FittedModels, input: RoutingInput): number {
-  const weakRight = predictProbability(router.weak, featuresFor(router, input));
-  const strongRight = predictProbability(router.strong, promptFeatures(input.prompt));
-  const gain = strongRight - weakRight;
+function scoreWith(router: FittedModels & Pick<LearnedRouter, 'ensemble'>, input: RoutingInput): number {
+  const features = featuresFor(router, input);
+  const prompt = promptFeatures(input.prompt);
+  const models = router.ensemble ?? [router];
+  let gain = 0;
+  for (const model of models) {
+    gain += predictProbability(model.strong, prompt) - predictProbability(model.weak, features);
+  }
+  gain /= models.length;
   if (router.objective === 'gain') return gain;
   const tokens = input.promptTokens ?? encode(input.prompt).length;
   const cost = Math.max(1e-9, router.strongCost.fixedUsd + router.strongCost.perTokenUsd * tokens);
@@ -267,7 +306,7 @@ export function replayRouter(router: LearnedRouter, examples: readonly RoutingEx
 }
 
 /** Scores of `examples` under a fitted router (for curves). */
-export function routingScores(router: FittedModels, examples: readonly RoutingExample[]): number[] {
+export function routingScores(router: FittedModels & Pick<LearnedRouter, 'ensemble'>, examples: readonly RoutingExample[]): number[] {
   return examples.map((example) => scoreWith(router, inputOf(example)));
 }
 
@@ -322,6 +361,82 @@ export function chooseOperatingPoint(
   };
 }
 
+/**
+ * The operating point by bootstrap: escalating the examples in order of score, the cheapest
+ * prefix whose quality (accuracy as a share of always-strong's) reaches `targetQuality` on at
+ * least `confidence` of `resamples` bootstrap resamples of the out-of-fold outcomes, and at every
+ * larger prefix too (so one lucky dip in the curve does not place it). A resample stands for the
+ * next set of prompts of the same size; its quality varies only through the prompts on which the
+ * two models disagree, which a margin on the strong model's accuracy alone overstates.
+ */
+export function bootstrapOperatingPoint(
+  examples: readonly RoutingExample[],
+  scores: readonly number[],
+  kind: 'cascade' | 'route',
+  targetQuality: number,
+  settings: { confidence: number; resamples: number; seed: number },
+): OperatingPoint {
+  const count = examples.length;
+  const byScore = Array.from({ length: count }, (_, index) => index).sort(
+    (left, right) => (scores[right] ?? 0) - (scores[left] ?? 0),
+  );
+  const value = (flag: boolean): number => (flag ? 1 : 0);
+  const random = seededRandom(settings.seed * 7919 + 17);
+  // lower[k]: the resamples' qualities when escalating the k best-scored examples.
+  const qualities = Array.from({ length: count + 1 }, () => new Array<number>(settings.resamples).fill(0));
+  for (let resample = 0; resample < settings.resamples; resample += 1) {
+    const weights = new Array<number>(count).fill(0);
+    for (let draw = 0; draw < count; draw += 1) {
+      const index = Math.floor(random() * count);
+      weights[index] = (weights[index] ?? 0) + 1;
+    }
+    let strong = 0;
+    let correct = 0;
+    for (let index = 0; index < count; index += 1) {
+      const example = examples[index] as RoutingExample;
+      strong += (weights[index] ?? 0) * value(example.strongCorrect);
+      correct += (weights[index] ?? 0) * value(example.weakCorrect);
+    }
+    const quality = (): number => (strong === 0 ? 1 : correct / strong);
+    (qualities[0] as number[])[resample] = quality();
+    byScore.forEach((index, rank) => {
+      const example = examples[index] as RoutingExample;
+      correct += (weights[index] ?? 0) * (value(example.strongCorrect) - value(example.weakCorrect));
+      (qualities[rank + 1] as number[])[resample] = quality();
+    });
+  }
+  const lowerBound = qualities.map((values) => {
+    const sorted = [...values].sort((left, right) => left - right);
+    return sorted[Math.min(sorted.length - 1, Math.floor((1 - settings.confidence) * sorted.length))] ?? 0;
+  });
+  // The smallest prefix from which every larger one reaches the target at that confidence.
+  let chosenPrefix = count;
+  for (let prefix = count; prefix >= 0; prefix -= 1) {
+    if ((lowerBound[prefix] ?? 0) < targetQuality) break;
+    chosenPrefix = prefix;
+  }
+  const rankedScore = (rank: number): number => scores[byScore[rank] ?? 0] ?? 0;
+  const threshold =
+    chosenPrefix === 0
+      ? Number.POSITIVE_INFINITY
+      : chosenPrefix === count
+        ? Number.NEGATIVE_INFINITY
+        : (rankedScore(chosenPrefix - 1) + rankedScore(chosenPrefix)) / 2;
+  const escalated = new Array<boolean>(count).fill(false);
+  for (let rank = 0; rank < chosenPrefix; rank += 1) escalated[byScore[rank] ?? 0] = true;
+  const outcome = routingOutcome(examples, escalated, kind);
+  return {
+    threshold,
+    targetQuality,
+    margin: outcome.quality - targetQuality,
+    method: 'bootstrap',
+    confidence: settings.confidence,
+    trainQuality: outcome.quality,
+    trainEscalatedShare: outcome.escalatedShare,
+    trainSaving: outcome.saving,
+  };
+}
+
 /** Check a parsed file is a learned router; a TypeError says what is wrong. */
 export function parseLearnedRouter(value: unknown, source: string): LearnedRouter {
   const router = value as Partial<LearnedRouter> | null;
@@ -349,16 +464,21 @@ function share<T>(items: readonly T[], test: (item: T) => boolean): number {
   return items.length === 0 ? 0 : items.filter(test).length / items.length;
 }
 
-/** A seeded shuffle (mulberry32 + Fisher–Yates) of 0..count-1. */
-function shuffledIndices(count: number, seed: number): number[] {
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
-  const random = (): number => {
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let mixed = state;
     mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
     mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
     return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A seeded shuffle (mulberry32 + Fisher–Yates) of 0..count-1. */
+function shuffledIndices(count: number, seed: number): number[] {
+  const random = seededRandom(seed);
   const order = Array.from({ length: count }, (_, index) => index);
   for (let index = count - 1; index > 0; index -= 1) {
     const other = Math.floor(random() * (index + 1));
