@@ -19,6 +19,7 @@ export {
   bootstrapOperatingPoint,
   chooseOperatingPoint,
   decideRouting,
+  type EnsembleMember,
   type LearnedRouter,
   type OperatingPoint,
   parseLearnedRouter,
@@ -34,4 +35,11 @@ export {
 } from './learned-router.js';
 export { loadLearnedRouter, saveLearnedRouter } from './learned-router-file.js';
 export { learnedVerifier } from './learned-verifier.js';
+export {
+  type BoostedStumps,
+  type BoostedStumpsOptions,
+  fitBoostedStumps,
+  predictBoostedStumps,
+  type Stump,
+} from "./boosted-stumps.js";
 export { fitLogisticRegression, type LogisticModel, predictProbability } from './logistic-regression.js';

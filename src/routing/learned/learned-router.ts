@@ -14,6 +14,7 @@
 import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { type AnswerFormat, checkAnswerFormat } from './answer-format.js';
 import { promptFeatures, type ResponseSignals, responseFeatures } from './features.js';
+import { type BoostedStumps, fitBoostedStumps, predictBoostedStumps } from './boosted-stumps.js';
 import { fitLogisticRegression, type LogisticModel, predictProbability } from './logistic-regression.js';
 
 /** One training outcome: a prompt, both models' results on it, and what each call cost. */
@@ -68,6 +69,11 @@ export interface LearnedRouter {
   answerFormat: AnswerFormat;
   /** P(cheap answer right | features). */
   weak: LogisticModel;
+  /**
+   * Boosted stumps for P(cheap answer right), when present: the estimate is the mean of this
+   * and the logistic regression (splits and interactions the straight line misses).
+   */
+  weakBoosted?: BoostedStumps | undefined;
   /** P(strong answer right | prompt features). */
   strong: LogisticModel;
   /** Strong call cost ≈ fixedUsd + perTokenUsd × prompt tokens, fitted on the training data. */
@@ -77,11 +83,18 @@ export interface LearnedRouter {
    * scores prompts with the same models whose out-of-fold scores placed the operating point.
    * Without it (older files) the models above, fitted on all the examples, score alone.
    */
-  ensemble?: { weak: LogisticModel; strong: LogisticModel }[] | undefined;
+  ensemble?: EnsembleMember[] | undefined;
   /** `gain-per-dollar` (the default) or `gain` (ignores each prompt's cost). */
   objective: 'gain-per-dollar' | 'gain';
   operatingPoint: OperatingPoint;
   trainedOn: { examples: number; weakAccuracy: number; strongAccuracy: number };
+}
+
+/** One cross-validation fold's models. */
+export interface EnsembleMember {
+  weak: LogisticModel;
+  weakBoosted?: BoostedStumps | undefined;
+  strong: LogisticModel;
 }
 
 /** Options of `trainRouter`. */
@@ -102,6 +115,12 @@ export interface TrainRouterOptions {
   /** For `auto`: bootstrap resamples (default 400). */
   resamples?: number;
   /**
+   * For `auto`: how many prompts the deployment's quality is measured over (default: as many as
+   * the training examples). The bound allows for both the training set's noise and that set's:
+   * a long deployment (a large number) leaves only the training set's.
+   */
+  deploymentSize?: number;
+  /**
    * `folds` (the default): deploy the mean of the cross-validation fold models, the models whose
    * out-of-fold scores placed the threshold; `full`: one model fitted on all the examples.
    */
@@ -109,8 +128,16 @@ export interface TrainRouterOptions {
   objective?: 'gain-per-dollar' | 'gain';
   /** Seed of the fold assignment (default 1). */
   seed?: number;
-  /** L2 penalty of the logistic regressions (default 1). */
-  l2?: number;
+  /**
+   * L2 penalty of the logistic regressions: a number, or `auto` (the default), chosen per model
+   * from 0.3–100 by out-of-fold log-loss on the training data.
+   */
+  l2?: number | 'auto';
+  /**
+   * The model of P(cheap answer right): `blend` (the default), the mean of a logistic
+   * regression and boosted stumps; `logistic`, the regression alone.
+   */
+  weakModel?: 'blend' | 'logistic';
 }
 
 const folds = 5;
@@ -130,20 +157,46 @@ export function trainRouter(examples: readonly RoutingExample[], options: TrainR
   }
   const targetQuality = options.targetQuality ?? 0.95;
   const objective = options.objective ?? 'gain-per-dollar';
-  const l2 = options.l2 ?? 1;
   const base = { kind: options.kind, answerFormat: options.answerFormat, objective };
-  const fitted = (train: readonly RoutingExample[]) => fitModels(train, base, l2);
-  const full = fitted(examples);
+  const weakModel = options.weakModel ?? 'blend';
+  const rows: TrainingRows = {
+    examples,
+    weak: examples.map((example) => featuresFor(base, inputOf(example))),
+    prompt: examples.map((example) => promptFeatures(example.prompt)),
+  };
+  // Fold of each example: the same folds choose the penalties and score out of fold.
+  const foldOf = new Array<number>(examples.length).fill(0);
+  shuffledIndices(examples.length, options.seed ?? 1).forEach((index, rank) => {
+    foldOf[index] = rank % folds;
+  });
+  const l2 = options.l2 ?? 'auto';
+  const penalties =
+    l2 === 'auto'
+      ? {
+          weak: chooseL2(
+            rows.weak,
+            examples.map((example) => example.weakCorrect),
+            foldOf,
+          ),
+          strong: chooseL2(
+            rows.prompt,
+            examples.map((example) => example.strongCorrect),
+            foldOf,
+          ),
+        }
+      : { weak: l2, strong: l2 };
+  const fitted = (indices: readonly number[]) => fitModels(rows, indices, base, penalties, weakModel);
+  const full = fitted(examples.map((_, index) => index));
 
   // Out-of-fold scores: what the router would have said about each training prompt unseen.
-  const order = shuffledIndices(examples.length, options.seed ?? 1);
   const scores = new Array<number>(examples.length).fill(0);
   const members: FittedModels[] = [];
   for (let fold = 0; fold < folds; fold += 1) {
-    const held = new Set(order.filter((_, rank) => rank % folds === fold));
-    const partial = fitted(examples.filter((_, index) => !held.has(index)));
+    const partial = fitted(foldOf.flatMap((value, index) => (value === fold ? [] : [index])));
     members.push(partial);
-    for (const index of held) scores[index] = scoreWith(partial, inputOf(examples[index] as RoutingExample));
+    foldOf.forEach((value, index) => {
+      if (value === fold) scores[index] = scoreWith(partial, inputOf(examples[index] as RoutingExample));
+    });
   }
   const strongAccuracy = share(examples, (example) => example.strongCorrect);
   const margin = options.margin ?? 'auto';
@@ -152,12 +205,17 @@ export function trainRouter(examples: readonly RoutingExample[], options: TrainR
       ? bootstrapOperatingPoint(examples, scores, options.kind, targetQuality, {
           confidence: options.confidence ?? 0.9,
           resamples: options.resamples ?? 400,
+          deploymentSize: options.deploymentSize ?? examples.length,
           seed: options.seed ?? 1,
         })
       : { ...chooseOperatingPoint(examples, scores, options.kind, targetQuality, margin), method: 'fixed' as const };
   const ensemble =
     (options.deploy ?? 'folds') === 'folds'
-      ? members.map((member) => ({ weak: member.weak, strong: member.strong }))
+      ? members.map((member) => ({
+          weak: member.weak,
+          strong: member.strong,
+          ...(member.weakBoosted === undefined ? {} : { weakBoosted: member.weakBoosted }),
+        }))
       : undefined;
   return {
     format: 'hataraku-learned-router',
@@ -173,30 +231,69 @@ export function trainRouter(examples: readonly RoutingExample[], options: TrainR
   };
 }
 
-type FittedModels = Pick<LearnedRouter, 'kind' | 'answerFormat' | 'objective' | 'weak' | 'strong' | 'strongCost'>;
+type FittedModels = Pick<
+  LearnedRouter,
+  'kind' | 'answerFormat' | 'objective' | 'weak' | 'weakBoosted' | 'strong' | 'strongCost'
+>;
+
+/** Features of every training example, computed once and shared by all the fits. */
+interface TrainingRows {
+  examples: readonly RoutingExample[];
+  weak: number[][];
+  prompt: number[][];
+}
 
 function fitModels(
-  train: readonly RoutingExample[],
+  rows: TrainingRows,
+  indices: readonly number[],
   base: Pick<LearnedRouter, 'kind' | 'answerFormat' | 'objective'>,
-  l2: number,
+  penalties: { weak: number; strong: number },
+  weakModel: 'blend' | 'logistic',
 ): FittedModels {
-  const partial = { ...base, weak: emptyModel(), strong: emptyModel(), strongCost: { fixedUsd: 0, perTokenUsd: 0 } };
-  const weakRows = train.map((example) => featuresFor(partial, inputOf(example)));
-  const promptRows = train.map((example) => promptFeatures(example.prompt));
+  const train = indices.map((index) => rows.examples[index] as RoutingExample);
+  const weakRows = indices.map((index) => rows.weak[index] ?? []);
+  const weakLabels = train.map((example) => example.weakCorrect);
   return {
     ...base,
-    weak: fitLogisticRegression(
-      weakRows,
-      train.map((example) => example.weakCorrect),
-      { l2 },
-    ),
+    ...(weakModel === 'blend' ? { weakBoosted: fitBoostedStumps(weakRows, weakLabels) } : {}),
+    weak: fitLogisticRegression(weakRows, weakLabels, { l2: penalties.weak }),
     strong: fitLogisticRegression(
-      promptRows,
+      indices.map((index) => rows.prompt[index] ?? []),
       train.map((example) => example.strongCorrect),
-      { l2 },
+      { l2: penalties.strong },
     ),
     strongCost: fitCost(train),
   };
+}
+
+/** Candidate L2 penalties for `l2: 'auto'`. */
+const penaltyGrid = [0.3, 1, 3, 10, 30, 100] as const;
+
+/** The penalty of the grid with the least out-of-fold log-loss (on the training data only). */
+function chooseL2(
+  rows: readonly (readonly number[])[],
+  labels: readonly boolean[],
+  foldOf: readonly number[],
+): number {
+  let best: { l2: number; loss: number } | undefined;
+  for (const l2 of penaltyGrid) {
+    let loss = 0;
+    for (let fold = 0; fold < folds; fold += 1) {
+      const inside = rows.flatMap((_, index) => (foldOf[index] === fold ? [] : [index]));
+      const model = fitLogisticRegression(
+        inside.map((index) => rows[index] ?? []),
+        inside.map((index) => labels[index] === true),
+        { l2 },
+      );
+      rows.forEach((row, index) => {
+        if (foldOf[index] !== fold) return;
+        const probability = Math.min(1 - 1e-6, Math.max(1e-6, predictProbability(model, row)));
+        loss -= Math.log(labels[index] === true ? probability : 1 - probability);
+      });
+    }
+    if (best === undefined || loss < best.loss) best = { l2, loss };
+  }
+  return best?.l2 ?? 1;
 }
 
 /** Least squares of the strong call's cost on the prompt's token count. */
@@ -229,13 +326,18 @@ function scoreWith(router: FittedModels & Pick<LearnedRouter, 'ensemble'>, input
   const models = router.ensemble ?? [router];
   let gain = 0;
   for (const model of models) {
-    gain += predictProbability(model.strong, prompt) - predictProbability(model.weak, features);
+    gain += predictProbability(model.strong, prompt) - weakProbability(model, features);
   }
   gain /= models.length;
   if (router.objective === 'gain') return gain;
   const tokens = input.promptTokens ?? encode(input.prompt).length;
   const cost = Math.max(1e-9, router.strongCost.fixedUsd + router.strongCost.perTokenUsd * tokens);
   return gain / cost;
+}
+
+function weakProbability(model: EnsembleMember, features: readonly number[]): number {
+  const logistic = predictProbability(model.weak, features);
+  return model.weakBoosted === undefined ? logistic : (logistic + predictBoostedStumps(model.weakBoosted, features)) / 2;
 }
 
 /** Whether to escalate (cascade) or send to the strong model (route), with the score. */
@@ -366,27 +468,36 @@ export function chooseOperatingPoint(
  * prefix whose quality (accuracy as a share of always-strong's) reaches `targetQuality` on at
  * least `confidence` of `resamples` bootstrap resamples of the out-of-fold outcomes, and at every
  * larger prefix too (so one lucky dip in the curve does not place it). A resample stands for the
- * next set of prompts of the same size; its quality varies only through the prompts on which the
- * two models disagree, which a margin on the strong model's accuracy alone overstates.
+ * quality the next `deploymentSize` prompts may reach: each resample draws n·m/(n + m) of the n
+ * examples, so its spread is that of the training set's estimate (n) and of the deployment's own
+ * sample (m) together. The quality varies only through the prompts on which the two models
+ * disagree, which a margin on the strong model's accuracy alone misjudges.
  */
 export function bootstrapOperatingPoint(
   examples: readonly RoutingExample[],
   scores: readonly number[],
   kind: 'cascade' | 'route',
   targetQuality: number,
-  settings: { confidence: number; resamples: number; seed: number },
+  settings: { confidence: number; resamples: number; seed: number; deploymentSize?: number | undefined },
 ): OperatingPoint {
   const count = examples.length;
+  const deploymentSize = settings.deploymentSize ?? count;
+  if (!(settings.confidence > 0 && settings.confidence < 1) || !(deploymentSize >= 1) || !(settings.resamples >= 1)) {
+    throw new RangeError(
+      'bootstrapOperatingPoint: confidence must be between 0 and 1, resamples and deploymentSize at least 1.',
+    );
+  }
+  const draws = Math.max(1, Math.round((count * deploymentSize) / (count + deploymentSize)));
   const byScore = Array.from({ length: count }, (_, index) => index).sort(
     (left, right) => (scores[right] ?? 0) - (scores[left] ?? 0),
   );
   const value = (flag: boolean): number => (flag ? 1 : 0);
   const random = seededRandom(settings.seed * 7919 + 17);
-  // lower[k]: the resamples' qualities when escalating the k best-scored examples.
+  // qualities[k]: the resamples' qualities when escalating the k best-scored examples.
   const qualities = Array.from({ length: count + 1 }, () => new Array<number>(settings.resamples).fill(0));
   for (let resample = 0; resample < settings.resamples; resample += 1) {
     const weights = new Array<number>(count).fill(0);
-    for (let draw = 0; draw < count; draw += 1) {
+    for (let draw = 0; draw < draws; draw += 1) {
       const index = Math.floor(random() * count);
       weights[index] = (weights[index] ?? 0) + 1;
     }
