@@ -8,6 +8,13 @@ export {
 } from './answer-format.js';
 export { type ArithmeticClaim, arithmeticClaims, evaluateArithmetic } from './arithmetic-claims.js';
 export {
+  type BoostedStumps,
+  type BoostedStumpsOptions,
+  fitBoostedStumps,
+  predictBoostedStumps,
+  type Stump,
+} from './boosted-stumps.js';
+export {
   promptFeatureNames,
   promptFeatures,
   type ResponseSignals,
@@ -35,11 +42,4 @@ export {
 } from './learned-router.js';
 export { loadLearnedRouter, saveLearnedRouter } from './learned-router-file.js';
 export { learnedVerifier } from './learned-verifier.js';
-export {
-  type BoostedStumps,
-  type BoostedStumpsOptions,
-  fitBoostedStumps,
-  predictBoostedStumps,
-  type Stump,
-} from "./boosted-stumps.js";
 export { fitLogisticRegression, type LogisticModel, predictProbability } from './logistic-regression.js';

@@ -137,7 +137,11 @@ describe('trainRouter on single-letter multiple choice', () => {
     expect(point(0.99).trainEscalatedShare).toBeGreaterThanOrEqual(point(0.5).trainEscalatedShare);
     expect(point(0.99).trainQuality).toBeGreaterThanOrEqual(0.9);
     const agreeing = train.map((example) => ({ ...example, weakCorrect: example.strongCorrect }));
-    const none = bootstrapOperatingPoint(agreeing, scores, 'cascade', 0.95, { confidence: 0.9, resamples: 50, seed: 1 });
+    const none = bootstrapOperatingPoint(agreeing, scores, 'cascade', 0.95, {
+      confidence: 0.9,
+      resamples: 50,
+      seed: 1,
+    });
     expect(none.threshold).toBe(Number.POSITIVE_INFINITY);
     expect(none.trainEscalatedShare).toBe(0);
   });

@@ -13,8 +13,8 @@
  */
 import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { type AnswerFormat, checkAnswerFormat } from './answer-format.js';
-import { promptFeatures, type ResponseSignals, responseFeatures } from './features.js';
 import { type BoostedStumps, fitBoostedStumps, predictBoostedStumps } from './boosted-stumps.js';
+import { promptFeatures, type ResponseSignals, responseFeatures } from './features.js';
 import { fitLogisticRegression, type LogisticModel, predictProbability } from './logistic-regression.js';
 
 /** One training outcome: a prompt, both models' results on it, and what each call cost. */
@@ -270,11 +270,7 @@ function fitModels(
 const penaltyGrid = [0.3, 1, 3, 10, 30, 100] as const;
 
 /** The penalty of the grid with the least out-of-fold log-loss (on the training data only). */
-function chooseL2(
-  rows: readonly (readonly number[])[],
-  labels: readonly boolean[],
-  foldOf: readonly number[],
-): number {
+function chooseL2(rows: readonly (readonly number[])[], labels: readonly boolean[], foldOf: readonly number[]): number {
   let best: { l2: number; loss: number } | undefined;
   for (const l2 of penaltyGrid) {
     let loss = 0;
@@ -337,7 +333,9 @@ function scoreWith(router: FittedModels & Pick<LearnedRouter, 'ensemble'>, input
 
 function weakProbability(model: EnsembleMember, features: readonly number[]): number {
   const logistic = predictProbability(model.weak, features);
-  return model.weakBoosted === undefined ? logistic : (logistic + predictBoostedStumps(model.weakBoosted, features)) / 2;
+  return model.weakBoosted === undefined
+    ? logistic
+    : (logistic + predictBoostedStumps(model.weakBoosted, features)) / 2;
 }
 
 /** Whether to escalate (cascade) or send to the strong model (route), with the score. */
@@ -408,7 +406,10 @@ export function replayRouter(router: LearnedRouter, examples: readonly RoutingEx
 }
 
 /** Scores of `examples` under a fitted router (for curves). */
-export function routingScores(router: FittedModels & Pick<LearnedRouter, 'ensemble'>, examples: readonly RoutingExample[]): number[] {
+export function routingScores(
+  router: FittedModels & Pick<LearnedRouter, 'ensemble'>,
+  examples: readonly RoutingExample[],
+): number[] {
   return examples.map((example) => scoreWith(router, inputOf(example)));
 }
 
@@ -565,10 +566,6 @@ export function parseLearnedRouter(value: unknown, source: string): LearnedRoute
   }
   checkAnswerFormat(router.answerFormat);
   return router as LearnedRouter;
-}
-
-function emptyModel(): LogisticModel {
-  return { weights: [0], means: [], deviations: [] };
 }
 
 function share<T>(items: readonly T[], test: (item: T) => boolean): number {
