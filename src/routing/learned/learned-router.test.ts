@@ -9,6 +9,7 @@ import type { ModelRequest, ModelResponse } from '../../models/spec.js';
 import {
   bootstrapOperatingPoint,
   chooseOperatingPoint,
+  parseLearnedRouter,
   type RoutingExample,
   replayRouter,
   routingOutcome,
@@ -124,6 +125,10 @@ describe('trainRouter on single-letter multiple choice', () => {
     expect(router.operatingPoint.method).toBe('bootstrap');
     const copy = JSON.parse(JSON.stringify(router)) as typeof router;
     expect(routingScores(copy, test.slice(0, 20))).toEqual(routingScores(router, test.slice(0, 20)));
+    expect(parseLearnedRouter(copy, 'router.json').ensemble).toHaveLength(5);
+    expect(() => parseLearnedRouter({ ...copy, ensemble: [{}] }, 'router.json')).toThrow(
+      /router\.json: "ensemble" must list fold models/,
+    );
     const full = trainRouter(train, { kind: 'cascade', answerFormat: choiceFormat, deploy: 'full', margin: 0.02 });
     expect(full.ensemble).toBeUndefined();
     expect(full.operatingPoint.method).toBe('fixed');

@@ -564,6 +564,14 @@ export function parseLearnedRouter(value: unknown, source: string): LearnedRoute
   if (!router.weak || !router.strong || !router.strongCost || !router.operatingPoint || !router.answerFormat) {
     throw new TypeError(`${source}: the learned router is incomplete; train it again with \`hataraku routes train\`.`);
   }
+  if (
+    router.ensemble !== undefined &&
+    (!Array.isArray(router.ensemble) ||
+      router.ensemble.length === 0 ||
+      router.ensemble.some((member) => !member?.weak || !member.strong))
+  ) {
+    throw new TypeError(`${source}: "ensemble" must list fold models with "weak" and "strong"; train it again.`);
+  }
   checkAnswerFormat(router.answerFormat);
   return router as LearnedRouter;
 }
