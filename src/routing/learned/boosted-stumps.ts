@@ -54,35 +54,53 @@ export function fitBoostedStumps(
   const positives = labels.filter(Boolean).length;
   const bias = Math.log((positives + 1) / (count - positives + 1));
   const cuts = Array.from({ length: width }, (_, feature) => candidateCuts(rows.map((row) => row[feature] ?? 0)));
+  // bins[feature][index]: how many of the feature's cuts lie below the example's value, so a
+  // round sums gradients per bin once and reads every cut's two sides off running totals.
+  const bins = cuts.map((featureCuts, feature) =>
+    rows.map((row) => {
+      const value = row[feature] ?? 0;
+      let bin = 0;
+      while (bin < featureCuts.length && value > (featureCuts[bin] ?? 0)) bin += 1;
+      return bin;
+    }),
+  );
   const logOdds = new Array<number>(count).fill(bias);
   const stumps: Stump[] = [];
   for (let round = 0; round < rounds; round += 1) {
     const gradients = new Array<number>(count);
     const curvatures = new Array<number>(count);
+    let gradientTotal = 0;
+    let curvatureTotal = 0;
     for (let index = 0; index < count; index += 1) {
       const probability = sigmoid(logOdds[index] ?? 0);
       gradients[index] = (labels[index] ? 1 : 0) - probability;
       curvatures[index] = probability * (1 - probability);
+      gradientTotal += gradients[index] ?? 0;
+      curvatureTotal += curvatures[index] ?? 0;
     }
     let best: (Stump & { gain: number }) | undefined;
     for (let feature = 0; feature < width; feature += 1) {
-      for (const cut of cuts[feature] ?? []) {
-        let gradientBelow = 0;
-        let curvatureBelow = 0;
-        let gradientAbove = 0;
-        let curvatureAbove = 0;
-        let countBelow = 0;
-        for (let index = 0; index < count; index += 1) {
-          if ((rows[index]?.[feature] ?? 0) <= cut) {
-            gradientBelow += gradients[index] ?? 0;
-            curvatureBelow += curvatures[index] ?? 0;
-            countBelow += 1;
-          } else {
-            gradientAbove += gradients[index] ?? 0;
-            curvatureAbove += curvatures[index] ?? 0;
-          }
-        }
-        if (countBelow < minimumLeaf || count - countBelow < minimumLeaf) continue;
+      const featureCuts = cuts[feature] ?? [];
+      const featureBins = bins[feature] ?? [];
+      const binGradient = new Array<number>(featureCuts.length + 1).fill(0);
+      const binCurvature = new Array<number>(featureCuts.length + 1).fill(0);
+      const binCount = new Array<number>(featureCuts.length + 1).fill(0);
+      for (let index = 0; index < count; index += 1) {
+        const bin = featureBins[index] ?? 0;
+        binGradient[bin] = (binGradient[bin] ?? 0) + (gradients[index] ?? 0);
+        binCurvature[bin] = (binCurvature[bin] ?? 0) + (curvatures[index] ?? 0);
+        binCount[bin] = (binCount[bin] ?? 0) + 1;
+      }
+      let gradientBelow = 0;
+      let curvatureBelow = 0;
+      let countBelow = 0;
+      featureCuts.forEach((cut, bin) => {
+        gradientBelow += binGradient[bin] ?? 0;
+        curvatureBelow += binCurvature[bin] ?? 0;
+        countBelow += binCount[bin] ?? 0;
+        if (countBelow < minimumLeaf || count - countBelow < minimumLeaf) return;
+        const gradientAbove = gradientTotal - gradientBelow;
+        const curvatureAbove = curvatureTotal - curvatureBelow;
         const gain = gradientBelow ** 2 / (curvatureBelow + l2) + gradientAbove ** 2 / (curvatureAbove + l2);
         if (best === undefined || gain > best.gain) {
           best = {
@@ -93,7 +111,7 @@ export function fitBoostedStumps(
             above: (learningRate * gradientAbove) / (curvatureAbove + l2),
           };
         }
-      }
+      });
     }
     if (best === undefined) break;
     const { gain: _, ...stump } = best;

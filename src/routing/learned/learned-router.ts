@@ -272,22 +272,25 @@ const penaltyGrid = [0.3, 1, 3, 10, 30, 100] as const;
 /** The penalty of the grid with the least out-of-fold log-loss (on the training data only). */
 function chooseL2(rows: readonly (readonly number[])[], labels: readonly boolean[], foldOf: readonly number[]): number {
   let best: { l2: number; loss: number } | undefined;
-  for (const l2 of penaltyGrid) {
+  // From the strongest penalty down, each fold's fit starts from its fit at the previous one.
+  const previous = new Array<number[] | undefined>(folds).fill(undefined);
+  for (const l2 of [...penaltyGrid].reverse()) {
     let loss = 0;
     for (let fold = 0; fold < folds; fold += 1) {
       const inside = rows.flatMap((_, index) => (foldOf[index] === fold ? [] : [index]));
       const model = fitLogisticRegression(
         inside.map((index) => rows[index] ?? []),
         inside.map((index) => labels[index] === true),
-        { l2 },
+        { l2, initialWeights: previous[fold] },
       );
+      previous[fold] = model.weights;
       rows.forEach((row, index) => {
         if (foldOf[index] !== fold) return;
         const probability = Math.min(1 - 1e-6, Math.max(1e-6, predictProbability(model, row)));
         loss -= Math.log(labels[index] === true ? probability : 1 - probability);
       });
     }
-    if (best === undefined || loss < best.loss) best = { l2, loss };
+    if (best === undefined || loss < best.loss - 1e-9) best = { l2, loss };
   }
   return best?.l2 ?? 1;
 }
