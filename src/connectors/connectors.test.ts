@@ -146,7 +146,8 @@ describe('connector tools in a run', () => {
       expect(result.status).toBe('completed');
       const seen = model.requests[1]?.messages.at(-1);
       expect(seen?.role === 'tool' && seen.content.length).toBeLessThan(2000);
-      const handle = seen?.role === 'tool' ? /\.hataraku-results\/tool-results\/\S+\.txt/.exec(seen.content)?.[0] : undefined;
+      const handle =
+        seen?.role === 'tool' ? /\.hataraku-results\/tool-results\/\S+\.txt/.exec(seen.content)?.[0] : undefined;
       expect(readFileSync(join(workspace, handle ?? 'missing'), 'utf8')).toBe(`Echo: ${message}`);
     } finally {
       await engine.close();
