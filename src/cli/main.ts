@@ -308,7 +308,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--kind <kind>', 'cascade (decides on the cheap answer) or route (on the prompt alone)', 'cascade')
     .option('--answer <format>', 'answer format: number, integer, choice:ABCD, json:<field>, regex:<pattern>', 'number')
     .option('--target <share>', "target quality as a share of the strong model's (default 0.95)")
-    .option('--margin <share>', 'safety margin on the training data, or auto (default)')
+    .option('--margin <share>', 'a fixed safety margin on the training data, or auto (default: bootstrap)')
+    .option('--confidence <share>', 'for --margin auto: confidence of reaching the target (default 0.9)')
     .option('--objective <objective>', 'gain-per-dollar (default) or gain')
     .option('--json', 'print JSON')
     .action(async (flags) => {

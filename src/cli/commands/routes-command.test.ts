@@ -91,6 +91,7 @@ describe('hataraku routes', () => {
     expect(train.stderr()).toBe('');
     expect(code).toBe(0);
     expect(train.stdout()).toMatch(/Trained a cascade router on 120 outcomes/);
+    expect(train.stdout()).toMatch(/placed by bootstrap at 90\.0 % confidence/);
     const config = JSON.parse(readFileSync(join(cwd, 'hataraku.config.json'), 'utf8'));
     expect(config.limits).toEqual({ maxSteps: 5 });
     expect(config.routes.learned).toEqual({
@@ -150,6 +151,9 @@ describe('hataraku routes', () => {
     const badAnswer = capture(cwd);
     expect(await main(['routes', 'train', '--from', 'few.jsonl', '--answer', 'letters'], badAnswer.io)).toBe(1);
     expect(badAnswer.stderr()).toMatch(/^hataraku: --answer: an answer format must be number, integer, choice:ABCD/);
+    const badConfidence = capture(cwd);
+    expect(await main(['routes', 'train', '--from', 'few.jsonl', '--confidence', '1'], badConfidence.io)).toBe(1);
+    expect(badConfidence.stderr()).toMatch(/^hataraku: --confidence must be between 0 and 1, e\.g\. 0\.9/);
     const noRouter = capture(cwd);
     expect(await main(['routes', 'eval', '--from', 'few.jsonl'], noRouter.io)).toBe(1);
     expect(noRouter.stderr()).toMatch(

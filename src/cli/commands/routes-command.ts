@@ -33,6 +33,7 @@ export interface RoutesTrainFlags extends SourceFlags {
   answer?: string;
   target?: string;
   margin?: string;
+  confidence?: string;
   objective?: string;
 }
 
@@ -53,13 +54,24 @@ export async function routesTrainCommand(flags: RoutesTrainFlags, io: CliIo): Pr
   }
   const targetQuality = shareFlag('--target', flags.target) ?? 0.95;
   const margin = flags.margin === undefined || flags.margin === 'auto' ? 'auto' : shareFlag('--margin', flags.margin);
+  const confidence = shareFlag('--confidence', flags.confidence);
+  if (confidence !== undefined && (confidence <= 0 || confidence >= 1)) {
+    throw new UserError('usage', `--confidence must be between 0 and 1, e.g. 0.9 (got ${flags.confidence}).`);
+  }
   const answerFormat = parseAnswerFlag(flags.answer ?? 'number');
   const hataraku = openHataraku(io, flags.config);
   try {
     const source = readOutcomes(flags, io.cwd, dirname(hataraku.config.journal.path));
     let router: LearnedRouter;
     try {
-      router = trainRouter(source.examples, { kind, answerFormat, targetQuality, margin: margin ?? 'auto', objective });
+      router = trainRouter(source.examples, {
+        kind,
+        answerFormat,
+        targetQuality,
+        margin: margin ?? 'auto',
+        objective,
+        ...(confidence === undefined ? {} : { confidence }),
+      });
     } catch (error) {
       throw new UserError('usage', `cannot train from ${flags.from}: ${(error as Error).message}`);
     }
@@ -84,7 +96,7 @@ export async function routesTrainCommand(flags: RoutesTrainFlags, io: CliIo): Pr
       io.stdout.write(
         [
           `Trained a ${kind} router on ${router.trainedOn.examples} outcomes (cheap ${percent(router.trainedOn.weakAccuracy)} right, strong ${percent(router.trainedOn.strongAccuracy)}).`,
-          `Operating point: target ${percent(point.targetQuality)} of the strong model's quality + margin ${percent(point.margin)}; on the training data (out of fold) it reaches ${percent(point.trainQuality)}, escalates ${percent(point.trainEscalatedShare)}, saves ${percent(point.trainSaving)}.`,
+          `Operating point: target ${percent(point.targetQuality)} of the strong model's quality, ${point.method === 'bootstrap' ? `placed by bootstrap at ${percent(point.confidence ?? 0.9)} confidence` : 'fixed margin'} (+${percent(point.margin)} on the training data); on the training data (out of fold) it reaches ${percent(point.trainQuality)}, escalates ${percent(point.trainEscalatedShare)}, saves ${percent(point.trainSaving)}.`,
           `Written: ${written.join(', ')}`,
           kind === 'cascade' && source.weak !== undefined
             ? `Use it: --model route:${name}`

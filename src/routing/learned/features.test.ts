@@ -47,6 +47,8 @@ describe('features', () => {
     expect(at('a wrong arithmetic claim', messy)).toBe(1);
     expect(at('several different answers stated', messy)).toBe(1);
     expect(at('hedging words (count)', messy)).toBe(1);
+    expect(at('answer is the result of a computation in the working', clean)).toBe(1);
+    expect(at('answer is the result of a computation in the working', messy)).toBe(0);
     const signals = responseFeatures('q', 'Answer: 1', format, { meanLogProbability: -0.4, sampleAgreement: 0.6 });
     expect(at('mean log-probability (0 when not given)', signals)).toBe(-0.4);
     expect(at('log-probabilities given', signals)).toBe(1);

@@ -68,6 +68,7 @@ export const responseFeatureNames = [
   'rounded arithmetic claims (count)',
   'arithmetic claims (count)',
   'answer differs from the last computed result',
+  'answer is the result of a computation in the working',
   'hedging words (count)',
   'response tokens (log)',
   'response lines',
@@ -119,6 +120,13 @@ export function responseFeatures(
     value !== undefined &&
     lastComputed !== undefined &&
     Math.abs(lastComputed - value) > Math.max(1, Math.abs(lastComputed) * 0.005)
+      ? 1
+      : 0,
+    value !== undefined &&
+    claims.some((claim) => {
+      const computed = evaluateArithmetic(claim.expression);
+      return computed !== undefined && Math.abs(computed - value) <= Math.max(1e-9, Math.abs(value) * 1e-6);
+    })
       ? 1
       : 0,
     (response.match(hedgePattern) ?? []).length,

@@ -8,6 +8,13 @@ export {
 } from './answer-format.js';
 export { type ArithmeticClaim, arithmeticClaims, evaluateArithmetic } from './arithmetic-claims.js';
 export {
+  type BoostedStumps,
+  type BoostedStumpsOptions,
+  fitBoostedStumps,
+  predictBoostedStumps,
+  type Stump,
+} from './boosted-stumps.js';
+export {
   promptFeatureNames,
   promptFeatures,
   type ResponseSignals,
@@ -16,8 +23,10 @@ export {
   sampleAgreement,
 } from './features.js';
 export {
+  bootstrapOperatingPoint,
   chooseOperatingPoint,
   decideRouting,
+  type EnsembleMember,
   type LearnedRouter,
   type OperatingPoint,
   parseLearnedRouter,

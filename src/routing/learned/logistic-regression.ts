@@ -18,6 +18,11 @@ export interface LogisticFitOptions {
   l2?: number;
   /** Most Newton steps (default 25). */
   iterations?: number;
+  /**
+   * Weights to start from (intercept first), e.g. a fit of the same rows with another penalty:
+   * fewer Newton steps. Ignored when its length does not match.
+   */
+  initialWeights?: readonly number[] | undefined;
 }
 
 /** Fit P(label = true | features). Throws a RangeError on empty or ragged input. */
@@ -42,7 +47,9 @@ export function fitLogisticRegression(
     const variance = sum(rows, (row) => ((row[column] ?? 0) - mean) ** 2) / count;
     return Math.sqrt(variance) || 1;
   });
-  const model: LogisticModel = { weights: new Array(width + 1).fill(0), means, deviations };
+  const start =
+    options.initialWeights?.length === width + 1 ? [...options.initialWeights] : new Array<number>(width + 1).fill(0);
+  const model: LogisticModel = { weights: start, means, deviations };
   const inputs = rows.map((row) => standardise(model, row));
   const targets = labels.map((label) => (label ? 1 : 0));
   const size = width + 1;
