@@ -16,7 +16,7 @@ export const consoleContentSecurityPolicy =
 const securityHeaders = {
   'content-security-policy': consoleContentSecurityPolicy,
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',
 };
@@ -111,7 +111,8 @@ export function consoleRoutes(init: { keys: KeyStore; sessions: SessionStore; de
   // A form posted from another site is refused (SameSite already keeps the cookie from it).
   const sameOrigin = (request: Request) => {
     const origin = request.headers.get('origin');
-    return !origin || origin === new URL(request.url).origin;
+    const host = request.headers.get('host');
+    return !origin || (host !== null && (origin === `http://${host}` || origin === `https://${host}`));
   };
 
   app.get('/', (context) => {

@@ -328,7 +328,7 @@ function showRun(runId: string) {
   const approvals = el('div');
   const timeline = el('ol', { class: 'timeline', 'aria-label': 'Timeline' });
   const artifacts = el('div');
-  const final = el('div');
+  const final = el('div', { 'data-final': '' });
   const live = el('p', { class: 'live', 'aria-live': 'off' }, 'Connecting to the live stream…');
   setView(
     'Run',
