@@ -42,7 +42,7 @@ details>summary{cursor:pointer;color:var(--accent)}
 .bar.over span{background:var(--bad)}
 figure{margin:0}
 figcaption{font-weight:600;margin-bottom:.3rem}
-svg text{font:11px system-ui,sans-serif;fill:#222}
+svg text{font:16px system-ui,sans-serif;fill:#222}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem .9rem;font-size:.85rem;list-style:none;padding:0;margin:.3rem 0}
 .swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle;border:1px solid #333}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end;margin:.5rem 0}

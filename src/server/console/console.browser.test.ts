@@ -36,7 +36,11 @@ let secret = '';
 let cwd = '';
 
 function hataraku(...args: string[]) {
-  return spawnSync(process.execPath, [binary, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return spawnSync(process.execPath, [binary, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 }
 
 async function startRun(input: string): Promise<string> {
@@ -56,9 +60,18 @@ async function expectAccessible(page: Page, name: string) {
     await page.evaluate(axeSource);
   });
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: unknown[] }> }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: unknown[] }> }> };
+      }
+    ).axe;
     const result = await axe.run();
-    return result.violations.map((violation) => ({ id: violation.id, impact: violation.impact, help: violation.help, count: violation.nodes.length }));
+    return result.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      count: violation.nodes.length,
+    }));
   });
   const severe = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
   expect(severe, `${name}: ${JSON.stringify(severe)}`).toEqual([]);
@@ -88,7 +101,9 @@ describe.skipIf(!hasChromium)('the console in chromium', () => {
         turns: [
           {
             delayMs: 1500,
-            toolCalls: [{ name: 'files.write', arguments: { path: 'payment.txt', content: `paid 250 to ACME ${hostile}` } }],
+            toolCalls: [
+              { name: 'files.write', arguments: { path: 'payment.txt', content: `paid 250 to ACME ${hostile}` } },
+            ],
             usage: { inputTokens: 100, outputTokens: 10 },
           },
           { delayMs: 300, text: `Payment recorded. ${hostile}`, usage: { inputTokens: 200, outputTokens: 20 } },
@@ -151,7 +166,9 @@ describe.skipIf(!hasChromium)('the console in chromium', () => {
     expect(cookies).toHaveLength(1);
     expect(cookies[0]).toMatchObject({ name: 'hataraku_session', httpOnly: true, sameSite: 'Strict', secure: true });
     expect(cookies[0]?.value).not.toContain(secret);
-    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).not.toContain('hk_');
+    expect(
+      await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })),
+    ).not.toContain('hk_');
     expect(await page.content()).not.toContain(secret);
 
     // The list updates live: a run started elsewhere appears, then waits for its approval.
@@ -196,7 +213,10 @@ describe.skipIf(!hasChromium)('the console in chromium', () => {
     await page.getByLabel('Note for step 1').fill('invoice checked');
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.locator('.status-completed').first().waitFor({ timeout: 15_000 });
-    await page.locator('[data-final]').getByText(/Payment recorded\./).waitFor();
+    await page
+      .locator('[data-final]')
+      .getByText(/Payment recorded\./)
+      .waitFor();
     await page.locator('[data-step="1"] summary').click();
     expect(await page.locator('[data-step="1"]').textContent()).toContain('paid 250 to ACME');
     // Hostile output stays text: shown literally, never run.
@@ -220,7 +240,8 @@ describe.skipIf(!hasChromium)('the console in chromium', () => {
 
     // Costs: charts by model, agent and tenant; the budget; cost per completed run; top runs.
     await page.goto(`${url}/#/costs`);
-    for (const by of ['model', 'agent', 'tenant']) await page.locator(`[data-chart="${by}"] svg rect`).first().waitFor();
+    for (const by of ['model', 'agent', 'tenant'])
+      await page.locator(`[data-chart="${by}"] svg rect`).first().waitFor();
     expect(await page.locator('[data-chart="agent"]').textContent()).toContain('payer');
     expect(await page.locator('[data-stat="cost-per-completed-run"]').textContent()).toBe('$0.3600');
     expect(await page.locator('[data-budget="day"]').textContent()).toMatch(/\$0\.3600 of \$5\.0000/);
