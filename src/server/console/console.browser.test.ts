@@ -83,7 +83,11 @@ async function shoot(page: Page, name: string) {
   await page.screenshot({ path: join(screenshotFolder, `${name}.png`), fullPage: true });
 }
 
-describe.skipIf(!hasChromium)('the console in chromium', () => {
+const title = hasChromium
+  ? 'the console in chromium'
+  : `the console in chromium (skipped: no chromium at ${chromiumPath}; apt-get install chromium, or set HATARAKU_CHROMIUM)`;
+
+describe.skipIf(!hasChromium)(title, () => {
   beforeAll(async () => {
     cwd = mkdtempSync(join(tmpdir(), 'hataraku-console-'));
     writeFileSync(
