@@ -11,6 +11,7 @@ nav ul{display:flex;flex-wrap:wrap;gap:1rem;list-style:none;margin:0;padding:0}
 nav a[aria-current=page]{font-weight:700;color:var(--ink)}
 header form{margin-left:auto;display:flex;gap:.5rem;align-items:center}
 main{padding:1rem;max-width:1200px;margin:0 auto}
+main:focus{outline:none}
 h1{font-size:1.4rem;margin:.2rem 0 1rem}
 h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
 button{font:inherit;padding:.35rem .8rem;border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:4px;cursor:pointer}

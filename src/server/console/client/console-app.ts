@@ -412,6 +412,7 @@ function showRun(runId: string) {
     approvals.replaceChildren(
       ...run.pendingApprovals.map((approval) => decisionForm(run.id, approval, () => void render())),
     );
+    ended = !open;
     const done = new Set(steps.map((step) => step.index));
     timeline.replaceChildren(
       ...steps.map((step) =>
@@ -456,10 +457,10 @@ function showRun(runId: string) {
     refreshQueued = true;
     setTimeout(() => void render(), 150);
   };
-  void render();
-
   const source = new EventSource(`/runs/${encodeURIComponent(runId)}/events`);
   let count = 0;
+  let ended = false;
+  void render();
   const onEvent = (message: MessageEvent<string>) => {
     let event: RunEvent;
     try {
@@ -501,6 +502,16 @@ function showRun(runId: string) {
   }
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED) return;
+    // The server ends the stream of a run that has ended (its events replayed, or none when the
+    // CLI or a worker ran it): nothing more will come, so do not reconnect.
+    if (ended) {
+      source.close();
+      live.textContent =
+        count === 0
+          ? 'No live events for this run; shown from the journal.'
+          : `Live: ${count} events; the run has ended.`;
+      return;
+    }
     live.textContent = `Live: ${count} events; reconnecting…`;
   };
   cleanup.push(() => source.close());
