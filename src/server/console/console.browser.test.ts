@@ -252,6 +252,15 @@ describe.skipIf(!hasChromium)(title, () => {
     await expectAccessible(page, 'costs');
     await shoot(page, 'costs');
 
+    // Cancel a waiting run from its page.
+    const second = await startRun('Pay invoice 18');
+    await page.goto(`${url}/#/runs/${second}`);
+    await page.locator(`[data-approval="${second}:1"]`).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.status-stopped').waitFor();
+    expect(await page.locator('main').textContent()).toContain('cancelled');
+    expect(await page.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+
     // Fast: the whole console is one script, far under 100 KB.
     expect(scriptSizes.length).toBeGreaterThan(0);
     expect(Math.max(...scriptSizes)).toBeLessThan(100_000);
