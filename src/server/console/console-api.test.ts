@@ -137,7 +137,9 @@ describe('console sessions', () => {
     // Script and style come from this origin.
     const script = await app.request('/console/console.js');
     expect(script.headers.get('content-type')).toContain('javascript');
-    expect((await script.text()).length).toBeLessThan(100_000);
+    const scriptText = await script.text();
+    expect(scriptText.length).toBeLessThan(100_000);
+    expect(scriptText).not.toContain('sourceMappingURL');
 
     const signedOut = await app.request('/console/sign-out', {
       method: 'POST',

@@ -34,7 +34,8 @@ function loadScript(): string {
   // Built next to this file (dist/server/console/client); from the sources, read the build.
   for (const candidate of ['./client/console-app.js', '../../../dist/server/console/client/console-app.js']) {
     try {
-      return readFileSync(new URL(candidate, import.meta.url), 'utf8');
+      // The source map is not served: drop the comment that points to it.
+      return readFileSync(new URL(candidate, import.meta.url), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
     } catch {
       // try the next place
     }
