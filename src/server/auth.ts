@@ -28,10 +28,20 @@ export const developmentKey: ApiKey = {
   revokedAt: undefined,
 };
 
+/**
+ * A console session: the browser holds only an opaque session id in an http-only cookie; the key
+ * stays on the server. Requests that change something must carry the session's CSRF token.
+ */
+export interface SessionLookup {
+  find(cookieHeader: string | undefined): { secret: string; csrfToken: string } | undefined;
+}
+
 export function authenticate(init: {
   keys: KeyStore;
   rateLimiter: RateLimiter;
   development: boolean;
+  /** Accept console sessions (cookie) as well as `Authorization: Bearer`. */
+  sessions?: SessionLookup;
 }): MiddlewareHandler<{ Variables: AuthVariables }> {
   // Keys verified in the last second, so a busy key costs one lookup per second, not one per
   // request; a revocation (from another process, too) takes effect within that second.
@@ -48,7 +58,19 @@ export function authenticate(init: {
   };
   return async function checkApiKey(context, next) {
     const header = context.req.header('authorization');
-    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    let token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    const session = token ? undefined : init.sessions?.find(context.req.header('cookie'));
+    if (session) {
+      const method = context.req.method;
+      if (method !== 'GET' && method !== 'HEAD' && context.req.header('x-csrf-token') !== session.csrfToken) {
+        throw new ApiError(
+          403,
+          'forbidden',
+          'this request comes with a console session but without its CSRF token (header x-csrf-token); reload the console page.',
+        );
+      }
+      token = session.secret;
+    }
     let key: ApiKey | undefined;
     if (token) {
       key = verify(token);

@@ -98,6 +98,24 @@ export const listRunsRoute = createRoute({
         .optional()
         .openapi({ description: 'only runs of this agent; `gateway` lists the gateway calls, left out otherwise' }),
       limit: z.coerce.number().int().min(1).max(500).optional(),
+      tenant: z
+        .string()
+        .min(1)
+        .optional()
+        .openapi({ description: "only this tenant's runs (a key sees only its own tenant anyway)" }),
+      since: z.iso
+        .datetime({ offset: true })
+        .or(z.iso.date())
+        .optional()
+        .openapi({ description: 'only runs created at or after this time' }),
+      until: z.iso
+        .datetime({ offset: true })
+        .or(z.iso.date())
+        .optional()
+        .openapi({ description: 'only runs created before this time' }),
+      q: z.string().min(1).max(200).optional().openapi({
+        description: "text search (case-insensitive) in the run's id, agent, model, input, output and error",
+      }),
     }),
   },
   responses: {
@@ -230,6 +248,162 @@ export const costsRoute = createRoute({
         },
       },
       description: 'Cost rows',
+    },
+    ...errors,
+  },
+});
+
+const approvalSchema = z
+  .object({
+    runId: z.string(),
+    agent: z.string(),
+    tenant: z.string().nullable(),
+    stepIndex: z.number(),
+    toolName: z.string(),
+    input: jsonValue,
+    reason: z.string(),
+    status: z.enum(['pending', 'approved', 'denied']),
+    requestedAt: z.string(),
+    deadline: z.string().nullable(),
+    decidedBy: z.string().nullable(),
+    decidedAt: z.string().nullable(),
+    note: z.string().nullable(),
+  })
+  .openapi('Approval');
+
+export const listApprovalsRoute = createRoute({
+  method: 'get',
+  path: '/approvals',
+  summary: "Approvals of the key's tenant's runs, newest first (default: the waiting ones)",
+  request: {
+    query: z.object({
+      status: z.enum(['pending', 'approved', 'denied']).optional().openapi({ description: 'default `pending`' }),
+      limit: z.coerce.number().int().min(1).max(500).optional(),
+    }),
+  },
+  responses: {
+    200: {
+      content: { 'application/json': { schema: z.object({ approvals: z.array(approvalSchema) }) } },
+      description: 'Approvals',
+    },
+    ...errors,
+  },
+});
+
+const artifactSchema = z
+  .object({
+    stepIndex: z.number(),
+    path: z.string(),
+    mediaType: z.string(),
+    description: z.string().nullable(),
+    createdAt: z.string(),
+    size: z.number().nullable().openapi({ description: 'bytes; null when the file is gone' }),
+  })
+  .openapi('Artifact');
+
+export const artifactsRoute = createRoute({
+  method: 'get',
+  path: '/runs/{id}/artifacts',
+  summary: 'The files a run produced (charts, reports)',
+  request: { params: runIdParam },
+  responses: {
+    200: {
+      content: { 'application/json': { schema: z.object({ artifacts: z.array(artifactSchema) }) } },
+      description: 'Artifacts',
+    },
+    ...errors,
+  },
+});
+
+export const artifactFileRoute = createRoute({
+  method: 'get',
+  path: '/runs/{id}/artifacts/file',
+  summary: "An artifact's content; images inline, other files as a download",
+  request: {
+    params: runIdParam,
+    query: z.object({ path: z.string().min(1).openapi({ description: 'the artifact path, as listed' }) }),
+  },
+  responses: {
+    200: { content: { 'application/octet-stream': { schema: z.string() } }, description: 'The file' },
+    ...errors,
+  },
+});
+
+const costGroup = z.enum(['model', 'agent', 'tenant']);
+export const costSeriesRoute = createRoute({
+  method: 'get',
+  path: '/costs/series',
+  summary: 'Spend per UTC day over the last days, split by model, agent or tenant',
+  request: {
+    query: z.object({
+      by: costGroup.optional().openapi({ description: 'default `model`' }),
+      days: z.coerce.number().int().min(1).max(90).optional().openapi({ description: 'default 14, today included' }),
+    }),
+  },
+  responses: {
+    200: {
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              by: costGroup,
+              days: z.array(z.string()).openapi({ description: 'YYYY-MM-DD, oldest first' }),
+              series: z.array(z.object({ key: z.string(), costUsd: z.array(z.number()), totalUsd: z.number() })),
+            })
+            .openapi('CostSeries'),
+        },
+      },
+      description: 'Daily spend per group',
+    },
+    ...errors,
+  },
+});
+
+const budgetSchema = z.object({
+  period: z.enum(['day', 'month']),
+  limitUsd: z.number(),
+  spentUsd: z.number(),
+  since: z.string(),
+});
+export const costSummaryRoute = createRoute({
+  method: 'get',
+  path: '/costs/summary',
+  summary: "The key's budgets and their use, cost per completed run, and the costliest runs",
+  request: {
+    query: z.object({
+      since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+      top: z.coerce.number().int().min(1).max(50).optional().openapi({ description: 'how many top runs (default 10)' }),
+    }),
+  },
+  responses: {
+    200: {
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              tenant: z.string(),
+              keyName: z.string(),
+              budgets: z.array(budgetSchema),
+              totalUsd: z.number(),
+              completedRuns: z.number(),
+              costPerCompletedRunUsd: z
+                .number()
+                .nullable()
+                .openapi({ description: 'all spend divided by the runs that completed; null without one' }),
+              topRuns: z.array(
+                z.object({
+                  runId: z.string(),
+                  agent: z.string().nullable(),
+                  status: z.string().nullable(),
+                  input: z.string().nullable(),
+                  costUsd: z.number(),
+                }),
+              ),
+            })
+            .openapi('CostSummary'),
+        },
+      },
+      description: 'Cost summary',
     },
     ...errors,
   },

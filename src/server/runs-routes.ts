@@ -5,6 +5,9 @@
  * Requests are validated with the schemas of `runs-api.ts`, which `/openapi.json` is generated
  * from.
  */
+import { realpathSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { RunHandle } from '../agent/run.js';
@@ -16,12 +19,17 @@ import type { RunService } from './run-service.js';
 import { runView } from './run-view.js';
 import {
   approveRoute,
+  artifactFileRoute,
+  artifactsRoute,
   cancelRoute,
+  costSeriesRoute,
+  costSummaryRoute,
   costsRoute,
   createRunRoute,
   denyRoute,
   eventsRoute,
   getRunRoute,
+  listApprovalsRoute,
   listRunsRoute,
   resumeRoute,
   stepsRoute,
@@ -85,13 +93,27 @@ export function runsRoutes(options: RunsRoutesOptions) {
     const key = context.get('key');
     const query = context.req.valid('query');
     // Other tenants' runs are never shown; gateway calls (one run each) only when asked for.
+    const limit = query.limit ?? 50;
+    // A key sees its own tenant only: asking for another tenant lists nothing.
+    const tenant = canSeeRun(key, undefined) ? query.tenant : key.tenant;
+    if (query.tenant && tenant !== query.tenant) return context.json({ runs: [] }, 200);
+    const since = query.since ? Date.parse(query.since) : undefined;
+    const until = query.until ? Date.parse(query.until) : undefined;
+    const needle = query.q?.toLowerCase();
+    const filtered = since !== undefined || until !== undefined || needle !== undefined;
+    // Time and text filters apply to the newest 500 runs matching the other filters.
     const own = await engine.listRuns({
-      limit: query.limit ?? 50,
+      limit: filtered ? 500 : limit,
       ...(query.status ? { status: query.status } : {}),
-      ...(canSeeRun(key, undefined) ? {} : { tenant: key.tenant }),
+      ...(tenant ? { tenant } : {}),
       ...(query.agent ? { agentName: query.agent } : { excludeAgentName: 'gateway' }),
     });
-    return context.json({ runs: await Promise.all(own.map((run) => runView(engine, run))) }, 200);
+    const matching = own
+      .filter((run) => since === undefined || run.createdAt >= since)
+      .filter((run) => until === undefined || run.createdAt < until)
+      .filter((run) => needle === undefined || runText(run).includes(needle))
+      .slice(0, limit);
+    return context.json({ runs: await Promise.all(matching.map((run) => runView(engine, run))) }, 200);
   });
 
   app.openapi(getRunRoute, async (context) => {
@@ -211,7 +233,217 @@ export function runsRoutes(options: RunsRoutesOptions) {
     return context.json({ rows }, 200);
   });
 
+  app.openapi(listApprovalsRoute, async (context) => {
+    const key = context.get('key');
+    const query = context.req.valid('query');
+    const approvals = await engine.listApprovals({ status: query.status ?? 'pending' });
+    const runsById = new Map<string, Awaited<ReturnType<typeof engine.getRun>>>();
+    const visible = [];
+    for (const approval of [...approvals].sort((a, b) => b.requestedAt - a.requestedAt)) {
+      if (!runsById.has(approval.runId)) runsById.set(approval.runId, await engine.getRun(approval.runId));
+      const run = runsById.get(approval.runId);
+      if (!run || !canSeeRun(key, run.tenant)) continue;
+      visible.push({
+        runId: approval.runId,
+        agent: run.agentName,
+        tenant: run.tenant ?? null,
+        stepIndex: approval.stepIndex,
+        toolName: approval.toolName,
+        input: approval.input,
+        reason: approval.reason,
+        status: approval.status,
+        requestedAt: new Date(approval.requestedAt).toISOString(),
+        deadline: approval.deadline === undefined ? null : new Date(approval.deadline).toISOString(),
+        decidedBy: approval.decidedBy ?? null,
+        decidedAt: approval.decidedAt === undefined ? null : new Date(approval.decidedAt).toISOString(),
+        note: approval.note ?? null,
+      });
+      if (visible.length >= (query.limit ?? 100)) break;
+    }
+    return context.json({ approvals: visible }, 200);
+  });
+
+  app.openapi(artifactsRoute, async (context) => {
+    const run = await visibleRun(context.get('key'), context.req.valid('param').id);
+    const artifacts = await engine.listArtifacts(run.id);
+    return context.json(
+      {
+        artifacts: artifacts.map((artifact) => {
+          const file = artifactPath(run.workspace, artifact.path);
+          let size: number | null = null;
+          try {
+            size = file ? statSync(file).size : null;
+          } catch {
+            size = null;
+          }
+          return {
+            stepIndex: artifact.stepIndex,
+            path: artifact.path,
+            mediaType: artifact.mediaType,
+            description: artifact.description ?? null,
+            createdAt: new Date(artifact.createdAt).toISOString(),
+            size,
+          };
+        }),
+      },
+      200,
+    );
+  });
+
+  app.openapi(artifactFileRoute, async (context) => {
+    const run = await visibleRun(context.get('key'), context.req.valid('param').id);
+    const wanted = context.req.valid('query').path;
+    const artifact = (await engine.listArtifacts(run.id)).find((item) => item.path === wanted);
+    const file = artifact ? artifactPath(run.workspace, artifact.path) : undefined;
+    if (!artifact || !file) {
+      throw new ApiError(
+        404,
+        'not_found',
+        `run ${run.id} has no artifact "${wanted}" (or its file is gone); list them with GET /runs/${run.id}/artifacts.`,
+      );
+    }
+    const body = await readFile(file);
+    // Only raster images are shown inline; everything else (SVG and HTML included) is a download,
+    // sandboxed, so a file a model wrote never runs as a page of this origin.
+    const inline = /^image\/(png|jpeg|gif|webp)$/.test(artifact.mediaType);
+    const name = artifact.path.split('/').pop() ?? 'artifact';
+    return new Response(new Uint8Array(body), {
+      status: 200,
+      headers: {
+        'content-type': inline ? artifact.mediaType : 'application/octet-stream',
+        'content-disposition': `${inline ? 'inline' : 'attachment'}; filename="${name.replace(/[^\w.-]/g, '_')}"`,
+        'content-security-policy': "default-src 'none'; sandbox",
+        'x-content-type-options': 'nosniff',
+      },
+    }) as never;
+  });
+
+  app.openapi(costSeriesRoute, async (context) => {
+    const key = context.get('key');
+    const query = context.req.valid('query');
+    const by = query.by ?? 'model';
+    const dayCount = query.days ?? 14;
+    const today = new Date();
+    const todayStart = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+    const starts = Array.from({ length: dayCount }, (_, index) => todayStart - (dayCount - 1 - index) * 86_400_000);
+    const tenant = canSeeRun(key, undefined) ? {} : { tenant: key.tenant };
+    // The ledger reports spend since a time: a day's spend is "since its start" less "since the next".
+    const cumulative = await Promise.all(
+      starts.map(async (since) => {
+        const rows = await engine.costReport({ by, since, ...tenant });
+        return new Map(rows.map((row) => [row.key, row.costUsd]));
+      }),
+    );
+    const keys = [...new Set(cumulative.flatMap((rows) => [...rows.keys()]))];
+    const series = keys
+      .map((group) => {
+        const costUsd = starts.map((_, index) => {
+          const fromHere = cumulative[index]?.get(group) ?? 0;
+          const fromNext = cumulative[index + 1]?.get(group) ?? 0;
+          return Math.max(0, fromHere - fromNext);
+        });
+        return { key: group, costUsd, totalUsd: costUsd.reduce((sum, value) => sum + value, 0) };
+      })
+      .sort((a, b) => b.totalUsd - a.totalUsd);
+    return context.json({ by, days: starts.map((start) => new Date(start).toISOString().slice(0, 10)), series }, 200);
+  });
+
+  app.openapi(costSummaryRoute, async (context) => {
+    const key = context.get('key');
+    const query = context.req.valid('query');
+    const since = query.since ? Date.parse(query.since) : 0;
+    const tenant = canSeeRun(key, undefined) ? {} : { tenant: key.tenant };
+    const now = new Date();
+    const periods = [
+      {
+        period: 'day' as const,
+        limitUsd: key.budgetDayUsd,
+        since: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()),
+      },
+      {
+        period: 'month' as const,
+        limitUsd: key.budgetMonthUsd,
+        since: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1),
+      },
+    ];
+    const budgets = [];
+    for (const period of periods) {
+      if (period.limitUsd === undefined) continue;
+      const spentUsd = await engine.spentUsd({
+        scope: 'tenant',
+        key: key.tenant,
+        since: period.since,
+        limitUsd: period.limitUsd,
+      });
+      budgets.push({
+        period: period.period,
+        limitUsd: period.limitUsd,
+        spentUsd,
+        since: new Date(period.since).toISOString(),
+      });
+    }
+    const byRun = await engine.costReport({ by: 'run', since, ...tenant });
+    const agentRuns = (await engine.listRuns({ limit: 500, ...tenant, excludeAgentName: 'gateway' })).filter(
+      (run) => run.createdAt >= since && run.parentRunId === undefined,
+    );
+    const agentRunIds = new Set(agentRuns.map((run) => run.id));
+    const agentSpend = byRun.filter((row) => agentRunIds.has(row.key)).reduce((sum, row) => sum + row.costUsd, 0);
+    const completedRuns = agentRuns.filter((run) => run.status === 'completed').length;
+    const topRows = [...byRun].sort((a, b) => b.costUsd - a.costUsd).slice(0, query.top ?? 10);
+    const topRuns = await Promise.all(
+      topRows.map(async (row) => {
+        const run = await engine.getRun(row.key);
+        return {
+          runId: row.key,
+          agent: run?.agentName ?? null,
+          status: run?.status ?? null,
+          input: run ? run.input.slice(0, 200) : null,
+          costUsd: row.costUsd,
+        };
+      }),
+    );
+    return context.json(
+      {
+        tenant: key.tenant,
+        keyName: key.name,
+        budgets,
+        totalUsd: byRun.reduce((sum, row) => sum + row.costUsd, 0),
+        completedRuns,
+        costPerCompletedRunUsd: completedRuns > 0 ? agentSpend / completedRuns : null,
+        topRuns,
+      },
+      200,
+    );
+  });
+
   return app;
+}
+
+/** The text a run is searched by. */
+function runText(run: {
+  id: string;
+  agentName: string;
+  model: string;
+  input: string;
+  output: unknown;
+  error: string | undefined;
+}) {
+  const output = typeof run.output === 'string' ? run.output : JSON.stringify(run.output ?? '');
+  return [run.id, run.agentName, run.model, run.input, output, run.error ?? ''].join('\n').toLowerCase();
+}
+
+/** The file of an artifact inside the run's workspace; undefined when it is gone or outside it. */
+function artifactPath(workspace: string | undefined, path: string): string | undefined {
+  if (!workspace) return undefined;
+  try {
+    const root = realpathSync(workspace);
+    const file = realpathSync(resolve(root, path));
+    const inside = relative(root, file);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return undefined;
+    return statSync(file).isFile() ? file : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function decisionView(result: Awaited<ReturnType<RunService['decide']>>) {

@@ -11,6 +11,8 @@ import type { Hataraku } from '../hataraku.js';
 import { type AgentCatalog, createAgentCatalog } from './agent-catalog.js';
 import { errorBody, respondWithError } from './api-error.js';
 import { type AuthVariables, authenticate } from './auth.js';
+import { consoleRoutes } from './console/console-routes.js';
+import { createSessionStore } from './console/session-store.js';
 import { type EventLog, openEventLog } from './event-log.js';
 import { createGatewayRecorder } from './gateway/gateway-ledger.js';
 import { gatewayRoutes } from './gateway/gateway-routes.js';
@@ -82,8 +84,15 @@ export function createServer(options: ServerOptions): HatarakuServer {
   app.use('*', concurrencyLimit(options.maxConcurrentRequests ?? 256));
   app.use('*', limitBodySize(maxBodyBytes));
   app.get('/health', (context) => context.json({ status: 'ok' }));
-  const auth = authenticate({ keys, rateLimiter: createRateLimiter(), development: options.development === true });
-  for (const path of ['/runs', '/runs/*', '/costs', '/v1/*', '/mcp']) app.use(path, auth);
+  const sessions = createSessionStore();
+  const auth = authenticate({
+    keys,
+    rateLimiter: createRateLimiter(),
+    development: options.development === true,
+    sessions,
+  });
+  for (const path of ['/runs', '/runs/*', '/costs', '/costs/*', '/approvals', '/v1/*', '/mcp']) app.use(path, auth);
+  app.route('/', consoleRoutes({ keys, sessions, development: options.development === true }));
 
   const runsApp = runsRoutes({ hataraku, runs, events });
   app.route('/', runsApp);
