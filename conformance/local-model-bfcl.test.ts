@@ -59,7 +59,8 @@ describe('local model: grammar-constrained calls over BFCL schemas', () => {
             tools: [{ name: fn.name, description: fn.description, inputSchema: schema }],
             toolChoice: 'required',
             temperature: 1,
-            maxOutputTokens: 400,
+            // Room enough that no sampled call is cut by the limit (a cut call is rightly not a call).
+            maxOutputTokens: 2000,
           });
           calls++;
           const call = response.toolCalls[0];

@@ -29,7 +29,9 @@ const ask = (text: string, extra: Partial<ModelRequest> = {}): ModelRequest => (
     { role: 'user', content: text },
   ],
   temperature: 1,
-  maxOutputTokens: 200,
+  // Room enough that a sampled call (or structured answer) is never cut by the limit: at 200 a
+  // long random string now and then ran into it, and a cut call is rightly not a call.
+  maxOutputTokens: 2000,
   ...extra,
 });
 
