@@ -3,12 +3,14 @@
  * one journal. Same interface, same records and the same guarantees as the SQLite engine;
  * docs/scale-out.md explains the choices.
  *
- * Group commit: sessions commit asynchronously (`synchronous_commit = off`), so a step is
- * committed in one round trip and survives this process being killed (it is in the server). It
- * is made durable on disk by the next durable commit from any session (`sync()`, a durable step,
- * a final result, an approval decision), which flushes the WAL up to itself and so every commit
- * before it; the server also flushes on its own within a few hundred milliseconds. A server
- * crash loses at most the asynchronous commits no durable commit has covered yet.
+ * Sessions commit asynchronously (`synchronous_commit = off`), so a step is committed in one
+ * round trip and survives this process being killed (it is in the server); the server flushes
+ * its WAL on its own within a few hundred milliseconds. Under `durability: 'power'` (group
+ * commit), a step is also made durable on disk by the next durable commit from any session
+ * (`sync()`, a durable step, a final result, an approval decision: `synchronous_commit = on` for
+ * that transaction), which flushes the WAL up to itself and so every commit before it. Under
+ * `process` (the default) no commit waits for the flush. A server crash loses at most the
+ * asynchronous commits no flush has covered yet.
  *
  * Leases use the database's clock, so machines with skewed clocks agree on who owns a run.
  * Claiming a run bumps its `lease_epoch`; a step commits only while the run's row still names
@@ -26,6 +28,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { JournalError, LeaseLostError, UserError } from '../../errors.js';
+import { defaultJournalDurability, type JournalDurability } from '../durability.js';
 import type {
   ApprovalDecision,
   ApprovalRequest,
@@ -67,6 +70,8 @@ export interface PostgresEngineOptions {
   poolSize?: number;
   /** How long to keep retrying while the database is unreachable, in milliseconds (default 30,000). */
   reconnectTimeoutMs?: number;
+  /** What a committed step survives: `process` (default) or `power`; see docs/durability.md. */
+  durability?: JournalDurability | undefined;
   /** Clock for record times (not leases, which use the database's clock), for tests. */
   now?: () => number;
   faults?: FaultPoints;
@@ -90,6 +95,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
   const executorId = options.executorId ?? `executor_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const leaseMs = options.leaseMs ?? 30_000;
   if (!(leaseMs > 0)) throw new RangeError('openPostgresEngine: `leaseMs` must be positive');
+  const durability = options.durability ?? defaultJournalDurability;
   const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
   const where = describeUrl(options.url);
   const pool = createPool({ url: options.url, size: options.poolSize, idleInTransactionMs: leaseMs });
@@ -117,9 +123,13 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     }
   }
 
-  /** Run `action` in a transaction; `durable`: its commit flushes the WAL (and every commit before it). */
+  /**
+   * Run `action` in a transaction; `durable` (under `power` only): its commit flushes the WAL (and
+   * every commit before it).
+   */
   function transaction<T>(action: (client: Queryable) => Promise<T>, durable = false): Promise<T> {
-    if (durable) return guard.covering((serverStart) => plainTransaction(action, serverStart));
+    if (durable && durability === 'power')
+      return guard.covering((serverStart) => plainTransaction(action, serverStart));
     return plainTransaction(action, false);
   }
 
@@ -288,6 +298,8 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
    */
   let pendingSync: Promise<void> | undefined;
   function sharedSync(): Promise<void> {
+    // Under `process`, a commit in the server is as durable as it gets: nothing to wait for.
+    if (durability === 'process') return Promise.resolve();
     pendingSync ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       pendingSync = undefined;
       return operation('syncing to disk', () =>

@@ -162,6 +162,24 @@ describe('SQLite engine', () => {
     await journal.close();
   });
 
+  it.each([
+    ['process', false],
+    ['power', true],
+  ] as const)('under durability %s, makes a durable write with an fsync: %s', async (durability, fsyncs) => {
+    const path = temporaryDatabase();
+    const journal = openSqliteEngine({ path, durability, heartbeatMs: 0 });
+    await journal.createRun({ id: 'r1', agentName: 'a', model: 'm', input: 'x', spec: null });
+    await journal.commitStep(modelStep('r1', 0, 'durable'), { durable: true });
+    await journal.sync();
+    const reader = new Database(path, { readonly: true });
+    // The group commit's fsync is a write under synchronous=FULL that records when it happened.
+    const synced = reader.prepare("SELECT value FROM meta WHERE key = 'synced_at'").get();
+    expect(synced !== undefined).toBe(fsyncs);
+    expect((reader.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n).toBe(1);
+    reader.close();
+    await journal.close();
+  });
+
   it('lets one executor own a run at a time, and another take it over once the lease expires', async () => {
     const path = temporaryDatabase();
     let clock = 1_000_000;

@@ -1,12 +1,18 @@
 /**
  * The embedded engine on SQLite (better-sqlite3, WAL).
  *
- * Writes are group-committed. A step is committed with synchronous=NORMAL, which survives the
- * process being killed (the WAL frame is in the operating system's cache). It is made durable
- * on disk by the next write under synchronous=FULL, which fsyncs the WAL and with it every frame
- * before it. The runtime makes such a write (`sync()`, a durable step, a final result, an
- * approval decision) before anything that depends on earlier steps leaves the process, so one
- * fsync covers many steps.
+ * Every write is committed with synchronous=NORMAL, which survives the process being killed (the
+ * WAL frame is in the operating system's cache). What happens on top depends on `durability`
+ * (docs/durability.md):
+ * - `process` (the default): nothing more. The database stays intact through a power cut, but
+ *   the commits since the last checkpoint may be lost.
+ * - `power`: group commit. Before anything that depends on earlier steps leaves the process
+ *   (`sync()`, a durable step, a final result, an approval decision), one write under
+ *   synchronous=FULL fsyncs the WAL and with it every frame before it; one fsync covers many
+ *   steps.
+ *
+ * Checkpoints (copying the WAL into the database file, which fsyncs both) run every
+ * `walCheckpointPages` pages rather than SQLite's 1,000, so that a step rarely pays for one.
  *
  * Each engine is an executor: it registers itself, renews the leases of the runs it owns on a
  * heartbeat, and may commit steps only for runs it owns (a fence against a process that lost
@@ -18,6 +24,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { JournalError, LeaseLostError, UserError } from '../../errors.js';
+import { defaultJournalDurability, type JournalDurability } from '../durability.js';
 import type {
   ApprovalDecision,
   ApprovalRequest,
@@ -60,10 +67,15 @@ export interface SqliteEngineOptions {
   heartbeatMs?: number;
   /** Milliseconds to wait on a database locked by another process (default 10,000). */
   busyTimeoutMs?: number;
+  /** What a committed step survives: `process` (default) or `power`; see docs/durability.md. */
+  durability?: JournalDurability | undefined;
   /** Clock, for tests. */
   now?: () => number;
   faults?: FaultPoints;
 }
+
+/** WAL pages between automatic checkpoints (SQLite's default is 1,000). */
+const walCheckpointPages = 10_000;
 
 export function openSqliteEngine(options: SqliteEngineOptions): Engine {
   const now = options.now ?? Date.now;
@@ -71,12 +83,14 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
   const executorId = options.executorId ?? `executor_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const leaseMs = options.leaseMs ?? 30_000;
   if (!(leaseMs > 0)) throw new RangeError('openSqliteEngine: `leaseMs` must be positive');
+  const durability = options.durability ?? defaultJournalDurability;
   let database: Database.Database;
   try {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     database = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
+    database.pragma(`wal_autocheckpoint = ${walCheckpointPages}`);
     database.pragma('foreign_keys = ON');
     migrate(database, options.path);
   } catch (error) {
@@ -254,8 +268,12 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
   const synchronousFull = db.prepare('PRAGMA synchronous = FULL');
   const synchronousNormal = db.prepare('PRAGMA synchronous = NORMAL');
 
-  /** Run `action` in a transaction whose commit fsyncs the WAL (and so every earlier commit). */
+  /**
+   * Run `action` in one transaction; under `power`, its commit fsyncs the WAL (and so every
+   * earlier commit).
+   */
   function durably<T>(action: () => T): T {
+    if (durability === 'process') return db.transaction(action).immediate();
     synchronousFull.run();
     try {
       return db.transaction(action).immediate();
@@ -271,6 +289,8 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
    */
   let pendingSync: Promise<void> | undefined;
   function sharedSync(): Promise<void> {
+    // Under `process`, a commit is as durable as it gets: nothing to wait for.
+    if (durability === 'process') return Promise.resolve();
     pendingSync ??= new Promise<void>((resolveSync, rejectSync) => {
       setImmediate(() => {
         pendingSync = undefined;
