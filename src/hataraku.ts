@@ -206,6 +206,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
       }),
     async recover(recoverOptions) {
       const report: RecoveryReport = { results: [], skipped: [] };
+      await openEngine().expireApprovalDeadlines();
       const candidates = await openEngine().recoverableRuns({ limit: recoverOptions.limit ?? 1000 });
       await Promise.all(
         candidates.map(async (candidate) => {

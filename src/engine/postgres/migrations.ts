@@ -157,6 +157,15 @@ CREATE INDEX model_cache_expires_at ON model_cache (expires_at);
 CREATE INDEX model_cache_tenant ON model_cache (tenant);
 `,
   },
+  {
+    version: 3,
+    description: 'budget reservations: the reservation a row belongs to as a column',
+    sql: `
+ALTER TABLE budget_reservations ADD COLUMN reservation_id TEXT NOT NULL DEFAULT '';
+UPDATE budget_reservations SET reservation_id = split_part(id, ':', 1);
+CREATE INDEX reservations_by_group ON budget_reservations (reservation_id);
+`,
+  },
 ];
 
 /** Key of the advisory lock held while migrating (any fixed 64-bit number). */

@@ -237,14 +237,15 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
   const decideStatement = `UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3, note = $4
     WHERE run_id = $5 AND step_index = $6 AND status = 'pending'`;
 
-  /** Apply the default outcome of approvals whose deadline has passed. */
-  async function expireDeadlines(): Promise<void> {
+  /** Apply the default outcome of approvals whose deadline has passed by `at`; how many were decided. */
+  async function expireDeadlines(at: number = now()): Promise<number> {
     const expired = (
       await pool.query("SELECT * FROM approvals WHERE status = 'pending' AND deadline IS NOT NULL AND deadline <= $1", [
-        now(),
+        at,
       ])
     ).rows as ApprovalRow[];
-    if (expired.length === 0) return;
+    if (expired.length === 0) return 0;
+    let decided = 0;
     await transaction(async (client) => {
       for (const row of expired) {
         const status = row.default_outcome === 'approve' ? 'approved' : 'denied';
@@ -258,6 +259,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
           row.step_index,
         ]);
         if (changed.rowCount === 1) {
+          decided++;
           await insertAudit(client, {
             runId: row.run_id,
             stepIndex: row.step_index,
@@ -270,6 +272,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
         }
       }
     }, true);
+    return decided;
   }
 
   /**
@@ -629,7 +632,6 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     recoverableRuns(query = {}) {
       return operation('finding recoverable runs', async () => {
         await reapDeadLocalExecutors();
-        await expireDeadlines();
         const rows = (
           await pool.query(`SELECT * FROM runs r WHERE ${recoverableCondition} ORDER BY r.created_at, r.seq LIMIT $2`, [
             now(),
@@ -642,7 +644,6 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     takeRuns(query) {
       return operation('taking runs', async () => {
         await reapDeadLocalExecutors();
-        await expireDeadlines();
         if (query.limit <= 0) return [];
         const taken = await transaction(async (client) => {
           // Rows another worker is claiming right now are skipped, not waited for.
@@ -769,7 +770,6 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     },
     getApproval(runId, stepIndex) {
       return operation('reading an approval', async () => {
-        await expireDeadlines();
         const row = (
           await pool.query('SELECT * FROM approvals WHERE run_id = $1 AND step_index = $2', [runId, stepIndex])
         ).rows[0] as ApprovalRow | undefined;
@@ -778,7 +778,6 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     },
     listApprovals(query = {}) {
       return operation('listing approvals', async () => {
-        await expireDeadlines();
         return (
           (
             await pool.query(
@@ -789,6 +788,9 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
           ).rows as ApprovalRow[]
         ).map(approvalFromRow);
       });
+    },
+    expireApprovalDeadlines(at) {
+      return operation('applying approval deadlines', () => expireDeadlines(at));
     },
     decideApproval(decision: ApprovalDecision): Promise<DecisionResult> {
       return operation('deciding an approval', async () => {
@@ -959,10 +961,12 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
           const id = `reservation_${randomUUID()}`;
           for (const budget of request.budgets) {
             await client.query(
-              `INSERT INTO budget_reservations (id, run_id, step_index, scope, scope_key, amount_usd, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+              `INSERT INTO budget_reservations (id, reservation_id, run_id, step_index, scope, scope_key, amount_usd,
+                 expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
               [
                 `${id}:${budget.scope}:${budget.key}`,
+                id,
                 request.runId,
                 request.stepIndex,
                 budget.scope,
@@ -978,7 +982,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     },
     releaseReservation(id) {
       return operation('releasing a reservation', async () => {
-        await pool.query("DELETE FROM budget_reservations WHERE starts_with(id, $1 || ':')", [id]);
+        await pool.query('DELETE FROM budget_reservations WHERE reservation_id = $1', [id]);
       });
     },
     async close() {

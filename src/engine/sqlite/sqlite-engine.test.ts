@@ -233,6 +233,32 @@ describe('SQLite engine', () => {
     await engine.close();
   });
 
+  it('upgrades a version 1 journal: reservation groups move from the row ids into their column', async () => {
+    const path = temporaryDatabase();
+    await openSqliteEngine({ path, heartbeatMs: 0 }).close();
+    // Make it a version 1 journal, with a reservation as version 1 wrote it.
+    const old = new Database(path);
+    old.exec('DROP INDEX reservations_by_group; ALTER TABLE budget_reservations DROP COLUMN reservation_id');
+    old.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
+    old
+      .prepare(
+        `INSERT INTO budget_reservations (id, run_id, step_index, scope, scope_key, amount_usd, expires_at)
+         VALUES ('reservation_a:tenant:acme:eu', 'r1', 1, 'tenant', 'acme:eu', 0.5, ?)`,
+      )
+      .run(Date.now() + 60_000);
+    old.close();
+    const engine = openSqliteEngine({ path, heartbeatMs: 0 });
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '2' });
+    expect(reader.prepare('SELECT reservation_id FROM budget_reservations').all()).toEqual([
+      { reservation_id: 'reservation_a' },
+    ]);
+    await engine.releaseReservation('reservation_a');
+    expect(reader.prepare('SELECT COUNT(*) AS n FROM budget_reservations').get()).toEqual({ n: 0 });
+    reader.close();
+    await engine.close();
+  });
+
   it('applies the default outcome when an approval passes its deadline', async () => {
     let clock = 5_000;
     const engine = openSqliteEngine({ path: temporaryDatabase(), heartbeatMs: 0, now: () => clock });
@@ -249,7 +275,11 @@ describe('SQLite engine', () => {
     });
     expect((await engine.getApproval('r1', 1))?.status).toBe('pending');
     clock = 6_001;
+    // Reading does not write: the deadline is applied by an explicit call.
+    expect((await engine.getApproval('r1', 1))?.status).toBe('pending');
+    expect(await engine.expireApprovalDeadlines()).toBe(1);
     expect(await engine.getApproval('r1', 1)).toMatchObject({ status: 'approved', decidedBy: 'system' });
+    expect(await engine.expireApprovalDeadlines()).toBe(0);
     await engine.close();
   });
 

@@ -191,10 +191,10 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
       'SELECT COALESCE(SUM(amount_usd), 0) AS amount FROM budget_reservations WHERE scope = ? AND scope_key = ? AND expires_at > ?',
     ),
     insertReservation: db.prepare(
-      `INSERT INTO budget_reservations (id, run_id, step_index, scope, scope_key, amount_usd, expires_at)
-       VALUES (@id, @run_id, @step_index, @scope, @scope_key, @amount_usd, @expires_at)`,
+      `INSERT INTO budget_reservations (id, reservation_id, run_id, step_index, scope, scope_key, amount_usd, expires_at)
+       VALUES (@id, @reservation_id, @run_id, @step_index, @scope, @scope_key, @amount_usd, @expires_at)`,
     ),
-    deleteReservation: db.prepare('DELETE FROM budget_reservations WHERE id = ?'),
+    deleteReservation: db.prepare('DELETE FROM budget_reservations WHERE reservation_id = ?'),
     deleteExpiredReservations: db.prepare('DELETE FROM budget_reservations WHERE expires_at <= ?'),
     costSoFar: db.prepare('SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM steps WHERE run_id = ?'),
     markSynced: db.prepare(
@@ -340,10 +340,11 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     });
   }
 
-  /** Apply the default outcome of approvals whose deadline has passed. */
-  function expireDeadlines(): void {
-    const expired = statements.expiredApprovals.all(now()) as ApprovalRow[];
-    if (expired.length === 0) return;
+  /** Apply the default outcome of approvals whose deadline has passed by `at`; how many were decided. */
+  function expireDeadlines(at: number = now()): number {
+    const expired = statements.expiredApprovals.all(at) as ApprovalRow[];
+    if (expired.length === 0) return 0;
+    let decided = 0;
     durably(() => {
       for (const row of expired) {
         const status = row.default_outcome === 'approve' ? 'approved' : 'denied';
@@ -356,6 +357,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
           step_index: row.step_index,
         });
         if (changed.changes === 1) {
+          decided++;
           audit({
             runId: row.run_id,
             stepIndex: row.step_index,
@@ -368,6 +370,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
         }
       }
     });
+    return decided;
   }
 
   statements.registerExecutor.run(executorId, process.pid, hostname(), now(), now());
@@ -587,14 +590,12 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     recoverableRuns(query = {}) {
       return guard('finding recoverable runs', () => {
         reapDeadLocalExecutors();
-        expireDeadlines();
         return (statements.recoverable.all({ now: now(), limit: query.limit ?? 1000 }) as RunRow[]).map(runFromRow);
       });
     },
     takeRuns(query) {
       return guard('taking runs', () => {
         reapDeadLocalExecutors();
-        expireDeadlines();
         // One write transaction: no other process claims in between (SQLite has one writer).
         return db
           .transaction(() => {
@@ -671,18 +672,19 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     },
     getApproval(runId, stepIndex) {
       return guard('reading an approval', () => {
-        expireDeadlines();
         const row = statements.getApproval.get(runId, stepIndex) as ApprovalRow | undefined;
         return row ? approvalFromRow(row) : undefined;
       });
     },
     listApprovals(query = {}) {
       return guard('listing approvals', () => {
-        expireDeadlines();
         return (
           statements.listApprovals.all({ run_id: query.runId ?? null, status: query.status ?? null }) as ApprovalRow[]
         ).map(approvalFromRow);
       });
+    },
+    expireApprovalDeadlines(at) {
+      return guard('applying approval deadlines', () => expireDeadlines(at));
     },
     decideApproval(decision: ApprovalDecision): Promise<DecisionResult> {
       return guard('deciding an approval', () => {
@@ -809,6 +811,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
             for (const budget of request.budgets) {
               statements.insertReservation.run({
                 id: `${id}:${budget.scope}:${budget.key}`,
+                reservation_id: id,
                 run_id: request.runId,
                 step_index: request.stepIndex,
                 scope: budget.scope,
@@ -824,7 +827,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     },
     releaseReservation(id) {
       return guard('releasing a reservation', () => {
-        db.prepare("DELETE FROM budget_reservations WHERE id LIKE ? || ':%'").run(id);
+        statements.deleteReservation.run(id);
       });
     },
     async close() {
