@@ -33,10 +33,11 @@ export function createApprovalJournal(database: PostgresJournalDatabase): Approv
   /** Apply the default outcome of approvals whose deadline has passed by `at`; how many were decided. */
   async function expireDeadlines(at: number = now()): Promise<number> {
     const expired = (
-      await pool.query("SELECT * FROM approvals WHERE status = 'pending' AND deadline IS NOT NULL AND deadline <= $1", [
-        at,
-      ])
-    ).rows as ApprovalRow[];
+      await pool.query<ApprovalRow>(
+        "SELECT * FROM approvals WHERE status = 'pending' AND deadline IS NOT NULL AND deadline <= $1",
+        [at],
+      )
+    ).rows;
     if (expired.length === 0) return 0;
     let decided = 0;
     await transaction(async (client) => {
@@ -101,11 +102,12 @@ export function createApprovalJournal(database: PostgresJournalDatabase): Approv
             });
           }
           const row = (
-            await client.query('SELECT * FROM approvals WHERE run_id = $1 AND step_index = $2', [
+            await client.query<ApprovalRow>('SELECT * FROM approvals WHERE run_id = $1 AND step_index = $2', [
               request.runId,
               request.stepIndex,
             ])
-          ).rows[0] as ApprovalRow;
+          ).rows[0];
+          if (!row) throw new Error(`the approval of step ${request.stepIndex} was not written`);
           return approvalFromRow(row);
         }, true),
       );
@@ -113,22 +115,23 @@ export function createApprovalJournal(database: PostgresJournalDatabase): Approv
     getApproval(runId, stepIndex) {
       return operation('reading an approval', async () => {
         const row = (
-          await pool.query('SELECT * FROM approvals WHERE run_id = $1 AND step_index = $2', [runId, stepIndex])
-        ).rows[0] as ApprovalRow | undefined;
+          await pool.query<ApprovalRow>('SELECT * FROM approvals WHERE run_id = $1 AND step_index = $2', [
+            runId,
+            stepIndex,
+          ])
+        ).rows[0];
         return row ? approvalFromRow(row) : undefined;
       });
     },
     listApprovals(query = {}) {
       return operation('listing approvals', async () => {
         return (
-          (
-            await pool.query(
-              `SELECT * FROM approvals WHERE ($1::text IS NULL OR run_id = $1) AND ($2::text IS NULL OR status = $2)
+          await pool.query<ApprovalRow>(
+            `SELECT * FROM approvals WHERE ($1::text IS NULL OR run_id = $1) AND ($2::text IS NULL OR status = $2)
                ORDER BY requested_at, run_id, step_index`,
-              [query.runId ?? null, query.status ?? null],
-            )
-          ).rows as ApprovalRow[]
-        ).map(approvalFromRow);
+            [query.runId ?? null, query.status ?? null],
+          )
+        ).rows.map(approvalFromRow);
       });
     },
     expireApprovalDeadlines(at) {
@@ -141,11 +144,11 @@ export function createApprovalJournal(database: PostgresJournalDatabase): Approv
           let row: ApprovalRow | undefined;
           if (decision.stepIndex === undefined) {
             const pending = (
-              await client.query(
+              await client.query<ApprovalRow>(
                 "SELECT * FROM approvals WHERE run_id = $1 AND status = 'pending' ORDER BY step_index",
                 [decision.runId],
               )
-            ).rows as ApprovalRow[];
+            ).rows;
             if (pending.length > 1) {
               throw new UserError(
                 'usage',
@@ -155,19 +158,18 @@ export function createApprovalJournal(database: PostgresJournalDatabase): Approv
             row =
               pending[0] ??
               (
-                (
-                  await client.query('SELECT * FROM approvals WHERE run_id = $1 ORDER BY requested_at, step_index', [
-                    decision.runId,
-                  ])
-                ).rows as ApprovalRow[]
-              ).at(-1);
+                await client.query<ApprovalRow>(
+                  'SELECT * FROM approvals WHERE run_id = $1 ORDER BY requested_at, step_index',
+                  [decision.runId],
+                )
+              ).rows.at(-1);
           } else {
             row = (
-              await client.query('SELECT * FROM approvals WHERE run_id = $1 AND step_index = $2', [
+              await client.query<ApprovalRow>('SELECT * FROM approvals WHERE run_id = $1 AND step_index = $2', [
                 decision.runId,
                 decision.stepIndex,
               ])
-            ).rows[0] as ApprovalRow | undefined;
+            ).rows[0];
           }
           if (!row) {
             throw new UserError(
@@ -192,28 +194,27 @@ export function createApprovalJournal(database: PostgresJournalDatabase): Approv
             inputDigest: row.input_digest,
             note: decision.note,
           };
-          const approval = approvalFromRow(
-            (
-              await client.query('SELECT * FROM approvals WHERE run_id = $1 AND step_index = $2', [
-                row.run_id,
-                row.step_index,
-              ])
-            ).rows[0] as ApprovalRow,
-          );
+          const decided = (
+            await client.query<ApprovalRow>('SELECT * FROM approvals WHERE run_id = $1 AND step_index = $2', [
+              row.run_id,
+              row.step_index,
+            ])
+          ).rows[0];
+          const approval = approvalFromRow(decided ?? row);
           if (changed.rowCount === 1) {
             await insertAudit(client, { ...base, action: status });
             return { kind: 'applied', approval };
           }
           const current = (
-            await client.query('SELECT status FROM approvals WHERE run_id = $1 AND step_index = $2', [
-              row.run_id,
-              row.step_index,
-            ])
-          ).rows[0] as { status: string };
+            await client.query<{ status: string }>(
+              'SELECT status FROM approvals WHERE run_id = $1 AND step_index = $2',
+              [row.run_id, row.step_index],
+            )
+          ).rows[0];
           await insertAudit(client, {
             ...base,
             action: 'decision-ignored',
-            note: `already ${current.status}; ${decision.outcome} ignored`,
+            note: `already ${current?.status ?? row.status}; ${decision.outcome} ignored`,
           });
           return { kind: 'ignored', approval };
         }, true);
@@ -225,12 +226,10 @@ export function createApprovalJournal(database: PostgresJournalDatabase): Approv
     listAudit(query = {}) {
       return operation('reading the audit log', async () =>
         (
-          (
-            await pool.query('SELECT * FROM audit WHERE ($1::text IS NULL OR run_id = $1) ORDER BY id', [
-              query.runId ?? null,
-            ])
-          ).rows as AuditRow[]
-        ).map(auditFromRow),
+          await pool.query<AuditRow>('SELECT * FROM audit WHERE ($1::text IS NULL OR run_id = $1) ORDER BY id', [
+            query.runId ?? null,
+          ])
+        ).rows.map(auditFromRow),
       );
     },
   };

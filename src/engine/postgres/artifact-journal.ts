@@ -27,9 +27,8 @@ export function createArtifactJournal(database: PostgresJournalDatabase): Artifa
     listArtifacts(runId) {
       return operation('listing artifacts', async () =>
         (
-          (await pool.query('SELECT * FROM artifacts WHERE run_id = $1 ORDER BY created_at, path', [runId]))
-            .rows as ArtifactRow[]
-        ).map(artifactFromRow),
+          await pool.query<ArtifactRow>('SELECT * FROM artifacts WHERE run_id = $1 ORDER BY created_at, path', [runId])
+        ).rows.map(artifactFromRow),
       );
     },
   };

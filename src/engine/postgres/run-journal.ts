@@ -74,7 +74,7 @@ export function createRunJournal(database: PostgresJournalDatabase): PostgresRun
       return operation('creating a run', async (attempt) => {
         const owner = run.queued ? null : executorId;
         const inserted = (
-          await pool.query(
+          await pool.query<RunRow & { lease_epoch: number }>(
             `INSERT INTO runs (id, agent_name, model, input, spec, status, workspace, tenant, parent_run_id, owner,
                lease_expires_at, lease_epoch, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9::text,
@@ -94,7 +94,7 @@ export function createRunJournal(database: PostgresJournalDatabase): PostgresRun
               now(),
             ],
           )
-        ).rows[0] as (RunRow & { lease_epoch: number }) | undefined;
+        ).rows[0];
         const row = inserted ?? (attempt > 0 ? await getRunRow(pool, run.id) : undefined);
         // A retry finds the run its first attempt created.
         if (!row || (!inserted && (row.owner !== owner || row.input !== run.input))) {
@@ -103,7 +103,7 @@ export function createRunJournal(database: PostgresJournalDatabase): PostgresRun
             `journal: creating a run failed: a run with id ${run.id} already exists`,
           );
         }
-        if (owner) epochs.set(run.id, Number((row as { lease_epoch?: number }).lease_epoch ?? 1));
+        if (owner) epochs.set(run.id, Number(('lease_epoch' in row ? row.lease_epoch : undefined) ?? 1));
         return runFromRow(row);
       });
     },
@@ -116,21 +116,22 @@ export function createRunJournal(database: PostgresJournalDatabase): PostgresRun
     listRuns(query = {}) {
       return operation('listing runs', async () => {
         const limit = query.limit ?? 50;
-        const result = await pool.query(
+        const result = await pool.query<RunRow>(
           `SELECT * FROM runs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR tenant = $2)
              AND ($3::text IS NULL OR agent_name = $3) AND ($4::text IS NULL OR agent_name <> $4)
            ORDER BY created_at DESC, seq DESC LIMIT $5`,
           [query.status ?? null, query.tenant ?? null, query.agentName ?? null, query.excludeAgentName ?? null, limit],
         );
-        return (result.rows as RunRow[]).map(runFromRow);
+        return result.rows.map(runFromRow);
       });
     },
     listChildRuns(runId) {
       return operation('listing child runs', async () => {
-        const result = await pool.query('SELECT * FROM runs WHERE parent_run_id = $1 ORDER BY created_at, seq', [
-          runId,
-        ]);
-        return (result.rows as RunRow[]).map(runFromRow);
+        const result = await pool.query<RunRow>(
+          'SELECT * FROM runs WHERE parent_run_id = $1 ORDER BY created_at, seq',
+          [runId],
+        );
+        return result.rows.map(runFromRow);
       });
     },
     finishRun(runId, outcome) {
@@ -193,7 +194,7 @@ export function createRunJournal(database: PostgresJournalDatabase): PostgresRun
         await reapDeadLocalExecutors();
         // Named: the runtime claims before every tool with an effect.
         const row = (
-          await pool.query({
+          await pool.query<{ lease_epoch: number }>({
             name: 'hataraku-claim-run',
             text: `UPDATE runs SET owner = $2, lease_expires_at = ${databaseNow} + $3,
                lease_epoch = CASE WHEN owner = $2 THEN lease_epoch ELSE lease_epoch + 1 END
@@ -202,7 +203,7 @@ export function createRunJournal(database: PostgresJournalDatabase): PostgresRun
              RETURNING lease_epoch`,
             values: [runId, executorId, leaseMs],
           })
-        ).rows[0] as { lease_epoch: number } | undefined;
+        ).rows[0];
         if (!row) return false;
         epochs.set(runId, Number(row.lease_epoch));
         return true;
@@ -224,11 +225,11 @@ export function createRunJournal(database: PostgresJournalDatabase): PostgresRun
       return operation('finding recoverable runs', async () => {
         await reapDeadLocalExecutors();
         const rows = (
-          await pool.query(`SELECT * FROM runs r WHERE ${recoverableCondition} ORDER BY r.created_at, r.seq LIMIT $2`, [
-            now(),
-            query.limit ?? 1000,
-          ])
-        ).rows as RunRow[];
+          await pool.query<RunRow>(
+            `SELECT * FROM runs r WHERE ${recoverableCondition} ORDER BY r.created_at, r.seq LIMIT $2`,
+            [now(), query.limit ?? 1000],
+          )
+        ).rows;
         return rows.map(runFromRow);
       });
     },
@@ -239,12 +240,12 @@ export function createRunJournal(database: PostgresJournalDatabase): PostgresRun
         const taken = await transaction(async (client) => {
           // Rows another worker is claiming right now are skipped, not waited for.
           const candidates = (
-            await client.query(
+            await client.query<{ id: string; tenant: string | null }>(
               `SELECT r.id, r.tenant FROM runs r WHERE ${recoverableCondition}
                ORDER BY r.created_at, r.seq LIMIT $2 FOR UPDATE SKIP LOCKED`,
               [now(), query.perTenant === undefined ? query.limit : Math.max(query.limit * 4, 64)],
             )
-          ).rows as Array<{ id: string; tenant: string | null }>;
+          ).rows;
           let chosen = candidates.map((candidate) => candidate.id);
           if (query.perTenant !== undefined) {
             const tenants = [
@@ -259,12 +260,12 @@ export function createRunJournal(database: PostgresJournalDatabase): PostgresRun
             }
             const owned = new Map<string, number>();
             for (const row of (
-              await client.query(
+              await client.query<{ tenant: string; count: number }>(
                 `SELECT tenant, COUNT(*) AS count FROM runs WHERE tenant = ANY($1) AND status IN ${openStatuses}
                    AND owner IS NOT NULL AND lease_expires_at >= ${databaseNow} GROUP BY tenant`,
                 [tenants],
               )
-            ).rows as Array<{ tenant: string; count: number }>) {
+            ).rows) {
               owned.set(row.tenant, Number(row.count));
             }
             chosen = [];
@@ -280,12 +281,12 @@ export function createRunJournal(database: PostgresJournalDatabase): PostgresRun
           chosen = chosen.slice(0, query.limit);
           if (chosen.length === 0) return [];
           return (
-            await client.query(
+            await client.query<RunRow & { lease_epoch: number; seq: number }>(
               `UPDATE runs SET owner = $2, lease_expires_at = ${databaseNow} + $3, lease_epoch = lease_epoch + 1
                WHERE id = ANY($1) RETURNING *`,
               [chosen, executorId, leaseMs],
             )
-          ).rows as Array<RunRow & { lease_epoch: number; seq: number }>;
+          ).rows;
         });
         taken.sort((left, right) => left.created_at - right.created_at || left.seq - right.seq);
         for (const row of taken) epochs.set(row.id, Number(row.lease_epoch));

@@ -8,7 +8,16 @@ import { UserError } from '../../errors.js';
 import type { BudgetReservation, BudgetScope, SpendLedger } from '../engine.js';
 import type { PostgresJournalDatabase, Queryable } from './journal-database.js';
 
-type Row = Record<string, unknown>;
+/** A cost report line as PostgreSQL returns it: counts and sums of BIGINT arrive as strings. */
+interface CostRow {
+  key: string;
+  calls: string;
+  input_tokens: string;
+  output_tokens: string;
+  cached_input_tokens: string;
+  cost_usd: number;
+  unpriced: string;
+}
 
 export function createSpendLedger(database: PostgresJournalDatabase): SpendLedger {
   const { pool, now, operation, transaction } = database;
@@ -22,13 +31,13 @@ export function createSpendLedger(database: PostgresJournalDatabase): SpendLedge
   };
   async function spentIn(client: Queryable, budget: BudgetScope): Promise<number> {
     const row = (
-      await client.query(
+      await client.query<{ spent: number }>(
         `SELECT COALESCE(SUM(l.cost_usd), 0) AS spent FROM ledger l JOIN runs r ON r.id = l.run_id
          WHERE l.at >= $2 AND ${spentFilters[budget.scope]}`,
         [budget.key, budget.since],
       )
-    ).rows[0] as { spent: number };
-    return Number(row.spent);
+    ).rows[0];
+    return Number(row?.spent ?? 0);
   }
 
   return {
@@ -44,7 +53,7 @@ export function createSpendLedger(database: PostgresJournalDatabase): SpendLedge
         const key = groupings[query.by];
         if (key === undefined) throw new UserError('usage', `cannot group costs by ${query.by}`);
         const rows = (
-          await pool.query(
+          await pool.query<CostRow>(
             `WITH RECURSIVE roots(id, root) AS (
                SELECT id, id FROM runs WHERE parent_run_id IS NULL
                UNION ALL SELECT child.id, roots.root FROM runs child JOIN roots ON child.parent_run_id = roots.id)
@@ -57,7 +66,7 @@ export function createSpendLedger(database: PostgresJournalDatabase): SpendLedge
              GROUP BY 1 ORDER BY cost_usd DESC, key`,
             [query.since ?? 0, query.runId ?? null, query.tenant ?? null],
           )
-        ).rows as Row[];
+        ).rows;
         return rows.map((row) => ({
           key: String(row.key),
           calls: Number(row.calls),
@@ -86,14 +95,12 @@ export function createSpendLedger(database: PostgresJournalDatabase): SpendLedge
             const spent = await spentIn(client, budget);
             const reserved = Number(
               (
-                (
-                  await client.query(
-                    `SELECT COALESCE(SUM(amount_usd), 0) AS amount FROM budget_reservations
+                await client.query<{ amount: number }>(
+                  `SELECT COALESCE(SUM(amount_usd), 0) AS amount FROM budget_reservations
                      WHERE scope = $1 AND scope_key = $2 AND expires_at > $3`,
-                    [budget.scope, budget.key, time],
-                  )
-                ).rows[0] as { amount: number }
-              ).amount,
+                  [budget.scope, budget.key, time],
+                )
+              ).rows[0]?.amount ?? 0,
             );
             if (spent + reserved + request.amountUsd > budget.limitUsd) {
               return { ok: false, budget, spentUsd: spent, reservedUsd: reserved };

@@ -8,20 +8,32 @@ import { type StepRow, stepFromRow, stepToRow } from '../sqlite/rows.js';
 import type { PostgresJournalDatabase } from './journal-database.js';
 import { ServerRestarted } from './lost-step-guard.js';
 
+/** Sums as PostgreSQL returns them: COUNT and SUM of BIGINT are NUMERIC, which arrive as strings. */
+interface TotalsRow {
+  steps: string;
+  model_calls: string;
+  tool_calls: string;
+  input_tokens: string;
+  output_tokens: string;
+  cached_input_tokens: string;
+  cost_usd: number;
+  unpriced: string;
+}
+
 export function createStepJournal(database: PostgresJournalDatabase): StepJournal {
   const { pool, executorId, epochs, guard, operation, sharedSync } = database;
   return {
     listSteps(runId) {
       return operation('listing steps', async () =>
-        (
-          (await pool.query('SELECT * FROM steps WHERE run_id = $1 ORDER BY step_index', [runId])).rows as StepRow[]
-        ).map(stepFromRow),
+        (await pool.query<StepRow>('SELECT * FROM steps WHERE run_id = $1 ORDER BY step_index', [runId])).rows.map(
+          stepFromRow,
+        ),
       );
     },
     totals(runId): Promise<RunTotals> {
       return operation('summing a run', async () => {
         const row = (
-          await pool.query(
+          await pool.query<TotalsRow>(
             `SELECT COUNT(*) AS steps,
                     COUNT(*) FILTER (WHERE kind = 'model') AS model_calls,
                     COUNT(*) FILTER (WHERE kind = 'tool') AS tool_calls,
@@ -33,16 +45,16 @@ export function createStepJournal(database: PostgresJournalDatabase): StepJourna
              FROM steps WHERE run_id = $1`,
             [runId],
           )
-        ).rows[0] as Record<string, number>;
+        ).rows[0];
         return {
-          steps: Number(row.steps ?? 0),
-          modelCalls: Number(row.model_calls ?? 0),
-          toolCalls: Number(row.tool_calls ?? 0),
-          inputTokens: Number(row.input_tokens ?? 0),
-          outputTokens: Number(row.output_tokens ?? 0),
-          cachedInputTokens: Number(row.cached_input_tokens ?? 0),
-          costUsd: Number(row.cost_usd ?? 0),
-          unpricedModelCalls: Number(row.unpriced ?? 0),
+          steps: Number(row?.steps ?? 0),
+          modelCalls: Number(row?.model_calls ?? 0),
+          toolCalls: Number(row?.tool_calls ?? 0),
+          inputTokens: Number(row?.input_tokens ?? 0),
+          outputTokens: Number(row?.output_tokens ?? 0),
+          cachedInputTokens: Number(row?.cached_input_tokens ?? 0),
+          costUsd: Number(row?.cost_usd ?? 0),
+          unpricedModelCalls: Number(row?.unpriced ?? 0),
         };
       });
     },
@@ -61,7 +73,7 @@ export function createStepJournal(database: PostgresJournalDatabase): StepJourna
         // One statement, so one round trip and atomic: the fence (the run's row, locked and
         // checked), the step, and its ledger rows.
         // Named, so each connection parses and plans it once: it is the statement of every step.
-        const result = await pool.query({
+        const result = await pool.query<{ inserted: number; started: string }>({
           name: 'hataraku-commit-step',
           text: `WITH fence AS (
              SELECT id FROM runs WHERE id = $1 AND owner = $15 AND ($16::bigint IS NULL OR lease_epoch = $16)
@@ -104,17 +116,20 @@ export function createStepJournal(database: PostgresJournalDatabase): StepJourna
             guard.serverStartedAt,
           ],
         });
-        const outcome = result.rows[0] as { inserted: number; started: string };
+        const outcome = result.rows[0];
         // The server restarted since this process last looked: nothing was written; check what
         // the restart kept of this run before committing on top of it.
-        if (outcome.started !== guard.serverStartedAt) throw new ServerRestarted();
+        if (!outcome || outcome.started !== guard.serverStartedAt) throw new ServerRestarted();
         if (Number(outcome.inserted) === 1) {
           guard.committedAsynchronously(step.runId, step.index);
           return step;
         }
         const existing = (
-          await pool.query('SELECT * FROM steps WHERE run_id = $1 AND step_index = $2', [step.runId, step.index])
-        ).rows[0] as StepRow | undefined;
+          await pool.query<StepRow>('SELECT * FROM steps WHERE run_id = $1 AND step_index = $2', [
+            step.runId,
+            step.index,
+          ])
+        ).rows[0];
         if (existing) return stepFromRow(existing);
         throw new LeaseLostError(
           'lease_lost',
