@@ -178,6 +178,9 @@ const migrationLockKey = 7_246_831_905_114;
 export async function applyMigrations(client: PoolClient, where: string): Promise<number[]> {
   await client.query('BEGIN');
   try {
+    // The schema is on disk before anything is written into it, whatever `durability` says:
+    // sessions commit asynchronously, and a server crash must not take back the tables.
+    await client.query("SELECT set_config('synchronous_commit', 'on', true)");
     await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLockKey]);
     await client.query(
       `CREATE TABLE IF NOT EXISTS hataraku_migrations (
