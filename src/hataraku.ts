@@ -157,9 +157,10 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
   };
   const openEngine = (): Engine => {
     const lease = options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {};
+    const durability = config.journal.durability;
     engine ??= config.journal.url
-      ? openPostgresEngine({ url: config.journal.url, faults, ...lease })
-      : openSqliteEngine({ path: config.journal.path, faults, ...lease });
+      ? openPostgresEngine({ url: config.journal.url, faults, durability, ...lease })
+      : openSqliteEngine({ path: config.journal.path, faults, durability, ...lease });
     return engine;
   };
   const gate: ConcurrencyGate = createConcurrencyGate(options.maxConcurrentRuns ?? 16);
@@ -205,6 +206,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
       }),
     async recover(recoverOptions) {
       const report: RecoveryReport = { results: [], skipped: [] };
+      await openEngine().expireApprovalDeadlines();
       const candidates = await openEngine().recoverableRuns({ limit: recoverOptions.limit ?? 1000 });
       await Promise.all(
         candidates.map(async (candidate) => {

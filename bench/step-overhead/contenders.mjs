@@ -34,10 +34,10 @@ function expectToolCalls(framework, before, turns) {
  * A new scripted model and agent are made for each run (outside the timer): the scripted model
  * keeps every request it receives, and a product process makes them per run too.
  */
-export function hatarakuContender({ turns, journalPath }) {
-  const framework = `Hataraku (${journalPath === ':memory:' ? 'memory' : 'file'} journal)`;
+export function hatarakuContender({ turns, journalPath, durability = 'process' }) {
+  const framework = `Hataraku (${journalPath === ':memory:' ? 'memory' : `file, ${durability}`} journal)`;
   const script = buildScript(turns);
-  const journal = openSqliteEngine({ path: journalPath });
+  const journal = openSqliteEngine({ path: journalPath, durability });
   const addTool = tool({ name: 'add', description: addDescription, input: addInput(), execute: addNumbers });
   const expected = finalAnswerText(turns);
 
@@ -130,6 +130,6 @@ export function agentsSdkContender({ turns }) {
 }
 
 /** The journal file a file-journal contender writes, inside `directory`. */
-export function journalFileIn(directory) {
-  return join(directory, 'journal.db');
+export function journalFileIn(directory, name = 'journal') {
+  return join(directory, `${name}.db`);
 }

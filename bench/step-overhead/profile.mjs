@@ -5,7 +5,7 @@
  * `node:inspector`), as self time per function and total time under chosen functions.
  *
  * Run: `npm run build && node bench/step-overhead/profile.mjs` (file journal), or with
- * `BENCH_JOURNAL=memory`. BENCH_TURNS (20), BENCH_WARMUP_RUNS (20), BENCH_RUNS (200) as in
+ * `BENCH_JOURNAL=memory`, or `BENCH_DURABILITY=power` (default `process`). BENCH_TURNS (20), BENCH_WARMUP_RUNS (20), BENCH_RUNS (200) as in
  * `run.mjs`. The raw profile is written to the temp dir (open it in Chrome DevTools).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -108,7 +108,10 @@ const watched = [
 
 async function main() {
   const directory = mkdtempSync(join(os.tmpdir(), 'hataraku-bench-profile-'));
-  const base = openSqliteEngine({ path: journalKind === 'memory' ? ':memory:' : join(directory, 'journal.db') });
+  const base = openSqliteEngine({
+    path: journalKind === 'memory' ? ':memory:' : join(directory, 'journal.db'),
+    durability: process.env.BENCH_DURABILITY === 'power' ? 'power' : 'process',
+  });
   const { journal, timings } = timedJournal(base);
   const script = buildScript(turns);
   const addTool = tool({

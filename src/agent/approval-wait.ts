@@ -9,6 +9,8 @@ export async function waitForDecisions(
   signal: AbortSignal,
 ): Promise<void> {
   for (;;) {
+    // Reads never write: a deadline that passed is applied here, by the one who waits for it.
+    await engine.expireApprovalDeadlines();
     let pending = false;
     for (const approval of approvals) {
       const current = await engine.getApproval(approval.runId, approval.stepIndex);

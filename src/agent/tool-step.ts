@@ -238,6 +238,7 @@ async function planCall(
       content: `Not run: ${tool.name} is not allowed here (${decision.reason}). Do the task another way or explain why it cannot be done.`,
     };
   }
+  await context.engine.expireApprovalDeadlines();
   let approval = await context.engine.getApproval(context.runId, index);
   if (!approval) {
     approval = await context.engine.requestApproval({

@@ -87,6 +87,8 @@ export const journalSchema = z.strictObject(
       .string({ error: postgresUrlExpected })
       .regex(/^postgres(ql)?:\/\/\S+$/i, { error: postgresUrlExpected })
       .optional(),
+    /** What a committed step survives: `process` (default) or also a `power` cut (docs/durability.md). */
+    durability: z.enum(['process', 'power'], { error: '"process" or "power"' }).optional(),
   },
   { error: 'an object such as { "path": ".hataraku/hataraku.db" } or { "url": "postgres://…" }' },
 );

@@ -452,6 +452,20 @@ describe('tools, budgets and policies in the config file', () => {
   });
 });
 
+describe('journal durability', () => {
+  it('takes journal.durability from the file, and leaves it to the journal (process) when unset', () => {
+    writeConfig({ journal: { durability: 'power' } });
+    expect(loadConfig({ cwd: directory, env: {} }).journal.durability).toBe('power');
+    writeConfig({});
+    expect(loadConfig({ cwd: directory, env: {} }).journal.durability).toBeUndefined();
+  });
+
+  it('rejects another value in one line that names the choices', () => {
+    writeConfig({ journal: { durability: 'disk' } });
+    expect(loadError().message).toMatch(/journal\.durability.*"process" or "power"/);
+  });
+});
+
 describe('a PostgreSQL journal', () => {
   it('takes journal.url from the file, and HATARAKU_DATABASE_URL over it', () => {
     writeConfig({ journal: { url: 'postgres://hataraku@db.internal:5432/runs' } });

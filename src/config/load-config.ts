@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { ToolPolicy } from '../agent/policy.js';
 import type { BudgetRule } from '../agent/run-costs.js';
 import type { PriceOverride } from '../cost/override-source.js';
+import type { JournalDurability } from '../engine/durability.js';
 import { HatarakuError } from '../errors.js';
 import { configError, configFieldError, configIssuesError, formatFieldPath } from './config-error.js';
 import {
@@ -70,9 +71,10 @@ export interface HatarakuConfig {
   prices: Readonly<Record<string, PriceOverride>>;
   /**
    * The journal: a SQLite file at `path`, or, when `url` is set (`HATARAKU_DATABASE_URL`, else the
-   * file's `journal.url`), the PostgreSQL database it names.
+   * file's `journal.url`), the PostgreSQL database it names. `durability`: what a committed step
+   * survives (`journal.durability`; undefined: the journal's default, `process`).
    */
-  journal: { path: string; url: string | undefined };
+  journal: { path: string; url: string | undefined; durability?: JournalDurability | undefined };
   limits: RunLimits;
   /** Tool policies from the config file. */
   policies: ToolPolicy[];
@@ -163,7 +165,11 @@ export function loadConfig(options: LoadConfigOptions): HatarakuConfig {
     model,
     providers,
     prices,
-    journal: { path: journalPath, url: resolveDatabaseUrl(env.HATARAKU_DATABASE_URL, file.journal?.url) },
+    journal: {
+      path: journalPath,
+      url: resolveDatabaseUrl(env.HATARAKU_DATABASE_URL, file.journal?.url),
+      ...(file.journal?.durability ? { durability: file.journal.durability } : {}),
+    },
     limits: withoutUndefined(file.limits ?? {}),
     policies: (file.policies ?? []).map((policy) => withoutUndefined(policy) as ToolPolicy),
     budgets: (file.budgets ?? []).map((budget) => withoutUndefined(budget) as BudgetRule),

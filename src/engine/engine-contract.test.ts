@@ -240,6 +240,50 @@ describe.each(journals.filter((journal) => journal.available))('$name engine con
     });
   });
 
+  it('applies a passed approval deadline only when asked to: reads never write', async () => {
+    const engine = open(journal.create('deadlines'));
+    await engine.createRun(newRun('r1'));
+    const deadline = Date.now() + 60_000;
+    await engine.requestApproval({
+      runId: 'r1',
+      stepIndex: 1,
+      toolName: 'pay',
+      input: {},
+      inputDigest: 'digest',
+      reason: 'ask',
+      deadline,
+      defaultOutcome: 'approve',
+    });
+    expect(await engine.expireApprovalDeadlines(deadline - 1)).toBe(0);
+    expect((await engine.getApproval('r1', 1))?.status).toBe('pending');
+    expect((await engine.listApprovals({ runId: 'r1' })).map((approval) => approval.status)).toEqual(['pending']);
+    expect(await engine.expireApprovalDeadlines(deadline)).toBe(1);
+    expect(await engine.getApproval('r1', 1)).toMatchObject({ status: 'approved', decidedBy: 'system' });
+    expect(await engine.expireApprovalDeadlines(deadline + 1)).toBe(0);
+    expect((await engine.listAudit({ runId: 'r1' })).map((entry) => [entry.action, entry.actor])).toEqual([
+      ['approval-requested', 'policy'],
+      ['approved', 'system'],
+    ]);
+  });
+
+  it('releases a reservation as one group across its budgets, leaving other reservations held', async () => {
+    const engine = open(journal.create('reservation-groups'));
+    await engine.createRun({ ...newRun('r1'), tenant: 'acme:eu' });
+    // Keys with the separator the old id format used: a group is a column, not an id prefix.
+    const tenant = { scope: 'tenant' as const, key: 'acme:eu', since: 0, limitUsd: 1 };
+    const agent = { scope: 'agent' as const, key: 'agent', since: 0, limitUsd: 1 };
+    const reserve = (amountUsd: number) =>
+      engine.reserveBudget({ runId: 'r1', stepIndex: 1, amountUsd, budgets: [tenant, agent], ttlMs: 60_000 });
+    const first = await reserve(0.3);
+    const second = await reserve(0.3);
+    expect(first.ok && second.ok).toBe(true);
+    if (first.ok) await engine.releaseReservation(first.id);
+    // The second reservation still holds 0.3 under both budgets: 0.8 more would pass either.
+    expect(await reserve(0.8)).toMatchObject({ ok: false, reservedUsd: 0.3 });
+    if (second.ok) await engine.releaseReservation(second.id);
+    expect((await reserve(0.8)).ok).toBe(true);
+  });
+
   it('reports costs from the ledger and refuses a reservation that would pass a budget', async () => {
     const engine = open(journal.create('costs'));
     await engine.createRun({ ...newRun('parent'), tenant: 'acme' });

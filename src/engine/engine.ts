@@ -16,7 +16,7 @@
 import type { JsonValue, Usage } from '../models/spec.js';
 
 /** Version of the stored format. History of changes: docs/journal-format.md. */
-export const engineSchemaVersion = 1;
+export const engineSchemaVersion = 2;
 
 /**
  * - `pending`: started and not finished: running now, or interrupted and resumable.
@@ -251,7 +251,8 @@ export type DecisionResult =
   /** The approval was already decided: this decision is ignored (and audited as such). */
   | { kind: 'ignored'; approval: ApprovalRecord };
 
-export interface Engine {
+/** Runs and their leases: creating, finishing, claiming and taking runs; child runs; the shared queue. */
+export interface RunJournal {
   /** Id of this process as an executor. */
   readonly executorId: string;
 
@@ -270,19 +271,6 @@ export interface Engine {
   }): Promise<RunRecord[]>;
   /** The runs started by `runId` (its direct children: delegated tasks), oldest first. */
   listChildRuns(runId: string): Promise<RunRecord[]>;
-
-  listSteps(runId: string): Promise<StepRecord[]>;
-  totals(runId: string): Promise<RunTotals>;
-  /**
-   * Commit a step's output once. Resolves with the stored record: the given one, or the one
-   * already committed at that index (the first commit wins). Rejects with a `LeaseLostError`
-   * when this executor no longer owns the run. The write survives the process being killed at
-   * once; with `durable: true` it is also on disk before this resolves, otherwise it becomes so
-   * with the next durable write or `sync()`.
-   */
-  commitStep(step: StepRecord, options?: { durable?: boolean }): Promise<StepRecord>;
-  /** Make every write so far durable on disk. */
-  sync(): Promise<void>;
   /**
    * Record runs that already ended, each with its steps (and their ledger rows), in one
    * transaction: how a server records a batch of gateway calls for the cost ledger. With
@@ -318,20 +306,48 @@ export interface Engine {
    * runs of its tenant are owned by live executors (all executors together).
    */
   takeRuns(query: { limit: number; perTenant?: number | undefined }): Promise<RunRecord[]>;
+}
 
-  recordArtifact(artifact: ArtifactRecord): Promise<void>;
-  listArtifacts(runId: string): Promise<ArtifactRecord[]>;
+/** The step journal: committed steps, replayed on resume, and their totals. */
+export interface StepJournal {
+  listSteps(runId: string): Promise<StepRecord[]>;
+  totals(runId: string): Promise<RunTotals>;
+  /**
+   * Commit a step's output once. Resolves with the stored record: the given one, or the one
+   * already committed at that index (the first commit wins). Rejects with a `LeaseLostError`
+   * when this executor no longer owns the run. The write survives the process being killed at
+   * once. Under `durability: 'power'`, with `durable: true` it is also on disk before this
+   * resolves, otherwise it becomes so with the next durable write or `sync()`; under `process`
+   * (the default) `durable` and `sync()` wait for no disk (docs/durability.md).
+   */
+  commitStep(step: StepRecord, options?: { durable?: boolean }): Promise<StepRecord>;
+  /** Make every write so far durable on disk (under `power`; nothing to wait for under `process`). */
+  sync(): Promise<void>;
+}
 
+/** Approvals asked of a person, and the append-only audit log of every decision. */
+export interface ApprovalJournal {
   /** Ask for a decision on a tool call; asking again for the same step returns the first request. */
   requestApproval(request: ApprovalRequest): Promise<ApprovalRecord>;
+  /** Read an approval. A read never writes: a passed deadline shows once `expireApprovalDeadlines` ran. */
   getApproval(runId: string, stepIndex: number): Promise<ApprovalRecord | undefined>;
   listApprovals(query?: { runId?: string; status?: ApprovalStatus }): Promise<ApprovalRecord[]>;
+  /**
+   * Apply the default outcome of every pending approval whose deadline is at or before `now`
+   * (default: the journal's clock), decided by `system` and audited; resolves with how many.
+   * Called by whoever acts on approvals: the loop waiting for a decision, the worker and
+   * recovery before they look for runs to take.
+   */
+  expireApprovalDeadlines(now?: number): Promise<number>;
   /** Decide an approval once; a later decision on the same approval is ignored. */
   decideApproval(decision: ApprovalDecision): Promise<DecisionResult>;
   /** Append a line to the audit log. */
   audit(entry: Omit<AuditEntry, 'id' | 'at' | 'costUsdSoFar'>): Promise<void>;
   listAudit(query?: { runId?: string }): Promise<AuditEntry[]>;
+}
 
+/** The spend ledger (written with each model step), cost reports and budget reservations. */
+export interface SpendLedger {
   /** Spend grouped by model, agent, day, run (with child runs) or tenant, since a time. */
   costReport(query: {
     by: CostGrouping;
@@ -349,6 +365,19 @@ export interface Engine {
    */
   reserveBudget(request: BudgetReservationRequest): Promise<BudgetReservation>;
   releaseReservation(id: string): Promise<void>;
+}
 
+/** Files runs produced. */
+export interface ArtifactJournal {
+  recordArtifact(artifact: ArtifactRecord): Promise<void>;
+  listArtifacts(runId: string): Promise<ArtifactRecord[]>;
+}
+
+/**
+ * The journal as a whole: each part is a small interface over one database handle (see
+ * `sqlite/` and `postgres/`, one file per part). Callers that need only one part can take that
+ * interface.
+ */
+export interface Engine extends RunJournal, StepJournal, ApprovalJournal, SpendLedger, ArtifactJournal {
   close(): Promise<void>;
 }

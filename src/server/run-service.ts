@@ -144,6 +144,7 @@ export function createRunService(init: {
     },
     active: (runId) => running.get(runId)?.handle.result,
     async recover() {
+      await hataraku.engine.expireApprovalDeadlines();
       const candidates = await hataraku.engine.recoverableRuns({ limit: 100 });
       let started = 0;
       for (const candidate of candidates) {

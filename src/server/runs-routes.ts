@@ -151,7 +151,11 @@ export function runsRoutes(options: RunsRoutesOptions) {
       try {
         for (const item of events.since(run.id, lastEventId)) if (await send(item)) return;
         const current = await engine.getRun(run.id);
-        if (current && current.status !== 'pending' && current.status !== 'waiting' && !runs.active(run.id)) return;
+        if (current && current.status !== 'pending' && current.status !== 'waiting' && !runs.active(run.id)) {
+          // The run ended while the recorded events were read: its last events are in the queue.
+          for (const item of queue.splice(0)) if (await send(item)) return;
+          return;
+        }
         while (!stream.aborted) {
           const item = queue.shift();
           if (item) {

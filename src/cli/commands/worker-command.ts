@@ -75,6 +75,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIo): Promise<numb
   async function fill(): Promise<number> {
     const free = concurrency - active.size;
     if (free <= 0 || io.signal?.aborted) return 0;
+    await engine.expireApprovalDeadlines();
     const taken = await engine.takeRuns({ limit: free, perTenant });
     for (const run of taken) execute(run);
     return taken.length;

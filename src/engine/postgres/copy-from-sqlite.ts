@@ -72,7 +72,7 @@ const tables: ReadonlyArray<{ name: string; columns: string[]; order: string }> 
   },
   {
     name: 'budget_reservations',
-    columns: ['id', 'run_id', 'step_index', 'scope', 'scope_key', 'amount_usd', 'expires_at'],
+    columns: ['id', 'reservation_id', 'run_id', 'step_index', 'scope', 'scope_key', 'amount_usd', 'expires_at'],
     order: 'id',
   },
   {

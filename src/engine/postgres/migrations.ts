@@ -157,6 +157,15 @@ CREATE INDEX model_cache_expires_at ON model_cache (expires_at);
 CREATE INDEX model_cache_tenant ON model_cache (tenant);
 `,
   },
+  {
+    version: 3,
+    description: 'budget reservations: the reservation a row belongs to as a column',
+    sql: `
+ALTER TABLE budget_reservations ADD COLUMN reservation_id TEXT NOT NULL DEFAULT '';
+UPDATE budget_reservations SET reservation_id = split_part(id, ':', 1);
+CREATE INDEX reservations_by_group ON budget_reservations (reservation_id);
+`,
+  },
 ];
 
 /** Key of the advisory lock held while migrating (any fixed 64-bit number). */
@@ -169,6 +178,9 @@ const migrationLockKey = 7_246_831_905_114;
 export async function applyMigrations(client: PoolClient, where: string): Promise<number[]> {
   await client.query('BEGIN');
   try {
+    // The schema is on disk before anything is written into it, whatever `durability` says:
+    // sessions commit asynchronously, and a server crash must not take back the tables.
+    await client.query("SELECT set_config('synchronous_commit', 'on', true)");
     await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLockKey]);
     await client.query(
       `CREATE TABLE IF NOT EXISTS hataraku_migrations (

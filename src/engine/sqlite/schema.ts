@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS ledger (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS budget_reservations (
   id TEXT PRIMARY KEY,
+  reservation_id TEXT NOT NULL,
   run_id TEXT NOT NULL,
   step_index INTEGER NOT NULL,
   scope TEXT NOT NULL,
@@ -78,6 +79,7 @@ CREATE TABLE IF NOT EXISTS budget_reservations (
   expires_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reservations_by_scope ON budget_reservations (scope, scope_key);
+CREATE INDEX IF NOT EXISTS reservations_by_group ON budget_reservations (reservation_id);
 CREATE TABLE IF NOT EXISTS artifacts (
   run_id TEXT NOT NULL REFERENCES runs (id),
   path TEXT NOT NULL,
@@ -122,14 +124,27 @@ CREATE TRIGGER IF NOT EXISTS audit_is_append_only_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
 
-/** Create the tables of a new database, or check the version of an existing one. */
+/**
+ * Changes from each version to the next, applied in order to an older journal before the schema
+ * above (whose statements create only what is missing) runs.
+ */
+const upgrades: Record<number, string> = {
+  // 1 → 2: the reservation a row belongs to is a column, no longer packed into the row's id.
+  1: `ALTER TABLE budget_reservations ADD COLUMN reservation_id TEXT NOT NULL DEFAULT '';
+      UPDATE budget_reservations SET reservation_id = substr(id, 1, instr(id, ':') - 1) WHERE instr(id, ':') > 0;`,
+};
+
+interface SchemaVersionRow {
+  value: string;
+}
+
+/** Create the tables of a new database, or check the version of an existing one and upgrade it. */
 export function migrate(database: Database.Database, path: string): void {
   const hasMeta = database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  let stored = 0;
   if (hasMeta) {
-    const row = database.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
-      | { value: string }
-      | undefined;
-    const stored = Number(row?.value ?? 0);
+    const row = database.prepare<[], SchemaVersionRow>("SELECT value FROM meta WHERE key = 'schema_version'").get();
+    stored = Number(row?.value ?? 0);
     if (stored > engineSchemaVersion) {
       throw new JournalError(
         'journal_error',
@@ -139,6 +154,10 @@ export function migrate(database: Database.Database, path: string): void {
     if (stored === engineSchemaVersion) return;
   }
   database.transaction(() => {
+    for (let version = stored; version > 0 && version < engineSchemaVersion; version++) {
+      const upgrade = upgrades[version];
+      if (upgrade) database.exec(upgrade);
+    }
     database.exec(schema);
     database
       .prepare(

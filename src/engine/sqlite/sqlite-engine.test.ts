@@ -162,6 +162,24 @@ describe('SQLite engine', () => {
     await journal.close();
   });
 
+  it.each([
+    ['process', false],
+    ['power', true],
+  ] as const)('under durability %s, makes a durable write with an fsync: %s', async (durability, fsyncs) => {
+    const path = temporaryDatabase();
+    const journal = openSqliteEngine({ path, durability, heartbeatMs: 0 });
+    await journal.createRun({ id: 'r1', agentName: 'a', model: 'm', input: 'x', spec: null });
+    await journal.commitStep(modelStep('r1', 0, 'durable'), { durable: true });
+    await journal.sync();
+    const reader = new Database(path, { readonly: true });
+    // The group commit's fsync is a write under synchronous=FULL that records when it happened.
+    const synced = reader.prepare("SELECT value FROM meta WHERE key = 'synced_at'").get();
+    expect(synced !== undefined).toBe(fsyncs);
+    expect((reader.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n).toBe(1);
+    reader.close();
+    await journal.close();
+  });
+
   it('lets one executor own a run at a time, and another take it over once the lease expires', async () => {
     const path = temporaryDatabase();
     let clock = 1_000_000;
@@ -215,6 +233,32 @@ describe('SQLite engine', () => {
     await engine.close();
   });
 
+  it('upgrades a version 1 journal: reservation groups move from the row ids into their column', async () => {
+    const path = temporaryDatabase();
+    await openSqliteEngine({ path, heartbeatMs: 0 }).close();
+    // Make it a version 1 journal, with a reservation as version 1 wrote it.
+    const old = new Database(path);
+    old.exec('DROP INDEX reservations_by_group; ALTER TABLE budget_reservations DROP COLUMN reservation_id');
+    old.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
+    old
+      .prepare(
+        `INSERT INTO budget_reservations (id, run_id, step_index, scope, scope_key, amount_usd, expires_at)
+         VALUES ('reservation_a:tenant:acme:eu', 'r1', 1, 'tenant', 'acme:eu', 0.5, ?)`,
+      )
+      .run(Date.now() + 60_000);
+    old.close();
+    const engine = openSqliteEngine({ path, heartbeatMs: 0 });
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '2' });
+    expect(reader.prepare('SELECT reservation_id FROM budget_reservations').all()).toEqual([
+      { reservation_id: 'reservation_a' },
+    ]);
+    await engine.releaseReservation('reservation_a');
+    expect(reader.prepare('SELECT COUNT(*) AS n FROM budget_reservations').get()).toEqual({ n: 0 });
+    reader.close();
+    await engine.close();
+  });
+
   it('applies the default outcome when an approval passes its deadline', async () => {
     let clock = 5_000;
     const engine = openSqliteEngine({ path: temporaryDatabase(), heartbeatMs: 0, now: () => clock });
@@ -231,7 +275,11 @@ describe('SQLite engine', () => {
     });
     expect((await engine.getApproval('r1', 1))?.status).toBe('pending');
     clock = 6_001;
+    // Reading does not write: the deadline is applied by an explicit call.
+    expect((await engine.getApproval('r1', 1))?.status).toBe('pending');
+    expect(await engine.expireApprovalDeadlines()).toBe(1);
     expect(await engine.getApproval('r1', 1)).toMatchObject({ status: 'approved', decidedBy: 'system' });
+    expect(await engine.expireApprovalDeadlines()).toBe(0);
     await engine.close();
   });
 
