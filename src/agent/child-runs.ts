@@ -14,7 +14,7 @@ import type { ApprovalRecord, ArtifactRecord, BudgetScope, Engine } from '../eng
 import { HatarakuError } from '../errors.js';
 import type { Agent } from './agent.js';
 import type { RunEvent, RunTotalsSnapshot } from './events.js';
-import type { RunHandle, RunOptions, RunResult } from './run.js';
+import type { RunHandle, RunOptions, RunResult } from './run-types.js';
 
 export interface ChildRunRequest {
   /** The parent's step that starts the child. */
