@@ -31,7 +31,7 @@ import { type DecisionResult, type Engine, openRunStatuses, type RunRecord } fro
 import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-points.js';
 import { openPostgresEngine } from './engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
-import { createModel } from './models/create-model.js';
+import { createModel } from './model-registry/model-registry.js';
 import { createThroughputStore, throughputPath } from './models/local/throughput-store.js';
 import type { Model } from './models/spec.js';
 import { createCircuitBreakerRegistry } from './routing/circuit-breaker.js';

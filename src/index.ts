@@ -62,8 +62,8 @@ export {
   type RecoverOptions,
   type RecoveryReport,
 } from './hataraku.js';
+export { createModel } from './model-registry/model-registry.js';
 export { createAnthropicModel } from './models/anthropic/anthropic-model.js';
-export { createModel } from './models/create-model.js';
 export { createLocalModel, type LocalModelOptions } from './models/local/local-model.js';
 export { type TinyLlamaOptions, writeTinyLlama } from './models/local/tiny-model/tiny-llama.js';
 export { createOpenAIModel } from './models/openai/openai-model.js';

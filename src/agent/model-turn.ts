@@ -13,8 +13,8 @@ import { extractTextToolCalls } from '../tools/text-tool-calls.js';
 import { withExecutedArguments } from './history-arguments.js';
 import { callModel } from './model-call.js';
 import { mergeLedger, priceResponse, tightestBudget } from './run-costs.js';
-import { type NextStep, type RunLoop, stopped } from './run-loop.js';
 import { checkFinalOutput } from './run-request.js';
+import { type NextStep, type RunLoop, stopped } from './run-state.js';
 import { truncatedCallNotice } from './truncated-calls.js';
 
 export async function modelTurn(loop: RunLoop): Promise<NextStep> {

@@ -4,19 +4,11 @@
  * tool calls or finish; the tool turn says whether to call the model again, wait for a person,
  * or stop. Every way out goes through `endRun` (`run-end.ts`).
  */
-import { type ConversationDigest, createConversationDigest } from '../engine/digest.js';
-import type { ApprovalRecord, BudgetScope, Engine, RunRecord } from '../engine/engine.js';
+import { createConversationDigest } from '../engine/digest.js';
+import type { BudgetScope, Engine, RunRecord } from '../engine/engine.js';
 import { UserError } from '../errors.js';
-import type {
-  JsonValue,
-  Model,
-  ModelMessage,
-  ModelRequest,
-  ModelToolDefinition,
-  ToolCallPart,
-} from '../models/spec.js';
+import type { Model, ModelMessage, ToolCallPart } from '../models/spec.js';
 import { createRunResources, type DisposableRunResources } from '../tools/run-resources.js';
-import type { Tool } from '../tools/tool.js';
 import type { Agent } from './agent.js';
 import { waitForDecisions } from './approval-wait.js';
 import { attachmentsFromSpec, userMessageWith } from './attachments.js';
@@ -26,57 +18,11 @@ import type { RunEvent } from './events.js';
 import { modelTurn } from './model-turn.js';
 import { planCallCosts } from './run-costs.js';
 import { endRun, publishApprovals, type RunEndContext, recordedResult } from './run-end.js';
-import { createRunLimits, type RunLimits } from './run-limits.js';
+import { createRunLimits } from './run-limits.js';
 import { requestShapeFor } from './run-request.js';
+import { type NextStep, type RunLoop, stopped } from './run-state.js';
 import type { RunOptions, RunResult, RunStarters } from './run-types.js';
-import type { EndStopReason } from './stop-reason.js';
 import { runToolTurn, type ToolTurnContext } from './tool-step.js';
-
-/** What a phase of the loop says comes next. */
-export type NextStep =
-  | { kind: 'call-model' }
-  | { kind: 'run-tools'; calls: ToolCallPart[] }
-  | { kind: 'finish'; status: 'completed' | 'stopped'; stopReason: EndStopReason; output: JsonValue | undefined }
-  | { kind: 'wait-for-approval'; approvals: ApprovalRecord[] }
-  | { kind: 'interrupted' };
-
-/** A run in progress: what does not change during the run, and the little that does. */
-export interface RunLoop {
-  agent: Agent;
-  record: RunRecord;
-  engine: Engine;
-  options: RunOptions;
-  runId: string;
-  publish: (event: RunEvent) => void;
-  model: Model;
-  /** The model as the run names it (the agent's model name, or `provider:model`). */
-  modelLabel: string;
-  /** `provider:model`, for the tokenizer. */
-  tokenizerModel: string;
-  recorder: StepRecorder;
-  signal: AbortSignal;
-  wallTimeUp: () => boolean;
-  baseRequest: Omit<ModelRequest, 'messages'>;
-  /** Checks a structured final answer, when the agent has an output schema. */
-  outputValidator: Tool | undefined;
-  modelTools: ModelToolDefinition[];
-  messages: ModelMessage[];
-  digest: ConversationDigest;
-  append: (...messages: ModelMessage[]) => void;
-  limits: RunLimits;
-  costs: ReturnType<typeof planCallCosts> & { treeScope: BudgetScope[] };
-  toolTurn: ToolTurnContext;
-  /** Resources tools opened for the run (a browser, a sandbox), disposed when it ends. */
-  runResources: DisposableRunResources;
-  ending: RunEndContext;
-  /** Index of the next step. */
-  stepIndex: number;
-  modelCalls: number;
-  /** The last non-empty text the model gave: the output of a run a limit stops. */
-  lastText: string;
-  /** After a turn cut off by the token limit, the next call gets twice the room, once. */
-  roomBoost: boolean;
-}
 
 export interface RunContext {
   agent: Agent;
@@ -263,11 +209,6 @@ function resolveAgentModel(agent: Agent, options: RunOptions): Model {
     );
   }
   return options.resolveModel(agent.model);
-}
-
-/** A run stopped by a limit: its output is the last text the model gave. */
-export function stopped(loop: RunLoop, stopReason: EndStopReason): Extract<NextStep, { kind: 'finish' }> {
-  return { kind: 'finish', status: 'stopped', stopReason, output: loop.lastText || undefined };
 }
 
 /** The tool turn: run the model's tool calls as steps, waiting in-process for approvals when asked to. */
