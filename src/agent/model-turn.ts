@@ -7,6 +7,7 @@
 import type { ContextOutput } from '../context/context-strategy.js';
 import { countRequestTokens } from '../context/token-counter.js';
 import { UserError } from '../errors.js';
+import { modelLabel } from '../models/model-label.js';
 import type { AssistantMessage, JsonValue, ModelRequest, ModelResponse, ToolCallPart } from '../models/spec.js';
 import { toolCallIdFrom } from '../models/tool-call-id.js';
 import { extractTextToolCalls } from '../tools/text-tool-calls.js';
@@ -93,7 +94,7 @@ async function reserveCallBudget(loop: RunLoop, index: number, estimatedInput: n
   if (amount === undefined) {
     throw new UserError(
       'budget_exceeded',
-      `budgets are set, but no price is known for ${unpriced.map((candidate) => `${candidate.provider}:${candidate.modelId}`).join(', ')}; add one under "prices" in hataraku.config.json.`,
+      `budgets are set, but no price is known for ${unpriced.map((candidate) => modelLabel(candidate)).join(', ')}; add one under "prices" in hataraku.config.json.`,
     );
   }
   const reserved = await loop.engine.reserveBudget({

@@ -7,6 +7,7 @@
 import { createConversationDigest } from '../engine/digest.js';
 import type { BudgetScope, Engine, RunRecord } from '../engine/engine.js';
 import { UserError } from '../errors.js';
+import { modelLabel } from '../models/model-label.js';
 import type { Model, ModelMessage, ToolCallPart } from '../models/spec.js';
 import { createRunResources, type DisposableRunResources } from '../tools/run-resources.js';
 import type { Agent } from './agent.js';
@@ -83,10 +84,10 @@ async function startLoop(
   const { agent, record, engine, options, publish } = context;
   const runId = record.id;
   const model = resolveAgentModel(agent, options);
-  const modelLabel = typeof agent.model === 'string' ? agent.model : `${model.provider}:${model.modelId}`;
+  const label = typeof agent.model === 'string' ? agent.model : modelLabel(model);
   const recorder = await createStepRecorder(engine, runId, options.faults ? { faults: options.faults } : {});
   const ending: RunEndContext = { engine, runId, publish, totals: () => recorder.totals() };
-  publish({ type: 'run-start', runId, agentName: agent.name, model: modelLabel, resumed: recorder.resumed });
+  publish({ type: 'run-start', runId, agentName: agent.name, model: label, resumed: recorder.resumed });
   // Problems `tool()` fixed in a definition (say, a schema default that breaks its own schema).
   for (const tool of agent.tools) {
     for (const message of tool.warnings ?? []) publish({ type: 'warning', runId, stepIndex: undefined, message });
@@ -109,7 +110,7 @@ async function startLoop(
       kind: 'failed',
       error: new UserError(
         'budget_exceeded',
-        `a cost limit of $${maxCostUsd} is set, but no price is known for ${costs.unpriced.map((candidate) => `${candidate.provider}:${candidate.modelId}`).join(', ')}; add one under "prices" in hataraku.config.json or remove the limit.`,
+        `a cost limit of $${maxCostUsd} is set, but no price is known for ${costs.unpriced.map((candidate) => modelLabel(candidate)).join(', ')}; add one under "prices" in hataraku.config.json or remove the limit.`,
       ),
     });
   }
@@ -120,8 +121,9 @@ async function startLoop(
   const runResources = createRunResources();
   const deadline = maxWallTimeMs === undefined ? undefined : Date.now() + maxWallTimeMs;
   const loop: RunLoop = {
-    ...{ agent, record, engine, options, runId, publish, model, modelLabel, recorder, signal, ending },
-    tokenizerModel: `${model.provider}:${model.modelId}`,
+    ...{ agent, record, engine, options, runId, publish, model, recorder, signal, ending },
+    modelLabel: label,
+    tokenizerModel: modelLabel(model),
     wallTimeUp: () => wallTimeController.signal.aborted,
     ...requestShapeFor(agent),
     ...conversationOf(agent, record),

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import type { Engine, RunRecord } from '../engine/engine.js';
 import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 import { UserError } from '../errors.js';
+import { modelLabel } from '../models/model-label.js';
 import type { JsonValue, Model } from '../models/spec.js';
 import type { Agent } from './agent.js';
 import type { Attachment } from './attachments.js';
@@ -168,7 +169,7 @@ function startHandle(
 }
 
 function modelName(model: Model | string): string {
-  return typeof model === 'string' ? model : `${model.provider}:${model.modelId}`;
+  return typeof model === 'string' ? model : modelLabel(model);
 }
 
 /** What the journal keeps about the agent, to rebuild it on resume (and the task's attachments). */

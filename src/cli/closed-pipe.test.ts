@@ -29,11 +29,11 @@ describe('output into a closed pipe', () => {
       });
     }
     await engine.close();
-    const shell = spawnSync(
-      'sh',
-      ['-c', `"${process.execPath}" "${cli}" runs list --json --limit 400 | head -1`],
-      { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
-    );
+    const shell = spawnSync('sh', ['-c', `"${process.execPath}" "${cli}" runs list --json --limit 400 | head -1`], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     const lines = shell.stdout.split('\n').filter((line) => line !== '');
     expect(JSON.parse(lines[0] ?? '{}').id).toMatch(/^run_/);
     expect(shell.stderr).toBe('');
