@@ -28,7 +28,7 @@ import { chainPriceSources, type PriceSource } from './cost/price-source.js';
 import { createSelfHostedPriceSource } from './cost/self-hosted-source.js';
 import { decisionTarget } from './decomposition/run-tree.js';
 import { type DecisionResult, type Engine, openRunStatuses, type RunRecord } from './engine/engine.js';
-import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-points.js';
+import { type FaultPoints, noFaultPoints } from './engine/fault-points.js';
 import { openPostgresEngine } from './engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
 import { createModel } from './model-registry/model-registry.js';
@@ -53,6 +53,11 @@ export interface HatarakuOptions {
   maxConcurrentRuns?: number;
   /** Fetch implementation for network providers. */
   fetch?: typeof globalThis.fetch;
+  /**
+   * Named crash points, armed by the fault-injection suite's fixtures (`src/engine/faults`) to
+   * kill the process at a step boundary. For tests only; nothing arms them from the environment.
+   */
+  faults?: FaultPoints;
 }
 
 export interface Hataraku {
@@ -131,9 +136,8 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
   let cache: (ModelCallCache & { close(): void | Promise<void> }) | undefined;
   let engine = options.engine;
   const ownsEngine = options.engine === undefined;
-  // The fault-injection suite arms named crash points through the environment.
-  const faultSpec = (options.env ?? process.env).HATARAKU_FAULTS;
-  const faults: FaultPoints = faultSpec ? armFaultPoints(faultSpec) : noFaultPoints;
+  // Armed only by the fault-injection suite's fixtures, never from the environment.
+  const faults: FaultPoints = options.faults ?? noFaultPoints;
 
   const model = (name: string): Model => {
     let created = models.get(name);
