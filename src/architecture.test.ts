@@ -16,7 +16,7 @@ const layers: string[][] = [
   ['routing', 'context', 'toolchain', 'connectors'],
   ['agent'],
   ['config', 'decomposition'],
-  ['model-registry', 'hataraku', 'examples', 'evals'],
+  ['model-registry', 'hataraku', 'examples', 'evals', 'testing'],
   ['cli', 'server', 'index'],
 ];
 
