@@ -3,6 +3,8 @@
  * model labels (`provider:model`).
  */
 export { parseModelName } from '../config/model-name.js';
+export { type AiSdkModelOptions, fromAiSdkModel } from '../models/ai-sdk/ai-sdk-model.js';
+export type { AiSdkLanguageModel } from '../models/ai-sdk/ai-sdk-types.js';
 export { createAnthropicModel } from '../models/anthropic/anthropic-model.js';
 export { createLocalModel, type LocalModelOptions } from '../models/local/local-model.js';
 export { type ModelLabelParts, modelLabel, parseModelLabel } from '../models/model-label.js';
