@@ -13,7 +13,7 @@ const layers: string[][] = [
   ['errors'],
   ['models'],
   ['engine', 'cost', 'tools', 'cache'],
-  ['routing', 'context', 'toolchain', 'connectors'],
+  ['routing', 'context', 'toolchain', 'connectors', 'telemetry'],
   ['agent'],
   ['config', 'decomposition'],
   ['model-registry', 'hataraku', 'examples', 'evals', 'testing'],

@@ -35,6 +35,7 @@ import { createModel } from './model-registry/model-registry.js';
 import { createThroughputStore, throughputPath } from './models/local/throughput-store.js';
 import type { Model } from './models/spec.js';
 import { createCircuitBreakerRegistry } from './routing/circuit-breaker.js';
+import type { TelemetryOptions } from './telemetry/run-telemetry.js';
 
 export interface HatarakuOptions {
   /** Directory config, the journal and scripted model paths are relative to (default `process.cwd()`). */
@@ -58,6 +59,11 @@ export interface HatarakuOptions {
    * kill the process at a step boundary. For tests only; nothing arms them from the environment.
    */
   faults?: FaultPoints;
+  /**
+   * OpenTelemetry traces and metrics for every run (GenAI semantic conventions). Off unless
+   * given; `{}` reports to the globally registered tracer and meter providers.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 export interface Hataraku {
@@ -177,6 +183,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     prices,
     resolveModel: model,
     faults,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...given,
     engine: given?.engine ?? openEngine(),
   });

@@ -41,6 +41,7 @@ const subpaths: Record<string, string> = {
   './evals': 'evals/index',
   './config': 'config/index',
   './testing': 'testing/index',
+  './telemetry': 'telemetry/index',
 };
 
 describe('the public API', () => {

@@ -4,6 +4,7 @@ import type { PriceSource } from '../cost/price-source.js';
 import type { ApprovalRecord, Engine } from '../engine/engine.js';
 import type { FaultPoints } from '../engine/fault-points.js';
 import type { JsonValue, Model } from '../models/spec.js';
+import type { TelemetryOptions } from '../telemetry/run-telemetry.js';
 import type { Agent } from './agent.js';
 import type { Attachment } from './attachments.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
@@ -62,6 +63,11 @@ export interface RunOptions {
    * journal as base64 with the run, so a resumed run sends the same bytes.
    */
   attachments?: Attachment[];
+  /**
+   * OpenTelemetry traces and metrics for the run, its model calls and tool calls (GenAI semantic
+   * conventions). Off unless given; `{}` reports to the globally registered providers.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 export interface RunResult {

@@ -16,6 +16,7 @@ import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 import { UserError } from '../errors.js';
 import { modelLabel } from '../models/model-label.js';
 import type { JsonValue, Model } from '../models/spec.js';
+import { createRunTelemetry } from '../telemetry/run-telemetry.js';
 import type { Agent } from './agent.js';
 import type { Attachment } from './attachments.js';
 import { createEventChannel } from './event-channel.js';
@@ -134,7 +135,9 @@ function startHandle(
   agent: Agent,
 ): RunHandle {
   const channel = createEventChannel<RunEvent>();
+  const observe = options.telemetry ? createRunTelemetry(options.telemetry) : undefined;
   const publish = (event: RunEvent) => {
+    observe?.(event);
     options.onEvent?.(event);
     channel.publish(event);
   };
