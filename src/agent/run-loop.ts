@@ -40,6 +40,8 @@ export async function executeRun(context: RunContext): Promise<RunResult> {
     return recordedResult(engine, { ...record, status: record.status }, publish);
   }
   const { loop, wallTimer, wallTimeController } = await startLoop(context);
+  // The error of an interrupted run, once its end is published (so it is not published again).
+  let interruption: unknown;
   try {
     let next: NextStep = { kind: 'call-model' };
     for (;;) {
@@ -55,10 +57,12 @@ export async function executeRun(context: RunContext): Promise<RunResult> {
         case 'wait-for-approval':
           return await endRun(loop.ending, { kind: 'waiting', approvals: next.approvals });
         case 'interrupted':
-          throw await endRun(loop.ending, { kind: 'interrupted' });
+          interruption = await endRun(loop.ending, { kind: 'interrupted' });
+          throw interruption;
       }
     }
   } catch (error) {
+    if (interruption !== undefined && error === interruption) throw error;
     if (wallTimeController.signal.aborted && !context.options.signal?.aborted) {
       return await endRun(loop.ending, { ...stopped(loop, 'max-wall-time'), kind: 'finished' });
     }
