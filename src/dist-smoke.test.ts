@@ -4,6 +4,7 @@
  * constructed wrongly) or a module that loads heavy libraries eagerly again.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -16,7 +17,8 @@ function runNode(script: string) {
 describe('the built package', () => {
   it('defines and validates JSON Schema tools, and prices a call, from dist/', () => {
     const result = runNode(`
-      import { tool, createGenaiPricesSource } from './dist/index.js';
+      import { tool } from './dist/index.js';
+      import { createGenaiPricesSource } from './dist/cost/index.js';
       const add = tool({ name: 'add', description: 'Add.', input: { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] }, execute: () => 1 });
       const draft7 = tool({ name: 'old', description: 'Old.', input: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: {} }, execute: () => 1 });
       const price = createGenaiPricesSource().lookup('openai', 'gpt-4o-mini');
@@ -30,6 +32,25 @@ describe('the built package', () => {
     const result = runNode(`
       import { createRequire } from 'node:module';
       await import('./dist/index.js');
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      const heavy = ['@duckdb', 'linkedom', 'turndown', 'mammoth', '/ajv/', 'genai-prices'].filter((name) => loaded.some((path) => path.includes(name)));
+      console.log(JSON.stringify(heavy));
+    `);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual([]);
+  });
+
+  it('does not load the heavy libraries on importing any subpath either', () => {
+    const subpaths = Object.values(
+      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).exports as Record<
+        string,
+        { import?: string }
+      >,
+    ).flatMap((entry) => (typeof entry === 'object' && entry.import ? [entry.import] : []));
+    expect(subpaths.length).toBeGreaterThan(10);
+    const result = runNode(`
+      import { createRequire } from 'node:module';
+      for (const path of ${JSON.stringify(subpaths)}) await import(path);
       const loaded = Object.keys(createRequire(import.meta.url).cache);
       const heavy = ['@duckdb', 'linkedom', 'turndown', 'mammoth', '/ajv/', 'genai-prices'].filter((name) => loaded.some((path) => path.includes(name)));
       console.log(JSON.stringify(heavy));

@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -186,3 +187,27 @@ if (!testDatabaseUrl) {
     it.skip(postgresSkipReason, () => {});
   });
 }
+
+describe('fault points', () => {
+  const dist = new URL('../dist/hataraku.js', import.meta.url).pathname;
+  it.skipIf(!existsSync(dist))('are never armed from the environment (only by the fault suite, explicitly)', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'hataraku-no-faults-'));
+    const script = `
+      import { createHataraku } from ${JSON.stringify(dist)};
+      import { agent } from ${JSON.stringify(new URL('../dist/agent/agent.js', import.meta.url).pathname)};
+      import { createScriptedModel } from ${JSON.stringify(new URL('../dist/models/scripted/scripted-model.js', import.meta.url).pathname)};
+      const hataraku = createHataraku({ cwd: ${JSON.stringify(cwd)} });
+      const model = createScriptedModel({ script: { turns: [{ text: 'still alive' }] } });
+      const result = await hataraku.run(agent({ name: 'a', instructions: '', model }), 'go').result;
+      await hataraku.close();
+      process.stdout.write(String(result.output));`;
+    // Armed, this would SIGKILL the process before the first step.
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, HATARAKU_FAULTS: 'before-step-body@1' },
+    });
+    expect(child.signal).toBeNull();
+    expect(child.stdout).toBe('still alive');
+  });
+});

@@ -28,13 +28,14 @@ import { chainPriceSources, type PriceSource } from './cost/price-source.js';
 import { createSelfHostedPriceSource } from './cost/self-hosted-source.js';
 import { decisionTarget } from './decomposition/run-tree.js';
 import { type DecisionResult, type Engine, openRunStatuses, type RunRecord } from './engine/engine.js';
-import { armFaultPoints, type FaultPoints, noFaultPoints } from './engine/fault-points.js';
+import { type FaultPoints, noFaultPoints } from './engine/fault-points.js';
 import { openPostgresEngine } from './engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from './engine/sqlite/sqlite-engine.js';
-import { createModel } from './models/create-model.js';
+import { createModel } from './model-registry/model-registry.js';
 import { createThroughputStore, throughputPath } from './models/local/throughput-store.js';
 import type { Model } from './models/spec.js';
 import { createCircuitBreakerRegistry } from './routing/circuit-breaker.js';
+import type { TelemetryOptions } from './telemetry/run-telemetry.js';
 
 export interface HatarakuOptions {
   /** Directory config, the journal and scripted model paths are relative to (default `process.cwd()`). */
@@ -53,6 +54,16 @@ export interface HatarakuOptions {
   maxConcurrentRuns?: number;
   /** Fetch implementation for network providers. */
   fetch?: typeof globalThis.fetch;
+  /**
+   * Named crash points, armed by the fault-injection suite's fixtures (`src/engine/faults`) to
+   * kill the process at a step boundary. For tests only; nothing arms them from the environment.
+   */
+  faults?: FaultPoints;
+  /**
+   * OpenTelemetry traces and metrics for every run (GenAI semantic conventions). Off unless
+   * given; `{}` reports to the globally registered tracer and meter providers.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 export interface Hataraku {
@@ -131,9 +142,8 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
   let cache: (ModelCallCache & { close(): void | Promise<void> }) | undefined;
   let engine = options.engine;
   const ownsEngine = options.engine === undefined;
-  // The fault-injection suite arms named crash points through the environment.
-  const faultSpec = (options.env ?? process.env).HATARAKU_FAULTS;
-  const faults: FaultPoints = faultSpec ? armFaultPoints(faultSpec) : noFaultPoints;
+  // Armed only by the fault-injection suite's fixtures, never from the environment.
+  const faults: FaultPoints = options.faults ?? noFaultPoints;
 
   const model = (name: string): Model => {
     let created = models.get(name);
@@ -174,6 +184,7 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     prices,
     resolveModel: model,
     faults,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...given,
     engine: given?.engine ?? openEngine(),
   });

@@ -6,7 +6,8 @@
  *
  * Usage: node interrupted-runs.mjs DATABASE COUNT
  */
-import { openSqliteEngine, run } from '../../dist/index.js';
+import { openSqliteEngine } from '../../dist/engine/index.js';
+import { run } from '../../dist/index.js';
 import { recoveryAgent } from './recovery-agent.mjs';
 
 const [database, countText] = process.argv.slice(2);

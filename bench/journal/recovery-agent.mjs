@@ -4,7 +4,8 @@
  * resumed with `finalDelayMs: 0`, it needs one model call to finish.
  */
 import { z } from 'zod';
-import { agent, createScriptedModel, tool } from '../../dist/index.js';
+import { agent, tool } from '../../dist/index.js';
+import { createScriptedModel } from '../../dist/testing/index.js';
 
 const count = tool({
   name: 'count',

@@ -26,7 +26,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { agent, createHataraku, createScriptedModel, openSqliteEngine, run, tool } from '../../dist/index.js';
+import { openSqliteEngine } from '../../dist/engine/index.js';
+import { agent, createHataraku, run, tool } from '../../dist/index.js';
+import { createScriptedModel } from '../../dist/testing/index.js';
 import { recoveryAgent } from './recovery-agent.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));

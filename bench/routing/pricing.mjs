@@ -11,7 +11,7 @@
  * (`createGenaiPricesSource`, `costOfUsage` from dist/), the same code the runtime bills with.
  */
 import { encode, encodeChat } from 'gpt-tokenizer/model/gpt-4-1106-preview';
-import { costOfUsage, createGenaiPricesSource } from '../../dist/index.js';
+import { costOfUsage, createGenaiPricesSource } from '../../dist/cost/index.js';
 import { fewShotPrefixTokens, questionMessage } from './few-shot-prefix.mjs';
 
 /**

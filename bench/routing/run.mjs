@@ -13,7 +13,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { replayRouter, routingOutcome, routingScores, trainRouter } from '../../dist/index.js';
+import { replayRouter, routingOutcome, routingScores, trainRouter } from '../../dist/routing/index.js';
 import { costAtAccuracy, sweep } from './curves.mjs';
 import { loadReplay, seededRandom, splitTrainTest } from './replay-data.mjs';
 

@@ -6,7 +6,8 @@
  *
  * Usage: node interrupted-runs.mjs JOURNAL COUNT
  */
-import { openPostgresEngine, openSqliteEngine, run } from '../../dist/index.js';
+import { openPostgresEngine, openSqliteEngine } from '../../dist/engine/index.js';
+import { run } from '../../dist/index.js';
 import { recoveryAgent } from '../journal/recovery-agent.mjs';
 
 const [journal, countText] = process.argv.slice(2);

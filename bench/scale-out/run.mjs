@@ -23,7 +23,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { openPostgresEngine, openSqliteEngine } from '../../dist/index.js';
+import { openPostgresEngine, openSqliteEngine } from '../../dist/engine/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const adminUrl = process.env.BENCH_DATABASE_URL || process.env.HATARAKU_TEST_DATABASE_URL;

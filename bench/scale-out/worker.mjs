@@ -10,7 +10,8 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createHataraku, openPostgresEngine, openSqliteEngine } from '../../dist/index.js';
+import { openPostgresEngine, openSqliteEngine } from '../../dist/engine/index.js';
+import { createHataraku } from '../../dist/index.js';
 import { recoveryAgent } from '../journal/recovery-agent.mjs';
 
 const [journal, concurrencyText] = process.argv.slice(2);

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { Agent as AgentsAgent, Runner as AgentsRunner, tool as agentsTool } from '@openai/agents-core';
 import { tool as aiTool, generateText, stepCountIs } from 'ai';
 import { z } from 'zod';
-import { agent, createScriptedModel, openSqliteEngine, run, tool } from '../../dist/index.js';
+import { openSqliteEngine } from '../../dist/engine/index.js';
+import { agent, run, tool } from '../../dist/index.js';
+import { createScriptedModel } from '../../dist/testing/index.js';
 import { createAgentsScriptedModel, createAiSdkScriptedModel } from './peer-models.mjs';
 import { addCalls, addNumbers, buildScript, finalAnswerText } from './script.mjs';
 

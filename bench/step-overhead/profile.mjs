@@ -13,7 +13,9 @@ import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
-import { agent, createScriptedModel, openSqliteEngine, run, tool } from '../../dist/index.js';
+import { openSqliteEngine } from '../../dist/engine/index.js';
+import { agent, run, tool } from '../../dist/index.js';
+import { createScriptedModel } from '../../dist/testing/index.js';
 import { addNumbers, buildScript } from './script.mjs';
 import { summarize } from './statistics.mjs';
 

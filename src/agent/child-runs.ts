@@ -12,9 +12,10 @@
  */
 import type { ApprovalRecord, ArtifactRecord, BudgetScope, Engine } from '../engine/engine.js';
 import { HatarakuError } from '../errors.js';
+import type { ChildRunsHandle } from '../tools/tool.js';
 import type { Agent } from './agent.js';
 import type { RunEvent, RunTotalsSnapshot } from './events.js';
-import type { RunHandle, RunOptions, RunResult } from './run.js';
+import type { RunHandle, RunOptions, RunResult } from './run-types.js';
 
 export interface ChildRunRequest {
   /** The parent's step that starts the child. */
@@ -50,7 +51,7 @@ export class ChildRunWaitingError extends HatarakuError {
   }
 }
 
-export interface ChildRuns {
+export interface ChildRuns extends ChildRunsHandle {
   readonly parentRunId: string;
   readonly engine: Engine;
   /** The parent agent's limit on tool calls running at once (delegations in one turn share it). */
@@ -84,21 +85,27 @@ export interface ChildRunsContext {
   resume: (agent: Agent, runId: string, options: RunOptions) => RunHandle;
 }
 
+/** Child-run starters made by `createChildRuns`, to tell them from other handles. */
+const made = new WeakSet<ChildRunsHandle>();
+
+/** The full child-run starter behind a tool context's handle; undefined outside a run. */
+export function childRunsOf(handle: ChildRunsHandle | undefined): ChildRuns | undefined {
+  return handle !== undefined && made.has(handle) ? (handle as ChildRuns) : undefined;
+}
+
 export function createChildRuns(context: ChildRunsContext): ChildRuns {
   const { engine, parentRunId, parentAgent } = context;
-  const limits = parentAgent.limits;
+  const _limits = parentAgent.limits;
   // Tokens given to children still running in this process, and used by children that ended.
   // An even share is of what the parent had before its running children took their slices, so
   // siblings started one after another get equal slices (not a half, then a quarter...).
-  let tokensAllocated = 0;
-  let costAllocated = 0;
-  let childTokensUsed: number | undefined;
+  const allocation: Allocation = { tokens: 0, costUsd: 0, childTokensUsed: undefined };
   const usedByChildren = async () => {
-    childTokensUsed ??= (await treeTotalsOf(engine, parentRunId)).tokens - ownTokens(context.parentTotals());
-    return childTokensUsed;
+    allocation.childTokensUsed ??= (await treeTotalsOf(engine, parentRunId)).tokens - ownTokens(context.parentTotals());
+    return allocation.childTokensUsed;
   };
 
-  return {
+  const childRuns: ChildRuns = {
     parentRunId,
     engine,
     concurrency: parentAgent.maxToolConcurrency,
@@ -108,104 +115,25 @@ export function createChildRuns(context: ChildRunsContext): ChildRuns {
     async start(request) {
       const runId = childRunId(parentRunId, request.stepIndex, request.key);
       const existing = await engine.getRun(runId);
-      const childOptions: RunOptions = {
-        engine,
-        ...(context.options.prices ? { prices: context.options.prices } : {}),
-        ...(context.options.resolveModel ? { resolveModel: context.options.resolveModel } : {}),
-        ...(context.options.faults ? { faults: context.options.faults } : {}),
-        ...(context.options.approvalWait ? { approvalWait: context.options.approvalWait } : {}),
-        ...(context.options.approvalPollMs !== undefined ? { approvalPollMs: context.options.approvalPollMs } : {}),
-        ...(context.options.tenant !== undefined ? { tenant: context.options.tenant } : {}),
-        ...(context.options.budgets ? { budgets: context.options.budgets } : {}),
-        ...(context.options.context ? { context: context.options.context } : {}),
-        signal: context.signal,
-        // The child's events surface on the parent's stream (their runId says whose they are).
-        onEvent: (event) => context.publish(event),
-      };
+      const childOptions = childOptionsOf(context);
       if (existing && (existing.status === 'completed' || existing.status === 'stopped')) {
         const result = await context.resume(request.agent, runId, childOptions).result;
         return { kind: 'finished', runId, result, artifacts: await engine.listArtifacts(runId), slice: noSlice };
       }
 
       // The cost slice: asked for (or an even share of what is left), capped by what is left.
-      let reservation: string | undefined;
-      let costSlice: number | undefined;
-      if (limits.maxCostUsd !== undefined) {
-        const scope: BudgetScope = { scope: 'run', key: parentRunId, since: 0, limitUsd: limits.maxCostUsd };
-        // What is left: asking for an unbounded amount is always refused, and the refusal says
-        // how much is spent and reserved (nothing is reserved by the probe itself).
-        const room = async () => {
-          const probe = await engine.reserveBudget({
-            runId: parentRunId,
-            stepIndex: request.stepIndex,
-            amountUsd: Number.POSITIVE_INFINITY,
-            budgets: [scope],
-            ttlMs: 1,
-          });
-          return probe.ok ? Number.POSITIVE_INFINITY : scope.limitUsd - probe.spentUsd - probe.reservedUsd;
-        };
-        // Two tries: another child may take part of the room between the look and the reservation.
-        for (let attempt = 0; attempt < 2 && reservation === undefined; attempt++) {
-          const left = await room();
-          const wanted = request.budgetUsd ?? (left + costAllocated) / parentAgent.maxToolConcurrency;
-          const amount = Math.min(wanted, left, request.agent.limits.maxCostUsd ?? Number.POSITIVE_INFINITY);
-          if (!(amount >= smallestSliceUsd)) break;
-          const reserved = await engine.reserveBudget({
-            runId: parentRunId,
-            stepIndex: request.stepIndex,
-            amountUsd: amount,
-            budgets: [scope],
-            ttlMs: Math.max(limits.maxWallTimeMs ?? 0, 60 * 60_000),
-          });
-          if (reserved.ok) {
-            reservation = reserved.id;
-            costSlice = amount;
-            costAllocated += amount;
-          }
-        }
-        if (reservation === undefined) {
-          return {
-            kind: 'refused',
-            runId,
-            reason: `nothing is left of the $${limits.maxCostUsd} budget for this task (spent or reserved by the run and its other delegated tasks).`,
-          };
-        }
-      }
+      const cost = await reserveCostSlice(context, request, allocation);
+      if (cost.kind === 'refused') return { kind: 'refused', runId, reason: cost.reason };
+      const { reservation, costSlice } = cost;
 
-      let tokenSlice: number | undefined;
-      if (limits.maxTokens !== undefined) {
-        const left = limits.maxTokens - ownTokens(context.parentTotals()) - (await usedByChildren()) - tokensAllocated;
-        tokenSlice = Math.max(
-          1,
-          Math.floor(
-            Math.min(
-              (left + tokensAllocated) / parentAgent.maxToolConcurrency,
-              left,
-              request.agent.limits.maxTokens ?? left,
-            ),
-          ),
-        );
-        if (left < 1) {
-          if (reservation) await engine.releaseReservation(reservation);
-          if (costSlice !== undefined) costAllocated -= costSlice;
-          return { kind: 'refused', runId, reason: `nothing is left of the ${limits.maxTokens}-token limit.` };
-        }
-        tokensAllocated += tokenSlice;
+      const tokens = await tokenSliceFor(context, request, allocation, usedByChildren);
+      if (tokens.kind === 'refused') {
+        if (reservation) await engine.releaseReservation(reservation);
+        if (costSlice !== undefined) allocation.costUsd -= costSlice;
+        return { kind: 'refused', runId, reason: tokens.reason };
       }
-      const wallTimeSlice =
-        context.deadline === undefined
-          ? request.agent.limits.maxWallTimeMs
-          : Math.max(1, Math.min(context.deadline - Date.now(), request.agent.limits.maxWallTimeMs ?? Infinity));
-
-      const sliced: Agent = {
-        ...request.agent,
-        limits: {
-          ...request.agent.limits,
-          ...(costSlice !== undefined ? { maxCostUsd: costSlice } : {}),
-          ...(tokenSlice !== undefined ? { maxTokens: tokenSlice } : {}),
-          ...(wallTimeSlice !== undefined ? { maxWallTimeMs: wallTimeSlice } : {}),
-        },
-      };
+      const tokenSlice = tokens.tokens;
+      const { sliced, wallTimeSlice } = slicedAgent(context, request.agent, costSlice, tokenSlice);
       try {
         const handle = existing
           ? context.resume(sliced, runId, childOptions)
@@ -226,14 +154,137 @@ export function createChildRuns(context: ChildRunsContext): ChildRuns {
         };
       } finally {
         if (reservation) await engine.releaseReservation(reservation);
-        if (costSlice !== undefined) costAllocated -= costSlice;
+        if (costSlice !== undefined) allocation.costUsd -= costSlice;
         if (tokenSlice !== undefined) {
-          tokensAllocated -= tokenSlice;
-          childTokensUsed = undefined; // recounted from the journal, with this child's tokens
+          allocation.tokens -= tokenSlice;
+          allocation.childTokensUsed = undefined; // recounted from the journal, with this child's tokens
         }
       }
     },
   };
+  made.add(childRuns);
+  return childRuns;
+}
+
+/** What this process has handed out to children still running, and what ended children used. */
+interface Allocation {
+  tokens: number;
+  costUsd: number;
+  childTokensUsed: number | undefined;
+}
+
+/** The options a child run inherits from its parent's. */
+function childOptionsOf(context: ChildRunsContext): RunOptions {
+  const { options } = context;
+  return {
+    engine: context.engine,
+    ...(options.prices ? { prices: options.prices } : {}),
+    ...(options.resolveModel ? { resolveModel: options.resolveModel } : {}),
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.approvalWait ? { approvalWait: options.approvalWait } : {}),
+    ...(options.approvalPollMs !== undefined ? { approvalPollMs: options.approvalPollMs } : {}),
+    ...(options.tenant !== undefined ? { tenant: options.tenant } : {}),
+    ...(options.budgets ? { budgets: options.budgets } : {}),
+    ...(options.context ? { context: options.context } : {}),
+    signal: context.signal,
+    // The child's events surface on the parent's stream (their runId says whose they are).
+    onEvent: (event) => context.publish(event),
+  };
+}
+
+/**
+ * Reserve the child's cost slice against the parent's run budget: what it asks for, or an even
+ * share of what is left, capped by what is left. Nothing to reserve without a cost limit.
+ */
+async function reserveCostSlice(
+  context: ChildRunsContext,
+  request: ChildRunRequest,
+  allocation: Allocation,
+): Promise<
+  | { kind: 'reserved'; reservation: string | undefined; costSlice: number | undefined }
+  | { kind: 'refused'; reason: string }
+> {
+  const { engine, parentRunId, parentAgent } = context;
+  const limits = parentAgent.limits;
+  if (limits.maxCostUsd === undefined) return { kind: 'reserved', reservation: undefined, costSlice: undefined };
+  const scope: BudgetScope = { scope: 'run', key: parentRunId, since: 0, limitUsd: limits.maxCostUsd };
+  // What is left: asking for an unbounded amount is always refused, and the refusal says
+  // how much is spent and reserved (nothing is reserved by the probe itself).
+  const room = async () => {
+    const probe = await engine.reserveBudget({
+      runId: parentRunId,
+      stepIndex: request.stepIndex,
+      amountUsd: Number.POSITIVE_INFINITY,
+      budgets: [scope],
+      ttlMs: 1,
+    });
+    return probe.ok ? Number.POSITIVE_INFINITY : scope.limitUsd - probe.spentUsd - probe.reservedUsd;
+  };
+  // Two tries: another child may take part of the room between the look and the reservation.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const left = await room();
+    const wanted = request.budgetUsd ?? (left + allocation.costUsd) / parentAgent.maxToolConcurrency;
+    const amount = Math.min(wanted, left, request.agent.limits.maxCostUsd ?? Number.POSITIVE_INFINITY);
+    if (!(amount >= smallestSliceUsd)) break;
+    const reserved = await engine.reserveBudget({
+      runId: parentRunId,
+      stepIndex: request.stepIndex,
+      amountUsd: amount,
+      budgets: [scope],
+      ttlMs: Math.max(limits.maxWallTimeMs ?? 0, 60 * 60_000),
+    });
+    if (reserved.ok) {
+      allocation.costUsd += amount;
+      return { kind: 'reserved', reservation: reserved.id, costSlice: amount };
+    }
+  }
+  return {
+    kind: 'refused',
+    reason: `nothing is left of the $${limits.maxCostUsd} budget for this task (spent or reserved by the run and its other delegated tasks).`,
+  };
+}
+
+/** The child's token slice: an even share of what the parent has left, capped by what is left. */
+async function tokenSliceFor(
+  context: ChildRunsContext,
+  request: ChildRunRequest,
+  allocation: Allocation,
+  usedByChildren: () => Promise<number>,
+): Promise<{ kind: 'sliced'; tokens: number | undefined } | { kind: 'refused'; reason: string }> {
+  const { limits, maxToolConcurrency } = context.parentAgent;
+  if (limits.maxTokens === undefined) return { kind: 'sliced', tokens: undefined };
+  const left = limits.maxTokens - ownTokens(context.parentTotals()) - (await usedByChildren()) - allocation.tokens;
+  const tokens = Math.max(
+    1,
+    Math.floor(Math.min((left + allocation.tokens) / maxToolConcurrency, left, request.agent.limits.maxTokens ?? left)),
+  );
+  if (left < 1) return { kind: 'refused', reason: `nothing is left of the ${limits.maxTokens}-token limit.` };
+  allocation.tokens += tokens;
+  return { kind: 'sliced', tokens };
+}
+
+/** The child agent with its limits cut to its slices of the parent's (wall time: what is left of the parent's). */
+function slicedAgent(
+  context: ChildRunsContext,
+  agent: Agent,
+  costSlice: number | undefined,
+  tokenSlice: number | undefined,
+): { sliced: Agent; wallTimeSlice: number | undefined } {
+  const wallTimeSlice =
+    context.deadline === undefined
+      ? agent.limits.maxWallTimeMs
+      : Math.max(1, Math.min(context.deadline - Date.now(), agent.limits.maxWallTimeMs ?? Infinity));
+
+  const sliced: Agent = {
+    ...agent,
+    limits: {
+      ...agent.limits,
+      ...(costSlice !== undefined ? { maxCostUsd: costSlice } : {}),
+      ...(tokenSlice !== undefined ? { maxTokens: tokenSlice } : {}),
+      ...(wallTimeSlice !== undefined ? { maxWallTimeMs: wallTimeSlice } : {}),
+    },
+  };
+  return { sliced, wallTimeSlice };
 }
 
 const noSlice: ChildSlice = { costUsd: undefined, tokens: undefined, wallTimeMs: undefined };

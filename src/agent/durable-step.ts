@@ -66,30 +66,9 @@ export async function createStepRecorder(
   const faults = options.faults ?? noFaultPoints;
   const committed = new Map<number, StepRecord>();
   for (const step of await engine.listSteps(runId)) committed.set(step.index, step);
-  const stored = await engine.totals(runId);
-  const totals: RunTotalsSnapshot = {
-    modelCalls: stored.modelCalls,
-    toolCalls: stored.toolCalls,
-    inputTokens: stored.inputTokens,
-    outputTokens: stored.outputTokens,
-    cachedInputTokens: stored.cachedInputTokens,
-    costUsd: stored.costUsd,
-    unpricedModelCalls: stored.unpricedModelCalls,
-  };
+  const totals = snapshotOf(await engine.totals(runId));
   let unsynced = false;
-
-  const add = (record: StepRecord) => {
-    if (record.kind === 'tool') {
-      totals.toolCalls++;
-      return;
-    }
-    totals.modelCalls++;
-    totals.inputTokens += record.usage?.inputTokens ?? 0;
-    totals.outputTokens += record.usage?.outputTokens ?? 0;
-    totals.cachedInputTokens += record.usage?.cachedInputTokens ?? 0;
-    if (record.costUsd === undefined) totals.unpricedModelCalls++;
-    else totals.costUsd += record.costUsd;
-  };
+  const add = (record: StepRecord) => addStep(totals, record);
 
   return {
     runId,
@@ -150,4 +129,30 @@ export async function createStepRecorder(
     isCommitted: (index) => committed.has(index),
     totals: () => ({ ...totals }),
   };
+}
+
+function snapshotOf(stored: RunTotalsSnapshot): RunTotalsSnapshot {
+  return {
+    modelCalls: stored.modelCalls,
+    toolCalls: stored.toolCalls,
+    inputTokens: stored.inputTokens,
+    outputTokens: stored.outputTokens,
+    cachedInputTokens: stored.cachedInputTokens,
+    costUsd: stored.costUsd,
+    unpricedModelCalls: stored.unpricedModelCalls,
+  };
+}
+
+/** Count a committed step into the run's totals. */
+function addStep(totals: RunTotalsSnapshot, record: StepRecord): void {
+  if (record.kind === 'tool') {
+    totals.toolCalls++;
+    return;
+  }
+  totals.modelCalls++;
+  totals.inputTokens += record.usage?.inputTokens ?? 0;
+  totals.outputTokens += record.usage?.outputTokens ?? 0;
+  totals.cachedInputTokens += record.usage?.cachedInputTokens ?? 0;
+  if (record.costUsd === undefined) totals.unpricedModelCalls++;
+  else totals.costUsd += record.costUsd;
 }

@@ -5,6 +5,7 @@
  */
 import type { RunStatus, RunTotals } from '../engine/engine.js';
 import type { JsonValue, Usage } from '../models/spec.js';
+import type { StopReason } from './stop-reason.js';
 
 /** A run's totals as events report them (the engine's totals without the step count). */
 export type RunTotalsSnapshot = Omit<RunTotals, 'steps'>;
@@ -71,7 +72,7 @@ export type RunEvent =
       type: 'run-end';
       runId: string;
       status: Exclude<RunStatus, 'pending'> | 'interrupted';
-      stopReason: string;
+      stopReason: StopReason;
       output: JsonValue | undefined;
       error: string | undefined;
       totals: RunTotalsSnapshot;

@@ -8,6 +8,7 @@ import { costOfUsage } from '../cost/cost.js';
 import type { PriceSource } from '../cost/price-source.js';
 import type { BudgetScope, Engine, LedgerEntry } from '../engine/engine.js';
 import { sumUsage } from '../models/collect-response.js';
+import { modelLabel, parseModelLabel } from '../models/model-label.js';
 import type { ModelRequest, ModelResponse } from '../models/spec.js';
 
 /** A spend limit, in config form. */
@@ -29,8 +30,8 @@ export function priceResponse(
   prices: PriceSource | undefined,
 ): { costUsd: number | undefined; ledger: LedgerEntry[] } {
   const ledger = response.usageByModel.map(({ model: name, usage }) => {
-    const separator = name.indexOf(':');
-    const price = prices?.lookup(name.slice(0, separator), name.slice(separator + 1), {
+    const { provider, modelId } = parseModelLabel(name);
+    const price = prices?.lookup(provider, modelId, {
       inputTokens: usage.inputTokens,
     });
     return { model: name, usage, costUsd: costOfUsage(price, usage).usd };
@@ -93,10 +94,7 @@ export function planCallCosts(input: {
   budgets: readonly BudgetRule[];
   keys: { run: string; agent: string; tenant: string | undefined };
 }): CallCostPlan {
-  const candidates = (input.model.routesTo ?? [`${input.model.provider}:${input.model.modelId}`]).map((name) => {
-    const separator = name.indexOf(':');
-    return { provider: name.slice(0, separator), modelId: name.slice(separator + 1) };
-  });
+  const candidates = (input.model.routesTo ?? [modelLabel(input.model)]).map(parseModelLabel);
   return {
     estimateCallCost(inputTokens) {
       let highest: number | undefined;

@@ -61,34 +61,27 @@ type CallPlan =
   | { kind: 'answer'; ok: false; content: string }
   | { kind: 'wait'; approval: ApprovalRecord };
 
+/** A call with what preparing it found. */
+interface PreparedCall {
+  call: ToolCallPart;
+  preparation: PreparedToolCall;
+}
+
 /** Run `calls` as steps `firstIndex`, `firstIndex + 1`, ... in call order. */
 export async function runToolTurn(
   context: ToolTurnContext,
   calls: ToolCallPart[],
   firstIndex: number,
 ): Promise<ToolTurnResult> {
-  const prepared = calls.map((call) => ({ call, preparation: prepareToolCall([...context.tools], call) }));
-
-  // Counted on a copy: a turn that ends up waiting for an approval is counted when it runs.
-  const callCounts = new Map(context.callCounts);
-  const refusals = new Map<number, string>();
-  for (const [position, { call, preparation }] of prepared.entries()) {
-    const toolName = preparation.status === 'ready' ? preparation.tool.name : preparation.toolName;
-    const signature = `${toolName}\u0000${preparation.status === 'ready' ? canonicalJson(preparation.input) : call.arguments}`;
-    const count = (callCounts.get(signature) ?? 0) + 1;
-    callCounts.set(signature, count);
-    if (count > context.maxIdenticalCalls + 1) return { kind: 'repeated', toolName };
-    if (count > context.maxIdenticalCalls) {
-      refusals.set(
-        position,
-        `Not run: ${toolName} was already called ${context.maxIdenticalCalls} times with these same arguments, and the result will not change. Use the earlier results, try different arguments, or give your final answer.`,
-      );
-    }
-  }
-
+  const prepared: PreparedCall[] = calls.map((call) => ({
+    call,
+    preparation: prepareToolCall([...context.tools], call),
+  }));
+  const repeats = countRepeats(context, prepared);
+  if (repeats.kind === 'repeated') return repeats;
   const plans = await Promise.all(
     prepared.map(({ preparation }, position) =>
-      planCall(context, preparation, refusals.get(position), firstIndex + position),
+      planCall(context, preparation, repeats.refusals.get(position), firstIndex + position),
     ),
   );
 
@@ -106,106 +99,106 @@ export async function runToolTurn(
   // A tool marked `exclusive` (code.run) runs alone: nothing else of the run interleaves with it.
   const schedule = {
     limit: context.concurrency,
-    isExclusive: ({ preparation }: (typeof prepared)[number]) =>
+    isExclusive: ({ preparation }: PreparedCall) =>
       preparation.status === 'ready' && preparation.tool.exclusive === true,
   };
-  const messages = await mapWithExclusive(prepared, schedule, async ({ call, preparation }, position) => {
-    const index = firstIndex + position;
+  const messages = await mapWithExclusive(prepared, schedule, async (entry, position) => {
     const plan = plans[position] as CallPlan;
     if (plan.kind === 'wait') {
       waiting.push(plan.approval);
       return undefined;
     }
-    const toolName = preparation.status === 'ready' ? preparation.tool.name : preparation.toolName;
-    const input: JsonValue =
-      preparation.status === 'ready' ? ((preparation.input ?? null) as JsonValue) : (call.arguments as JsonValue);
-    const repairs = preparation.repairs;
-    const started = Date.now();
-    let step: Awaited<ReturnType<typeof context.recorder.step>>;
     try {
-      step = await context.recorder.step(
-        { index, name: `tool:${toolName}`, kind: 'tool', requestDigest: digestOf({ toolName, input }) },
-        async () => {
-          context.publish({
-            type: 'step-start',
-            runId: context.runId,
-            index,
-            kind: 'tool',
-            name: `tool:${toolName}`,
-            replayed: false,
-          });
-          context.publish({
-            type: 'tool-call-start',
-            runId: context.runId,
-            stepIndex: index,
-            toolCallId: call.id,
-            toolName,
-            input,
-            repairs,
-            replayed: false,
-          });
-          const output =
-            plan.kind === 'answer'
-              ? { ok: plan.ok, content: plan.content }
-              : await executeCall(context, preparation, index, call.id);
-          return { output: { ...output, toolName, input, repairs } };
-        },
-        { durable: effectful(position) },
-      );
+      return await runCallStep(context, entry, plan, firstIndex + position, effectful(position));
     } catch (error) {
       // A delegated task waits for a person: this call is not committed, and the turn waits.
       if (!(error instanceof ChildRunWaitingError)) throw error;
       waiting.push(...error.approvals);
       return undefined;
     }
-    const output = step.record.output as ToolStepOutput;
-    if (step.replayed) {
-      context.publish({
-        type: 'step-start',
-        runId: context.runId,
-        index,
-        kind: 'tool',
-        name: step.record.name,
-        replayed: true,
-      });
-      context.publish({
-        type: 'tool-call-start',
-        runId: context.runId,
-        stepIndex: index,
-        toolCallId: call.id,
-        toolName,
-        input: output.input,
-        repairs: output.repairs,
-        replayed: true,
-      });
-    }
-    const durationMs = step.replayed ? step.record.finishedAt - step.record.startedAt : Date.now() - started;
-    context.publish({
-      type: 'tool-call-end',
-      runId: context.runId,
-      stepIndex: index,
-      toolCallId: call.id,
-      toolName,
-      output: output.content,
-      isError: !output.ok,
-      durationMs,
-      replayed: step.replayed,
-    });
-    context.publish({
-      type: 'step-end',
-      runId: context.runId,
-      index,
-      kind: 'tool',
-      durationMs,
-      replayed: step.replayed,
-    });
-    const message: ToolResultMessage = { role: 'tool', toolCallId: call.id, toolName, content: output.content };
-    if (!output.ok) message.isError = true;
-    return message;
   }).catch(throwOneErrorForOneCause);
   if (waiting.length > 0) return { kind: 'waiting', approvals: waiting };
-  for (const [signature, count] of callCounts) context.callCounts.set(signature, count);
+  for (const [signature, count] of repeats.callCounts) context.callCounts.set(signature, count);
   return { kind: 'results', messages: messages.filter((message) => message !== undefined) };
+}
+
+/**
+ * Count identical calls (same tool, same arguments) across the run. Past the limit a call is
+ * refused with a message to the model; one more stops the run. Counted on a copy: a turn that
+ * ends up waiting for an approval is counted when it runs.
+ */
+function countRepeats(
+  context: ToolTurnContext,
+  prepared: PreparedCall[],
+):
+  | { kind: 'repeated'; toolName: string }
+  | { kind: 'counted'; refusals: Map<number, string>; callCounts: Map<string, number> } {
+  const callCounts = new Map(context.callCounts);
+  const refusals = new Map<number, string>();
+  for (const [position, { call, preparation }] of prepared.entries()) {
+    const toolName = preparation.status === 'ready' ? preparation.tool.name : preparation.toolName;
+    const signature = `${toolName}\u0000${preparation.status === 'ready' ? canonicalJson(preparation.input) : call.arguments}`;
+    const count = (callCounts.get(signature) ?? 0) + 1;
+    callCounts.set(signature, count);
+    if (count > context.maxIdenticalCalls + 1) return { kind: 'repeated', toolName };
+    if (count > context.maxIdenticalCalls) {
+      refusals.set(
+        position,
+        `Not run: ${toolName} was already called ${context.maxIdenticalCalls} times with these same arguments, and the result will not change. Use the earlier results, try different arguments, or give your final answer.`,
+      );
+    }
+  }
+  return { kind: 'counted', refusals, callCounts };
+}
+
+/** One call as durable step `index`: run (or answered at once) and committed, or read back from the journal. */
+async function runCallStep(
+  context: ToolTurnContext,
+  { call, preparation }: PreparedCall,
+  plan: Exclude<CallPlan, { kind: 'wait' }>,
+  index: number,
+  durable: boolean,
+): Promise<ToolResultMessage> {
+  const { runId, publish } = context;
+  const toolName = preparation.status === 'ready' ? preparation.tool.name : preparation.toolName;
+  const input: JsonValue =
+    preparation.status === 'ready' ? ((preparation.input ?? null) as JsonValue) : (call.arguments as JsonValue);
+  const repairs = preparation.repairs;
+  const started = Date.now();
+  const publishStart = (replayed: boolean, name: string, recorded: { input: JsonValue; repairs: string[] }) => {
+    publish({ type: 'step-start', runId, index, kind: 'tool', name, replayed });
+    const { input: shownInput, repairs: shownRepairs } = recorded;
+    publish({
+      type: 'tool-call-start',
+      ...{ runId, stepIndex: index, toolCallId: call.id, toolName, replayed },
+      ...{ input: shownInput, repairs: shownRepairs },
+    });
+  };
+  const step = await context.recorder.step(
+    { index, name: `tool:${toolName}`, kind: 'tool', requestDigest: digestOf({ toolName, input }) },
+    async () => {
+      publishStart(false, `tool:${toolName}`, { input, repairs });
+      const output =
+        plan.kind === 'answer'
+          ? { ok: plan.ok, content: plan.content }
+          : await executeCall(context, preparation, index, call.id);
+      return { output: { ...output, toolName, input, repairs } };
+    },
+    { durable },
+  );
+  const output = step.record.output as ToolStepOutput;
+  if (step.replayed) publishStart(true, step.record.name, output);
+  const { replayed } = step;
+  const durationMs = replayed ? step.record.finishedAt - step.record.startedAt : Date.now() - started;
+  publish({
+    type: 'tool-call-end',
+    ...{ runId, stepIndex: index, toolCallId: call.id, toolName, output: output.content },
+    ...{ isError: !output.ok, durationMs, replayed },
+  });
+  publish({ type: 'step-end', runId, index, kind: 'tool', durationMs, replayed });
+  const message: ToolResultMessage = { role: 'tool', toolCallId: call.id, toolName, content: output.content };
+  if (!output.ok) message.isError = true;
+  return message;
 }
 
 /** Decide, before a call becomes a step, whether it runs, is answered at once, or waits for a person. */

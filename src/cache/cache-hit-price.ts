@@ -4,6 +4,7 @@
  * cost is a known $0 rather than unknown. Chain it with the other price sources.
  */
 import type { PriceSource } from '../cost/price-source.js';
+import { modelLabel } from '../models/model-label.js';
 
 /** The model a cache hit's usage is reported under. */
 export const cacheHitModel = 'cache:hit';
@@ -11,7 +12,7 @@ export const cacheHitModel = 'cache:hit';
 /** Prices `cache:hit` at zero and knows no other model. */
 export const cacheHitPriceSource: PriceSource = Object.freeze({
   lookup(provider: string, modelId: string) {
-    return `${provider}:${modelId}` === cacheHitModel
+    return modelLabel({ provider, modelId }) === cacheHitModel
       ? { inputPerMillion: 0, outputPerMillion: 0, source: 'cache hit: no model was called' }
       : undefined;
   },

@@ -18,6 +18,7 @@
  */
 import { ModelCallError } from '../errors.js';
 import { collectResponse } from '../models/collect-response.js';
+import { modelLabel } from '../models/model-label.js';
 import type { Model, ModelRequest, ModelStreamEvent, ModelUsage, ReasoningPart } from '../models/spec.js';
 import { cacheHitModel } from './cache-hit-price.js';
 import type { CachedModelCall, CachedResponse, ModelCallCache } from './model-call-cache.js';
@@ -66,7 +67,7 @@ export function createCachedModel(options: CachedModelOptions): Model {
     );
   }
   const now = options.now ?? Date.now;
-  const label = `${model.provider}:${model.modelId}`;
+  const label = modelLabel(model);
 
   async function* stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
     if (mode === 'deterministic-only' && request.temperature !== 0) {
@@ -198,7 +199,7 @@ function aborted(model: Model): ModelCallError {
     provider: model.provider,
     modelId: model.modelId,
     retryable: false,
-    message: `${model.provider}:${model.modelId}: the request was aborted.`,
+    message: `${modelLabel(model)}: the request was aborted.`,
   });
 }
 

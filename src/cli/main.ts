@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { HatarakuError } from '../errors.js';
 import type { CliIo } from './cli-context.js';
+import { stopQuietlyOnClosedPipe } from './closed-pipe.js';
 import { costsCommand } from './commands/costs-command.js';
 import { evalCommand } from './commands/eval-command.js';
 import { exampleCommand } from './commands/example-command.js';
@@ -355,6 +356,7 @@ if (invokedDirectly) {
     process.stderr.write('\nInterrupting: the run stays pending; resume it with `hataraku runs resume ID`.\n');
     controller.abort();
   });
+  stopQuietlyOnClosedPipe(process.stdout, (code) => process.exit(code));
   main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,

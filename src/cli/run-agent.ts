@@ -5,6 +5,7 @@
 import type { Agent } from '../agent/agent.js';
 import type { Attachment } from '../agent/attachments.js';
 import type { RunResult } from '../agent/run.js';
+import { stopAdvice } from '../agent/stop-reason.js';
 import type { Hataraku } from '../hataraku.js';
 import type { CliIo } from './cli-context.js';
 import { jsonLinesRenderer, terminalRenderer } from './progress-renderer.js';
@@ -56,17 +57,7 @@ export async function runAgentFromCli(request: CliRunRequest): Promise<RunResult
 
 /** One line on why a run stopped early and what to do about it. */
 export function stopExplanation(result: RunResult): string {
-  const advice: Record<string, string> = {
-    'budget-exceeded':
-      'the cost budget is exhausted (the next call would pass it); raise --budget or limits.maxCostUsd',
-    'max-steps': 'the step limit was reached; raise --max-steps or limits.maxSteps',
-    'max-tokens': 'the token limit was reached; raise limits.maxTokens',
-    'max-wall-time': 'the time limit was reached; raise limits.maxWallTimeMs',
-    'context-too-large': 'the next request would pass the input-token limit; use a context strategy or raise the limit',
-    'repeated-tool-call':
-      'the model kept repeating the same tool call with the same arguments; try a stronger model or a clearer task',
-    refusal: 'the model declined the task (its words are the output); rephrase the task or use another model',
-  };
-  const why = advice[result.stopReason] ?? result.stopReason;
+  const why =
+    result.stopReason in stopAdvice ? stopAdvice[result.stopReason as keyof typeof stopAdvice] : result.stopReason;
   return `run ${result.runId} stopped: ${why}. The partial result is kept in the journal.`;
 }

@@ -4,6 +4,7 @@
  * colons (`ollama:qwen2.5:7b`, `openai:ft:gpt-4o-mini:acme::abc123`).
  */
 import { UserError } from '../errors.js';
+import { modelLabel, parseModelLabel } from '../models/model-label.js';
 import { localModelProviders, providerPresets } from './provider-presets.js';
 
 /** A model name split into its parts. */
@@ -23,9 +24,9 @@ export function parseModelName(
   name: string,
   knownProviders: readonly string[] = [...Object.keys(providerPresets), ...localModelProviders],
 ): ModelName {
-  const separator = name.indexOf(':');
-  const provider = separator === -1 ? '' : name.slice(0, separator);
-  const modelId = separator === -1 ? '' : name.slice(separator + 1);
+  const parts = parseModelLabel(name);
+  const provider = parts.provider;
+  const modelId = provider === '' ? '' : parts.modelId;
   const form = `write it as provider:model, e.g. openai:gpt-4o-mini or ollama:qwen2.5:7b (known providers: ${knownProviders.join(', ')})`;
   if (provider === '') {
     throw new UserError('model_unknown', `model name ${JSON.stringify(name)} has no provider; ${form}`, {
@@ -44,7 +45,5 @@ export function parseModelName(
   return { provider, modelId };
 }
 
-/** The name of a model, as `parseModelName` reads it. */
-export function formatModelName(model: ModelName): string {
-  return `${model.provider}:${model.modelId}`;
-}
+/** The name of a model, as `parseModelName` reads it: `modelLabel`, under the name config code knew. */
+export const formatModelName: (model: ModelName) => string = modelLabel;

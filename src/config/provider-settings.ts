@@ -3,7 +3,6 @@
  * and the environment, and the lookup the model factory uses to get it.
  */
 import { UserError } from '../errors.js';
-import type { HatarakuConfig } from './load-config.js';
 import type { ProviderType } from './provider-presets.js';
 
 /** A provider's resolved settings. */
@@ -37,7 +36,10 @@ export interface ProviderSettings {
  * @throws UserError `model_unknown` when no provider has that id.
  * @throws UserError `model_not_configured` when the provider needs an API key that is not set.
  */
-export function resolveProviderSettings(config: HatarakuConfig, providerId: string): ProviderSettings {
+export function resolveProviderSettings(
+  config: { providers: Readonly<Record<string, ProviderSettings>> },
+  providerId: string,
+): ProviderSettings {
   const settings = config.providers[providerId];
   if (settings === undefined) {
     const known = Object.keys(config.providers).join(', ');

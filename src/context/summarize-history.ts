@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { digestOf } from '../engine/digest.js';
 import { collectResponse } from '../models/collect-response.js';
 import { userContentText } from '../models/message-content.js';
+import { modelLabel } from '../models/model-label.js';
 import type { Model, ModelMessage } from '../models/spec.js';
 import { type ContextInput, type ContextModelCall, type ContextStrategy, modelCallPoints } from './context-strategy.js';
 import { countMessageTokens, countToolDefinitionTokens, tokenizerFor } from './token-counter.js';
@@ -59,7 +60,7 @@ export function summarizeHistory(options: SummarizeOptions): ContextStrategy {
   const maxCharactersPerMessage = options.maxCharactersPerMessage ?? 6_000;
   const directory = (options.directory ?? '.hataraku/summaries').replace(/\/+$/, '');
   const instructions = options.instructions ?? defaultSummaryInstructions;
-  const modelName = `${options.model.provider}:${options.model.modelId}`;
+  const modelName = modelLabel(options.model);
   if (!Number.isFinite(options.thresholdTokens) || options.thresholdTokens <= 0)
     throw new RangeError(
       `summarizeHistory: thresholdTokens must be a positive number (got ${options.thresholdTokens})`,

@@ -26,6 +26,7 @@ import {
   SYSTEM_FUNCTION_TOKEN_DEDUCTION,
 } from 'gpt-tokenizer/functionCalling';
 import { attachmentTokenEstimate } from '../models/message-content.js';
+import { parseModelLabel } from '../models/model-label.js';
 import type { ModelMessage, ModelRequest, ModelToolDefinition } from '../models/spec.js';
 
 /** The BPE encodings this counter uses. */
@@ -86,8 +87,7 @@ const cl100kPrefixes = ['gpt-4', 'gpt-3.5', 'text-embedding-3', 'text-embedding-
  * tokenizer); models that are not OpenAI's get `o200k_base` with `exact: false`.
  */
 export function tokenizerFor(modelName: string): TokenizerChoice {
-  const separator = modelName.indexOf(':');
-  const modelId = (separator === -1 ? modelName : modelName.slice(separator + 1)).toLowerCase();
+  const modelId = parseModelLabel(modelName).modelId.toLowerCase();
   const lastPart = modelId.slice(modelId.lastIndexOf('/') + 1);
   if (o200kPrefixes.some((prefix) => lastPart.startsWith(prefix))) return { encoding: 'o200k_base', exact: true };
   if (cl100kPrefixes.some((prefix) => lastPart.startsWith(prefix))) return { encoding: 'cl100k_base', exact: true };

@@ -3,6 +3,8 @@
  * model name (`ollama:qwen2.5:7b`, `openai:ft:gpt-4o-mini:acme::abc123`), so a fine-tune, a
  * local model or a model the catalog gets wrong can be priced exactly.
  */
+
+import { modelLabel } from '../models/model-label.js';
 import { type SelfHostedCost, selfHostedPrice } from './cost.js';
 import type { ModelPrice, PriceSource } from './price-source.js';
 
@@ -34,7 +36,7 @@ export function createOverridePriceSource(overrides: Readonly<Record<string, Pri
   }
   return {
     lookup(provider, modelId) {
-      return prices.get(`${provider}:${modelId}`);
+      return prices.get(modelLabel({ provider, modelId }));
     },
   };
 }

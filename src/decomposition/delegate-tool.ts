@@ -9,8 +9,10 @@
  * step, so the call finds its child again (finished: its recorded answer; unfinished: resumed
  * from its own last committed step).
  */
+
 import { z } from 'zod';
 import type { Agent } from '../agent/agent.js';
+import { childRunsOf } from '../agent/child-runs.js';
 import { WorkspacePathError } from '../toolchain/files/workspace-path.js';
 import { tool } from '../tools/define-tool.js';
 import type { Tool } from '../tools/tool.js';
@@ -52,10 +54,11 @@ export function delegateTool(options: DelegateToolOptions): Tool {
     // Running the call again finds the same child run, so a repeat has the effect of once.
     effect: 'idempotent',
     async execute(input, context) {
-      if (!context.childRuns) throw new Error('delegate works only inside a run (hataraku run or run()).');
+      const childRuns = childRunsOf(context.childRuns);
+      if (!childRuns) throw new Error('delegate works only inside a run (hataraku run or run()).');
       const agent = byName.get(input.agent) as Agent;
       try {
-        return await runDelegatedTask(context.childRuns, {
+        return await runDelegatedTask(childRuns, {
           stepIndex: context.stepIndex,
           agent,
           task: input.task,

@@ -3,10 +3,12 @@
  * back), and what the parent sees of it: the child's final answer, status, cost and files.
  * Shared by `delegate` and `plan_and_run`.
  */
+
 import { realpathSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Agent } from '../agent/agent.js';
 import { type ChildRuns, childRunId } from '../agent/child-runs.js';
+import type { StopReason } from '../agent/stop-reason.js';
 import type { JsonValue } from '../models/spec.js';
 import { prepareWorkspaceView, type WorkspaceMode } from './workspace-view.js';
 
@@ -28,7 +30,7 @@ export interface DelegatedResult {
   runId: string;
   /** `completed`, `stopped` (a limit ended it: see stopReason), or `refused` (no budget left). */
   status: string;
-  stopReason: string;
+  stopReason: StopReason;
   /** The child's final answer (text or its structured output). */
   answer: JsonValue;
   /** Files the child recorded as artifacts, as paths in the parent's workspace where they are visible there. */

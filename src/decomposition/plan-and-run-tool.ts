@@ -11,7 +11,7 @@
  * counts the same. Re-running the call after a crash finds its children again by their ids.
  */
 import type { Agent } from '../agent/agent.js';
-import { type ChildRuns, ChildRunWaitingError } from '../agent/child-runs.js';
+import { type ChildRuns, ChildRunWaitingError, childRunsOf } from '../agent/child-runs.js';
 import type { JsonValue } from '../models/spec.js';
 import { WorkspacePathError } from '../toolchain/files/workspace-path.js';
 import { tool } from '../tools/define-tool.js';
@@ -60,7 +60,7 @@ export function planAndRunTool(options: PlanAndRunToolOptions): Tool {
     input: planSchema(names),
     effect: 'idempotent',
     async execute(plan, context) {
-      const childRuns = context.childRuns;
+      const childRuns = childRunsOf(context.childRuns);
       if (!childRuns) throw new Error(`${toolName} works only inside a run (hataraku run or run()).`);
       const problem = planProblem(plan);
       if (problem !== undefined) throw new Error(`the plan is not sound: ${problem}`);

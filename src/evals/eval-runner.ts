@@ -10,6 +10,7 @@
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RunResult } from '../agent/run.js';
+import type { StopReason } from '../agent/stop-reason.js';
 import { UserError } from '../errors.js';
 import type { Hataraku } from '../hataraku.js';
 import type { JsonValue } from '../models/spec.js';
@@ -32,7 +33,7 @@ export interface EvalAttempt {
   repeat: number;
   runId: string;
   status: RunResult['status'] | 'failed';
-  stopReason: string;
+  stopReason: StopReason;
   passed: boolean;
   checks: CheckResult[];
   costUsd: number;

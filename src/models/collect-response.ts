@@ -4,6 +4,7 @@
  * falling back to the accumulated deltas when a provider ends the stream without them.
  */
 import { ModelCallError } from '../errors.js';
+import { modelLabel } from './model-label.js';
 import type {
   FinishReason,
   Model,
@@ -25,7 +26,7 @@ export async function collectResponse(
   let refusal: string | undefined;
   const started = new Map<string, { name: string; arguments: string; index: number }>();
   const finished = new Map<string, ToolCallPart>();
-  const ownName = `${model.provider}:${model.modelId}`;
+  const ownName = modelLabel(model);
   const usageByModel = new Map<string, Usage>();
   const routing: ModelResponse['routing'] = [];
   let finishReason: FinishReason | undefined;
@@ -78,7 +79,7 @@ export async function collectResponse(
       provider: model.provider,
       modelId: model.modelId,
       retryable: false,
-      message: `${model.provider}:${model.modelId}: the response stream ended without a finish reason.`,
+      message: `${modelLabel(model)}: the response stream ended without a finish reason.`,
     });
   }
   const toolCalls: ToolCallPart[] = [...started.entries()]

@@ -145,9 +145,7 @@ function allFailed(
   soonestRetryMs: number | undefined,
 ): ModelCallError {
   const skipped = modelCount - failures.length;
-  const parts = failures.map(
-    (failure) => `${failure.provider}:${failure.modelId} failed with ${describeFailure(failure)}`,
-  );
+  const parts = failures.map((failure) => `${modelLabel(failure)} failed with ${describeFailure(failure)}`);
   if (skipped > 0) parts.push(`${skipped} skipped with an open circuit`);
   const last = failures.at(-1);
   return new ModelCallError({

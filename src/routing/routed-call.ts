@@ -4,15 +4,14 @@
  * tokens at that model's own rates and estimates a call at its most expensive candidate.
  */
 import { sumUsage } from '../models/collect-response.js';
+import { modelLabel } from '../models/model-label.js';
 import type { Model, ModelStreamEvent, Usage } from '../models/spec.js';
 
 /** The provider every routing model reports; a route named `cheap-first` is `route:cheap-first`. */
 export const routeProvider = 'route';
 
 /** `provider:modelId` of a model, as usage, routing events and prices name it. */
-export function modelLabel(model: Pick<Model, 'provider' | 'modelId'>): string {
-  return `${model.provider}:${model.modelId}`;
-}
+export { modelLabel };
 
 /**
  * Pass an inner model's event on, naming the model on its usage. A usage event without a model

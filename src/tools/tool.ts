@@ -4,7 +4,6 @@
  * `execute` function. Validation and repair of arguments happen before `execute` is called
  * (see `prepare-call.ts`), so `execute` receives typed, valid input.
  */
-import type { ChildRuns } from '../agent/child-runs.js';
 import type { JsonSchema } from '../models/spec.js';
 
 /**
@@ -34,7 +33,16 @@ export interface ToolContext {
    * Starts child runs of this run (delegated tasks, see `src/decomposition`); present when the
    * tool runs inside `run()`.
    */
-  childRuns?: ChildRuns;
+  childRuns?: ChildRunsHandle;
+}
+
+/**
+ * The run's starter of child runs, as the tool framework sees it: only its parent's id. Tools that
+ * delegate get the full interface with `childRunsOf` (`src/agent/child-runs.ts`), so the framework
+ * does not depend on the agent loop above it.
+ */
+export interface ChildRunsHandle {
+  readonly parentRunId: string;
 }
 
 /**

@@ -2,7 +2,9 @@
 // Usage: node durable-worker.mjs start|resume DB_PATH RUN_ID LEDGER_PATH REQUESTS_PATH
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
-import { agent, createScriptedModel, openSqliteEngine, resume, run, tool } from '../../../dist/index.js';
+import { openSqliteEngine } from '../../../dist/engine/index.js';
+import { agent, resume, run, tool } from '../../../dist/index.js';
+import { createScriptedModel } from '../../../dist/testing/index.js';
 
 const [mode, databasePath, runId, ledgerPath, requestsPath] = process.argv.slice(2);
 

@@ -9,10 +9,11 @@ import { sendGuardedRequest } from '../../toolchain/http/guarded-request.js';
 import { createNetworkPolicy } from '../../toolchain/http/network-policy.js';
 import { createSecretHeaders } from '../../toolchain/http/secret-headers.js';
 import { ConnectorError } from '../connector-error.js';
+import type { OpenApiDocument } from './openapi-document.js';
 import { convertSwagger2 } from './swagger2.js';
 
 /** An OpenAPI 3.x document, loosely typed: it is external input, read defensively. */
-export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths?: Record<string, unknown> };
+export type { OpenApiDocument } from './openapi-document.js';
 
 export interface LoadedDocument {
   document: OpenApiDocument;

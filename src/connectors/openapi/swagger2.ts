@@ -4,7 +4,7 @@
  * `collectionFormat` as style/explode, and `produces` as response content types. Parts no tool
  * uses (examples, response headers, security definitions beyond their names) are left out.
  */
-import type { OpenApiDocument } from './load-document.js';
+import type { OpenApiDocument } from './openapi-document.js';
 
 type Json = Record<string, unknown>;
 

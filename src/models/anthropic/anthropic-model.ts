@@ -9,6 +9,7 @@
  * call again may help (a cut connection or a stall: yes; a malformed payload or an abort: no).
  */
 import { ModelCallError } from '../../errors.js';
+import { modelLabel } from '../model-label.js';
 import type { Model, ModelRequest, ModelStreamEvent } from '../spec.js';
 import { abortedError, defaultRetryPolicy, postWithRetry, type RetryPolicy } from '../transport/http.js';
 import { parseServerSentEvents, type ServerSentEvent } from '../transport/sse.js';
@@ -206,7 +207,7 @@ function nextEvent(
               provider,
               modelId: settings.modelId,
               retryable: true,
-              message: `${provider}:${settings.modelId}: the stream from ${settings.url} sent nothing for ${settings.idleTimeoutMs} ms; the model may be stalled, retry later or raise idleTimeoutMs.`,
+              message: `${modelLabel({ provider, modelId: settings.modelId })}: the stream from ${settings.url} sent nothing for ${settings.idleTimeoutMs} ms; the model may be stalled, retry later or raise idleTimeoutMs.`,
             }),
           );
         }),
@@ -232,7 +233,7 @@ function readError(settings: AnthropicSettings, caught: unknown): ModelCallError
     provider,
     modelId: settings.modelId,
     retryable: true,
-    message: `${provider}:${settings.modelId}: the connection to ${settings.url} broke mid-stream (${reason}); the answer is incomplete, retry the call.`,
+    message: `${modelLabel({ provider, modelId: settings.modelId })}: the connection to ${settings.url} broke mid-stream (${reason}); the answer is incomplete, retry the call.`,
     cause: caught,
   });
 }
@@ -243,6 +244,6 @@ function badResponse(settings: AnthropicSettings, detail: string): ModelCallErro
     provider,
     modelId: settings.modelId,
     retryable: false,
-    message: `${provider}:${settings.modelId}: ${settings.url} sent ${detail}; the response cannot be used.`,
+    message: `${modelLabel({ provider, modelId: settings.modelId })}: ${settings.url} sent ${detail}; the response cannot be used.`,
   });
 }

@@ -9,6 +9,7 @@
  * Unknown event and block types are skipped, as Anthropic asks clients to do.
  */
 import { type ErrorCode, ModelCallError } from '../../errors.js';
+import { modelLabel } from '../model-label.js';
 import type { FinishReason, ModelStreamEvent, ReasoningPart, Usage } from '../spec.js';
 import type { ServerSentEvent } from '../transport/sse.js';
 
@@ -61,7 +62,7 @@ export function createAnthropicStreamDecoder(context: AnthropicStreamContext): A
       provider: context.provider,
       modelId: context.modelId,
       retryable: false,
-      message: `${context.provider}:${context.modelId}: the stream sent ${detail}; the response cannot be used.`,
+      message: `${modelLabel(context)}: the stream sent ${detail}; the response cannot be used.`,
       cause,
     });
   }
@@ -191,7 +192,7 @@ export function createAnthropicStreamDecoder(context: AnthropicStreamContext): A
       // The stream had already started, so the transport cannot retry it transparently; the
       // caller may make the whole call again when the error is transient (overloaded, api_error).
       retryable: errorType === 'overloaded_error' || errorType === 'api_error' || errorType === 'rate_limit_error',
-      message: `${context.provider}:${context.modelId}: the stream failed mid-way with ${errorType}${said}; the answer is incomplete, retry the call later or use a fallback model.`,
+      message: `${modelLabel(context)}: the stream failed mid-way with ${errorType}${said}; the answer is incomplete, retry the call later or use a fallback model.`,
     });
   }
 

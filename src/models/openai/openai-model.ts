@@ -9,6 +9,7 @@
  * already seen part of the answer.
  */
 import { ModelCallError } from '../../errors.js';
+import { modelLabel } from '../model-label.js';
 import type { FinishReason, Model, ModelRequest, ModelStreamEvent, Usage } from '../spec.js';
 import { randomToolCallId } from '../tool-call-id.js';
 import { abortedError, defaultRetryPolicy, postWithRetry, type RetryPolicy } from '../transport/http.js';
@@ -130,7 +131,7 @@ async function* streamChatCompletion(
     fetch: settings.fetch,
     authHint: settings.authHint,
   });
-  const label = `${settings.provider}:${settings.modelId}`;
+  const label = modelLabel(settings);
   const badResponse = (message: string, cause?: unknown): ModelCallError =>
     new ModelCallError({
       code: 'model_bad_response',
@@ -237,7 +238,7 @@ async function readWholeBody(
       provider: settings.provider,
       modelId: settings.modelId,
       retryable: true,
-      message: `${settings.provider}:${settings.modelId}: the response was cut off (${describeCause(caught)}); retry the call.`,
+      message: `${modelLabel(settings)}: the response was cut off (${describeCause(caught)}); retry the call.`,
       cause: caught,
     });
   }
@@ -249,7 +250,7 @@ function serverError(settings: ResolvedSettings, said: string): ModelCallError {
     provider: settings.provider,
     modelId: settings.modelId,
     retryable: true,
-    message: `${settings.provider}:${settings.modelId}: the server reported an error mid-stream (${said}); retry later or use a fallback model.`,
+    message: `${modelLabel(settings)}: the server reported an error mid-stream (${said}); retry later or use a fallback model.`,
   });
 }
 

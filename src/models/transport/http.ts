@@ -5,6 +5,7 @@
  * to do next.
  */
 import { type ErrorCode, ModelCallError } from '../../errors.js';
+import { modelLabel } from '../model-label.js';
 
 export interface RetryPolicy {
   /** Attempts after the first one. */
@@ -77,7 +78,7 @@ async function fetchOnce(fetchImplementation: typeof globalThis.fetch, request: 
         provider: request.provider,
         modelId: request.modelId,
         retryable: true,
-        message: `${label(request)}: no response within ${request.timeoutMs} ms from ${request.url}; the endpoint may be overloaded, or raise the timeout.`,
+        message: `${modelLabel(request)}: no response within ${request.timeoutMs} ms from ${request.url}; the endpoint may be overloaded, or raise the timeout.`,
         cause: caught,
       });
     }
@@ -87,7 +88,7 @@ async function fetchOnce(fetchImplementation: typeof globalThis.fetch, request: 
       provider: request.provider,
       modelId: request.modelId,
       retryable: true,
-      message: `${label(request)}: cannot reach ${request.url} (${reason}); check the base URL and that the server is running.`,
+      message: `${modelLabel(request)}: cannot reach ${request.url} (${reason}); check the base URL and that the server is running.`,
       cause: caught,
     });
   } finally {
@@ -101,13 +102,9 @@ export function abortedError(request: { provider: string; modelId: string }, cau
     provider: request.provider,
     modelId: request.modelId,
     retryable: false,
-    message: `${request.provider}:${request.modelId}: the request was aborted.`,
+    message: `${modelLabel(request)}: the request was aborted.`,
     cause,
   });
-}
-
-function label(request: { provider: string; modelId: string }): string {
-  return `${request.provider}:${request.modelId}`;
 }
 
 /** Build a `ModelCallError` from a non-2xx response, reading the provider's error message. */
@@ -128,7 +125,7 @@ export async function errorFromResponse(request: PostRequest, response: Response
   }
   const retryAfterSeconds = parseRetryAfter(response.headers);
   const said = upstreamMessage ? ` (${upstreamMessage.replace(/\s+/g, ' ').trim()})` : '';
-  const where = `${label(request)}: ${request.url} returned ${status}${said}`;
+  const where = `${modelLabel(request)}: ${request.url} returned ${status}${said}`;
   let code: ErrorCode;
   let retryable = false;
   let advice: string;

@@ -3,6 +3,7 @@
  * change in the spec or the call) and becomes the tool result; `reason` lets programs and tests
  * tell the cases apart without matching text.
  */
+import { ToolError } from '../../tools/tool-error.js';
 
 export type ChartToolErrorReason =
   /** The spec is not a Vega-Lite (or Vega) spec that compiles: unknown mark, bad field type, bad expression. */
@@ -18,12 +19,4 @@ export type ChartToolErrorReason =
   /** Vega failed while running the spec's dataflow or drawing it. */
   | 'render-failed';
 
-export class ChartToolError extends Error {
-  readonly reason: ChartToolErrorReason;
-
-  constructor(reason: ChartToolErrorReason, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ChartToolError';
-    this.reason = reason;
-  }
-}
+export class ChartToolError extends ToolError<ChartToolErrorReason> {}

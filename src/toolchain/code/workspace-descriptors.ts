@@ -29,6 +29,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import { ToolError } from '../../tools/tool-error.js';
 import type { ProtectedPaths } from '../files/protected-paths.js';
 
 /** Why a workspace file could not be used. */
@@ -46,15 +47,12 @@ export type WorkspaceFileErrorReason =
   /** Larger than the caller's cap. */
   | 'too-large';
 
-export class WorkspaceFileError extends Error {
-  readonly reason: WorkspaceFileErrorReason;
+export class WorkspaceFileError extends ToolError<WorkspaceFileErrorReason> {
   /** The workspace-relative path as the caller gave it. */
   readonly path: string;
 
   constructor(reason: WorkspaceFileErrorReason, path: string, message: string) {
-    super(message);
-    this.name = 'WorkspaceFileError';
-    this.reason = reason;
+    super(reason, message);
     this.path = path;
   }
 }

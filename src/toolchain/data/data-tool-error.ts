@@ -3,6 +3,7 @@
  * to do instead) and becomes the tool result; `reason` lets programs and tests tell the cases
  * apart without matching text.
  */
+import { ToolError } from '../../tools/tool-error.js';
 
 export type DataToolErrorReason =
   /** The SQL would write (COPY, CREATE, INSERT, ATTACH, INSTALL, SET…) and the tools are read-only. */
@@ -18,12 +19,4 @@ export type DataToolErrorReason =
   /** The query ran past its time limit or the run was stopped. */
   | 'interrupted';
 
-export class DataToolError extends Error {
-  readonly reason: DataToolErrorReason;
-
-  constructor(reason: DataToolErrorReason, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'DataToolError';
-    this.reason = reason;
-  }
-}
+export class DataToolError extends ToolError<DataToolErrorReason> {}

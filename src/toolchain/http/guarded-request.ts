@@ -13,12 +13,15 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { ToolError } from '../../tools/tool-error.js';
 import { bareHost, HttpPolicyError, type NetworkPolicy } from './network-policy.js';
 import type { SecretHeaders } from './secret-headers.js';
 
 /** A request that could not be completed (network, TLS, time); the message is meant for the model. */
-export class HttpRequestError extends Error {
-  override readonly name = 'HttpRequestError';
+export class HttpRequestError extends ToolError<'request-failed'> {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('request-failed', message, options);
+  }
 }
 
 export interface OutgoingRequest {

@@ -4,12 +4,15 @@
  * `HttpPolicyError`s whose message says what was refused and why.
  */
 import { BlockList, isIP } from 'node:net';
+import { ToolError } from '../../tools/tool-error.js';
 import { nonPublicReason } from './address-policy.js';
 import type { HttpToolOptions } from './http-tool-options.js';
 
 /** A request the policy refuses; the message is meant for the model. */
-export class HttpPolicyError extends Error {
-  override readonly name = 'HttpPolicyError';
+export class HttpPolicyError extends ToolError<'refused-by-policy'> {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('refused-by-policy', message, options);
+  }
 }
 
 /** Host names refused while private addresses are blocked, whatever they resolve to. */

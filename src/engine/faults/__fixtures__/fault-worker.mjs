@@ -109,6 +109,7 @@ const hataraku = createHataraku({
   env: {},
   engine,
   maxConcurrentRuns: job.concurrency ?? 8,
+  ...(faults ? { faults } : {}),
 });
 const runOptions = faults ? { faults } : {};
 

@@ -4,9 +4,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load-config.js';
 import { HatarakuError } from '../errors.js';
-import { type FakeAnthropicServer, sseEvent, startFakeAnthropicServer } from './anthropic/fake-anthropic-server.js';
-import { collectResponse } from './collect-response.js';
-import { createModel } from './create-model.js';
+import {
+  type FakeAnthropicServer,
+  sseEvent,
+  startFakeAnthropicServer,
+} from '../models/anthropic/fake-anthropic-server.js';
+import { collectResponse } from '../models/collect-response.js';
+import { createModel } from './model-registry.js';
 
 let server: FakeAnthropicServer | undefined;
 afterEach(async () => {
