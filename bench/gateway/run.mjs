@@ -336,7 +336,7 @@ const lines = [
   '## Machine',
   '',
   `- CPU: ${results.machine.cpu}, ${results.machine.logicalCores} logical cores; ${results.machine.os}; Node ${results.machine.node}`,
-  `- Load average (1, 5, 15 min) when the run ended: ${results.machine.loadAverage.join(', ')}. The machine was shared with other jobs while this ran, so the figures are noisy; the load generator, the upstream and both gateways share its cores.`,
+  `- Load average (1, 5, 15 min) when the run ended: ${results.machine.loadAverage.join(', ')}. The load generator, the upstream and both gateways share its cores, so the figures include their competition for the CPU (and vary more when other jobs run too).`,
   `- Hataraku at commit ${commit} (\`hataraku serve\`, an API key, the ledger on, the cache off); Portkey gateway ${portkeyVersion} from npm (\`build/start-server.js\`, on loopback), both in front of \`bench/gateway/upstream.mjs\`.`,
   '',
   '## Method',
