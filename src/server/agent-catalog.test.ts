@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { evaluatePolicies } from '../agent/policy.js';
 import { loadConfig } from '../config/load-config.js';
 import { createAgentCatalog } from './agent-catalog.js';
 
@@ -38,6 +39,22 @@ describe('the agent catalog', () => {
     expect(support.tools.map((tool) => tool.name)).toEqual(['files.read']);
     expect(catalog.describe('support')).toBe('Answers questions.');
     expect(catalog.get('hataraku').tools.length).toBeGreaterThan(1);
+  });
+
+  it('gives configured agents the built-in default policies after the configured ones', () => {
+    const config = configWith({
+      model: 'scripted:default.json',
+      policies: [{ tool: 'files.write', action: 'deny' }],
+      agents: { fetcher: { tools: ['http.request'] } },
+    })();
+    const fetcher = createAgentCatalog(config).get('fetcher');
+    // A POST to a host off tools.http.sendAllowHosts asks, as it does for the default agent.
+    const post = { method: 'POST', url: 'https://collector.example/upload', body: 'secret report' };
+    expect(evaluatePolicies(fetcher.policies, 'http.request', post).action).toBe('ask');
+    expect(
+      evaluatePolicies(fetcher.policies, 'http.request', { method: 'GET', url: 'https://example.com/' }).action,
+    ).toBe('allow');
+    expect(evaluatePolicies(fetcher.policies, 'files.write', {}).action).toBe('deny');
   });
 
   it('says what is wrong with an agent: unknown name, tool not enabled, no model', () => {

@@ -4,7 +4,7 @@
  * journal is rebuilt from its spec, as `runs resume` does.
  */
 import { type Agent, agent } from '../agent/agent.js';
-import { agentFromSpec, cliInstructions, cliTools, createCliAgent } from '../cli/cli-agent.js';
+import { agentFromSpec, cliInstructions, cliPolicies, cliTools, createCliAgent } from '../cli/cli-agent.js';
 import type { HatarakuConfig } from '../config/load-config.js';
 import type { RunRecord } from '../engine/engine.js';
 import { UserError } from '../errors.js';
@@ -65,7 +65,9 @@ export function createAgentCatalog(config: HatarakuConfig): AgentCatalog {
           model: modelFor(name, entry.model),
           tools: (entry.tools ?? []).map((tool) => tools.get(tool) as Tool),
           limits: { ...config.limits, ...definedEntries(entry.limits ?? {}) },
-          policies: config.policies,
+          // The config's policies, then the built-in tools' defaults (sending data to a host off
+          // the allow-list waits for approval), as for the default agent and a resumed run.
+          policies: cliPolicies(config),
         });
       } else if (name === defaultAgentName) {
         created = createCliAgent({

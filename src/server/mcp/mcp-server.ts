@@ -13,7 +13,7 @@ import {
   type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { evaluatePolicies } from '../../agent/policy.js';
-import { cliTools } from '../../cli/cli-agent.js';
+import { cliPolicies, cliTools } from '../../cli/cli-agent.js';
 import { HatarakuError } from '../../errors.js';
 import type { Hataraku } from '../../hataraku.js';
 import { prepareToolCall } from '../../tools/prepare-call.js';
@@ -174,7 +174,9 @@ async function callBuiltinTool(
 ): Promise<CallToolResult> {
   const prepared = prepareToolCall([tool], { name: tool.name, arguments: JSON.stringify(args) });
   if (prepared.status === 'invalid') return errorResult(prepared.message);
-  const decision = evaluatePolicies(options.hataraku.config.policies, tool.name, prepared.input);
+  // The same policies as in a run, the built-in defaults included (a request that sends data off
+  // the allow-list asks, and so is refused here).
+  const decision = evaluatePolicies(cliPolicies(options.hataraku.config), tool.name, prepared.input);
   if (decision.action !== 'allow') {
     return errorResult(
       `${tool.name} is not allowed here: a policy says "${decision.action}" (${decision.reason}); run it through an agent, where approvals apply.`,
