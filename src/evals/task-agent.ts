@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { type Agent, type AgentLimits, agent } from '../agent/agent.js';
 import type { HatarakuConfig } from '../config/load-config.js';
 import { examples } from '../examples/index.js';
-import { protectedPathsFor, toolGroupFactories } from '../toolchain/builtin-tools.js';
+import { builtinToolPolicies, protectedPathsFor, toolGroupFactories } from '../toolchain/builtin-tools.js';
 import type { Tool } from '../tools/tool.js';
 import type { EvalSuite, EvalTask } from './suite-schema.js';
 
@@ -64,7 +64,8 @@ export function prepareTask(
         model,
         tools: toolsFor(),
         limits,
-        policies: config.policies,
+        // The config's policies, then the built-in tools' defaults, as in any other run.
+        policies: [...config.policies, ...builtinToolPolicies(config.tools)],
       }),
   };
 }
