@@ -619,7 +619,8 @@ interface Series {
 function stackedChart(title: string, data: Series): HTMLElement {
   const width = 640;
   const height = 220;
-  const left = 56;
+  // Room for the widest axis label ("$0.00001") at the chart's font size.
+  const left = 76;
   const bottom = 28;
   const top = 10;
   const groups = data.series.slice(0, palette.length);
@@ -629,6 +630,7 @@ function stackedChart(title: string, data: Series): HTMLElement {
   const chart = svg('svg', {
     viewBox: `0 0 ${width} ${height}`,
     width: '100%',
+    'font-size': '13',
     role: 'img',
     'aria-label': `${title}: daily spend over ${data.days.length} days, split by ${data.by}`,
   });
