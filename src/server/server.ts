@@ -10,7 +10,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hataraku } from '../hataraku.js';
 import { type AgentCatalog, createAgentCatalog } from './agent-catalog.js';
 import { errorBody, respondWithError } from './api-error.js';
-import { type AuthVariables, authenticate } from './auth.js';
+import { type AuthVariables, authenticate, isLoopbackName } from './auth.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { createSessionStore } from './console/session-store.js';
 import { type EventLog, openEventLog } from './event-log.js';
@@ -150,10 +150,9 @@ export function createServer(options: ServerOptions): HatarakuServer {
   };
 }
 
-const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
-
+/** A loopback address to listen on: `localhost`, `::1` or an IPv4 address in 127.0.0.0/8 (not a name like `127.example.com`). */
 export function isLoopback(host: string): boolean {
-  return loopbackHosts.has(host) || host.startsWith('127.');
+  return isLoopbackName(host);
 }
 
 /** Listen on `host:port` (port 0: any free port); resolves once listening. */
