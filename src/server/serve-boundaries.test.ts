@@ -219,3 +219,34 @@ describe('keys and tenants', () => {
     expect(JSON.parse(run.text)).toMatchObject({ status: 'waiting' });
   });
 });
+
+describe('the gateway', () => {
+  it('never reads a file the configuration does not name through a scripted: or local: model name', async () => {
+    const setup = await setUp();
+    const secretFile = join(mkdtempSync(join(tmpdir(), 'hataraku-secret-')), 'secret.txt');
+    writeFileSync(secretFile, 'root:x:0:0 not json');
+    const headers = { authorization: `Bearer ${setup.key}`, 'content-type': 'application/json' };
+    const chat = (model: string) => JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] });
+    for (const model of [
+      `scripted:${secretFile}`,
+      'scripted:../../../../etc/hostname',
+      `local:${secretFile}`,
+      'local:../x.gguf',
+    ]) {
+      for (const path of ['/v1/chat/completions', '/v1/responses']) {
+        const body = path === '/v1/responses' ? JSON.stringify({ model, input: 'hi' }) : chat(model);
+        const response = await send(setup, path, { method: 'POST', headers, body });
+        expect([model, path, response.status]).toEqual([model, path, 403]);
+        expect(response.text).not.toContain('root:x');
+      }
+    }
+    // A scripted model the configuration names (here an agent's) is served.
+    const configured = await send(setup, '/v1/chat/completions', {
+      method: 'POST',
+      headers,
+      body: chat('scripted:hello.json'),
+    });
+    expect(configured.status).toBe(200);
+    expect(configured.text).toContain('Hello there.');
+  });
+});

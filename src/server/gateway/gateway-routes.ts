@@ -84,6 +84,7 @@ export function gatewayRoutes(options: GatewayOptions) {
     const { body, text } = await parseChat(context.req.raw);
     if (body.model.startsWith(agentPrefix)) return agentCompletion(context, body);
     requireModel(key, body.model);
+    requireServedModel(hataraku.config, body.model);
     if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);
     const model = hataraku.model(body.model);
     const request: ModelRequest = { ...toModelRequest(body), abortSignal: context.req.raw.signal };
@@ -257,6 +258,7 @@ export function gatewayRoutes(options: GatewayOptions) {
     const key = context.get('key');
     const chat = responsesToChat(parsed.data);
     requireModel(key, chat.model);
+    requireServedModel(hataraku.config, chat.model);
     if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);
     const model = hataraku.model(chat.model);
     const startedAt = Date.now();
@@ -283,6 +285,32 @@ export function gatewayRoutes(options: GatewayOptions) {
   });
 
   return app;
+}
+
+/**
+ * `scripted:<file>` and `local:<file.gguf>` name files on the server's disk: from a client they
+ * would read any file the server can (its content echoed in the parse error). The gateway serves
+ * such a model only when the configuration names it (`model`, `prices`, an agent's model); a
+ * `local:<alias>` of the model cache (a plain name, no path) stays open.
+ */
+function requireServedModel(config: Hataraku['config'], name: string): void {
+  const separator = name.indexOf(':');
+  const provider = name.slice(0, separator);
+  if (provider !== 'scripted' && provider !== 'local') return;
+  if (provider === 'local' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name.slice(separator + 1)) && !name.endsWith('.gguf'))
+    return;
+  const configured = new Set([
+    ...(config.model ? [config.model] : []),
+    ...Object.keys(config.prices),
+    ...Object.values(config.agents).flatMap((agent) => (agent.model ? [agent.model] : [])),
+  ]);
+  if (!configured.has(name)) {
+    throw new ApiError(
+      403,
+      'forbidden',
+      `the gateway serves "${provider}:" models named by a file only when hataraku.config.json names them (as "model", under "prices" or as an agent's model); "${name}" is not one.`,
+    );
+  }
 }
 
 /** The task for an agent: the last user message, with the earlier conversation before it. */
