@@ -35,12 +35,15 @@ export interface GatewayOptions {
   recorder: GatewayRecorder;
   /** Where failures no client sees are reported. */
   log: (line: string) => void;
+  /** Removes the provider secrets from a message for the client (default: none). */
+  redact?: (message: string) => string;
 }
 
 const agentPrefix = 'agent:';
 
 export function gatewayRoutes(options: GatewayOptions) {
   const { hataraku, runs, agents, recorder, log } = options;
+  const redact = options.redact ?? ((message: string) => message);
   const app = new Hono<{ Variables: AuthVariables }>();
   const record = (call: GatewayCall) => recorder.record(call);
 
@@ -161,7 +164,7 @@ export function gatewayRoutes(options: GatewayOptions) {
         const apiError = toApiError(failure);
         if (!apiError) log(`gateway stream failed: ${failure instanceof Error ? failure.stack : String(failure)}`);
         output.end(
-          writer.error(apiError?.code ?? 'internal_error', apiError?.message ?? 'the upstream stream failed.'),
+          writer.error(apiError?.code ?? 'internal_error', redact(apiError?.message ?? 'the upstream stream failed.')),
         );
       },
     );
@@ -222,7 +225,9 @@ export function gatewayRoutes(options: GatewayOptions) {
       );
       if (failure !== undefined || !end) {
         const apiError = toApiError(failure);
-        await output.write(writer.error(apiError?.code ?? 'internal_error', apiError?.message ?? 'the run failed.'));
+        await output.write(
+          writer.error(apiError?.code ?? 'internal_error', redact(apiError?.message ?? 'the run failed.')),
+        );
         return;
       }
       if (end.status === 'waiting') {
