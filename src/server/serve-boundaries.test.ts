@@ -220,6 +220,31 @@ describe('keys and tenants', () => {
   });
 });
 
+describe('names from a request', () => {
+  it("never find an agent or a route on Object's prototype", async () => {
+    const setup = await setUp();
+    const headers = { authorization: `Bearer ${setup.key}`, 'content-type': 'application/json' };
+    for (const agent of ['toString', '__proto__', 'constructor']) {
+      const response = await send(setup, '/runs', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ agent, input: 'x' }),
+      });
+      expect([agent, response.status]).toEqual([agent, 400]);
+      expect(JSON.parse(response.text)).toMatchObject({ error: { code: 'usage' } });
+    }
+    for (const model of ['route:__proto__', 'route:constructor', 'agent:hasOwnProperty']) {
+      const response = await send(setup, '/v1/chat/completions', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect([model, response.status]).toEqual([model, model.startsWith('route:') ? 404 : 400]);
+      expect(response.text).toMatch(/no (route|agent) named/);
+    }
+  });
+});
+
 describe('the gateway', () => {
   it('never reads a file the configuration does not name through a scripted: or local: model name', async () => {
     const setup = await setUp();
