@@ -274,4 +274,20 @@ describe('the gateway', () => {
     expect(configured.status).toBe(200);
     expect(configured.text).toContain('Hello there.');
   });
+
+  it('refuses a body nested too deep with one line, not a stack overflow', async () => {
+    const setup = await setUp();
+    const headers = { authorization: `Bearer ${setup.key}`, 'content-type': 'application/json' };
+    // A body nested 100 000 deep (tool parameters) is refused in one line, not a stack overflow.
+    const nested = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const deep = await send(setup, '/v1/chat/completions', {
+      method: 'POST',
+      headers,
+      body: `{"model":"scripted:hello.json","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${nested}}}]}`,
+    });
+    expect(deep.status).toBe(400);
+    expect(JSON.parse(deep.text)).toMatchObject({
+      error: { code: 'invalid_request', message: /nested deeper than 64/ },
+    });
+  });
 });

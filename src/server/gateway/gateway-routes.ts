@@ -77,6 +77,7 @@ export function gatewayRoutes(options: GatewayOptions) {
     } catch {
       throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON; send a JSON object.');
     }
+    requireShallow(json);
     const parsed = chatRequestSchema.safeParse(json);
     if (!parsed.success) throw new ApiError(400, 'invalid_request', describeValidation(parsed.error, 'body'));
     return { body: parsed.data, text };
@@ -258,6 +259,7 @@ export function gatewayRoutes(options: GatewayOptions) {
     } catch {
       throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON; send a JSON object.');
     }
+    requireShallow(json);
     const parsed = responsesRequestSchema.safeParse(json);
     if (!parsed.success) throw new ApiError(400, 'invalid_request', describeValidation(parsed.error, 'body'));
     const key = context.get('key');
@@ -315,6 +317,25 @@ function requireServedModel(config: Hataraku['config'], name: string): void {
       'forbidden',
       `the gateway serves "${provider}:" models named by a file only when hataraku.config.json names them (as "model", under "prices" or as an agent's model); "${name}" is not one.`,
     );
+  }
+}
+
+/** Deepest nesting a request body may have: deeper would overflow the stack when it is serialized. */
+const maxJsonDepth = 64;
+
+/** Refuse (400) a body nested deeper than `maxJsonDepth`, walked without recursion. */
+function requireShallow(json: unknown): void {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: json, depth: 0 }];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    if (item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= maxJsonDepth) {
+      throw new ApiError(
+        400,
+        'invalid_request',
+        `the request body is nested deeper than ${maxJsonDepth} levels; send a flatter JSON object.`,
+      );
+    }
+    for (const child of Object.values(item.value)) pending.push({ value: child, depth: item.depth + 1 });
   }
 }
 
