@@ -448,6 +448,27 @@ describe('the gateway with the openai client', () => {
     }
   });
 
+  it("keeps the provider's key quoted by an upstream error out of a run's recorded error", async () => {
+    const echo = {
+      error: { message: 'Incorrect API key provided: sk-upstream-key-1234.', type: 'invalid_request_error' },
+    };
+    const gateway = await startGateway(
+      [jsonReply(401, echo)],
+      { agents: { leaky: { model: 'up:gpt-test' } } },
+      'sk-upstream-key-1234',
+    );
+    const response = await fetch(`${gateway.url}/runs?wait=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ agent: 'leaky', input: 'x' }),
+    });
+    const text = await response.text();
+    expect(JSON.parse(text)).toMatchObject({ status: 'failed', error: expect.stringContaining('[redacted]') });
+    expect(text).not.toContain('sk-upstream-key-1234');
+    const run = (await gateway.hataraku.engine.listRuns({ limit: 1 }))[0];
+    expect(run?.error).not.toContain('sk-upstream-key-1234');
+  });
+
   it('enforces a key budget and a rate limit', async () => {
     const gateway = await startGateway([textReply('first'), textReply('second')]);
     const budgeted = gateway.server.keys.create({ name: 'small', tenant: 'tiny', budgetDayUsd: 0.001 }).secret;
