@@ -8,8 +8,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHataraku, type Hataraku } from '../hataraku.js';
+import { mountMcp } from './mcp/mcp-http.js';
 import { createServer, type HatarakuServer, isLoopback, startServer } from './server.js';
 
 interface Setup {
@@ -21,7 +24,7 @@ interface Setup {
 
 const opened: Setup[] = [];
 
-async function setUp(options: { development?: boolean } = {}): Promise<Setup> {
+async function setUp(options: { development?: boolean; mcpTools?: boolean } = {}): Promise<Setup> {
   const cwd = mkdtempSync(join(tmpdir(), 'hataraku-boundaries-'));
   writeFileSync(
     join(cwd, 'hataraku.config.json'),
@@ -51,6 +54,7 @@ async function setUp(options: { development?: boolean } = {}): Promise<Setup> {
     log: () => {},
     ...(options.development ? { development: true } : {}),
   });
+  if (options.mcpTools) mountMcp(server, { version: '0.0.0', builtinToolsWorkspace: cwd });
   const listening = await startServer(server, { host: '127.0.0.1', port: 0 });
   const { secret } = server.keys.create({ name: 'acme-bot', tenant: 'acme' });
   const setup = { hataraku, server, listening, key: secret };
@@ -289,5 +293,31 @@ describe('the gateway', () => {
     expect(JSON.parse(deep.text)).toMatchObject({
       error: { code: 'invalid_request', message: /nested deeper than 64/ },
     });
+  });
+});
+
+describe('MCP over HTTP', () => {
+  it('gives the built-in tools (served with --tools) only to a key that may run every agent', async () => {
+    const setup = await setUp({ mcpTools: true });
+    const toolsOf = async (key: string) => {
+      const client = new Client({ name: 'red-team', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${setup.listening.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${key}` } },
+        }),
+      );
+      const names = (await client.listTools()).tools.map((tool) => tool.name);
+      const read = await client.callTool({ name: 'files.read', arguments: { path: 'hello.json' } });
+      await client.close();
+      return { names, read };
+    };
+    const limited = setup.server.keys.create({ name: 'greeter-only', tenant: 'acme', agents: ['greeter'] }).secret;
+    const restricted = await toolsOf(limited);
+    expect(restricted.names).toEqual(['agent_greeter']);
+    expect(restricted.read.isError).toBe(true);
+    expect(JSON.stringify(restricted.read.content)).not.toContain('Hello there');
+    const unrestricted = await toolsOf(setup.key);
+    expect(unrestricted.names).toContain('files.read');
+    expect(JSON.stringify(unrestricted.read.content)).toContain('Hello there');
   });
 });
