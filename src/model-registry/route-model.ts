@@ -29,7 +29,10 @@ export interface RouteModelSettings {
 }
 
 export function createRouteModel(routeName: string, settings: RouteModelSettings, routePath: string[]): Model {
-  const route: RouteConfig | undefined = settings.routes[routeName];
+  // Own keys only: a client's `route:constructor` must not find Object's prototype.
+  const route: RouteConfig | undefined = Object.hasOwn(settings.routes, routeName)
+    ? settings.routes[routeName]
+    : undefined;
   if (!route) {
     const known = Object.keys(settings.routes);
     throw new UserError(

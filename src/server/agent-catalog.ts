@@ -37,10 +37,12 @@ export function createAgentCatalog(config: HatarakuConfig): AgentCatalog {
     }
     return model;
   };
+  // Own keys only: a request naming `toString` or `__proto__` must not find Object's prototype.
+  const configured = (name: string) => (Object.hasOwn(config.agents, name) ? config.agents[name] : undefined);
   return {
     names: () => names,
     describe(name) {
-      const entry = config.agents[name];
+      const entry = configured(name);
       if (entry?.description) return entry.description;
       if (name === defaultAgentName && !entry)
         return 'Hataraku: completes a task with the built-in tools over a workspace.';
@@ -49,7 +51,7 @@ export function createAgentCatalog(config: HatarakuConfig): AgentCatalog {
     get(name) {
       const cached = built.get(name);
       if (cached) return cached;
-      const entry = config.agents[name];
+      const entry = configured(name);
       let created: Agent;
       if (entry) {
         const unknown = (entry.tools ?? []).filter((tool) => !tools.has(tool));

@@ -95,8 +95,26 @@ export function errorBody(code: string, message: string, status: number) {
   return { error: { code, message, type: errorType(status) } };
 }
 
+/**
+ * Replace each of `secrets` (the provider keys and header values the server holds) in a message
+ * meant for a client with `[redacted]`: an upstream's error text can quote the key it was sent.
+ */
+export function createRedactor(secrets: Iterable<string | undefined>): (message: string) => string {
+  // Short values (a header such as `2023-06-01`) are not secrets and would mangle messages.
+  const values = [
+    ...new Set([...secrets].filter((value): value is string => value !== undefined && value.length >= 8)),
+  ];
+  values.sort((a, b) => b.length - a.length);
+  return (message) => values.reduce((text, value) => text.replaceAll(value, '[redacted]'), message);
+}
+
 /** Answer with the error's JSON body; unknown errors are logged and answered without detail. */
-export function respondWithError(context: Context, error: unknown, log: (line: string) => void): Response {
+export function respondWithError(
+  context: Context,
+  error: unknown,
+  log: (line: string) => void,
+  redact: (message: string) => string = (message) => message,
+): Response {
   const apiError = toApiError(error);
   if (!apiError) {
     log(
@@ -108,7 +126,7 @@ export function respondWithError(context: Context, error: unknown, log: (line: s
     );
   }
   for (const [name, value] of Object.entries(apiError.headers)) context.header(name, value);
-  return context.json(errorBody(apiError.code, apiError.message, apiError.status), apiError.status);
+  return context.json(errorBody(apiError.code, redact(apiError.message), apiError.status), apiError.status);
 }
 
 /** A validation failure as one line: each issue with the path of the field and what is wrong. */

@@ -4,6 +4,7 @@
  * explicitly and only on a loopback address, a request without a key acts as the `dev` key
  * (tenant `dev`, everything allowed).
  */
+import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import type { Engine } from '../engine/engine.js';
 import { ApiError } from './api-error.js';
@@ -82,6 +83,7 @@ export function authenticate(init: {
         );
       }
     } else if (init.development) {
+      refuseUnlessLocal(context.req.url, context.req.header('origin'), context.req.header('sec-fetch-site'));
       key = developmentKey;
     } else {
       throw new ApiError(
@@ -94,6 +96,32 @@ export function authenticate(init: {
     context.set('key', key);
     await next();
   };
+}
+
+/**
+ * Development mode answers without a key, so it must answer only this machine: a request whose
+ * Host is not a loopback name (a DNS-rebinding page) or that a browser sent from another site (a
+ * cross-site form post or fetch) is refused, before anything runs.
+ */
+function refuseUnlessLocal(url: string, origin: string | undefined, fetchSite: string | undefined): void {
+  const requestUrl = new URL(url);
+  const local = isLoopbackName(requestUrl.hostname);
+  const sameSite = fetchSite === undefined || fetchSite === 'same-origin' || fetchSite === 'none';
+  const sameOrigin = origin === undefined || origin === requestUrl.origin;
+  if (!local || !sameSite || !sameOrigin) {
+    throw new ApiError(
+      403,
+      'forbidden',
+      'development mode answers without a key only to requests for a loopback address from this origin; send `Authorization: Bearer hk_…`.',
+    );
+  }
+}
+
+/** `localhost`, an IPv4 address in 127.0.0.0/8, or `::1` (bracketed or not). */
+export function isLoopbackName(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (bare === 'localhost' || bare === '::1') return true;
+  return isIP(bare) === 4 && bare.startsWith('127.');
 }
 
 export function requireAgent(key: ApiKey, agentName: string): void {

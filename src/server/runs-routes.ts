@@ -181,6 +181,8 @@ export function runsRoutes(options: RunsRoutesOptions) {
   app.openapi(resumeRoute, async (context) => {
     const key = context.get('key');
     const run = await visibleRun(key, context.req.valid('param').id);
+    // Resuming runs the agent again: only a key that may run it.
+    requireAgent(key, run.agentName);
     await requireBudget(engine, key);
     await runs.resume(run.id);
     return context.json(await runView(engine, (await engine.getRun(run.id)) ?? run), 202);
@@ -201,6 +203,7 @@ export function runsRoutes(options: RunsRoutesOptions) {
   app.openapi(approveRoute, async (context) => {
     const key = context.get('key');
     const run = await visibleRun(key, context.req.valid('param').id);
+    requireAgent(key, run.agentName);
     const body = (context.req.header('content-type')?.includes('json') ? context.req.valid('json') : {}) ?? {};
     const result = await runs.decide(run.id, {
       outcome: 'approve',
@@ -214,6 +217,7 @@ export function runsRoutes(options: RunsRoutesOptions) {
   app.openapi(denyRoute, async (context) => {
     const key = context.get('key');
     const run = await visibleRun(key, context.req.valid('param').id);
+    requireAgent(key, run.agentName);
     const body = context.req.valid('json');
     const result = await runs.decide(run.id, {
       outcome: 'deny',

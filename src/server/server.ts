@@ -9,8 +9,8 @@ import { type ServerType, serve } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hataraku } from '../hataraku.js';
 import { type AgentCatalog, createAgentCatalog } from './agent-catalog.js';
-import { errorBody, respondWithError } from './api-error.js';
-import { type AuthVariables, authenticate } from './auth.js';
+import { createRedactor, errorBody, respondWithError } from './api-error.js';
+import { type AuthVariables, authenticate, isLoopbackName } from './auth.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { createSessionStore } from './console/session-store.js';
 import { type EventLog, openEventLog } from './event-log.js';
@@ -69,8 +69,15 @@ export function createServer(options: ServerOptions): HatarakuServer {
   });
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
 
+  // What the server holds for its providers never reaches a client, even quoted by an upstream.
+  const redact = createRedactor(
+    Object.values(hataraku.config.providers).flatMap((provider) => [
+      provider.apiKey,
+      ...Object.values(provider.headers),
+    ]),
+  );
   const app = new OpenAPIHono<{ Variables: AuthVariables }>();
-  app.onError((error, context) => respondWithError(context, error, log));
+  app.onError((error, context) => respondWithError(context, error, log, redact));
   app.notFound((context) =>
     context.json(
       errorBody(
@@ -101,7 +108,7 @@ export function createServer(options: ServerOptions): HatarakuServer {
     log,
     ...(options.gatewayFlushMs !== undefined ? { flushIntervalMs: options.gatewayFlushMs } : {}),
   });
-  app.route('/v1', gatewayRoutes({ hataraku, runs, agents, recorder, log }));
+  app.route('/v1', gatewayRoutes({ hataraku, runs, agents, recorder, log, redact }));
   const openApiDocument = runsApp.getOpenAPIDocument({
     openapi: '3.0.3',
     info: {
@@ -150,10 +157,9 @@ export function createServer(options: ServerOptions): HatarakuServer {
   };
 }
 
-const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
-
+/** A loopback address to listen on: `localhost`, `::1` or an IPv4 address in 127.0.0.0/8 (not a name like `127.example.com`). */
 export function isLoopback(host: string): boolean {
-  return loopbackHosts.has(host) || host.startsWith('127.');
+  return isLoopbackName(host);
 }
 
 /** Listen on `host:port` (port 0: any free port); resolves once listening. */

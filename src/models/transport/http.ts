@@ -123,6 +123,8 @@ export async function errorFromResponse(request: PostRequest, response: Response
   } catch {
     upstreamMessage = '';
   }
+  // An upstream may quote the key it was sent; the message goes to journals, logs and clients.
+  for (const secret of sentSecrets(request.headers)) upstreamMessage = upstreamMessage.replaceAll(secret, '[redacted]');
   const retryAfterSeconds = parseRetryAfter(response.headers);
   const said = upstreamMessage ? ` (${upstreamMessage.replace(/\s+/g, ' ').trim()})` : '';
   const where = `${modelLabel(request)}: ${request.url} returned ${status}${said}`;
@@ -156,6 +158,12 @@ export async function errorFromResponse(request: PostRequest, response: Response
     retryAfterSeconds,
     message: `${where}; ${advice}`,
   });
+}
+
+/** The header values sent (and each word of them, e.g. the token of `Bearer …`) long enough to be secrets, longest first. */
+function sentSecrets(headers: Record<string, string>): string[] {
+  const values = Object.values(headers).flatMap((value) => [value, ...value.split(/\s+/)]);
+  return [...new Set(values.filter((value) => value.length >= 8))].sort((a, b) => b.length - a.length);
 }
 
 function parseRetryAfter(headers: Headers): number | undefined {

@@ -35,12 +35,15 @@ export interface GatewayOptions {
   recorder: GatewayRecorder;
   /** Where failures no client sees are reported. */
   log: (line: string) => void;
+  /** Removes the provider secrets from a message for the client (default: none). */
+  redact?: (message: string) => string;
 }
 
 const agentPrefix = 'agent:';
 
 export function gatewayRoutes(options: GatewayOptions) {
   const { hataraku, runs, agents, recorder, log } = options;
+  const redact = options.redact ?? ((message: string) => message);
   const app = new Hono<{ Variables: AuthVariables }>();
   const record = (call: GatewayCall) => recorder.record(call);
 
@@ -74,6 +77,7 @@ export function gatewayRoutes(options: GatewayOptions) {
     } catch {
       throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON; send a JSON object.');
     }
+    requireShallow(json);
     const parsed = chatRequestSchema.safeParse(json);
     if (!parsed.success) throw new ApiError(400, 'invalid_request', describeValidation(parsed.error, 'body'));
     return { body: parsed.data, text };
@@ -84,6 +88,7 @@ export function gatewayRoutes(options: GatewayOptions) {
     const { body, text } = await parseChat(context.req.raw);
     if (body.model.startsWith(agentPrefix)) return agentCompletion(context, body);
     requireModel(key, body.model);
+    requireServedModel(hataraku.config, body.model);
     if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);
     const model = hataraku.model(body.model);
     const request: ModelRequest = { ...toModelRequest(body), abortSignal: context.req.raw.signal };
@@ -160,7 +165,7 @@ export function gatewayRoutes(options: GatewayOptions) {
         const apiError = toApiError(failure);
         if (!apiError) log(`gateway stream failed: ${failure instanceof Error ? failure.stack : String(failure)}`);
         output.end(
-          writer.error(apiError?.code ?? 'internal_error', apiError?.message ?? 'the upstream stream failed.'),
+          writer.error(apiError?.code ?? 'internal_error', redact(apiError?.message ?? 'the upstream stream failed.')),
         );
       },
     );
@@ -221,7 +226,9 @@ export function gatewayRoutes(options: GatewayOptions) {
       );
       if (failure !== undefined || !end) {
         const apiError = toApiError(failure);
-        await output.write(writer.error(apiError?.code ?? 'internal_error', apiError?.message ?? 'the run failed.'));
+        await output.write(
+          writer.error(apiError?.code ?? 'internal_error', redact(apiError?.message ?? 'the run failed.')),
+        );
         return;
       }
       if (end.status === 'waiting') {
@@ -252,11 +259,13 @@ export function gatewayRoutes(options: GatewayOptions) {
     } catch {
       throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON; send a JSON object.');
     }
+    requireShallow(json);
     const parsed = responsesRequestSchema.safeParse(json);
     if (!parsed.success) throw new ApiError(400, 'invalid_request', describeValidation(parsed.error, 'body'));
     const key = context.get('key');
     const chat = responsesToChat(parsed.data);
     requireModel(key, chat.model);
+    requireServedModel(hataraku.config, chat.model);
     if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);
     const model = hataraku.model(chat.model);
     const startedAt = Date.now();
@@ -283,6 +292,51 @@ export function gatewayRoutes(options: GatewayOptions) {
   });
 
   return app;
+}
+
+/**
+ * `scripted:<file>` and `local:<file.gguf>` name files on the server's disk: from a client they
+ * would read any file the server can (its content echoed in the parse error). The gateway serves
+ * such a model only when the configuration names it (`model`, `prices`, an agent's model); a
+ * `local:<alias>` of the model cache (a plain name, no path) stays open.
+ */
+function requireServedModel(config: Hataraku['config'], name: string): void {
+  const separator = name.indexOf(':');
+  const provider = name.slice(0, separator);
+  if (provider !== 'scripted' && provider !== 'local') return;
+  if (provider === 'local' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name.slice(separator + 1)) && !name.endsWith('.gguf'))
+    return;
+  const configured = new Set([
+    ...(config.model ? [config.model] : []),
+    ...Object.keys(config.prices),
+    ...Object.values(config.agents).flatMap((agent) => (agent.model ? [agent.model] : [])),
+  ]);
+  if (!configured.has(name)) {
+    throw new ApiError(
+      403,
+      'forbidden',
+      `the gateway serves "${provider}:" models named by a file only when hataraku.config.json names them (as "model", under "prices" or as an agent's model); "${name}" is not one.`,
+    );
+  }
+}
+
+/** Deepest nesting a request body may have: deeper would overflow the stack when it is serialized. */
+const maxJsonDepth = 64;
+
+/** Refuse (400) a body nested deeper than `maxJsonDepth`, walked without recursion. */
+function requireShallow(json: unknown): void {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: json, depth: 0 }];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    if (item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= maxJsonDepth) {
+      throw new ApiError(
+        400,
+        'invalid_request',
+        `the request body is nested deeper than ${maxJsonDepth} levels; send a flatter JSON object.`,
+      );
+    }
+    for (const child of Object.values(item.value)) pending.push({ value: child, depth: item.depth + 1 });
+  }
 }
 
 /** The task for an agent: the last user message, with the earlier conversation before it. */

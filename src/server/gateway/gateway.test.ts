@@ -55,7 +55,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startGateway(replies: FakeReply[], extraConfig: Record<string, unknown> = {}): Promise<Gateway> {
+async function startGateway(
+  replies: FakeReply[],
+  extraConfig: Record<string, unknown> = {},
+  upstreamKey = 'sk-upstream',
+): Promise<Gateway> {
   const upstream = await startFakeOpenAIServer(replies);
   const cwd = mkdtempSync(join(tmpdir(), 'hataraku-gateway-'));
   writeFileSync(
@@ -79,7 +83,7 @@ async function startGateway(replies: FakeReply[], extraConfig: Record<string, un
     }),
   );
   // As `hataraku serve` does: provider calls over node:http rather than the built-in fetch.
-  const hataraku = createHataraku({ cwd, env: { UP_KEY: 'sk-upstream' }, fetch: createNodeHttpFetch() });
+  const hataraku = createHataraku({ cwd, env: { UP_KEY: upstreamKey }, fetch: createNodeHttpFetch() });
   const server = createServer({ hataraku, recoverIntervalMs: 0, gatewayFlushMs: 10, log: () => {} });
   const listening = await startServer(server, { host: '127.0.0.1', port: 0 });
   const { secret } = server.keys.create({ name: 'app', tenant: 'acme' });
@@ -423,6 +427,46 @@ describe('the gateway with the openai client', () => {
       .create({ model: 'up:gpt-test', messages: [{ role: 'user', content: 'x' }] })
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(OpenAI.PermissionDeniedError);
+  });
+
+  it("never relays the provider's key, even when the upstream quotes it in its error", async () => {
+    const echo = {
+      error: { message: 'Incorrect API key provided: sk-upstream-key-1234.', type: 'invalid_request_error' },
+    };
+    const gateway = await startGateway([jsonReply(401, echo), jsonReply(401, echo)], {}, 'sk-upstream-key-1234');
+    for (const stream of [false, true]) {
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'up:gpt-test', stream, messages: [{ role: 'user', content: 'x' }] }),
+      });
+      const text = await response.text();
+      expect(response.status).toBe(502);
+      expect(text).toContain('model_auth');
+      expect(text).toContain('Incorrect API key provided: [redacted]');
+      expect(text).not.toContain('sk-upstream-key-1234');
+    }
+  });
+
+  it("keeps the provider's key quoted by an upstream error out of a run's recorded error", async () => {
+    const echo = {
+      error: { message: 'Incorrect API key provided: sk-upstream-key-1234.', type: 'invalid_request_error' },
+    };
+    const gateway = await startGateway(
+      [jsonReply(401, echo)],
+      { agents: { leaky: { model: 'up:gpt-test' } } },
+      'sk-upstream-key-1234',
+    );
+    const response = await fetch(`${gateway.url}/runs?wait=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ agent: 'leaky', input: 'x' }),
+    });
+    const text = await response.text();
+    expect(JSON.parse(text)).toMatchObject({ status: 'failed', error: expect.stringContaining('[redacted]') });
+    expect(text).not.toContain('sk-upstream-key-1234');
+    const run = (await gateway.hataraku.engine.listRuns({ limit: 1 }))[0];
+    expect(run?.error).not.toContain('sk-upstream-key-1234');
   });
 
   it('enforces a key budget and a rate limit', async () => {

@@ -53,7 +53,11 @@ export function mountMcp(server: HatarakuServer, options: { version: string; bui
       tenant: key.tenant,
       allowedAgents: key.agents,
       version: options.version,
-      ...(options.builtinToolsWorkspace ? { builtinToolsWorkspace: options.builtinToolsWorkspace } : {}),
+      // The built-in tools bypass the agent list (files, code, http in one shared workspace): only a
+      // key that may run every agent gets them.
+      ...(options.builtinToolsWorkspace && key.agents === undefined
+        ? { builtinToolsWorkspace: options.builtinToolsWorkspace }
+        : {}),
     });
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
