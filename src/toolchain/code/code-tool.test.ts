@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolContext } from '../../tools/tool-context.js';
 import { describeSandboxChoice } from './choose-sandbox.js';
-import { type CodeRunOutput, createCodeTool } from './code-tool.js';
+import { type CodeRunOutput, createCodeTool, maxListedFiles } from './code-tool.js';
 import { probeProcessTier } from './process-sandbox.js';
 
 let workspace: string;
@@ -73,6 +73,26 @@ describe('code.run', () => {
       expect(output.text).toContain('stopped at the time limit of 200 ms');
     } finally {
       await context.dispose();
+    }
+  });
+
+  it('lists at most 200 changed files, counts the rest, and records only those as artifacts', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'hataraku-code-many-files-'));
+    const codeTool = createCodeTool({ tier: 'wasm' });
+    const context = createToolContext({ workspace: own });
+    try {
+      const output = await codeTool.execute(
+        { language: 'javascript', code: 'for (let i = 0; i < 1000; i++) writeFile("t" + i + ".svg", "<svg/>");' },
+        context,
+      );
+      expect(output.exitCode).toBe(0);
+      expect(output.filesChanged).toHaveLength(maxListedFiles);
+      expect(output.text.split('\n').filter((line) => /^- t\d+\.svg/.test(line))).toHaveLength(maxListedFiles);
+      expect(output.text).toContain('note: 800 more files changed and are not listed; use files.list to see them.');
+      expect(context.artifacts).toHaveLength(maxListedFiles);
+    } finally {
+      await context.dispose();
+      rmSync(own, { recursive: true, force: true });
     }
   });
 

@@ -103,7 +103,7 @@ export function createCodeTool(
         input.timeoutMs === undefined
           ? { language: input.language, code: input.code }
           : { language: input.language, code: input.code, timeoutMs: input.timeoutMs };
-      const result = await sandbox.run(request);
+      const result = listAtMost(await sandbox.run(request), maxListedFiles);
       for (const file of result.filesChanged) {
         const mediaType = artifactTypes[extname(file.path).toLowerCase()];
         if (mediaType !== undefined && file.change !== 'deleted') {
@@ -122,6 +122,24 @@ export function createCodeTool(
       };
     },
   });
+}
+
+/**
+ * How many changed files a result lists (and records as artifacts). A program can create
+ * thousands of small files in a second; every one listed would go to the model, the journal and
+ * the run's artifacts.
+ */
+export const maxListedFiles = 200;
+
+/** `result` with at most `limit` changed files listed, and a note that counts the others. */
+function listAtMost(result: SandboxRunResult, limit: number): SandboxRunResult {
+  const unlisted = result.filesChanged.length - limit;
+  if (unlisted <= 0) return result;
+  return {
+    ...result,
+    filesChanged: result.filesChanged.slice(0, limit),
+    notes: [...result.notes, `${unlisted} more files changed and are not listed; use files.list to see them.`],
+  };
 }
 
 /** The report shown to the model: status first, then output, files and notes. */

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolContext } from '../../tools/tool-context.js';
-import { createProtectedPaths } from '../files/protected-paths.js';
+import { createProtectedPaths, defaultProtectedPatterns } from '../files/protected-paths.js';
 import { describeSandboxChoice } from './choose-sandbox.js';
 import { type CodeRunOutput, createCodeTool } from './code-tool.js';
 import { createProcessSandbox, probeProcessTier } from './process-sandbox.js';
@@ -444,6 +444,47 @@ describe.skipIf(skipBubblewrap)('class 3 in the process tier: a protected link',
     rmSync(join(workspace, '.env.shared'));
   });
 });
+
+describe.skipIf(skipBubblewrap)(
+  'class 3 in the process tier: renaming the directory that holds a protected entry',
+  () => {
+    it('is refused, so a nested .env is neither moved out of its cover nor deleted, and an anchored pattern keeps matching', async () => {
+      const own = mkdtempSync(join(tmpdir(), 'hataraku-isolation-rename-'));
+      mkdirSync(join(own, 'sub'));
+      writeFileSync(join(own, 'sub', '.env'), `OPENAI_API_KEY=${secret}`);
+      // The journal inside the workspace is protected by an anchored pattern (`journal.path`).
+      mkdirSync(join(own, 'state', 'db'), { recursive: true });
+      writeFileSync(join(own, 'state', 'db', 'journal.db'), `approval ${secret}`);
+      const protectedPaths = createProtectedPaths([...defaultProtectedPatterns, 'state/db/journal.db']);
+      const sandbox = createProcessSandbox({ workspace: own, timeoutMs: 10_000, protectedPaths });
+      const first = await sandbox.run({
+        language: 'python',
+        code: [
+          'import os, shutil',
+          'for old, new in (("sub", "sub2"), ("state", "open"), ("state/db", "state/db2")):',
+          '    try:',
+          '        os.rename(old, new); print("MOVED", old)',
+          '    except OSError as error:',
+          '        print("refused", old, error.errno)',
+          'shutil.rmtree("sub", ignore_errors=True)',
+        ].join('\n'),
+      });
+      // A second run, as a later code.run of the same run would be: the entries are still covered.
+      const second = await sandbox.run({
+        language: 'python',
+        code: 'import os\nfor root, _, files in os.walk("."):\n    for name in files: print(os.path.join(root, name), open(os.path.join(root, name)).read())',
+      });
+      await sandbox.dispose();
+      expect(first.stdout).not.toContain('MOVED');
+      expect(first.stdout.match(/refused/g)).toHaveLength(3);
+      expect(second.stdout).not.toContain(secret);
+      expect(readFileSync(join(own, 'sub', '.env'), 'utf8')).toBe(`OPENAI_API_KEY=${secret}`);
+      expect(readFileSync(join(own, 'state', 'db', 'journal.db'), 'utf8')).toBe(`approval ${secret}`);
+      expect(first.notes.join(' ')).not.toMatch(/Removed protected entries/);
+      rmSync(own, { recursive: true, force: true });
+    });
+  },
+);
 
 describe('the tier `auto` chooses, and the warning of an explicit wasm tier', () => {
   it('without bubblewrap, auto offers JavaScript on wasm but not Python, and says how to fix it', async () => {

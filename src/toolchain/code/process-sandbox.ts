@@ -35,7 +35,12 @@ import { dirname, join } from 'node:path';
 import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
 import { resolveInWorkspace } from '../files/workspace-path.js';
 import { createPidsCgroup } from './pids-cgroup.js';
-import { findProtectedEntries, type ProtectedOverlay, removeCreatedProtectedEntries } from './protected-entries.js';
+import {
+  findProtectedEntries,
+  type ProtectedOverlay,
+  protectedAncestors,
+  removeCreatedProtectedEntries,
+} from './protected-entries.js';
 import {
   defaultSandboxLimits,
   type Sandbox,
@@ -181,7 +186,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       cacheDirectory ??= mkdtempSync(join(tmpdir(), 'hataraku-sandbox-cache-'));
       blanks ??= createBlanks();
       const args = [
-        ...bubblewrapArguments(root, cacheDirectory, nodePath, overlays, blanks),
+        ...bubblewrapArguments(root, cacheDirectory, nodePath, overlays, protectedAncestors(protectedBefore), blanks),
         '/usr/bin/prlimit',
         ...limits,
         '--',
@@ -300,10 +305,14 @@ function bubblewrapArguments(
   cache: string,
   nodePath: string,
   overlays: ProtectedOverlay[],
+  ancestors: string[],
   blanks: { file: string; directory: string },
 ): string[] {
   const nodeDirectory = dirname(nodePath);
   const args = [...isolationArguments(nodePath), '--bind', workspace, '/workspace'];
+  // Each directory holding a protected entry becomes a mount point, so it cannot be renamed or
+  // removed: the entry stays where its cover and its pattern are.
+  for (const ancestor of ancestors) args.push('--bind', join(workspace, ancestor), `/workspace/${ancestor}`);
   // Protected entries are covered by an empty read-only file or directory: the code can neither
   // read what is there nor change it (a mount point cannot be removed, renamed or linked to).
   for (const overlay of overlays) {

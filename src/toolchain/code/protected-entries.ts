@@ -65,6 +65,23 @@ export function findProtectedEntries(
 }
 
 /**
+ * The directories (workspace-relative, parents first) that hold protected entries. The process
+ * tier binds each one onto itself, making it a mount point: sandboxed code cannot rename or
+ * remove it, so a protected entry stays at its path. Otherwise renaming `sub` to `sub2` would
+ * move `sub/.env` out from under its cover (to be deleted afterwards as an entry the run
+ * created), and an anchored pattern such as `state/journal.db` would stop matching it.
+ */
+export function protectedAncestors(entries: readonly ProtectedOverlay[]): string[] {
+  const directories = new Set<string>();
+  for (const entry of entries) {
+    const parts = entry.relative.split('/');
+    for (let length = 1; length < parts.length; length += 1) directories.add(parts.slice(0, length).join('/'));
+  }
+  // A parent is a prefix of its children, so it sorts first and is mounted before them.
+  return [...directories].sort();
+}
+
+/**
  * Remove the protected entries under `root` that are not in `before` (a run created them: a
  * `.git/config`, an `.env`, a `hataraku.config.json` the user's next run would load), and put
  * back protected links the run replaced. Called only once every process of the run has ended

@@ -156,6 +156,51 @@ describe('data tools: writes when allowed', () => {
   });
 });
 
+describe('data tools: other spellings of a path, and partitioned writes', () => {
+  it('refuses a protected name spelt with dollar quotes, escape strings, /proc/self/cwd or /proc/self/root', async () => {
+    // The host's working directory is the workspace, as with the CLI run in a project.
+    const previous = process.cwd();
+    process.chdir(workspace);
+    try {
+      for (const sql of [
+        'SELECT * FROM read_text($$.env$$)',
+        "SELECT * FROM read_text(E'.\\x65nv')",
+        "SELECT * FROM read_text(concat('.e', 'nv'))",
+        "SELECT * FROM read_text('/proc/self/cwd/.env')",
+        `SELECT * FROM read_text('/proc/self/root${workspace}/.env')`,
+        "SELECT * FROM read_text('file:.env')",
+        "SELECT * FROM sniff_csv('.env.csv')",
+      ]) {
+        const text = await answer(tools().query, { sql });
+        expect(text, sql).not.toMatch(secrets);
+        expect(text, sql).toMatch(/^outside-workspace:/);
+      }
+    } finally {
+      process.chdir(previous);
+    }
+  });
+
+  it('keeps a partitioned COPY inside the workspace, whatever the partition values and file pattern', async () => {
+    const { query } = tools(false);
+    for (const sql of [
+      "COPY (SELECT '../../../../../../tmp' AS a, 1 AS b) TO 'parts.csv' (FORMAT csv, PARTITION_BY (a))",
+      "COPY (SELECT '.git' AS a, 1 AS b) TO 'parts.csv' (FORMAT csv, PARTITION_BY (a))",
+    ]) {
+      expect(await answer(query, { sql }), sql).not.toMatch(/^\w+-\w+:/);
+    }
+    for (const sql of [
+      `COPY (SELECT 'x' AS a, 1 AS b) TO 'parts.csv' (FORMAT csv, PARTITION_BY (a), FILENAME_PATTERN '../../../../../..${outside}/escape-{i}')`,
+      "COPY (SELECT 'x' AS a, 1 AS b) TO 'parts.csv' (FORMAT csv, PARTITION_BY (a), FILENAME_PATTERN '../../.env')",
+      "COPY (SELECT 1 AS b) TO 'parts.csv' (FORMAT csv, PER_THREAD_OUTPUT, FILENAME_PATTERN '../.env')",
+    ]) {
+      expect(await answer(query, { sql }), sql).toMatch(/^outside-workspace:/);
+    }
+    expect(readdirSync(outside)).toEqual(['secret.csv']);
+    expect(readFileSync(join(workspace, '.env'), 'utf8')).toBe('OPENAI_API_KEY=sk-env-secret\n');
+    expect(readdirSync(join(workspace, 'parts.csv')).sort()).toEqual(['a=..%2F..%2F..%2F..%2F..%2F..%2Ftmp', 'a=.git']);
+  });
+});
+
 describe('data tools: check-then-use races', () => {
   let flipper: ChildProcess | undefined;
   afterEach(() => {

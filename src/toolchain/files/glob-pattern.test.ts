@@ -24,3 +24,27 @@ describe('globMatcher', () => {
     expect(globMatcher('a+b.txt')('a+b.txt')).toBe(true);
   });
 });
+
+describe('globMatcher against hostile globs', () => {
+  it('matches in one pass: *a*a*a*a*a*a*b against a 250-letter name answers at once (a backtracking regex ran for minutes)', () => {
+    const name = 'a'.repeat(250);
+    expect(globMatcher(`${'*a'.repeat(6)}*b`)(name)).toBe(false);
+    expect(globMatcher(`${'*a'.repeat(6)}*`)(name)).toBe(true);
+    expect(globMatcher(`${'**a'.repeat(6)}**/*b`)(`${name}/${name}b`)).toBe(true);
+    expect(globMatcher(`${'{*a,?a}'.repeat(6)}*b`)(name)).toBe(false);
+  });
+
+  it('keeps the meaning of **/, * within a segment, and unclosed braces', () => {
+    expect(globMatcher('**/x.csv')('x.csv')).toBe(true);
+    expect(globMatcher('**/x.csv')('a/b/x.csv')).toBe(true);
+    expect(globMatcher('**/x.csv')('ax.csv')).toBe(false);
+    expect(globMatcher('src/*.ts')('src/a/b.ts')).toBe(false);
+    expect(globMatcher('src/**.ts')('src/a/b.ts')).toBe(true);
+    expect(globMatcher('./*.csv')('a.csv')).toBe(true);
+    expect(globMatcher('./*.csv')('d/a.csv')).toBe(false);
+    expect(globMatcher('a{b.txt')('a{b.txt')).toBe(true);
+    expect(globMatcher('{,x}y')('y')).toBe(true);
+    expect(globMatcher('[ab].txt')('a.txt')).toBe(false);
+    expect(globMatcher('[ab].txt')('[ab].txt')).toBe(true);
+  });
+});

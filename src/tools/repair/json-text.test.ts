@@ -136,3 +136,17 @@ describe('parseJsonText on a cut-off answer', () => {
     });
   });
 });
+
+describe('parseJsonText on hostile nesting', () => {
+  it('refuses a value nested deeper than the limit, and accepts one at the limit', () => {
+    const nested = (depth: number) => `{"a": ${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    expect(parseJsonText(nested(64)).success).toBe(true);
+    const refused = parseJsonText(nested(65));
+    expect(refused).toEqual({
+      success: false,
+      reason: 'the JSON nests more than 64 levels deep; send a flatter value',
+    });
+    // 100,000 levels: JSON.parse accepts it, JSON.stringify would overflow the stack.
+    expect(parseJsonText(nested(100_000)).success).toBe(false);
+  });
+});

@@ -23,6 +23,13 @@ export type JsonTextParseResult =
 const maxCandidateSpans = 16;
 
 /**
+ * How deeply a parsed value may nest. `JSON.parse` accepts any depth, but `JSON.stringify`,
+ * `structuredClone` and schema validation recurse: a model that sends 100,000 nested brackets
+ * would crash the run with a stack overflow wherever its arguments are next journaled or copied.
+ */
+export const maxJsonNesting = 64;
+
+/**
  * Parse JSON text, repairing what a model commonly gets wrong.
  *
  * Order: exact JSON; the body of a code fence; the first balanced `{...}` or `[...]` in
@@ -33,6 +40,28 @@ const maxCandidateSpans = 16;
  * Beyond exact JSON, only an object or array is accepted: a bare word is not turned into a string.
  */
 export function parseJsonText(text: string): JsonTextParseResult {
+  const result = parseJsonTextAnyDepth(text);
+  if (result.success && nestsDeeperThan(result.value, maxJsonNesting)) {
+    return {
+      success: false,
+      reason: `the JSON nests more than ${maxJsonNesting} levels deep; send a flatter value`,
+    };
+  }
+  return result;
+}
+
+/** Whether `value` has objects or arrays nested more than `limit` levels deep (iterative: no recursion to overflow). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<{ node: unknown; depth: number }> = [{ node: value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.node !== 'object' || next.node === null) continue;
+    if (next.depth >= limit) return true;
+    for (const child of Object.values(next.node)) pending.push({ node: child, depth: next.depth + 1 });
+  }
+  return false;
+}
+
+function parseJsonTextAnyDepth(text: string): JsonTextParseResult {
   const trimmed = text.trim();
   if (trimmed === '') return { success: true, value: {}, repairs: [] };
 
