@@ -154,7 +154,9 @@ function userTraceback(text) {
     }
     output = { stdout: [], stderr: [], bytes: 0, truncated: false };
     limit = undefined;
-    interrupt[0] = 0;
+    // The interrupt flag is cleared by the process before it posts the run and starts the
+    // deadline timer; clearing it here too could wipe an interrupt that fired while this run
+    // was still being set up.
     let exitCode = 0;
     try {
       FS.chdir('/workspace');
