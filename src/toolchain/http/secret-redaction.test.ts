@@ -57,6 +57,11 @@ function spellings(value: string): Record<string, string> {
     percentAll: [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join(''),
     htmlDecimal: value.replaceAll('_', '&#95;'),
     htmlNamed: value.replaceAll('_', '&lowbar;'),
+    // Browsers decode a numeric reference without its `;` when the next character cannot
+    // continue its digits (`&#95R` is `_R`; `&#950` would be another character).
+    htmlDecimalNoSemicolon: value.replace(/_(?=[^0-9]|$)/g, '&#95').replaceAll('_', '&#95;'),
+    htmlHexNoSemicolon: value.replace(/_(?=[^0-9a-fA-F]|$)/g, '&#x5f').replaceAll('_', '&#X5F;'),
+    htmlLeadingZeros: value.replaceAll('_', '&#x00000000005f;'),
     doubleJson: value.replaceAll('_', '\\\\u005f'),
     base64: bytes.toString('base64'),
     base64Shifted: Buffer.concat([Buffer.from('x:'), bytes]).toString('base64'),

@@ -3,9 +3,10 @@
  * text can spell a value. Rather than listing encoded copies of each secret, the text is read
  * through a decoding view: JSON and JavaScript escapes (`\u005f`, `\x5f`, `\/`), Markdown
  * backslash escapes (`\_`, which turndown writes for every `_`), percent-encoding (`%5F`, any
- * mix of encoded and plain characters) and HTML character references (`&#95;`, `&lowbar;`) are
- * decoded, twice over for doubly escaped text, while each decoded character remembers the span
- * of the original it came from. A secret found in the decoded view has its original span
+ * mix of encoded and plain characters) and HTML character references (`&#95;`, `&lowbar;`, and
+ * numeric ones without their `;`, `&#95`, as browsers read them) are decoded, twice over for
+ * doubly escaped text, while each decoded character remembers the span of the original it came
+ * from. A secret found in the decoded view has its original span
  * replaced, however it was spelled. Base64 (any alignment, standard and URL alphabets) and hex
  * copies are matched as plain strings.
  *
@@ -115,6 +116,36 @@ const namedReferences: Record<string, string> = {
   nbsp: ' ',
 };
 
+/** Named references a browser also decodes without their `;` (`&amp`, `&lt`…, in running text). */
+const legacyReferences = ['amp', 'lt', 'gt', 'quot', 'nbsp'] as const;
+
+const numericReference = /&#(?:([xX])([0-9a-fA-F]+)|(\d+));?/y;
+const namedReference = /&([A-Za-z][A-Za-z0-9]{1,31});/y;
+
+/**
+ * The character reference at `index` of `input`, read as a browser reads it: numeric ones with
+ * or without their `;` (`&#95`, `&#x5f` before the next character), any number of leading zeros,
+ * the digits taken greedily (`&#950` is U+03B6, not `_0`); out-of-range code points are U+FFFD.
+ */
+function readCharacterReference(input: string, index: number): { character: string; end: number } | undefined {
+  numericReference.lastIndex = index;
+  const numeric = numericReference.exec(input);
+  if (numeric !== null) {
+    const digits = (numeric[2] ?? numeric[3]!).replace(/^0+(?=.)/, '');
+    const code = digits.length > 8 ? Number.POSITIVE_INFINITY : Number.parseInt(digits, numeric[1] ? 16 : 10);
+    const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+    return { character: valid ? String.fromCodePoint(code) : '\ufffd', end: index + numeric[0].length };
+  }
+  namedReference.lastIndex = index;
+  const named = namedReference.exec(input);
+  const decoded = named === null ? undefined : namedReferences[named[1]!];
+  if (named !== null && decoded !== undefined) return { character: decoded, end: index + named[0].length };
+  for (const name of legacyReferences) {
+    if (input.startsWith(name, index + 1)) return { character: namedReferences[name]!, end: index + 1 + name.length };
+  }
+  return undefined;
+}
+
 /** Decode one layer of escapes of `source`, mapping each character back to `source`'s original spans. */
 function decodeLayer(source: View): View {
   const text: string[] = [];
@@ -158,23 +189,11 @@ function decodeLayer(source: View): View {
         continue;
       }
     } else if (character === '&') {
-      const reference = /^&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z]{2,8}));/.exec(
-        input.slice(index, index + 12),
-      );
-      if (reference !== null) {
-        const code =
-          reference[1] !== undefined
-            ? Number.parseInt(reference[1], 10)
-            : reference[2] !== undefined
-              ? Number.parseInt(reference[2], 16)
-              : undefined;
-        const decoded =
-          code !== undefined && code <= 0x10ffff ? String.fromCodePoint(code) : namedReferences[reference[3] ?? ''];
-        if (decoded !== undefined) {
-          push(decoded, index, index + reference[0].length);
-          index += reference[0].length;
-          continue;
-        }
+      const reference = readCharacterReference(input, index);
+      if (reference !== undefined) {
+        push(reference.character, index, reference.end);
+        index = reference.end;
+        continue;
       }
     }
     push(character, index, index + 1);
