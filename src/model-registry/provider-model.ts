@@ -15,6 +15,7 @@ import { createOpenAIModel } from '../models/openai/openai-model.js';
 import { createScriptedModel } from '../models/scripted/scripted-model.js';
 import type { Model } from '../models/spec.js';
 import { defaultRetryPolicy } from '../models/transport/http.js';
+import { redactedUrl } from '../models/transport/url-redaction.js';
 
 /** What a provider's model needs from config: the endpoints, the local settings, where relative paths start. */
 export interface ProviderModelSettings extends Pick<HatarakuConfig, 'providers' | 'local'> {
@@ -57,6 +58,6 @@ export function createProviderModel(provider: string, modelId: string, settings:
   return createOpenAIModel({
     ...common,
     provider,
-    authHint: endpoint.apiKeyEnv ? `set ${endpoint.apiKeyEnv}` : `check the server at ${endpoint.baseURL}`,
+    authHint: endpoint.apiKeyEnv ? `set ${endpoint.apiKeyEnv}` : `check the server at ${redactedUrl(endpoint.baseURL)}`,
   });
 }

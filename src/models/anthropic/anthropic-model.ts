@@ -13,6 +13,7 @@ import { modelLabel } from '../model-label.js';
 import type { Model, ModelRequest, ModelStreamEvent } from '../spec.js';
 import { abortedError, defaultRetryPolicy, postWithRetry, type RetryPolicy } from '../transport/http.js';
 import { parseServerSentEvents, type ServerSentEvent } from '../transport/sse.js';
+import { redactedUrl, redactUrlCredentials } from '../transport/url-redaction.js';
 import { toAnthropicMessagesBody } from './anthropic-request.js';
 import { createAnthropicStreamDecoder } from './anthropic-stream.js';
 
@@ -207,7 +208,7 @@ function nextEvent(
               provider,
               modelId: settings.modelId,
               retryable: true,
-              message: `${modelLabel({ provider, modelId: settings.modelId })}: the stream from ${settings.url} sent nothing for ${settings.idleTimeoutMs} ms; the model may be stalled, retry later or raise idleTimeoutMs.`,
+              message: `${modelLabel({ provider, modelId: settings.modelId })}: the stream from ${redactedUrl(settings.url)} sent nothing for ${settings.idleTimeoutMs} ms; the model may be stalled, retry later or raise idleTimeoutMs.`,
             }),
           );
         }),
@@ -227,13 +228,16 @@ function nextEvent(
 
 function readError(settings: AnthropicSettings, caught: unknown): ModelCallError {
   if (caught instanceof ModelCallError) return caught;
-  const reason = caught instanceof Error && caught.cause instanceof Error ? caught.cause.message : String(caught);
+  const reason = redactUrlCredentials(
+    caught instanceof Error && caught.cause instanceof Error ? caught.cause.message : String(caught),
+    settings.url,
+  );
   return new ModelCallError({
     code: 'model_unreachable',
     provider,
     modelId: settings.modelId,
     retryable: true,
-    message: `${modelLabel({ provider, modelId: settings.modelId })}: the connection to ${settings.url} broke mid-stream (${reason}); the answer is incomplete, retry the call.`,
+    message: `${modelLabel({ provider, modelId: settings.modelId })}: the connection to ${redactedUrl(settings.url)} broke mid-stream (${reason}); the answer is incomplete, retry the call.`,
     cause: caught,
   });
 }
@@ -244,6 +248,6 @@ function badResponse(settings: AnthropicSettings, detail: string): ModelCallErro
     provider,
     modelId: settings.modelId,
     retryable: false,
-    message: `${modelLabel({ provider, modelId: settings.modelId })}: ${settings.url} sent ${detail}; the response cannot be used.`,
+    message: `${modelLabel({ provider, modelId: settings.modelId })}: ${redactedUrl(settings.url)} sent ${detail}; the response cannot be used.`,
   });
 }

@@ -14,6 +14,7 @@ import type { FinishReason, Model, ModelRequest, ModelStreamEvent, Usage } from 
 import { randomToolCallId } from '../tool-call-id.js';
 import { abortedError, defaultRetryPolicy, postWithRetry, type RetryPolicy } from '../transport/http.js';
 import { parseServerSentEvents } from '../transport/sse.js';
+import { redactedUrl, redactUrlCredentials } from '../transport/url-redaction.js';
 import { guardStreamBody } from './guard-stream-body.js';
 import {
   chatCompletionChunkSchema,
@@ -76,7 +77,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
   }
   const baseURL = (options.baseURL ?? defaultBaseURL).replace(/\/+$/, '');
   if (!URL.canParse(baseURL)) {
-    throw new TypeError(`createOpenAIModel: the baseURL option is not a valid URL: "${baseURL}".`);
+    throw new TypeError(`createOpenAIModel: the baseURL option is not a valid URL: "${redactedUrl(baseURL)}".`);
   }
   const timeoutMs = positiveMilliseconds('timeoutMs', options.timeoutMs);
   const idleTimeoutMs = positiveMilliseconds('idleTimeoutMs', options.idleTimeoutMs);
@@ -141,7 +142,8 @@ async function* streamChatCompletion(
       message: `${label}: ${message}`,
       cause,
     });
-  if (response.body === null) throw badResponse(`${settings.url} answered ${response.status} with no body.`);
+  if (response.body === null)
+    throw badResponse(`${redactedUrl(settings.url)} answered ${response.status} with no body.`);
 
   yield { type: 'stream-start', warnings };
   const assembler = new ChunkAssembler(settings, badResponse);
@@ -184,7 +186,7 @@ async function* streamChatCompletion(
         break;
       }
       chunkCount++;
-      if (event.event === 'error') throw serverError(settings, quote(data));
+      if (event.event === 'error') throw serverError(settings, quote(redactUrlCredentials(data, settings.url)));
       yield* assembler.accept(parseChunk(data, badResponse));
     }
   } catch (caught) {
@@ -195,7 +197,7 @@ async function* streamChatCompletion(
       provider: settings.provider,
       modelId: settings.modelId,
       retryable: true,
-      message: `${label}: the stream was cut off after ${chunkCount} chunks (${describeCause(caught)}); retry the call.`,
+      message: `${label}: the stream was cut off after ${chunkCount} chunks (${redactUrlCredentials(describeCause(caught), settings.url)}); retry the call.`,
       cause: caught,
     });
   }
@@ -238,7 +240,7 @@ async function readWholeBody(
       provider: settings.provider,
       modelId: settings.modelId,
       retryable: true,
-      message: `${modelLabel(settings)}: the response was cut off (${describeCause(caught)}); retry the call.`,
+      message: `${modelLabel(settings)}: the response was cut off (${redactUrlCredentials(describeCause(caught), settings.url)}); retry the call.`,
       cause: caught,
     });
   }

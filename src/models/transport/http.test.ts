@@ -108,6 +108,29 @@ describe('postWithRetry', () => {
     expect(error.message).toContain('check the base URL');
   });
 
+  it('keeps credentials in the base URL out of every error message', async () => {
+    const key = 'sk-query-0123456789abcdef';
+    // The upstream quotes the URL it was called with, key and all.
+    const { url } = await serve([
+      { status: 400, body: JSON.stringify({ error: { message: `bad request to /v1/messages?key=${key}&v=2` } }) },
+    ]);
+    const error = await failureOf(postWithRetry(requestTo(`${url}?key=${key}&v=2`)));
+    expect(error.code).toBe('model_bad_request');
+    expect(error.message).toContain('bad request to /v1/messages?key=[redacted]');
+    expect(error.message).toMatch(/\/v1\/messages\?key=\[redacted\]&v=\[redacted\] returned 400/);
+    expect(error.message).not.toContain(key);
+
+    // fetch refuses userinfo and names the whole URL in its message.
+    const withUserinfo = url.replace('http://', 'http://aiko:hunter2-password@');
+    const refused = await failureOf(
+      postWithRetry(requestTo(withUserinfo, { retry: { maxRetries: 0, initialDelayMs: 1, maxDelayMs: 1 } })),
+    );
+    expect(refused.code).toBe('model_unreachable');
+    expect(refused.message).toContain('cannot reach http://[redacted]@127.0.0.1:');
+    expect(refused.message).not.toContain('hunter2-password');
+    expect(refused.message).not.toContain('aiko');
+  });
+
   it('stops waiting between retries as soon as it is aborted', async () => {
     const { url, arrivals } = await serve([{ status: 429, body: '{}', headers: { 'retry-after': '10' } }]);
     const controller = new AbortController();

@@ -6,6 +6,7 @@
  */
 import { type ErrorCode, ModelCallError } from '../../errors.js';
 import { modelLabel } from '../model-label.js';
+import { redactedUrl, redactUrlCredentials } from './url-redaction.js';
 
 export interface RetryPolicy {
   /** Attempts after the first one. */
@@ -78,17 +79,20 @@ async function fetchOnce(fetchImplementation: typeof globalThis.fetch, request: 
         provider: request.provider,
         modelId: request.modelId,
         retryable: true,
-        message: `${modelLabel(request)}: no response within ${request.timeoutMs} ms from ${request.url}; the endpoint may be overloaded, or raise the timeout.`,
+        message: `${modelLabel(request)}: no response within ${request.timeoutMs} ms from ${redactedUrl(request.url)}; the endpoint may be overloaded, or raise the timeout.`,
         cause: caught,
       });
     }
-    const reason = caught instanceof Error && caught.cause instanceof Error ? caught.cause.message : String(caught);
+    const reason = redactUrlCredentials(
+      caught instanceof Error && caught.cause instanceof Error ? caught.cause.message : String(caught),
+      request.url,
+    );
     throw new ModelCallError({
       code: 'model_unreachable',
       provider: request.provider,
       modelId: request.modelId,
       retryable: true,
-      message: `${modelLabel(request)}: cannot reach ${request.url} (${reason}); check the base URL and that the server is running.`,
+      message: `${modelLabel(request)}: cannot reach ${redactedUrl(request.url)} (${reason}); check the base URL and that the server is running.`,
       cause: caught,
     });
   } finally {
@@ -125,9 +129,11 @@ export async function errorFromResponse(request: PostRequest, response: Response
   }
   // An upstream may quote the key it was sent; the message goes to journals, logs and clients.
   for (const secret of sentSecrets(request.headers)) upstreamMessage = upstreamMessage.replaceAll(secret, '[redacted]');
+  // So may it quote the URL, whose userinfo or query string can hold a key.
+  upstreamMessage = redactUrlCredentials(upstreamMessage, request.url);
   const retryAfterSeconds = parseRetryAfter(response.headers);
   const said = upstreamMessage ? ` (${upstreamMessage.replace(/\s+/g, ' ').trim()})` : '';
-  const where = `${modelLabel(request)}: ${request.url} returned ${status}${said}`;
+  const where = `${modelLabel(request)}: ${redactedUrl(request.url)} returned ${status}${said}`;
   let code: ErrorCode;
   let retryable = false;
   let advice: string;
