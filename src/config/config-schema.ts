@@ -142,6 +142,12 @@ export const budgetSchema = z.strictObject(
   { error: 'a budget such as { "scope": "tenant", "period": "day", "limitUsd": 5 }' },
 );
 
+/** A size DuckDB reads, such as "512MB" or "2GB". */
+const sizeSchema = () =>
+  z
+    .string({ error: 'a size such as "512MB" or "2GB"' })
+    .regex(/^\s*\d+(?:\.\d+)?\s*[KMGT]i?B\s*$/i, { error: 'a size such as "512MB" or "2GB"' });
+
 export const toolGroupNames = ['files', 'data', 'documents', 'http', 'charts', 'code'] as const;
 
 export const httpSecretSchema = z.strictObject(
@@ -183,7 +189,14 @@ export const toolsSchema = z.strictObject(
         secrets: z.record(z.string(), httpSecretSchema).optional(),
       })
       .optional(),
-    data: z.strictObject({ readOnly: z.boolean().optional(), maxRows: positiveIntegerSchema().optional() }).optional(),
+    data: z
+      .strictObject({
+        readOnly: z.boolean().optional(),
+        maxRows: positiveIntegerSchema().optional(),
+        memoryLimit: sizeSchema().optional(),
+        maxTempDirectorySize: sizeSchema().optional(),
+      })
+      .optional(),
     code: z
       .strictObject({
         tier: z.enum(['auto', 'wasm', 'process'], { error: '"auto", "wasm" or "process"' }).optional(),

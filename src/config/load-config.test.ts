@@ -440,6 +440,20 @@ describe('tools, budgets and policies in the config file', () => {
     expect(() => loadConfig({ cwd, env: {} })).toThrow(/tools\.protectedPaths.*without "\.\."/);
   });
 
+  it("reads the data tools' memory and spill limits, and names a bad size", () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'hataraku-tools-config-'));
+    writeFileSync(
+      path.join(cwd, 'hataraku.config.json'),
+      JSON.stringify({ tools: { data: { memoryLimit: '512MB', maxTempDirectorySize: '4GB' } } }),
+    );
+    expect(loadConfig({ cwd, env: {} }).tools.data).toEqual({ memoryLimit: '512MB', maxTempDirectorySize: '4GB' });
+    writeFileSync(
+      path.join(cwd, 'hataraku.config.json'),
+      JSON.stringify({ tools: { data: { maxTempDirectorySize: 'lots' } } }),
+    );
+    expect(() => loadConfig({ cwd, env: {} })).toThrow(/tools\.data\.maxTempDirectorySize.*a size such as "512MB"/);
+  });
+
   it('names a bad tool group and a bad policy action', () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'hataraku-tools-config-'));
     writeFileSync(path.join(cwd, 'hataraku.config.json'), JSON.stringify({ tools: { enabled: ['files', 'rocket'] } }));

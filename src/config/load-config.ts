@@ -438,7 +438,7 @@ export interface ToolsConfig {
     maxResponseBytes?: number;
     secrets: Record<string, { value: string; header: string; format?: string; hosts?: string[] }>;
   };
-  data: { readOnly?: boolean; maxRows?: number };
+  data: { readOnly?: boolean; maxRows?: number; memoryLimit?: string; maxTempDirectorySize?: string };
   code: { tier?: 'auto' | 'wasm' | 'process'; timeoutMs?: number };
 }
 

@@ -26,7 +26,7 @@ export async function sqlCheck(check: Extract<EvalCheck, { sql: string }>, works
   let files: ReturnType<typeof createCallFiles> | undefined;
   try {
     const access = workspaceAccess(workspace);
-    session = await openDuckDBSession(access.root, { memoryLimit: '256MB', threads: 1 });
+    session = await openDuckDBSession(access.root, { memoryLimit: '256MB', threads: 1, maxTempDirectorySize: '1GB' });
     const callFiles = createCallFiles(access, session.scratchDirectory());
     files = callFiles;
     // Files are opened and checked here, and DuckDB gets only their descriptors (read-only).

@@ -109,6 +109,37 @@ describe('createDataTools', () => {
     expect(() => createDataTools({ maxRows: 0 })).toThrow(/`maxRows`/);
     expect(() => createDataTools({ threads: 1.5 })).toThrow(/`threads`/);
     expect(() => createDataTools({ memoryLimit: 'lots' })).toThrow(/`memoryLimit`/);
+    expect(() => createDataTools({ maxTempDirectorySize: 'all of it' })).toThrow(/`maxTempDirectorySize`/);
+  });
+});
+
+describe('data.query: memory and spill limits', () => {
+  it('fails with a clear error when a query would spill past maxTempDirectorySize, and leaves no spill behind', async () => {
+    const { query: limited } = toolsWith({ memoryLimit: '64MB', maxTempDirectorySize: '8MB', threads: 1 });
+    // Six million distinct 64-character strings outgrow 64 MB of memory by far.
+    const error = await failure(limited, {
+      sql: 'SELECT count(*) AS n FROM (SELECT DISTINCT md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS s FROM range(6000000) t(i))',
+    });
+    expect(error.reason).toBe('query-failed');
+    expect(error.message).toMatch(
+      /^The query needs more temporary disk space than one data call may use \([\d.]+ MiB of [\d.]+ MiB used\): .*maxTempDirectorySize/,
+    );
+    expect(error.message).not.toContain('\n');
+    expect(error.message).not.toContain('PRAGMA');
+    const session = await duckDBSessionFor(context, realpathSync(workspace), {
+      memoryLimit: '64MB',
+      threads: 1,
+      maxTempDirectorySize: '8MB',
+    });
+    expect(readdirSync(session.temporaryDirectory).filter((name) => name.startsWith('spill'))).toEqual([]);
+  });
+
+  it('lets the same query finish when the limits allow it', async () => {
+    const { query: roomy } = toolsWith({ memoryLimit: '64MB', maxTempDirectorySize: '2GB', threads: 1 });
+    const text = await call(roomy, {
+      sql: 'SELECT count(*) AS n FROM (SELECT DISTINCT md5(i::VARCHAR) AS s FROM range(300000) t(i))',
+    });
+    expect(text).toContain('300000');
   });
 });
 
@@ -387,10 +418,11 @@ describe('data.query', () => {
     const run = createToolContext({ workspace });
     await call(query, { sql: 'SELECT 1' }, run);
     await call(describeTool, { path: 'sales.csv' }, run);
-    // The tools' defaults: 1GB, 2 threads; the same key finds the session they opened.
-    const session = await duckDBSessionFor(run, realpathSync(workspace), { memoryLimit: '1GB', threads: 2 });
+    // The tools' defaults: 1GB, 2 threads, 2GB of spill; the same key finds the session they opened.
+    const defaults = { memoryLimit: '1GB', threads: 2, maxTempDirectorySize: '2GB' };
+    const session = await duckDBSessionFor(run, realpathSync(workspace), defaults);
     await call(query, { sql: 'SELECT 2' }, run);
-    expect(await duckDBSessionFor(run, realpathSync(workspace), { memoryLimit: '1GB', threads: 2 })).toBe(session);
+    expect(await duckDBSessionFor(run, realpathSync(workspace), defaults)).toBe(session);
     expect(existsSync(session.temporaryDirectory)).toBe(true);
     await run.dispose();
     expect(existsSync(session.temporaryDirectory)).toBe(false);

@@ -57,8 +57,14 @@ export interface DataToolsOptions {
    * Default true.
    */
   readOnly?: boolean;
-  /** DuckDB `memory_limit` for the run's database. Default `'1GB'`. */
+  /** DuckDB `memory_limit` for each call's database. Default `'1GB'`. */
   memoryLimit?: string;
+  /**
+   * The most one call may spill to disk when its intermediate results outgrow `memoryLimit`
+   * (DuckDB `max_temp_directory_size`), in a directory of its own removed when the call ends.
+   * A query that needs more fails with an error saying so. Default `'2GB'`.
+   */
+  maxTempDirectorySize?: string;
   /** DuckDB worker threads. Default 2. */
   threads?: number;
   /** A query running longer is interrupted. Default 120,000 ms. */
@@ -104,16 +110,17 @@ export function createDataTools(options: DataToolsOptions = {}): Tool[] {
     session: {
       memoryLimit: options.memoryLimit ?? '1GB',
       threads: positiveInteger('threads', options.threads, 2),
+      maxTempDirectorySize: options.maxTempDirectorySize ?? '2GB',
     },
     protectedPaths: options.protectedPaths ?? createProtectedPaths(),
   };
-  if (
-    typeof resolved.session.memoryLimit !== 'string' ||
-    !/^\s*\d+(?:\.\d+)?\s*[KMGT]i?B\s*$/i.test(resolved.session.memoryLimit)
-  ) {
-    throw new TypeError(
-      `createDataTools(): \`memoryLimit\` must be a size like '512MB' or '2GB', got ${JSON.stringify(options.memoryLimit)}`,
-    );
+  for (const name of ['memoryLimit', 'maxTempDirectorySize'] as const) {
+    const size: unknown = resolved.session[name];
+    if (typeof size !== 'string' || !/^\s*\d+(?:\.\d+)?\s*[KMGT]i?B\s*$/i.test(size)) {
+      throw new TypeError(
+        `createDataTools(): \`${name}\` must be a size like '512MB' or '2GB', got ${JSON.stringify(options[name])}`,
+      );
+    }
   }
   return [createQueryTool(resolved), createDescribeTool(resolved)];
 }

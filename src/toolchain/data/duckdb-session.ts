@@ -12,8 +12,15 @@
  *
  * The instance is in memory; with `persistent` (the tools' `readOnly: false`) it is the run's
  * database file in the private directory instead, so tables made by one call are there for the
- * next, and such calls run one at a time. Spill files go to the private directory, removed with
- * the session.
+ * next, and such calls run one at a time.
+ *
+ * Disk and memory are bounded per call: `memory_limit` caps memory, and intermediate results
+ * past it spill to a directory of the call's own (inside the private directory, removed when the
+ * call ends) holding at most `max_temp_directory_size`. A query that needs more fails with
+ * DuckDB's out-of-memory error naming that setting. The limit is set on the live connection,
+ * before the configuration is locked: given as an instance option, DuckDB 1.5 echoes it back
+ * from `current_setting` but never hands it to the buffer manager, which then allows 90 % of the
+ * free disk.
  */
 import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +35,8 @@ export interface DuckDBSessionOptions {
   memoryLimit: string;
   /** DuckDB worker threads. */
   threads: number;
+  /** DuckDB `max_temp_directory_size`: the most one call may spill to disk, e.g. `'2GB'`. */
+  maxTempDirectorySize: string;
 }
 
 /** What one call's database may open. */
@@ -40,16 +49,18 @@ export interface DuckDBCallAccess {
   persistent: boolean;
 }
 
-/** One call's connection; `close()` ends it and its instance. */
+/** One call's connection; `close()` ends it and its instance, and removes its spill directory. */
 export interface DuckDBCallConnection {
   readonly connection: DuckDBConnection;
+  /** Where this call's intermediate results spill (at most `maxTempDirectorySize`). */
+  readonly spillDirectory: string;
   close(): void;
 }
 
 export interface DuckDBSession {
   /** Real path of the workspace. */
   readonly root: string;
-  /** Private directory (mode 0700) for spill files, scratch directories and the run's database; removed by `dispose`. */
+  /** Private directory (mode 0700) for each call's spill directory, scratch directories and the run's database; removed by `dispose`. */
   readonly temporaryDirectory: string;
   /** Whether `.xlsx` files can be read (DuckDB's `excel` extension was already installed and loaded). */
   readonly supportsXlsx: boolean;
@@ -65,15 +76,14 @@ export interface DuckDBSession {
 export async function openDuckDBSession(workspace: string, options: DuckDBSessionOptions): Promise<DuckDBSession> {
   const root = realpathSync(workspace);
   const temporaryDirectory = realpathSync(mkdtempSync(join(tmpdir(), 'hataraku-duckdb-')));
-  const spillDirectory = join(temporaryDirectory, 'spill');
-  mkdirSync(spillDirectory);
   const databasePath = join(temporaryDirectory, 'run.duckdb');
   let supportsXlsx = false;
   let scratchCount = 0;
+  let spillCount = 0;
   // Persistent calls share one database file: one at a time.
   let persistentQueue: Promise<void> = Promise.resolve();
 
-  const createInstance = async (path: string): Promise<DuckDBInstance> => {
+  const createInstance = async (path: string, spillDirectory: string): Promise<DuckDBInstance> => {
     try {
       return await duckDBApi().DuckDBInstance.create(path, {
         threads: String(options.threads),
@@ -94,6 +104,7 @@ export async function openDuckDBSession(workspace: string, options: DuckDBSessio
   const lockDown = async (connection: DuckDBConnection, access: DuckDBCallAccess) => {
     if (supportsXlsx) await connection.run('LOAD excel');
     await connection.run(`SET GLOBAL TimeZone = 'UTC'`);
+    await connection.run(`SET GLOBAL max_temp_directory_size = ${sqlString(options.maxTempDirectorySize)}`);
     await connection.run(`SET allowed_paths = [${access.allowedPaths.map(sqlString).join(', ')}]`);
     await connection.run(`SET allowed_directories = [${sqlString(`${access.allowedDirectory}/`)}]`);
     await connection.run('SET enable_external_access = false');
@@ -101,8 +112,21 @@ export async function openDuckDBSession(workspace: string, options: DuckDBSessio
   };
 
   try {
-    const probe = await createInstance(':memory:');
+    const probeSpill = join(temporaryDirectory, 'probe-spill');
+    mkdirSync(probeSpill);
+    const probe = await createInstance(':memory:', probeSpill);
     const connection = await probe.connect();
+    try {
+      // Refuse a limit DuckDB cannot read now, not at the first call.
+      await connection.run(`SET GLOBAL max_temp_directory_size = ${sqlString(options.maxTempDirectorySize)}`);
+    } catch (error) {
+      connection.closeSync();
+      probe.closeSync();
+      throw new TypeError(
+        `createDataTools(): DuckDB refused maxTempDirectorySize ${JSON.stringify(options.maxTempDirectorySize)}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
     try {
       // Only an extension already installed on this machine can load: installing needs the
       // network, and is refused once external access is off.
@@ -113,6 +137,7 @@ export async function openDuckDBSession(workspace: string, options: DuckDBSessio
     } finally {
       connection.closeSync();
       probe.closeSync();
+      rmSync(probeSpill, { recursive: true, force: true });
     }
   } catch (error) {
     rmSync(temporaryDirectory, { recursive: true, force: true });
@@ -139,22 +164,29 @@ export async function openDuckDBSession(workspace: string, options: DuckDBSessio
       }
       let instance: DuckDBInstance | undefined;
       let connection: DuckDBConnection | undefined;
+      // Each call spills to a directory of its own, removed when the call ends.
+      const spillDirectory = join(temporaryDirectory, `spill-${++spillCount}`);
+      const removeSpill = () => rmSync(spillDirectory, { recursive: true, force: true });
       try {
-        instance = await createInstance(access.persistent ? databasePath : ':memory:');
+        mkdirSync(spillDirectory);
+        instance = await createInstance(access.persistent ? databasePath : ':memory:', spillDirectory);
         connection = await instance.connect();
         await lockDown(connection, access);
       } catch (error) {
         connection?.closeSync();
         instance?.closeSync();
+        removeSpill();
         release();
         throw error;
       }
       const opened = { instance, connection };
       return {
         connection: opened.connection,
+        spillDirectory,
         close() {
           opened.connection.closeSync();
           opened.instance.closeSync();
+          removeSpill();
           release();
         },
       };
@@ -175,7 +207,7 @@ export function duckDBSessionFor(
   options: DuckDBSessionOptions,
 ): Promise<DuckDBSession> {
   return context.runResources.get(
-    `hataraku.data.duckdb:${options.memoryLimit}:${options.threads}:${root}`,
+    `hataraku.data.duckdb:${options.memoryLimit}:${options.threads}:${options.maxTempDirectorySize}:${root}`,
     () => openDuckDBSession(root, options),
     (session) => session.dispose(),
   );

@@ -103,6 +103,15 @@ export async function explainDuckDBError(error: unknown, context: ErrorContext):
     );
   }
 
+  if (/Out of Memory Error/.test(message) && /max_temp_directory_size/.test(message)) {
+    const used = /\(([^)]*) used\)/.exec(message)?.[1];
+    return new DataToolError(
+      'query-failed',
+      `The query needs more temporary disk space than one data call may use${used ? ` (${used.replace('/', ' of ')} used)` : ''}: its intermediate results outgrew the memory limit and then the spill limit (maxTempDirectorySize). Aggregate or filter earlier, select fewer columns, or pass outputPath to write a large result to a file.`,
+      options,
+    );
+  }
+
   if (/Out of Memory Error/.test(message)) {
     return new DataToolError(
       'query-failed',
