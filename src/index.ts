@@ -16,7 +16,7 @@ export { type Agent, type AgentLimits, type AgentOptions, agent, type OutputSche
 export { type Attachment, loadAttachment } from './agent/attachments.js';
 export { type ConcurrencyGate, createConcurrencyGate } from './agent/concurrency-gate.js';
 export type { RunEvent, RunEventType, RunTotalsSnapshot } from './agent/events.js';
-export type { PolicyAction, PolicyCondition, ToolPolicy } from './agent/policy.js';
+export type { PolicyAction, PolicyCondition, ToolDefaultPolicy, ToolPolicy } from './agent/policy.js';
 export {
   type BudgetRule,
   type RunHandle,

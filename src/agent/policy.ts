@@ -7,7 +7,8 @@
  * policies: [{ tool: 'payments.send', action: 'ask', when: { path: 'amount', gt: 100 } }]
  * ```
  *
- * The first policy that matches a call decides; a call no policy matches is allowed.
+ * The first policy that matches a call decides; when none of the caller's matches, the tool's own
+ * default policies decide (`decideToolCall`); a call no policy matches is allowed.
  */
 
 export type PolicyAction = 'allow' | 'deny' | 'ask';
@@ -43,6 +44,12 @@ export interface ToolPolicy {
   defaultOutcome?: 'approve' | 'deny';
 }
 
+/**
+ * A policy a tool carries for itself (`Tool.defaultPolicies`): the same fields without `tool`,
+ * which is always the carrying tool's own name, so a tool can never set a policy for another.
+ */
+export type ToolDefaultPolicy = Omit<ToolPolicy, 'tool'>;
+
 export interface PolicyDecision {
   action: PolicyAction;
   /** The matching policy; undefined when no policy matched (allowed by default). */
@@ -59,6 +66,22 @@ export function evaluatePolicies(policies: readonly ToolPolicy[], toolName: stri
     return { action: policy.action, policy, reason: reason ?? describe(policy) };
   }
   return { action: 'allow', policy: undefined, reason: 'no policy applies' };
+}
+
+/**
+ * The decision for a call of `tool`: the caller's `policies` first; when none of them matches,
+ * the tool's own `defaultPolicies` (e.g. `http.request` asks before sending data out). A caller
+ * policy that matches the call, `*` included, always wins over the tool's default.
+ */
+export function decideToolCall(
+  policies: readonly ToolPolicy[],
+  tool: { name: string; defaultPolicies?: readonly ToolDefaultPolicy[] | undefined },
+  input: unknown,
+): PolicyDecision {
+  const decision = evaluatePolicies(policies, tool.name, input);
+  if (decision.policy !== undefined || tool.defaultPolicies === undefined) return decision;
+  const own = tool.defaultPolicies.map((policy) => ({ ...policy, tool: tool.name }));
+  return evaluatePolicies(own, tool.name, input);
 }
 
 function matches(condition: PolicyCondition | ((input: unknown) => boolean), input: unknown): boolean {

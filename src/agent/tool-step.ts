@@ -16,7 +16,7 @@ import type { RunResources, Tool } from '../tools/tool.js';
 import { type ChildRuns, ChildRunWaitingError } from './child-runs.js';
 import type { StepRecorder } from './durable-step.js';
 import type { RunEvent } from './events.js';
-import { evaluatePolicies, type ToolPolicy } from './policy.js';
+import { decideToolCall, type ToolPolicy } from './policy.js';
 
 /** What a tool step stores in the journal. */
 export interface ToolStepOutput {
@@ -212,7 +212,7 @@ async function planCall(
   if (preparation.status !== 'ready') return { kind: 'answer', ok: false, content: preparation.message };
   if (refusal !== undefined) return { kind: 'answer', ok: false, content: refusal };
   const tool = preparation.tool;
-  const decision = evaluatePolicies(context.policies, tool.name, preparation.input);
+  const decision = decideToolCall(context.policies, tool, preparation.input);
   if (decision.action === 'allow') return { kind: 'execute' };
   const inputDigest = digestOf({ toolName: tool.name, input: preparation.input ?? null });
   if (decision.action === 'deny') {

@@ -14,7 +14,7 @@ import { createDocumentTools } from './documents/doc-read-tool.js';
 import { createProtectedPaths, defaultProtectedPatterns, type ProtectedPaths } from './files/protected-paths.js';
 import { createFileTools } from './files/workspace-files.js';
 import { createHttpTools } from './http/http-tools.js';
-import { sendApprovalPolicy } from './http/send-approval.js';
+import { sendAllowPolicy, sendApprovalPolicy } from './http/send-approval.js';
 
 export type ToolGroup = 'files' | 'data' | 'documents' | 'http' | 'charts' | 'code';
 
@@ -29,11 +29,8 @@ export const toolGroupFactories: Partial<Record<ToolGroup, ToolGroupFactory>> = 
   files: (_settings, protectedPaths) => createFileTools({ protectedPaths }),
   data: (settings, protectedPaths) => createDataTools({ ...settings.data, protectedPaths }),
   documents: (_settings, protectedPaths) => createDocumentTools({ protectedPaths }) as Tool[],
-  http: (settings) => {
-    // sendAllowHosts drives the approval policy, not the tools.
-    const { sendAllowHosts: _sendAllowHosts, ...http } = settings.http;
-    return createHttpTools(http);
-  },
+  // http.request carries its send approval itself, with these sendAllowHosts.
+  http: (settings) => createHttpTools(settings.http),
   charts: (_settings, protectedPaths) => createChartTools({ protectedPaths }),
   code: (settings, protectedPaths) => [
     createCodeTool({
@@ -53,10 +50,16 @@ export function protectedPathsFor(settings: Pick<ToolsConfig, 'protectedPaths'>)
  * The policies that come with the built-in tools: with the http group on, a request that sends
  * data to a host off `tools.http.sendAllowHosts` waits for a person's approval. Put them after
  * the user's own policies (the first match decides), so an explicit user policy still wins.
+ *
+ * Kept for callers that list them: `http.request` now carries the approval itself
+ * (`Tool.defaultPolicies`), so an agent gets it without these. Sends to the listed hosts are
+ * allowed explicitly here, so they stay allowed even for a tool created without that list.
  */
 export function builtinToolPolicies(settings: ToolsConfig): ToolPolicy[] {
   const enabled = settings.enabled ?? toolGroups;
-  return enabled.includes('http') ? [sendApprovalPolicy(settings.http.sendAllowHosts ?? [])] : [];
+  if (!enabled.includes('http')) return [];
+  const hosts = settings.http.sendAllowHosts ?? [];
+  return [...(hosts.length > 0 ? [sendAllowPolicy(hosts)] : []), sendApprovalPolicy(hosts)];
 }
 
 /** The built-in tools of the enabled groups (every available group when none are named). */

@@ -33,4 +33,4 @@ export {
 } from './files/workspace-files.js';
 export type { HttpSecret, HttpToolOptions } from './http/http-tool-options.js';
 export { createHttpTools } from './http/http-tools.js';
-export { sendApprovalPolicy } from './http/send-approval.js';
+export { sendAllowPolicy, sendApprovalDefaultPolicy, sendApprovalPolicy } from './http/send-approval.js';

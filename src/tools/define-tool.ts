@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import type { Ajv, Options as AjvOptions, ErrorObject, ValidateFunction } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
+import type { ToolDefaultPolicy } from '../agent/policy.js';
 import type { JsonSchema } from '../models/spec.js';
 import type { Tool, ToolContext, ToolEffect, ToolInputIssue, ValidationResult } from './tool.js';
 
@@ -39,6 +40,11 @@ interface ToolOptionsBase {
    * this tool. Optional parameters then come as `null` and are dropped before validation.
    */
   strict?: boolean;
+  /**
+   * Policies for this tool's own calls, applied when none of the agent's policies matches a
+   * call (see `Tool.defaultPolicies`).
+   */
+  defaultPolicies?: readonly ToolDefaultPolicy[];
 }
 
 /** Options for a tool whose input is described by a zod v4 schema. */
@@ -100,6 +106,22 @@ export function tool(
   if (options.exclusive !== undefined && typeof options.exclusive !== 'boolean') {
     throw new TypeError(`tool(${name}): \`exclusive\` must be a boolean, got ${JSON.stringify(options.exclusive)}`);
   }
+  const defaultPolicies = options.defaultPolicies;
+  if (
+    defaultPolicies !== undefined &&
+    (!Array.isArray(defaultPolicies) ||
+      !defaultPolicies.every(
+        (policy) =>
+          typeof policy === 'object' &&
+          policy !== null &&
+          ['allow', 'deny', 'ask'].includes(policy.action) &&
+          !('tool' in policy),
+      ))
+  ) {
+    throw new TypeError(
+      `tool(${name}): \`defaultPolicies\` must be a list of policies with an action of allow, deny or ask, and no \`tool\` (they apply to this tool only)`,
+    );
+  }
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new TypeError(`tool(${name}): \`input\` must be a zod schema or a JSON Schema object`);
   }
@@ -112,6 +134,9 @@ export function tool(
     effect,
     ...(options.exclusive === true ? { exclusive: true } : {}),
     ...(options.strict === true ? { strict: true } : {}),
+    ...(defaultPolicies !== undefined && defaultPolicies.length > 0
+      ? { defaultPolicies: Object.freeze([...defaultPolicies]) }
+      : {}),
     warnings: Object.freeze(warnings),
     validate,
     execute: execute as Tool<unknown, unknown>['execute'],

@@ -4,6 +4,7 @@
  * `execute` function. Validation and repair of arguments happen before `execute` is called
  * (see `prepare-call.ts`), so `execute` receives typed, valid input.
  */
+import type { ToolDefaultPolicy } from '../agent/policy.js';
 import type { JsonSchema } from '../models/spec.js';
 
 /**
@@ -90,6 +91,12 @@ export interface Tool<Input = unknown, Output = unknown> {
   readonly exclusive?: boolean;
   /** Ask providers that can to hold the model's arguments to the schema while generating. */
   readonly strict?: boolean;
+  /**
+   * Policies the tool brings for its own calls, applied by the agent when none of the caller's
+   * policies matches a call (a caller policy, `*` included, always wins). E.g. `http.request`
+   * asks a person before sending data to a host off its `sendAllowHosts`.
+   */
+  readonly defaultPolicies?: readonly ToolDefaultPolicy[];
   /**
    * Problems found in the definition and fixed there, e.g. a schema `default` that fails its own
    * schema and was dropped. Empty or absent when there were none.

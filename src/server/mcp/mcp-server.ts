@@ -12,7 +12,7 @@ import {
   ListToolsRequestSchema,
   type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { evaluatePolicies } from '../../agent/policy.js';
+import { decideToolCall } from '../../agent/policy.js';
 import { cliPolicies, cliTools } from '../../cli/cli-agent.js';
 import { HatarakuError } from '../../errors.js';
 import type { Hataraku } from '../../hataraku.js';
@@ -174,9 +174,9 @@ async function callBuiltinTool(
 ): Promise<CallToolResult> {
   const prepared = prepareToolCall([tool], { name: tool.name, arguments: JSON.stringify(args) });
   if (prepared.status === 'invalid') return errorResult(prepared.message);
-  // The same policies as in a run, the built-in defaults included (a request that sends data off
+  // The same policies as in a run, then the tool's own defaults (a request that sends data off
   // the allow-list asks, and so is refused here).
-  const decision = evaluatePolicies(cliPolicies(options.hataraku.config), tool.name, prepared.input);
+  const decision = decideToolCall(cliPolicies(options.hataraku.config), tool, prepared.input);
   if (decision.action !== 'allow') {
     return errorResult(
       `${tool.name} is not allowed here: a policy says "${decision.action}" (${decision.reason}); run it through an agent, where approvals apply.`,

@@ -1,5 +1,6 @@
 /** `http.request`: one HTTP request under the network policy, answered as status, headers and body text. */
 import { z } from 'zod';
+import type { ToolDefaultPolicy } from '../../agent/policy.js';
 import { tool } from '../../tools/define-tool.js';
 import { type GuardedRequestSettings, sendGuardedRequest } from './guarded-request.js';
 import { bodyText, mediaType } from './response-text.js';
@@ -29,7 +30,12 @@ export interface HttpToolLimits {
   maxOutputCharacters: number;
 }
 
-export function createHttpRequestTool(settings: GuardedRequestSettings, limits: HttpToolLimits) {
+/** `sendApproval` is the tool's own default policy: ask before sending data out. */
+export function createHttpRequestTool(
+  settings: GuardedRequestSettings,
+  limits: HttpToolLimits,
+  sendApproval: ToolDefaultPolicy,
+) {
   const secretLine =
     settings.secrets.names.length === 0
       ? 'No secrets are configured.'
@@ -52,6 +58,7 @@ export function createHttpRequestTool(settings: GuardedRequestSettings, limits: 
     input: requestInput,
     // Only the caller knows what a POST does; the idempotency key lets a server deduplicate a retry.
     effect: 'side-effect',
+    defaultPolicies: [sendApproval],
     execute: async (input, context) => {
       const response = await sendGuardedRequest(
         {

@@ -59,4 +59,11 @@ export interface HttpToolOptions {
   secrets?: Record<string, HttpSecret>;
   /** `User-Agent` sent when the call sets none (default `hataraku`). */
   userAgent?: string;
+  /**
+   * Hosts `http.request` may send data to (a method other than GET/HEAD, or a body) without a
+   * person's approval; exact names or `*.example.com`. Sends anywhere else wait for approval:
+   * the tool carries that policy itself (`defaultPolicies`), so any agent using it asks first
+   * unless one of the agent's own policies matches the call.
+   */
+  sendAllowHosts?: string[];
 }

@@ -8,6 +8,7 @@ import { createHttpRequestTool } from './http-request-tool.js';
 import type { HttpToolOptions } from './http-tool-options.js';
 import { createNetworkPolicy } from './network-policy.js';
 import { createSecretHeaders } from './secret-headers.js';
+import { sendApprovalDefaultPolicy } from './send-approval.js';
 import { createWebFetchTool } from './web-fetch-tool.js';
 
 /**
@@ -27,7 +28,12 @@ export function createHttpTools(options: HttpToolOptions = {}): Tool[] {
     userAgent: options.userAgent ?? 'hataraku',
   };
   const limits = { maxOutputCharacters: limit(options.maxOutputCharacters, 50_000, 'maxOutputCharacters') };
-  return [createHttpRequestTool(settings, limits), createWebFetchTool(settings, limits)] as Tool[];
+  const sendAllowHosts = options.sendAllowHosts ?? [];
+  if (!Array.isArray(sendAllowHosts) || !sendAllowHosts.every((host) => typeof host === 'string')) {
+    throw new TypeError('createHttpTools(): `sendAllowHosts` must be a list of host names such as ["api.example.com"]');
+  }
+  const sendApproval = sendApprovalDefaultPolicy(sendAllowHosts);
+  return [createHttpRequestTool(settings, limits, sendApproval), createWebFetchTool(settings, limits)] as Tool[];
 }
 
 function limit(value: number | undefined, fallback: number, name: string, minimum = 1): number {

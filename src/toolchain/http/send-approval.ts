@@ -5,11 +5,13 @@
  * (or a prompt injection that made it read one) could post it anywhere in the same turn. GET
  * and HEAD without a body stay allowed to public addresses.
  *
- * It is a plain tool policy (`ask`), so the approval is durable like any other: the run waits
- * in the journal and is decided from outside it (`hataraku runs approve|deny`, or
- * `hataraku.approve()` / `deny()`), with the decider recorded.
+ * `http.request` carries it as its own default policy (`Tool.defaultPolicies`), so every agent
+ * that uses the tool gets it without wiring; a caller's policy that matches the call wins. It is
+ * a plain `ask`, so the approval is durable like any other: the run waits in the journal and is
+ * decided from outside it (`hataraku runs approve|deny`, or `hataraku.approve()` / `deny()`),
+ * with the decider recorded.
  */
-import type { ToolPolicy } from '../../agent/policy.js';
+import type { ToolDefaultPolicy, ToolPolicy } from '../../agent/policy.js';
 
 /** Characters of the body shown in the approval's reason. */
 const shownBodyCharacters = 2_000;
@@ -28,19 +30,12 @@ export function sendsData(input: unknown): boolean {
 }
 
 /**
- * The policy: ask before `http.request` sends data to a host off `sendAllowHosts` (exact names
- * or `*.example.com` for subdomains).
+ * `http.request`'s own default policy: ask before sending data to a host off `sendAllowHosts`
+ * (exact names or `*.example.com` for subdomains).
  */
-export function sendApprovalPolicy(sendAllowHosts: readonly string[] = []): ToolPolicy {
-  const patterns = sendAllowHosts.map((host) => host.trim().toLowerCase().replace(/\.$/, ''));
-  const allowed = (hostname: string) =>
-    patterns.some((pattern) =>
-      pattern.startsWith('*.')
-        ? hostname.endsWith(pattern.slice(1)) && hostname.length > pattern.length - 1
-        : hostname === pattern,
-    );
+export function sendApprovalDefaultPolicy(sendAllowHosts: readonly string[] = []): ToolDefaultPolicy {
+  const allowed = hostMatcher(sendAllowHosts);
   return {
-    tool: 'http.request',
     action: 'ask',
     when: (input) => {
       if (!sendsData(input)) return false;
@@ -49,6 +44,44 @@ export function sendApprovalPolicy(sendAllowHosts: readonly string[] = []): Tool
     },
     reason: (input) => describeSend(input as SendInput),
   };
+}
+
+/**
+ * The same as an agent policy, for callers that list policies themselves (`builtinToolPolicies`).
+ * Since the tool carries it too, this matters only when the tool was created with other
+ * `sendAllowHosts`; {@link sendAllowPolicy} then lets the caller's listed hosts through.
+ */
+export function sendApprovalPolicy(sendAllowHosts: readonly string[] = []): ToolPolicy {
+  return { tool: 'http.request', ...sendApprovalDefaultPolicy(sendAllowHosts) };
+}
+
+/**
+ * Allow `http.request` sends to `sendAllowHosts` explicitly. As a caller policy it wins over the
+ * tool's own default, so hosts a caller lists stay allowed even when the tool was created
+ * without them.
+ */
+export function sendAllowPolicy(sendAllowHosts: readonly string[]): ToolPolicy {
+  const allowed = hostMatcher(sendAllowHosts);
+  return {
+    tool: 'http.request',
+    action: 'allow',
+    when: (input) => {
+      if (!sendsData(input)) return false;
+      const hostname = hostOf((input as SendInput).url);
+      return hostname !== undefined && allowed(hostname);
+    },
+    reason: 'sends data to a host on tools.http.sendAllowHosts',
+  };
+}
+
+function hostMatcher(sendAllowHosts: readonly string[]): (hostname: string) => boolean {
+  const patterns = sendAllowHosts.map((host) => host.trim().toLowerCase().replace(/\.$/, ''));
+  return (hostname) =>
+    patterns.some((pattern) =>
+      pattern.startsWith('*.')
+        ? hostname.endsWith(pattern.slice(1)) && hostname.length > pattern.length - 1
+        : hostname === pattern,
+    );
 }
 
 function hostOf(url: unknown): string | undefined {
