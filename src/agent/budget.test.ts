@@ -13,7 +13,7 @@ import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 import { createScriptedModel } from '../models/scripted/scripted-model.js';
 import { tool } from '../tools/define-tool.js';
 import { agent } from './agent.js';
-import { run } from './run.js';
+import { resume, run } from './run.js';
 
 // $1,000 per million input tokens, $2,000 per million output tokens: every call is visible.
 const prices: PriceSource = {
@@ -113,6 +113,59 @@ describe('budgets under parallel calls', () => {
     });
     expect(second).toMatchObject({ status: 'stopped', stopReason: 'budget-exceeded' });
     expect(second.totals.modelCalls).toBe(0);
+    await engine.close();
+  });
+});
+
+describe('budgets and approvals', () => {
+  it('does not run an approved call when the tenant budget was spent while it waited', async () => {
+    const engine = engineInTemporaryDirectory();
+    const budgets = [{ scope: 'tenant' as const, limitUsd: 4 }];
+    const payments: number[] = [];
+    const pay = tool({
+      name: 'pay',
+      description: 'Pay an amount.',
+      input: z.object({ amount: z.number() }),
+      effect: 'side-effect',
+      execute: ({ amount }) => {
+        payments.push(amount);
+        return 'paid';
+      },
+    });
+    const payer = () =>
+      agent({
+        name: 'payer',
+        instructions: '',
+        maxOutputTokens: 1000,
+        model: createScriptedModel({
+          script: {
+            turns: [
+              {
+                toolCalls: [{ name: 'pay', arguments: { amount: 10 } }],
+                usage: { inputTokens: 1000, outputTokens: 100 },
+              },
+              { text: 'paid', usage: { inputTokens: 1000, outputTokens: 100 } },
+            ],
+          },
+        }),
+        tools: [pay],
+        policies: [{ tool: 'pay', action: 'ask' }],
+      });
+    const waiting = await run(payer(), 'pay the bill', { engine, prices, tenant: 'acme', budgets });
+    expect(waiting).toMatchObject({ status: 'waiting', stopReason: 'approval-required' });
+
+    // Meanwhile another run of the tenant spends the rest ($3.60, on top of the payer's $1.20).
+    await run(worker('other'), 'work', { engine, prices, tenant: 'acme' });
+    expect(await engine.spentUsd({ scope: 'tenant', key: 'acme', since: 0, limitUsd: 4 })).toBeGreaterThan(4);
+
+    await engine.decideApproval({ runId: waiting.runId, outcome: 'approve', actor: 'aiko' });
+    const resumed = await resume(payer(), waiting.runId, { engine, prices, budgets });
+    expect(payments).toEqual([]);
+    expect(resumed).toMatchObject({ status: 'stopped', stopReason: 'budget-exceeded' });
+    const audit = await engine.listAudit({ runId: waiting.runId });
+    expect(audit.find((entry) => entry.action === 'budget-refused')?.note).toMatch(
+      /^the tenant budget acme of \$4 is spent \(\$4\.8/,
+    );
     await engine.close();
   });
 });

@@ -141,7 +141,10 @@ async function startLoop(
       runId,
     }),
     runResources,
-    toolTurn: toolTurnContext(context, { signal, deadline, totals: ending.totals, recorder, runResources }),
+    toolTurn: toolTurnContext(context, {
+      ...{ signal, deadline, totals: ending.totals, recorder, runResources },
+      budgets: [...costs.budgetScopes.map((entry) => entry.scope), ...treeScope],
+    }),
     stepIndex: 0,
     modelCalls: 0,
     lastText: '',
@@ -174,6 +177,7 @@ function toolTurnContext(
     totals: RunEndContext['totals'];
     recorder: StepRecorder;
     runResources: DisposableRunResources;
+    budgets: readonly BudgetScope[];
   },
 ): ToolTurnContext {
   const { agent, record, engine, options, publish } = context;
@@ -192,6 +196,7 @@ function toolTurnContext(
     // With a context strategy, large results are its job (offloaded to a file, not cut).
     maxResultCharacters: options.maxToolResultCharacters ?? (options.context ? 1_000_000 : 50_000),
     runResources: parts.runResources,
+    budgets: parts.budgets,
     childRuns: createChildRuns({
       engine,
       parentRunId: record.id,

@@ -7,7 +7,7 @@
  */
 
 import { canonicalJson, digestOf } from '../engine/digest.js';
-import type { ApprovalRecord, Engine } from '../engine/engine.js';
+import type { ApprovalRecord, BudgetScope, Engine } from '../engine/engine.js';
 import { HatarakuError } from '../errors.js';
 import type { JsonValue, ToolCallPart, ToolResultMessage } from '../models/spec.js';
 import { mapWithExclusive } from '../tools/concurrency.js';
@@ -45,6 +45,11 @@ export interface ToolTurnContext {
   /** Most characters of one tool result shown to the model. */
   maxResultCharacters: number;
   runResources: RunResources;
+  /**
+   * The budgets covering the run (shared ones, and the run's own cost limit). An approved call is
+   * checked against them before it runs: the budget may have been spent while it waited.
+   */
+  budgets?: readonly BudgetScope[];
   /** Starts child runs for tools that delegate (`delegate`, `plan_and_run`). */
   childRuns?: ChildRuns;
 }
@@ -246,13 +251,43 @@ async function planCall(
     });
   }
   if (approval.status === 'pending') return { kind: 'wait', approval };
-  if (approval.status === 'approved') return { kind: 'execute' };
+  if (approval.status === 'approved') {
+    // While the call waited, other runs may have spent a budget it falls under.
+    const spent = await spentBudget(context.engine, context.budgets ?? []);
+    if (spent === undefined) return { kind: 'execute' };
+    await context.engine.audit({
+      runId: context.runId,
+      stepIndex: index,
+      action: 'budget-refused',
+      actor: 'policy',
+      toolName: tool.name,
+      inputDigest,
+      note: spent,
+    });
+    return {
+      kind: 'answer',
+      ok: false,
+      content: `Not run: ${tool.name} was approved, but ${spent}. Do not retry it.`,
+    };
+  }
   const by = approval.decidedBy === 'system' ? 'its deadline passed' : `denied by ${approval.decidedBy ?? 'a person'}`;
   return {
     kind: 'answer',
     ok: false,
     content: `Not run: ${tool.name} needed approval and was ${by === 'its deadline passed' ? 'not approved before its deadline' : by}${approval.note ? `: ${approval.note}` : ''}. Do not retry it; continue without it or explain what is blocked.`,
   };
+}
+
+/** Words for the first budget in `budgets` that is already spent, if one is. */
+async function spentBudget(engine: Engine, budgets: readonly BudgetScope[]): Promise<string | undefined> {
+  for (const budget of budgets) {
+    const spentUsd = await engine.spentUsd(budget);
+    if (spentUsd >= budget.limitUsd) {
+      const name = budget.scope === 'global' ? 'the global budget' : `the ${budget.scope} budget ${budget.key}`;
+      return `${name} of $${budget.limitUsd} is spent ($${spentUsd.toFixed(6)}) since it was asked for`;
+    }
+  }
+  return undefined;
 }
 
 async function executeCall(

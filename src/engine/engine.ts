@@ -181,7 +181,14 @@ export interface ApprovalRecord {
   requestedAt: number;
 }
 
-export type AuditAction = 'approval-requested' | 'approved' | 'denied' | 'decision-ignored' | 'policy-denied';
+export type AuditAction =
+  | 'approval-requested'
+  | 'approved'
+  | 'denied'
+  | 'decision-ignored'
+  | 'policy-denied'
+  /** An approved call was not run: a budget covering its run was spent while it waited. */
+  | 'budget-refused';
 
 /** One line of the append-only audit log. */
 export interface AuditEntry {

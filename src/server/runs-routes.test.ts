@@ -3,7 +3,7 @@
  * keys, tenants, validation errors, a run that waits for an approval, the SSE stream resumed
  * with Last-Event-ID, approval over HTTP recorded in the audit with the key's name, and costs.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -293,6 +293,28 @@ describe('the Runs API', () => {
     };
     // 300 input tokens at $1000/M and 30 output tokens at $2000/M.
     expect(costs.rows).toEqual([expect.objectContaining({ key: id, costUsd: expect.closeTo(0.36, 9) })]);
+  });
+
+  it('refuses to approve once the tenant budget is spent, leaving the approval pending and the call not run', async () => {
+    const setup = setUp();
+    const first = (await (await call(setup, '/runs?wait=true', { body: { agent: 'payer', input: 'Pay' } })).json()) as {
+      id: string;
+      status: string;
+    };
+    expect(first.status).toBe('waiting');
+    // The first model call cost $0.12; a key of the same tenant with a $0.10 daily budget finds it spent.
+    const tight = setup.server.keys.create({ name: 'tight', tenant: 'acme', budgetDayUsd: 0.1 }).secret;
+    const refused = await call(setup, `/runs/${first.id}/approve`, { key: tight, body: {} });
+    expect(refused.status).toBe(402);
+    expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'budget_exceeded',
+      message: expect.stringMatching(/daily budget of \$0\.1 for tenant "acme" is spent/),
+    });
+    const approvals = await setup.hataraku.engine.listApprovals({ runId: first.id });
+    expect(approvals.map((approval) => approval.status)).toEqual(['pending']);
+    const run = await setup.hataraku.engine.getRun(first.id);
+    expect(run?.status).toBe('waiting');
+    expect(existsSync(join(run?.workspace as string, 'payment.txt'))).toBe(false);
   });
 
   it('denies over HTTP with a reason, and cancels a waiting run', async () => {

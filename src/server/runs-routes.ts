@@ -204,6 +204,9 @@ export function runsRoutes(options: RunsRoutesOptions) {
     const key = context.get('key');
     const run = await visibleRun(key, context.req.valid('param').id);
     requireAgent(key, run.agentName);
+    // Approving resumes the run, as resume does: the tenant's budget may have been spent while
+    // the call waited. Refused, the approval stays pending.
+    await requireBudget(engine, key);
     const body = (context.req.header('content-type')?.includes('json') ? context.req.valid('json') : {}) ?? {};
     const result = await runs.decide(run.id, {
       outcome: 'approve',
