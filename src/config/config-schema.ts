@@ -201,6 +201,7 @@ export const toolsSchema = z.strictObject(
       .strictObject({
         tier: z.enum(['auto', 'wasm', 'process'], { error: '"auto", "wasm" or "process"' }).optional(),
         timeoutMs: positiveIntegerSchema().optional(),
+        maxWriteBytes: positiveIntegerSchema().optional(),
       })
       .optional(),
   },

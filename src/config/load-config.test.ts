@@ -440,13 +440,16 @@ describe('tools, budgets and policies in the config file', () => {
     expect(() => loadConfig({ cwd, env: {} })).toThrow(/tools\.protectedPaths.*without "\.\."/);
   });
 
-  it("reads the data tools' memory and spill limits, and names a bad size", () => {
+  it("reads the data tools' memory and spill limits and code.run's write limit, and names a bad size", () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'hataraku-tools-config-'));
     writeFileSync(
       path.join(cwd, 'hataraku.config.json'),
-      JSON.stringify({ tools: { data: { memoryLimit: '512MB', maxTempDirectorySize: '4GB' } } }),
+      JSON.stringify({
+        tools: { data: { memoryLimit: '512MB', maxTempDirectorySize: '4GB' }, code: { maxWriteBytes: 50_000_000 } },
+      }),
     );
     expect(loadConfig({ cwd, env: {} }).tools.data).toEqual({ memoryLimit: '512MB', maxTempDirectorySize: '4GB' });
+    expect(loadConfig({ cwd, env: {} }).tools.code).toEqual({ maxWriteBytes: 50_000_000 });
     writeFileSync(
       path.join(cwd, 'hataraku.config.json'),
       JSON.stringify({ tools: { data: { maxTempDirectorySize: 'lots' } } }),

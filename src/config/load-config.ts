@@ -439,7 +439,7 @@ export interface ToolsConfig {
     secrets: Record<string, { value: string; header: string; format?: string; hosts?: string[] }>;
   };
   data: { readOnly?: boolean; maxRows?: number; memoryLimit?: string; maxTempDirectorySize?: string };
-  code: { tier?: 'auto' | 'wasm' | 'process'; timeoutMs?: number };
+  code: { tier?: 'auto' | 'wasm' | 'process'; timeoutMs?: number; maxWriteBytes?: number };
 }
 
 function resolveTools(tools: ConfigFile['tools'], env: Environment, source: string): ToolsConfig {

@@ -37,6 +37,7 @@ export const toolGroupFactories: Partial<Record<ToolGroup, ToolGroupFactory>> = 
       protectedPaths,
       ...(settings.code.tier ? { tier: settings.code.tier } : {}),
       ...(settings.code.timeoutMs ? { timeoutMs: settings.code.timeoutMs } : {}),
+      ...(settings.code.maxWriteBytes ? { maxWriteBytes: settings.code.maxWriteBytes } : {}),
     }) as Tool,
   ],
 };

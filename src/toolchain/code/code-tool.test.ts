@@ -44,6 +44,23 @@ describe('code.run', () => {
     }
   });
 
+  it('reports a run stopped at the write limit, with the refused file absent', async () => {
+    const codeTool = createCodeTool({ tier: 'wasm', maxWriteBytes: 1000 });
+    const context = createToolContext({ workspace });
+    try {
+      const output = await codeTool.execute(
+        { language: 'javascript', code: 'writeFile("too-big.txt", "x".repeat(2000))' },
+        context,
+      );
+      expect(output.limitExceeded).toBe('disk');
+      expect(output.text).toContain('status: stopped because it wrote more than a run may write (the write limit');
+      expect(output.text).toContain('writeFile("too-big.txt") refused: a run may write at most 1000 bytes in all');
+      expect(existsSync(join(workspace, 'too-big.txt'))).toBe(false);
+    } finally {
+      await context.dispose();
+    }
+  });
+
   it('caps what the model sees and says so', async () => {
     const codeTool = createCodeTool({ tier: 'wasm', maxShownCharacters: 100 });
     const context = createToolContext({ workspace });

@@ -155,6 +155,10 @@ export function formatResult(
     lines.push(
       `status: stopped at the time limit${timeoutMs === undefined ? '' : ` of ${timeoutMs} ms`}; make the program faster or pass a larger timeoutMs.`,
     );
+  else if (result.limitExceeded === 'disk')
+    lines.push(
+      'status: stopped because it wrote more than a run may write (the write limit; see the note); write less, or fewer and smaller files.',
+    );
   else if (result.limitExceeded === 'output')
     lines.push('status: stopped because the output passed the output cap; print less (summaries, head of tables).');
   else if (result.limitExceeded !== undefined)

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,4 +96,73 @@ describe.skipIf(skip)('process sandbox (bubblewrap)', () => {
     },
     60_000,
   );
+});
+
+describe.skipIf(skip)('process sandbox: the write limit (maxWriteBytes)', () => {
+  const limit = 4_000_000;
+  let workspace: string;
+  let sandbox: Sandbox;
+
+  beforeAll(() => {
+    workspace = mkdtempSync(join(tmpdir(), 'process-sandbox-quota-'));
+    writeFileSync(join(workspace, 'keep.txt'), 'kept');
+    sandbox = createProcessSandbox({ workspace, timeoutMs: 20_000, maxWriteBytes: limit });
+  });
+
+  afterAll(async () => {
+    await sandbox.dispose();
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  const workspaceFiles = () => readdirSync(workspace).sort();
+
+  it('stops a Python program that keeps writing files, and keeps none of them', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'i = 0\nwhile True:\n    open(f"junk-{i}.bin", "wb").write(b"x" * 1_000_000)\n    i += 1',
+    });
+    expect(result).toMatchObject({ limitExceeded: 'disk', timedOut: false, exitCode: null });
+    expect(result.notes.join(' ')).toMatch(
+      /^The run wrote more than 4000000 bytes \(the write limit, maxWriteBytes\) and was stopped\. The files it created were removed: junk-0\.bin/,
+    );
+    expect(workspaceFiles()).toEqual(['keep.txt']);
+    expect(result.filesChanged).toEqual([]);
+  });
+
+  it('stops a Node program the same way, its children and /tmp counted too', async () => {
+    const result = await sandbox.run({
+      language: 'javascript',
+      code: [
+        'const { execSync } = require("child_process");',
+        'const fs = require("fs");',
+        'execSync("head -c 1500000 /dev/zero > /tmp/scratch.bin");',
+        'for (let i = 0; ; i++) fs.writeFileSync("out-" + i + ".bin", Buffer.alloc(500_000));',
+      ].join('\n'),
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(workspaceFiles()).toEqual(['keep.txt']);
+  });
+
+  it('catches growth that write() does not count (a file extended without writing)', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'for i in range(3):\n    with open(f"sparse-{i}.bin", "wb") as f:\n        f.truncate(2_000_000)',
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(workspaceFiles()).toEqual(['keep.txt']);
+  });
+
+  it('gives /tmp no more room than the limit: the program gets ENOSPC', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'try:\n    open("/tmp/big.bin", "wb").write(b"x" * 6_000_000)\nexcept OSError as error:\n    print(error.strerror)',
+    });
+    expect(result.stdout).toBe('No space left on device\n');
+  });
+
+  it('lets a run under the limit keep its files', async () => {
+    const result = await sandbox.run({ language: 'python', code: 'open("small.bin", "wb").write(b"x" * 1_000_000)' });
+    expect(result).toMatchObject({ exitCode: 0, limitExceeded: undefined });
+    expect(workspaceFiles()).toEqual(['keep.txt', 'small.bin']);
+  });
 });

@@ -9,7 +9,11 @@
  *
  * Limits: CPU time, address space (Python; Node reserves large virtual ranges, so it gets a
  * V8 heap limit instead), file size, open files and process count are set with `prlimit`
- * inside the sandbox. When the host runs as root, the kernel does not apply RLIMIT_NPROC to
+ * inside the sandbox. Bytes written in all are capped per run: `/tmp` is a tmpfs of that size,
+ * and a watchdog adds up what the sandbox's processes wrote (`wchar` in `/proc/<pid>/io`, which
+ * counts reaped children into their parent) and stops the run past the cap; growth that escapes
+ * write() (a memory-mapped file) is caught by comparing the workspace before and after. A run
+ * stopped there has the files it created removed, so no half-written result stays behind. When the host runs as root, the kernel does not apply RLIMIT_NPROC to
  * root's processes (the sandbox uid maps back to root), so a watchdog also counts the
  * sandbox's processes and kills it past the cap. Output past the cap and the wall-clock
  * deadline kill the whole sandbox: killing bubblewrap ends its PID namespace, which takes every
@@ -50,7 +54,8 @@ import {
   type SandboxRunRequest,
   type SandboxRunResult,
 } from './sandbox.js';
-import { diffSnapshots, snapshotWorkspace } from './workspace-snapshot.js';
+import { removeWorkspaceFile } from './workspace-descriptors.js';
+import { diffSnapshots, snapshotWorkspace, type WorkspaceSnapshot } from './workspace-snapshot.js';
 
 export interface ProcessSandboxOptions extends SandboxLimits {
   /** Workspace directory, bound read-write at `/workspace`; without one, `/workspace` is a throwaway tmpfs. */
@@ -141,6 +146,12 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
   const maxOutputBytes = options.maxOutputBytes ?? defaultSandboxLimits.maxOutputBytes;
   const maxProcesses = options.maxProcesses ?? 64;
   const maxFileBytes = (options.maxFileMb ?? 100) * 1024 * 1024;
+  const maxWriteBytes = options.maxWriteBytes ?? defaultSandboxLimits.maxWriteBytes;
+  if (!Number.isSafeInteger(maxWriteBytes) || maxWriteBytes < 1) {
+    throw new RangeError(
+      `code.run: \`maxWriteBytes\` must be a positive integer, got ${String(options.maxWriteBytes)}`,
+    );
+  }
   const bubblewrapPath = options.bubblewrapPath ?? '/usr/bin/bwrap';
   const pythonPath = options.pythonPath ?? '/usr/bin/python3';
   const nodePath = realpathSync(options.nodePath ?? process.execPath);
@@ -186,7 +197,9 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       cacheDirectory ??= mkdtempSync(join(tmpdir(), 'hataraku-sandbox-cache-'));
       blanks ??= createBlanks();
       const args = [
-        ...bubblewrapArguments(root, cacheDirectory, nodePath, overlays, protectedAncestors(protectedBefore), blanks),
+        ...bubblewrapArguments(root, cacheDirectory, nodePath, overlays, protectedAncestors(protectedBefore), blanks, {
+          tmpfsBytes: maxWriteBytes,
+        }),
         '/usr/bin/prlimit',
         ...limits,
         '--',
@@ -201,6 +214,8 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
         maxOutputBytes,
         maxProcesses,
         countProcesses: process.getuid?.() === 0,
+        // Output counts in `wchar` too: it has a cap of its own.
+        maxWrittenBytes: maxWriteBytes + maxOutputBytes,
         running,
       });
       const notes: string[] = [];
@@ -212,8 +227,18 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
           );
         }
       }
-      const after = before === undefined ? undefined : snapshotWorkspace(root);
+      let after = before === undefined ? undefined : snapshotWorkspace(root);
       let limit = outcome.limit;
+      // Growth that write() did not count (a memory-mapped file, fallocate) shows here.
+      if (limit === undefined && before !== undefined && after !== undefined) {
+        if (workspaceGrowth(before, after) > maxWriteBytes) limit = 'disk';
+      }
+      if (limit === 'disk' && before !== undefined && after !== undefined && options.workspace !== undefined) {
+        notes.push(discardWrites(root, protectedPaths, before, after, maxWriteBytes));
+        after = snapshotWorkspace(root);
+      } else if (limit === 'disk') {
+        notes.push(`The run wrote more than ${maxWriteBytes} bytes (the write limit, maxWriteBytes) and was stopped.`);
+      }
       if (limit === undefined && outcome.signal === 'SIGXCPU') limit = 'cpu';
       if (limit === undefined && outcome.signal === 'SIGXFSZ') limit = 'file-size';
       if (limit === undefined && /\bMemoryError\b|JavaScript heap out of memory/.test(outcome.stderr)) limit = 'memory';
@@ -245,6 +270,49 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
   };
 }
 
+/** Bytes the workspace gained between two snapshots: new files, and files that grew. */
+function workspaceGrowth(before: WorkspaceSnapshot, after: WorkspaceSnapshot): number {
+  let growth = 0;
+  for (const [path, stamp] of after) growth += Math.max(0, stamp.size - (before.get(path)?.size ?? 0));
+  return growth;
+}
+
+/**
+ * After a run stopped at the write limit: remove the files it created (a result cut off
+ * mid-write must not pass for a whole one) and name the files it changed, which may be
+ * incomplete. Returns the note for the result.
+ */
+function discardWrites(
+  root: string,
+  protectedPaths: ProtectedPaths,
+  before: WorkspaceSnapshot,
+  after: WorkspaceSnapshot,
+  maxWriteBytes: number,
+): string {
+  const removed: string[] = [];
+  const changed: string[] = [];
+  for (const change of diffSnapshots(before, after)) {
+    if (change.change === 'created') {
+      try {
+        removeWorkspaceFile({ workspace: root, protectedPaths }, change.path);
+        removed.push(change.path);
+      } catch {
+        changed.push(change.path);
+      }
+    } else if (change.change === 'modified') changed.push(change.path);
+  }
+  const named = (paths: string[]) =>
+    paths.length <= 10 ? paths.join(', ') : `${paths.slice(0, 10).join(', ')} and ${paths.length - 10} more`;
+  return [
+    `The run wrote more than ${maxWriteBytes} bytes (the write limit, maxWriteBytes) and was stopped.`,
+    removed.length > 0 ? `The files it created were removed: ${named(removed)}.` : 'It created no file that was kept.',
+    changed.length > 0 ? `Files it changed may be incomplete: ${named(changed)}.` : '',
+    'Write less (summaries, samples), or fewer and smaller files.',
+  ]
+    .filter((sentence) => sentence !== '')
+    .join(' ');
+}
+
 function createBlanks(): { root: string; file: string; directory: string } {
   const root = mkdtempSync(join(tmpdir(), 'hataraku-sandbox-blank-'));
   const file = join(root, 'empty-file');
@@ -260,7 +328,7 @@ function createBlanks(): { root: string; file: string; directory: string } {
  * shadow, hosts or credentials), Node's directory when it lies outside /usr, a fresh /proc and
  * /dev, and a private /tmp.
  */
-export function isolationArguments(nodePath: string): string[] {
+export function isolationArguments(nodePath: string, scratch: { tmpfsBytes?: number } = {}): string[] {
   const args = [
     '--unshare-all',
     '--unshare-user',
@@ -295,7 +363,10 @@ export function isolationArguments(nodePath: string): string[] {
   }
   const nodeDirectory = dirname(nodePath);
   if (!nodeDirectory.startsWith('/usr/')) args.push('--ro-bind', nodeDirectory, nodeDirectory);
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  args.push('--proc', '/proc', '--dev', '/dev');
+  // /tmp lives in memory: sized, it cannot take more than a run may write.
+  if (scratch.tmpfsBytes !== undefined) args.push('--size', String(scratch.tmpfsBytes));
+  args.push('--tmpfs', '/tmp');
   return args;
 }
 
@@ -307,9 +378,10 @@ function bubblewrapArguments(
   overlays: ProtectedOverlay[],
   ancestors: string[],
   blanks: { file: string; directory: string },
+  scratch: { tmpfsBytes: number },
 ): string[] {
   const nodeDirectory = dirname(nodePath);
-  const args = [...isolationArguments(nodePath), '--bind', workspace, '/workspace'];
+  const args = [...isolationArguments(nodePath, scratch), '--bind', workspace, '/workspace'];
   // Each directory holding a protected entry becomes a mount point, so it cannot be renamed or
   // removed: the entry stays where its cover and its pattern are.
   for (const ancestor of ancestors) args.push('--bind', join(workspace, ancestor), `/workspace/${ancestor}`);
@@ -372,6 +444,8 @@ function runBubblewrap(request: {
   maxOutputBytes: number;
   maxProcesses: number;
   countProcesses: boolean;
+  /** Bytes the sandbox's processes may write in all (`wchar`), before it is stopped. */
+  maxWrittenBytes: number;
   running: Set<() => void>;
 }): Promise<BubblewrapOutcome> {
   return new Promise((resolve, reject) => {
@@ -428,7 +502,13 @@ function runBubblewrap(request: {
     // RLIMIT_NPROC holds for ordinary users; root's processes are exempt, so count them instead.
     // With a pids cgroup the kernel enforces the cap (and the run is stopped once a fork was
     // refused); without one, the process tree is counted from /proc.
+    let ticks = 0;
     const watchdog = setInterval(() => {
+      // Reading every process's counters is dearer than the process count: every fourth tick.
+      if (++ticks % 4 === 0 && child.pid !== undefined && bytesWrittenByTree(child.pid) > request.maxWrittenBytes) {
+        stop('disk');
+        return;
+      }
       if (group) {
         if (group.limitReached()) stop('processes');
       } else if (
@@ -467,12 +547,34 @@ function runBubblewrap(request: {
 
 /** Processes in the tree rooted at `rootPid` (including it), from /proc. */
 function countProcessTree(rootPid: number): number {
+  return processTree(rootPid).length;
+}
+
+/**
+ * Bytes the processes of the tree rooted at `rootPid` passed to write() and its kin (`wchar`),
+ * their reaped children's included (the kernel adds those to the parent when it reaps them).
+ */
+function bytesWrittenByTree(rootPid: number): number {
+  let total = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      const counters = readFileSync(`/proc/${pid}/io`, 'utf8');
+      total += Number(/^wchar: (\d+)$/m.exec(counters)?.[1] ?? 0);
+    } catch {
+      // Gone in between: its bytes now count in its parent's.
+    }
+  }
+  return total;
+}
+
+/** The process ids of the tree rooted at `rootPid` (including it), from /proc. */
+function processTree(rootPid: number): number[] {
   const children = new Map<number, number[]>();
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return 0;
+    return [];
   }
   for (const entry of entries) {
     const pid = Number(entry);
@@ -488,14 +590,14 @@ function countProcessTree(rootPid: number): number {
     if (siblings === undefined) children.set(parent, [pid]);
     else siblings.push(pid);
   }
-  let count = 0;
+  const tree: number[] = [];
   const pending = [rootPid];
   while (pending.length > 0) {
     const pid = pending.pop()!;
-    count++;
+    tree.push(pid);
     for (const child of children.get(pid) ?? []) pending.push(child);
   }
-  return count;
+  return tree;
 }
 
 function isExecutable(path: string): boolean {

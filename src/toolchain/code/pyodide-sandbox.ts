@@ -54,6 +54,8 @@ export interface PyodideEngineOptions {
   maxOutputBytes: number;
   confinement: PyodideConfinement;
   protectedPaths?: ProtectedPaths;
+  /** Bytes one run may send back to the workspace in all; past it nothing is written. */
+  maxWriteBytes?: number;
 }
 
 /** Largest single file copied into Pyodide; larger ones are left out with a note. */
@@ -242,13 +244,13 @@ export class PyodideEngine {
       // Everything in a reply comes from the process Python runs in: checked here, never trusted.
       const onMessage = (reply: WorkerReply) => {
         if (reply === null || typeof reply !== 'object' || reply.type !== 'result' || reply.id !== id) return;
-        this.#copyOut(reply.written, reply.deleted, notes);
+        const overWriteLimit = this.#copyOut(reply.written, reply.deleted, notes);
         if (reply.fatal === true) {
           this.#resetNote = 'The previous run broke the Python interpreter; it was reset (variables are gone).';
           this.#kill();
         }
         const cap = this.#options.maxOutputBytes;
-        const limit = isSandboxLimit(reply.limit) ? reply.limit : undefined;
+        const limit = isSandboxLimit(reply.limit) ? reply.limit : overWriteLimit ? 'disk' : undefined;
         finish({
           stdout: typeof reply.stdout === 'string' ? reply.stdout.slice(0, cap) : '',
           stderr: typeof reply.stderr === 'string' ? reply.stderr.slice(0, cap) : '',
@@ -313,13 +315,28 @@ export class PyodideEngine {
     return { files, removed };
   }
 
-  /** Write back what the run wrote: each path checked, opened without following links, verified. */
-  #copyOut(written: unknown, deleted: unknown, notes: string[]): void {
+  /**
+   * Write back what the run wrote: each path checked, opened without following links, verified.
+   * All or nothing against the write limit: past it, no file is written. True when it was passed.
+   */
+  #copyOut(written: unknown, deleted: unknown, notes: string[]): boolean {
     const files = Array.isArray(written) ? written.slice(0, maxWrittenFiles) : [];
     const access = this.#access;
     if (access === undefined) {
       if (files.length > 0) notes.push('This run has no workspace; files written by Python were not kept.');
-      return;
+      return false;
+    }
+    const limit = this.#options.maxWriteBytes ?? Number.POSITIVE_INFINITY;
+    let total = 0;
+    for (const file of files as Array<{ data?: unknown }>) {
+      const data = file?.data;
+      if (data instanceof ArrayBuffer || data instanceof Uint8Array) total += data.byteLength;
+    }
+    if (total > limit) {
+      notes.push(
+        `Python wrote ${total} bytes of files, more than a run may write (${limit} bytes, the write limit, maxWriteBytes): none of them was saved to the workspace, and no file was deleted. Write less, or fewer and smaller files.`,
+      );
+      return true;
     }
     for (const file of files as Array<{ path?: unknown; data?: unknown }>) {
       const path = typeof file?.path === 'string' ? file.path : undefined;
@@ -343,6 +360,7 @@ export class PyodideEngine {
         notes.push(`${path} was not deleted: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    return false;
   }
 
   #kill(): void {

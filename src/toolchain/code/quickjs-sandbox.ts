@@ -16,13 +16,15 @@ import type { ProtectedPaths } from '../files/protected-paths.js';
 import { quickjsWorkerSource } from './quickjs-worker-source.js';
 import type { SandboxLimit } from './sandbox.js';
 import { workerReady } from './worker-ready.js';
-import { answerWorkspaceFileRequest, type WorkspaceFileRequest } from './workspace-file-service.js';
+import { answerWorkspaceFileRequest, type WorkspaceFileRequest, type WriteBudget } from './workspace-file-service.js';
 
 export interface QuickJsEngineOptions {
   workspace: string | undefined;
   protectedPaths: ProtectedPaths;
   memoryMb: number;
   maxOutputBytes: number;
+  /** Bytes one run may write through `writeFile` in all. */
+  maxWriteBytes: number;
 }
 
 export interface EngineRunResult {
@@ -59,9 +61,12 @@ export class QuickJsEngine {
   #nextId = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #resetNote: string | undefined;
+  /** What the current run has written; replaced at the start of each run. */
+  #writeBudget: WriteBudget;
 
   constructor(options: QuickJsEngineOptions) {
     this.#options = options;
+    this.#writeBudget = { limitBytes: options.maxWriteBytes, writtenBytes: 0, exceeded: false };
   }
 
   /** Start the worker and load QuickJS, if not done yet. */
@@ -72,7 +77,9 @@ export class QuickJsEngine {
     const signal = new Int32Array(control);
     const { port1: hostPort, port2: filePort } = new MessageChannel();
     hostPort.on('message', (request: WorkspaceFileRequest) => {
-      hostPort.postMessage(answerWorkspaceFileRequest(this.#options.workspace, this.#options.protectedPaths, request));
+      hostPort.postMessage(
+        answerWorkspaceFileRequest(this.#options.workspace, this.#options.protectedPaths, request, this.#writeBudget),
+      );
       Atomics.store(signal, 0, 1);
       Atomics.notify(signal, 0);
     });
@@ -123,6 +130,8 @@ export class QuickJsEngine {
     if (worker === undefined) throw new Error('the QuickJS worker stopped before the run');
     const id = this.#nextId++;
     const notes: string[] = [];
+    const budget: WriteBudget = { limitBytes: this.#options.maxWriteBytes, writtenBytes: 0, exceeded: false };
+    this.#writeBudget = budget;
     if (this.#resetNote !== undefined) {
       notes.push(this.#resetNote);
       this.#resetNote = undefined;
@@ -144,11 +153,16 @@ export class QuickJsEngine {
             'The previous run hit the memory cap; the JavaScript context was reset (globals are gone).',
           );
         }
+        if (budget.exceeded) {
+          notes.push(
+            `A writeFile was refused: the run may write at most ${budget.limitBytes} bytes in all (the write limit, maxWriteBytes); refused files were not written at all.`,
+          );
+        }
         finish({
           stdout: reply.stdout ?? '',
           stderr: reply.stderr ?? '',
           exitCode: reply.exitCode ?? null,
-          limit: reply.limit,
+          limit: reply.limit ?? (budget.exceeded ? 'disk' : undefined),
           outputTruncated: reply.outputTruncated ?? false,
           notes,
         });

@@ -19,7 +19,15 @@ export interface SandboxRunRequest {
 }
 
 /** A limit that ended a run early. */
-export type SandboxLimit = 'time' | 'memory' | 'output' | 'cpu' | 'processes' | 'file-size';
+export type SandboxLimit =
+  | 'time'
+  | 'memory'
+  | 'output'
+  | 'cpu'
+  | 'processes'
+  | 'file-size'
+  /** The run wrote more than `maxWriteBytes` in all. */
+  | 'disk';
 
 /** A workspace file that a run created, changed or deleted. */
 export interface ChangedFile {
@@ -76,6 +84,17 @@ export interface SandboxLimits {
   memoryMb?: number;
   /** Cap on stdout plus stderr kept per run, in bytes; past it the run is stopped. Default 1 MB. */
   maxOutputBytes?: number;
+  /**
+   * Cap on the bytes one run may write in all, files of every process together (process tier:
+   * the workspace, `/tmp`, output; wasm tier: what reaches the workspace). Past it the run is
+   * stopped, or its writes refused, and the files it created are not kept. Default 200 MB.
+   */
+  maxWriteBytes?: number;
 }
 
-export const defaultSandboxLimits = { timeoutMs: 10_000, memoryMb: 512, maxOutputBytes: 1_000_000 } as const;
+export const defaultSandboxLimits = {
+  timeoutMs: 10_000,
+  memoryMb: 512,
+  maxOutputBytes: 1_000_000,
+  maxWriteBytes: 200_000_000,
+} as const;

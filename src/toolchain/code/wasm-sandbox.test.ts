@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,4 +108,55 @@ describe('workspace file errors', () => {
     expect(result.stderr).toContain('missing.txt does not exist in the workspace; call listFiles()');
     expect(result.stderr).not.toContain(workspace);
   });
+});
+
+describe('the write limit (maxWriteBytes)', () => {
+  let limited: Sandbox;
+  let quotaWorkspace: string;
+
+  beforeAll(() => {
+    quotaWorkspace = mkdtempSync(join(tmpdir(), 'wasm-sandbox-quota-'));
+    limited = createWasmSandbox({
+      workspace: quotaWorkspace,
+      timeoutMs: 20_000,
+      pythonConfinement,
+      maxWriteBytes: 1_000_000,
+    });
+  });
+
+  afterAll(async () => {
+    await limited.dispose();
+    rmSync(quotaWorkspace, { recursive: true, force: true });
+  });
+
+  it('JavaScript: refuses the writeFile that would pass it, whole, with a clear error', async () => {
+    const result = await limited.run({
+      language: 'javascript',
+      code: [
+        'const block = "x".repeat(600000);',
+        'writeFile("first.txt", block);',
+        'try { writeFile("second.txt", block); } catch (error) { console.log(String(error.message ?? error)); }',
+      ].join('\n'),
+    });
+    expect(result.stdout).toMatch(
+      /^writeFile\("second\.txt"\) refused: a run may write at most 1000000 bytes in all \(the write limit, maxWriteBytes\), this one has written 600000 and this file is 600000\. Nothing was written/,
+    );
+    expect(result.limitExceeded).toBe('disk');
+    expect(readdirSync(quotaWorkspace)).toEqual(['first.txt']);
+    // The budget is per run: the next run may write again.
+    const next = await limited.run({ language: 'javascript', code: 'writeFile("third.txt", "x".repeat(600000))' });
+    expect(next).toMatchObject({ exitCode: 0, limitExceeded: undefined });
+  });
+
+  it('Python: saves none of the files of a run that wrote past it', async () => {
+    const result = await limited.run({
+      language: 'python',
+      code: 'for name in ("a.bin", "b.bin"):\n    open(name, "wb").write(b"x" * 600_000)',
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(result.notes.join(' ')).toMatch(
+      /Python wrote 1200000 bytes of files, more than a run may write \(1000000 bytes, the write limit, maxWriteBytes\): none of them was saved/,
+    );
+    expect(readdirSync(quotaWorkspace).sort()).toEqual(['first.txt', 'third.txt']);
+  }, 60_000);
 });

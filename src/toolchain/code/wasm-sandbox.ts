@@ -62,7 +62,13 @@ export function createWasmSandbox(options: WasmSandboxOptions): Sandbox {
   const maxOutputBytes = options.maxOutputBytes ?? defaultSandboxLimits.maxOutputBytes;
   const defaultTimeoutMs = options.timeoutMs ?? defaultSandboxLimits.timeoutMs;
   const protectedPaths = options.protectedPaths ?? createProtectedPaths();
-  const engineOptions = { workspace: options.workspace, memoryMb, maxOutputBytes, protectedPaths };
+  const maxWriteBytes = options.maxWriteBytes ?? defaultSandboxLimits.maxWriteBytes;
+  if (!Number.isSafeInteger(maxWriteBytes) || maxWriteBytes < 1) {
+    throw new RangeError(
+      `code.run: \`maxWriteBytes\` must be a positive integer, got ${String(options.maxWriteBytes)}`,
+    );
+  }
+  const engineOptions = { workspace: options.workspace, memoryMb, maxOutputBytes, maxWriteBytes, protectedPaths };
   const confinement: PyodideConfinement = options.pythonConfinement ?? {
     kind: 'bubblewrap',
     bubblewrapPath: '/usr/bin/bwrap',

@@ -22,11 +22,25 @@ export type WorkspaceFileRequest =
 
 export type WorkspaceFileReply = { ok: true; value: unknown } | { ok: false; error: string };
 
-/** Answer one file request against `workspace`; errors become messages the program can show. */
+/** What one run may still write through `writeFile`; shared by the run's requests. */
+export interface WriteBudget {
+  /** The most bytes the run may write in all (`maxWriteBytes`). */
+  readonly limitBytes: number;
+  /** Bytes written so far in this run. */
+  writtenBytes: number;
+  /** Set when a write was refused for the limit. */
+  exceeded: boolean;
+}
+
+/**
+ * Answer one file request against `workspace`; errors become messages the program can show. A
+ * write that would take the run past its `budget` is refused whole, before anything is written.
+ */
 export function answerWorkspaceFileRequest(
   workspace: string | undefined,
   protectedPaths: ProtectedPaths,
   request: WorkspaceFileRequest,
+  budget?: WriteBudget,
 ): WorkspaceFileReply {
   if (workspace === undefined) return { ok: false, error: 'this run has no workspace directory.' };
   if (typeof request?.path !== 'string') return { ok: false, error: 'a path must be a string.' };
@@ -37,10 +51,19 @@ export function answerWorkspaceFileRequest(
         return { ok: true, value: readWorkspaceFile(access, request.path, maxWorkspaceFileBytes).toString('utf8') };
       case 'write': {
         if (typeof request.content !== 'string') return { ok: false, error: 'writeFile writes text.' };
-        if (Buffer.byteLength(request.content) > maxWorkspaceFileBytes) {
+        const bytes = Buffer.byteLength(request.content);
+        if (bytes > maxWorkspaceFileBytes) {
           return { ok: false, error: `writeFile writes at most ${maxWorkspaceFileBytes} bytes.` };
         }
+        if (budget !== undefined && budget.writtenBytes + bytes > budget.limitBytes) {
+          budget.exceeded = true;
+          return {
+            ok: false,
+            error: `writeFile(${JSON.stringify(request.path)}) refused: a run may write at most ${budget.limitBytes} bytes in all (the write limit, maxWriteBytes), this one has written ${budget.writtenBytes} and this file is ${bytes}. Nothing was written; write less, or fewer and smaller files.`,
+          };
+        }
         writeWorkspaceFile(access, request.path, request.content);
+        if (budget !== undefined) budget.writtenBytes += bytes;
         return { ok: true, value: undefined };
       }
       case 'list':
