@@ -3,13 +3,19 @@
  * would fetch a `url` with its own loader, which can reach the network and the whole disk; so
  * before rendering, every data `url` of the compiled Vega spec is read from the workspace
  * through a descriptor opened without following links and verified to be inside the workspace
- * and not protected (`workspace-descriptors.ts`), with a size cap, and put in the spec as inline text that
+ * and not protected (`workspace-access.ts`), with a size cap, and put in the spec as inline text that
  * Vega parses with the entry's `format` (CSV with quoting, TSV, JSON, TopoJSON). The renderer
  * then runs with a loader that refuses everything.
  */
 import { extname } from 'node:path';
-import { readWorkspaceFile, WorkspaceFileError, workspaceSegments } from '../code/workspace-descriptors.js';
 import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
+import {
+  linkFreeSegments,
+  readFileWithoutLinks,
+  type WorkspaceAccess,
+  WorkspaceFileError,
+  workspaceAccess,
+} from '../files/workspace-access.js';
 import type { ChartSpec } from './chart-spec.js';
 import { ChartToolError } from './chart-tool-error.js';
 
@@ -56,7 +62,7 @@ export function inlineWorkspaceData(
         `The data "${name}" takes its url from a signal; chart.render reads only files named by a plain path, e.g. {"url": "sales.csv"}.`,
       );
     }
-    const access = workspaceAccess(url, workspace, limits.protectedPaths);
+    const access = dataFileAccess(url, workspace, limits.protectedPaths);
     const extension = extname(url).toLowerCase();
     if (convertibleExtensions.has(extension)) {
       throw new ChartToolError(
@@ -91,11 +97,11 @@ export function tooManyRows(rows: number, limits: { maxDataRows: number }): Char
 }
 
 /** The workspace a data file is read from, after refusing URLs and bad or protected paths. */
-function workspaceAccess(
+function dataFileAccess(
   url: string,
   workspace: string | undefined,
   protectedPaths: ProtectedPaths | undefined,
-): { workspace: string; protectedPaths: ProtectedPaths } {
+): WorkspaceAccess {
   if (/^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith('//')) {
     throw new ChartToolError(
       'data-unavailable',
@@ -105,9 +111,9 @@ function workspaceAccess(
   if (workspace === undefined) {
     throw new ChartToolError('outside-workspace', 'This run has no workspace directory, so no data file can be read.');
   }
-  const access = { workspace, protectedPaths: protectedPaths ?? createProtectedPaths() };
+  const access = workspaceAccess(workspace, protectedPaths ?? createProtectedPaths());
   try {
-    workspaceSegments(access, url);
+    linkFreeSegments(access, url);
   } catch (error) {
     throw dataFileError(url, error);
   }
@@ -115,9 +121,9 @@ function workspaceAccess(
 }
 
 /** The text of a data file, read through a verified descriptor, at most `maxBytes`. */
-function readDataFile(access: { workspace: string; protectedPaths: ProtectedPaths }, url: string, maxBytes: number) {
+function readDataFile(access: WorkspaceAccess, url: string, maxBytes: number) {
   try {
-    return readWorkspaceFile(access, url, maxBytes).toString('utf8');
+    return readFileWithoutLinks(access, url, maxBytes).toString('utf8');
   } catch (error) {
     throw dataFileError(url, error);
   }

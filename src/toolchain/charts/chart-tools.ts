@@ -11,13 +11,14 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import type { Tool, ToolContext } from '../../tools/tool.js';
+import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
 import {
+  linkFreeSegments,
   type WorkspaceAccess,
   WorkspaceFileError,
-  workspaceSegments,
-  writeWorkspaceFile,
-} from '../code/workspace-descriptors.js';
-import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
+  workspaceAccess,
+  writeFileWithoutLinks,
+} from '../files/workspace-access.js';
 import { inlineWorkspaceData, tooManyRows } from './chart-data.js';
 import { type ChartFontOptions, ChartRenderer, type RenderResult } from './chart-renderer.js';
 import { compileChartSpec, isVegaSpec, parseSpecArgument } from './chart-spec.js';
@@ -220,12 +221,12 @@ function outputFiles(
   if (workspace === undefined) {
     throw new ChartToolError('outside-workspace', 'This run has no workspace directory, so no chart can be saved.');
   }
-  const access = { workspace, protectedPaths };
+  const access = workspaceAccess(workspace, protectedPaths);
   const base = extension === '' ? outputPath : outputPath.slice(0, -extension.length);
   const file = (ending: string): OutputFile => {
     const relative = `${base}${ending}`;
     try {
-      workspaceSegments(access, relative);
+      linkFreeSegments(access, relative);
     } catch (error) {
       throw outputError(error);
     }
@@ -283,7 +284,7 @@ function describeResult(
 /** Write through a descriptor opened without following links and verified inside the workspace. */
 function writeOutput(file: OutputFile, content: string | Uint8Array): void {
   try {
-    writeWorkspaceFile(file.access, file.relative, content);
+    writeFileWithoutLinks(file.access, file.relative, content);
   } catch (error) {
     throw outputError(error);
   }

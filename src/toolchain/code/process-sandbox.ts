@@ -37,6 +37,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
+import { removeFileWithoutLinks, workspaceAccess } from '../files/workspace-access.js';
 import { resolveInWorkspace } from '../files/workspace-path.js';
 import { createPidsCgroup } from './pids-cgroup.js';
 import {
@@ -54,7 +55,6 @@ import {
   type SandboxRunRequest,
   type SandboxRunResult,
 } from './sandbox.js';
-import { removeWorkspaceFile } from './workspace-descriptors.js';
 import { diffSnapshots, snapshotWorkspace, type WorkspaceSnapshot } from './workspace-snapshot.js';
 
 export interface ProcessSandboxOptions extends SandboxLimits {
@@ -294,7 +294,7 @@ function discardWrites(
   for (const change of diffSnapshots(before, after)) {
     if (change.change === 'created') {
       try {
-        removeWorkspaceFile({ workspace: root, protectedPaths }, change.path);
+        removeFileWithoutLinks(workspaceAccess(root, protectedPaths), change.path);
         removed.push(change.path);
       } catch {
         changed.push(change.path);

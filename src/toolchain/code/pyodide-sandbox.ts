@@ -10,7 +10,7 @@
  * - it has no workspace and no host file system in its Python: the workspace is copied into
  *   Pyodide's in-memory file system at `/workspace` before each run (protected entries left
  *   out), and the files the run wrote come back as bytes that this side writes through the
- *   descriptor-checked {@link writeWorkspaceFile} (protected names refused);
+ *   descriptor-checked {@link writeFileWithoutLinks} (protected names refused);
  * - where bubblewrap works, the process runs inside it (no network, no host files but Node and
  *   Pyodide read-only, own PID namespace, uid 65534); elsewhere Node's permission model is its
  *   only fence (reads limited to Pyodide's files, no writes, no child processes), which Node's
@@ -27,18 +27,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
+import {
+  readFileWithoutLinks,
+  removeFileWithoutLinks,
+  type WorkspaceAccess,
+  workspaceAccess,
+  writeFileWithoutLinks,
+} from '../files/workspace-access.js';
 import { resolveInWorkspace } from '../files/workspace-path.js';
 import { isolationArguments, sandboxSpawnEnvironment } from './process-sandbox.js';
 import { pyodideHostSource } from './pyodide-host-source.js';
 import { pyodideWorkerSource } from './pyodide-worker-source.js';
 import type { EngineRunResult } from './quickjs-sandbox.js';
 import type { SandboxLimit } from './sandbox.js';
-import {
-  readWorkspaceFile,
-  removeWorkspaceFile,
-  type WorkspaceAccess,
-  writeWorkspaceFile,
-} from './workspace-descriptors.js';
 import { type FileStamp, snapshotWorkspace } from './workspace-snapshot.js';
 
 /** How the Pyodide process is fenced in. */
@@ -155,9 +156,7 @@ export class PyodideEngine {
     this.#options = options;
     this.#protectedPaths = options.protectedPaths ?? createProtectedPaths();
     this.#access =
-      options.workspace === undefined
-        ? undefined
-        : { workspace: options.workspace, protectedPaths: this.#protectedPaths };
+      options.workspace === undefined ? undefined : workspaceAccess(options.workspace, this.#protectedPaths);
   }
 
   /** The Pyodide process's id while it runs (for tests that look for leftovers). */
@@ -290,7 +289,7 @@ export class PyodideEngine {
   #filesToCopyIn(notes: string[]): { files: Array<{ path: string; data: Uint8Array }>; removed: string[] } {
     const access = this.#access;
     if (access === undefined) return { files: [], removed: [] };
-    const root = resolveInWorkspace(access.workspace, '.');
+    const root = resolveInWorkspace(access.root, '.');
     const current = snapshotWorkspace(root);
     for (const path of current.keys()) if (this.#protectedPaths.isProtected(path)) current.delete(path);
     const files: Array<{ path: string; data: Uint8Array }> = [];
@@ -304,7 +303,7 @@ export class PyodideEngine {
         continue;
       }
       try {
-        files.push({ path, data: new Uint8Array(readWorkspaceFile(access, path, maxCopiedFileBytes)) });
+        files.push({ path, data: new Uint8Array(readFileWithoutLinks(access, path, maxCopiedFileBytes)) });
         this.#synced.set(path, stamp);
       } catch (error) {
         notes.push(`${path} was not copied into Python: ${error instanceof Error ? error.message : String(error)}`);
@@ -343,8 +342,8 @@ export class PyodideEngine {
       const data = file?.data instanceof ArrayBuffer ? new Uint8Array(file.data) : file?.data;
       if (path === undefined || !(data instanceof Uint8Array)) continue;
       try {
-        writeWorkspaceFile(access, path, data);
-        const root = resolveInWorkspace(access.workspace, '.');
+        writeFileWithoutLinks(access, path, data);
+        const root = resolveInWorkspace(access.root, '.');
         const stamp = snapshotStamp(root, path);
         if (stamp !== undefined) this.#synced.set(path, stamp);
       } catch (error) {
@@ -354,7 +353,7 @@ export class PyodideEngine {
     for (const path of Array.isArray(deleted) ? deleted : []) {
       if (typeof path !== 'string') continue;
       try {
-        removeWorkspaceFile(access, path);
+        removeFileWithoutLinks(access, path);
         this.#synced.delete(path);
       } catch (error) {
         notes.push(`${path} was not deleted: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,16 +1,17 @@
 /**
  * The workspace file functions offered to JavaScript in the wasm tier (`readFile`, `writeFile`,
- * `listFiles`), answered on the host side through `workspace-descriptors.ts`: relative paths
+ * `listFiles`), answered on the host side through `workspace-access.ts`'s link-free functions: relative paths
  * only, no `..`, no link ever followed, what was opened verified to be inside the workspace, and
  * protected entries neither read, written nor listed.
  */
 import type { ProtectedPaths } from '../files/protected-paths.js';
 import {
-  listWorkspaceDirectory,
-  readWorkspaceFile,
+  listDirectoryWithoutLinks,
+  readFileWithoutLinks,
   WorkspaceFileError,
-  writeWorkspaceFile,
-} from './workspace-descriptors.js';
+  workspaceAccess,
+  writeFileWithoutLinks,
+} from '../files/workspace-access.js';
 
 /** Largest file the wasm tier reads or writes in one call, in bytes. */
 export const maxWorkspaceFileBytes = 20_000_000;
@@ -44,11 +45,11 @@ export function answerWorkspaceFileRequest(
 ): WorkspaceFileReply {
   if (workspace === undefined) return { ok: false, error: 'this run has no workspace directory.' };
   if (typeof request?.path !== 'string') return { ok: false, error: 'a path must be a string.' };
-  const access = { workspace, protectedPaths };
   try {
+    const access = workspaceAccess(workspace, protectedPaths);
     switch (request.op) {
       case 'read':
-        return { ok: true, value: readWorkspaceFile(access, request.path, maxWorkspaceFileBytes).toString('utf8') };
+        return { ok: true, value: readFileWithoutLinks(access, request.path, maxWorkspaceFileBytes).toString('utf8') };
       case 'write': {
         if (typeof request.content !== 'string') return { ok: false, error: 'writeFile writes text.' };
         const bytes = Buffer.byteLength(request.content);
@@ -62,12 +63,12 @@ export function answerWorkspaceFileRequest(
             error: `writeFile(${JSON.stringify(request.path)}) refused: a run may write at most ${budget.limitBytes} bytes in all (the write limit, maxWriteBytes), this one has written ${budget.writtenBytes} and this file is ${bytes}. Nothing was written; write less, or fewer and smaller files.`,
           };
         }
-        writeWorkspaceFile(access, request.path, request.content);
+        writeFileWithoutLinks(access, request.path, request.content);
         if (budget !== undefined) budget.writtenBytes += bytes;
         return { ok: true, value: undefined };
       }
       case 'list':
-        return { ok: true, value: listWorkspaceDirectory(access, request.path) };
+        return { ok: true, value: listDirectoryWithoutLinks(access, request.path) };
       default:
         return { ok: false, error: 'unknown file operation.' };
     }

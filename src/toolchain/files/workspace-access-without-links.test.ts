@@ -1,7 +1,8 @@
 /**
- * Workspace file access for sandboxes and charts: open first, then verify what was opened. A
- * separate process flips links under the paths while thousands of reads and writes run; not
- * one may touch a file outside the workspace. Then each refusal on its own.
+ * Workspace file access for sandboxes and charts, never following a link: open first, then
+ * verify what was opened. A separate process flips links under the paths while thousands of
+ * reads and writes run; not one may touch a file outside the workspace. Then each refusal on
+ * its own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
@@ -18,20 +19,21 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createProtectedPaths } from '../files/protected-paths.js';
+import { createProtectedPaths } from './protected-paths.js';
 import {
-  listWorkspaceDirectory,
-  readWorkspaceFile,
-  removeWorkspaceFile,
+  listDirectoryWithoutLinks,
+  readFileWithoutLinks,
+  removeFileWithoutLinks,
   WorkspaceFileError,
-  writeWorkspaceFile,
-} from './workspace-descriptors.js';
+  workspaceAccess,
+  writeFileWithoutLinks,
+} from './workspace-access.js';
 
 const linux = process.platform === 'linux';
 let workspace: string;
 let outside: string;
 const protectedPaths = createProtectedPaths();
-const access = () => ({ workspace, protectedPaths });
+const access = () => workspaceAccess(workspace, protectedPaths);
 
 beforeEach(() => {
   workspace = mkdtempSync(join(tmpdir(), 'descriptors-workspace-'));
@@ -76,7 +78,7 @@ describe.skipIf(!linux)('a concurrent link flipper', () => {
       for (let round = 0; round < 1_500; round++) {
         for (const path of ['out/written.txt', 'file.txt', `out/nested-${round % 5}/deep.txt`]) {
           try {
-            writeWorkspaceFile(access(), path, `round ${round}`);
+            writeFileWithoutLinks(access(), path, `round ${round}`);
             outcomes.written++;
           } catch {
             outcomes.refused++;
@@ -84,7 +86,7 @@ describe.skipIf(!linux)('a concurrent link flipper', () => {
         }
         for (const path of ['file.txt', 'out/written.txt']) {
           try {
-            const text = readWorkspaceFile(access(), path, 1_000).toString();
+            const text = readFileWithoutLinks(access(), path, 1_000).toString();
             if (text.includes('outside secret')) outcomes.readOutside++;
             outcomes.read++;
           } catch {
@@ -119,24 +121,24 @@ describe('each refusal', () => {
   };
 
   it('writes and reads a plain file, creating its directories', () => {
-    expect(writeWorkspaceFile(access(), 'a/b/c.txt', 'hello')).toBe(5);
-    expect(readWorkspaceFile(access(), 'a/b/c.txt', 100).toString()).toBe('hello');
-    expect(listWorkspaceDirectory(access(), 'a/b')).toEqual(['c.txt']);
-    removeWorkspaceFile(access(), 'a/b/c.txt');
+    expect(writeFileWithoutLinks(access(), 'a/b/c.txt', 'hello')).toBe(5);
+    expect(readFileWithoutLinks(access(), 'a/b/c.txt', 100).toString()).toBe('hello');
+    expect(listDirectoryWithoutLinks(access(), 'a/b')).toEqual(['c.txt']);
+    removeFileWithoutLinks(access(), 'a/b/c.txt');
     expect(existsSync(join(workspace, 'a/b/c.txt'))).toBe(false);
   });
 
   it('refuses absolute paths, "..", NUL bytes and protected entries', () => {
-    expect(reason(() => writeWorkspaceFile(access(), join(outside, 'x'), 'x'))).toBe('invalid-path');
-    expect(reason(() => writeWorkspaceFile(access(), '../x', 'x'))).toBe('invalid-path');
-    expect(reason(() => writeWorkspaceFile(access(), 'a\0b', 'x'))).toBe('invalid-path');
+    expect(reason(() => writeFileWithoutLinks(access(), join(outside, 'x'), 'x'))).toBe('invalid-path');
+    expect(reason(() => writeFileWithoutLinks(access(), '../x', 'x'))).toBe('invalid-path');
+    expect(reason(() => writeFileWithoutLinks(access(), 'a\0b', 'x'))).toBe('invalid-path');
     for (const path of ['.env', '.git/config', 'sub/.git/hooks/pre-commit', 'hataraku.config.json', '.hataraku/x.db']) {
       expect(
-        reason(() => writeWorkspaceFile(access(), path, 'x')),
+        reason(() => writeFileWithoutLinks(access(), path, 'x')),
         path,
       ).toBe('protected');
       expect(
-        reason(() => readWorkspaceFile(access(), path, 10)),
+        reason(() => readFileWithoutLinks(access(), path, 10)),
         path,
       ).toBe('protected');
     }
@@ -147,12 +149,12 @@ describe('each refusal', () => {
     symlinkSync(outside, join(workspace, 'out'));
     symlinkSync(join(outside, 'target.txt'), join(workspace, 'file.txt'));
     symlinkSync(join(outside, 'missing.txt'), join(workspace, 'dangling.txt'));
-    expect(reason(() => writeWorkspaceFile(access(), 'out/new/x.txt', 'x'))).toBe('outside-workspace');
-    expect(reason(() => writeWorkspaceFile(access(), 'file.txt', 'x'))).toBe('outside-workspace');
-    expect(reason(() => writeWorkspaceFile(access(), 'dangling.txt', 'x'))).toBe('outside-workspace');
-    expect(reason(() => readWorkspaceFile(access(), 'file.txt', 100))).toBe('outside-workspace');
-    expect(reason(() => listWorkspaceDirectory(access(), 'out'))).toBe('outside-workspace');
-    removeWorkspaceFile(access(), 'file.txt');
+    expect(reason(() => writeFileWithoutLinks(access(), 'out/new/x.txt', 'x'))).toBe('outside-workspace');
+    expect(reason(() => writeFileWithoutLinks(access(), 'file.txt', 'x'))).toBe('outside-workspace');
+    expect(reason(() => writeFileWithoutLinks(access(), 'dangling.txt', 'x'))).toBe('outside-workspace');
+    expect(reason(() => readFileWithoutLinks(access(), 'file.txt', 100))).toBe('outside-workspace');
+    expect(reason(() => listDirectoryWithoutLinks(access(), 'out'))).toBe('outside-workspace');
+    removeFileWithoutLinks(access(), 'file.txt');
     expect(readdirSync(outside)).toEqual(['target.txt']);
     expect(readFileSync(join(outside, 'target.txt'), 'utf8')).toBe('outside secret');
   });
@@ -161,7 +163,7 @@ describe('each refusal', () => {
     const shared = join(workspace, 'shared.txt');
     writeFileSync(shared, 'original');
     linkSync(shared, join(workspace, 'alias.txt'));
-    expect(reason(() => writeWorkspaceFile(access(), 'alias.txt', 'changed'))).toBe('not-a-regular-file');
+    expect(reason(() => writeFileWithoutLinks(access(), 'alias.txt', 'changed'))).toBe('not-a-regular-file');
     expect(readFileSync(shared, 'utf8')).toBe('original');
   });
 
@@ -169,12 +171,12 @@ describe('each refusal', () => {
     mkdirSync(join(workspace, 'pipes'));
     const { execFileSync } = await import('node:child_process');
     execFileSync('mkfifo', [join(workspace, 'pipes', 'fifo')]);
-    expect(reason(() => writeWorkspaceFile(access(), 'pipes/fifo', 'x'))).toBe('not-a-regular-file');
-    expect(reason(() => readWorkspaceFile(access(), 'pipes/fifo', 10))).toBe('not-a-regular-file');
+    expect(reason(() => writeFileWithoutLinks(access(), 'pipes/fifo', 'x'))).toBe('not-a-regular-file');
+    expect(reason(() => readFileWithoutLinks(access(), 'pipes/fifo', 10))).toBe('not-a-regular-file');
   });
 
   it('enforces the read cap', () => {
     writeFileSync(join(workspace, 'big.txt'), 'x'.repeat(100));
-    expect(reason(() => readWorkspaceFile(access(), 'big.txt', 10))).toBe('too-large');
+    expect(reason(() => readFileWithoutLinks(access(), 'big.txt', 10))).toBe('too-large');
   });
 });
