@@ -332,6 +332,11 @@ export class PyodideEngine {
       if (data instanceof ArrayBuffer || data instanceof Uint8Array) total += data.byteLength;
     }
     if (total > limit) {
+      // Python's memory still holds them: marked out of date, so the next run copies in what
+      // the workspace has instead (or removes them there).
+      for (const file of files as Array<{ path?: unknown }>) {
+        if (typeof file?.path === 'string') this.#synced.set(file.path, { size: -1, modifiedMs: -1 });
+      }
       notes.push(
         `Python wrote ${total} bytes of files, more than a run may write (${limit} bytes, the write limit, maxWriteBytes): none of them was saved to the workspace, and no file was deleted. Write less, or fewer and smaller files.`,
       );

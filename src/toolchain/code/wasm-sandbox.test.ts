@@ -158,5 +158,8 @@ describe('the write limit (maxWriteBytes)', () => {
       /Python wrote 1200000 bytes of files, more than a run may write \(1000000 bytes, the write limit, maxWriteBytes\): none of them was saved/,
     );
     expect(readdirSync(quotaWorkspace).sort()).toEqual(['first.txt', 'third.txt']);
+    // The next run sees the workspace as it is, not the files that were refused.
+    const next = await limited.run({ language: 'python', code: 'import os\nprint(sorted(os.listdir(".")))' });
+    expect(next.stdout).toBe("['first.txt', 'third.txt']\n");
   }, 60_000);
 });
