@@ -148,6 +148,24 @@ describe('an AI SDK model as a Hataraku model', () => {
     expect(failure).toMatchObject({ code: 'model_auth', status: 401, retryable: false, provider: 'fakeai' });
   });
 
+  it('keeps a key in the provider URL out of the error message', async () => {
+    const key = 'sk-query-0123456789abcdef';
+    server = await startFakeOpenAIServer(
+      [400].map(() =>
+        jsonReply(400, {
+          error: { message: `unknown model at /v1/chat/completions?key=${key}`, type: 'invalid_request_error' },
+        }),
+      ),
+    );
+    const provider = createOpenAICompatible({ name: 'fakeai', baseURL: server.baseURL, queryParams: { key } });
+    const failure = await collectResponse(fromAiSdkModel(provider.chatModel('gpt-4o-mini')), {
+      messages: [{ role: 'user', content: 'hi' }],
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ModelCallError);
+    expect((failure as ModelCallError).message).toContain('unknown model at /v1/chat/completions?key=[redacted]');
+    expect((failure as ModelCallError).message).not.toContain(key);
+  });
+
   it('refuses what is not an AI SDK model, with a clear message', () => {
     expect(() => fromAiSdkModel({} as never)).toThrow(/expected an AI SDK language model/);
   });

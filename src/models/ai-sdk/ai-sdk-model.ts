@@ -17,6 +17,7 @@ import type {
   ModelWarning,
   Usage,
 } from '../spec.js';
+import { redactUrlCredentials } from '../transport/url-redaction.js';
 import type {
   AiSdkCallOptions,
   AiSdkFinishReason,
@@ -318,9 +319,14 @@ function callError(
     isRetryable?: unknown;
     message?: unknown;
     name?: unknown;
+    url?: unknown;
   };
   const status = typeof fields.statusCode === 'number' ? fields.statusCode : undefined;
-  const said = typeof fields.message === 'string' ? fields.message : String(error);
+  // The provider's base URL may carry credentials (userinfo, a key in the query string).
+  const said = redactUrlCredentials(
+    typeof fields.message === 'string' ? fields.message : String(error),
+    typeof fields.url === 'string' ? fields.url : undefined,
+  );
   const label = modelLabel(identity);
   const aborted = signal?.aborted === true || fields.name === 'AbortError';
   const code = aborted

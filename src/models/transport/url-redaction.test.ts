@@ -25,3 +25,12 @@ describe('redactUrlCredentials', () => {
     );
   });
 });
+
+describe('redactUrlCredentials without a known URL', () => {
+  it('still hides the userinfo of any URL in the text', () => {
+    expect(redactUrlCredentials('Cannot connect to https://aiko:hunter2@api.example.com/v1 (refused)', undefined)).toBe(
+      'Cannot connect to https://[redacted]@api.example.com/v1 (refused)',
+    );
+    expect(redactUrlCredentials('mail aiko@example.com', undefined)).toBe('mail aiko@example.com');
+  });
+});

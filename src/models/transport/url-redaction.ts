@@ -56,9 +56,12 @@ function safeDecode(value: string): string {
   }
 }
 
-/** `text` (an upstream's or fetch's message) with `url`, and each credential it carries, redacted. */
-export function redactUrlCredentials(text: string, url: string): string {
-  let redacted = text.replaceAll(url, redactedUrl(url));
-  for (const secret of credentialsOf(url)) redacted = redacted.replaceAll(secret, placeholder);
-  return redacted;
+/**
+ * `text` (an upstream's or fetch's message) with `url`, each credential it carries, and the
+ * userinfo of any other URL in it redacted.
+ */
+export function redactUrlCredentials(text: string, url: string | undefined): string {
+  let redacted = url === undefined ? text : text.replaceAll(url, redactedUrl(url));
+  for (const secret of url === undefined ? [] : credentialsOf(url)) redacted = redacted.replaceAll(secret, placeholder);
+  return redacted.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, `$1${placeholder}@`);
 }
