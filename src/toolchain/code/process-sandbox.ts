@@ -19,7 +19,7 @@
  * deadline kill the whole sandbox: killing bubblewrap ends its PID namespace, which takes every
  * process in it along (`--die-with-parent`), so no child is ever left behind.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   accessSync,
   constants,
@@ -197,9 +197,16 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       cacheDirectory ??= mkdtempSync(join(tmpdir(), 'hataraku-sandbox-cache-'));
       blanks ??= createBlanks();
       const args = [
-        ...bubblewrapArguments(root, cacheDirectory, nodePath, overlays, protectedAncestors(protectedBefore), blanks, {
-          tmpfsBytes: maxWriteBytes,
-        }),
+        ...bubblewrapArguments(
+          root,
+          cacheDirectory,
+          nodePath,
+          overlays,
+          protectedAncestors(protectedBefore),
+          blanks,
+          // An older bubblewrap has no --size: /tmp is then unsized, and the watchdog still counts it.
+          supportsTmpfsSize(bubblewrapPath) ? { tmpfsBytes: maxWriteBytes } : {},
+        ),
         '/usr/bin/prlimit',
         ...limits,
         '--',
@@ -313,6 +320,19 @@ function discardWrites(
     .join(' ');
 }
 
+const tmpfsSizeSupport = new Map<string, boolean>();
+
+/** Whether this bubblewrap knows `--size` (older ones do not), asked once per binary. */
+function supportsTmpfsSize(bubblewrapPath: string): boolean {
+  let known = tmpfsSizeSupport.get(bubblewrapPath);
+  if (known === undefined) {
+    const help = spawnSync(bubblewrapPath, ['--help'], { encoding: 'utf8', env: sandboxSpawnEnvironment });
+    known = `${help.stdout ?? ''}${help.stderr ?? ''}`.includes('--size');
+    tmpfsSizeSupport.set(bubblewrapPath, known);
+  }
+  return known;
+}
+
 function createBlanks(): { root: string; file: string; directory: string } {
   const root = mkdtempSync(join(tmpdir(), 'hataraku-sandbox-blank-'));
   const file = join(root, 'empty-file');
@@ -378,7 +398,7 @@ function bubblewrapArguments(
   overlays: ProtectedOverlay[],
   ancestors: string[],
   blanks: { file: string; directory: string },
-  scratch: { tmpfsBytes: number },
+  scratch: { tmpfsBytes?: number },
 ): string[] {
   const nodeDirectory = dirname(nodePath);
   const args = [...isolationArguments(nodePath, scratch), '--bind', workspace, '/workspace'];
