@@ -11,37 +11,8 @@ import {
   startFakeOpenAIServer,
   streamReply,
 } from '../models/openai/fake-openai-server.js';
-import type { CliIo } from './cli-context.js';
+import { captureCliIo } from './__fixtures__/captured-io.js';
 import { main } from './main.js';
-
-interface Captured {
-  io: CliIo;
-  stdout: () => string;
-  stderr: () => string;
-}
-
-function capture(cwd: string, env: Record<string, string | undefined> = {}): Captured {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: {
-      stdout: {
-        write: (text) => {
-          stdout += text;
-        },
-      },
-      stderr: {
-        write: (text) => {
-          stderr += text;
-        },
-      },
-      env,
-      cwd,
-    },
-    stdout: () => stdout,
-    stderr: () => stderr,
-  };
-}
 
 function directory(): string {
   return mkdtempSync(join(tmpdir(), 'hataraku-cli-'));
@@ -84,7 +55,7 @@ function completion(text: string) {
 describe('hataraku CLI', () => {
   it('runs the default example (sales report) with the demo model, says so, and writes the report and chart', async () => {
     const cwd = directory();
-    const run = capture(cwd);
+    const run = captureCliIo(cwd);
     expect(await main(['example'], run.io)).toBe(0);
     expect(run.stdout()).toMatch(/No model configured/);
     expect(run.stdout()).toMatch(/scripted demo model/);
@@ -98,35 +69,35 @@ describe('hataraku CLI', () => {
         .subarray(1, 4)
         .toString(),
     ).toBe('PNG');
-    const json = capture(cwd);
+    const json = captureCliIo(cwd);
     await main(['runs', 'list', '--json'], json.io);
     const runId = JSON.parse(json.stdout().trim().split('\n')[0] ?? '{}').id as string;
-    const show = capture(cwd);
+    const show = captureCliIo(cwd);
     expect(await main(['runs', 'show', runId], show.io)).toBe(0);
     expect(show.stdout()).toMatch(/artifacts:\n(.*\n)*\s+charts\/monthly-revenue\.png\s+image\/png/);
   });
 
   it('runs the expense-audit example and lists the run', async () => {
     const cwd = directory();
-    const run = capture(cwd);
+    const run = captureCliIo(cwd);
     expect(await main(['example', 'expense-audit'], run.io)).toBe(0);
     const workspace = /Workspace: (\S+)/.exec(run.stdout())?.[1] ?? '';
     expect(readFileSync(join(cwd, workspace, 'summary.md'), 'utf8')).toMatch(/\$4,039\.14/);
 
-    const list = capture(cwd);
+    const list = captureCliIo(cwd);
     expect(await main(['runs', 'list'], list.io)).toBe(0);
     expect(list.stdout()).toMatch(/expense-audit/);
     expect(list.stdout()).toMatch(/completed/);
 
-    const json = capture(cwd);
+    const json = captureCliIo(cwd);
     expect(await main(['runs', 'list', '--json'], json.io)).toBe(0);
     const runId = JSON.parse(json.stdout().trim().split('\n')[0] ?? '{}').id as string;
-    const show = capture(cwd);
+    const show = captureCliIo(cwd);
     expect(await main(['runs', 'show', runId], show.io)).toBe(0);
     expect(show.stdout()).toMatch(/tool:files\.write/);
     expect(show.stdout()).toMatch(/4 model calls, 3 tool calls/);
 
-    const unknown = capture(cwd);
+    const unknown = captureCliIo(cwd);
     expect(await main(['example', 'rocket'], unknown.io)).toBe(1);
     expect(unknown.stderr()).toBe(
       'hataraku: no example named "rocket"; the examples are: sales-report, expense-audit, restock, quarterly-brief.\n',
@@ -135,7 +106,7 @@ describe('hataraku CLI', () => {
 
   it('prints events as JSON lines with --json', async () => {
     const cwd = directory();
-    const run = capture(cwd);
+    const run = captureCliIo(cwd);
     expect(await main(['example', 'expense-audit', '--json'], run.io)).toBe(0);
     const events = run
       .stdout()
@@ -148,14 +119,14 @@ describe('hataraku CLI', () => {
   });
 
   it('says how to configure a model when none is configured', async () => {
-    const run = capture(directory());
+    const run = captureCliIo(directory());
     expect(await main(['run', 'do something'], run.io)).toBe(1);
     expect(run.stderr()).toMatch(/^hataraku: no model configured: pass --model .*HATARAKU_MODEL/);
     expect(run.stderr().trim().split('\n')).toHaveLength(1);
   });
 
   it('rejects a bad flag value in one line naming the flag', async () => {
-    const run = capture(directory());
+    const run = captureCliIo(directory());
     expect(await main(['run', 'x', '--model', 'scripted:a.json', '--budget', 'lots'], run.io)).toBe(1);
     expect(run.stderr()).toBe('hataraku: --budget must be a positive number, e.g. --budget 0.50 (got "lots").\n');
   });
@@ -163,19 +134,19 @@ describe('hataraku CLI', () => {
   it('names the bad field of the config file', async () => {
     const cwd = directory();
     writeFileSync(join(cwd, 'hataraku.config.json'), JSON.stringify({ limits: { maxSteps: 'ten' } }));
-    const run = capture(cwd);
+    const run = captureCliIo(cwd);
     expect(await main(['runs', 'list'], run.io)).toBe(1);
     expect(run.stderr()).toMatch(/^hataraku: hataraku\.config\.json: limits\.maxSteps .*\n$/);
   });
 
   it('names an unknown model provider and lists the known ones', async () => {
-    const run = capture(directory());
+    const run = captureCliIo(directory());
     expect(await main(['run', 'x', '--model', 'nosuch:model'], run.io)).toBe(1);
     expect(run.stderr()).toMatch(/unknown provider "nosuch"; known providers: .*openai/);
   });
 
   it('says which key to set when the provider needs one', async () => {
-    const run = capture(directory());
+    const run = captureCliIo(directory());
     expect(await main(['run', 'x', '--model', 'openai:gpt-4o-mini'], run.io)).toBe(1);
     expect(run.stderr()).toMatch(/set the environment variable OPENAI_API_KEY/);
   });
@@ -186,7 +157,7 @@ describe('hataraku CLI', () => {
     ]);
     servers.push(server);
     const cwd = directory();
-    const run = capture(cwd, { OPENAI_API_KEY: 'sk-wrong', OPENAI_BASE_URL: server.baseURL });
+    const run = captureCliIo(cwd, { OPENAI_API_KEY: 'sk-wrong', OPENAI_BASE_URL: server.baseURL });
     expect(await main(['run', 'say hi', '--model', 'openai:gpt-4o-mini'], run.io)).toBe(1);
     expect(run.stderr()).toMatch(
       /^hataraku: openai:gpt-4o-mini: .* returned 401 .*API key was rejected; set OPENAI_API_KEY/m,
@@ -200,7 +171,7 @@ describe('hataraku CLI', () => {
       join(cwd, 'hataraku.config.json'),
       JSON.stringify({ providers: { ollama: { baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 } } }),
     );
-    const run = capture(cwd);
+    const run = captureCliIo(cwd);
     expect(await main(['run', 'say hi', '--model', 'ollama:qwen2.5:7b'], run.io)).toBe(1);
     expect(run.stderr()).toMatch(/^hataraku: ollama:qwen2\.5:7b: cannot reach http:\/\/127\.0\.0\.1:9\/v1/);
   });
@@ -210,14 +181,14 @@ describe('hataraku CLI', () => {
     servers.push(server);
     const cwd = directory();
     const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.baseURL };
-    const run = capture(cwd, env);
+    const run = captureCliIo(cwd, env);
     expect(await main(['run', 'say hi', '--model', 'openai:gpt-4o-mini', '--json'], run.io)).toBe(0);
     const end = JSON.parse(run.stdout().trim().split('\n').at(-1) ?? '{}');
     expect(end).toMatchObject({ type: 'run-end', status: 'completed', output: 'Hello!' });
     // gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens.
     expect(end.totals.costUsd).toBeCloseTo((120 * 0.15 + 8 * 0.6) / 1_000_000, 12);
 
-    const broke = capture(cwd, env);
+    const broke = captureCliIo(cwd, env);
     expect(await main(['run', 'say hi', '--model', 'openai:gpt-4o-mini', '--budget', '0.000001'], broke.io)).toBe(2);
     expect(broke.stderr()).toMatch(/^hataraku: run \S+ stopped: the cost budget is exhausted/);
     expect(server.requests).toHaveLength(1); // the second run never called the model
@@ -225,10 +196,10 @@ describe('hataraku CLI', () => {
 
   it('resumes a finished run without calling the model again', async () => {
     const cwd = directory();
-    const first = capture(cwd);
+    const first = captureCliIo(cwd);
     await main(['example', 'expense-audit', '--json'], first.io);
     const runId = JSON.parse(first.stdout().split('\n')[0] ?? '{}').runId as string;
-    const again = capture(cwd);
+    const again = captureCliIo(cwd);
     expect(await main(['runs', 'resume', runId, '--json'], again.io)).toBe(0);
     const events = again.stdout().trim().split('\n');
     expect(events).toHaveLength(1);
@@ -249,20 +220,23 @@ describe('hataraku CLI', () => {
     servers.push(server);
     const cwd = directory();
     const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.baseURL };
-    await main(['run', 'say hi', '--model', 'openai:gpt-4o-mini', '--tenant', 'acme', '--json'], capture(cwd, env).io);
+    await main(
+      ['run', 'say hi', '--model', 'openai:gpt-4o-mini', '--tenant', 'acme', '--json'],
+      captureCliIo(cwd, env).io,
+    );
 
-    const byModel = capture(cwd, env);
+    const byModel = captureCliIo(cwd, env);
     expect(await main(['costs', '--json'], byModel.io)).toBe(0);
     const row = JSON.parse(byModel.stdout().trim());
     expect(row).toMatchObject({ by: 'model', key: 'openai:gpt-4o-mini', calls: 1, inputTokens: 120, outputTokens: 8 });
     expect(row.costUsd).toBeCloseTo((120 * 0.15 + 8 * 0.6) / 1_000_000, 12);
 
-    const byTenant = capture(cwd, env);
+    const byTenant = captureCliIo(cwd, env);
     expect(await main(['costs', '--by', 'tenant', '--since', '7d'], byTenant.io)).toBe(0);
     expect(byTenant.stdout()).toMatch(/^TENANT\s+CALLS/m);
     expect(byTenant.stdout()).toMatch(/^acme\s+1\s+120\s+0\s+8\s+\$0\.000023/m);
 
-    const bad = capture(cwd, env);
+    const bad = captureCliIo(cwd, env);
     expect(await main(['costs', '--by', 'planet'], bad.io)).toBe(1);
     expect(bad.stderr()).toBe('hataraku: --by must be one of model, agent, day, run, tenant (got "planet").\n');
   });
@@ -286,7 +260,7 @@ describe('hataraku CLI', () => {
         routes: { resilient: { type: 'fallback', models: ['openai:gpt-4o-mini', 'backup:small'] } },
       }),
     );
-    const run = capture(cwd, { OPENAI_API_KEY: 'sk-a', BACKUP_KEY: 'sk-b' });
+    const run = captureCliIo(cwd, { OPENAI_API_KEY: 'sk-a', BACKUP_KEY: 'sk-b' });
     expect(await main(['run', 'say hi', '--model', 'route:resilient', '--json'], run.io)).toBe(0);
     const events = run
       .stdout()
@@ -299,7 +273,7 @@ describe('hataraku CLI', () => {
     expect(routing.at(-1)?.model).toBe('backup:small');
     expect(routing.map((event) => event.reason).join(' ')).toMatch(/openai:gpt-4o-mini/);
     expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed', output: 'Hello from the backup!' });
-    const costs = capture(cwd, { OPENAI_API_KEY: 'sk-a', BACKUP_KEY: 'sk-b' });
+    const costs = captureCliIo(cwd, { OPENAI_API_KEY: 'sk-a', BACKUP_KEY: 'sk-b' });
     await main(['costs', '--json'], costs.io);
     expect(JSON.parse(costs.stdout().trim())).toMatchObject({ key: 'backup:small', calls: 1 });
   });
@@ -315,7 +289,7 @@ describe('hataraku CLI', () => {
         turns: [{ toolCalls: [{ name: 'files.read', arguments: { path: 'big.txt' } }] }, { text: 'done' }],
       }),
     );
-    const run = capture(cwd);
+    const run = captureCliIo(cwd);
     expect(await main(['run', 'read big.txt', '--model', 'scripted:read.json'], run.io)).toBe(0);
     const offloaded = readdirSync(join(cwd, '.hataraku-results', 'tool-results'), { recursive: true }).filter((name) =>
       String(name).endsWith('.txt'),
@@ -339,16 +313,16 @@ describe('hataraku CLI', () => {
         ],
       }),
     );
-    const first = capture(cwd);
+    const first = captureCliIo(cwd);
     expect(await main(['run', 'pay', '--model', 'scripted:pay.json', '--no-wait'], first.io)).toBe(3);
     const runId = /run (run_\w+)/.exec(first.stdout())?.[1] as string;
 
-    const idle = capture(cwd);
+    const idle = captureCliIo(cwd);
     expect(await main(['worker', '--once'], idle.io)).toBe(0);
     expect(existsSync(join(cwd, 'paid.txt'))).toBe(false); // still waiting: nothing to recover
 
-    await main(['runs', 'approve', runId], capture(cwd).io);
-    const worker = capture(cwd);
+    await main(['runs', 'approve', runId], captureCliIo(cwd).io);
+    const worker = captureCliIo(cwd);
     expect(await main(['worker', '--once'], worker.io)).toBe(0);
     expect(worker.stdout()).toMatch(new RegExp(`${runId} completed \\(final-answer\\)`));
     expect(readFileSync(join(cwd, 'paid.txt'), 'utf8')).toBe('paid');

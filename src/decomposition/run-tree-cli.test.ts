@@ -10,32 +10,12 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../agent/agent.js';
 import { resume, run } from '../agent/run.js';
-import type { CliIo } from '../cli/cli-context.js';
+import { captureCliIo } from '../cli/__fixtures__/captured-io.js';
 import { main } from '../cli/main.js';
 import { openSqliteEngine } from '../engine/sqlite/sqlite-engine.js';
 import { createScriptedModel } from '../models/scripted/scripted-model.js';
 import { tool } from '../tools/define-tool.js';
 import { delegateTool } from './delegate-tool.js';
-
-function capture(cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: {
-      write: (text) => {
-        stdout += text;
-      },
-    },
-    stderr: {
-      write: (text) => {
-        stderr += text;
-      },
-    },
-    env: {},
-    cwd,
-  };
-  return { io, stdout: () => stdout, stderr: () => stderr };
-}
 
 describe('runs show --tree and approvals through the parent', () => {
   it('shows the tree, surfaces the child approval, and approves it by the parent id', async () => {
@@ -87,7 +67,7 @@ describe('runs show --tree and approvals through the parent', () => {
     const first = await run(lead, 'Count and publish', { engine, workspace, runId: 'run_cli_tree' });
     expect(first.status).toBe('waiting');
 
-    const tree = capture(cwd);
+    const tree = captureCliIo(cwd);
     expect(await main(['runs', 'show', 'run_cli_tree', '--tree'], tree.io)).toBe(0);
     const lines = tree.stdout().split('\n');
     expect(lines[0]).toMatch(/^run_cli_tree {2}lead {2}waiting/);
@@ -95,7 +75,7 @@ describe('runs show --tree and approvals through the parent', () => {
     expect(lines[2]).toMatch(/^└─ run_cli_tree\.2 {2}writer {2}waiting/);
     expect(tree.stdout()).toMatch(/waiting: run run_cli_tree\.2 step 1 publish \(public page\)/);
 
-    const json = capture(cwd);
+    const json = captureCliIo(cwd);
     expect(await main(['runs', 'show', 'run_cli_tree', '--tree', '--json'], json.io)).toBe(0);
     const shown = JSON.parse(json.stdout());
     expect(shown.children.map((child: { runId: string; status: string }) => [child.runId, child.status])).toEqual([
@@ -106,11 +86,11 @@ describe('runs show --tree and approvals through the parent', () => {
     expect(shown.children[0]).toHaveProperty('costUsd');
     expect(shown.pendingApprovals).toHaveLength(1);
 
-    const plain = capture(cwd);
+    const plain = captureCliIo(cwd);
     expect(await main(['runs', 'show', 'run_cli_tree'], plain.io)).toBe(0);
     expect(plain.stdout()).toMatch(/waiting: run_cli_tree\.2 step 1 publish/);
 
-    const approved = capture(cwd);
+    const approved = captureCliIo(cwd);
     expect(await main(['runs', 'approve', 'run_cli_tree', '--as', 'aiko'], approved.io)).toBe(0);
     expect(approved.stdout()).toMatch(
       /Approved step 1 of run run_cli_tree\.2 \(publish\), a task delegated by run_cli_tree/,

@@ -11,35 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../cli/cli-context.js';
+import { captureCliIo } from '../cli/__fixtures__/captured-io.js';
 import { main } from '../cli/main.js';
 import type { EvalReport } from './eval-report.js';
 
 const suite = fileURLToPath(new URL('../../evals/toolchain/suite.yaml', import.meta.url));
 const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-function capture(cwd: string): { io: CliIo; stdout: () => string; stderr: () => string } {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: {
-      stdout: {
-        write: (text) => {
-          stdout += text;
-        },
-      },
-      stderr: {
-        write: (text) => {
-          stderr += text;
-        },
-      },
-      env: {},
-      cwd,
-    },
-    stdout: () => stdout,
-    stderr: () => stderr,
-  };
-}
 
 function readReport(cwd: string, evalId: string): EvalReport {
   return JSON.parse(readFileSync(join(cwd, '.hataraku', 'evals', evalId, 'report.json'), 'utf8')) as EvalReport;
@@ -48,7 +25,7 @@ function readReport(cwd: string, evalId: string): EvalReport {
 describe('hataraku eval on the bundled suite', () => {
   it('runs every task with the demo models, checks the outcomes, and writes the report and the chart', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hataraku-eval-'));
-    const captured = capture(cwd);
+    const captured = captureCliIo(cwd);
     const code = await main(['eval', suite, '--model', 'demo', '--id', 'bundled', '--concurrency', '2'], captured.io);
     expect(captured.stderr()).toBe('');
     expect(code).toBe(0);
@@ -85,13 +62,13 @@ describe('hataraku eval on the bundled suite', () => {
 
   it('explains bad input in one line', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hataraku-eval-'));
-    const noModel = capture(cwd);
+    const noModel = captureCliIo(cwd);
     expect(await main(['eval', suite], noModel.io)).toBe(1);
     expect(noModel.stderr()).toMatch(/^hataraku: give at least one --model .*\n$/);
-    const missing = capture(cwd);
+    const missing = captureCliIo(cwd);
     expect(await main(['eval', 'nope.yaml', '--model', 'demo'], missing.io)).toBe(1);
     expect(missing.stderr()).toMatch(/^hataraku: eval suite nope\.yaml not found; .*\n$/);
-    const unknown = capture(cwd);
+    const unknown = captureCliIo(cwd);
     expect(await main(['eval', '--resume', 'never-ran'], unknown.io)).toBe(1);
     expect(unknown.stderr()).toMatch(/^hataraku: no eval never-ran in the journal/);
   });

@@ -19,13 +19,24 @@ const totalsSchema = z.object({
   unpricedModelCalls: z.number(),
 });
 const jsonValue = z.unknown();
+const runStatus = z.enum(['pending', 'waiting', 'completed', 'stopped', 'failed']);
+const approvalStatus = z.enum(['pending', 'approved', 'denied']);
+/** A time bound: an ISO date-time with offset, or a day (YYYY-MM-DD). */
+const timeBound = () => z.iso.datetime({ offset: true }).or(z.iso.date());
+/** How many rows a list answers with at most. */
+const listLimit = () => z.coerce.number().int().min(1).max(500);
+/** A response with a JSON body. */
+const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
 const runSchema = z
   .object({
     id: z.string(),
     agent: z.string(),
     model: z.string(),
     input: z.string(),
-    status: z.enum(['pending', 'waiting', 'completed', 'stopped', 'failed']),
+    status: runStatus,
     stopReason: z.string().nullable(),
     output: jsonValue,
     error: z.string().nullable(),
@@ -51,11 +62,11 @@ const runIdParam = z.object({
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
 const errors = {
-  400: { content: { 'application/json': { schema: errorSchema } }, description: 'Invalid request' },
-  401: { content: { 'application/json': { schema: errorSchema } }, description: 'No or invalid API key' },
-  404: { content: { 'application/json': { schema: errorSchema } }, description: 'No such run' },
+  400: jsonResponse(errorSchema, 'Invalid request'),
+  401: jsonResponse(errorSchema, 'No or invalid API key'),
+  404: jsonResponse(errorSchema, 'No such run'),
 } as const;
-const runResponse = (description: string) => ({ content: { 'application/json': { schema: runSchema } }, description });
+const runResponse = (description: string) => jsonResponse(runSchema, description);
 
 export const createRunRoute = createRoute({
   method: 'post',
@@ -91,35 +102,27 @@ export const listRunsRoute = createRoute({
   summary: "List the key's tenant's runs, newest first",
   request: {
     query: z.object({
-      status: z.enum(['pending', 'waiting', 'completed', 'stopped', 'failed']).optional(),
+      status: runStatus.optional(),
       agent: z
         .string()
         .min(1)
         .optional()
         .openapi({ description: 'only runs of this agent; `gateway` lists the gateway calls, left out otherwise' }),
-      limit: z.coerce.number().int().min(1).max(500).optional(),
+      limit: listLimit().optional(),
       tenant: z
         .string()
         .min(1)
         .optional()
         .openapi({ description: "only this tenant's runs (a key sees only its own tenant anyway)" }),
-      since: z.iso
-        .datetime({ offset: true })
-        .or(z.iso.date())
-        .optional()
-        .openapi({ description: 'only runs created at or after this time' }),
-      until: z.iso
-        .datetime({ offset: true })
-        .or(z.iso.date())
-        .optional()
-        .openapi({ description: 'only runs created before this time' }),
+      since: timeBound().optional().openapi({ description: 'only runs created at or after this time' }),
+      until: timeBound().optional().openapi({ description: 'only runs created before this time' }),
       q: z.string().min(1).max(200).optional().openapi({
         description: "text search (case-insensitive) in the run's id, agent, model, input, output and error",
       }),
     }),
   },
   responses: {
-    200: { content: { 'application/json': { schema: z.object({ runs: z.array(runSchema) }) } }, description: 'Runs' },
+    200: jsonResponse(z.object({ runs: z.array(runSchema) }), 'Runs'),
     ...errors,
   },
 });
@@ -138,10 +141,7 @@ export const stepsRoute = createRoute({
   summary: "A run's journaled steps",
   request: { params: runIdParam },
   responses: {
-    200: {
-      content: { 'application/json': { schema: z.object({ steps: z.array(z.record(z.string(), jsonValue)) }) } },
-      description: 'Steps',
-    },
+    200: jsonResponse(z.object({ steps: z.array(z.record(z.string(), jsonValue)) }), 'Steps'),
     ...errors,
   },
 });
@@ -187,7 +187,7 @@ const denyBody = z.strictObject({
 const decisionResponse = z.object({
   result: z.enum(['applied', 'ignored']),
   stepIndex: z.number(),
-  status: z.enum(['pending', 'approved', 'denied']),
+  status: approvalStatus,
   decidedBy: z.string().nullable(),
 });
 export const approveRoute = createRoute({
@@ -199,7 +199,7 @@ export const approveRoute = createRoute({
     body: { required: false, content: { 'application/json': { schema: approveBody } } },
   },
   responses: {
-    200: { content: { 'application/json': { schema: decisionResponse } }, description: 'Decision' },
+    200: jsonResponse(decisionResponse, 'Decision'),
     ...errors,
   },
 });
@@ -212,7 +212,7 @@ export const denyRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: denyBody } } },
   },
   responses: {
-    200: { content: { 'application/json': { schema: decisionResponse } }, description: 'Decision' },
+    200: jsonResponse(decisionResponse, 'Decision'),
     ...errors,
   },
 });
@@ -224,31 +224,27 @@ export const costsRoute = createRoute({
   request: {
     query: z.object({
       by: z.enum(['model', 'agent', 'day', 'run', 'tenant']).optional(),
-      since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+      since: timeBound().optional(),
       runId: z.string().optional(),
     }),
   },
   responses: {
-    200: {
-      content: {
-        'application/json': {
-          schema: z.object({
-            rows: z.array(
-              z.object({
-                key: z.string(),
-                calls: z.number(),
-                inputTokens: z.number(),
-                outputTokens: z.number(),
-                cachedInputTokens: z.number(),
-                costUsd: z.number(),
-                unpricedCalls: z.number(),
-              }),
-            ),
+    200: jsonResponse(
+      z.object({
+        rows: z.array(
+          z.object({
+            key: z.string(),
+            calls: z.number(),
+            inputTokens: z.number(),
+            outputTokens: z.number(),
+            cachedInputTokens: z.number(),
+            costUsd: z.number(),
+            unpricedCalls: z.number(),
           }),
-        },
-      },
-      description: 'Cost rows',
-    },
+        ),
+      }),
+      'Cost rows',
+    ),
     ...errors,
   },
 });
@@ -262,7 +258,7 @@ const approvalSchema = z
     toolName: z.string(),
     input: jsonValue,
     reason: z.string(),
-    status: z.enum(['pending', 'approved', 'denied']),
+    status: approvalStatus,
     requestedAt: z.string(),
     deadline: z.string().nullable(),
     decidedBy: z.string().nullable(),
@@ -277,15 +273,12 @@ export const listApprovalsRoute = createRoute({
   summary: "Approvals of the key's tenant's runs, newest first (default: the waiting ones)",
   request: {
     query: z.object({
-      status: z.enum(['pending', 'approved', 'denied']).optional().openapi({ description: 'default `pending`' }),
-      limit: z.coerce.number().int().min(1).max(500).optional(),
+      status: approvalStatus.optional().openapi({ description: 'default `pending`' }),
+      limit: listLimit().optional(),
     }),
   },
   responses: {
-    200: {
-      content: { 'application/json': { schema: z.object({ approvals: z.array(approvalSchema) }) } },
-      description: 'Approvals',
-    },
+    200: jsonResponse(z.object({ approvals: z.array(approvalSchema) }), 'Approvals'),
     ...errors,
   },
 });
@@ -307,10 +300,7 @@ export const artifactsRoute = createRoute({
   summary: 'The files a run produced (charts, reports)',
   request: { params: runIdParam },
   responses: {
-    200: {
-      content: { 'application/json': { schema: z.object({ artifacts: z.array(artifactSchema) }) } },
-      description: 'Artifacts',
-    },
+    200: jsonResponse(z.object({ artifacts: z.array(artifactSchema) }), 'Artifacts'),
     ...errors,
   },
 });
@@ -341,20 +331,16 @@ export const costSeriesRoute = createRoute({
     }),
   },
   responses: {
-    200: {
-      content: {
-        'application/json': {
-          schema: z
-            .object({
-              by: costGroup,
-              days: z.array(z.string()).openapi({ description: 'YYYY-MM-DD, oldest first' }),
-              series: z.array(z.object({ key: z.string(), costUsd: z.array(z.number()), totalUsd: z.number() })),
-            })
-            .openapi('CostSeries'),
-        },
-      },
-      description: 'Daily spend per group',
-    },
+    200: jsonResponse(
+      z
+        .object({
+          by: costGroup,
+          days: z.array(z.string()).openapi({ description: 'YYYY-MM-DD, oldest first' }),
+          series: z.array(z.object({ key: z.string(), costUsd: z.array(z.number()), totalUsd: z.number() })),
+        })
+        .openapi('CostSeries'),
+      'Daily spend per group',
+    ),
     ...errors,
   },
 });
@@ -371,40 +357,36 @@ export const costSummaryRoute = createRoute({
   summary: "The key's budgets and their use, cost per completed run, and the costliest runs",
   request: {
     query: z.object({
-      since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+      since: timeBound().optional(),
       top: z.coerce.number().int().min(1).max(50).optional().openapi({ description: 'how many top runs (default 10)' }),
     }),
   },
   responses: {
-    200: {
-      content: {
-        'application/json': {
-          schema: z
-            .object({
-              tenant: z.string(),
-              keyName: z.string(),
-              budgets: z.array(budgetSchema),
-              totalUsd: z.number(),
-              completedRuns: z.number(),
-              costPerCompletedRunUsd: z
-                .number()
-                .nullable()
-                .openapi({ description: 'all spend divided by the runs that completed; null without one' }),
-              topRuns: z.array(
-                z.object({
-                  runId: z.string(),
-                  agent: z.string().nullable(),
-                  status: z.string().nullable(),
-                  input: z.string().nullable(),
-                  costUsd: z.number(),
-                }),
-              ),
-            })
-            .openapi('CostSummary'),
-        },
-      },
-      description: 'Cost summary',
-    },
+    200: jsonResponse(
+      z
+        .object({
+          tenant: z.string(),
+          keyName: z.string(),
+          budgets: z.array(budgetSchema),
+          totalUsd: z.number(),
+          completedRuns: z.number(),
+          costPerCompletedRunUsd: z
+            .number()
+            .nullable()
+            .openapi({ description: 'all spend divided by the runs that completed; null without one' }),
+          topRuns: z.array(
+            z.object({
+              runId: z.string(),
+              agent: z.string().nullable(),
+              status: z.string().nullable(),
+              input: z.string().nullable(),
+              costUsd: z.number(),
+            }),
+          ),
+        })
+        .openapi('CostSummary'),
+      'Cost summary',
+    ),
     ...errors,
   },
 });

@@ -16,30 +16,8 @@ import {
 } from '../../engine/postgres/__fixtures__/test-database.js';
 import { openPostgresEngine } from '../../engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
+import { captureCliIo } from '../__fixtures__/captured-io.js';
 import { main } from '../main.js';
-
-function capture(cwd: string, env: Record<string, string | undefined> = {}) {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: {
-      stdout: {
-        write: (text: string) => {
-          stdout += text;
-        },
-      },
-      stderr: {
-        write: (text: string) => {
-          stderr += text;
-        },
-      },
-      env,
-      cwd,
-    },
-    stdout: () => stdout,
-    stderr: () => stderr,
-  };
-}
 
 /** A journal with a finished run (with a child), an open run waiting on a decided approval, and an artifact. */
 async function fillJournal(engine: Engine): Promise<void> {
@@ -117,12 +95,12 @@ async function answers(engine: Engine) {
 describe('hataraku journal migrate', () => {
   it('says in one line what it can move when asked for another pair', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hataraku-migrate-'));
-    const run = capture(cwd);
+    const run = captureCliIo(cwd);
     expect(await main(['journal', 'migrate', '--from', 'mysql', '--to', 'postgres'], run.io)).toBe(1);
     expect(run.stderr()).toBe(
       'hataraku: journal migrate moves a journal from sqlite to postgres (got --from mysql --to postgres); use --from sqlite --to postgres.\n',
     );
-    const noUrl = capture(cwd);
+    const noUrl = captureCliIo(cwd);
     expect(await main(['journal', 'migrate', '--from', 'sqlite', '--to', 'postgres'], noUrl.io)).toBe(1);
     expect(noUrl.stderr()).toMatch(
       /^hataraku: journal migrate needs the PostgreSQL database: pass --url postgres:\/\/.+HATARAKU_DATABASE_URL\.\n$/,
@@ -139,7 +117,7 @@ describe('hataraku journal migrate', () => {
       await sqlite.close();
       const url = createTestDatabase('migrate');
 
-      const run = capture(cwd, { HATARAKU_DATABASE_URL: url });
+      const run = captureCliIo(cwd, { HATARAKU_DATABASE_URL: url });
       expect(await main(['journal', 'migrate', '--from', 'sqlite', '--to', 'postgres'], run.io)).toBe(0);
       expect(run.stderr()).toBe('');
       expect(run.stdout()).toMatch(
@@ -158,7 +136,7 @@ describe('hataraku journal migrate', () => {
       }
 
       // A second copy into the same database is refused: nothing is doubled.
-      const again = capture(cwd, { HATARAKU_DATABASE_URL: url });
+      const again = captureCliIo(cwd, { HATARAKU_DATABASE_URL: url });
       expect(await main(['journal', 'migrate', '--from', 'sqlite', '--to', 'postgres'], again.io)).toBe(1);
       expect(again.stderr()).toMatch(
         /^hataraku: the PostgreSQL journal at .+ already holds 2 runs; migrate into an empty database\.\n$/,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeHub, startFakeHub } from '../../models/local/fake-hugging-face-server.js';
+import { captureCliIo } from '../__fixtures__/captured-io.js';
 import { main } from '../main.js';
 
 let hub: FakeHub;
@@ -18,23 +19,11 @@ afterAll(async () => {
 });
 
 function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: {
-      write: (text: string) => {
-        stdout += text;
-      },
-    },
-    stderr: {
-      write: (text: string) => {
-        stderr += text;
-      },
-    },
-    env: { HF_ENDPOINT: hub.url, HATARAKU_MODELS_DIR: join(directory, 'models') },
-    cwd: directory,
-  };
-  return main(args, io).then((code) => ({ code, stdout, stderr }));
+  const captured = captureCliIo(directory, {
+    HF_ENDPOINT: hub.url,
+    HATARAKU_MODELS_DIR: join(directory, 'models'),
+  });
+  return main(args, captured.io).then((code) => ({ code, stdout: captured.stdout(), stderr: captured.stderr() }));
 }
 
 describe('hataraku models', () => {

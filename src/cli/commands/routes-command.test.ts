@@ -12,31 +12,8 @@ import type { EvalAttempt } from '../../evals/eval-runner.js';
 import { createHataraku } from '../../hataraku.js';
 import { collectResponse } from '../../models/collect-response.js';
 import type { RoutingExample } from '../../routing/learned/learned-router.js';
-import type { CliIo } from '../cli-context.js';
+import { captureCliIo } from '../__fixtures__/captured-io.js';
 import { main } from '../main.js';
-
-function capture(cwd: string): { io: CliIo; stdout: () => string; stderr: () => string } {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: {
-      stdout: {
-        write: (text) => {
-          stdout += text;
-        },
-      },
-      stderr: {
-        write: (text) => {
-          stderr += text;
-        },
-      },
-      env: {},
-      cwd,
-    },
-    stdout: () => stdout,
-    stderr: () => stderr,
-  };
-}
 
 /** Outcomes of a cheap and a strong model on letter-choice questions; wavering cheap answers are wrong. */
 function outcomes(count: number): RoutingExample[] {
@@ -72,7 +49,7 @@ describe('hataraku routes', () => {
     writeFileSync(join(cwd, 'weak-sure.json'), JSON.stringify({ turns: [{ text: 'B' }] }));
     writeFileSync(join(cwd, 'strong.json'), JSON.stringify({ turns: [{ text: 'C' }] }));
 
-    const train = capture(cwd);
+    const train = captureCliIo(cwd);
     const code = await main(
       [
         'routes',
@@ -100,7 +77,7 @@ describe('hataraku routes', () => {
       verify: ['non-empty', { learned: '.hataraku/routers/learned.json' }],
     });
 
-    const replay = capture(cwd);
+    const replay = captureCliIo(cwd);
     expect(await main(['routes', 'eval', '--from', 'outcomes.jsonl', '--json'], replay.io)).toBe(0);
     const replayed = JSON.parse(replay.stdout());
     expect(replayed.examples).toBe(120);
@@ -142,19 +119,19 @@ describe('hataraku routes', () => {
         .map((example) => JSON.stringify(example))
         .join('\n'),
     );
-    const few = capture(cwd);
+    const few = captureCliIo(cwd);
     expect(await main(['routes', 'train', '--from', 'few.jsonl'], few.io)).toBe(1);
     expect(few.stderr()).toMatch(/^hataraku: cannot train from few\.jsonl: trainRouter: need at least 10 examples/);
-    const noEval = capture(cwd);
+    const noEval = captureCliIo(cwd);
     expect(await main(['routes', 'train', '--from', 'eval_nothing'], noEval.io)).toBe(1);
     expect(noEval.stderr()).toMatch(/^hataraku: no eval report at .*the cost ledger has no correctness labels/);
-    const badAnswer = capture(cwd);
+    const badAnswer = captureCliIo(cwd);
     expect(await main(['routes', 'train', '--from', 'few.jsonl', '--answer', 'letters'], badAnswer.io)).toBe(1);
     expect(badAnswer.stderr()).toMatch(/^hataraku: --answer: an answer format must be number, integer, choice:ABCD/);
-    const badConfidence = capture(cwd);
+    const badConfidence = captureCliIo(cwd);
     expect(await main(['routes', 'train', '--from', 'few.jsonl', '--confidence', '1'], badConfidence.io)).toBe(1);
     expect(badConfidence.stderr()).toMatch(/^hataraku: --confidence must be between 0 and 1, e\.g\. 0\.9/);
-    const noRouter = capture(cwd);
+    const noRouter = captureCliIo(cwd);
     expect(await main(['routes', 'eval', '--from', 'few.jsonl'], noRouter.io)).toBe(1);
     expect(noRouter.stderr()).toMatch(
       /^hataraku: learned router .*learned\.json cannot be read; create it with `hataraku routes train`/,
@@ -191,7 +168,7 @@ describe('hataraku routes', () => {
       0,
     );
     writeFileSync(join(cwd, 'report.json'), JSON.stringify(report));
-    const train = capture(cwd);
+    const train = captureCliIo(cwd);
     expect(
       await main(['routes', 'train', '--from', 'report.json', '--answer', 'choice:ABCD', '--name', 'mine'], train.io),
     ).toBe(0);
@@ -199,7 +176,7 @@ describe('hataraku routes', () => {
     const config = JSON.parse(readFileSync(join(cwd, 'hataraku.config.json'), 'utf8'));
     // The cheaper model of the two is the one tried first.
     expect(config.routes.mine.models).toEqual(['mini', 'large']);
-    const three = capture(cwd);
+    const three = captureCliIo(cwd);
     writeFileSync(
       join(cwd, 'three.json'),
       JSON.stringify({

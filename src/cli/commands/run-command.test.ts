@@ -8,7 +8,7 @@ import {
   startFakeOpenAIServer,
   streamReply,
 } from '../../models/openai/fake-openai-server.js';
-import type { CliIo } from '../cli-context.js';
+import { captureCliIo } from '../__fixtures__/captured-io.js';
 import { main } from '../main.js';
 
 /** A one-pixel PNG, as a chart export would start. */
@@ -22,26 +22,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-function capture(cwd: string, env: Record<string, string | undefined>) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: {
-      write: (text) => {
-        stdout += text;
-      },
-    },
-    stderr: {
-      write: (text) => {
-        stderr += text;
-      },
-    },
-    env,
-    cwd,
-  };
-  return { io, stdout: () => stdout, stderr: () => stderr };
-}
 
 function answer(text: string) {
   return streamReply(
@@ -59,7 +39,7 @@ describe('hataraku run --attach', () => {
     // A misleading name: the type comes from the content, not the extension.
     writeFileSync(join(cwd, 'chart.dat'), png);
     server = await startFakeOpenAIServer([answer('One dot.')]);
-    const run = capture(cwd, { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.baseURL });
+    const run = captureCliIo(cwd, { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.baseURL });
     const code = await main(
       ['run', 'What does the chart show?', '--model', 'openai:gpt-4o-mini', '--attach', 'chart.dat', '--budget', '5'],
       run.io,
@@ -83,7 +63,7 @@ describe('hataraku run --attach', () => {
       ['notes.txt', /not a PNG, JPEG, GIF, WebP or PDF file/],
     ];
     for (const [file, message] of cases) {
-      const run = capture(cwd, env);
+      const run = captureCliIo(cwd, env);
       expect(await main(['run', 'Look.', '--model', 'openai:gpt-4o-mini', '--attach', file], run.io)).not.toBe(0);
       expect(run.stderr()).toMatch(message);
       expect(run.stderr().trim().split('\n')).toHaveLength(1);
@@ -94,7 +74,7 @@ describe('hataraku run --attach', () => {
   it('refuses an image over the size limit before reading it whole', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hataraku-attach-cli-'));
     writeFileSync(join(cwd, 'huge.png'), Buffer.concat([png, Buffer.alloc(6 * 1024 * 1024)]));
-    const run = capture(cwd, { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    const run = captureCliIo(cwd, { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
     expect(await main(['run', 'Look.', '--model', 'openai:gpt-4o-mini', '--attach', 'huge.png'], run.io)).not.toBe(0);
     expect(run.stderr()).toMatch(/huge\.png: 6\.0 MB is over the 5\.0 MB limit/);
   });

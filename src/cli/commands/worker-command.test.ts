@@ -16,30 +16,8 @@ import {
 } from '../../engine/postgres/__fixtures__/test-database.js';
 import { openPostgresEngine } from '../../engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
+import { captureCliIo } from '../__fixtures__/captured-io.js';
 import { main } from '../main.js';
-
-function capture(cwd: string, env: Record<string, string | undefined> = {}) {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: {
-      stdout: {
-        write: (text: string) => {
-          stdout += text;
-        },
-      },
-      stderr: {
-        write: (text: string) => {
-          stderr += text;
-        },
-      },
-      env,
-      cwd,
-    },
-    stdout: () => stdout,
-    stderr: () => stderr,
-  };
-}
 
 const journals = [
   {
@@ -83,7 +61,7 @@ describe.each(journals.filter((journal) => journal.available))('hataraku worker 
       await producer.close();
     }
 
-    const worker = capture(cwd, env);
+    const worker = captureCliIo(cwd, env);
     const args = ['worker', '--once', '--concurrency', '3', '--tenant-concurrency', '1'];
     expect(await main(args, worker.io)).toBe(0);
     expect(worker.stderr()).toBe('');
@@ -115,7 +93,7 @@ describe.each(journals.filter((journal) => journal.available))('hataraku run --q
     // Both processes name the same journal: the database URL, or for SQLite the same file.
     const shared = { ...env, HATARAKU_DB: join(submitter, '.hataraku', 'hataraku.db') };
 
-    const submit = capture(submitter, shared);
+    const submit = captureCliIo(submitter, shared);
     const args = ['run', 'say done', '--model', 'scripted:answer.json', '--tenant', 'acme', '--queue'];
     expect(await main(args, submit.io)).toBe(0);
     const runId = /^Queued run (run_\w+): /.exec(submit.stdout())?.[1] as string;
@@ -128,7 +106,7 @@ describe.each(journals.filter((journal) => journal.available))('hataraku run --q
       await reader.close();
     }
 
-    const worker = capture(elsewhere, shared);
+    const worker = captureCliIo(elsewhere, shared);
     expect(await main(['worker', '--once'], worker.io)).toBe(0);
     expect(worker.stdout()).toMatch(new RegExp(`${runId} completed \\(final-answer\\)`));
     const after = open();
@@ -143,10 +121,10 @@ describe.each(journals.filter((journal) => journal.available))('hataraku run --q
 describe('hataraku worker flags', () => {
   it('rejects a concurrency that is not a positive whole number, in one line', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hataraku-worker-'));
-    const run = capture(cwd);
+    const run = captureCliIo(cwd);
     expect(await main(['worker', '--once', '--concurrency', '0'], run.io)).toBe(1);
     expect(run.stderr()).toBe('hataraku: --concurrency must be a positive number, e.g. --concurrency 8 (got "0").\n');
-    const tenant = capture(cwd);
+    const tenant = captureCliIo(cwd);
     expect(await main(['worker', '--once', '--tenant-concurrency', '1.5'], tenant.io)).toBe(1);
     expect(tenant.stderr()).toBe(
       'hataraku: --tenant-concurrency must be a whole number, e.g. --tenant-concurrency 2 (got "1.5").\n',

@@ -184,13 +184,25 @@ describe.skipIf(!hasChromium)(title, () => {
     await expectAccessible(page, 'runs');
     await shoot(page, 'runs');
 
-    // Filters and search: by text, and a status that matches nothing.
+    // Filters and search: by text, and a status that matches nothing. Filters apply in place:
+    // the table is busy until the answer for them is shown, and the address keeps them.
+    const table = page.getByRole('table');
     await page.getByLabel('Search').fill('invoice 17');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.locator(`tr[data-run="${runId}"]`).waitFor();
+    await page.locator('table[aria-busy="false"]').waitFor();
+    expect(new URL(page.url()).hash).toBe('#/runs?q=invoice+17');
+    expect(await table.locator(`tr[data-run="${runId}"]`).count()).toBe(1);
     await page.getByLabel('Status').selectOption('failed');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.getByText('No runs match.').waitFor();
+    await page.locator('table[aria-busy="false"]').waitFor();
+    expect(new URL(page.url()).hash).toBe('#/runs?q=invoice+17&status=failed');
+    await table.getByText('No runs match.').waitFor();
+    expect(await page.getByLabel('Status').inputValue()).toBe('failed');
+    // Back: the previous filters, and their run, again.
+    await page.goBack();
+    await table.locator(`tr[data-run="${runId}"]`).waitFor();
+    expect(await page.getByLabel('Status').inputValue()).toBe('');
+    expect(await page.getByLabel('Search').inputValue()).toBe('invoice 17');
 
     // A second tab opens the approvals inbox before the decision.
     const inbox = await context.newPage();

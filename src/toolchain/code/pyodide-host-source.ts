@@ -2,8 +2,9 @@
  * The main program of the Pyodide sandbox process, kept as plain JavaScript text and started
  * with `node -e`. It is the only thing in that process besides Pyodide: it starts the Pyodide
  * worker thread (`pyodide-worker-source.ts`), relays runs and results over the IPC channel to
- * Hataraku, and raises the KeyboardInterrupt at a run's deadline (a worker busy in Python
- * cannot read its own timers, so the interrupt comes from this thread through a shared buffer).
+ * Hataraku, and raises the KeyboardInterrupt at a run's deadline, again and again until the run
+ * ends (a worker busy in Python cannot read its own timers, so the interrupt comes from this
+ * thread through a shared buffer, and one write of it can be lost).
  * Under Node's permission model alone (no bubblewrap) there is no worker: Node 20 lets code in
  * a worker start another one with `execArgv: []`, outside the permission model; so Pyodide runs
  * on the main thread, `--allow-worker` is not granted, and a run past its deadline is killed.
@@ -57,7 +58,16 @@ process.on('message', (message) => {
   if (message.type === 'run' && worker !== undefined && worker !== 'inline') {
     interrupt[0] = 0;
     clearTimeout(interruptTimer);
-    interruptTimer = setTimeout(() => { interrupt[0] = 2; }, message.timeoutMs);
+    // Pyodide takes the flag in two steps (read it, then write 0), not atomically: a write from
+    // this thread that falls between them is lost, and the run would loop on until it is killed
+    // (seen about once in 60 deadlines on a loaded machine). So past the deadline the interrupt
+    // is raised again every 200 ms until the result is back; the worker stops listening for it
+    // as soon as the program has ended.
+    const raise = () => {
+      interrupt[0] = 2;
+      interruptTimer = setTimeout(raise, 200);
+    };
+    interruptTimer = setTimeout(raise, message.timeoutMs);
     worker.postMessage(message);
   }
 });

@@ -64,9 +64,10 @@ const maxCopiedFileBytes = 50_000_000;
 /** Most files one run may send back. */
 const maxWrittenFiles = 10_000;
 /**
- * Time allowed past the deadline for the KeyboardInterrupt before the process is killed. On a
- * loaded machine the interrupt was seen to take over 2.5 s to come back; killing loses the run's
- * variables, so the grace is generous (a program that swallows the interrupt only gains 5 s).
+ * Time allowed past the deadline for the KeyboardInterrupt before the process is killed. The
+ * interrupt is raised again every 200 ms past the deadline (one write of it can be lost, see
+ * `pyodide-host-source.ts`), so this only bounds a program that keeps catching it; killing loses
+ * the run's variables, so the grace is generous (such a program only gains 5 s).
  */
 const terminateGraceMs = 5_000;
 

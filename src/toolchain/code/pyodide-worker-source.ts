@@ -16,7 +16,8 @@
  * The Python file system is Pyodide's in-memory one; the workspace is copied in at `/workspace`
  * before a run and what the run wrote is sent back to the parent, which writes it through the
  * workspace confinement. An endless loop is stopped with a KeyboardInterrupt through the
- * interrupt buffer, and the parent terminates the worker if even that fails.
+ * interrupt buffer, which Python reads only while the program runs, and the parent terminates
+ * the worker if even that fails.
  */
 export const pyodideWorkerSource = String.raw`
 'use strict';
@@ -102,7 +103,6 @@ function userTraceback(text) {
   const pyodide = await loadPyodide({ indexURL, jsglobals: Object.create(null) });
   pyodide.setStdout(writer('stdout'));
   pyodide.setStderr(writer('stderr'));
-  pyodide.setInterruptBuffer(interrupt);
   const FS = pyodide.FS;
   pyodide.unregisterJsModule('js');
   pyodide.unregisterJsModule('pyodide_js');
@@ -160,6 +160,7 @@ function userTraceback(text) {
     let exitCode = 0;
     try {
       FS.chdir('/workspace');
+      pyodide.setInterruptBuffer(interrupt);
       pyodide.runPython(message.code, { filename: '<main>' });
     } catch (error) {
       exitCode = 1;
@@ -167,6 +168,10 @@ function userTraceback(text) {
       if (limit === undefined && /KeyboardInterrupt/.test(text)) limit = 'time';
       if (limit === undefined || limit === 'memory') output.stderr.push(userTraceback(text));
     }
+    // Past the deadline the process raises the interrupt again and again until the result is
+    // back: from here on Python no longer reads it (one landing in the checks below would read
+    // as a broken interpreter).
+    pyodide.setInterruptBuffer(undefined);
     const written = [];
     const transfer = [];
     const present = new Set();
@@ -183,9 +188,13 @@ function userTraceback(text) {
     } catch {}
     const deleted = [...stamps.keys()].filter((path) => !present.has(path));
     // A run can leave Pyodide fatally broken (e.g. a refused code generation from ctypes):
-    // the parent then replaces the process.
+    // the parent then replaces the process. A KeyboardInterrupt that Python took just before the
+    // buffer was let go is still pending and lands in the first check: that is not breakage.
     let fatal = false;
-    try { pyodide.runPython('None'); } catch { fatal = true; }
+    try { pyodide.runPython('None'); } catch (error) {
+      if (!/KeyboardInterrupt/.test(String(error && error.message))) fatal = true;
+      else try { pyodide.runPython('None'); } catch { fatal = true; }
+    }
     for (const path of deleted) stamps.delete(path);
     const result = {
       type: 'result', id: message.id,

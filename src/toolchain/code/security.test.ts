@@ -241,20 +241,31 @@ describe('wasm tier, Python (Pyodide)', () => {
   // The KeyboardInterrupt comes from a second thread of the Pyodide process, which exists only
   // inside bubblewrap (without it, a worker thread could leave Node's permission model).
   it.skipIf(pythonConfinement.kind !== 'bubblewrap')(
-    'interrupts an endless loop at the deadline and keeps the interpreter, or says it was reset (inside bubblewrap)',
+    'interrupts an endless loop at the deadline and keeps the interpreter (inside bubblewrap)',
     async () => {
       await py('survivor = 7');
       const result = await py('while True:\n    pass');
       expect(result.timedOut).toBe(true);
       const after = await py('print(survivor)');
-      // Known gap: under CI load the KeyboardInterrupt has been seen not to land within the 5 s
-      // grace (2 of about 8 full runs); the process is then killed and the interpreter reset.
-      // Either way the loop is stopped, and a reset is never silent.
-      if (after.stdout.trim() !== '7') {
-        expect(after.notes.join(' ')).toMatch(/killed; the interpreter was reset/);
-      } else {
-        expect(after.stdout.trim()).toBe('7');
-      }
+      expect(after.notes).toEqual([]);
+      expect(after.stdout.trim()).toBe('7');
+    },
+  );
+
+  // One write of the interrupt can be lost (Pyodide reads and clears it in two steps), so past
+  // the deadline it comes again until the run ends: a program that catches the first one and
+  // loops on is stopped by the next, and the interpreter is kept.
+  it.skipIf(pythonConfinement.kind !== 'bubblewrap')(
+    'interrupts again a program that catches the KeyboardInterrupt and loops on (inside bubblewrap)',
+    async () => {
+      await py('survivor = 8');
+      const result = await py(
+        'try:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n    print("caught")\n    while True:\n        pass',
+      );
+      expect(result.timedOut).toBe(true);
+      const after = await py('print(survivor)');
+      expect(after.notes).toEqual([]);
+      expect(after.stdout.trim()).toBe('8');
     },
   );
 

@@ -65,7 +65,35 @@ interface RunEvent {
 const main = document.getElementById('main') as HTMLElement;
 const announcer = document.getElementById('announcer') as HTMLElement;
 const csrfToken = document.getElementById('console-script')?.dataset.csrf ?? '';
-let cleanup: Array<() => void> = [];
+/**
+ * The lifetime of the view on screen: `route()` aborts it when the page moves on, which stops
+ * its timers and streams, cancels its reads, and keeps a late answer out of the page.
+ */
+let view = new AbortController();
+
+/**
+ * Orders the answers to one view's repeated reads (a poll, a refresh after an event, a new
+ * filter): an answer is shown only if no newer read has been shown or superseded before it, so
+ * a slow answer never overwrites a newer one, and nothing is shown once the view is gone.
+ */
+function createResponseOrder(signal: AbortSignal) {
+  let asked = 0;
+  let settled = 0;
+  return {
+    /** A ticket for a read about to be sent. */
+    ask: () => ++asked,
+    /** Whether the answer to `ticket` may be shown; if so, older answers no longer may. */
+    take(ticket: number): boolean {
+      if (signal.aborted || ticket <= settled) return false;
+      settled = ticket;
+      return true;
+    },
+    /** The question changed (new filters): no answer to a read sent before now may be shown. */
+    supersede() {
+      settled = asked;
+    },
+  };
+}
 
 type Child = Node | string | null | undefined | false;
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -89,7 +117,7 @@ class ApiFailure extends Error {
   }
 }
 
-async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (init.method && init.method !== 'GET') headers['x-csrf-token'] = csrfToken;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
@@ -98,6 +126,7 @@ async function api<T>(path: string, init: { method?: string; body?: unknown } = 
     headers,
     credentials: 'same-origin',
     ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    ...(init.signal !== undefined ? { signal: init.signal } : {}),
   });
   const body = (await response.json().catch(() => ({}))) as { error?: { message?: string; code?: string } };
   if (!response.ok) {
@@ -161,7 +190,24 @@ function field(label: string, control: HTMLElement): HTMLElement {
   return el('label', { for: id }, label, control);
 }
 
+/** The Runs API's query for the list's filters (the form's `until` day is inclusive). */
+function listParameters(query: URLSearchParams): URLSearchParams {
+  const parameters = new URLSearchParams();
+  for (const name of ['q', 'status', 'agent', 'tenant']) {
+    const value = query.get(name);
+    if (value) parameters.set(name, value);
+  }
+  const since = query.get('since');
+  const until = query.get('until');
+  if (since) parameters.set('since', since);
+  if (until) parameters.set('until', new Date(Date.parse(until) + 86_400_000).toISOString().slice(0, 10));
+  return parameters;
+}
+
 function showRuns(query: URLSearchParams) {
+  const { signal } = view;
+  const order = createResponseOrder(signal);
+  let parameters = listParameters(query);
   const status = el('select', { name: 'status' });
   for (const option of ['', 'pending', 'waiting', 'completed', 'stopped', 'failed']) {
     status.append(el('option', { value: option }, option || 'any'));
@@ -179,17 +225,25 @@ function showRuns(query: URLSearchParams) {
     field('Until', input('until', 'date')),
     el('button', { type: 'submit' }, 'Apply'),
   );
+  // New filters apply in place: the form is not rebuilt (a rebuild from the address could drop
+  // an edit made meanwhile), the address records them without a hashchange (back still works,
+  // through route()), and answers to reads with the old filters are no longer shown.
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const next = new URLSearchParams();
     for (const [name, value] of new FormData(form)) if (typeof value === 'string' && value) next.set(name, value);
-    location.hash = `#/runs?${next}`;
+    const hash = `#/runs?${next}`;
+    if (hash !== location.hash) history.pushState(null, '', hash);
+    parameters = listParameters(next);
+    order.supersede();
+    table.setAttribute('aria-busy', 'true');
+    void load();
   });
   const body = el('tbody');
   const problem = el('div');
   const table = el(
     'table',
-    {},
+    { 'aria-busy': 'true' },
     el('caption', { class: 'visually-hidden' }, 'Runs, newest first, updated live'),
     el(
       'thead',
@@ -223,19 +277,13 @@ function showRuns(query: URLSearchParams) {
     el('p', { class: 'live' }, 'Updates every 2 seconds.'),
   );
 
-  const parameters = new URLSearchParams();
-  for (const name of ['q', 'status', 'agent', 'tenant']) {
-    const value = query.get(name);
-    if (value) parameters.set(name, value);
-  }
-  const since = query.get('since');
-  const until = query.get('until');
-  if (since) parameters.set('since', since);
-  if (until) parameters.set('until', new Date(Date.parse(until) + 86_400_000).toISOString().slice(0, 10));
-  const load = async () => {
+  async function load() {
+    const ticket = order.ask();
     try {
-      const { runs } = await api<{ runs: Run[] }>(`/runs?${parameters}`);
+      const { runs } = await api<{ runs: Run[] }>(`/runs?${parameters}`, { signal });
+      if (!order.take(ticket)) return;
       problem.replaceChildren();
+      table.setAttribute('aria-busy', 'false');
       body.replaceChildren(
         ...(runs.length === 0
           ? [el('tr', {}, el('td', { colspan: '9' }, 'No runs match.'))]
@@ -260,12 +308,14 @@ function showRuns(query: URLSearchParams) {
             )),
       );
     } catch (error) {
+      if (!order.take(ticket)) return;
+      table.setAttribute('aria-busy', 'false');
       problem.replaceChildren(errorMessage(error));
     }
-  };
+  }
   void load();
   const timer = setInterval(load, 2000);
-  cleanup.push(() => clearInterval(timer));
+  signal.addEventListener('abort', () => clearInterval(timer));
 }
 
 // ---- A run ------------------------------------------------------------------------------------
@@ -324,6 +374,8 @@ function decisionForm(runId: string, approval: PendingApproval, after: () => voi
 }
 
 function showRun(runId: string) {
+  const { signal } = view;
+  const order = createResponseOrder(signal);
   const summary = el('div');
   const approvals = el('div');
   const timeline = el('ol', { class: 'timeline', 'aria-label': 'Timeline' });
@@ -350,26 +402,28 @@ function showRun(runId: string) {
 
   const render = async () => {
     refreshQueued = false;
+    const ticket = order.ask();
     let run: Run;
     let steps: Step[];
     let files: Array<{ path: string; mediaType: string; description: string | null; size: number | null }>;
     try {
       const id = encodeURIComponent(runId);
       [run, { steps }, { artifacts: files }] = await Promise.all([
-        api<Run>(`/runs/${id}`),
-        api<{ steps: Step[] }>(`/runs/${id}/steps`),
-        api<{ artifacts: typeof files }>(`/runs/${id}/artifacts`),
+        api<Run>(`/runs/${id}`, { signal }),
+        api<{ steps: Step[] }>(`/runs/${id}/steps`, { signal }),
+        api<{ artifacts: typeof files }>(`/runs/${id}/artifacts`, { signal }),
       ]);
     } catch (error) {
+      if (!order.take(ticket)) return;
       if (error instanceof ApiFailure && error.code === 'run_not_found') {
         setView('Run not found', errorMessage(error), el('p', {}, el('a', { href: '#/runs' }, 'Back to the runs')));
-        for (const stop of cleanup) stop();
-        cleanup = [];
+        view.abort();
         return;
       }
       summary.replaceChildren(errorMessage(error));
       return;
     }
+    if (!order.take(ticket)) return;
     document.title = `Run ${run.id} · Hataraku console`;
     const open = run.status === 'pending' || run.status === 'waiting';
     const actions = el('div', { class: 'actions' });
@@ -514,7 +568,7 @@ function showRun(runId: string) {
     }
     live.textContent = `Live: ${count} events; reconnecting…`;
   };
-  cleanup.push(() => source.close());
+  signal.addEventListener('abort', () => source.close());
 }
 
 function stepCard(
@@ -560,6 +614,8 @@ function stepCard(
 // ---- Approvals --------------------------------------------------------------------------------
 
 function showApprovals() {
+  const { signal } = view;
+  const order = createResponseOrder(signal);
   const list = el('div');
   setView(
     'Approvals',
@@ -571,8 +627,10 @@ function showApprovals() {
     list,
   );
   const load = async () => {
+    const ticket = order.ask();
     try {
-      const { approvals } = await api<{ approvals: Approval[] }>('/approvals?status=pending');
+      const { approvals } = await api<{ approvals: Approval[] }>('/approvals?status=pending', { signal });
+      if (!order.take(ticket)) return;
       if (approvals.length === 0) {
         list.replaceChildren(el('p', { class: 'message info', role: 'status' }, 'Nothing waits for a decision.'));
         return;
@@ -592,6 +650,7 @@ function showApprovals() {
         }),
       );
     } catch (error) {
+      if (!order.take(ticket)) return;
       list.replaceChildren(errorMessage(error));
     }
   };
@@ -695,11 +754,14 @@ function stackedChart(title: string, data: Series): HTMLElement {
 }
 
 function showCosts() {
+  const { signal } = view;
+  const order = createResponseOrder(signal);
   const summary = el('div');
   const charts = el('div', { class: 'grid' });
   const top = el('div');
   setView('Costs', summary, el('h2', {}, 'Spend per day, last 14 days'), charts, el('h2', {}, 'Costliest runs'), top);
   const load = async () => {
+    const ticket = order.ask();
     try {
       const [costs, ...series] = await Promise.all([
         api<{
@@ -714,9 +776,10 @@ function showCosts() {
             input: string | null;
             costUsd: number;
           }>;
-        }>('/costs/summary'),
-        ...['model', 'agent', 'tenant'].map((by) => api<Series>(`/costs/series?by=${by}&days=14`)),
+        }>('/costs/summary', { signal }),
+        ...['model', 'agent', 'tenant'].map((by) => api<Series>(`/costs/series?by=${by}&days=14`, { signal })),
       ]);
+      if (!order.take(ticket)) return;
       summary.replaceChildren(
         el(
           'div',
@@ -803,6 +866,7 @@ function showCosts() {
             ),
       );
     } catch (error) {
+      if (!order.take(ticket)) return;
       summary.replaceChildren(errorMessage(error));
     }
   };
@@ -812,8 +876,8 @@ function showCosts() {
 // ---- Routing ----------------------------------------------------------------------------------
 
 function route() {
-  for (const stop of cleanup) stop();
-  cleanup = [];
+  view.abort();
+  view = new AbortController();
   const hash = location.hash.replace(/^#/, '') || '/runs';
   const [path = '/runs', search = ''] = hash.split('?');
   const parts = path.split('/').filter(Boolean);
