@@ -28,6 +28,7 @@ export {
   decideRouting,
   type EnsembleMember,
   type LearnedRouter,
+  minimumTrainingExamples,
   type OperatingPoint,
   parseLearnedRouter,
   type RoutingExample,
@@ -41,5 +42,13 @@ export {
   trainRouter,
 } from './learned-router.js';
 export { loadLearnedRouter, saveLearnedRouter } from './learned-router-file.js';
+export {
+  cheapLabel,
+  type LedgerOutcomeOptions,
+  type LedgerOutcomes,
+  type LedgerReader,
+  type LeftOut,
+  outcomesFromLedger,
+} from './ledger-outcomes.js';
 export { learnedVerifier } from './learned-verifier.js';
 export { fitLogisticRegression, type LogisticModel, predictProbability } from './logistic-regression.js';
