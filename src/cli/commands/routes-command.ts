@@ -10,8 +10,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { outputText } from '../../evals/checks/check-result.js';
 import type { EvalReport } from '../../evals/eval-report.js';
-import { type AnswerFormat, parseAnswerFormat } from '../../routing/learned/answer-format.js';
 import type { Hataraku } from '../../hataraku.js';
+import { type AnswerFormat, parseAnswerFormat } from '../../routing/learned/answer-format.js';
 import {
   type LearnedRouter,
   minimumTrainingExamples,
@@ -217,18 +217,31 @@ async function readOutcomes(
  * The labelled runs of a cascade route, from the journal (see `ledger-outcomes.ts` for how the
  * labels map). Too few for the trainer is one line saying how many there are and what was left out.
  */
-async function readLedgerOutcomes(flags: SourceFlags, hataraku: Hataraku, answerFormat: AnswerFormat): Promise<Outcomes> {
+async function readLedgerOutcomes(
+  flags: SourceFlags,
+  hataraku: Hataraku,
+  answerFormat: AnswerFormat,
+): Promise<Outcomes> {
   if (flags.weak !== undefined || flags.strong !== undefined) {
-    throw new UserError('usage', "--weak and --strong do not apply to --from ledger: the route's runs name the models.");
+    throw new UserError(
+      'usage',
+      "--weak and --strong do not apply to --from ledger: the route's runs name the models.",
+    );
   }
   if (flags.route !== undefined && !/^[A-Za-z0-9_-]+$/.test(flags.route)) {
-    throw new UserError('usage', `--route takes a route name as in the config, e.g. --route cheap-first (got ${JSON.stringify(flags.route)}).`);
+    throw new UserError(
+      'usage',
+      `--route takes a route name as in the config, e.g. --route cheap-first (got ${JSON.stringify(flags.route)}).`,
+    );
   }
   let since: number | undefined;
   if (flags.since !== undefined) {
     since = Date.parse(flags.since);
     if (!Number.isFinite(since)) {
-      throw new UserError('usage', `--since must be a date, e.g. --since 2026-11-01 (got ${JSON.stringify(flags.since)}).`);
+      throw new UserError(
+        'usage',
+        `--since must be a date, e.g. --since 2026-11-01 (got ${JSON.stringify(flags.since)}).`,
+      );
     }
   }
   let outcomes: Awaited<ReturnType<typeof outcomesFromLedger>>;
@@ -240,7 +253,8 @@ async function readLedgerOutcomes(flags: SourceFlags, hataraku: Hataraku, answer
       assumeStrongRight: flags.assumeStrongRight === true,
     });
   } catch (error) {
-    if (error instanceof RangeError) throw new UserError('usage', `cannot read outcomes from the ledger: ${error.message}`);
+    if (error instanceof RangeError)
+      throw new UserError('usage', `cannot read outcomes from the ledger: ${error.message}`);
     throw error;
   }
   const through = outcomes.route === undefined ? 'a cascade route' : `route:${outcomes.route}`;

@@ -42,6 +42,7 @@ export {
   trainRouter,
 } from './learned-router.js';
 export { loadLearnedRouter, saveLearnedRouter } from './learned-router-file.js';
+export { learnedVerifier } from './learned-verifier.js';
 export {
   cheapLabel,
   type LedgerOutcomeOptions,
@@ -50,5 +51,4 @@ export {
   type LeftOut,
   outcomesFromLedger,
 } from './ledger-outcomes.js';
-export { learnedVerifier } from './learned-verifier.js';
 export { fitLogisticRegression, type LogisticModel, predictProbability } from './logistic-regression.js';

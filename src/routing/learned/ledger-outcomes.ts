@@ -75,7 +75,10 @@ interface CascadeCall {
 }
 
 /** Read the labelled cascade runs of the journal and turn them into training outcomes. */
-export async function outcomesFromLedger(journal: LedgerReader, options: LedgerOutcomeOptions): Promise<LedgerOutcomes> {
+export async function outcomesFromLedger(
+  journal: LedgerReader,
+  options: LedgerOutcomeOptions,
+): Promise<LedgerOutcomes> {
   const calls: CascadeCall[] = [];
   for (const feedback of await journal.listFeedback(options.since === undefined ? {} : { since: options.since })) {
     const call = await cascadeCallOf(journal, feedback.runId, feedback.solved);
