@@ -23,8 +23,16 @@ function capture(cwd: string): { io: CliIo; stdout: () => string; stderr: () => 
   let stderr = '';
   return {
     io: {
-      stdout: { write: (text) => void (stdout += text) },
-      stderr: { write: (text) => void (stderr += text) },
+      stdout: {
+        write: (text) => {
+          stdout += text;
+        },
+      },
+      stderr: {
+        write: (text) => {
+          stderr += text;
+        },
+      },
       env: { HATARAKU_USER: 'reviewer' },
       cwd,
     },
@@ -130,7 +138,7 @@ describe('hataraku routes train --from ledger', () => {
       const first = escalated[0];
       if (first === undefined) throw new Error('no escalated run');
       const [step] = (await hataraku.engine.listSteps(first.runId)).filter((item) => item.kind === 'model');
-      const routing = (step?.output as { routing: Array<{ rejectedAnswer?: string }> }).routing;
+      const routing = (step?.output as { routing: Array<{ rejectedAnswer?: string }> } | undefined)?.routing ?? [];
       expect(routing.map((entry) => entry.rejectedAnswer)).toEqual([undefined, first.task.cheapText, undefined]);
       const costs = await hataraku.engine.costReport({ by: 'model', runId: first.runId });
       expect(costs.map((row) => row.key).sort()).toEqual(['scripted:cheap', 'scripted:strong']);
