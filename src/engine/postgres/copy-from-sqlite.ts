@@ -81,11 +81,6 @@ const tables: ReadonlyArray<{ name: string; columns: string[]; order: string }> 
     order: 'run_id, path',
   },
   {
-    name: 'feedback',
-    columns: ['run_id', 'solved', 'note', 'actor', 'at'],
-    order: 'run_id',
-  },
-  {
     name: 'approvals',
     columns: [
       'run_id',
@@ -119,6 +114,11 @@ const tables: ReadonlyArray<{ name: string; columns: string[]; order: string }> 
       'note',
     ],
     order: 'id',
+  },
+  {
+    name: 'feedback',
+    columns: ['run_id', 'solved', 'note', 'actor', 'at'],
+    order: 'run_id',
   },
 ];
 
