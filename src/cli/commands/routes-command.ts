@@ -103,6 +103,7 @@ export async function routesTrainCommand(flags: RoutesTrainFlags, io: CliIo): Pr
     } else {
       io.stdout.write(
         [
+          ...(source.summary === undefined ? [] : [source.summary]),
           `Trained a ${kind} router on ${router.trainedOn.examples} outcomes (cheap ${percent(router.trainedOn.weakAccuracy)} right, strong ${percent(router.trainedOn.strongAccuracy)}).`,
           `Operating point: target ${percent(point.targetQuality)} of the strong model's quality, ${point.method === 'bootstrap' ? `placed by bootstrap at ${percent(point.confidence ?? 0.9)} confidence` : 'fixed margin'} (+${percent(point.margin)} on the training data); on the training data (out of fold) it reaches ${percent(point.trainQuality)}, escalates ${percent(point.trainEscalatedShare)}, saves ${percent(point.trainSaving)}.`,
           `Written: ${written.join(', ')}`,
@@ -153,6 +154,8 @@ interface Outcomes {
   examples: RoutingExample[];
   weak?: string;
   strong?: string;
+  /** Where the outcomes came from and what was left out, for the ledger. */
+  summary?: string;
 }
 
 /** Outcomes of a cheap and a strong model on the same prompts, from an eval, a JSONL file or the ledger. */
@@ -264,13 +267,14 @@ async function readLedgerOutcomes(
       `the ledger has ${outcomes.examples.length} labelled runs through ${through} to learn from; ${minimumTrainingExamples} are needed (${describeLeftOut(outcomes.labelledRuns, outcomes.leftOut)}). Label runs with \`hataraku runs feedback <run-id> --solved|--failed\`.`,
     );
   }
+  const summary = `From the ledger: ${outcomes.examples.length} outcomes through ${through}; ${describeLeftOut(outcomes.labelledRuns, outcomes.leftOut)}.`;
   const configured = outcomes.route === undefined ? undefined : hataraku.config.routes?.[outcomes.route];
   if (configured?.type === 'cascade') {
     const weak = configured.models[0];
     const strong = configured.models[configured.models.length - 1];
-    if (weak !== undefined && strong !== undefined) return { examples: outcomes.examples, weak, strong };
+    if (weak !== undefined && strong !== undefined) return { examples: outcomes.examples, weak, strong, summary };
   }
-  return { examples: outcomes.examples };
+  return { examples: outcomes.examples, summary };
 }
 
 function describeLeftOut(labelled: number, leftOut: LeftOut): string {
