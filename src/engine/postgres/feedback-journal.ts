@@ -4,22 +4,25 @@ import { type FeedbackRow, feedbackFromRow } from '../feedback-row.js';
 import type { PostgresJournalDatabase } from './journal-database.js';
 
 export function createFeedbackJournal(database: PostgresJournalDatabase): FeedbackJournal {
-  const { pool, operation, now } = database;
+  const { pool, operation, transaction, now } = database;
   return {
     recordFeedback(runId, feedback) {
-      return operation('recording feedback', async () => {
-        // Inserting from the run's row: no row is written for a run that does not exist.
-        const result = await pool.query<FeedbackRow>(
-          `INSERT INTO feedback (run_id, solved, note, actor, at)
+      // Durable like an approval decision: under `power`, its commit flushes the WAL.
+      return operation('recording feedback', () =>
+        transaction(async (client) => {
+          // Inserting from the run's row: no row is written for a run that does not exist.
+          const result = await client.query<FeedbackRow>(
+            `INSERT INTO feedback (run_id, solved, note, actor, at)
            SELECT id, $2, $3, $4, $5 FROM runs WHERE id = $1
            ON CONFLICT (run_id) DO UPDATE SET solved = excluded.solved, note = excluded.note, actor = excluded.actor,
              at = excluded.at
            RETURNING *`,
-          [runId, feedback.solved, feedback.note ?? null, feedback.actor, now()],
-        );
-        const row = result.rows[0];
-        return row === undefined ? undefined : feedbackFromRow(row);
-      });
+            [runId, feedback.solved, feedback.note ?? null, feedback.actor, now()],
+          );
+          const row = result.rows[0];
+          return row === undefined ? undefined : feedbackFromRow(row);
+        }, true),
+      );
     },
     getFeedback(runId) {
       return operation('reading feedback', async () => {
