@@ -21,6 +21,7 @@ import { routesEvalCommand, routesTrainCommand } from './commands/routes-command
 import { runCommand } from './commands/run-command.js';
 import {
   runsDecideCommand,
+  runsFeedbackCommand,
   runsListCommand,
   runsRecoverCommand,
   runsResumeCommand,
@@ -120,6 +121,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--as <name>', 'who denies (default: $HATARAKU_USER or $USER)')
     .action(async (id: string, flags) => {
       exitCode = await runsDecideCommand(id, 'deny', { ...flags, ...withConfig(configPath()) }, io);
+    });
+  runs
+    .command('feedback')
+    .description("record whether a run's result was right: the labels `routes train --from ledger` learns from")
+    .argument('<id>', 'run id')
+    .option('--solved', 'the result solved the task')
+    .option('--failed', 'the result did not solve the task')
+    .option('--note <text>', 'why, kept with the feedback')
+    .option('--as <name>', 'who says so (default: $HATARAKU_USER or $USER)')
+    .action(async (id: string, flags) => {
+      exitCode = await runsFeedbackCommand(id, { ...flags, ...withConfig(configPath()) }, io);
     });
   runs
     .command('recover')
@@ -301,10 +313,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const routes = program.command('routes').description('learned routes: fit from your own outcomes, replay');
   routes
     .command('train')
-    .description('fit a learned router from an eval (or a JSONL of outcomes) and add it to the config as a route')
-    .requiredOption('--from <source>', 'an eval id, an eval report.json, or a .jsonl of outcomes')
+    .description(
+      'fit a learned router from an eval, a JSONL of outcomes or the labelled runs of the ledger, and add it to the config as a route',
+    )
+    .requiredOption('--from <source>', 'an eval id, an eval report.json, a .jsonl of outcomes, or ledger')
     .option('--weak <model>', 'the cheap model (as named in the eval)')
     .option('--strong <model>', 'the strong model (as named in the eval)')
+    .option('--route <name>', 'with --from ledger: the cascade route the labelled runs went through')
+    .option('--since <date>', 'with --from ledger: only feedback recorded since this date (YYYY-MM-DD or ISO time)')
+    .option(
+      '--assume-strong-right',
+      'with --from ledger: count runs the cheap model answered alone as solved by the strong model too',
+    )
     .option('--name <route>', 'route name (default: learned)')
     .option('--kind <kind>', 'cascade (decides on the cheap answer) or route (on the prompt alone)', 'cascade')
     .option('--answer <format>', 'answer format: number, integer, choice:ABCD, json:<field>, regex:<pattern>', 'number')
@@ -319,7 +339,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   routes
     .command('eval')
     .description('replay a learned router on recorded outcomes: quality reached, share escalated, dollars saved')
-    .requiredOption('--from <source>', 'an eval id, an eval report.json, or a .jsonl of outcomes')
+    .requiredOption('--from <source>', 'an eval id, an eval report.json, a .jsonl of outcomes, or ledger')
+    .option('--route <name>', 'with --from ledger: the cascade route the labelled runs went through')
+    .option('--since <date>', 'with --from ledger: only feedback recorded since this date')
+    .option('--assume-strong-right', 'with --from ledger: see routes train')
     .option('--name <route>', 'the learned route to replay (default: learned)')
     .option('--router <path>', 'a router file instead of a configured route')
     .option('--weak <model>', 'the cheap model (as named in the eval)')

@@ -16,7 +16,7 @@
 import type { JsonValue, Usage } from '../models/spec.js';
 
 /** Version of the stored format. History of changes: docs/journal-format.md. */
-export const engineSchemaVersion = 2;
+export const engineSchemaVersion = 3;
 
 /**
  * - `pending`: started and not finished: running now, or interrupted and resumable.
@@ -380,11 +380,45 @@ export interface ArtifactJournal {
   listArtifacts(runId: string): Promise<ArtifactRecord[]>;
 }
 
+/** Whether a run's result was right, as a person or a system said after it ended. One per run. */
+export interface RunFeedback {
+  runId: string;
+  /** True: the result solved the task; false: it did not. */
+  solved: boolean;
+  note: string | undefined;
+  /** Who said so: a person's name, or an API key's name. */
+  actor: string;
+  /** When (ms since epoch). */
+  at: number;
+}
+
+/** Outcome feedback on runs: the correctness labels a router learns from (`hataraku routes train --from ledger`). */
+export interface FeedbackJournal {
+  /**
+   * Record whether a run's result was right; a later call for the same run replaces the earlier
+   * one (the last word counts). Resolves with the stored record, or undefined when there is no
+   * such run.
+   */
+  recordFeedback(
+    runId: string,
+    feedback: { solved: boolean; note?: string | undefined; actor: string },
+  ): Promise<RunFeedback | undefined>;
+  getFeedback(runId: string): Promise<RunFeedback | undefined>;
+  /** Feedback recorded at or after `since` (ms since epoch; default all), oldest first. */
+  listFeedback(query?: { since?: number }): Promise<RunFeedback[]>;
+}
+
 /**
  * The journal as a whole: each part is a small interface over one database handle (see
  * `sqlite/` and `postgres/`, one file per part). Callers that need only one part can take that
  * interface.
  */
-export interface Engine extends RunJournal, StepJournal, ApprovalJournal, SpendLedger, ArtifactJournal {
+export interface Engine
+  extends RunJournal,
+    StepJournal,
+    ApprovalJournal,
+    SpendLedger,
+    ArtifactJournal,
+    FeedbackJournal {
   close(): Promise<void>;
 }

@@ -7,6 +7,8 @@ export type {
   ArtifactRecord,
   AuditEntry,
   Engine,
+  FeedbackJournal,
+  RunFeedback,
   RunRecord,
   RunStatus,
   StepRecord,

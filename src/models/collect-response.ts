@@ -66,7 +66,11 @@ export async function collectResponse(
         usageByModel.set(event.model ?? ownName, event.usage);
         break;
       case 'routing':
-        routing.push({ model: event.model, reason: event.reason });
+        routing.push({
+          model: event.model,
+          reason: event.reason,
+          ...(event.rejectedAnswer === undefined ? {} : { rejectedAnswer: event.rejectedAnswer }),
+        });
         break;
       case 'finish':
         finishReason = event.finishReason;

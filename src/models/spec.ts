@@ -205,7 +205,16 @@ export type ModelStreamEvent =
       model?: string;
     }
   /** A routing model chose `model` for this call, for `reason` (e.g. "fallback after 429"). */
-  | { type: 'routing'; model: string; reason: string }
+  | {
+      type: 'routing';
+      model: string;
+      reason: string;
+      /**
+       * The text of the answer a cascade rejected before this escalation, kept in the journal
+       * so that a router can later learn from production runs (`routes train --from ledger`).
+       */
+      rejectedAnswer?: string | undefined;
+    }
   | { type: 'finish'; finishReason: FinishReason; providerFinishReason?: string | undefined }
   | { type: 'warning'; warning: ModelWarning };
 
@@ -249,7 +258,7 @@ export interface ModelResponse {
   /** Usage per model, for pricing each at its own rates (one entry for a plain model). */
   usageByModel: ModelUsage[];
   /** Routing decisions made during the call, in order. */
-  routing: Array<{ model: string; reason: string }>;
+  routing: Array<{ model: string; reason: string; rejectedAnswer?: string | undefined }>;
   finishReason: FinishReason;
   warnings: ModelWarning[];
 }

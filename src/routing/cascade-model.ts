@@ -10,7 +10,9 @@
  *
  * A model that fails with an error a route may recover from (see `upstream-failure.ts`) is
  * escalated past like a rejected answer. The usage of every model called, the rejected ones
- * included, is reported under its own name, so the cost of a call is what was spent.
+ * included, is reported under its own name, so the cost of a call is what was spent. The text
+ * of a rejected answer rides on the escalation's routing event (`rejectedAnswer`), so the
+ * journal keeps what the cheap model said for a router to learn from.
  */
 import { collectResponse } from '../models/collect-response.js';
 import type { Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../models/spec.js';
@@ -41,6 +43,7 @@ export function createCascadeModel(options: CascadeModelOptions): Model {
 
   async function* stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
     let escalation: string | undefined;
+    let rejectedAnswer: string | undefined;
     const tally = createUsageTally();
     for (const [position, candidate] of models.entries()) {
       const label = modelLabel(candidate);
@@ -52,6 +55,7 @@ export function createCascadeModel(options: CascadeModelOptions): Model {
           escalation === undefined
             ? `cascade: trying ${label} first`
             : `cascade: escalating to ${label}: ${escalation}`,
+        ...(rejectedAnswer === undefined ? {} : { rejectedAnswer }),
       };
       const buffered: ModelStreamEvent[] = [];
       let response: ModelResponse;
@@ -62,6 +66,7 @@ export function createCascadeModel(options: CascadeModelOptions): Model {
         yield* spentOnly(buffered);
         if (strongest || !canFallBack(error)) throw error;
         escalation = `${label} failed with ${describeFailure(error)}`;
+        rejectedAnswer = undefined;
         continue;
       }
       tally.endCall();
@@ -79,6 +84,7 @@ export function createCascadeModel(options: CascadeModelOptions): Model {
       }
       yield* spentOnly(buffered);
       escalation = `${label} rejected: ${verdict.reason}`;
+      rejectedAnswer = response.text;
     }
   }
 

@@ -217,6 +217,35 @@ export const denyRoute = createRoute({
   },
 });
 
+const feedbackBody = z
+  .strictObject({
+    solved: z.boolean({ error: 'true when the run solved its task, false when it did not' }),
+    note: z.string().max(4000).optional().openapi({ description: 'why, kept with the feedback' }),
+  })
+  .openapi('RunFeedbackRequest');
+const feedbackResponse = z
+  .object({
+    runId: z.string(),
+    solved: z.boolean(),
+    note: z.string().nullable(),
+    actor: z.string().openapi({ description: '`key:<name>` of the key that sent it' }),
+    at: z.string(),
+  })
+  .openapi('RunFeedback');
+export const feedbackRoute = createRoute({
+  method: 'post',
+  path: '/runs/{id}/feedback',
+  summary: "Say whether an ended run's result was right: the labels `hataraku routes train --from ledger` learns from",
+  request: {
+    params: runIdParam,
+    body: { required: true, content: { 'application/json': { schema: feedbackBody } } },
+  },
+  responses: {
+    200: { content: { 'application/json': { schema: feedbackResponse } }, description: 'The recorded feedback' },
+    ...errors,
+  },
+});
+
 export const costsRoute = createRoute({
   method: 'get',
   path: '/costs',

@@ -1,7 +1,8 @@
 /**
  * The Runs API: create a run of a configured agent (at once, or waiting for its end with
  * `?wait=true`), list and get runs, a run's steps, its live events (SSE, resumable with
- * `Last-Event-ID`), resume, cancel, approve and deny (audited as `key:<name>`), and costs.
+ * `Last-Event-ID`), resume, cancel, approve and deny (audited as `key:<name>`), feedback on an
+ * ended run's result (recorded as `key:<name>`), and costs.
  * Requests are validated with the schemas of `runs-api.ts`, which `/openapi.json` is generated
  * from.
  */
@@ -28,6 +29,7 @@ import {
   createRunRoute,
   denyRoute,
   eventsRoute,
+  feedbackRoute,
   getRunRoute,
   listApprovalsRoute,
   listRunsRoute,
@@ -229,6 +231,29 @@ export function runsRoutes(options: RunsRoutesOptions) {
       ...(body.stepIndex !== undefined ? { stepIndex: body.stepIndex } : {}),
     });
     return context.json(decisionView(result), 200);
+  });
+
+  app.openapi(feedbackRoute, async (context) => {
+    const key = context.get('key');
+    const run = await visibleRun(key, context.req.valid('param').id);
+    requireAgent(key, run.agentName);
+    if (run.status === 'pending' || run.status === 'waiting') {
+      throw new ApiError(
+        409,
+        'invalid_request',
+        `run ${run.id} is ${run.status}; feedback is on a result, so send it once the run has ended.`,
+      );
+    }
+    const body = context.req.valid('json');
+    const feedback = await engine.recordFeedback(run.id, {
+      solved: body.solved,
+      actor: `key:${key.name}`,
+      ...(body.note !== undefined ? { note: body.note } : {}),
+    });
+    if (feedback === undefined) {
+      throw new ApiError(404, 'run_not_found', `no run with id ${run.id} for this key; list runs with GET /runs.`);
+    }
+    return context.json({ ...feedback, note: feedback.note ?? null, at: new Date(feedback.at).toISOString() }, 200);
   });
 
   app.openapi(costsRoute, async (context) => {

@@ -76,6 +76,7 @@ async function fillJournal(engine: Engine): Promise<void> {
   });
   await engine.setRunStatus('parent', 'waiting');
   await engine.decideApproval({ runId: 'parent', outcome: 'approve', actor: 'ana', note: 'fine' });
+  await engine.recordFeedback('child', { solved: true, actor: 'ana', note: 'right part' });
   await engine.sync();
 }
 
@@ -89,6 +90,7 @@ async function answers(engine: Engine) {
     approvals: await engine.listApprovals(),
     audit: await engine.listAudit(),
     artifacts: await engine.listArtifacts('parent'),
+    feedback: await engine.listFeedback(),
   };
 }
 
@@ -121,7 +123,7 @@ describe('hataraku journal migrate', () => {
       expect(await main(['journal', 'migrate', '--from', 'sqlite', '--to', 'postgres'], run.io)).toBe(0);
       expect(run.stderr()).toBe('');
       expect(run.stdout()).toMatch(
-        /^Copied .+hataraku\.db to PostgreSQL: 2 runs, 3 steps, 3 ledger, 0 budget_reservations, 1 artifacts, 1 approvals, 2 audit\.\n1 open runs are queued there/,
+        /^Copied .+hataraku\.db to PostgreSQL: 2 runs, 3 steps, 3 ledger, 0 budget_reservations, 1 artifacts, 1 approvals, 2 audit, 1 feedback\.\n1 open runs are queued there/,
       );
 
       const before = openSqliteEngine({ path: sqlitePath, heartbeatMs: 0 });

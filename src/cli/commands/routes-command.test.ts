@@ -124,7 +124,9 @@ describe('hataraku routes', () => {
     expect(few.stderr()).toMatch(/^hataraku: cannot train from few\.jsonl: trainRouter: need at least 10 examples/);
     const noEval = captureCliIo(cwd);
     expect(await main(['routes', 'train', '--from', 'eval_nothing'], noEval.io)).toBe(1);
-    expect(noEval.stderr()).toMatch(/^hataraku: no eval report at .*the cost ledger has no correctness labels/);
+    expect(noEval.stderr()).toMatch(
+      /^hataraku: no eval report at .*or ledger \(the runs labelled with `hataraku runs feedback`\)/,
+    );
     const badAnswer = captureCliIo(cwd);
     expect(await main(['routes', 'train', '--from', 'few.jsonl', '--answer', 'letters'], badAnswer.io)).toBe(1);
     expect(badAnswer.stderr()).toMatch(/^hataraku: --answer: an answer format must be number, integer, choice:ABCD/);

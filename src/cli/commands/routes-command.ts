@@ -1,7 +1,8 @@
 /**
  * `hataraku routes train --from <eval>` fits a learned router from the user's own outcomes (an
- * eval that ran a cheap and a strong model on the same tasks, or a JSONL of outcomes) and adds it
- * to the config as a cascade route; `hataraku routes eval` replays a router on outcomes and says
+ * eval that ran a cheap and a strong model on the same tasks, a JSONL of outcomes, or `ledger`:
+ * the production runs of a cascade route that someone labelled with `hataraku runs feedback`)
+ * and adds it to the config as a cascade route; `hataraku routes eval` replays a router on outcomes and says
  * what quality it reaches and what it saves.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,20 +10,27 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { outputText } from '../../evals/checks/check-result.js';
 import type { EvalReport } from '../../evals/eval-report.js';
+import type { Hataraku } from '../../hataraku.js';
 import { type AnswerFormat, parseAnswerFormat } from '../../routing/learned/answer-format.js';
 import {
   type LearnedRouter,
+  minimumTrainingExamples,
   type RoutingExample,
   replayRouter,
   trainRouter,
 } from '../../routing/learned/learned-router.js';
 import { loadLearnedRouter, saveLearnedRouter } from '../../routing/learned/learned-router-file.js';
+import { type LeftOut, outcomesFromLedger } from '../../routing/learned/ledger-outcomes.js';
 import { type CliIo, openHataraku } from '../cli-context.js';
 
 interface SourceFlags {
   from: string;
   weak?: string;
   strong?: string;
+  /** With `--from ledger`: the cascade route, a date, and whether to assume the strong model right. */
+  route?: string;
+  since?: string;
+  assumeStrongRight?: boolean;
   config?: string;
   json?: boolean;
 }
@@ -61,7 +69,7 @@ export async function routesTrainCommand(flags: RoutesTrainFlags, io: CliIo): Pr
   const answerFormat = parseAnswerFlag(flags.answer ?? 'number');
   const hataraku = openHataraku(io, flags.config);
   try {
-    const source = readOutcomes(flags, io.cwd, dirname(hataraku.config.journal.path));
+    const source = await readOutcomes(flags, io.cwd, hataraku, answerFormat);
     let router: LearnedRouter;
     try {
       router = trainRouter(source.examples, {
@@ -95,6 +103,7 @@ export async function routesTrainCommand(flags: RoutesTrainFlags, io: CliIo): Pr
     } else {
       io.stdout.write(
         [
+          ...(source.summary === undefined ? [] : [source.summary]),
           `Trained a ${kind} router on ${router.trainedOn.examples} outcomes (cheap ${percent(router.trainedOn.weakAccuracy)} right, strong ${percent(router.trainedOn.strongAccuracy)}).`,
           `Operating point: target ${percent(point.targetQuality)} of the strong model's quality, ${point.method === 'bootstrap' ? `placed by bootstrap at ${percent(point.confidence ?? 0.9)} confidence` : 'fixed margin'} (+${percent(point.margin)} on the training data); on the training data (out of fold) it reaches ${percent(point.trainQuality)}, escalates ${percent(point.trainEscalatedShare)}, saves ${percent(point.trainSaving)}.`,
           `Written: ${written.join(', ')}`,
@@ -118,7 +127,7 @@ export async function routesEvalCommand(flags: RoutesEvalFlags, io: CliIo): Prom
       flags.router ??
       relative(io.cwd, join(dirname(hataraku.config.journal.path), 'routers', `${flags.name ?? 'learned'}.json`));
     const router = loadLearnedRouter(routerPath, io.cwd);
-    const source = readOutcomes(flags, io.cwd, dirname(hataraku.config.journal.path));
+    const source = await readOutcomes(flags, io.cwd, hataraku, router.answerFormat);
     const outcome = replayRouter(router, source.examples);
     if (flags.json) {
       io.stdout.write(
@@ -141,12 +150,30 @@ export async function routesEvalCommand(flags: RoutesEvalFlags, io: CliIo): Prom
   }
 }
 
-/** Outcomes of a cheap and a strong model on the same prompts, from an eval or a JSONL file. */
-function readOutcomes(
+interface Outcomes {
+  examples: RoutingExample[];
+  weak?: string;
+  strong?: string;
+  /** Where the outcomes came from and what was left out, for the ledger. */
+  summary?: string;
+}
+
+/** Outcomes of a cheap and a strong model on the same prompts, from an eval, a JSONL file or the ledger. */
+async function readOutcomes(
   flags: SourceFlags,
   cwd: string,
-  journalDirectory: string,
-): { examples: RoutingExample[]; weak?: string; strong?: string } {
+  hataraku: Hataraku,
+  answerFormat: AnswerFormat,
+): Promise<Outcomes> {
+  if (flags.from === 'ledger') return readLedgerOutcomes(flags, hataraku, answerFormat);
+  for (const [flag, given] of [
+    ['--route', flags.route],
+    ['--since', flags.since],
+    ['--assume-strong-right', flags.assumeStrongRight],
+  ] as const) {
+    if (given !== undefined) throw new UserError('usage', `${flag} applies to --from ledger only.`);
+  }
+  const journalDirectory = dirname(hataraku.config.journal.path);
   const path = resolve(cwd, flags.from);
   if (flags.from.endsWith('.jsonl')) {
     if (!existsSync(path)) throw new UserError('usage', `${flags.from} not found.`);
@@ -160,7 +187,7 @@ function readOutcomes(
   if (!existsSync(reportPath)) {
     throw new UserError(
       'usage',
-      `no eval report at ${relative(cwd, reportPath)}; give an eval id, its report.json, or a .jsonl of outcomes (the cost ledger has no correctness labels to learn from).`,
+      `no eval report at ${relative(cwd, reportPath)}; give an eval id, its report.json, a .jsonl of outcomes, or ledger (the runs labelled with \`hataraku runs feedback\`).`,
     );
   }
   const report = JSON.parse(readFileSync(reportPath, 'utf8')) as EvalReport;
@@ -187,6 +214,81 @@ function readOutcomes(
     });
   }
   return { examples, weak, strong };
+}
+
+/**
+ * The labelled runs of a cascade route, from the journal (see `ledger-outcomes.ts` for how the
+ * labels map). Too few for the trainer is one line saying how many there are and what was left out.
+ */
+async function readLedgerOutcomes(
+  flags: SourceFlags,
+  hataraku: Hataraku,
+  answerFormat: AnswerFormat,
+): Promise<Outcomes> {
+  if (flags.weak !== undefined || flags.strong !== undefined) {
+    throw new UserError(
+      'usage',
+      "--weak and --strong do not apply to --from ledger: the route's runs name the models.",
+    );
+  }
+  if (flags.route !== undefined && !/^[A-Za-z0-9_-]+$/.test(flags.route)) {
+    throw new UserError(
+      'usage',
+      `--route takes a route name as in the config, e.g. --route cheap-first (got ${JSON.stringify(flags.route)}).`,
+    );
+  }
+  let since: number | undefined;
+  if (flags.since !== undefined) {
+    since = Date.parse(flags.since);
+    if (!Number.isFinite(since)) {
+      throw new UserError(
+        'usage',
+        `--since must be a date, e.g. --since 2026-11-01 (got ${JSON.stringify(flags.since)}).`,
+      );
+    }
+  }
+  let outcomes: Awaited<ReturnType<typeof outcomesFromLedger>>;
+  try {
+    outcomes = await outcomesFromLedger(hataraku.engine, {
+      route: flags.route,
+      answerFormat,
+      since,
+      assumeStrongRight: flags.assumeStrongRight === true,
+    });
+  } catch (error) {
+    if (error instanceof RangeError)
+      throw new UserError('usage', `cannot read outcomes from the ledger: ${error.message}`);
+    throw error;
+  }
+  const through = outcomes.route === undefined ? 'a cascade route' : `route:${outcomes.route}`;
+  if (outcomes.examples.length < minimumTrainingExamples) {
+    throw new UserError(
+      'usage',
+      `the ledger has ${outcomes.examples.length} labelled runs through ${through} to learn from; ${minimumTrainingExamples} are needed (${describeLeftOut(outcomes.labelledRuns, outcomes.leftOut)}). Label runs with \`hataraku runs feedback <run-id> --solved|--failed\`.`,
+    );
+  }
+  const summary = `From the ledger: ${outcomes.examples.length} outcomes through ${through}; ${describeLeftOut(outcomes.labelledRuns, outcomes.leftOut)}.`;
+  const configured = outcomes.route === undefined ? undefined : hataraku.config.routes?.[outcomes.route];
+  if (configured?.type === 'cascade') {
+    const weak = configured.models[0];
+    const strong = configured.models[configured.models.length - 1];
+    if (weak !== undefined && strong !== undefined) return { examples: outcomes.examples, weak, strong, summary };
+  }
+  return { examples: outcomes.examples, summary };
+}
+
+function describeLeftOut(labelled: number, leftOut: LeftOut): string {
+  const reasons = [
+    leftOut.strongUnknown > 0
+      ? `${leftOut.strongUnknown} answered by the cheap model alone, whose strong label is unknown (--assume-strong-right counts them)`
+      : '',
+    leftOut.weakUnknown > 0
+      ? `${leftOut.weakUnknown} escalated with a wrong strong answer and a different cheap one`
+      : '',
+    leftOut.noCheapAnswer > 0 ? `${leftOut.noCheapAnswer} without a cheap answer` : '',
+    leftOut.noStrongCost > 0 ? `${leftOut.noStrongCost} with no strong cost to estimate from` : '',
+  ].filter((reason) => reason !== '');
+  return `${labelled} labelled runs went through it${reasons.length > 0 ? `; left out: ${reasons.join(', ')}` : ''}`;
 }
 
 function pickModels(report: EvalReport, flags: SourceFlags): [string, string] {

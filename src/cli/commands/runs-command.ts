@@ -1,6 +1,6 @@
 /**
- * `hataraku runs list | show | resume | approve | deny | recover`: the runs recorded in the
- * journal, and the decisions they wait for.
+ * `hataraku runs list | show | resume | approve | deny | recover | feedback`: the runs recorded
+ * in the journal, the decisions they wait for, and whether their results were right.
  */
 
 import { formatRunTree, loadRunTree, pendingApprovalsInTree, type RunTreeNode } from '../../decomposition/run-tree.js';
@@ -239,6 +239,48 @@ export async function runsDecideCommand(
     }
     io.stdout.write(
       `${approval.status === 'approved' ? 'Approved' : 'Denied'} step ${approval.stepIndex} of run ${approval.runId} (${approval.toolName})${approval.runId === runId ? '' : `, a task delegated by ${runId}`}. It takes effect when the run continues: a process waiting on it picks it up, or run \`hataraku runs resume ${runId}\`.\n`,
+    );
+    return 0;
+  } finally {
+    await hataraku.close();
+  }
+}
+
+/**
+ * `hataraku runs feedback <id> --solved|--failed [--note TEXT]`: record whether a run's result
+ * was right, the label `hataraku routes train --from ledger` learns from.
+ */
+export async function runsFeedbackCommand(
+  runId: string,
+  flags: { solved?: boolean; failed?: boolean; note?: string; as?: string; config?: string },
+  io: CliIo,
+): Promise<number> {
+  if (flags.solved === flags.failed || (flags.solved !== true && flags.failed !== true)) {
+    throw new UserError('usage', 'say whether the run solved its task: --solved or --failed (one of them).');
+  }
+  const hataraku = openHataraku(io, flags.config);
+  try {
+    const run = await hataraku.engine.getRun(runId);
+    if (run === undefined) {
+      throw new UserError('run_not_found', `no run with id ${runId}; list runs with \`hataraku runs list\`.`);
+    }
+    if (run.status === 'pending' || run.status === 'waiting') {
+      throw new UserError(
+        'usage',
+        `run ${runId} is ${run.status}; feedback is on a result, so give it once the run has ended.`,
+      );
+    }
+    const actor = flags.as ?? io.env.HATARAKU_USER ?? io.env.USER ?? io.env.LOGNAME ?? 'unknown';
+    const feedback = await hataraku.engine.recordFeedback(runId, {
+      solved: flags.solved === true,
+      actor,
+      ...(flags.note === undefined ? {} : { note: flags.note }),
+    });
+    if (feedback === undefined) {
+      throw new UserError('run_not_found', `no run with id ${runId}; list runs with \`hataraku runs list\`.`);
+    }
+    io.stdout.write(
+      `Recorded: run ${runId} ${feedback.solved ? 'solved' : 'failed'} its task (by ${feedback.actor}). Routers learn from it with \`hataraku routes train --from ledger\`.\n`,
     );
     return 0;
   } finally {

@@ -115,6 +115,11 @@ const tables: ReadonlyArray<{ name: string; columns: string[]; order: string }> 
     ],
     order: 'id',
   },
+  {
+    name: 'feedback',
+    columns: ['run_id', 'solved', 'note', 'actor', 'at'],
+    order: 'run_id',
+  },
 ];
 
 /** Column types in PostgreSQL, for reading rows back out of JSON. */
@@ -136,6 +141,8 @@ const columnTypes: Record<string, string> = {
   deadline: 'bigint',
   decided_at: 'bigint',
   requested_at: 'bigint',
+  // SQLite's 0 or 1; PostgreSQL's boolean input reads both.
+  solved: 'boolean',
 };
 
 export interface CopyReport {

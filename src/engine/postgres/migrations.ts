@@ -166,6 +166,20 @@ UPDATE budget_reservations SET reservation_id = split_part(id, ':', 1);
 CREATE INDEX reservations_by_group ON budget_reservations (reservation_id);
 `,
   },
+  {
+    version: 4,
+    description: 'feedback: whether a run solved its task, the labels routers learn from',
+    sql: `
+CREATE TABLE feedback (
+  run_id TEXT PRIMARY KEY REFERENCES runs (id),
+  solved BOOLEAN NOT NULL,
+  note TEXT,
+  actor TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX feedback_by_time ON feedback (at);
+`,
+  },
 ];
 
 /** Key of the advisory lock held while migrating (any fixed 64-bit number). */

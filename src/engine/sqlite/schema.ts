@@ -118,6 +118,14 @@ CREATE TABLE IF NOT EXISTS audit (
   note TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_by_run ON audit (run_id, id);
+CREATE TABLE IF NOT EXISTS feedback (
+  run_id TEXT PRIMARY KEY REFERENCES runs (id),
+  solved INTEGER NOT NULL CHECK (solved IN (0, 1)),
+  note TEXT,
+  actor TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_by_time ON feedback (at);
 CREATE TRIGGER IF NOT EXISTS audit_is_append_only_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_is_append_only_delete BEFORE DELETE ON audit
@@ -132,6 +140,7 @@ const upgrades: Record<number, string> = {
   // 1 → 2: the reservation a row belongs to is a column, no longer packed into the row's id.
   1: `ALTER TABLE budget_reservations ADD COLUMN reservation_id TEXT NOT NULL DEFAULT '';
       UPDATE budget_reservations SET reservation_id = substr(id, 1, instr(id, ':') - 1) WHERE instr(id, ':') > 0;`,
+  // 2 → 3: the `feedback` table (outcome labels on runs), created by the schema's IF NOT EXISTS.
 };
 
 interface SchemaVersionRow {

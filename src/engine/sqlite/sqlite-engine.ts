@@ -6,7 +6,8 @@
  * - `step-journal.ts`: steps and their ledger rows;
  * - `approval-journal.ts`: approvals and the audit log;
  * - `spend-ledger.ts`: cost reports, spend and budget reservations;
- * - `artifact-journal.ts`: files runs produced.
+ * - `artifact-journal.ts`: files runs produced;
+ * - `feedback-journal.ts`: whether runs solved their tasks (outcome labels).
  *
  * Each engine is an executor: it registers itself, renews the leases of the runs it owns on a
  * heartbeat, and may commit steps only for runs it owns (a fence against a process that lost
@@ -15,6 +16,7 @@
 import type { Engine } from '../engine.js';
 import { createApprovalJournal } from './approval-journal.js';
 import { createArtifactJournal } from './artifact-journal.js';
+import { createFeedbackJournal } from './feedback-journal.js';
 import { openJournalDatabase, type SqliteEngineOptions } from './journal-database.js';
 import { createRunJournal } from './run-journal.js';
 import { createSpendLedger } from './spend-ledger.js';
@@ -32,6 +34,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     ...createApprovalJournal(database),
     ...createSpendLedger(database),
     ...createArtifactJournal(database),
+    ...createFeedbackJournal(database),
     async close() {
       runs.release();
       if (database.db.open) database.db.close();

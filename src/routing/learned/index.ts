@@ -28,6 +28,7 @@ export {
   decideRouting,
   type EnsembleMember,
   type LearnedRouter,
+  minimumTrainingExamples,
   type OperatingPoint,
   parseLearnedRouter,
   type RoutingExample,
@@ -42,4 +43,12 @@ export {
 } from './learned-router.js';
 export { loadLearnedRouter, saveLearnedRouter } from './learned-router-file.js';
 export { learnedVerifier } from './learned-verifier.js';
+export {
+  cheapLabel,
+  type LedgerOutcomeOptions,
+  type LedgerOutcomes,
+  type LedgerReader,
+  type LeftOut,
+  outcomesFromLedger,
+} from './ledger-outcomes.js';
 export { fitLogisticRegression, type LogisticModel, predictProbability } from './logistic-regression.js';

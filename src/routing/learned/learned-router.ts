@@ -142,12 +142,15 @@ export interface TrainRouterOptions {
 
 const folds = 5;
 
+/** The fewest examples `trainRouter` learns from: two per cross-validation fold. */
+export const minimumTrainingExamples = folds * 2;
+
 /** Fit a router on `examples`. Throws a RangeError when there are too few to learn from. */
 export function trainRouter(examples: readonly RoutingExample[], options: TrainRouterOptions): LearnedRouter {
   checkAnswerFormat(options.answerFormat);
-  if (examples.length < folds * 2) {
+  if (examples.length < minimumTrainingExamples) {
     throw new RangeError(
-      `trainRouter: need at least ${folds * 2} examples with both models' outcomes, got ${examples.length}.`,
+      `trainRouter: need at least ${minimumTrainingExamples} examples with both models' outcomes, got ${examples.length}.`,
     );
   }
   if (options.kind === 'cascade' && examples.some((example) => example.weakResponse === undefined)) {

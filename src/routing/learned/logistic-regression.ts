@@ -25,7 +25,10 @@ export interface LogisticFitOptions {
   initialWeights?: readonly number[] | undefined;
 }
 
-/** Fit P(label = true | features). Throws a RangeError on empty or ragged input. */
+/**
+ * Fit P(label = true | features). Throws a RangeError on empty or ragged input. With one class
+ * only, the model is that class's smoothed share, whatever the features.
+ */
 export function fitLogisticRegression(
   rows: readonly (readonly number[])[],
   labels: readonly boolean[],
@@ -47,6 +50,13 @@ export function fitLogisticRegression(
     const variance = sum(rows, (row) => ((row[column] ?? 0) - mean) ** 2) / count;
     return Math.sqrt(variance) || 1;
   });
+  const positives = labels.filter((label) => label).length;
+  if (positives === 0 || positives === count) {
+    // One class only (e.g. a strong model judged right on every labelled run): the unpenalised
+    // intercept would run off to infinity. The answer is a constant: the smoothed share.
+    const share = (positives + 0.5) / (count + 1);
+    return { weights: [Math.log(share / (1 - share)), ...new Array<number>(width).fill(0)], means, deviations };
+  }
   const start =
     options.initialWeights?.length === width + 1 ? [...options.initialWeights] : new Array<number>(width + 1).fill(0);
   const model: LogisticModel = { weights: start, means, deviations };
