@@ -1,0 +1,46 @@
+/**
+ * The thread that writes gateway calls to a SQLite journal for `createGatewayRecorder`: it opens
+ * its own connection (its own engine, an executor of its own) on the journal's file and writes
+ * each batch it is sent in one transaction, so that neither the rows nor the commits (nor a WAL
+ * checkpoint now and then) hold up the server's event loop. Answers each batch with its id, and
+ * an error message when the batch could not be written.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { JournalDurability } from '../../engine/durability.js';
+import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
+import { type GatewayCall, recordGatewayCalls } from './gateway-ledger.js';
+
+export interface LedgerWorkerData {
+  path: string;
+  durability: JournalDurability | undefined;
+}
+
+export type LedgerWorkerMessage = { id: number; calls: GatewayCall[]; durable: boolean } | { id: number; close: true };
+
+export interface LedgerWorkerReply {
+  id: number;
+  error?: string;
+}
+
+const port = parentPort;
+if (port) {
+  const { path, durability } = workerData as LedgerWorkerData;
+  // No heartbeat: this executor never owns an open run.
+  const engine = openSqliteEngine({ path, durability, heartbeatMs: 0 });
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (message: LedgerWorkerMessage) => {
+    queue = queue.then(async () => {
+      const reply: LedgerWorkerReply = { id: message.id };
+      try {
+        if ('close' in message) await engine.close();
+        else {
+          await recordGatewayCalls(engine, message.calls, Math.max(1, message.calls.length));
+          if (message.durable) await engine.sync();
+        }
+      } catch (error) {
+        reply.error = error instanceof Error ? error.message : String(error);
+      }
+      port.postMessage(reply);
+    });
+  });
+}
