@@ -235,7 +235,7 @@ function startLedgerWorker(path: string, durability: JournalDurability | undefin
     });
   return {
     running: () => alive,
-    send: (calls: GatewayCall[], durable: boolean) => post({ id: nextId++, calls, durable }),
+    send: (calls: GatewayCall[], durable: boolean) => post({ id: nextId++, callsJson: JSON.stringify(calls), durable }),
     async close() {
       if (!alive) return;
       await post({ id: nextId++, close: true }).catch(() => {});
