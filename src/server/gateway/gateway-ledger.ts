@@ -204,7 +204,8 @@ export function createGatewayRecorder(init: {
  */
 function startLedgerWorker(path: string, durability: JournalDurability | undefined, log: (line: string) => void) {
   const worker = new Worker(ledgerWorkerFile, { workerData: { path, durability } satisfies LedgerWorkerData });
-  // The recorder's close() ends it; until then it must not keep a finished process alive.
+  // Idle, it must not keep a finished process alive (the recorder's close() ends it); with a
+  // batch in flight it must, or a server stopping would exit before its last calls are written.
   worker.unref();
   let alive = true;
   let nextId = 0;
@@ -216,6 +217,7 @@ function startLedgerWorker(path: string, durability: JournalDurability | undefin
   worker.on('message', (reply: LedgerWorkerReply) => {
     const waiting = pending.get(reply.id);
     pending.delete(reply.id);
+    if (pending.size === 0) worker.unref();
     if (reply.error === undefined) waiting?.resolve();
     else waiting?.reject(new Error(reply.error));
   });
@@ -230,6 +232,7 @@ function startLedgerWorker(path: string, durability: JournalDurability | undefin
   });
   const post = (message: LedgerWorkerMessage) =>
     new Promise<void>((resolve, reject) => {
+      if (pending.size === 0) worker.ref();
       pending.set(message.id, { resolve, reject });
       worker.postMessage(message);
     });
