@@ -43,7 +43,7 @@ const settings = {
     chunkMs: Number(process.env.BENCH_UPSTREAM_CHUNK_MS ?? 2),
   },
   belowSaturation: {
-    rounds: 3,
+    rounds: 5,
     sequential: { concurrency: 1, warmup: Math.round(30 * scale), requests: Math.round(300 * scale) },
     concurrent: { concurrency: 16, warmup: Math.round(160 * scale), requests: Math.round(3000 * scale) },
   },
