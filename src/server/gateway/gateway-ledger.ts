@@ -23,7 +23,6 @@ import { Worker } from 'node:worker_threads';
 import type { JournalDurability } from '../../engine/durability.js';
 import type { Engine, FinishedRun, LedgerEntry } from '../../engine/engine.js';
 import type { ModelResponse, Usage } from '../../models/spec.js';
-import type { LedgerWorkerData, LedgerWorkerMessage, LedgerWorkerReply } from './ledger-worker.js';
 
 export interface GatewayCall {
   id: string;
@@ -101,6 +100,20 @@ export interface GatewayRecorder {
   close(): Promise<void>;
   /** Where the calls are written: by a worker thread, or in this one. */
   readonly writer: 'worker' | 'this thread';
+}
+
+/** What `ledger-worker.ts` is started with, sent, and answers. */
+export interface LedgerWorkerData {
+  path: string;
+  durability: JournalDurability | undefined;
+}
+
+/** A batch travels as JSON text: cloning the calls as objects cost the event loop several times more. */
+export type LedgerWorkerMessage = { id: number; callsJson: string; durable: boolean } | { id: number; close: true };
+
+export interface LedgerWorkerReply {
+  id: number;
+  error?: string;
 }
 
 /** The worker's module next to this one: present in the build (dist/), absent when the sources run. */

@@ -6,22 +6,14 @@
  * an error message when the batch could not be written.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { JournalDurability } from '../../engine/durability.js';
 import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
-import { type GatewayCall, recordGatewayCalls } from './gateway-ledger.js';
-
-export interface LedgerWorkerData {
-  path: string;
-  durability: JournalDurability | undefined;
-}
-
-/** A batch travels as JSON text: cloning the calls as objects cost the event loop several times more. */
-export type LedgerWorkerMessage = { id: number; callsJson: string; durable: boolean } | { id: number; close: true };
-
-export interface LedgerWorkerReply {
-  id: number;
-  error?: string;
-}
+import {
+  type GatewayCall,
+  type LedgerWorkerData,
+  type LedgerWorkerMessage,
+  type LedgerWorkerReply,
+  recordGatewayCalls,
+} from './gateway-ledger.js';
 
 const port = parentPort;
 if (port) {
