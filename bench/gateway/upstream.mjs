@@ -51,12 +51,16 @@ const jsonBody = JSON.stringify({
   usage,
 });
 
+const streamedSpreadMs = 3 * chunkMs;
 const firstDelay = () => Math.max(0, latencyMs + (Math.random() * 2 - 1) * jitterMs);
 const later = (milliseconds, action) => (milliseconds > 0 ? setTimeout(action, milliseconds) : action());
 
-/** A streamed answer chunk by chunk: the role and first text chunk, then one text chunk every `chunkMs`. */
-const streamedSpreadMs = 3 * chunkMs;
-function streamSlowly(response) {
+/**
+ * A streamed answer chunk by chunk, ending at `endsAt` (a `performance.now()` time): the role and
+ * first text chunk 3 × `chunkMs` before, then one text chunk every `chunkMs`. Each write is timed
+ * from the deadline, not from the write before, so timers firing late do not add up.
+ */
+function streamSlowly(response, endsAt) {
   const pieces = [roleChunk + textChunks[0], ...textChunks.slice(1, -1), textChunks.at(-1) + endChunks];
   let next = 0;
   const send = () => {
@@ -65,7 +69,7 @@ function streamSlowly(response) {
     if (next === pieces.length) response.end(piece);
     else {
       response.write(piece);
-      later(chunkMs, send);
+      later(endsAt - (pieces.length - 1 - next) * chunkMs - performance.now(), send);
     }
   };
   send();
@@ -85,12 +89,13 @@ const server = createServer((request, response) => {
     }
     const instant = latencyMs === 0 && jitterMs === 0 && chunkMs === 0;
     const delay = instant ? 0 : firstDelay();
-    later(streamed ? Math.max(0, delay - streamedSpreadMs) : delay, () => {
+    const endsAt = performance.now() + delay;
+    later(streamed ? delay - streamedSpreadMs : delay, () => {
       if (response.destroyed) return;
       if (streamed) {
         response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         if (instant) response.end(streamBody);
-        else streamSlowly(response);
+        else streamSlowly(response, endsAt);
       } else {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(jsonBody);
