@@ -44,8 +44,8 @@ const settings = {
   },
   belowSaturation: {
     rounds: 5,
-    sequential: { concurrency: 1, warmup: Math.round(30 * scale), requests: Math.round(300 * scale) },
-    concurrent: { concurrency: 16, warmup: Math.round(160 * scale), requests: Math.round(3000 * scale) },
+    sequential: { concurrency: 1, warmup: Math.round(100 * scale), requests: Math.round(300 * scale) },
+    concurrent: { concurrency: 16, warmup: Math.round(1500 * scale), requests: Math.round(3000 * scale) },
   },
   sequential: { concurrency: 1, warmup: Math.round(200 * scale), requests: Math.round(1500 * scale) },
   concurrent: { concurrency: 16, warmup: Math.round(320 * scale), requests: Math.round(4000 * scale) },
@@ -271,13 +271,16 @@ async function latencyRun(target, streamed, { concurrency, warmup, requests }) {
 
 /**
  * Latency of each named target in `rounds` turns (direct, Hataraku, Portkey, direct, …), each
- * turn a warm-up and then its share of the requests; the samples of all turns are pooled.
+ * turn its share of the requests after a short warm-up (the first turn after all of `warmup`,
+ * so that a process's first seconds, its code being compiled and its heap growing, stay out);
+ * the samples of all turns are pooled.
  */
 async function roundsRun(names, targetsByName, streamed, { concurrency, warmup, requests }, rounds) {
   const pooled = Object.fromEntries(names.map((name) => [name, { latencies: [], seconds: 0 }]));
   for (let round = 0; round < rounds; round++) {
     for (const name of names) {
-      await closedLoop(targetsByName[name], streamed, concurrency, (sent) => sent < Math.ceil(warmup / rounds));
+      const warmupRequests = round === 0 ? warmup : concurrency;
+      await closedLoop(targetsByName[name], streamed, concurrency, (sent) => sent < warmupRequests);
       const { latencies, seconds } = await closedLoop(
         targetsByName[name],
         streamed,
@@ -460,7 +463,7 @@ const lines = [
   '## Method',
   '',
   '- One load generator (Node `http` with keep-alive, closed loops: each client sends its next request when the last one ended) sends `POST /v1/chat/completions` to the upstream directly, through Hataraku and through Portkey, streamed (`stream: true` with usage) and not. Latency is the time to the last byte of the response. Added latency is the percentile through a gateway minus the same percentile calling the upstream directly.',
-  `- **Below saturation** (the goal's measure, as Bifrost's benchmark with its mocker and llm-gateway-bench measure overhead): the upstream answers like a model server, after ${latencyMs} ± ${jitterMs} ms (uniform); streamed, it ends after the same time, its text chunks ${chunkMs} ms apart (four writes over the last ${3 * chunkMs} ms), as a model takes as long to generate an answer whether it streams it or not (Hataraku always asks the upstream for a stream, Portkey only when its client does). With 1 and 16 clients the gateways then run well below their capacity (the load column: requests per second served over the gateway's rate at saturation below). Concurrency 1: ${belowSaturation.sequential.requests} requests, concurrency 16: ${belowSaturation.concurrent.requests}, for each target, in ${belowSaturation.rounds} rounds taking turns (direct, Hataraku, Portkey, each with a warm-up), samples pooled.`,
+  `- **Below saturation** (the goal's measure, as Bifrost's benchmark with its mocker and llm-gateway-bench measure overhead): the upstream answers like a model server, after ${latencyMs} ± ${jitterMs} ms (uniform); streamed, it ends after the same time, its text chunks ${chunkMs} ms apart (four writes over the last ${3 * chunkMs} ms), as a model takes as long to generate an answer whether it streams it or not (Hataraku always asks the upstream for a stream, Portkey only when its client does). With 1 and 16 clients the gateways then run well below their capacity (the load column: requests per second served over the gateway's rate at saturation below). Concurrency 1: ${belowSaturation.sequential.requests} requests, concurrency 16: ${belowSaturation.concurrent.requests}, for each target, in ${belowSaturation.rounds} rounds taking turns (direct, Hataraku, Portkey), samples pooled; before its first round each target is warmed up with ${belowSaturation.sequential.warmup} and ${belowSaturation.concurrent.warmup} requests, before the others with one request per client.`,
   `- **Upstream answering at once** (the first method of this benchmark, kept for comparison): concurrency 1: ${settings.sequential.warmup} warm-up then ${settings.sequential.requests} requests; concurrency 16: ${settings.concurrent.warmup} then ${settings.concurrent.requests}. At concurrency 16 each gateway is then saturated (the load column is near or over 100 %), so the added latency is mostly requests queueing behind each other: about 16 / (requests per second).`,
   `- **Saturation**: ${settings.saturation.concurrency} requests in flight for ${settings.saturation.durationMs / 1000} s against the upstream answering at once; requests per second completed.`,
   '- CPU ms per request: user + system CPU time of the serving process during the saturation run (from /proc), divided by the requests it served; on a shared machine this says more than requests per second, which depend on how much of the cores the process got.',
