@@ -1,24 +1,40 @@
 /**
- * The fake upstream of the gateway benchmark: an OpenAI Chat Completions server on loopback that
- * answers at once, streamed (role chunk, four text chunks, finish chunk, usage chunk, [DONE]) or
- * not, as the request's `stream` field asks. Run as its own process; prints its port.
+ * The fake upstream of the gateway benchmark: an OpenAI Chat Completions server on loopback,
+ * streamed (role chunk, four text chunks, finish chunk, usage chunk, [DONE]) or not, as the
+ * request's `stream` field asks. Run as its own process; prints its port.
+ *
+ * By default it answers at once, the whole body in one write. With a latency, it behaves like a
+ * model server (and like the mocker of Bifrost's benchmark): `--latency-ms L --jitter-ms J`
+ * answers a non-streamed call after L ± J ms (uniform); a streamed call ends after the same
+ * time, its text chunks `--chunk-ms C` apart (the first, with the role chunk, 3 × C before the
+ * end; finish, usage and [DONE] with the last), as a model that generates the same answer takes
+ * as long whether it streams it or not.
  */
 import { createServer } from 'node:http';
 
+const option = (name, fallback) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? fallback : Number(process.argv[index + 1]);
+};
+const latencyMs = option('latency-ms', 0);
+const jitterMs = option('jitter-ms', 0);
+const chunkMs = option('chunk-ms', 0);
+
 const base = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1749312000, model: 'gpt-bench' };
 const usage = { prompt_tokens: 12, completion_tokens: 4, total_tokens: 16 };
-const streamBody = [
-  { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
-  ...['Hello', ' from', ' the', ' upstream'].map((content) => ({
-    ...base,
-    choices: [{ index: 0, delta: { content }, finish_reason: null }],
-  })),
-  { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
-  { ...base, choices: [], usage },
-]
-  .map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`)
-  .concat('data: [DONE]\n\n')
-  .join('');
+const frame = (chunk) => `data: ${JSON.stringify(chunk)}\n\n`;
+const roleChunk = frame({
+  ...base,
+  choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+});
+const textChunks = ['Hello', ' from', ' the', ' upstream'].map((content) =>
+  frame({ ...base, choices: [{ index: 0, delta: { content }, finish_reason: null }] }),
+);
+const endChunks =
+  frame({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) +
+  frame({ ...base, choices: [], usage }) +
+  'data: [DONE]\n\n';
+const streamBody = roleChunk + textChunks.join('') + endChunks;
 const jsonBody = JSON.stringify({
   id: 'chatcmpl-bench',
   object: 'chat.completion',
@@ -35,6 +51,30 @@ const jsonBody = JSON.stringify({
   usage,
 });
 
+const streamedSpreadMs = 3 * chunkMs;
+const firstDelay = () => Math.max(0, latencyMs + (Math.random() * 2 - 1) * jitterMs);
+const later = (milliseconds, action) => (milliseconds > 0 ? setTimeout(action, milliseconds) : action());
+
+/**
+ * A streamed answer chunk by chunk, ending at `endsAt` (a `performance.now()` time): the role and
+ * first text chunk 3 × `chunkMs` before, then one text chunk every `chunkMs`. Each write is timed
+ * from the deadline, not from the write before, so timers firing late do not add up.
+ */
+function streamSlowly(response, endsAt) {
+  const pieces = [roleChunk + textChunks[0], ...textChunks.slice(1, -1), textChunks.at(-1) + endChunks];
+  let next = 0;
+  const send = () => {
+    if (response.destroyed) return;
+    const piece = pieces[next++];
+    if (next === pieces.length) response.end(piece);
+    else {
+      response.write(piece);
+      later(endsAt - (pieces.length - 1 - next) * chunkMs - performance.now(), send);
+    }
+  };
+  send();
+}
+
 const server = createServer((request, response) => {
   const pieces = [];
   request.on('data', (piece) => pieces.push(piece));
@@ -47,13 +87,20 @@ const server = createServer((request, response) => {
       response.end('{"error":{"message":"bad json"}}');
       return;
     }
-    if (streamed) {
-      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      response.end(streamBody);
-    } else {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(jsonBody);
-    }
+    const instant = latencyMs === 0 && jitterMs === 0 && chunkMs === 0;
+    const delay = instant ? 0 : firstDelay();
+    const endsAt = performance.now() + delay;
+    later(streamed ? delay - streamedSpreadMs : delay, () => {
+      if (response.destroyed) return;
+      if (streamed) {
+        response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        if (instant) response.end(streamBody);
+        else streamSlowly(response, endsAt);
+      } else {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(jsonBody);
+      }
+    });
   });
 });
 server.keepAliveTimeout = 60_000;

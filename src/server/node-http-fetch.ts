@@ -8,6 +8,13 @@ import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 
+/**
+ * The runtime's own Response, taken when this module loads: `@hono/node-server` replaces the
+ * global with a light Response of its own once it serves, and reading `body` of one of those
+ * builds the runtime's Response anyway, a second object for every provider call.
+ */
+const NativeResponse = globalThis.Response;
+
 export function createNodeHttpFetch(options: { maxSockets?: number } = {}): typeof globalThis.fetch {
   const maxSockets = options.maxSockets ?? 256;
   const agents = {
@@ -39,7 +46,7 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): type
           const status = incoming.statusCode ?? 500;
           const empty = status === 204 || status === 304 || init.method === 'HEAD';
           resolve(
-            new Response(empty ? null : (Readable.toWeb(incoming) as ReadableStream<Uint8Array>), {
+            new NativeResponse(empty ? null : (Readable.toWeb(incoming) as ReadableStream<Uint8Array>), {
               status,
               statusText: incoming.statusMessage ?? '',
               headers: responseHeaders,

@@ -2,6 +2,7 @@
  * Guards every request passes: a body size limit, a cap on requests in flight, and a per-key
  * rate limit (a token bucket refilled continuously at `requestsPerMinute`).
  */
+import { ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from './api-error.js';
@@ -34,9 +35,14 @@ export function limitBodySize(maxBytes: number): MiddlewareHandler {
 }
 
 /**
- * Refuse with 503 `server_busy` when `limit` requests are already being handled. A streamed
- * response (Server-Sent Events) counts until its stream ends or the client goes away, not just
- * until its handler returns.
+ * Refuse with 503 `server_busy` when `limit` requests are already being handled. A request holds
+ * its slot until its response has been written or its client went away, so a streamed response
+ * (Server-Sent Events) counts until its stream ends, not just until its handler returns.
+ *
+ * Served by Node (`@hono/node-server`), the slot is released on the Node response's `close`,
+ * which comes for every response: no response object is touched, so the adapter keeps its fast
+ * path (reading `body` of its light Response builds a full Fetch Response). Called in process
+ * (`app.request`, tests), an event stream's body is wrapped to see its end.
  */
 export function concurrencyLimit(limit: number): MiddlewareHandler {
   let inFlight = 0;
@@ -57,6 +63,12 @@ export function concurrencyLimit(limit: number): MiddlewareHandler {
         inFlight--;
       }
     };
+    const outgoing = nodeResponseOf(context.env);
+    if (outgoing) {
+      outgoing.once('close', release);
+      await next();
+      return;
+    }
     try {
       await next();
     } catch (error) {
@@ -64,7 +76,7 @@ export function concurrencyLimit(limit: number): MiddlewareHandler {
       throw error;
     }
     const response = context.res;
-    if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    if (!response.headers.get('content-type')?.startsWith('text/event-stream') || !response.body) {
       release();
       return;
     }
@@ -91,6 +103,12 @@ export function concurrencyLimit(limit: number): MiddlewareHandler {
       response,
     );
   };
+}
+
+/** The Node response of a request served by `@hono/node-server` (its `env.outgoing`), if any. */
+function nodeResponseOf(env: unknown): ServerResponse | undefined {
+  if (typeof env !== 'object' || env === null || !('outgoing' in env)) return undefined;
+  return env.outgoing instanceof ServerResponse ? env.outgoing : undefined;
 }
 
 export interface RateLimiter {

@@ -33,7 +33,7 @@ export interface ServerOptions {
   recoverIntervalMs?: number;
   /** Runs work in the configured workspace instead of a new directory each (default false). */
   sharedWorkspace?: boolean;
-  /** How often gateway calls are written to the ledger, in batches (default 100 ms; one fsync a second). */
+  /** How often gateway calls are written to the ledger, in batches (default 100 ms; under `power`, one fsync a second). */
   gatewayFlushMs?: number;
   /** Where the server reports what no client sees (bugs, failures to record). */
   log?: (line: string) => void;
@@ -105,6 +105,9 @@ export function createServer(options: ServerOptions): HatarakuServer {
   app.route('/', runsApp);
   const recorder = createGatewayRecorder({
     engine: () => hataraku.engine,
+    // A SQLite journal is written by a worker thread with its own connection to the file.
+    sqlitePath: hataraku.config.journal.url ? undefined : journalPath,
+    durability: hataraku.config.journal.durability,
     log,
     ...(options.gatewayFlushMs !== undefined ? { flushIntervalMs: options.gatewayFlushMs } : {}),
   });

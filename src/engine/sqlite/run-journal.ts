@@ -125,6 +125,17 @@ export function createRunJournal(
     ),
   };
 
+  // Made once: better-sqlite3 prepares BEGIN, COMMIT and ROLLBACK for each transaction function,
+  // which cost more than the rows of a small batch of gateway calls.
+  const recordFinished = db.transaction((runs: FinishedRun[]) => {
+    const time = now();
+    for (const { run, steps, outcome } of runs) {
+      statements.insertRun.run(newRunRow(run, true, time));
+      for (const step of steps) insertStepOnce(step);
+      statements.finishRun.run(outcomeRow(run.id, outcome, time));
+    }
+  });
+
   function newRunRow(run: FinishedRun['run'], owned: boolean, time: number): NewRunRow {
     return {
       id: run.id,
@@ -203,18 +214,9 @@ export function createRunJournal(
       });
     },
     recordFinishedRuns(runs, options = {}) {
-      return guard('recording finished runs', () =>
-        db
-          .transaction(() => {
-            const time = now();
-            for (const { run, steps, outcome } of runs) {
-              statements.insertRun.run(newRunRow(run, true, time));
-              for (const step of steps) insertStepOnce(step);
-              statements.finishRun.run(outcomeRow(run.id, outcome, time));
-            }
-          })
-          .immediate(),
-      ).then(() => (options.durable === false ? undefined : sharedSync()));
+      return guard('recording finished runs', () => recordFinished.immediate(runs)).then(() =>
+        options.durable === false ? undefined : sharedSync(),
+      );
     },
     getRun(runId) {
       return guard('reading a run', () => {

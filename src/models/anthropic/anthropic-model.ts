@@ -11,7 +11,13 @@
 import { ModelCallError } from '../../errors.js';
 import { modelLabel } from '../model-label.js';
 import type { Model, ModelRequest, ModelStreamEvent } from '../spec.js';
-import { abortedError, defaultRetryPolicy, postWithRetry, type RetryPolicy } from '../transport/http.js';
+import {
+  abortedError,
+  defaultRetryPolicy,
+  postWithRetry,
+  type RetryPolicy,
+  releaseResponse,
+} from '../transport/http.js';
 import { parseServerSentEvents, type ServerSentEvent } from '../transport/sse.js';
 import { redactedUrl, redactUrlCredentials } from '../transport/url-redaction.js';
 import { toAnthropicMessagesBody } from './anthropic-request.js';
@@ -132,8 +138,9 @@ async function* streamMessages(settings: AnthropicSettings, request: ModelReques
   // Aborted by us to drop the connection when the stream stalls or the consumer stops early.
   const connection = new AbortController();
   const signal = userSignal === undefined ? connection.signal : AbortSignal.any([userSignal, connection.signal]);
+  let response: Response | undefined;
   try {
-    const response = await postWithRetry({
+    response = await postWithRetry({
       provider,
       modelId: settings.modelId,
       url: settings.url,
@@ -170,6 +177,7 @@ async function* streamMessages(settings: AnthropicSettings, request: ModelReques
   } finally {
     // Releases the socket when the stream stopped early; a no-op once the body was read whole.
     connection.abort();
+    if (response) releaseResponse(response);
   }
 }
 

@@ -10,9 +10,15 @@
  */
 import { ModelCallError } from '../../errors.js';
 import { modelLabel } from '../model-label.js';
-import type { FinishReason, Model, ModelRequest, ModelStreamEvent, Usage } from '../spec.js';
+import type { FinishReason, Model, ModelRequest, ModelStreamEvent, ModelWarning, Usage } from '../spec.js';
 import { randomToolCallId } from '../tool-call-id.js';
-import { abortedError, defaultRetryPolicy, postWithRetry, type RetryPolicy } from '../transport/http.js';
+import {
+  abortedError,
+  defaultRetryPolicy,
+  postWithRetry,
+  type RetryPolicy,
+  releaseResponse,
+} from '../transport/http.js';
 import { parseServerSentEvents } from '../transport/sse.js';
 import { redactedUrl, redactUrlCredentials } from '../transport/url-redaction.js';
 import { guardStreamBody } from './guard-stream-body.js';
@@ -132,6 +138,20 @@ async function* streamChatCompletion(
     fetch: settings.fetch,
     authHint: settings.authHint,
   });
+  try {
+    yield* readCompletion(settings, request, response, warnings);
+  } finally {
+    releaseResponse(response);
+  }
+}
+
+/** The events of a successful response: a stream of chunks, or a whole completion sent at once. */
+async function* readCompletion(
+  settings: ResolvedSettings,
+  request: ModelRequest,
+  response: Response,
+  warnings: ModelWarning[],
+): AsyncGenerator<ModelStreamEvent> {
   const label = modelLabel(settings);
   const badResponse = (message: string, cause?: unknown): ModelCallError =>
     new ModelCallError({

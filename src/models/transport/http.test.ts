@@ -1,8 +1,9 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelCallError } from '../../errors.js';
-import { type PostRequest, postWithRetry } from './http.js';
+import { type PostRequest, postWithRetry, releaseResponse } from './http.js';
 
 interface Scripted {
   status: number;
@@ -162,5 +163,51 @@ describe('postWithRetry', () => {
     );
     expect(error.code).toBe('model_aborted');
     expect(calls).toBe(1);
+  });
+
+  it("passes a caller's abort on to the connection while the body is read, and no longer once the response is released", async () => {
+    const caller = new AbortController();
+    const seen: AbortSignal[] = [];
+    const recordingFetch: typeof fetch = async (_input, init) => {
+      if (init?.signal) seen.push(init.signal);
+      return new Response('{}', { status: 200 });
+    };
+    const request = requestTo('http://127.0.0.1:9/unused', { abortSignal: caller.signal, fetch: recordingFetch });
+    // Many calls on one long-lived signal (an agent run's) leave no listener behind once released.
+    for (let call = 0; call < 20; call++) releaseResponse(await postWithRetry(request));
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    const held = await postWithRetry(request);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    caller.abort(new Error('the client went away'));
+    const connection = seen.at(-1) as AbortSignal;
+    expect(connection.aborted).toBe(true);
+    expect((connection.reason as Error).message).toBe('the client went away');
+    // The earlier calls' connections were released before the abort.
+    expect(seen.slice(0, 20).some((signal) => signal.aborted)).toBe(false);
+    releaseResponse(held);
+  });
+
+  it('aborts a connection whose headers are late and says so', async () => {
+    let connection: AbortSignal | undefined;
+    const stalledFetch: typeof fetch = (_input, init) =>
+      new Promise((_resolve, reject) => {
+        connection = init?.signal ?? undefined;
+        connection?.addEventListener('abort', () => reject(new TypeError('fetch failed')));
+      });
+    const caller = new AbortController();
+    const error = await failureOf(
+      postWithRetry(
+        requestTo('http://127.0.0.1:9/unused', {
+          abortSignal: caller.signal,
+          fetch: stalledFetch,
+          timeoutMs: 20,
+          retry: { maxRetries: 0, initialDelayMs: 5, maxDelayMs: 10 },
+        }),
+      ),
+    );
+    expect(error.code).toBe('model_timeout');
+    expect(connection?.aborted).toBe(true);
+    expect(caller.signal.aborted).toBe(false);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
   });
 });

@@ -1,4 +1,8 @@
-/** Gateway calls recorded in the ledger, on a real SQLite journal. */
+/**
+ * Gateway calls recorded in the ledger, on a real SQLite journal: from this thread (the sources),
+ * and from the worker thread the build starts (its module is loaded from dist/, as
+ * `hataraku serve` runs it).
+ */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +55,41 @@ describe('the gateway recorder', () => {
     recorder.record(call(1, 'acme'));
     await expect.poll(async () => (await engine.listRuns()).length).toBe(1);
     await recorder.close();
+    await engine.close();
+  });
+
+  it('writes from a worker thread with its own connection when built, in order, and everything on close', async () => {
+    const built = new URL('../../../dist/server/gateway/gateway-ledger.js', import.meta.url);
+    const { createGatewayRecorder: createBuiltRecorder } = (await import(
+      built.href
+    )) as typeof import('./gateway-ledger.js');
+    const path = join(mkdtempSync(join(tmpdir(), 'hataraku-gw-')), 'hataraku.db');
+    const engine = openSqliteEngine({ path });
+    const logged: string[] = [];
+    const recorder = createBuiltRecorder({
+      engine: () => engine,
+      sqlitePath: path,
+      flushIntervalMs: 60_000,
+      log: (line) => logged.push(line),
+    });
+    expect(recorder.writer).toBe('worker');
+    for (let index = 0; index < 70; index++) recorder.record(call(index, index % 2 === 0 ? 'acme' : 'globex'));
+    expect(await engine.listRuns()).toEqual([]);
+    await recorder.flush();
+    // Written by the other connection, read by this one.
+    const byTenant = await engine.costReport({ by: 'tenant' });
+    expect(byTenant.map((row) => [row.key, row.calls])).toEqual([
+      ['acme', 35],
+      ['globex', 35],
+    ]);
+    expect(await engine.getRun('gw_0008')).toMatchObject({ agentName: 'gateway', status: 'completed', tenant: 'acme' });
+    // A call still queued when the server closes is written before the worker ends.
+    recorder.record(call(100, 'acme'));
+    await recorder.close();
+    expect(await engine.getRun('gw_0100')).toMatchObject({ status: 'completed' });
+    expect(await engine.spentUsd({ scope: 'tenant', key: 'acme', since: 0, limitUsd: 1 })).toBeCloseTo(0.036, 6);
+    expect(await engine.recoverableRuns()).toEqual([]);
+    expect(logged).toEqual([]);
     await engine.close();
   });
 });

@@ -2,12 +2,25 @@
  * Recording a gateway call in the journal, so the cost ledger, cost reports and tenant budgets
  * count it like any run's model call: one run of the agent `gateway` (tenant of the key) with
  * one model step carrying the call's ledger entries. Calls are queued and written after their
- * responses are sent, in small transactions every 100 ms and with one fsync a second, so
- * recording adds no latency to a call. The price of that: budgets see a call up to 100 ms late,
- * and a power cut loses at most the last second's records (killing the process loses only
- * the calls not yet written, at most 100 ms of them).
+ * responses are sent, in batches every 100 ms, so recording adds no latency to a call.
+ *
+ * On a SQLite journal the batches are written by a worker thread with its own connection to the
+ * file (`ledger-worker.ts`), one transaction per batch: the rows, the commits and the occasional
+ * WAL checkpoint then cost the server's event loop nothing but passing the calls over. Elsewhere
+ * (PostgreSQL, or the sources run without a build) they are written in this thread, in small
+ * transactions with a turn of the event loop between them.
+ *
+ * What the ledger guarantees is the same either way: budgets see a call up to 100 ms (plus one
+ * write) late; killing the process loses only the calls not yet written (at most the last
+ * 100 ms or so); closing the server writes every queued call first. Under `durability: power`
+ * the records are made durable with one fsync a second, so a power cut loses at most the last
+ * second of them; under `process` (the default) a commit survives the process, not a power cut.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { JournalDurability } from '../../engine/durability.js';
 import type { Engine, FinishedRun, LedgerEntry } from '../../engine/engine.js';
 import type { ModelResponse, Usage } from '../../models/spec.js';
 
@@ -85,15 +98,37 @@ export interface GatewayRecorder {
   /** Write every queued call now, and make it durable. */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /** Where the calls are written: by a worker thread, or in this one. */
+  readonly writer: 'worker' | 'this thread';
 }
 
+/** What `ledger-worker.ts` is started with, sent, and answers. */
+export interface LedgerWorkerData {
+  path: string;
+  durability: JournalDurability | undefined;
+}
+
+/** A batch travels as JSON text: cloning the calls as objects cost the event loop several times more. */
+export type LedgerWorkerMessage = { id: number; callsJson: string; durable: boolean } | { id: number; close: true };
+
+export interface LedgerWorkerReply {
+  id: number;
+  error?: string;
+}
+
+/** The worker's module next to this one: present in the build (dist/), absent when the sources run. */
+const ledgerWorkerFile = fileURLToPath(new URL('./ledger-worker.js', import.meta.url));
+
 /**
- * Queues calls and writes them every `flushIntervalMs` (default 100 ms), in small transactions;
- * they reach the disk with one fsync every `syncIntervalMs` (default 1 s), since an fsync holds
- * the event loop for a while.
+ * Queues calls and writes them every `flushIntervalMs` (default 100 ms); they are made durable
+ * (under `durability: power`) with one fsync every `syncIntervalMs` (default 1 s), since an
+ * fsync takes a while. With `sqlitePath` (the journal's file) the writes go to a worker thread.
  */
 export function createGatewayRecorder(init: {
   engine: () => Engine;
+  /** The SQLite journal's file: write from a worker thread with its own connection to it. */
+  sqlitePath?: string | undefined;
+  durability?: JournalDurability | undefined;
   flushIntervalMs?: number;
   syncIntervalMs?: number;
   log: (line: string) => void;
@@ -103,6 +138,22 @@ export function createGatewayRecorder(init: {
   let writing: Promise<void> = Promise.resolve();
   let unsynced = false;
   let lastSync = Date.now();
+  const worker =
+    init.sqlitePath !== undefined && init.sqlitePath !== ':memory:' && existsSync(ledgerWorkerFile)
+      ? startLedgerWorker(init.sqlitePath, init.durability, init.log)
+      : undefined;
+  /** Write a batch in this thread, in small transactions; fsync when due. */
+  const writeHere = async (batch: GatewayCall[], durable: boolean): Promise<void> => {
+    if (batch.length > 0) {
+      await recordGatewayCalls(init.engine(), batch);
+      unsynced = true;
+    }
+    if (unsynced && (durable || Date.now() - lastSync >= (init.syncIntervalMs ?? 1000))) {
+      await init.engine().sync();
+      unsynced = false;
+      lastSync = Date.now();
+    }
+  };
   const write = (durable: boolean): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = undefined;
@@ -110,15 +161,22 @@ export function createGatewayRecorder(init: {
     queue = [];
     writing = writing.then(async () => {
       try {
-        if (batch.length > 0) {
-          await recordGatewayCalls(init.engine(), batch);
-          unsynced = true;
+        if (worker?.running()) {
+          const syncDue = durable || Date.now() - lastSync >= (init.syncIntervalMs ?? 1000);
+          if (batch.length === 0 && !(syncDue && unsynced)) return;
+          try {
+            await worker.send(batch, syncDue);
+            if (syncDue) {
+              unsynced = false;
+              lastSync = Date.now();
+            } else if (batch.length > 0) unsynced = true;
+            return;
+          } catch (error) {
+            // The worker is gone: this thread writes the batch (and the next ones) itself.
+            if (worker.running()) throw error;
+          }
         }
-        if (unsynced && (durable || Date.now() - lastSync >= (init.syncIntervalMs ?? 1000))) {
-          await init.engine().sync();
-          unsynced = false;
-          lastSync = Date.now();
-        }
+        await writeHere(batch, durable);
       } catch (error) {
         init.log(
           `could not record ${batch.length} gateway calls: ${error instanceof Error ? error.message : String(error)}`,
@@ -142,6 +200,63 @@ export function createGatewayRecorder(init: {
       schedule();
     },
     flush: () => write(true),
-    close: () => write(true),
+    async close() {
+      await write(true);
+      await worker?.close();
+    },
+    get writer() {
+      return worker?.running() ? 'worker' : 'this thread';
+    },
+  };
+}
+
+/**
+ * The ledger worker: batches sent to it are written in order, each answered once committed.
+ * Should the thread fail (it cannot open the file, it dies), `running()` turns false and the
+ * recorder writes in its own thread from then on, starting with the batch that was in flight.
+ */
+function startLedgerWorker(path: string, durability: JournalDurability | undefined, log: (line: string) => void) {
+  const worker = new Worker(ledgerWorkerFile, { workerData: { path, durability } satisfies LedgerWorkerData });
+  // Idle, it must not keep a finished process alive (the recorder's close() ends it); with a
+  // batch in flight it must, or a server stopping would exit before its last calls are written.
+  worker.unref();
+  let alive = true;
+  let nextId = 0;
+  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  const failAll = (error: Error) => {
+    for (const waiting of pending.values()) waiting.reject(error);
+    pending.clear();
+  };
+  worker.on('message', (reply: LedgerWorkerReply) => {
+    const waiting = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (pending.size === 0) worker.unref();
+    if (reply.error === undefined) waiting?.resolve();
+    else waiting?.reject(new Error(reply.error));
+  });
+  worker.on('error', (error) => {
+    alive = false;
+    log(`the ledger worker failed (${error.message}); gateway calls are written in the server's thread from now on.`);
+    failAll(error);
+  });
+  worker.on('exit', () => {
+    alive = false;
+    failAll(new Error('the ledger worker stopped'));
+  });
+  const post = (message: LedgerWorkerMessage) =>
+    new Promise<void>((resolve, reject) => {
+      if (pending.size === 0) worker.ref();
+      pending.set(message.id, { resolve, reject });
+      worker.postMessage(message);
+    });
+  return {
+    running: () => alive,
+    send: (calls: GatewayCall[], durable: boolean) => post({ id: nextId++, callsJson: JSON.stringify(calls), durable }),
+    async close() {
+      if (!alive) return;
+      await post({ id: nextId++, close: true }).catch(() => {});
+      alive = false;
+      await worker.terminate();
+    },
   };
 }

@@ -49,6 +49,28 @@ describe('the key store', () => {
     keys.close();
   });
 
+  it('remembers a verified key, yet refuses it from the next request on once it is revoked, here or by another connection', () => {
+    const { path, keys } = store();
+    const first = keys.create({ name: 'a', tenant: 't' });
+    const second = keys.create({ name: 'b', tenant: 't' });
+    // Verified once, then again from memory (the same object, no new lookup).
+    const verified = keys.verify(first.secret);
+    expect(verified).toMatchObject({ name: 'a' });
+    expect(keys.verify(first.secret)).toBe(verified);
+    expect(keys.verify(`${first.secret.slice(0, -1)}x`)).toBeUndefined();
+    // `hataraku keys revoke` in another process: another connection to the same file.
+    const cli = openKeyStore({ path });
+    expect(cli.revoke('a')).toBe(true);
+    cli.close();
+    expect(keys.verify(first.secret)).toBeUndefined();
+    expect(keys.verify(second.secret)).toMatchObject({ name: 'b' });
+    // Revoked through this store, while remembered.
+    expect(keys.verify(second.secret)).toMatchObject({ name: 'b' });
+    expect(keys.revoke('b')).toBe(true);
+    expect(keys.verify(second.secret)).toBeUndefined();
+    keys.close();
+  });
+
   it('refuses a duplicate or malformed name and a missing tenant, saying what to do', () => {
     const { keys } = store();
     keys.create({ name: 'a', tenant: 't' });

@@ -103,7 +103,16 @@ export function openKeyStore(options: { path: string; now?: () => number }): Key
     revoke: database.prepare(
       'UPDATE api_keys SET revoked_at = ? WHERE (name = ? OR id = ? OR id = ?) AND revoked_at IS NULL',
     ),
+    // Changes whenever another connection (another process, or the journal's own connection in
+    // this one) commits to the file; this connection's own commits are seen by `revoke` below.
+    dataVersion: database.prepare('PRAGMA data_version').pluck(),
   };
+  // Keys verified since the file last changed, by the secret presented: a busy key costs one
+  // small query per request instead of a lookup and a SHA-256. Any commit to the file by another
+  // connection (a `hataraku keys revoke`, a ledger write) or a revocation here empties it, so a
+  // revoked key is refused from the next request on.
+  const verified = new Map<string, ApiKey>();
+  let verifiedAtVersion: unknown;
 
   return {
     create(key) {
@@ -136,16 +145,29 @@ export function openKeyStore(options: { path: string; now?: () => number }): Key
     list: () => (statements.list.all() as KeyRow[]).map(fromRow),
     revoke(nameOrId) {
       const id = nameOrId.startsWith('hk_') ? nameOrId.slice(3) : nameOrId;
-      return statements.revoke.run(now(), nameOrId, nameOrId, id).changes > 0;
+      const revoked = statements.revoke.run(now(), nameOrId, nameOrId, id).changes > 0;
+      verified.clear();
+      return revoked;
     },
     verify(secret) {
+      const version = statements.dataVersion.get();
+      if (version !== verifiedAtVersion) {
+        verified.clear();
+        verifiedAtVersion = version;
+      }
+      const known = verified.get(secret);
+      if (known) return known;
       const match = keyPattern.exec(secret);
       if (!match) return undefined;
       const row = statements.byId.get(match[1]) as KeyRow | undefined;
       if (!row || row.revoked_at !== null) return undefined;
       const expected = Buffer.from(row.secret_sha256, 'hex');
       const given = Buffer.from(sha256(secret), 'hex');
-      return timingSafeEqual(expected, given) ? fromRow(row) : undefined;
+      if (!timingSafeEqual(expected, given)) return undefined;
+      const key = fromRow(row);
+      if (verified.size >= 10_000) verified.clear();
+      verified.set(secret, key);
+      return key;
     },
     close: () => database.close(),
   };

@@ -1,0 +1,189 @@
+/**
+ * Where `hataraku serve` spends its CPU on gateway calls: starts the fake upstream and
+ * `hataraku serve` (from dist/) under `node --cpu-prof`, drives `POST /v1/chat/completions` at
+ * concurrency 16 for a few seconds (not streamed, then streamed), stops the server so it writes
+ * its profile, and prints the functions with the most self time, then the same grouped by file.
+ *
+ * Run: `npm run build && node bench/gateway/profile.mjs [seconds per mode, default 4]`;
+ * PROFILE_MODES=plain or streamed profiles one mode only.
+ * The .cpuprofile is left in a temporary directory (its path is printed) for Chrome DevTools.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repositoryRoot = join(here, '..', '..');
+const secondsPerMode = Number(process.argv[2] ?? 4);
+
+function startProcess(args, options, ready) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const read = (chunk) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match) resolve({ child, match });
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
+  });
+}
+
+const upstream = await startProcess([join(here, 'upstream.mjs')], {}, /listening on (\d+)/);
+const upstreamPort = Number(upstream.match[1]);
+const workDirectory = mkdtempSync(join(os.tmpdir(), 'hataraku-profile-gateway-'));
+writeFileSync(
+  join(workDirectory, 'hataraku.config.json'),
+  JSON.stringify({
+    providers: {
+      up: { type: 'openai', baseURL: `http://127.0.0.1:${upstreamPort}/v1`, apiKeyEnv: 'UP_KEY', maxRetries: 0 },
+    },
+    prices: { 'up:gpt-bench': { inputPerMillion: 0.15, outputPerMillion: 0.6 } },
+  }),
+);
+const cli = join(repositoryRoot, 'dist', 'cli', 'main.js');
+const environment = { ...process.env, UP_KEY: 'sk-bench', NO_COLOR: '1' };
+const created = spawnSync(process.execPath, [cli, 'keys', 'create', 'bench', '--tenant', 'bench', '--json'], {
+  cwd: workDirectory,
+  env: environment,
+  encoding: 'utf8',
+});
+if (created.status !== 0) throw new Error(`keys create failed: ${created.stderr}`);
+const secret = JSON.parse(created.stdout).secret;
+const profileDirectory = join(workDirectory, 'profile');
+const server = await startProcess(
+  [
+    '--cpu-prof',
+    `--cpu-prof-dir=${profileDirectory}`,
+    cli,
+    'serve',
+    '--port',
+    '0',
+    '--max-concurrent-requests',
+    '1024',
+  ],
+  { cwd: workDirectory, env: environment },
+  /listening on (http:\/\/[^\s]+)/,
+);
+const port = Number(new URL(server.match[1]).port);
+
+function requestOnce(agent, streamed) {
+  const body = JSON.stringify({
+    model: 'up:gpt-bench',
+    messages: [{ role: 'user', content: 'Say hello' }],
+    ...(streamed ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/chat/completions',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${secret}`,
+        },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () =>
+          response.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`)),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+let served = 0;
+const modes = (process.env.PROFILE_MODES ?? 'plain,streamed').split(',');
+for (const streamed of [false, true].filter((value) => modes.includes(value ? 'streamed' : 'plain'))) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const deadline = performance.now() + secondsPerMode * 1000;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (performance.now() < deadline) {
+        await requestOnce(agent, streamed);
+        served++;
+      }
+    }),
+  );
+  agent.destroy();
+}
+const exited = new Promise((resolve) => server.child.on('exit', resolve));
+server.child.kill('SIGTERM');
+await exited;
+upstream.child.kill('SIGTERM');
+
+const file = readdirSync(profileDirectory).find((name) => name.endsWith('.cpuprofile'));
+const profilePath = join(profileDirectory, file);
+const profile = JSON.parse(readFileSync(profilePath, 'utf8'));
+// Self time per node: the samples that landed on it, times the sampling interval.
+const intervals = new Map();
+for (let index = 0; index < profile.samples.length; index++) {
+  const id = profile.samples[index];
+  intervals.set(id, (intervals.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+}
+const byFunction = new Map();
+const byFile = new Map();
+let total = 0;
+for (const node of profile.nodes) {
+  const micros = intervals.get(node.id) ?? 0;
+  total += micros;
+  const { functionName, url, lineNumber } = node.callFrame;
+  const place = url.startsWith('file://') ? relative(repositoryRoot, fileURLToPath(url)) : url || '(native)';
+  const name = `${functionName || '(anonymous)'} ${place}:${lineNumber + 1}`;
+  byFunction.set(name, (byFunction.get(name) ?? 0) + micros);
+  const group = place.includes('node_modules/') ? place.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1') : place;
+  byFile.set(group, (byFile.get(group) ?? 0) + micros);
+}
+const idle = (byFunction.get('(idle) (native):0') ?? 0) + (byFunction.get('(program) (native):0') ?? 0);
+console.log(`${served} requests served; profile: ${profilePath}`);
+console.log(
+  `busy ${((total - idle) / 1000).toFixed(0)} ms of ${(total / 1000).toFixed(0)} ms sampled; ${((total - idle) / 1000 / served).toFixed(3)} ms per request (idle and (program) left out)`,
+);
+const show = (title, map, count) => {
+  console.log(`\n${title}`);
+  for (const [name, micros] of [...map.entries()].sort((left, right) => right[1] - left[1]).slice(0, count)) {
+    console.log(
+      `${((micros / total) * 100).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(0).padStart(6)} ms  ${name}`,
+    );
+  }
+};
+show('Self time by function', byFunction, Number(process.env.PROFILE_TOP ?? 45));
+show('Self time by file or package', byFile, 30);
+
+// Total time: each sample counts once for every distinct function on its stack.
+const parents = new Map();
+const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+const nameOf = (node) => {
+  const { functionName, url, lineNumber } = node.callFrame;
+  const place = url.startsWith('file://') ? relative(repositoryRoot, fileURLToPath(url)) : url || '(native)';
+  return `${functionName || '(anonymous)'} ${place}:${lineNumber + 1}`;
+};
+const inclusive = new Map();
+for (const [id, micros] of intervals) {
+  const seen = new Set();
+  for (let at = id; at !== undefined; at = parents.get(at)) {
+    const name = nameOf(nodes.get(at));
+    if (seen.has(name)) continue;
+    seen.add(name);
+    inclusive.set(name, (inclusive.get(name) ?? 0) + micros);
+  }
+}
+const filter = new RegExp(process.env.PROFILE_TOTAL_FILTER ?? '^(?!.*\\(root\\)).*(dist/|hono)');
+show(
+  'Total time by function (Hataraku and Hono)',
+  new Map([...inclusive].filter(([name]) => filter.test(name))),
+  Number(process.env.PROFILE_TOP ?? 45),
+);

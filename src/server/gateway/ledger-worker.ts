@@ -1,0 +1,40 @@
+/**
+ * The thread that writes gateway calls to a SQLite journal for `createGatewayRecorder`: it opens
+ * its own connection (its own engine, an executor of its own) on the journal's file and writes
+ * each batch it is sent in one transaction, so that neither the rows nor the commits (nor a WAL
+ * checkpoint now and then) hold up the server's event loop. Answers each batch with its id, and
+ * an error message when the batch could not be written.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
+import {
+  type GatewayCall,
+  type LedgerWorkerData,
+  type LedgerWorkerMessage,
+  type LedgerWorkerReply,
+  recordGatewayCalls,
+} from './gateway-ledger.js';
+
+const port = parentPort;
+if (port) {
+  const { path, durability } = workerData as LedgerWorkerData;
+  // No heartbeat: this executor never owns an open run.
+  const engine = openSqliteEngine({ path, durability, heartbeatMs: 0 });
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (message: LedgerWorkerMessage) => {
+    queue = queue.then(async () => {
+      const reply: LedgerWorkerReply = { id: message.id };
+      try {
+        if ('close' in message) await engine.close();
+        else {
+          const calls = JSON.parse(message.callsJson) as GatewayCall[];
+          await recordGatewayCalls(engine, calls, Math.max(1, calls.length));
+          if (message.durable) await engine.sync();
+        }
+      } catch (error) {
+        reply.error = error instanceof Error ? error.message : String(error);
+      }
+      port.postMessage(reply);
+    });
+  });
+}
