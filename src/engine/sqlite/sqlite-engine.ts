@@ -7,7 +7,8 @@
  * - `approval-journal.ts`: approvals and the audit log;
  * - `spend-ledger.ts`: cost reports, spend and budget reservations;
  * - `artifact-journal.ts`: files runs produced;
- * - `feedback-journal.ts`: whether runs solved their tasks (outcome labels).
+ * - `feedback-journal.ts`: whether runs solved their tasks (outcome labels);
+ * - `console-session-journal.ts`: signed-in console sessions (hashed tokens).
  *
  * Each engine is an executor: it registers itself, renews the leases of the runs it owns on a
  * heartbeat, and may commit steps only for runs it owns (a fence against a process that lost
@@ -16,6 +17,7 @@
 import type { Engine } from '../engine.js';
 import { createApprovalJournal } from './approval-journal.js';
 import { createArtifactJournal } from './artifact-journal.js';
+import { createConsoleSessionJournal } from './console-session-journal.js';
 import { createFeedbackJournal } from './feedback-journal.js';
 import { openJournalDatabase, type SqliteEngineOptions } from './journal-database.js';
 import { createRunJournal } from './run-journal.js';
@@ -35,6 +37,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
     ...createSpendLedger(database),
     ...createArtifactJournal(database),
     ...createFeedbackJournal(database),
+    ...createConsoleSessionJournal(database),
     async close() {
       runs.release();
       if (database.db.open) database.db.close();

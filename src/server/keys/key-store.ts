@@ -63,6 +63,11 @@ export interface KeyStore {
   revoke(nameOrId: string): boolean;
   /** The active key a presented secret belongs to, or undefined. */
   verify(secret: string): ApiKey | undefined;
+  /**
+   * The active key with this public id, or undefined (revoked or unknown): how a console
+   * session, which keeps the key's id and never the key, is checked again on each request.
+   */
+  findActive(id: string): ApiKey | undefined;
   close(): void;
 }
 
@@ -146,6 +151,10 @@ export function openKeyStore(options: { path: string; now?: () => number }): Key
       const expected = Buffer.from(row.secret_sha256, 'hex');
       const given = Buffer.from(sha256(secret), 'hex');
       return timingSafeEqual(expected, given) ? fromRow(row) : undefined;
+    },
+    findActive(id) {
+      const row = statements.byId.get(id) as KeyRow | undefined;
+      return row && row.revoked_at === null ? fromRow(row) : undefined;
     },
     close: () => database.close(),
   };
