@@ -80,7 +80,7 @@ describe.each(journals.filter((journal) => journal.available))('console sessions
       });
       return { engine, sessions };
     };
-    return { keys, clock, serverA: server(), serverB: server() };
+    return { location, keys, clock, serverA: server(), serverB: server() };
   }
 
   it('opens a session on one server that another server on the journal honours, keeping only hashes', async () => {
@@ -142,6 +142,20 @@ describe.each(journals.filter((journal) => journal.available))('console sessions
     expect(await serverA.engine.getConsoleSession(sha256(first.token))).toBeUndefined();
     expect(await serverA.engine.getConsoleSession(sha256(second.token))).toBeUndefined();
     expect((await serverB.sessions.current(cookieOf(unrelated.token)))?.status).toBe('live');
+  });
+
+  it('refuses, without ending it, a session whose key this server does not know (another key file)', async () => {
+    const { location, keys, clock, serverA } = setUp();
+    const { key } = keys.create({ name: 'ops', tenant: 'acme' });
+    const { token } = await serverA.sessions.open(key);
+    const elsewhere = openKeyStore({ path: join(mkdtempSync(join(tmpdir(), 'hataraku-session-keys-')), 'keys.db') });
+    closing.push(() => elsewhere.close());
+    const engine = journal.open(location);
+    closing.push(() => engine.close());
+    const serverC = createSessionStore({ journal: engine, keys: elsewhere, now: () => clock.now });
+    expect(await serverC.current(cookieOf(token))).toBeUndefined();
+    expect(await serverC.find(cookieOf(token))).toBeUndefined();
+    expect((await serverA.sessions.current(cookieOf(token)))?.status).toBe('live');
   });
 
   it('refuses a session idle for longer than the idle time, and any session past its lifetime', async () => {

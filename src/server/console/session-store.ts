@@ -76,8 +76,11 @@ export function createSessionStore(
       await journal.deleteConsoleSession(tokenSha256);
       return undefined;
     }
-    const key = keys.findActive(session.keyId);
-    if (!key) {
+    const key = keys.findById(session.keyId);
+    // A key this server does not know (its key file is not the one the session's server had)
+    // is refused here, but the session is left alone: it is not this server's to end.
+    if (!key) return undefined;
+    if (key.revokedAt !== undefined) {
       await journal.deleteConsoleSessionsOfKey(session.keyId);
       return { token, session, key: undefined };
     }

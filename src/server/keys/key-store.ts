@@ -64,10 +64,11 @@ export interface KeyStore {
   /** The active key a presented secret belongs to, or undefined. */
   verify(secret: string): ApiKey | undefined;
   /**
-   * The active key with this public id, or undefined (revoked or unknown): how a console
-   * session, which keeps the key's id and never the key, is checked again on each request.
+   * The key with this public id, revoked or not (see `revokedAt`), or undefined when this store
+   * has none: how a console session, which keeps the key's id and never the key, is checked
+   * again on each request.
    */
-  findActive(id: string): ApiKey | undefined;
+  findById(id: string): ApiKey | undefined;
   close(): void;
 }
 
@@ -152,9 +153,9 @@ export function openKeyStore(options: { path: string; now?: () => number }): Key
       const given = Buffer.from(sha256(secret), 'hex');
       return timingSafeEqual(expected, given) ? fromRow(row) : undefined;
     },
-    findActive(id) {
+    findById(id) {
       const row = statements.byId.get(id) as KeyRow | undefined;
-      return row && row.revoked_at === null ? fromRow(row) : undefined;
+      return row === undefined ? undefined : fromRow(row);
     },
     close: () => database.close(),
   };
