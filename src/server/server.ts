@@ -7,6 +7,7 @@
  */
 import { type ServerType, serve } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { sqliteConnectionOf } from '../engine/sqlite/sqlite-engine.js';
 import type { Hataraku } from '../hataraku.js';
 import { type AgentCatalog, createAgentCatalog } from './agent-catalog.js';
 import { createRedactor, errorBody, respondWithError } from './api-error.js';
@@ -58,10 +59,13 @@ export function createServer(options: ServerOptions): HatarakuServer {
   const { hataraku } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`hataraku serve: ${line}\n`));
   const journalPath = hataraku.config.journal.path;
-  // Open the engine first: it creates the database file and its schema.
-  void hataraku.engine.executorId;
-  const keys = openKeyStore({ path: journalPath });
-  const events = openEventLog({ path: journalPath });
+  // Open the engine first: it creates the database file and its schema. The API keys and the
+  // run events live in the journal's SQLite file, over the journal's own connection when the
+  // engine is SQLite on that file; with a PostgreSQL journal there is no such connection, and
+  // each opens the file (docs/architecture.md).
+  const journalConnection = sqliteConnectionOf(hataraku.engine, journalPath);
+  const keys = openKeyStore(journalConnection ? { connection: journalConnection } : { path: journalPath });
+  const events = openEventLog(journalConnection ? { connection: journalConnection } : { path: journalPath });
   const agents = createAgentCatalog(hataraku.config);
   const runs = createRunService({
     hataraku,

@@ -20,7 +20,7 @@ import {
 } from '../../engine/postgres/__fixtures__/test-database.js';
 import { openPostgresEngine } from '../../engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
-import { type KeyStore, openKeyStore } from '../keys/key-store.js';
+import { openKeyStore } from '../keys/key-store.js';
 import { createSessionStore, type SessionStore, sessionCookieName } from './session-store.js';
 
 interface Journal {
