@@ -91,9 +91,12 @@ export function createSessionStore(
     return { token, session, key };
   }
 
-  const csrfMatches = (expectedSha256: string, given: string | undefined) =>
-    given !== undefined &&
-    timingSafeEqual(Buffer.from(expectedSha256, 'hex'), createHash('sha256').update(given).digest());
+  const csrfMatches = (expectedSha256: string, given: string | undefined) => {
+    if (given === undefined) return false;
+    const expected = Buffer.from(expectedSha256, 'hex');
+    const actual = createHash('sha256').update(given).digest();
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  };
 
   return {
     async open(key) {
