@@ -16,7 +16,7 @@
 import type { JsonValue, Usage } from '../models/spec.js';
 
 /** Version of the stored format. History of changes: docs/journal-format.md. */
-export const engineSchemaVersion = 3;
+export const engineSchemaVersion = 4;
 
 /**
  * - `pending`: started and not finished: running now, or interrupted and resumable.
@@ -409,6 +409,45 @@ export interface FeedbackJournal {
 }
 
 /**
+ * A signed-in console session, as the journal keeps it: never the session token (the cookie's
+ * value) nor the API key, only the token's SHA-256, the CSRF token's SHA-256 and the key's public
+ * id, which the server checks again on every request (a revoked key ends the session at once).
+ */
+export interface ConsoleSessionRecord {
+  /** SHA-256 (hex) of the session token. */
+  tokenSha256: string;
+  /** SHA-256 (hex) of the session's CSRF token. */
+  csrfSha256: string;
+  /** Public id of the API key the session acts as. */
+  keyId: string;
+  createdAt: number;
+  /** When a request last used the session (ms since epoch; updated at most about once a minute). */
+  lastSeenAt: number;
+  /** The session ends at this time unless used before (idle expiry; never after `expiresAt`). */
+  idleExpiresAt: number;
+  /** The session ends at this time however much it is used (absolute expiry). */
+  expiresAt: number;
+}
+
+/**
+ * Console sessions, kept in the journal so that they outlive a server restart and every server
+ * on one journal shares them. Policy (lifetimes, revocation) is the server's; this only stores.
+ */
+export interface ConsoleSessionJournal {
+  createConsoleSession(session: ConsoleSessionRecord): Promise<void>;
+  /** The session whose token hashes to `tokenSha256`, expired or not; undefined when there is none. */
+  getConsoleSession(tokenSha256: string): Promise<ConsoleSessionRecord | undefined>;
+  /** Record a use: set `lastSeenAt` and push `idleExpiresAt` back (capped at the absolute expiry). */
+  touchConsoleSession(tokenSha256: string, seen: { lastSeenAt: number; idleExpiresAt: number }): Promise<void>;
+  /** Delete a session (sign-out); false when there was none. */
+  deleteConsoleSession(tokenSha256: string): Promise<boolean>;
+  /** Delete every session of a key (the key was revoked); resolves with how many. */
+  deleteConsoleSessionsOfKey(keyId: string): Promise<number>;
+  /** Delete the sessions expired at `now` (idle or absolute); resolves with how many. */
+  purgeConsoleSessions(now: number): Promise<number>;
+}
+
+/**
  * The journal as a whole: each part is a small interface over one database handle (see
  * `sqlite/` and `postgres/`, one file per part). Callers that need only one part can take that
  * interface.
@@ -419,6 +458,7 @@ export interface Engine
     ApprovalJournal,
     SpendLedger,
     ArtifactJournal,
-    FeedbackJournal {
+    FeedbackJournal,
+    ConsoleSessionJournal {
   close(): Promise<void>;
 }

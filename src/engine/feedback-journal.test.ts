@@ -112,7 +112,7 @@ describe('sqlite journal upgrade', () => {
     }
     const check = new Database(path, { readonly: true });
     try {
-      expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '3' });
+      expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '4' });
     } finally {
       check.close();
     }

@@ -14,4 +14,4 @@ export type {
   StepRecord,
 } from './engine.js';
 export { openPostgresEngine, type PostgresEngineOptions } from './postgres/postgres-engine.js';
-export { openSqliteEngine, type SqliteEngineOptions } from './sqlite/sqlite-engine.js';
+export { openSqliteEngine, type SqliteEngine, type SqliteEngineOptions } from './sqlite/sqlite-engine.js';

@@ -30,11 +30,15 @@ export const developmentKey: ApiKey = {
 };
 
 /**
- * A console session: the browser holds only an opaque session id in an http-only cookie; the key
- * stays on the server. Requests that change something must carry the session's CSRF token.
+ * A console session: the browser holds only an opaque session token in an http-only cookie; the
+ * journal keeps the key's id, checked again on each request. Requests that change something
+ * must carry the session's CSRF token.
  */
 export interface SessionLookup {
-  find(cookieHeader: string | undefined): { secret: string; csrfToken: string } | undefined;
+  /** The live session a cookie names: its key (undefined: the key was revoked), and its CSRF check. */
+  find(
+    cookieHeader: string | undefined,
+  ): Promise<{ key: ApiKey | undefined; csrfMatches(token: string | undefined): boolean } | undefined>;
 }
 
 export function authenticate(init: {
@@ -46,21 +50,25 @@ export function authenticate(init: {
 }): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function checkApiKey(context, next) {
     const header = context.req.header('authorization');
-    let token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-    const session = token ? undefined : init.sessions?.find(context.req.header('cookie'));
+    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    const session = token ? undefined : await init.sessions?.find(context.req.header('cookie'));
     if (session) {
       const method = context.req.method;
-      if (method !== 'GET' && method !== 'HEAD' && context.req.header('x-csrf-token') !== session.csrfToken) {
+      if (method !== 'GET' && method !== 'HEAD' && !session.csrfMatches(context.req.header('x-csrf-token'))) {
         throw new ApiError(
           403,
           'forbidden',
           'this request comes with a console session but without its CSRF token (header x-csrf-token); reload the console page.',
         );
       }
-      token = session.secret;
     }
     let key: ApiKey | undefined;
-    if (token) {
+    if (session) {
+      key = session.key;
+      if (!key) {
+        throw new ApiError(401, 'unauthorized', 'this console session ended: its API key was revoked; sign in again.');
+      }
+    } else if (token) {
       key = init.keys.verify(token);
       if (!key) {
         throw new ApiError(

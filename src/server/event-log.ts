@@ -38,12 +38,27 @@ export interface EventLog {
   close(): void;
 }
 
-export function openEventLog(options: { path: string; now?: () => number }): EventLog {
+/**
+ * Open the event table, creating it when missing: in the SQLite file at `path` (the journal's
+ * file) over a connection of its own, or over `connection`, an open connection to that file
+ * that someone else owns (the SQLite journal's: see `sqliteConnectionOf`), which `close` leaves
+ * open.
+ */
+export function openEventLog(
+  options: ({ path: string } | { connection: Database.Database }) & { now?: () => number },
+): EventLog {
   const now = options.now ?? Date.now;
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const database = new Database(options.path, { timeout: 10_000 });
-  database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
+  let database: Database.Database;
+  if ('connection' in options) {
+    // The journal's connection is already in WAL mode with synchronous=NORMAL.
+    database = options.connection;
+  } else {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    database = new Database(options.path, { timeout: 10_000 });
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+  }
+  const owned = !('connection' in options);
   database.exec(eventsSchema);
   const insert = database.prepare('INSERT INTO run_events (run_id, seq, event, at) VALUES (?, ?, ?, ?)');
   const lastSeq = database.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE run_id = ?');
@@ -86,6 +101,8 @@ export function openEventLog(options: { path: string; now?: () => number }): Eve
       };
     },
     prune: (before) => olderThan.run(before).changes,
-    close: () => database.close(),
+    close() {
+      if (owned) database.close();
+    },
   };
 }

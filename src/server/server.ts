@@ -7,12 +7,13 @@
  */
 import { type ServerType, serve } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { sqliteConnectionOf } from '../engine/sqlite/sqlite-engine.js';
 import type { Hataraku } from '../hataraku.js';
 import { type AgentCatalog, createAgentCatalog } from './agent-catalog.js';
 import { createRedactor, errorBody, respondWithError } from './api-error.js';
 import { type AuthVariables, authenticate, isLoopbackName } from './auth.js';
 import { consoleRoutes } from './console/console-routes.js';
-import { createSessionStore } from './console/session-store.js';
+import { createSessionStore, type SessionLifetimes } from './console/session-store.js';
 import { type EventLog, openEventLog } from './event-log.js';
 import { createGatewayRecorder } from './gateway/gateway-ledger.js';
 import { gatewayRoutes } from './gateway/gateway-routes.js';
@@ -37,6 +38,8 @@ export interface ServerOptions {
   gatewayFlushMs?: number;
   /** Where the server reports what no client sees (bugs, failures to record). */
   log?: (line: string) => void;
+  /** How long console sessions last (default: 12 hours idle, 24 hours in all). */
+  consoleSessions?: SessionLifetimes;
 }
 
 export interface HatarakuServer {
@@ -56,10 +59,13 @@ export function createServer(options: ServerOptions): HatarakuServer {
   const { hataraku } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`hataraku serve: ${line}\n`));
   const journalPath = hataraku.config.journal.path;
-  // Open the engine first: it creates the database file and its schema.
-  void hataraku.engine.executorId;
-  const keys = openKeyStore({ path: journalPath });
-  const events = openEventLog({ path: journalPath });
+  // Open the engine first: it creates the database file and its schema. The API keys and the
+  // run events live in the journal's SQLite file, over the journal's own connection when the
+  // engine is SQLite on that file; with a PostgreSQL journal there is no such connection, and
+  // each opens the file (docs/architecture.md).
+  const journalConnection = sqliteConnectionOf(hataraku.engine, journalPath);
+  const keys = openKeyStore(journalConnection ? { connection: journalConnection } : { path: journalPath });
+  const events = openEventLog(journalConnection ? { connection: journalConnection } : { path: journalPath });
   const agents = createAgentCatalog(hataraku.config);
   const runs = createRunService({
     hataraku,
@@ -91,7 +97,8 @@ export function createServer(options: ServerOptions): HatarakuServer {
   app.use('*', concurrencyLimit(options.maxConcurrentRequests ?? 256));
   app.use('*', limitBodySize(maxBodyBytes));
   app.get('/health', (context) => context.json({ status: 'ok' }));
-  const sessions = createSessionStore();
+  // Sessions live in the journal: they outlive a restart, and every server on it shares them.
+  const sessions = createSessionStore({ journal: hataraku.engine, keys, ...options.consoleSessions });
   const auth = authenticate({
     keys,
     rateLimiter: createRateLimiter(),
@@ -126,10 +133,12 @@ export function createServer(options: ServerOptions): HatarakuServer {
   let lastPrune = 0;
   const recover = async () => {
     try {
-      // Alongside recovery, at most hourly: forget the events of runs quiet for a week.
+      // Alongside recovery, at most hourly: forget the events of runs quiet for a week, and
+      // expired console sessions.
       if (Date.now() - lastPrune > 3_600_000) {
         lastPrune = Date.now();
         events.prune(Date.now() - 7 * 86_400_000);
+        await sessions.purgeExpired();
       }
       return await runs.recover();
     } catch (error) {

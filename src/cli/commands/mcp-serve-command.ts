@@ -5,6 +5,7 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
+import { sqliteConnectionOf } from '../../engine/sqlite/sqlite-engine.js';
 import { UserError } from '../../errors.js';
 import { createAgentCatalog } from '../../server/agent-catalog.js';
 import { openEventLog } from '../../server/event-log.js';
@@ -72,7 +73,9 @@ export async function mcpServeCommand(flags: McpServeFlags, io: CliIo): Promise<
       return 0;
     }
     // Over stdio, stdout carries the protocol: nothing else may be written to it.
-    const events = openEventLog({ path: hataraku.config.journal.path });
+    const journalPath = hataraku.config.journal.path;
+    const journalConnection = sqliteConnectionOf(hataraku.engine, journalPath);
+    const events = openEventLog(journalConnection ? { connection: journalConnection } : { path: journalPath });
     const agents = createAgentCatalog(hataraku.config);
     // Over stdio the host is the user's own program: runs work in the configured workspace.
     const runs = createRunService({ hataraku, agents, events, sharedWorkspace: true });

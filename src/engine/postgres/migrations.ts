@@ -180,6 +180,23 @@ CREATE TABLE feedback (
 CREATE INDEX feedback_by_time ON feedback (at);
 `,
   },
+  {
+    version: 5,
+    description: 'console sessions: hashed session tokens, shared by every server on the journal',
+    sql: `
+CREATE TABLE console_sessions (
+  token_sha256 TEXT PRIMARY KEY,
+  csrf_sha256 TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  idle_expires_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX console_sessions_by_key ON console_sessions (key_id);
+CREATE INDEX console_sessions_by_idle_expiry ON console_sessions (idle_expires_at);
+`,
+  },
 ];
 
 /** Key of the advisory lock held while migrating (any fixed 64-bit number). */

@@ -14,7 +14,7 @@
  *
  * The journal's parts share one pool (`journal-database.ts`), one file per concern:
  * `run-journal.ts`, `step-journal.ts`, `approval-journal.ts`, `spend-ledger.ts`,
- * `artifact-journal.ts`, `feedback-journal.ts`.
+ * `artifact-journal.ts`, `feedback-journal.ts`, `console-session-journal.ts`.
  *
  * Leases use the database's clock, so machines with skewed clocks agree on who owns a run.
  * Claiming a run bumps its `lease_epoch`; a step commits only while the run's row still names
@@ -31,6 +31,7 @@
 import type { Engine } from '../engine.js';
 import { createApprovalJournal } from './approval-journal.js';
 import { createArtifactJournal } from './artifact-journal.js';
+import { createConsoleSessionJournal } from './console-session-journal.js';
 import { createFeedbackJournal } from './feedback-journal.js';
 import { openJournalDatabase, type PostgresEngineOptions } from './journal-database.js';
 import { createRunJournal } from './run-journal.js';
@@ -49,6 +50,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
     ...createSpendLedger(database),
     ...createArtifactJournal(database),
     ...createFeedbackJournal(database),
+    ...createConsoleSessionJournal(database),
     async close() {
       if (database.closed) return;
       await runs.release();

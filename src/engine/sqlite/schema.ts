@@ -126,6 +126,17 @@ CREATE TABLE IF NOT EXISTS feedback (
   at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS feedback_by_time ON feedback (at);
+CREATE TABLE IF NOT EXISTS console_sessions (
+  token_sha256 TEXT PRIMARY KEY,
+  csrf_sha256 TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  idle_expires_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS console_sessions_by_key ON console_sessions (key_id);
+CREATE INDEX IF NOT EXISTS console_sessions_by_idle_expiry ON console_sessions (idle_expires_at);
 CREATE TRIGGER IF NOT EXISTS audit_is_append_only_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_is_append_only_delete BEFORE DELETE ON audit
@@ -141,6 +152,7 @@ const upgrades: Record<number, string> = {
   1: `ALTER TABLE budget_reservations ADD COLUMN reservation_id TEXT NOT NULL DEFAULT '';
       UPDATE budget_reservations SET reservation_id = substr(id, 1, instr(id, ':') - 1) WHERE instr(id, ':') > 0;`,
   // 2 → 3: the `feedback` table (outcome labels on runs), created by the schema's IF NOT EXISTS.
+  // 3 → 4: the `console_sessions` table (signed-in console sessions), created the same way.
 };
 
 interface SchemaVersionRow {

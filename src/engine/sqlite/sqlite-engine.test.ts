@@ -249,7 +249,7 @@ describe('SQLite engine', () => {
     old.close();
     const engine = openSqliteEngine({ path, heartbeatMs: 0 });
     const reader = new Database(path, { readonly: true });
-    expect(reader.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '3' });
+    expect(reader.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '4' });
     expect(reader.prepare('SELECT reservation_id FROM budget_reservations').all()).toEqual([
       { reservation_id: 'reservation_a' },
     ]);

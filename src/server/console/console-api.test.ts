@@ -150,6 +150,27 @@ describe('console sessions', () => {
     expect((await app.request('/runs', { headers: { cookie: session } })).status).toBe(401);
   });
 
+  it('ends a session when its key is revoked: the API refuses it and the page asks to sign in again', async () => {
+    const setup = setUp();
+    const { app } = setup.server;
+    const signedIn = await app.request('http://localhost/console/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', host: 'localhost' },
+      body: new URLSearchParams({ key: setup.key }).toString(),
+    });
+    const session = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    expect((await app.request('/runs', { headers: { cookie: session } })).status).toBe(200);
+    expect(setup.server.keys.revoke('ops-bot')).toBe(true);
+
+    const refused = await app.request('/runs', { headers: { cookie: session } });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/its API key was revoked/);
+    // The session is gone: the page is the sign-in form (the revocation was seen once, above).
+    const page = await (await app.request('/', { headers: { cookie: session } })).text();
+    expect(page).toContain('name="key"');
+    expect(page).not.toContain('data-csrf');
+  });
+
   it('escapes HTML', () => {
     expect(escapeHtml(`<img src=x onerror="a('1')">&`)).toBe(
       '&lt;img src=x onerror=&quot;a(&#39;1&#39;)&quot;&gt;&amp;',

@@ -1,7 +1,8 @@
 /**
  * The console's pages: `/` (the sign-in form, or the console itself), its script and style, and
  * signing in and out. Everything the console shows it reads from the Runs API in the browser,
- * with the session cookie opened here; this file has no data routes of its own.
+ * with the session cookie opened here (the session itself lives in the journal:
+ * session-store.ts); this file has no data routes of its own.
  */
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
@@ -116,10 +117,9 @@ export function consoleRoutes(init: { keys: KeyStore; sessions: SessionStore; de
     return !origin || (host !== null && (origin === `http://${host}` || origin === `https://${host}`));
   };
 
-  app.get('/', (context) => {
-    const session = sessions.current(context.req.header('cookie'));
-    const key = session ? keys.verify(session.secret) : undefined;
-    if (session && key) return html(consolePage(key, session.csrfToken));
+  app.get('/', async (context) => {
+    const session = await sessions.current(context.req.header('cookie'));
+    if (session?.status === 'live') return html(consolePage(session.key, session.csrfToken));
     if (!session && init.development) return html(consolePage({ name: 'dev', tenant: 'dev' }, ''));
     return html(signInPage(session ? 'This key was revoked; sign in with another.' : undefined));
   });
@@ -151,18 +151,17 @@ export function consoleRoutes(init: { keys: KeyStore; sessions: SessionStore; de
         401,
       );
     }
-    const session = sessions.open(secret);
+    const session = await sessions.open(key);
     return new Response(null, {
       status: 303,
-      headers: { location: '/', 'set-cookie': sessionCookie(session.id, 12 * 3600), ...securityHeaders },
+      headers: { location: '/', 'set-cookie': sessionCookie(session.token, session.maxAgeSeconds), ...securityHeaders },
     });
   });
 
   app.post('/console/sign-out', async (context) => {
-    const session = sessions.current(context.req.header('cookie'));
     const form = await context.req.parseBody();
-    if (session && form.csrf === session.csrfToken && sameOrigin(context.req.raw)) {
-      sessions.close(context.req.header('cookie'));
+    if (typeof form.csrf === 'string' && sameOrigin(context.req.raw)) {
+      await sessions.close(context.req.header('cookie'), form.csrf);
     }
     return new Response(null, {
       status: 303,

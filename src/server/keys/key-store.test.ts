@@ -40,9 +40,13 @@ describe('the key store', () => {
     const { keys } = store();
     const first = keys.create({ name: 'a', tenant: 't' });
     const second = keys.create({ name: 'b', tenant: 't' });
+    expect(keys.findById(first.key.id)).toMatchObject({ name: 'a', revokedAt: undefined });
     expect(keys.revoke('a')).toBe(true);
     expect(keys.revoke('a')).toBe(false);
     expect(keys.verify(first.secret)).toBeUndefined();
+    // By id, a revoked key is still found, saying when it was revoked; an unknown id is not.
+    expect(keys.findById(first.key.id)?.revokedAt).toEqual(expect.any(Number));
+    expect(keys.findById('0000000000000000')).toBeUndefined();
     expect(keys.revoke(`hk_${second.key.id}`)).toBe(true);
     expect(keys.verify(second.secret)).toBeUndefined();
     expect(keys.list().every((listed) => listed.revokedAt !== undefined)).toBe(true);

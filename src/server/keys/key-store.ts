@@ -63,6 +63,12 @@ export interface KeyStore {
   revoke(nameOrId: string): boolean;
   /** The active key a presented secret belongs to, or undefined. */
   verify(secret: string): ApiKey | undefined;
+  /**
+   * The key with this public id, revoked or not (see `revokedAt`), or undefined when this store
+   * has none: how a console session, which keeps the key's id and never the key, is checked
+   * again on each request.
+   */
+  findById(id: string): ApiKey | undefined;
   close(): void;
 }
 
@@ -83,12 +89,25 @@ interface KeyRow {
 const keyPattern = /^hk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** Open the key table in the SQLite file at `path` (the journal), creating it when missing. */
-export function openKeyStore(options: { path: string; now?: () => number }): KeyStore {
+/**
+ * Open the key table, creating it when missing: in the SQLite file at `path` (the journal's
+ * file) over a connection of its own, or over `connection`, an open connection to that file
+ * that someone else owns (the SQLite journal's: see `sqliteConnectionOf`), which `close` leaves
+ * open.
+ */
+export function openKeyStore(
+  options: ({ path: string } | { connection: Database.Database }) & { now?: () => number },
+): KeyStore {
   const now = options.now ?? Date.now;
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const database = new Database(options.path, { timeout: 10_000 });
-  database.pragma('journal_mode = WAL');
+  let database: Database.Database;
+  if ('connection' in options) {
+    database = options.connection;
+  } else {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    database = new Database(options.path, { timeout: 10_000 });
+    database.pragma('journal_mode = WAL');
+  }
+  const owned = !('connection' in options);
   database.exec(keysSchema);
   const statements = {
     insert: database.prepare(
@@ -169,7 +188,13 @@ export function openKeyStore(options: { path: string; now?: () => number }): Key
       verified.set(secret, key);
       return key;
     },
-    close: () => database.close(),
+    findById(id) {
+      const row = statements.byId.get(id) as KeyRow | undefined;
+      return row === undefined ? undefined : fromRow(row);
+    },
+    close() {
+      if (owned) database.close();
+    },
   };
 }
 
