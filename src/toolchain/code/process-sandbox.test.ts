@@ -160,6 +160,26 @@ describe.skipIf(skip)('process sandbox: the write limit (maxWriteBytes)', () => 
     expect(result.stdout).toBe('No space left on device\n');
   });
 
+  it('leaves no unsized memory file system to write into: /dev is read-only, /dev/shm as small as /tmp', async () => {
+    // bubblewrap's own /dev is a tmpfs of half the host's memory; pages written through a memory
+    // map there were counted by nothing.
+    const result = await sandbox.run({
+      language: 'python',
+      code: [
+        'import os',
+        'try:',
+        '    open("/dev/planted.bin", "wb").write(b"x")',
+        'except OSError as error:',
+        '    print(error.strerror)',
+        'shm = os.statvfs("/dev/shm")',
+        'print(shm.f_blocks * shm.f_frsize <= 4_100_000)', // the limit, rounded up to whole pages
+        'open("/dev/null", "wb").write(b"devices still work")',
+      ].join('\n'),
+    });
+    expect(result.stdout).toBe('Read-only file system\nTrue\n');
+    expect(result.exitCode).toBe(0);
+  });
+
   it('lets a run under the limit keep its files', async () => {
     const result = await sandbox.run({ language: 'python', code: 'open("small.bin", "wb").write(b"x" * 1_000_000)' });
     expect(result).toMatchObject({ exitCode: 0, limitExceeded: undefined });

@@ -387,6 +387,12 @@ export function isolationArguments(nodePath: string, scratch: { tmpfsBytes?: num
   // /tmp lives in memory: sized, it cannot take more than a run may write.
   if (scratch.tmpfsBytes !== undefined) args.push('--size', String(scratch.tmpfsBytes));
   args.push('--tmpfs', '/tmp');
+  // bubblewrap's /dev is a writable tmpfs as large as half the host's memory, and pages written
+  // through a memory map are not counted by the write watchdog: /dev is made read-only (its
+  // devices still open for writing) and /dev/shm, which Python's multiprocessing needs, becomes
+  // a tmpfs as small as /tmp (read-only with a bubblewrap too old to size it).
+  if (scratch.tmpfsBytes !== undefined) args.push('--size', String(scratch.tmpfsBytes), '--tmpfs', '/dev/shm');
+  args.push('--remount-ro', '/dev');
   return args;
 }
 
