@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,6 +178,25 @@ describe.skipIf(skip)('process sandbox: the write limit (maxWriteBytes)', () => 
     });
     expect(result.stdout).toBe('Read-only file system\nTrue\n');
     expect(result.exitCode).toBe(0);
+  });
+
+  it('refuses fallocate, which takes disk space past the file-size limit without a counted write', async () => {
+    // FALLOC_FL_KEEP_SIZE (1) allocates blocks, leaves the size at 0 and skips RLIMIT_FSIZE: one
+    // call could fill the host's disk with a file that looks empty.
+    const result = await sandbox.run({
+      language: 'python',
+      code: [
+        'import ctypes, os',
+        'libc = ctypes.CDLL(None, use_errno=True)',
+        'libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong]',
+        'fd = os.open("allocated.bin", os.O_CREAT | os.O_WRONLY)',
+        'print(libc.fallocate(fd, 1, 0, 300_000_000), os.strerror(ctypes.get_errno()))',
+        'os.close(fd)',
+      ].join('\n'),
+    });
+    expect(result.stdout).toBe('-1 Operation not supported\n');
+    expect(statSync(join(workspace, 'allocated.bin')).blocks).toBe(0);
+    rmSync(join(workspace, 'allocated.bin'));
   });
 
   it('lets a run under the limit keep its files', async () => {

@@ -36,6 +36,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
 import { removeFileWithoutLinks, workspaceAccess } from '../files/workspace-access.js';
 import { resolveInWorkspace } from '../files/workspace-path.js';
@@ -55,6 +56,7 @@ import {
   type SandboxRunRequest,
   type SandboxRunResult,
 } from './sandbox.js';
+import { diskSyscallFilter } from './seccomp-filter.js';
 import { diffSnapshots, snapshotWorkspace, type WorkspaceSnapshot } from './workspace-snapshot.js';
 
 export interface ProcessSandboxOptions extends SandboxLimits {
@@ -207,6 +209,8 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
           // An older bubblewrap has no --size: /tmp is then unsized, and the watchdog still counts it.
           supportsTmpfsSize(bubblewrapPath) ? { tmpfsBytes: maxWriteBytes } : {},
         ),
+        // fallocate and io_uring refused (seccomp-filter.ts): disk space only through counted writes.
+        ...(seccompFilter === undefined ? [] : ['--seccomp', String(seccompDescriptor)]),
         '/usr/bin/prlimit',
         ...limits,
         '--',
@@ -223,6 +227,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
         countProcesses: process.getuid?.() === 0,
         // Output counts in `wchar` too: it has a cap of its own.
         maxWrittenBytes: maxWriteBytes + maxOutputBytes,
+        seccompFilter,
         running,
       });
       const notes: string[] = [];
@@ -319,6 +324,10 @@ function discardWrites(
     .filter((sentence) => sentence !== '')
     .join(' ');
 }
+
+/** The descriptor bubblewrap reads the seccomp program from (the pipe after stdin, stdout, stderr). */
+const seccompDescriptor = 3;
+const seccompFilter = diskSyscallFilter();
 
 const tmpfsSizeSupport = new Map<string, boolean>();
 
@@ -472,22 +481,27 @@ function runBubblewrap(request: {
   countProcesses: boolean;
   /** Bytes the sandbox's processes may write in all (`wchar`), before it is stopped. */
   maxWrittenBytes: number;
+  /** A seccomp program bubblewrap reads from descriptor `seccompDescriptor` (`--seccomp`). */
+  seccompFilter: Buffer | undefined;
   running: Set<() => void>;
 }): Promise<BubblewrapOutcome> {
   return new Promise((resolve, reject) => {
     // Join a pids cgroup before bubblewrap starts, so every process of the run is in it.
     const group = createPidsCgroup(request.maxProcesses + 4);
+    const stdio: 'pipe'[] =
+      request.seccompFilter === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'];
     const child = group
       ? spawn(
           '/bin/sh',
           ['-c', 'echo $$ > "$0" && exec "$@"', group.procsFile, request.bubblewrapPath, ...request.args],
-          { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: sandboxSpawnEnvironment },
+          { stdio, detached: true, env: sandboxSpawnEnvironment },
         )
-      : spawn(request.bubblewrapPath, request.args, {
-          stdio: ['pipe', 'pipe', 'pipe'],
-          detached: true,
-          env: sandboxSpawnEnvironment,
-        });
+      : spawn(request.bubblewrapPath, request.args, { stdio, detached: true, env: sandboxSpawnEnvironment });
+    if (request.seccompFilter !== undefined) {
+      const filterPipe = child.stdio[seccompDescriptor] as Writable;
+      filterPipe.on('error', () => undefined);
+      filterPipe.end(request.seccompFilter);
+    }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let outputBytes = 0;
