@@ -1,4 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +206,75 @@ describe.skipIf(skip)('process sandbox: the write limit (maxWriteBytes)', () => 
     expect(result.stdout).toBe('-1 Operation not supported\n');
     expect(statSync(join(workspace, 'allocated.bin')).blocks).toBe(0);
     rmSync(join(workspace, 'allocated.bin'));
+  });
+
+  it('counts every folder, node_modules included, and what a file holds past its size', async () => {
+    // The file list skips node_modules and .git; a run could grow files there without a counted write.
+    const result = await sandbox.run({
+      language: 'python',
+      code: [
+        'import os',
+        'os.makedirs("node_modules/pkg")',
+        'for i in range(3):',
+        '    with open(f"node_modules/pkg/sparse-{i}.bin", "wb") as f:',
+        '        f.truncate(2_000_000)',
+      ].join('\n'),
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(result.notes.join(' ')).toMatch(
+      /other new entries \(directories, links, files in skipped folders\) were removed/,
+    );
+    expect(workspaceFiles()).toEqual(['keep.txt']);
+  });
+
+  it('counts directories: thousands of them made without a write are over the limit, and removed', async () => {
+    // Protected entries are left alone by the clean-up.
+    writeFileSync(join(workspace, '.env'), 'TOKEN=kept');
+    mkdirSync(join(workspace, '.git'));
+    writeFileSync(join(workspace, '.git', 'config'), '[core]');
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'import os\nfor i in range(3000):\n    os.mkdir(f"directory-{i}")',
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(workspaceFiles()).toEqual(['.env', '.git', 'keep.txt']);
+    expect(readFileSync(join(workspace, '.git', 'config'), 'utf8')).toBe('[core]');
+    rmSync(join(workspace, '.env'));
+    rmSync(join(workspace, '.git'), { recursive: true });
+  });
+
+  it('checks the disk after a run stopped by its deadline too', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      timeoutMs: 1_500,
+      code: [
+        'import os, time',
+        'os.makedirs("node_modules/.cache")',
+        'with open("node_modules/.cache/blob.bin", "wb") as f:',
+        '    f.truncate(6_000_000)',
+        'time.sleep(60)',
+      ].join('\n'),
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(workspaceFiles()).toEqual(['keep.txt']);
+  });
+
+  it('counts pages written through a memory map outside the workspace, while the program runs', async () => {
+    // /var/cache/sandbox is on the host's disk and outside the workspace's before/after picture.
+    const result = await sandbox.run({
+      language: 'python',
+      code: [
+        'import mmap, os, time',
+        'fd = os.open("/var/cache/sandbox/mapped.bin", os.O_CREAT | os.O_RDWR)',
+        'os.ftruncate(fd, 20_000_000)',
+        'view = mmap.mmap(fd, 20_000_000)',
+        'for offset in range(0, 20_000_000, 4096):',
+        '    view[offset] = 1',
+        'view.flush()',
+        'time.sleep(15)',
+      ].join('\n'),
+    });
+    expect(result.limitExceeded).toBe('disk');
   });
 
   it('lets a run under the limit keep its files', async () => {

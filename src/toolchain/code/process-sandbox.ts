@@ -57,6 +57,7 @@ import {
   type SandboxRunResult,
 } from './sandbox.js';
 import { diskSyscallFilter } from './seccomp-filter.js';
+import { diskUseGrowth, measureWorkspaceDiskUse, removeEntriesNotIn } from './workspace-disk-use.js';
 import { diffSnapshots, snapshotWorkspace, type WorkspaceSnapshot } from './workspace-snapshot.js';
 
 export interface ProcessSandboxOptions extends SandboxLimits {
@@ -180,6 +181,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       const cpuSeconds = options.cpuSeconds ?? Math.ceil(timeoutMs / 1000) + 1;
       const root = workspaceRoot();
       const before = options.workspace === undefined ? undefined : snapshotWorkspace(root);
+      const diskUseBefore = options.workspace === undefined ? undefined : measureWorkspaceDiskUse(root, protectedPaths);
       const protectedBefore = options.workspace === undefined ? [] : findProtectedEntries(root, protectedPaths);
       const overlays = protectedBefore.filter((entry) => entry.linkTarget === undefined);
       const limits = [
@@ -241,12 +243,22 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       }
       let after = before === undefined ? undefined : snapshotWorkspace(root);
       let limit = outcome.limit;
-      // Growth that write() did not count (a memory-mapped file, fallocate) shows here.
-      if (limit === undefined && before !== undefined && after !== undefined) {
-        if (workspaceGrowth(before, after) > maxWriteBytes) limit = 'disk';
+      // Disk space that write() did not count (pages written through a memory map, a file
+      // extended with truncate, thousands of directories), in any folder, shows here. A run that
+      // left more entries than can be walked is over the limit: what it wrote cannot be told.
+      // Checked after any stop but the disk's own: a program can write through a map, then wait for the deadline.
+      if (limit !== 'disk' && diskUseBefore !== undefined) {
+        const diskUseAfter = measureWorkspaceDiskUse(root, protectedPaths);
+        if (!diskUseAfter.complete || diskUseGrowth(diskUseBefore, diskUseAfter) > maxWriteBytes) limit = 'disk';
       }
       if (limit === 'disk' && before !== undefined && after !== undefined && options.workspace !== undefined) {
         notes.push(discardWrites(root, protectedPaths, before, after, maxWriteBytes));
+        // What the file list does not show (directories, links, folders it skips) goes too.
+        if (diskUseBefore?.complete === true) {
+          const others = removeEntriesNotIn(root, protectedPaths, diskUseBefore);
+          if (others > 0)
+            notes.push(`${others} other new entries (directories, links, files in skipped folders) were removed.`);
+        }
         after = snapshotWorkspace(root);
       } else if (limit === 'disk') {
         notes.push(`The run wrote more than ${maxWriteBytes} bytes (the write limit, maxWriteBytes) and was stopped.`);
@@ -280,13 +292,6 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       blanks = undefined;
     },
   };
-}
-
-/** Bytes the workspace gained between two snapshots: new files, and files that grew. */
-function workspaceGrowth(before: WorkspaceSnapshot, after: WorkspaceSnapshot): number {
-  let growth = 0;
-  for (const [path, stamp] of after) growth += Math.max(0, stamp.size - (before.get(path)?.size ?? 0));
-  return growth;
 }
 
 /**
@@ -599,7 +604,10 @@ function bytesWrittenByTree(rootPid: number): number {
   for (const pid of processTree(rootPid)) {
     try {
       const counters = readFileSync(`/proc/${pid}/io`, 'utf8');
-      total += Number(/^wchar: (\d+)$/m.exec(counters)?.[1] ?? 0);
+      // write_bytes: pages the process dirtied, memory-mapped writes included, which wchar misses.
+      const written = Number(/^wchar: (\d+)$/m.exec(counters)?.[1] ?? 0);
+      const dirtied = Number(/^write_bytes: (\d+)$/m.exec(counters)?.[1] ?? 0);
+      total += Math.max(written, dirtied);
     } catch {
       // Gone in between: its bytes now count in its parent's.
     }

@@ -1,0 +1,106 @@
+/**
+ * What a process-tier run took of the disk under the workspace, measured from the file system
+ * rather than from what the code says or what write() counted: every entry (files, directories,
+ * links, in every folder, `node_modules` included), each counted by the larger of its
+ * size and the blocks it holds. A run can take disk space without a counted write (pages written
+ * through a memory map, a file extended with `truncate`, directories made by the thousand, long
+ * link targets); all of it shows here. Links are never followed. Protected entries are left out
+ * (as the walk that finds them does): the run cannot write under their covers, and those it
+ * created are removed before this is measured.
+ */
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProtectedPaths } from '../files/protected-paths.js';
+import { maxWalkedEntries } from './protected-entries.js';
+
+export interface WorkspaceDiskUse {
+  /** Bytes each entry holds, by path relative to the workspace (with `/`). */
+  entries: Map<string, number>;
+  /** False when the walk stopped at `maxWalkedEntries`: the picture is partial. */
+  complete: boolean;
+}
+
+/** The entries under `root` and the bytes each holds, up to `maxWalkedEntries` entries. */
+export function measureWorkspaceDiskUse(
+  root: string,
+  protectedPaths: ProtectedPaths,
+  maxEntries: number = maxWalkedEntries,
+): WorkspaceDiskUse {
+  const entries = new Map<string, number>();
+  let complete = true;
+  const walk = (directory: string, prefix: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(directory);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (entries.size >= maxEntries) {
+        complete = false;
+        return;
+      }
+      const relative = prefix === '' ? name : `${prefix}/${name}`;
+      if (protectedPaths.isProtected(relative)) continue;
+      let stats: ReturnType<typeof lstatSync>;
+      try {
+        stats = lstatSync(join(directory, name));
+      } catch {
+        continue;
+      }
+      entries.set(relative, Math.max(stats.size, stats.blocks * 512));
+      if (stats.isDirectory()) walk(join(directory, name), relative);
+    }
+  };
+  walk(root, '');
+  return { entries, complete };
+}
+
+/** Bytes the workspace gained between two measures: new entries, and entries that grew. */
+export function diskUseGrowth(before: WorkspaceDiskUse, after: WorkspaceDiskUse): number {
+  let growth = 0;
+  for (const [path, bytes] of after.entries) growth += Math.max(0, bytes - (before.entries.get(path) ?? 0));
+  return growth;
+}
+
+/**
+ * Remove every entry under `root` that `before` does not hold (a new directory with all it
+ * holds), protected entries aside. Only for after a run, when every process of it is dead: nothing can swap a name for
+ * a link meanwhile, and no link is followed (`rmSync` removes a link, not its target). Returns
+ * how many entries were removed.
+ */
+export function removeEntriesNotIn(root: string, protectedPaths: ProtectedPaths, before: WorkspaceDiskUse): number {
+  let removed = 0;
+  const walk = (directory: string, prefix: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(directory);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const relative = prefix === '' ? name : `${prefix}/${name}`;
+      // Protected entries are not in `before`; they are never this function's to remove.
+      if (protectedPaths.isProtected(relative)) continue;
+      const full = join(directory, name);
+      if (!before.entries.has(relative)) {
+        try {
+          rmSync(full, { recursive: true, force: true });
+          removed++;
+        } catch {
+          // A mount point (a protected entry's cover is gone after the run) or a vanished entry.
+        }
+        continue;
+      }
+      let stats: ReturnType<typeof lstatSync>;
+      try {
+        stats = lstatSync(full);
+      } catch {
+        continue;
+      }
+      if (stats.isDirectory()) walk(full, relative);
+    }
+  };
+  walk(root, '');
+  return removed;
+}
