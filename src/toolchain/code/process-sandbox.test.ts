@@ -277,6 +277,19 @@ describe.skipIf(skip)('process sandbox: the write limit (maxWriteBytes)', () => 
     expect(result.limitExceeded).toBe('disk');
   });
 
+  it('keeps the cache that outlives a run within the limit, however many runs write to it', async () => {
+    // Each run stays under the limit; together they would fill the host's disk.
+    const fill = (name: string) =>
+      sandbox.run({ language: 'python', code: `open("/var/cache/sandbox/${name}", "wb").write(b"x" * 3_000_000)` });
+    expect((await fill('first.bin')).limitExceeded).toBeUndefined();
+    expect((await fill('second.bin')).limitExceeded).toBeUndefined();
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'import os\nprint(sum(entry.stat().st_size for entry in os.scandir("/var/cache/sandbox")) <= 4_000_000)',
+    });
+    expect(result.stdout).toBe('True\n');
+  });
+
   it('lets a run under the limit keep its files', async () => {
     const result = await sandbox.run({ language: 'python', code: 'open("small.bin", "wb").write(b"x" * 1_000_000)' });
     expect(result).toMatchObject({ exitCode: 0, limitExceeded: undefined });

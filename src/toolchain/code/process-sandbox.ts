@@ -57,7 +57,7 @@ import {
   type SandboxRunResult,
 } from './sandbox.js';
 import { diskSyscallFilter } from './seccomp-filter.js';
-import { diskUseGrowth, measureWorkspaceDiskUse, removeEntriesNotIn } from './workspace-disk-use.js';
+import { diskUseGrowth, measureWorkspaceDiskUse, removeEntriesNotIn, totalDiskUse } from './workspace-disk-use.js';
 import { diffSnapshots, snapshotWorkspace, type WorkspaceSnapshot } from './workspace-snapshot.js';
 
 export interface ProcessSandboxOptions extends SandboxLimits {
@@ -199,6 +199,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
         command = [nodePath, `--max-old-space-size=${memoryMb}`, '-'];
       }
       cacheDirectory ??= mkdtempSync(join(tmpdir(), 'hataraku-sandbox-cache-'));
+      const cache = cacheDirectory;
       blanks ??= createBlanks();
       const args = [
         ...bubblewrapArguments(
@@ -262,6 +263,13 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
         after = snapshotWorkspace(root);
       } else if (limit === 'disk') {
         notes.push(`The run wrote more than ${maxWriteBytes} bytes (the write limit, maxWriteBytes) and was stopped.`);
+      }
+      // The cache outlives the run, on the host's disk: it may hold no more than one run may write,
+      // or runs that each stay under the limit would fill it together. Past that it is emptied.
+      const cacheUse = measureWorkspaceDiskUse(cache, undefined);
+      if (!cacheUse.complete || totalDiskUse(cacheUse) > maxWriteBytes) {
+        rmSync(cache, { recursive: true, force: true });
+        if (cacheDirectory === cache) cacheDirectory = undefined;
       }
       if (limit === undefined && outcome.signal === 'SIGXCPU') limit = 'cpu';
       if (limit === undefined && outcome.signal === 'SIGXFSZ') limit = 'file-size';

@@ -20,10 +20,13 @@ export interface WorkspaceDiskUse {
   complete: boolean;
 }
 
-/** The entries under `root` and the bytes each holds, up to `maxWalkedEntries` entries. */
+/**
+ * The entries under `root` and the bytes each holds, up to `maxWalkedEntries` entries, leaving
+ * out `protectedPaths` (none left out without).
+ */
 export function measureWorkspaceDiskUse(
   root: string,
-  protectedPaths: ProtectedPaths,
+  protectedPaths: ProtectedPaths | undefined,
   maxEntries: number = maxWalkedEntries,
 ): WorkspaceDiskUse {
   const entries = new Map<string, number>();
@@ -41,7 +44,7 @@ export function measureWorkspaceDiskUse(
         return;
       }
       const relative = prefix === '' ? name : `${prefix}/${name}`;
-      if (protectedPaths.isProtected(relative)) continue;
+      if (protectedPaths?.isProtected(relative) === true) continue;
       let stats: ReturnType<typeof lstatSync>;
       try {
         stats = lstatSync(join(directory, name));
@@ -103,4 +106,11 @@ export function removeEntriesNotIn(root: string, protectedPaths: ProtectedPaths,
   };
   walk(root, '');
   return removed;
+}
+
+/** Bytes all the entries of a measure hold. */
+export function totalDiskUse(use: WorkspaceDiskUse): number {
+  let total = 0;
+  for (const bytes of use.entries.values()) total += bytes;
+  return total;
 }
