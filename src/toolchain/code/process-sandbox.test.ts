@@ -189,6 +189,22 @@ describe.skipIf(skip)('process sandbox: the write limit (maxWriteBytes)', () => 
     expect(result.exitCode).toBe(0);
   });
 
+  it('lets the code make no user namespace of its own, where it could mount an unsized tmpfs', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      code: [
+        'import ctypes, os',
+        'libc = ctypes.CDLL(None, use_errno=True)',
+        'CLONE_NEWUSER, CLONE_NEWNS = 0x10000000, 0x00020000',
+        'if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0:',
+        '    print("mounted" if libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0 else "not mounted")',
+        'else:',
+        '    print("refused")',
+      ].join('\n'),
+    });
+    expect(result.stdout).toBe('refused\n');
+  });
+
   it('refuses fallocate, which takes disk space past the file-size limit without a counted write', async () => {
     // FALLOC_FL_KEEP_SIZE (1) allocates blocks, leaves the size at 0 and skips RLIMIT_FSIZE: one
     // call could fill the host's disk with a file that looks empty.

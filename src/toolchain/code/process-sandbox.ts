@@ -210,7 +210,10 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
           protectedAncestors(protectedBefore),
           blanks,
           // An older bubblewrap has no --size: /tmp is then unsized, and the watchdog still counts it.
-          supportsTmpfsSize(bubblewrapPath) ? { tmpfsBytes: maxWriteBytes } : {},
+          {
+            ...(bubblewrapSupports(bubblewrapPath, '--size') ? { tmpfsBytes: maxWriteBytes } : {}),
+            disableUserNamespaces: bubblewrapSupports(bubblewrapPath, '--disable-userns'),
+          },
         ),
         // fallocate and io_uring refused (seccomp-filter.ts): disk space only through counted writes.
         ...(seccompFilter === undefined ? [] : ['--seccomp', String(seccompDescriptor)]),
@@ -342,17 +345,20 @@ function discardWrites(
 const seccompDescriptor = 3;
 const seccompFilter = diskSyscallFilter();
 
-const tmpfsSizeSupport = new Map<string, boolean>();
+const bubblewrapHelp = new Map<string, string>();
 
-/** Whether this bubblewrap knows `--size` (older ones do not), asked once per binary. */
-function supportsTmpfsSize(bubblewrapPath: string): boolean {
-  let known = tmpfsSizeSupport.get(bubblewrapPath);
-  if (known === undefined) {
-    const help = spawnSync(bubblewrapPath, ['--help'], { encoding: 'utf8', env: sandboxSpawnEnvironment });
-    known = `${help.stdout ?? ''}${help.stderr ?? ''}`.includes('--size');
-    tmpfsSizeSupport.set(bubblewrapPath, known);
+/**
+ * Whether this bubblewrap knows `option` (older ones lack `--size` and `--disable-userns`),
+ * its help asked once per binary.
+ */
+export function bubblewrapSupports(bubblewrapPath: string, option: string): boolean {
+  let help = bubblewrapHelp.get(bubblewrapPath);
+  if (help === undefined) {
+    const asked = spawnSync(bubblewrapPath, ['--help'], { encoding: 'utf8', env: sandboxSpawnEnvironment });
+    help = `${asked.stdout ?? ''}${asked.stderr ?? ''}`;
+    bubblewrapHelp.set(bubblewrapPath, help);
   }
-  return known;
+  return new RegExp(`^\\s*${option}\\b`, 'm').test(help);
 }
 
 function createBlanks(): { root: string; file: string; directory: string } {
@@ -370,10 +376,16 @@ function createBlanks(): { root: string; file: string; directory: string } {
  * shadow, hosts or credentials), Node's directory when it lies outside /usr, a fresh /proc and
  * /dev, and a private /tmp.
  */
-export function isolationArguments(nodePath: string, scratch: { tmpfsBytes?: number } = {}): string[] {
+export function isolationArguments(
+  nodePath: string,
+  scratch: { tmpfsBytes?: number; disableUserNamespaces?: boolean } = {},
+): string[] {
   const args = [
     '--unshare-all',
     '--unshare-user',
+    // Without it the code could make a user namespace of its own and mount an unsized tmpfs
+    // there (memory the write limit never sees), or reach more of the kernel.
+    ...(scratch.disableUserNamespaces === true ? ['--disable-userns'] : []),
     '--uid',
     String(sandboxUid),
     '--gid',
@@ -426,7 +438,7 @@ function bubblewrapArguments(
   overlays: ProtectedOverlay[],
   ancestors: string[],
   blanks: { file: string; directory: string },
-  scratch: { tmpfsBytes?: number },
+  scratch: { tmpfsBytes?: number; disableUserNamespaces?: boolean },
 ): string[] {
   const nodeDirectory = dirname(nodePath);
   const args = [...isolationArguments(nodePath, scratch), '--bind', workspace, '/workspace'];

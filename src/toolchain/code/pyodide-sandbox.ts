@@ -35,7 +35,7 @@ import {
   writeFileWithoutLinks,
 } from '../files/workspace-access.js';
 import { resolveInWorkspace } from '../files/workspace-path.js';
-import { isolationArguments, sandboxSpawnEnvironment } from './process-sandbox.js';
+import { bubblewrapSupports, isolationArguments, sandboxSpawnEnvironment } from './process-sandbox.js';
 import { pyodideHostSource } from './pyodide-host-source.js';
 import { pyodideWorkerSource } from './pyodide-worker-source.js';
 import type { EngineRunResult } from './quickjs-sandbox.js';
@@ -101,7 +101,9 @@ export function spawnPyodideProcess(confinement: PyodideConfinement, scratch: st
     return spawn(nodePath, nodeArguments(confinement), { ...options, cwd: scratch });
   }
   const args = [
-    ...isolationArguments(nodePath),
+    ...isolationArguments(nodePath, {
+      disableUserNamespaces: bubblewrapSupports(confinement.bubblewrapPath, '--disable-userns'),
+    }),
     '--ro-bind',
     pyodideDirectory,
     pyodideDirectory,
