@@ -306,6 +306,24 @@ describe.skipIf(skip)('process sandbox: the write limit (maxWriteBytes)', () => 
     expect(result.stdout).toBe('True\n');
   });
 
+  it('counts each entry as 1 KiB: empty files in /tmp take no byte of its size, but kernel memory', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'import os\nfor i in range(300_000):\n    os.close(os.open(f"/tmp/{i}", os.O_CREAT | os.O_WRONLY))\nprint("all made")',
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(result.stdout).toBe('');
+  });
+
+  it('counts each entry as 1 KiB in the workspace too, and removes the empty files of a run past it', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'import os\nos.mkdir("many")\nfor i in range(6000):\n    open(f"many/{i}", "w").close()',
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(workspaceFiles()).toEqual(['keep.txt']);
+  });
+
   it('lets a run under the limit keep its files', async () => {
     const result = await sandbox.run({ language: 'python', code: 'open("small.bin", "wb").write(b"x" * 1_000_000)' });
     expect(result).toMatchObject({ exitCode: 0, limitExceeded: undefined });

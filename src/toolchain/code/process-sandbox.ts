@@ -32,6 +32,8 @@ import {
   readlinkSync,
   realpathSync,
   rmSync,
+  type StatsFs,
+  statfsSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -234,6 +236,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
         // Output counts in `wchar` too: it has a cap of its own.
         maxWrittenBytes: maxWriteBytes + maxOutputBytes,
         seccompFilter,
+        tmpfsBytes: bubblewrapSupports(bubblewrapPath, '--size') ? maxWriteBytes : undefined,
         running,
       });
       const notes: string[] = [];
@@ -506,6 +509,8 @@ function runBubblewrap(request: {
   countProcesses: boolean;
   /** Bytes the sandbox's processes may write in all (`wchar`), before it is stopped. */
   maxWrittenBytes: number;
+  /** The size of the sandbox's /tmp and /dev/shm, when bubblewrap could size them. */
+  tmpfsBytes: number | undefined;
   /** A seccomp program bubblewrap reads from descriptor `seccompDescriptor` (`--seccomp`). */
   seccompFilter: Buffer | undefined;
   running: Set<() => void>;
@@ -570,7 +575,11 @@ function runBubblewrap(request: {
     let ticks = 0;
     const watchdog = setInterval(() => {
       // Reading every process's counters is dearer than the process count: every fourth tick.
-      if (++ticks % 4 === 0 && child.pid !== undefined && bytesWrittenByTree(child.pid) > request.maxWrittenBytes) {
+      if (
+        ++ticks % 4 === 0 &&
+        child.pid !== undefined &&
+        bytesTakenByTree(child.pid, request.tmpfsBytes) > request.maxWrittenBytes
+      ) {
         stop('disk');
         return;
       }
@@ -619,9 +628,11 @@ function countProcessTree(rootPid: number): number {
  * Bytes the processes of the tree rooted at `rootPid` passed to write() and its kin (`wchar`),
  * their reaped children's included (the kernel adds those to the parent when it reaps them).
  */
-function bytesWrittenByTree(rootPid: number): number {
+function bytesTakenByTree(rootPid: number, tmpfsBytes: number | undefined): number {
   let total = 0;
-  for (const pid of processTree(rootPid)) {
+  const tree = processTree(rootPid);
+  if (tmpfsBytes !== undefined) total += memoryFileSystemEntries(tree.slice(1), tmpfsBytes) * bytesPerMemoryEntry;
+  for (const pid of tree) {
     try {
       const counters = readFileSync(`/proc/${pid}/io`, 'utf8');
       // write_bytes: pages the process dirtied, memory-mapped writes included, which wchar misses.
@@ -633,6 +644,40 @@ function bytesWrittenByTree(rootPid: number): number {
     }
   }
   return total;
+}
+
+/**
+ * What the kernel keeps for each file, directory or link in a memory file system (an inode and
+ * a name, about 1 KiB), counted toward the write limit: an empty file costs no byte of the
+ * tmpfs's size, and a program made 350,000 of them in /tmp in 2.5 s.
+ */
+const bytesPerMemoryEntry = 1024;
+
+const tmpfsMagic = 0x01021994;
+
+/**
+ * Entries in the sandbox's /tmp and /dev/shm, read through the root of one of its processes
+ * (`/proc/<pid>/root`: the host sees the sandbox's mounts there); 0 when none can be read. A
+ * process still setting the sandbox up sees the host's /tmp: only a tmpfs of exactly the size
+ * the sandbox's has (`tmpfsBytes`, rounded up to whole pages) is counted.
+ */
+function memoryFileSystemEntries(sandboxPids: number[], tmpfsBytes: number): number {
+  const isSandboxTmpfs = (counts: StatsFs) =>
+    counts.type === tmpfsMagic && Math.abs(counts.blocks * counts.bsize - tmpfsBytes) < 65_536;
+  for (const pid of sandboxPids) {
+    try {
+      let entries = 0;
+      for (const mount of ['tmp', 'dev/shm']) {
+        const counts = statfsSync(`/proc/${pid}/root/${mount}`);
+        if (!isSandboxTmpfs(counts)) throw new Error('not the sandbox');
+        entries += Math.max(0, counts.files - counts.ffree);
+      }
+      return entries;
+    } catch {
+      // Gone, or not in the sandbox (yet): try the next one.
+    }
+  }
+  return 0;
 }
 
 /** The process ids of the tree rooted at `rootPid` (including it), from /proc. */

@@ -13,6 +13,12 @@ import { join } from 'node:path';
 import type { ProtectedPaths } from '../files/protected-paths.js';
 import { maxWalkedEntries } from './protected-entries.js';
 
+/**
+ * The least an entry counts for: an empty file holds no block, but takes an inode and a name
+ * (a file system has a fixed number of inodes), and a run could make hundreds of thousands.
+ */
+export const bytesPerEntry = 1024;
+
 export interface WorkspaceDiskUse {
   /** Bytes each entry holds, by path relative to the workspace (with `/`). */
   entries: Map<string, number>;
@@ -51,7 +57,7 @@ export function measureWorkspaceDiskUse(
       } catch {
         continue;
       }
-      entries.set(relative, Math.max(stats.size, stats.blocks * 512));
+      entries.set(relative, Math.max(stats.size, stats.blocks * 512, bytesPerEntry));
       if (stats.isDirectory()) walk(join(directory, name), relative);
     }
   };
