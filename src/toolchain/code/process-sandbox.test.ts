@@ -324,6 +324,25 @@ describe.skipIf(skip)('process sandbox: the write limit (maxWriteBytes)', () => 
     expect(workspaceFiles()).toEqual(['keep.txt']);
   });
 
+  it('counts a directory chain too deep to walk as over the limit, removes it, and the next run works', async () => {
+    // Well under a large limit in bytes, but its paths pass the system's 4,096: every walk of the
+    // workspace failed on it (ENAMETOOLONG), so this and every later run threw.
+    const roomy = createProcessSandbox({ workspace, timeoutMs: 20_000, maxWriteBytes: 500_000_000 });
+    try {
+      const result = await roomy.run({
+        language: 'python',
+        code: 'import os\nfor i in range(3000):\n    os.mkdir("d" * 200)\n    os.chdir("d" * 200)\nprint("made")',
+      });
+      expect(result.stdout).toBe('made\n');
+      expect(result.limitExceeded).toBe('disk');
+      expect(workspaceFiles()).toEqual(['keep.txt']);
+      const next = await roomy.run({ language: 'python', code: 'print("next")' });
+      expect(next).toMatchObject({ stdout: 'next\n', exitCode: 0, limitExceeded: undefined });
+    } finally {
+      await roomy.dispose();
+    }
+  });
+
   it('lets a run under the limit keep its files', async () => {
     const result = await sandbox.run({ language: 'python', code: 'open("small.bin", "wb").write(b"x" * 1_000_000)' });
     expect(result).toMatchObject({ exitCode: 0, limitExceeded: undefined });

@@ -240,14 +240,22 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
         running,
       });
       const notes: string[] = [];
-      if (options.workspace !== undefined) {
-        const removed = removeCreatedProtectedEntries(root, protectedPaths, protectedBefore);
-        if (removed.length > 0) {
-          notes.push(
-            `Removed protected entries the run created (sandboxed code may not write them): ${removed.join(', ')}.`,
-          );
+      const removeProtected = (): boolean => {
+        try {
+          const removed = removeCreatedProtectedEntries(root, protectedPaths, protectedBefore);
+          if (removed.length > 0) {
+            notes.push(
+              `Removed protected entries the run created (sandboxed code may not write them): ${removed.join(', ')}.`,
+            );
+          }
+          return true;
+        } catch {
+          // A tree the walk cannot follow (a path past the system's limit): the run is over the
+          // limit, its new entries go, and the protected ones are looked for again below.
+          return false;
         }
-      }
+      };
+      const protectedRemoved = options.workspace === undefined || removeProtected();
       let after = before === undefined ? undefined : snapshotWorkspace(root);
       let limit = outcome.limit;
       // Disk space that write() did not count (pages written through a memory map, a file
@@ -256,7 +264,9 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       // Checked after any stop but the disk's own: a program can write through a map, then wait for the deadline.
       if (limit !== 'disk' && diskUseBefore !== undefined) {
         const diskUseAfter = measureWorkspaceDiskUse(root, protectedPaths);
-        if (!diskUseAfter.complete || diskUseGrowth(diskUseBefore, diskUseAfter) > maxWriteBytes) limit = 'disk';
+        if (!protectedRemoved || !diskUseAfter.complete || diskUseGrowth(diskUseBefore, diskUseAfter) > maxWriteBytes) {
+          limit = 'disk';
+        }
       }
       if (limit === 'disk' && before !== undefined && after !== undefined && options.workspace !== undefined) {
         notes.push(discardWrites(root, protectedPaths, before, after, maxWriteBytes));
@@ -265,6 +275,9 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
           const others = removeEntriesNotIn(root, protectedPaths, diskUseBefore);
           if (others > 0)
             notes.push(`${others} other new entries (directories, links, files in skipped folders) were removed.`);
+        }
+        if (!protectedRemoved && !removeProtected()) {
+          notes.push('Protected entries the run may have created could not all be looked at.');
         }
         after = snapshotWorkspace(root);
       } else if (limit === 'disk') {

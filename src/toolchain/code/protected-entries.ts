@@ -3,9 +3,10 @@
  * so the process tier can cover them before a run and remove the ones a run created. The walk
  * never follows a link and never descends into a protected directory.
  */
-import { lstatSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProtectedPaths } from '../files/protected-paths.js';
+import { removeTree } from './remove-tree.js';
 
 /** A protected entry, by its workspace-relative path. */
 export interface ProtectedOverlay {
@@ -99,7 +100,7 @@ export function removeCreatedProtectedEntries(
   for (const entry of findProtectedEntries(root, protectedPaths, Number.POSITIVE_INFINITY)) {
     const previous = known.get(entry.relative);
     if (previous !== undefined && previous.linkTarget === entry.linkTarget) continue;
-    rmSync(join(root, entry.relative), { recursive: true, force: true });
+    removeTree(root, join(root, entry.relative));
     removed.push(entry.relative);
   }
   // A protected link the run replaced or removed is put back as it was.

@@ -8,10 +8,14 @@
  * (as the walk that finds them does): the run cannot write under their covers, and those it
  * created are removed before this is measured.
  */
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProtectedPaths } from '../files/protected-paths.js';
 import { maxWalkedEntries } from './protected-entries.js';
+import { maxPathLength, removeTree } from './remove-tree.js';
+
+/** Deepest directory measured; a deeper one leaves the measure incomplete (over the limit). */
+export const maxMeasuredDepth = 128;
 
 /**
  * The least an entry counts for: an empty file holds no block, but takes an inode and a name
@@ -22,7 +26,11 @@ export const bytesPerEntry = 1024;
 export interface WorkspaceDiskUse {
   /** Bytes each entry holds, by path relative to the workspace (with `/`). */
   entries: Map<string, number>;
-  /** False when the walk stopped at `maxWalkedEntries`: the picture is partial. */
+  /**
+   * False when the walk could not see everything: more than `maxWalkedEntries` entries, a
+   * directory deeper than `maxMeasuredDepth` or a path longer than `maxPathLength`, or an entry
+   * it could not read. The picture is partial, and a run that left it so is over the limit.
+   */
   complete: boolean;
 }
 
@@ -37,11 +45,12 @@ export function measureWorkspaceDiskUse(
 ): WorkspaceDiskUse {
   const entries = new Map<string, number>();
   let complete = true;
-  const walk = (directory: string, prefix: string): void => {
+  const walk = (directory: string, prefix: string, depth: number): void => {
     let names: string[];
     try {
       names = readdirSync(directory);
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') complete = false;
       return;
     }
     for (const name of names) {
@@ -51,17 +60,25 @@ export function measureWorkspaceDiskUse(
       }
       const relative = prefix === '' ? name : `${prefix}/${name}`;
       if (protectedPaths?.isProtected(relative) === true) continue;
+      const full = join(directory, name);
+      if (full.length > maxPathLength) {
+        complete = false;
+        continue;
+      }
       let stats: ReturnType<typeof lstatSync>;
       try {
-        stats = lstatSync(join(directory, name));
-      } catch {
+        stats = lstatSync(full);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') complete = false;
         continue;
       }
       entries.set(relative, Math.max(stats.size, stats.blocks * 512, bytesPerEntry));
-      if (stats.isDirectory()) walk(join(directory, name), relative);
+      if (!stats.isDirectory()) continue;
+      if (depth >= maxMeasuredDepth) complete = false;
+      else walk(full, relative, depth + 1);
     }
   };
-  walk(root, '');
+  walk(root, '', 1);
   return { entries, complete };
 }
 
@@ -94,10 +111,10 @@ export function removeEntriesNotIn(root: string, protectedPaths: ProtectedPaths,
       const full = join(directory, name);
       if (!before.entries.has(relative)) {
         try {
-          rmSync(full, { recursive: true, force: true });
+          removeTree(root, full);
           removed++;
         } catch {
-          // A mount point (a protected entry's cover is gone after the run) or a vanished entry.
+          // A vanished entry, or one that cannot be removed: left, and named by the next measure.
         }
         continue;
       }
