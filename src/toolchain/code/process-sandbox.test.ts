@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -341,6 +342,21 @@ describe.skipIf(skip)('process sandbox: the write limit (maxWriteBytes)', () => 
     } finally {
       await roomy.dispose();
     }
+  });
+
+  it('refuses, in one line, a workspace that already holds a tree too deep to check', async () => {
+    // Made outside any run (an older version, another program): nothing can be checked by name.
+    const made = spawnSync('/usr/bin/python3', [
+      '-c',
+      'import os, sys\nos.chdir(sys.argv[1])\nfor i in range(30):\n    os.mkdir("d" * 200)\n    os.chdir("d" * 200)',
+      workspace,
+    ]);
+    expect(made.status).toBe(0);
+    await expect(sandbox.run({ language: 'python', code: 'print(1)' })).rejects.toThrow(
+      /^the workspace holds a path too long to check for protected entries \(d{60}…, \d+ characters\); remove that directory tree and try again\.$/,
+    );
+    spawnSync('/bin/rm', ['-rf', join(workspace, 'd'.repeat(200))]);
+    expect(workspaceFiles()).toEqual(['keep.txt']);
   });
 
   it('lets a run under the limit keep its files', async () => {

@@ -6,7 +6,7 @@
 import { lstatSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProtectedPaths } from '../files/protected-paths.js';
-import { removeTree } from './remove-tree.js';
+import { maxPathLength, removeTree } from './remove-tree.js';
 
 /** A protected entry, by its workspace-relative path. */
 export interface ProtectedOverlay {
@@ -51,6 +51,12 @@ export function findProtectedEntries(
       }
       const relative = prefix === '' ? name : `${prefix}/${name}`;
       const full = join(directory, name);
+      // Past the system's path limit nothing can be checked by name: fail closed, in one line.
+      if (full.length > maxPathLength) {
+        throw new WorkspaceTooLargeError(
+          `the workspace holds a path too long to check for protected entries (${relative.slice(0, 60)}…, ${relative.length} characters); remove that directory tree and try again.`,
+        );
+      }
       const stats = lstatSync(full, { throwIfNoEntry: false });
       if (stats === undefined) continue;
       if (protectedPaths.isProtected(relative)) {
