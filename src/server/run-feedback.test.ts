@@ -95,6 +95,21 @@ describe('POST /runs/:id/feedback', () => {
     expect(await hataraku.engine.getFeedback(run.id)).toMatchObject({ actor: 'key:support-desk' });
   });
 
+  it('takes no actor from the body, no note past 4,000 characters, and no feedback from a key limited to other agents', async () => {
+    const { hataraku, server, call } = setUp();
+    const created = await call('/runs?wait=true', { body: { agent: 'greeter', input: 'Say hello' } });
+    const run = (await created.json()) as { id: string };
+    const spoofed = await call(`/runs/${run.id}/feedback`, { body: { solved: true, actor: 'cli:admin' } });
+    expect(spoofed.status).toBe(400);
+    const long = await call(`/runs/${run.id}/feedback`, { body: { solved: true, note: 'x'.repeat(4001) } });
+    expect(long.status).toBe(400);
+    // Same tenant, but a key that may run only another agent: it may not label this agent's runs.
+    const limited = server.keys.create({ name: 'billing-bot', tenant: 'acme', agents: ['billing'] }).secret;
+    const forbidden = await call(`/runs/${run.id}/feedback`, { body: { solved: false }, key: limited });
+    expect(forbidden.status).toBe(403);
+    expect(await hataraku.engine.getFeedback(run.id)).toBeUndefined();
+  });
+
   it('refuses feedback on a run that has not ended yet', async () => {
     const { hataraku, call } = setUp();
     const queued = await hataraku.engine.createRun({

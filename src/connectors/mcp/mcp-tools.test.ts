@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { decideToolCall } from '../../agent/policy.js';
 import type { McpServerSettings } from '../../config/connectors-settings.js';
 import type { Tool } from '../../tools/tool.js';
 import { createToolContext } from '../../tools/tool-context.js';
@@ -210,6 +211,20 @@ describe('a misbehaving server', () => {
     const { tools, skipped } = await createMcpTools(connect(misbehavingServer()));
     expect(tools.map((entry) => entry.operation)).not.toContain('bad schema');
     expect(skipped).toEqual([{ operation: 'bad schema', reason: expect.stringMatching(/not a valid JSON Schema/) }]);
+  });
+
+  it('takes no policy from a tool definition: a remote server cannot allow its own calls', async () => {
+    const { tools } = await createMcpTools(connect(misbehavingServer()));
+    const entry = tools.find((candidate) => candidate.operation === 'self-approving');
+    expect(entry).toBeDefined();
+    expect(entry?.tool.defaultPolicies).toBeUndefined();
+    expect(entry?.tool.exclusive).not.toBe(true);
+    expect(entry?.destructive).toBe(true);
+    // No policy of its own decides its calls; the ask that connectors add for a destructive tool still does.
+    expect(decideToolCall([], entry?.tool as Tool, {}).policy).toBeUndefined();
+    expect(decideToolCall([{ tool: entry?.tool.name ?? '', action: 'ask' }], entry?.tool as Tool, {}).action).toBe(
+      'ask',
+    );
   });
 
   it('does not repeat a write the server crashed in, and starts the server again for the next call', async () => {

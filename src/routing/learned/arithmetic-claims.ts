@@ -39,7 +39,9 @@ export function numbersIn(text: string): number[] {
 export function evaluateArithmetic(text: string): number | undefined {
   const source = text.replace(/\*\*/g, '^');
   const tokens = source.match(/(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+|[-+*/()%^]/g);
-  if (tokens === null || tokens.join('') !== source.replace(/\s+/g, '')) return undefined;
+  if (tokens === null || tokens.length > maxExpressionTokens || tokens.join('') !== source.replace(/\s+/g, '')) {
+    return undefined;
+  }
   let position = 0;
   const peek = (): string | undefined => tokens[position];
   const take = (): string | undefined => tokens[position++];
@@ -119,13 +121,20 @@ function normaliseArithmetic(text: string): string {
     .replace(/[×·]/g, '*')
     .replace(/[−–]/g, '-')
     .replace(/÷/g, '/')
-    .replace(/(\d[\d,.%]*)\s*[xX]\s*(?=[$(]?\s*\d)/g, '$1 * ')
+    .replace(/(\d[\d,.%]{0,40})\s*[xX]\s*(?=[$(]?\s*\d)/g, '$1 * ')
     .replace(/\$/g, '');
 }
 
-const operand = String.raw`(?:[-(]\s*)*(?:${numberText})%?(?:\s*\))*`;
-const side = String.raw`${operand}(?:\s*(?:[-+*/^]|\*\*)\s*${operand})*`;
-const equationChain = new RegExp(`${side}(?:\\s*=\\s*${side})+`, 'g');
+// Every repetition is bounded: the text is a model's (hostile) answer, and an unbounded chain
+// that finds no `=` is tried again from each of its positions, each attempt as long as the chain
+// (50,000 repetitions of ` - 1` took 8 s, and a digit run before an `x` as long again).
+// Written working never comes near these bounds.
+const operand = String.raw`(?:[-(]\s*){0,8}(?:${numberText})%?(?:\s*\)){0,8}`;
+const side = String.raw`${operand}(?:\s*(?:[-+*/^]|\*\*)\s*${operand}){0,40}`;
+const equationChain = new RegExp(`${side}(?:\\s*=\\s*${side}){1,8}`, 'g');
+
+/** Longest expression evaluated, in tokens: deeper nesting would exhaust the stack. */
+const maxExpressionTokens = 400;
 
 /** Judge `left = right`, reading the right side as charitably as it allows. */
 function judgeStep(left: string, right: string): ClaimVerdict | undefined {

@@ -4,9 +4,9 @@
  * cascade's verifier). Every answer-dependent feature reads the answer through the task's
  * `AnswerFormat`; nothing here knows a data set's layout, and nothing reads a correctness label.
  */
-import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { type AnswerFormat, extractAnswer } from './answer-format.js';
 import { arithmeticClaims, evaluateArithmetic, numbersIn, parseNumber } from './arithmetic-claims.js';
+import { countTokens } from './token-count.js';
 
 /** Signals about a response that only some providers or settings give. */
 export interface ResponseSignals {
@@ -42,7 +42,7 @@ export function promptFeatures(prompt: string): number[] {
   const numbers = numbersIn(prompt);
   const largest = numbers.reduce((maximum, value) => Math.max(maximum, Math.abs(value)), 0);
   return [
-    Math.log(1 + encode(prompt).length),
+    Math.log(1 + countTokens(prompt)),
     numbers.length,
     new Set(numbers).size,
     /%/.test(prompt) ? 1 : 0,
@@ -130,7 +130,7 @@ export function responseFeatures(
       ? 1
       : 0,
     (response.match(hedgePattern) ?? []).length,
-    Math.log(1 + encode(response).length),
+    Math.log(1 + countTokens(response)),
     response.split('\n').filter((line) => line.trim() !== '').length,
     used,
     value !== undefined && asked.includes(value) ? 1 : 0,

@@ -11,11 +11,11 @@
  * scores its own example) at the target quality plus a safety margin, so that a deployment
  * reaches the target on prompts it has not seen. The fitted router is plain JSON.
  */
-import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { type AnswerFormat, checkAnswerFormat } from './answer-format.js';
 import { type BoostedStumps, fitBoostedStumps, predictBoostedStumps } from './boosted-stumps.js';
 import { promptFeatures, type ResponseSignals, responseFeatures } from './features.js';
 import { fitLogisticRegression, type LogisticModel, predictProbability } from './logistic-regression.js';
+import { countTokens } from './token-count.js';
 
 /** One training outcome: a prompt, both models' results on it, and what each call cost. */
 export interface RoutingExample {
@@ -300,7 +300,7 @@ function chooseL2(rows: readonly (readonly number[])[], labels: readonly boolean
 
 /** Least squares of the strong call's cost on the prompt's token count. */
 function fitCost(train: readonly RoutingExample[]): { fixedUsd: number; perTokenUsd: number } {
-  const tokens = train.map((example) => encode(example.prompt).length);
+  const tokens = train.map((example) => countTokens(example.prompt));
   const costs = train.map((example) => example.strongCostUsd);
   const meanTokens = tokens.reduce((total, value) => total + value, 0) / tokens.length;
   const meanCost = costs.reduce((total, value) => total + value, 0) / costs.length;
@@ -332,7 +332,7 @@ function scoreWith(router: FittedModels & Pick<LearnedRouter, 'ensemble'>, input
   }
   gain /= models.length;
   if (router.objective === 'gain') return gain;
-  const tokens = input.promptTokens ?? encode(input.prompt).length;
+  const tokens = input.promptTokens ?? countTokens(input.prompt);
   const cost = Math.max(1e-9, router.strongCost.fixedUsd + router.strongCost.perTokenUsd * tokens);
   return gain / cost;
 }

@@ -3,11 +3,11 @@
  * unless the router says escalating it is worth its price. A turn of tool calls is not a final
  * answer and is left to the other verifiers (e.g. `valid-tool-call`).
  */
-import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { userContentText } from '../../models/message-content.js';
 import type { ModelRequest } from '../../models/spec.js';
 import type { Verifier } from '../verifiers.js';
 import { decideRouting, type LearnedRouter } from './learned-router.js';
+import { countTokens } from './token-count.js';
 
 /** Create the `learned` verifier from a fitted cascade router. */
 export function learnedVerifier(router: LearnedRouter): Verifier {
@@ -49,7 +49,7 @@ function requestTokens(request: ModelRequest): number {
       typeof message.content === 'string'
         ? message.content
         : message.content.map((part) => (part.type === 'text' ? part.text : JSON.stringify(part))).join('');
-    tokens += encode(text).length;
+    tokens += countTokens(text);
   }
   return tokens;
 }

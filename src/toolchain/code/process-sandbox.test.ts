@@ -1,4 +1,14 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +168,195 @@ describe.skipIf(skip)('process sandbox: the write limit (maxWriteBytes)', () => 
       code: 'try:\n    open("/tmp/big.bin", "wb").write(b"x" * 6_000_000)\nexcept OSError as error:\n    print(error.strerror)',
     });
     expect(result.stdout).toBe('No space left on device\n');
+  });
+
+  it('leaves no unsized memory file system to write into: /dev is read-only, /dev/shm as small as /tmp', async () => {
+    // bubblewrap's own /dev is a tmpfs of half the host's memory; pages written through a memory
+    // map there were counted by nothing.
+    const result = await sandbox.run({
+      language: 'python',
+      code: [
+        'import os',
+        'try:',
+        '    open("/dev/planted.bin", "wb").write(b"x")',
+        'except OSError as error:',
+        '    print(error.strerror)',
+        'shm = os.statvfs("/dev/shm")',
+        'print(shm.f_blocks * shm.f_frsize <= 4_100_000)', // the limit, rounded up to whole pages
+        'open("/dev/null", "wb").write(b"devices still work")',
+      ].join('\n'),
+    });
+    expect(result.stdout).toBe('Read-only file system\nTrue\n');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('lets the code make no user namespace of its own, where it could mount an unsized tmpfs', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      code: [
+        'import ctypes, os',
+        'libc = ctypes.CDLL(None, use_errno=True)',
+        'CLONE_NEWUSER, CLONE_NEWNS = 0x10000000, 0x00020000',
+        'if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0:',
+        '    print("mounted" if libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0 else "not mounted")',
+        'else:',
+        '    print("refused")',
+      ].join('\n'),
+    });
+    expect(result.stdout).toBe('refused\n');
+  });
+
+  it('refuses fallocate, which takes disk space past the file-size limit without a counted write', async () => {
+    // FALLOC_FL_KEEP_SIZE (1) allocates blocks, leaves the size at 0 and skips RLIMIT_FSIZE: one
+    // call could fill the host's disk with a file that looks empty.
+    const result = await sandbox.run({
+      language: 'python',
+      code: [
+        'import ctypes, os',
+        'libc = ctypes.CDLL(None, use_errno=True)',
+        'libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong]',
+        'fd = os.open("allocated.bin", os.O_CREAT | os.O_WRONLY)',
+        'print(libc.fallocate(fd, 1, 0, 300_000_000), os.strerror(ctypes.get_errno()))',
+        'os.close(fd)',
+      ].join('\n'),
+    });
+    expect(result.stdout).toBe('-1 Operation not supported\n');
+    expect(statSync(join(workspace, 'allocated.bin')).blocks).toBe(0);
+    rmSync(join(workspace, 'allocated.bin'));
+  });
+
+  it('counts every folder, node_modules included, and what a file holds past its size', async () => {
+    // The file list skips node_modules and .git; a run could grow files there without a counted write.
+    const result = await sandbox.run({
+      language: 'python',
+      code: [
+        'import os',
+        'os.makedirs("node_modules/pkg")',
+        'for i in range(3):',
+        '    with open(f"node_modules/pkg/sparse-{i}.bin", "wb") as f:',
+        '        f.truncate(2_000_000)',
+      ].join('\n'),
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(result.notes.join(' ')).toMatch(
+      /other new entries \(directories, links, files in skipped folders\) were removed/,
+    );
+    expect(workspaceFiles()).toEqual(['keep.txt']);
+  });
+
+  it('counts directories: thousands of them made without a write are over the limit, and removed', async () => {
+    // Protected entries are left alone by the clean-up.
+    writeFileSync(join(workspace, '.env'), 'TOKEN=kept');
+    mkdirSync(join(workspace, '.git'));
+    writeFileSync(join(workspace, '.git', 'config'), '[core]');
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'import os\nfor i in range(3000):\n    os.mkdir(f"directory-{i}")',
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(workspaceFiles()).toEqual(['.env', '.git', 'keep.txt']);
+    expect(readFileSync(join(workspace, '.git', 'config'), 'utf8')).toBe('[core]');
+    rmSync(join(workspace, '.env'));
+    rmSync(join(workspace, '.git'), { recursive: true });
+  });
+
+  it('checks the disk after a run stopped by its deadline too', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      timeoutMs: 1_500,
+      code: [
+        'import os, time',
+        'os.makedirs("node_modules/.cache")',
+        'with open("node_modules/.cache/blob.bin", "wb") as f:',
+        '    f.truncate(6_000_000)',
+        'time.sleep(60)',
+      ].join('\n'),
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(workspaceFiles()).toEqual(['keep.txt']);
+  });
+
+  it('counts pages written through a memory map outside the workspace, while the program runs', async () => {
+    // /var/cache/sandbox is on the host's disk and outside the workspace's before/after picture.
+    const result = await sandbox.run({
+      language: 'python',
+      code: [
+        'import mmap, os, time',
+        'fd = os.open("/var/cache/sandbox/mapped.bin", os.O_CREAT | os.O_RDWR)',
+        'os.ftruncate(fd, 20_000_000)',
+        'view = mmap.mmap(fd, 20_000_000)',
+        'for offset in range(0, 20_000_000, 4096):',
+        '    view[offset] = 1',
+        'view.flush()',
+        'time.sleep(15)',
+      ].join('\n'),
+    });
+    expect(result.limitExceeded).toBe('disk');
+  });
+
+  it('keeps the cache that outlives a run within the limit, however many runs write to it', async () => {
+    // Each run stays under the limit; together they would fill the host's disk.
+    const fill = (name: string) =>
+      sandbox.run({ language: 'python', code: `open("/var/cache/sandbox/${name}", "wb").write(b"x" * 3_000_000)` });
+    expect((await fill('first.bin')).limitExceeded).toBeUndefined();
+    expect((await fill('second.bin')).limitExceeded).toBeUndefined();
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'import os\nprint(sum(entry.stat().st_size for entry in os.scandir("/var/cache/sandbox")) <= 4_000_000)',
+    });
+    expect(result.stdout).toBe('True\n');
+  });
+
+  it('counts each entry as 1 KiB: empty files in /tmp take no byte of its size, but kernel memory', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'import os\nfor i in range(300_000):\n    os.close(os.open(f"/tmp/{i}", os.O_CREAT | os.O_WRONLY))\nprint("all made")',
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(result.stdout).toBe('');
+  });
+
+  it('counts each entry as 1 KiB in the workspace too, and removes the empty files of a run past it', async () => {
+    const result = await sandbox.run({
+      language: 'python',
+      code: 'import os\nos.mkdir("many")\nfor i in range(6000):\n    open(f"many/{i}", "w").close()',
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(workspaceFiles()).toEqual(['keep.txt']);
+  });
+
+  it('counts a directory chain too deep to walk as over the limit, removes it, and the next run works', async () => {
+    // Well under a large limit in bytes, but its paths pass the system's 4,096: every walk of the
+    // workspace failed on it (ENAMETOOLONG), so this and every later run threw.
+    const roomy = createProcessSandbox({ workspace, timeoutMs: 20_000, maxWriteBytes: 500_000_000 });
+    try {
+      const result = await roomy.run({
+        language: 'python',
+        code: 'import os\nfor i in range(3000):\n    os.mkdir("d" * 200)\n    os.chdir("d" * 200)\nprint("made")',
+      });
+      expect(result.stdout).toBe('made\n');
+      expect(result.limitExceeded).toBe('disk');
+      expect(workspaceFiles()).toEqual(['keep.txt']);
+      const next = await roomy.run({ language: 'python', code: 'print("next")' });
+      expect(next).toMatchObject({ stdout: 'next\n', exitCode: 0, limitExceeded: undefined });
+    } finally {
+      await roomy.dispose();
+    }
+  });
+
+  it('refuses, in one line, a workspace that already holds a tree too deep to check', async () => {
+    // Made outside any run (an older version, another program): nothing can be checked by name.
+    const made = spawnSync('/usr/bin/python3', [
+      '-c',
+      'import os, sys\nos.chdir(sys.argv[1])\nfor i in range(30):\n    os.mkdir("d" * 200)\n    os.chdir("d" * 200)',
+      workspace,
+    ]);
+    expect(made.status).toBe(0);
+    await expect(sandbox.run({ language: 'python', code: 'print(1)' })).rejects.toThrow(
+      /^the workspace holds a path too long to check for protected entries \(d{60}…, \d+ characters\); remove that directory tree and try again\.$/,
+    );
+    spawnSync('/bin/rm', ['-rf', join(workspace, 'd'.repeat(200))]);
+    expect(workspaceFiles()).toEqual(['keep.txt']);
   });
 
   it('lets a run under the limit keep its files', async () => {

@@ -32,10 +32,13 @@ import {
   readlinkSync,
   realpathSync,
   rmSync,
+  type StatsFs,
+  statfsSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
 import { removeFileWithoutLinks, workspaceAccess } from '../files/workspace-access.js';
 import { resolveInWorkspace } from '../files/workspace-path.js';
@@ -55,6 +58,8 @@ import {
   type SandboxRunRequest,
   type SandboxRunResult,
 } from './sandbox.js';
+import { diskSyscallFilter } from './seccomp-filter.js';
+import { diskUseGrowth, measureWorkspaceDiskUse, removeEntriesNotIn, totalDiskUse } from './workspace-disk-use.js';
 import { diffSnapshots, snapshotWorkspace, type WorkspaceSnapshot } from './workspace-snapshot.js';
 
 export interface ProcessSandboxOptions extends SandboxLimits {
@@ -178,6 +183,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       const cpuSeconds = options.cpuSeconds ?? Math.ceil(timeoutMs / 1000) + 1;
       const root = workspaceRoot();
       const before = options.workspace === undefined ? undefined : snapshotWorkspace(root);
+      const diskUseBefore = options.workspace === undefined ? undefined : measureWorkspaceDiskUse(root, protectedPaths);
       const protectedBefore = options.workspace === undefined ? [] : findProtectedEntries(root, protectedPaths);
       const overlays = protectedBefore.filter((entry) => entry.linkTarget === undefined);
       const limits = [
@@ -195,6 +201,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
         command = [nodePath, `--max-old-space-size=${memoryMb}`, '-'];
       }
       cacheDirectory ??= mkdtempSync(join(tmpdir(), 'hataraku-sandbox-cache-'));
+      const cache = cacheDirectory;
       blanks ??= createBlanks();
       const args = [
         ...bubblewrapArguments(
@@ -205,8 +212,13 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
           protectedAncestors(protectedBefore),
           blanks,
           // An older bubblewrap has no --size: /tmp is then unsized, and the watchdog still counts it.
-          supportsTmpfsSize(bubblewrapPath) ? { tmpfsBytes: maxWriteBytes } : {},
+          {
+            ...(bubblewrapSupports(bubblewrapPath, '--size') ? { tmpfsBytes: maxWriteBytes } : {}),
+            disableUserNamespaces: bubblewrapSupports(bubblewrapPath, '--disable-userns'),
+          },
         ),
+        // fallocate and io_uring refused (seccomp-filter.ts): disk space only through counted writes.
+        ...(seccompFilter === undefined ? [] : ['--seccomp', String(seccompDescriptor)]),
         '/usr/bin/prlimit',
         ...limits,
         '--',
@@ -223,28 +235,60 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
         countProcesses: process.getuid?.() === 0,
         // Output counts in `wchar` too: it has a cap of its own.
         maxWrittenBytes: maxWriteBytes + maxOutputBytes,
+        seccompFilter,
+        tmpfsBytes: bubblewrapSupports(bubblewrapPath, '--size') ? maxWriteBytes : undefined,
         running,
       });
       const notes: string[] = [];
-      if (options.workspace !== undefined) {
-        const removed = removeCreatedProtectedEntries(root, protectedPaths, protectedBefore);
-        if (removed.length > 0) {
-          notes.push(
-            `Removed protected entries the run created (sandboxed code may not write them): ${removed.join(', ')}.`,
-          );
+      const removeProtected = (): boolean => {
+        try {
+          const removed = removeCreatedProtectedEntries(root, protectedPaths, protectedBefore);
+          if (removed.length > 0) {
+            notes.push(
+              `Removed protected entries the run created (sandboxed code may not write them): ${removed.join(', ')}.`,
+            );
+          }
+          return true;
+        } catch {
+          // A tree the walk cannot follow (a path past the system's limit): the run is over the
+          // limit, its new entries go, and the protected ones are looked for again below.
+          return false;
         }
-      }
+      };
+      const protectedRemoved = options.workspace === undefined || removeProtected();
       let after = before === undefined ? undefined : snapshotWorkspace(root);
       let limit = outcome.limit;
-      // Growth that write() did not count (a memory-mapped file, fallocate) shows here.
-      if (limit === undefined && before !== undefined && after !== undefined) {
-        if (workspaceGrowth(before, after) > maxWriteBytes) limit = 'disk';
+      // Disk space that write() did not count (pages written through a memory map, a file
+      // extended with truncate, thousands of directories), in any folder, shows here. A run that
+      // left more entries than can be walked is over the limit: what it wrote cannot be told.
+      // Checked after any stop but the disk's own: a program can write through a map, then wait for the deadline.
+      if (limit !== 'disk' && diskUseBefore !== undefined) {
+        const diskUseAfter = measureWorkspaceDiskUse(root, protectedPaths);
+        if (!protectedRemoved || !diskUseAfter.complete || diskUseGrowth(diskUseBefore, diskUseAfter) > maxWriteBytes) {
+          limit = 'disk';
+        }
       }
       if (limit === 'disk' && before !== undefined && after !== undefined && options.workspace !== undefined) {
         notes.push(discardWrites(root, protectedPaths, before, after, maxWriteBytes));
+        // What the file list does not show (directories, links, folders it skips) goes too.
+        if (diskUseBefore?.complete === true) {
+          const others = removeEntriesNotIn(root, protectedPaths, diskUseBefore);
+          if (others > 0)
+            notes.push(`${others} other new entries (directories, links, files in skipped folders) were removed.`);
+        }
+        if (!protectedRemoved && !removeProtected()) {
+          notes.push('Protected entries the run may have created could not all be looked at.');
+        }
         after = snapshotWorkspace(root);
       } else if (limit === 'disk') {
         notes.push(`The run wrote more than ${maxWriteBytes} bytes (the write limit, maxWriteBytes) and was stopped.`);
+      }
+      // The cache outlives the run, on the host's disk: it may hold no more than one run may write,
+      // or runs that each stay under the limit would fill it together. Past that it is emptied.
+      const cacheUse = measureWorkspaceDiskUse(cache, undefined);
+      if (!cacheUse.complete || totalDiskUse(cacheUse) > maxWriteBytes) {
+        rmSync(cache, { recursive: true, force: true });
+        if (cacheDirectory === cache) cacheDirectory = undefined;
       }
       if (limit === undefined && outcome.signal === 'SIGXCPU') limit = 'cpu';
       if (limit === undefined && outcome.signal === 'SIGXFSZ') limit = 'file-size';
@@ -275,13 +319,6 @@ export function createProcessSandbox(options: ProcessSandboxOptions): Sandbox {
       blanks = undefined;
     },
   };
-}
-
-/** Bytes the workspace gained between two snapshots: new files, and files that grew. */
-function workspaceGrowth(before: WorkspaceSnapshot, after: WorkspaceSnapshot): number {
-  let growth = 0;
-  for (const [path, stamp] of after) growth += Math.max(0, stamp.size - (before.get(path)?.size ?? 0));
-  return growth;
 }
 
 /**
@@ -320,17 +357,24 @@ function discardWrites(
     .join(' ');
 }
 
-const tmpfsSizeSupport = new Map<string, boolean>();
+/** The descriptor bubblewrap reads the seccomp program from (the pipe after stdin, stdout, stderr). */
+const seccompDescriptor = 3;
+const seccompFilter = diskSyscallFilter();
 
-/** Whether this bubblewrap knows `--size` (older ones do not), asked once per binary. */
-function supportsTmpfsSize(bubblewrapPath: string): boolean {
-  let known = tmpfsSizeSupport.get(bubblewrapPath);
-  if (known === undefined) {
-    const help = spawnSync(bubblewrapPath, ['--help'], { encoding: 'utf8', env: sandboxSpawnEnvironment });
-    known = `${help.stdout ?? ''}${help.stderr ?? ''}`.includes('--size');
-    tmpfsSizeSupport.set(bubblewrapPath, known);
+const bubblewrapHelp = new Map<string, string>();
+
+/**
+ * Whether this bubblewrap knows `option` (older ones lack `--size` and `--disable-userns`),
+ * its help asked once per binary.
+ */
+export function bubblewrapSupports(bubblewrapPath: string, option: string): boolean {
+  let help = bubblewrapHelp.get(bubblewrapPath);
+  if (help === undefined) {
+    const asked = spawnSync(bubblewrapPath, ['--help'], { encoding: 'utf8', env: sandboxSpawnEnvironment });
+    help = `${asked.stdout ?? ''}${asked.stderr ?? ''}`;
+    bubblewrapHelp.set(bubblewrapPath, help);
   }
-  return known;
+  return new RegExp(`^\\s*${option}\\b`, 'm').test(help);
 }
 
 function createBlanks(): { root: string; file: string; directory: string } {
@@ -348,10 +392,16 @@ function createBlanks(): { root: string; file: string; directory: string } {
  * shadow, hosts or credentials), Node's directory when it lies outside /usr, a fresh /proc and
  * /dev, and a private /tmp.
  */
-export function isolationArguments(nodePath: string, scratch: { tmpfsBytes?: number } = {}): string[] {
+export function isolationArguments(
+  nodePath: string,
+  scratch: { tmpfsBytes?: number; disableUserNamespaces?: boolean } = {},
+): string[] {
   const args = [
     '--unshare-all',
     '--unshare-user',
+    // Without it the code could make a user namespace of its own and mount an unsized tmpfs
+    // there (memory the write limit never sees), or reach more of the kernel.
+    ...(scratch.disableUserNamespaces === true ? ['--disable-userns'] : []),
     '--uid',
     String(sandboxUid),
     '--gid',
@@ -387,6 +437,12 @@ export function isolationArguments(nodePath: string, scratch: { tmpfsBytes?: num
   // /tmp lives in memory: sized, it cannot take more than a run may write.
   if (scratch.tmpfsBytes !== undefined) args.push('--size', String(scratch.tmpfsBytes));
   args.push('--tmpfs', '/tmp');
+  // bubblewrap's /dev is a writable tmpfs as large as half the host's memory, and pages written
+  // through a memory map are not counted by the write watchdog: /dev is made read-only (its
+  // devices still open for writing) and /dev/shm, which Python's multiprocessing needs, becomes
+  // a tmpfs as small as /tmp (read-only with a bubblewrap too old to size it).
+  if (scratch.tmpfsBytes !== undefined) args.push('--size', String(scratch.tmpfsBytes), '--tmpfs', '/dev/shm');
+  args.push('--remount-ro', '/dev');
   return args;
 }
 
@@ -398,7 +454,7 @@ function bubblewrapArguments(
   overlays: ProtectedOverlay[],
   ancestors: string[],
   blanks: { file: string; directory: string },
-  scratch: { tmpfsBytes?: number },
+  scratch: { tmpfsBytes?: number; disableUserNamespaces?: boolean },
 ): string[] {
   const nodeDirectory = dirname(nodePath);
   const args = [...isolationArguments(nodePath, scratch), '--bind', workspace, '/workspace'];
@@ -466,22 +522,29 @@ function runBubblewrap(request: {
   countProcesses: boolean;
   /** Bytes the sandbox's processes may write in all (`wchar`), before it is stopped. */
   maxWrittenBytes: number;
+  /** The size of the sandbox's /tmp and /dev/shm, when bubblewrap could size them. */
+  tmpfsBytes: number | undefined;
+  /** A seccomp program bubblewrap reads from descriptor `seccompDescriptor` (`--seccomp`). */
+  seccompFilter: Buffer | undefined;
   running: Set<() => void>;
 }): Promise<BubblewrapOutcome> {
   return new Promise((resolve, reject) => {
     // Join a pids cgroup before bubblewrap starts, so every process of the run is in it.
     const group = createPidsCgroup(request.maxProcesses + 4);
+    const stdio: 'pipe'[] =
+      request.seccompFilter === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'];
     const child = group
       ? spawn(
           '/bin/sh',
           ['-c', 'echo $$ > "$0" && exec "$@"', group.procsFile, request.bubblewrapPath, ...request.args],
-          { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: sandboxSpawnEnvironment },
+          { stdio, detached: true, env: sandboxSpawnEnvironment },
         )
-      : spawn(request.bubblewrapPath, request.args, {
-          stdio: ['pipe', 'pipe', 'pipe'],
-          detached: true,
-          env: sandboxSpawnEnvironment,
-        });
+      : spawn(request.bubblewrapPath, request.args, { stdio, detached: true, env: sandboxSpawnEnvironment });
+    if (request.seccompFilter !== undefined) {
+      const filterPipe = child.stdio[seccompDescriptor] as Writable;
+      filterPipe.on('error', () => undefined);
+      filterPipe.end(request.seccompFilter);
+    }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let outputBytes = 0;
@@ -525,7 +588,11 @@ function runBubblewrap(request: {
     let ticks = 0;
     const watchdog = setInterval(() => {
       // Reading every process's counters is dearer than the process count: every fourth tick.
-      if (++ticks % 4 === 0 && child.pid !== undefined && bytesWrittenByTree(child.pid) > request.maxWrittenBytes) {
+      if (
+        ++ticks % 4 === 0 &&
+        child.pid !== undefined &&
+        bytesTakenByTree(child.pid, request.tmpfsBytes) > request.maxWrittenBytes
+      ) {
         stop('disk');
         return;
       }
@@ -574,17 +641,56 @@ function countProcessTree(rootPid: number): number {
  * Bytes the processes of the tree rooted at `rootPid` passed to write() and its kin (`wchar`),
  * their reaped children's included (the kernel adds those to the parent when it reaps them).
  */
-function bytesWrittenByTree(rootPid: number): number {
+function bytesTakenByTree(rootPid: number, tmpfsBytes: number | undefined): number {
   let total = 0;
-  for (const pid of processTree(rootPid)) {
+  const tree = processTree(rootPid);
+  if (tmpfsBytes !== undefined) total += memoryFileSystemEntries(tree.slice(1), tmpfsBytes) * bytesPerMemoryEntry;
+  for (const pid of tree) {
     try {
       const counters = readFileSync(`/proc/${pid}/io`, 'utf8');
-      total += Number(/^wchar: (\d+)$/m.exec(counters)?.[1] ?? 0);
+      // write_bytes: pages the process dirtied, memory-mapped writes included, which wchar misses.
+      const written = Number(/^wchar: (\d+)$/m.exec(counters)?.[1] ?? 0);
+      const dirtied = Number(/^write_bytes: (\d+)$/m.exec(counters)?.[1] ?? 0);
+      total += Math.max(written, dirtied);
     } catch {
       // Gone in between: its bytes now count in its parent's.
     }
   }
   return total;
+}
+
+/**
+ * What the kernel keeps for each file, directory or link in a memory file system (an inode and
+ * a name, about 1 KiB), counted toward the write limit: an empty file costs no byte of the
+ * tmpfs's size, and a program made 350,000 of them in /tmp in 2.5 s.
+ */
+const bytesPerMemoryEntry = 1024;
+
+const tmpfsMagic = 0x01021994;
+
+/**
+ * Entries in the sandbox's /tmp and /dev/shm, read through the root of one of its processes
+ * (`/proc/<pid>/root`: the host sees the sandbox's mounts there); 0 when none can be read. A
+ * process still setting the sandbox up sees the host's /tmp: only a tmpfs of exactly the size
+ * the sandbox's has (`tmpfsBytes`, rounded up to whole pages) is counted.
+ */
+function memoryFileSystemEntries(sandboxPids: number[], tmpfsBytes: number): number {
+  const isSandboxTmpfs = (counts: StatsFs) =>
+    counts.type === tmpfsMagic && Math.abs(counts.blocks * counts.bsize - tmpfsBytes) < 65_536;
+  for (const pid of sandboxPids) {
+    try {
+      let entries = 0;
+      for (const mount of ['tmp', 'dev/shm']) {
+        const counts = statfsSync(`/proc/${pid}/root/${mount}`);
+        if (!isSandboxTmpfs(counts)) throw new Error('not the sandbox');
+        entries += Math.max(0, counts.files - counts.ffree);
+      }
+      return entries;
+    } catch {
+      // Gone, or not in the sandbox (yet): try the next one.
+    }
+  }
+  return 0;
 }
 
 /** The process ids of the tree rooted at `rootPid` (including it), from /proc. */

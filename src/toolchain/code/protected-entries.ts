@@ -3,9 +3,10 @@
  * so the process tier can cover them before a run and remove the ones a run created. The walk
  * never follows a link and never descends into a protected directory.
  */
-import { lstatSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProtectedPaths } from '../files/protected-paths.js';
+import { maxPathLength, removeTree } from './remove-tree.js';
 
 /** A protected entry, by its workspace-relative path. */
 export interface ProtectedOverlay {
@@ -50,6 +51,12 @@ export function findProtectedEntries(
       }
       const relative = prefix === '' ? name : `${prefix}/${name}`;
       const full = join(directory, name);
+      // Past the system's path limit nothing can be checked by name: fail closed, in one line.
+      if (full.length > maxPathLength) {
+        throw new WorkspaceTooLargeError(
+          `the workspace holds a path too long to check for protected entries (${relative.slice(0, 60)}…, ${relative.length} characters); remove that directory tree and try again.`,
+        );
+      }
       const stats = lstatSync(full, { throwIfNoEntry: false });
       if (stats === undefined) continue;
       if (protectedPaths.isProtected(relative)) {
@@ -99,7 +106,7 @@ export function removeCreatedProtectedEntries(
   for (const entry of findProtectedEntries(root, protectedPaths, Number.POSITIVE_INFINITY)) {
     const previous = known.get(entry.relative);
     if (previous !== undefined && previous.linkTarget === entry.linkTarget) continue;
-    rmSync(join(root, entry.relative), { recursive: true, force: true });
+    removeTree(root, join(root, entry.relative));
     removed.push(entry.relative);
   }
   // A protected link the run replaced or removed is put back as it was.

@@ -35,11 +35,13 @@ import {
   writeFileWithoutLinks,
 } from '../files/workspace-access.js';
 import { resolveInWorkspace } from '../files/workspace-path.js';
-import { isolationArguments, sandboxSpawnEnvironment } from './process-sandbox.js';
+import { bubblewrapSupports, isolationArguments, sandboxSpawnEnvironment } from './process-sandbox.js';
 import { pyodideHostSource } from './pyodide-host-source.js';
 import { pyodideWorkerSource } from './pyodide-worker-source.js';
 import type { EngineRunResult } from './quickjs-sandbox.js';
 import type { SandboxLimit } from './sandbox.js';
+import { bytesPerEntry } from './workspace-disk-use.js';
+import { maxEntriesWithin } from './workspace-file-service.js';
 import { type FileStamp, snapshotWorkspace } from './workspace-snapshot.js';
 
 /** How the Pyodide process is fenced in. */
@@ -101,7 +103,9 @@ export function spawnPyodideProcess(confinement: PyodideConfinement, scratch: st
     return spawn(nodePath, nodeArguments(confinement), { ...options, cwd: scratch });
   }
   const args = [
-    ...isolationArguments(nodePath),
+    ...isolationArguments(nodePath, {
+      disableUserNamespaces: bubblewrapSupports(confinement.bubblewrapPath, '--disable-userns'),
+    }),
     '--ro-bind',
     pyodideDirectory,
     pyodideDirectory,
@@ -328,9 +332,26 @@ export class PyodideEngine {
     }
     const limit = this.#options.maxWriteBytes ?? Number.POSITIVE_INFINITY;
     let total = 0;
-    for (const file of files as Array<{ data?: unknown }>) {
+    let entries = 0;
+    for (const file of files as Array<{ path?: unknown; data?: unknown }>) {
       const data = file?.data;
       if (data instanceof ArrayBuffer || data instanceof Uint8Array) total += data.byteLength;
+      if (typeof file?.path === 'string') entries += file.path.split('/').filter((name) => name !== '').length;
+    }
+    // Each name of a path may become a file or folder: empty files and deep paths take inodes
+    // and folders' blocks without a byte of data. More files than are copied back is refused
+    // whole too, rather than some kept and the rest silently dropped.
+    const tooMany =
+      (Array.isArray(written) && written.length > maxWrittenFiles) ||
+      (Number.isFinite(limit) && entries > maxEntriesWithin(limit));
+    if (tooMany) {
+      for (const file of files as Array<{ path?: unknown }>) {
+        if (typeof file?.path === 'string') this.#synced.set(file.path, { size: -1, modifiedMs: -1 });
+      }
+      notes.push(
+        `Python wrote ${Array.isArray(written) ? written.length : 0} files whose paths name ${entries} files and folders, more than a run may make (${maxWrittenFiles} files, and one file or folder per ${bytesPerEntry} bytes of the write limit, maxWriteBytes): none of them was saved to the workspace, and no file was deleted. Write fewer files, in shallower folders.`,
+      );
+      return true;
     }
     if (total > limit) {
       // Python's memory still holds them: marked out of date, so the next run copies in what

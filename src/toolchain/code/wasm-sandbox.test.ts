@@ -148,6 +148,27 @@ describe('the write limit (maxWriteBytes)', () => {
     expect(next).toMatchObject({ exitCode: 0, limitExceeded: undefined });
   });
 
+  it('JavaScript: counts files and folders too, so empty files and deep paths cannot pass it', async () => {
+    // 1,000,000 bytes allow 976 files and folders (one per KiB); each name of a path counts.
+    const result = await limited.run({
+      language: 'javascript',
+      code: [
+        'try { writeFile("deep/".repeat(1500) + "empty.txt", ""); } catch (error) { console.log(String(error.message ?? error)); }',
+        'let made = 0;',
+        'try { for (let i = 0; i < 5000; i++) { writeFile("empty/" + i, ""); made++; } } catch (error) { console.log(made, String(error.message ?? error)); }',
+      ].join('\n'),
+    });
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^writeFile\("deep\/deep.*"\) refused: a run may make at most 976 files and folders \(one per 1024 bytes of the write limit, maxWriteBytes\)/,
+    );
+    expect(lines[1]).toMatch(/^488 writeFile\("empty\/488"\) refused: a run may make at most 976 files and folders/);
+    expect(result.limitExceeded).toBe('disk');
+    expect(readdirSync(quotaWorkspace).sort()).toEqual(['empty', 'first.txt', 'third.txt']);
+    expect(readdirSync(join(quotaWorkspace, 'empty'))).toHaveLength(488);
+    rmSync(join(quotaWorkspace, 'empty'), { recursive: true });
+  });
+
   it('Python: saves none of the files of a run that wrote past it', async () => {
     const result = await limited.run({
       language: 'python',
@@ -161,5 +182,17 @@ describe('the write limit (maxWriteBytes)', () => {
     // The next run sees the workspace as it is, not the files that were refused.
     const next = await limited.run({ language: 'python', code: 'import os\nprint(sorted(os.listdir(".")))' });
     expect(next.stdout).toBe("['first.txt', 'third.txt']\n");
+  }, 60_000);
+
+  it('Python: saves none of the files of a run that made more files and folders than it allows', async () => {
+    const result = await limited.run({
+      language: 'python',
+      code: 'import os\nos.mkdir("empty")\nfor i in range(1000):\n    open(f"empty/{i}", "w").close()',
+    });
+    expect(result.limitExceeded).toBe('disk');
+    expect(result.notes.join(' ')).toMatch(
+      /Python wrote 1000 files whose paths name 2000 files and folders, more than a run may make .*: none of them was saved/,
+    );
+    expect(readdirSync(quotaWorkspace).sort()).toEqual(['first.txt', 'third.txt']);
   }, 60_000);
 });

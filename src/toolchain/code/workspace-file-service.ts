@@ -12,6 +12,12 @@ import {
   workspaceAccess,
   writeFileWithoutLinks,
 } from '../files/workspace-access.js';
+import { bytesPerEntry } from './workspace-disk-use.js';
+
+/** The files and folders a run may make within a write limit of `limitBytes`. */
+export function maxEntriesWithin(limitBytes: number): number {
+  return Math.max(1, Math.floor(limitBytes / bytesPerEntry));
+}
 
 /** Largest file the wasm tier reads or writes in one call, in bytes. */
 export const maxWorkspaceFileBytes = 20_000_000;
@@ -29,6 +35,12 @@ export interface WriteBudget {
   readonly limitBytes: number;
   /** Bytes written so far in this run. */
   writtenBytes: number;
+  /**
+   * Files and folders the run's writes may have made so far: each write counts the names of its
+   * path. An empty file takes no byte but an inode and a name, and a deep path makes a folder
+   * per name; at most one per `bytesPerEntry` of the limit.
+   */
+  writtenEntries?: number;
   /** Set when a write was refused for the limit. */
   exceeded: boolean;
 }
@@ -56,6 +68,15 @@ export function answerWorkspaceFileRequest(
         if (bytes > maxWorkspaceFileBytes) {
           return { ok: false, error: `writeFile writes at most ${maxWorkspaceFileBytes} bytes.` };
         }
+        const entries = request.path.split('/').filter((name) => name !== '' && name !== '.').length;
+        const maxEntries = budget === undefined ? 0 : maxEntriesWithin(budget.limitBytes);
+        if (budget !== undefined && (budget.writtenEntries ?? 0) + entries > maxEntries) {
+          budget.exceeded = true;
+          return {
+            ok: false,
+            error: `writeFile(${JSON.stringify(request.path)}) refused: a run may make at most ${maxEntries} files and folders (one per ${bytesPerEntry} bytes of the write limit, maxWriteBytes), and each name in a path counts. Nothing was written; write fewer files, in shallower folders.`,
+          };
+        }
         if (budget !== undefined && budget.writtenBytes + bytes > budget.limitBytes) {
           budget.exceeded = true;
           return {
@@ -64,7 +85,10 @@ export function answerWorkspaceFileRequest(
           };
         }
         writeFileWithoutLinks(access, request.path, request.content);
-        if (budget !== undefined) budget.writtenBytes += bytes;
+        if (budget !== undefined) {
+          budget.writtenBytes += bytes;
+          budget.writtenEntries = (budget.writtenEntries ?? 0) + entries;
+        }
         return { ok: true, value: undefined };
       }
       case 'list':

@@ -3,7 +3,16 @@
  * must end in a clear refusal (or a bounded answer), nothing outside the workspace may be read or
  * written, and the process must stay healthy.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +88,29 @@ describe('file tools: path traversal', () => {
       expect(readFileSync(join(workspace, path), 'utf8')).toBe('inside');
     },
   );
+});
+
+describe('file tools: paths too long or too deep', () => {
+  it('refuses them before making any directory, with every tool', async () => {
+    // files.write made 2,000 directories of a 3,000-level path before the system refused the
+    // rest, a tree every later walk of the workspace (code.run's included) failed on.
+    const { workspace } = setup();
+    for (const path of [
+      `${'d/'.repeat(3000)}x.txt`,
+      `${'d/'.repeat(64)}x.txt`,
+      `${'n'.repeat(200)}/${'m'.repeat(900)}`,
+    ]) {
+      for (const [name, args] of attempts(path)) {
+        expect(await call(name, args, workspace)).toMatch(
+          /is too long \(\d+ characters, \d+ levels\); a workspace path may have at most 1024 characters and 64 levels/,
+        );
+      }
+    }
+    expect(readdirSync(workspace)).toEqual(['data']);
+    expect(await call('files.write', { path: `${'d/'.repeat(63)}x.txt`, content: 'deep' }, workspace)).toMatch(
+      /^Wrote 4 bytes/,
+    );
+  });
 });
 
 describe('file tools: symbolic-link escape', () => {

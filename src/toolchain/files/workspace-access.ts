@@ -93,8 +93,26 @@ export function checkedRelativePath(access: WorkspaceAccess, path: string): stri
   if (normalised === '..' || normalised.startsWith('../')) {
     throw new WorkspacePathError(`"${path}" is outside the workspace; use a path inside it.`);
   }
+  const tooLong = overlongPath(normalised);
+  if (tooLong !== undefined) throw new WorkspacePathError(tooLong);
   refuseProtected(access, normalised, path);
   return normalised;
+}
+
+/** Longest workspace path a tool takes, in characters, and the most directories deep. */
+export const maxWorkspacePathLength = 1_024;
+export const maxWorkspacePathDepth = 64;
+
+/**
+ * Why a relative path is too long or too deep to write, or undefined. Checked before anything is
+ * made: a write creates each missing directory of its path, and a path of 3,000 levels left
+ * 2,000 directories behind it before the system refused the rest (`ENAMETOOLONG`), a tree every
+ * later walk of the workspace failed on.
+ */
+function overlongPath(relativePath: string): string | undefined {
+  const depth = relativePath.split('/').length;
+  if (relativePath.length <= maxWorkspacePathLength && depth <= maxWorkspacePathDepth) return undefined;
+  return `"${relativePath.slice(0, 80)}…" is too long (${relativePath.length} characters, ${depth} levels); a workspace path may have at most ${maxWorkspacePathLength} characters and ${maxWorkspacePathDepth} levels. Use a shorter path.`;
 }
 
 function refuseProtected(access: WorkspaceAccess, relativePath: string, shown: string): void {
@@ -522,6 +540,8 @@ export function linkFreeSegments(access: WorkspaceAccess, path: string): string[
     );
   }
   const segments = path.split(/[\\/]+/).filter((segment) => segment !== '' && segment !== '.');
+  const tooLong = overlongPath(segments.join('/'));
+  if (tooLong !== undefined) throw new WorkspaceFileError('invalid-path', path, tooLong);
   if (segments.includes('..')) {
     throw new WorkspaceFileError(
       'invalid-path',
