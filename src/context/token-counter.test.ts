@@ -2,7 +2,7 @@ import { encodeChat as encodeGpt4Chat } from 'gpt-tokenizer/model/gpt-4';
 import { encodeChat as encodeGpt4oChat } from 'gpt-tokenizer/model/gpt-4o';
 import { describe, expect, it } from 'vitest';
 import type { ModelMessage, ModelToolDefinition } from '../models/spec.js';
-import { countMessageTokens, countRequestTokens, countTextTokens, tokenizerFor } from './token-counter.js';
+import { countMessageTokens, countRequestTokens, countTextTokens, encodeText, tokenizerFor } from './token-counter.js';
 
 const conversation: ModelMessage[] = [
   { role: 'system', content: 'You are a helpful assistant.' },
@@ -120,5 +120,30 @@ describe('countRequestTokens', () => {
     expect(second).toBe(first);
     expect(performance.now() - started).toBeLessThan(10);
     expect(first).toBeGreaterThan(50 * 8_000);
+  });
+});
+
+describe('hostile text', () => {
+  it('counts long runs of one character piece by piece, within one token per piece of the whole count', () => {
+    // Quadratic before: 100,000 spaces took seconds; 400,000 would hold the host for a minute.
+    const spaces = ' '.repeat(400_000);
+    const counted = countTextTokens(spaces, 'o200k_base');
+    const pieces = 400_000 / 2_000;
+    const oneSpace = countTextTokens(' '.repeat(2_000), 'o200k_base');
+    expect(counted).toBe(oneSpace * pieces);
+    const text = 'The quarterly figures are in report.md. '.repeat(200);
+    expect(
+      Math.abs(
+        countTextTokens(text, 'cl100k_base') -
+          countTextTokens(text.slice(0, 1_999), 'cl100k_base') -
+          countTextTokens(text.slice(1_999), 'cl100k_base'),
+      ),
+    ).toBeLessThanOrEqual(4);
+  });
+
+  it('encodes long text into ids that decode back to it', async () => {
+    const { decode } = await import('gpt-tokenizer/encoding/o200k_base');
+    const text = `${'x'.repeat(5_000)} and ${' '.repeat(3_000)}end`;
+    expect(decode(encodeText(text, 'o200k_base'))).toBe(text);
   });
 });

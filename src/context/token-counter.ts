@@ -56,6 +56,14 @@ const responseFormatOverheadTokens = 8;
  * so they are counted as plain text instead of raising.
  */
 const plainText = { disallowedSpecial: new Set<string>() };
+/**
+ * gpt-tokenizer's pre-tokenising is quadratic on a long run of one kind of character (100,000
+ * spaces took 3.4 s; a 1 MB tool result of them would hold the event loop for minutes), and text
+ * in a request comes from tools and models, so it is hostile. Longer text is counted in pieces of
+ * this many characters: linear time, and a token a cut splits counts twice (one token per piece
+ * at most; none for text shorter than a piece).
+ */
+const pieceLength = 2_000;
 
 const requireFromHere = createRequire(import.meta.url);
 const encoders = new Map<TokenizerEncoding, Encoder>();
@@ -97,13 +105,25 @@ export function tokenizerFor(modelName: string): TokenizerChoice {
 /** Tokens of plain `text` in `encoding`. */
 export function countTextTokens(text: string, encoding: TokenizerEncoding): number {
   if (text === '') return 0;
-  return encoderFor(encoding).countTokens(text, plainText);
+  const encoder = encoderFor(encoding);
+  if (text.length <= pieceLength) return encoder.countTokens(text, plainText);
+  let tokens = 0;
+  for (let start = 0; start < text.length; start += pieceLength) {
+    tokens += encoder.countTokens(text.slice(start, start + pieceLength), plainText);
+  }
+  return tokens;
 }
 
 /** Token ids of plain `text` in `encoding` (special-token strings are encoded as text). */
 export function encodeText(text: string, encoding: TokenizerEncoding): number[] {
   if (text === '') return [];
-  return encoderFor(encoding).encode(text, plainText);
+  const encoder = encoderFor(encoding);
+  if (text.length <= pieceLength) return encoder.encode(text, plainText);
+  const tokens: number[] = [];
+  for (let start = 0; start < text.length; start += pieceLength) {
+    for (const token of encoder.encode(text.slice(start, start + pieceLength), plainText)) tokens.push(token);
+  }
+  return tokens;
 }
 
 /**
