@@ -325,6 +325,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       '--assume-strong-right',
       'with --from ledger: count runs the cheap model answered alone as solved by the strong model too',
     )
+    .option('--tenant <name>', "with --from ledger: only this tenant's runs")
+    .option('--all-tenants', 'with --from ledger: learn from the runs of every tenant together')
+    .option(
+      '--labelled-by <actor>',
+      'with --from ledger: only feedback by this actor (key:ops, a user); repeatable',
+      collect,
+    )
+    .option('--limit <n>', 'with --from ledger: the most labelled runs read, newest first (default 20000)')
     .option('--name <route>', 'route name (default: learned)')
     .option('--kind <kind>', 'cascade (decides on the cheap answer) or route (on the prompt alone)', 'cascade')
     .option('--answer <format>', 'answer format: number, integer, choice:ABCD, json:<field>, regex:<pattern>', 'number')
@@ -343,6 +351,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--route <name>', 'with --from ledger: the cascade route the labelled runs went through')
     .option('--since <date>', 'with --from ledger: only feedback recorded since this date')
     .option('--assume-strong-right', 'with --from ledger: see routes train')
+    .option('--tenant <name>', 'with --from ledger: see routes train')
+    .option('--all-tenants', 'with --from ledger: see routes train')
+    .option('--labelled-by <actor>', 'with --from ledger: see routes train; repeatable', collect)
+    .option('--limit <n>', 'with --from ledger: see routes train')
     .option('--name <route>', 'the learned route to replay (default: learned)')
     .option('--router <path>', 'a router file instead of a configured route')
     .option('--weak <model>', 'the cheap model (as named in the eval)')

@@ -20,7 +20,7 @@ import {
   trainRouter,
 } from '../../routing/learned/learned-router.js';
 import { loadLearnedRouter, saveLearnedRouter } from '../../routing/learned/learned-router-file.js';
-import { type LeftOut, outcomesFromLedger } from '../../routing/learned/ledger-outcomes.js';
+import { defaultLedgerLimit, type LedgerOutcomes, outcomesFromLedger } from '../../routing/learned/ledger-outcomes.js';
 import { type CliIo, openHataraku } from '../cli-context.js';
 
 interface SourceFlags {
@@ -31,6 +31,11 @@ interface SourceFlags {
   route?: string;
   since?: string;
   assumeStrongRight?: boolean;
+  /** With `--from ledger`: whose runs and whose labels to learn from, and how many runs at most. */
+  tenant?: string;
+  allTenants?: boolean;
+  labelledBy?: string[];
+  limit?: string;
   config?: string;
   json?: boolean;
 }
@@ -170,6 +175,10 @@ async function readOutcomes(
     ['--route', flags.route],
     ['--since', flags.since],
     ['--assume-strong-right', flags.assumeStrongRight],
+    ['--tenant', flags.tenant],
+    ['--all-tenants', flags.allTenants],
+    ['--labelled-by', flags.labelledBy],
+    ['--limit', flags.limit],
   ] as const) {
     if (given !== undefined) throw new UserError('usage', `${flag} applies to --from ledger only.`);
   }
@@ -247,6 +256,25 @@ async function readLedgerOutcomes(
       );
     }
   }
+  if (flags.tenant !== undefined && flags.allTenants === true) {
+    throw new UserError('usage', '--tenant and --all-tenants exclude each other; give one of them.');
+  }
+  if (flags.tenant !== undefined && flags.tenant.trim() === '') {
+    throw new UserError('usage', '--tenant takes a tenant name, e.g. --tenant acme (got an empty one).');
+  }
+  if (flags.labelledBy?.some((actor) => actor.trim() === '')) {
+    throw new UserError('usage', '--labelled-by takes an actor, e.g. --labelled-by key:ops (got an empty one).');
+  }
+  let limit = defaultLedgerLimit;
+  if (flags.limit !== undefined) {
+    limit = Number(flags.limit);
+    if (!/^\d+$/.test(flags.limit.trim()) || !Number.isSafeInteger(limit) || limit < 1) {
+      throw new UserError(
+        'usage',
+        `--limit takes a whole number of runs ≥ 1, e.g. --limit 5000 (got ${JSON.stringify(flags.limit)}).`,
+      );
+    }
+  }
   let outcomes: Awaited<ReturnType<typeof outcomesFromLedger>>;
   try {
     outcomes = await outcomesFromLedger(hataraku.engine, {
@@ -254,6 +282,10 @@ async function readLedgerOutcomes(
       answerFormat,
       since,
       assumeStrongRight: flags.assumeStrongRight === true,
+      tenant: flags.tenant,
+      allTenants: flags.allTenants === true,
+      labelledBy: flags.labelledBy,
+      limit,
     });
   } catch (error) {
     if (error instanceof RangeError)
@@ -264,10 +296,10 @@ async function readLedgerOutcomes(
   if (outcomes.examples.length < minimumTrainingExamples) {
     throw new UserError(
       'usage',
-      `the ledger has ${outcomes.examples.length} labelled runs through ${through} to learn from; ${minimumTrainingExamples} are needed (${describeLeftOut(outcomes.labelledRuns, outcomes.leftOut)}). Label runs with \`hataraku runs feedback <run-id> --solved|--failed\`.`,
+      `the ledger has ${outcomes.examples.length} labelled runs through ${through}${whose(flags)} to learn from; ${minimumTrainingExamples} are needed (${describeLeftOut(outcomes)}). Label runs with \`hataraku runs feedback <run-id> --solved|--failed\`.`,
     );
   }
-  const summary = `From the ledger: ${outcomes.examples.length} outcomes through ${through}; ${describeLeftOut(outcomes.labelledRuns, outcomes.leftOut)}.`;
+  const summary = `From the ledger: ${outcomes.examples.length} outcomes through ${through}${whose(flags)}; ${describeLeftOut(outcomes)}.`;
   const configured = outcomes.route === undefined ? undefined : hataraku.config.routes?.[outcomes.route];
   if (configured?.type === 'cascade') {
     const weak = configured.models[0];
@@ -277,7 +309,17 @@ async function readLedgerOutcomes(
   return { examples: outcomes.examples, summary };
 }
 
-function describeLeftOut(labelled: number, leftOut: LeftOut): string {
+/** Whose runs and labels were read, as said in the output. */
+function whose(flags: SourceFlags): string {
+  const parts = [
+    flags.tenant === undefined ? '' : ` of tenant ${flags.tenant}`,
+    flags.labelledBy === undefined ? '' : ` labelled by ${flags.labelledBy.join(' or ')}`,
+  ];
+  return parts.join('');
+}
+
+function describeLeftOut(outcomes: LedgerOutcomes): string {
+  const { labelledRuns: labelled, leftOut } = outcomes;
   const reasons = [
     leftOut.strongUnknown > 0
       ? `${leftOut.strongUnknown} answered by the cheap model alone, whose strong label is unknown (--assume-strong-right counts them)`
@@ -288,7 +330,11 @@ function describeLeftOut(labelled: number, leftOut: LeftOut): string {
     leftOut.noCheapAnswer > 0 ? `${leftOut.noCheapAnswer} without a cheap answer` : '',
     leftOut.noStrongCost > 0 ? `${leftOut.noStrongCost} with no strong cost to estimate from` : '',
   ].filter((reason) => reason !== '');
-  return `${labelled} labelled runs went through it${reasons.length > 0 ? `; left out: ${reasons.join(', ')}` : ''}`;
+  const read =
+    outcomes.notRead > 0
+      ? ` (the newest ${outcomes.limit}; ${outcomes.notRead} older labels not read, raise --limit to read them)`
+      : '';
+  return `${labelled} labelled runs went through it${read}${reasons.length > 0 ? `; left out: ${reasons.join(', ')}` : ''}`;
 }
 
 function pickModels(report: EvalReport, flags: SourceFlags): [string, string] {

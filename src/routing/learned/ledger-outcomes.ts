@@ -16,10 +16,26 @@
  *   unknown, and the run is left out.
  *
  * Costs are the run's spend on each model, from the cost ledger.
+ *
+ * Labels are a trust boundary: a journal serving several tenants is refused unless one tenant is
+ * named (or all are, explicitly), and only chosen actors' feedback can be used. Runs are read one
+ * at a time, newest first, up to a limit, and only a capped head and tail of each text is kept.
  */
-import type { Engine } from '../../engine/engine.js';
+import type { Engine, RunRecord } from '../../engine/engine.js';
 import { type AnswerFormat, extractAnswer } from './answer-format.js';
 import type { RoutingExample } from './learned-router.js';
+
+/** The most labelled runs read by default: the newest ones. */
+export const defaultLedgerLimit = 20_000;
+
+/**
+ * The most characters kept of a prompt or a cheap answer: its first and last half. The features
+ * read counts over the text (tokens, numbers, sentences, hedges) and the stated answer, which
+ * sits at the end of an answer and often at the end of a prompt, so a longer text keeps its head
+ * and its tail; its length features saturate there (about 2,000 tokens), which is past where
+ * they still separate cheap-right from cheap-wrong prompts.
+ */
+export const keptTextLength = 8_000;
 
 /** Options of `outcomesFromLedger`. */
 export interface LedgerOutcomeOptions {
@@ -30,6 +46,17 @@ export interface LedgerOutcomeOptions {
   since?: number | undefined;
   /** Count a run the cheap model answered alone as one the strong model would have solved too. */
   assumeStrongRight?: boolean | undefined;
+  /**
+   * Only this tenant's runs. Without it, a journal holding runs of more than one tenant is
+   * refused unless `allTenants` is set: one tenant's labels would train every tenant's router.
+   */
+  tenant?: string | undefined;
+  /** Train on the labelled runs of every tenant together (an explicit opt-in). */
+  allTenants?: boolean | undefined;
+  /** Only feedback given by one of these actors (`key:ops`, a CLI user); undefined: anyone's. */
+  labelledBy?: readonly string[] | undefined;
+  /** The most labelled runs of the route read, newest first (default `defaultLedgerLimit`). */
+  limit?: number | undefined;
 }
 
 /** Why a labelled run gave no training example. */
@@ -48,8 +75,12 @@ export interface LedgerOutcomes {
   examples: RoutingExample[];
   /** The route the runs went through. */
   route: string | undefined;
-  /** Runs with feedback whose answer came through the route. */
+  /** Runs with feedback whose answer came through the route (at most `limit`). */
   labelledRuns: number;
+  /** Feedback older than the newest `limit` labelled runs of the route, not read (0 when all were read). */
+  notRead: number;
+  /** The most labelled runs read. */
+  limit: number;
   leftOut: LeftOut;
 }
 
@@ -62,6 +93,7 @@ interface RoutingEntry {
   rejectedAnswer?: string | undefined;
 }
 
+/** One labelled cascade call, as kept while reading: texts capped, the cheap label already worked out. */
 interface CascadeCall {
   route: string;
   prompt: string;
@@ -69,20 +101,51 @@ interface CascadeCall {
   weakModel: string;
   answeredBy: string;
   escalations: number;
+  /** The cheap answer: the rejected one of an escalated run, the answer of a run the cheap model answered alone. */
   weakResponse: string | undefined;
-  answer: string;
+  /** For an escalated run: the cheap answer's label, when the strong answer's says something about it. */
+  weakCorrect: boolean | undefined;
   costs: Map<string, number>;
 }
 
-/** Read the labelled cascade runs of the journal and turn them into training outcomes. */
+/** Read the labelled cascade runs of the journal, newest first, and turn them into training outcomes. */
 export async function outcomesFromLedger(
   journal: LedgerReader,
   options: LedgerOutcomeOptions,
 ): Promise<LedgerOutcomes> {
+  const limit = options.limit ?? defaultLedgerLimit;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`the limit must be a whole number ≥ 1 (got ${limit}).`);
+  if (options.tenant === undefined && options.allTenants !== true) {
+    const tenants = await tenantsOf(journal);
+    if (tenants.length > 1) throw severalTenants(tenants);
+  }
+  const actors = options.labelledBy === undefined ? undefined : new Set(options.labelledBy);
+  const feedback = (await journal.listFeedback(options.since === undefined ? {} : { since: options.since })).filter(
+    (entry) => actors === undefined || actors.has(entry.actor),
+  );
   const calls: CascadeCall[] = [];
-  for (const feedback of await journal.listFeedback(options.since === undefined ? {} : { since: options.since })) {
-    const call = await cascadeCallOf(journal, feedback.runId, feedback.solved);
-    if (call !== undefined) calls.push(call);
+  const seenTenants = new Set<string>();
+  let notRead = 0;
+  // Newest first: the last word on a run is its feedback's time, and the newest labels are kept.
+  for (let index = feedback.length - 1; index >= 0; index -= 1) {
+    if (calls.length >= limit) {
+      notRead = index + 1;
+      break;
+    }
+    const entry = feedback[index];
+    if (entry === undefined) continue;
+    const run = await journal.getRun(entry.runId);
+    if (run === undefined) continue;
+    if (options.tenant !== undefined && run.tenant !== options.tenant) continue;
+    if (options.tenant === undefined && options.allTenants !== true) {
+      seenTenants.add(run.tenant ?? noTenant);
+      if (seenTenants.size > 1) throw severalTenants([...seenTenants].sort());
+    }
+    const call = await cascadeCallOf(journal, run, entry.solved, options.answerFormat);
+    if (call === undefined) continue;
+    if (options.route !== undefined && call.route !== options.route) continue;
+    calls.push(call);
   }
   const routes = [...new Set(calls.map((call) => call.route))];
   if (options.route === undefined && routes.length > 1) {
@@ -91,7 +154,8 @@ export async function outcomesFromLedger(
     );
   }
   const route = options.route ?? routes[0];
-  const chosen = calls.filter((call) => call.route === route);
+  // Oldest first, as the trainer saw them before runs were read newest first.
+  const chosen = calls.filter((call) => call.route === route).reverse();
   const leftOut: LeftOut = { strongUnknown: 0, weakUnknown: 0, noCheapAnswer: 0, noStrongCost: 0 };
   const examples: RoutingExample[] = [];
   const alone: CascadeCall[] = [];
@@ -106,8 +170,7 @@ export async function outcomesFromLedger(
       leftOut.noCheapAnswer += 1;
       continue;
     }
-    const weakCorrect = cheapLabel(call.weakResponse, call.answer, call.solved, options.answerFormat);
-    if (weakCorrect === undefined) {
+    if (call.weakCorrect === undefined) {
       leftOut.weakUnknown += 1;
       continue;
     }
@@ -117,7 +180,7 @@ export async function outcomesFromLedger(
     examples.push({
       prompt: call.prompt,
       weakResponse: call.weakResponse,
-      weakCorrect,
+      weakCorrect: call.weakCorrect,
       strongCorrect: call.solved,
       weakCostUsd,
       strongCostUsd,
@@ -132,14 +195,37 @@ export async function outcomesFromLedger(
     }
     examples.push({
       prompt: call.prompt,
-      weakResponse: call.answer,
+      weakResponse: call.weakResponse ?? '',
       weakCorrect: call.solved,
       strongCorrect: true,
       weakCostUsd,
       strongCostUsd: weakCostUsd * ratio,
     });
   }
-  return { examples, route, labelledRuns: chosen.length, leftOut };
+  return { examples, route, labelledRuns: chosen.length, notRead, limit, leftOut };
+}
+
+/** How the cost ledger names the runs recorded without a tenant. */
+const noTenant = '(none)';
+
+/** The tenants with runs in the journal (the cost ledger's roll-up by tenant), sorted. */
+async function tenantsOf(journal: LedgerReader): Promise<string[]> {
+  const rows = await journal.costReport({ by: 'tenant' });
+  return [...new Set(rows.map((row) => row.key))].sort();
+}
+
+function severalTenants(tenants: readonly string[]): RangeError {
+  const named = tenants.map((tenant) => (tenant === noTenant ? 'runs without a tenant' : tenant));
+  return new RangeError(
+    `the journal holds runs of ${tenants.length} tenants (${named.join(', ')}), and one tenant's labels would train every tenant's router; pass --tenant NAME to learn from one tenant's runs, or --all-tenants to learn from all of them.`,
+  );
+}
+
+/** A text cut to its first and last `keptTextLength / 2` characters when longer. */
+export function keptText(text: string): string {
+  if (text.length <= keptTextLength) return text;
+  const half = keptTextLength / 2;
+  return `${text.slice(0, half)}\n${text.slice(text.length - half)}`;
 }
 
 /**
@@ -159,11 +245,14 @@ export function cheapLabel(
   return strongSolved ? false : undefined;
 }
 
-/** The run's answering model call, when it went through a cascade route. */
-async function cascadeCallOf(journal: LedgerReader, runId: string, solved: boolean): Promise<CascadeCall | undefined> {
-  const run = await journal.getRun(runId);
-  if (run === undefined) return undefined;
-  const modelSteps = (await journal.listSteps(runId)).filter((step) => step.kind === 'model');
+/** The run's answering model call, when it went through a cascade route; its texts capped. */
+async function cascadeCallOf(
+  journal: LedgerReader,
+  run: RunRecord,
+  solved: boolean,
+  answerFormat: AnswerFormat,
+): Promise<CascadeCall | undefined> {
+  const modelSteps = (await journal.listSteps(run.id)).filter((step) => step.kind === 'model');
   const last = modelSteps[modelSteps.length - 1];
   if (last?.model === undefined || !last.model.startsWith('route:')) return undefined;
   const output = last.output as { text?: unknown; routing?: unknown } | null;
@@ -173,17 +262,25 @@ async function cascadeCallOf(journal: LedgerReader, runId: string, solved: boole
   if (first === undefined || answered === undefined || !first.reason.startsWith('cascade: trying')) return undefined;
   const escalationEntries = routing.filter((entry) => entry.reason.startsWith('cascade: escalating'));
   const costs = new Map(
-    (await journal.costReport({ by: 'model', runId })).map((row) => [row.key, row.costUsd] as const),
+    (await journal.costReport({ by: 'model', runId: run.id })).map((row) => [row.key, row.costUsd] as const),
   );
+  const answer = typeof output?.text === 'string' ? output.text : '';
+  const rejected = escalationEntries[0]?.rejectedAnswer;
+  // The label is worked out on the whole texts; only the capped ones are kept.
+  const weakCorrect =
+    escalationEntries.length === 1 && rejected !== undefined
+      ? cheapLabel(rejected, answer, solved, answerFormat)
+      : undefined;
+  const weakResponse = escalationEntries.length === 0 ? answer : rejected;
   return {
     route: last.model.slice('route:'.length),
-    prompt: run.input,
+    prompt: keptText(run.input),
     solved,
     weakModel: first.model,
     answeredBy: answered.model,
     escalations: escalationEntries.length,
-    weakResponse: escalationEntries[0]?.rejectedAnswer,
-    answer: typeof output?.text === 'string' ? output.text : '',
+    weakResponse: weakResponse === undefined ? undefined : keptText(weakResponse),
+    weakCorrect,
     costs,
   };
 }
