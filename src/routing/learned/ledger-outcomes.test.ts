@@ -3,7 +3,7 @@
  * answer's label says something about it.
  */
 import { describe, expect, it } from 'vitest';
-import { cheapLabel } from './ledger-outcomes.js';
+import { cheapLabel, keptText, keptTextLength } from './ledger-outcomes.js';
 import { fitLogisticRegression, predictProbability } from './logistic-regression.js';
 
 describe('cheapLabel', () => {
@@ -37,5 +37,16 @@ describe('fitLogisticRegression with one class', () => {
     );
     expect(predictProbability(model, [1, 2])).toBeCloseTo(3.5 / 4, 10);
     expect(predictProbability(model, [9, 9])).toBeCloseTo(3.5 / 4, 10);
+  });
+});
+
+describe('keptText', () => {
+  it('keeps a short text whole and a long one as its head and its tail', () => {
+    expect(keptText('What is 2 + 2? #### 4')).toBe('What is 2 + 2? #### 4');
+    const long = `${'a'.repeat(600_000)}${'b'.repeat(400_000)} #### 17`;
+    const kept = keptText(long);
+    expect(kept).toHaveLength(keptTextLength);
+    expect(kept.startsWith('aaaa')).toBe(true);
+    expect(kept.endsWith('bbb #### 17')).toBe(true);
   });
 });

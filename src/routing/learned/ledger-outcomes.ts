@@ -221,11 +221,12 @@ function severalTenants(tenants: readonly string[]): RangeError {
   );
 }
 
-/** A text cut to its first and last `keptTextLength / 2` characters when longer. */
+/** A text cut to its first and last halves of `keptTextLength` characters (a line break between) when longer. */
 export function keptText(text: string): string {
   if (text.length <= keptTextLength) return text;
-  const half = keptTextLength / 2;
-  return `${text.slice(0, half)}\n${text.slice(text.length - half)}`;
+  const head = keptTextLength / 2;
+  const tail = keptTextLength - head - 1;
+  return `${text.slice(0, head)}\n${text.slice(text.length - tail)}`;
 }
 
 /**
