@@ -404,8 +404,15 @@ export interface FeedbackJournal {
     feedback: { solved: boolean; note?: string | undefined; actor: string },
   ): Promise<RunFeedback | undefined>;
   getFeedback(runId: string): Promise<RunFeedback | undefined>;
-  /** Feedback recorded at or after `since` (ms since epoch; default all), oldest first. */
-  listFeedback(query?: { since?: number }): Promise<RunFeedback[]>;
+  /**
+   * Feedback recorded at or after `since` (ms since epoch; default all), oldest first; with
+   * `newest`, one page of it newest first: the `limit` newest entries older than `before` (the
+   * last entry of the previous page), so that a long history is read a page at a time.
+   */
+  listFeedback(query?: {
+    since?: number;
+    newest?: { limit: number; before?: Pick<RunFeedback, 'at' | 'runId'> | undefined };
+  }): Promise<RunFeedback[]>;
 }
 
 /**

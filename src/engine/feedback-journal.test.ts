@@ -90,6 +90,40 @@ describe.each(journals.filter((journal) => journal.available))('$name feedback j
     ]);
     expect((await reopened.listFeedback({ since: 2_500 })).map((item) => item.runId)).toEqual(['run_a']);
   });
+
+  it('lists feedback a page at a time, newest first', async () => {
+    let clock = 1_000;
+    const engine = journal.open(journal.create('feedback-pages'), () => clock);
+    opened.push(engine);
+    // Seven runs, two labelled in the same millisecond: pages must neither skip nor repeat them.
+    for (const [id, at] of [
+      ['run_1', 1_000],
+      ['run_2', 2_000],
+      ['run_3', 2_000],
+      ['run_4', 3_000],
+      ['run_5', 4_000],
+      ['run_6', 5_000],
+      ['run_7', 6_000],
+    ] as const) {
+      await engine.createRun(newRun(id));
+      clock = at;
+      await engine.recordFeedback(id, { solved: true, actor: 'ana' });
+    }
+    const pages: string[][] = [];
+    let before: { at: number; runId: string } | undefined;
+    for (;;) {
+      const page = await engine.listFeedback({ since: 2_000, newest: { limit: 2, before } });
+      if (page.length === 0) break;
+      pages.push(page.map((item) => item.runId));
+      const last = page[page.length - 1];
+      before = last === undefined ? undefined : { at: last.at, runId: last.runId };
+    }
+    expect(pages).toEqual([
+      ['run_7', 'run_6'],
+      ['run_5', 'run_4'],
+      ['run_3', 'run_2'],
+    ]);
+  });
 });
 
 describe('sqlite journal upgrade', () => {

@@ -31,10 +31,24 @@ export function createFeedbackJournal(database: PostgresJournalDatabase): Feedba
       });
     },
     listFeedback(query = {}) {
+      const since = query.since ?? 0;
+      if (query.newest !== undefined) {
+        const { limit, before } = query.newest;
+        return operation('listing feedback', async () =>
+          (
+            await pool.query<FeedbackRow>(
+              `SELECT * FROM feedback WHERE at >= $1
+                 AND ($2::bigint IS NULL OR at < $2::bigint OR (at = $2::bigint AND run_id < $3::text))
+               ORDER BY at DESC, run_id DESC LIMIT $4`,
+              [since, before?.at ?? null, before?.runId ?? null, limit],
+            )
+          ).rows.map(feedbackFromRow),
+        );
+      }
       return operation('listing feedback', async () =>
-        (
-          await pool.query<FeedbackRow>('SELECT * FROM feedback WHERE at >= $1 ORDER BY at, run_id', [query.since ?? 0])
-        ).rows.map(feedbackFromRow),
+        (await pool.query<FeedbackRow>('SELECT * FROM feedback WHERE at >= $1 ORDER BY at, run_id', [since])).rows.map(
+          feedbackFromRow,
+        ),
       );
     },
   };

@@ -14,6 +14,14 @@ export function createFeedbackJournal(database: JournalDatabase): FeedbackJourna
     ),
     get: db.prepare<[string], FeedbackRow>('SELECT * FROM feedback WHERE run_id = ?'),
     listSince: db.prepare<[number], FeedbackRow>('SELECT * FROM feedback WHERE at >= ? ORDER BY at, run_id'),
+    newestPage: db.prepare<
+      { since: number; before_at: number | null; before_run: string | null; limit: number },
+      FeedbackRow
+    >(
+      `SELECT * FROM feedback WHERE at >= @since
+         AND (@before_at IS NULL OR at < @before_at OR (at = @before_at AND run_id < @before_run))
+       ORDER BY at DESC, run_id DESC LIMIT @limit`,
+    ),
   };
   return {
     recordFeedback(runId, feedback) {
@@ -39,7 +47,14 @@ export function createFeedbackJournal(database: JournalDatabase): FeedbackJourna
       });
     },
     listFeedback(query = {}) {
-      return guard('listing feedback', () => statements.listSince.all(query.since ?? 0).map(feedbackFromRow));
+      return guard('listing feedback', () => {
+        const since = query.since ?? 0;
+        if (query.newest === undefined) return statements.listSince.all(since).map(feedbackFromRow);
+        const { limit, before } = query.newest;
+        return statements.newestPage
+          .all({ since, before_at: before?.at ?? null, before_run: before?.runId ?? null, limit })
+          .map(feedbackFromRow);
+      });
     },
   };
 }

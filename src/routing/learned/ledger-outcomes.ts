@@ -21,7 +21,7 @@
  * named (or all are, explicitly), and only chosen actors' feedback can be used. Runs are read one
  * at a time, newest first, up to a limit, and only a capped head and tail of each text is kept.
  */
-import type { Engine, RunRecord } from '../../engine/engine.js';
+import type { Engine, RunFeedback, RunRecord } from '../../engine/engine.js';
 import { type AnswerFormat, extractAnswer } from './answer-format.js';
 import type { RoutingExample } from './learned-router.js';
 
@@ -121,20 +121,18 @@ export async function outcomesFromLedger(
     if (tenants.length > 1) throw severalTenants(tenants);
   }
   const actors = options.labelledBy === undefined ? undefined : new Set(options.labelledBy);
-  const feedback = (await journal.listFeedback(options.since === undefined ? {} : { since: options.since })).filter(
-    (entry) => actors === undefined || actors.has(entry.actor),
-  );
+  const since = options.since ?? 0;
   const calls: CascadeCall[] = [];
   const seenTenants = new Set<string>();
   let notRead = 0;
-  // Newest first: the last word on a run is its feedback's time, and the newest labels are kept.
-  for (let index = feedback.length - 1; index >= 0; index -= 1) {
+  // Newest first, a page of feedback at a time and one run at a time: the newest labels are
+  // kept, and only the capped texts of at most `limit` runs are held.
+  for await (const entry of feedbackNewestFirst(journal, since)) {
+    if (actors !== undefined && !actors.has(entry.actor)) continue;
     if (calls.length >= limit) {
-      notRead = index + 1;
-      break;
+      notRead += 1;
+      continue;
     }
-    const entry = feedback[index];
-    if (entry === undefined) continue;
     const run = await journal.getRun(entry.runId);
     if (run === undefined) continue;
     if (options.tenant !== undefined && run.tenant !== options.tenant) continue;
@@ -203,6 +201,21 @@ export async function outcomesFromLedger(
     });
   }
   return { examples, route, labelledRuns: chosen.length, notRead, limit, leftOut };
+}
+
+/** Feedback entries read a page at a time. */
+const feedbackPageSize = 500;
+
+/** The journal's feedback since `since`, newest first, read a page at a time. */
+async function* feedbackNewestFirst(journal: LedgerReader, since: number): AsyncGenerator<RunFeedback> {
+  let before: Pick<RunFeedback, 'at' | 'runId'> | undefined;
+  for (;;) {
+    const page = await journal.listFeedback({ since, newest: { limit: feedbackPageSize, before } });
+    yield* page;
+    const last = page[page.length - 1];
+    if (last === undefined || page.length < feedbackPageSize) return;
+    before = { at: last.at, runId: last.runId };
+  }
 }
 
 /** How the cost ledger names the runs recorded without a tenant. */
