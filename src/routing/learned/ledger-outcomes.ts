@@ -234,12 +234,15 @@ function severalTenants(tenants: readonly string[]): RangeError {
   );
 }
 
-/** A text cut to its first and last halves of `keptTextLength` characters (a line break between) when longer. */
+/**
+ * A text cut to its first and last halves of `keptTextLength` characters (a line break between)
+ * when longer. The pieces are copied: a slice of a string would keep the whole string alive.
+ */
 export function keptText(text: string): string {
   if (text.length <= keptTextLength) return text;
   const head = keptTextLength / 2;
   const tail = keptTextLength - head - 1;
-  return `${text.slice(0, head)}\n${text.slice(text.length - tail)}`;
+  return Buffer.from(`${text.slice(0, head)}\n${text.slice(text.length - tail)}`, 'utf8').toString('utf8');
 }
 
 /**
