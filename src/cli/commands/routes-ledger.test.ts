@@ -15,6 +15,7 @@ import { createHataraku } from '../../hataraku.js';
 import { createScriptedModel } from '../../models/scripted/scripted-model.js';
 import { createCascadeModel } from '../../routing/cascade-model.js';
 import { keptTextLength, outcomesFromLedger } from '../../routing/learned/ledger-outcomes.js';
+import { countTokens } from '../../routing/learned/token-count.js';
 import { matchesFormat } from '../../routing/verifiers.js';
 import { captureCliIo } from '../__fixtures__/captured-io.js';
 import { main } from '../main.js';
@@ -402,7 +403,10 @@ describe('hataraku routes train --from ledger', () => {
         expect(example.prompt.startsWith('Context. Context.')).toBe(true);
         expect(example.prompt.endsWith('Answer as #### N.')).toBe(true);
         const whole = prompts.find((prompt) => prompt.endsWith(example.prompt.slice(-200)));
-        expect(whole).toBeDefined();
+        if (whole === undefined) throw new Error('an example from a run not among the newest five');
+        // The strong call's cost is fitted on the whole prompt's length, not the cut one's.
+        expect(example.promptTokens).toBe(countTokens(whole));
+        expect(example.promptTokens).toBeGreaterThan(countTokens(example.prompt) * 10);
       }
     } finally {
       await hataraku.close();

@@ -151,6 +151,21 @@ describe('trainRouter on single-letter multiple choice', () => {
     expect(none.trainEscalatedShare).toBe(0);
   });
 
+  it("fits the strong cost on the whole prompt's tokens when an example holds only part of it", () => {
+    // The same cut text for every prompt; the whole prompts were 1,000 to 40,000 tokens long.
+    const examples = multipleChoiceSet(60, 5).map((example, index) => {
+      const promptTokens = 1_000 * (1 + (index % 40));
+      return { ...example, prompt: 'Which is true? A) x B) y', promptTokens, strongCostUsd: promptTokens * 3e-6 };
+    });
+    const router = trainRouter(examples, { kind: 'cascade', answerFormat: choiceFormat, targetQuality: 0.9 });
+    expect(router.strongCost.perTokenUsd).toBeCloseTo(3e-6, 12);
+    const withoutTokens = examples.map(({ promptTokens: _whole, ...rest }) => rest);
+    expect(
+      trainRouter(withoutTokens, { kind: 'cascade', answerFormat: choiceFormat, targetQuality: 0.9 }).strongCost
+        .perTokenUsd,
+    ).toBe(0);
+  });
+
   it('refuses a cascade without cheap responses and too few examples, naming the problem', () => {
     expect(() => trainRouter(train.slice(0, 3), { kind: 'cascade', answerFormat: choiceFormat })).toThrow(
       /at least 10/,

@@ -27,6 +27,8 @@ export interface RoutingExample {
   weakCostUsd: number;
   strongCostUsd: number;
   signals?: ResponseSignals | undefined;
+  /** Tokens of the whole prompt when `prompt` holds only part of it (default: the prompt's). */
+  promptTokens?: number | undefined;
 }
 
 /** What the router sees when it decides. */
@@ -300,7 +302,7 @@ function chooseL2(rows: readonly (readonly number[])[], labels: readonly boolean
 
 /** Least squares of the strong call's cost on the prompt's token count. */
 function fitCost(train: readonly RoutingExample[]): { fixedUsd: number; perTokenUsd: number } {
-  const tokens = train.map((example) => countTokens(example.prompt));
+  const tokens = train.map((example) => example.promptTokens ?? countTokens(example.prompt));
   const costs = train.map((example) => example.strongCostUsd);
   const meanTokens = tokens.reduce((total, value) => total + value, 0) / tokens.length;
   const meanCost = costs.reduce((total, value) => total + value, 0) / costs.length;
@@ -357,7 +359,12 @@ function featuresFor(router: Pick<LearnedRouter, 'kind' | 'answerFormat'>, input
 }
 
 function inputOf(example: RoutingExample): RoutingInput {
-  return { prompt: example.prompt, response: example.weakResponse, signals: example.signals };
+  return {
+    prompt: example.prompt,
+    response: example.weakResponse,
+    signals: example.signals,
+    promptTokens: example.promptTokens,
+  };
 }
 
 /** One point of a replay: escalate the examples whose score reaches `threshold`. */

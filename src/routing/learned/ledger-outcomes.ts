@@ -24,16 +24,17 @@
 import type { Engine, RunFeedback, RunRecord } from '../../engine/engine.js';
 import { type AnswerFormat, extractAnswer } from './answer-format.js';
 import type { RoutingExample } from './learned-router.js';
+import { countTokens } from './token-count.js';
 
 /** The most labelled runs read by default: the newest ones. */
 export const defaultLedgerLimit = 20_000;
 
 /**
- * The most characters kept of a prompt or a cheap answer: its first and last half. The features
- * read counts over the text (tokens, numbers, sentences, hedges) and the stated answer, which
- * sits at the end of an answer and often at the end of a prompt, so a longer text keeps its head
- * and its tail; its length features saturate there (about 2,000 tokens), which is past where
- * they still separate cheap-right from cheap-wrong prompts.
+ * The most characters kept of a prompt or a cheap answer: its first and last halves. The
+ * features count over the text (tokens, numbers, sentences, hedging words) and read the stated
+ * answer, which sits at the end of an answer and often at the end of a prompt, so a longer text
+ * keeps its head and its tail; its features are then those of the cut text. The strong call's
+ * cost is still fitted on the whole prompt's token count (`RoutingExample.promptTokens`).
  */
 export const keptTextLength = 8_000;
 
@@ -97,6 +98,8 @@ interface RoutingEntry {
 interface CascadeCall {
   route: string;
   prompt: string;
+  /** Tokens of the whole prompt, when `prompt` was cut. */
+  promptTokens: number | undefined;
   solved: boolean;
   weakModel: string;
   answeredBy: string;
@@ -177,6 +180,7 @@ export async function outcomesFromLedger(
     if (weakCostUsd > 0 && strongCostUsd > 0) costRatios.push(strongCostUsd / weakCostUsd);
     examples.push({
       prompt: call.prompt,
+      ...(call.promptTokens === undefined ? {} : { promptTokens: call.promptTokens }),
       weakResponse: call.weakResponse,
       weakCorrect: call.weakCorrect,
       strongCorrect: call.solved,
@@ -193,6 +197,7 @@ export async function outcomesFromLedger(
     }
     examples.push({
       prompt: call.prompt,
+      ...(call.promptTokens === undefined ? {} : { promptTokens: call.promptTokens }),
       weakResponse: call.weakResponse ?? '',
       weakCorrect: call.solved,
       strongCorrect: true,
@@ -292,6 +297,7 @@ async function cascadeCallOf(
   return {
     route: last.model.slice('route:'.length),
     prompt: keptText(run.input),
+    promptTokens: run.input.length > keptTextLength ? countTokens(run.input) : undefined,
     solved,
     weakModel: first.model,
     answeredBy: answered.model,
