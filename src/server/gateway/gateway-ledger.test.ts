@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
-import { createGatewayRecorder, type GatewayCall } from './gateway-ledger.js';
+import { createGatewayRecorder, type GatewayCall, recordGatewayCalls } from './gateway-ledger.js';
 
 function call(index: number, tenant: string): GatewayCall {
   return {
@@ -46,6 +46,37 @@ describe('the gateway recorder', () => {
     });
     expect(await engine.recoverableRuns()).toEqual([]);
     await recorder.close();
+    await engine.close();
+  });
+
+  it('writes a routed call with its routing decision and prompt, after the trip to the worker as JSON', async () => {
+    const engine = openSqliteEngine({ path: join(mkdtempSync(join(tmpdir(), 'hataraku-gw-')), 'hataraku.db') });
+    const routed: GatewayCall = {
+      ...call(1, 'acme'),
+      model: 'route:math',
+      requestText: JSON.stringify({ model: 'route:math', messages: [{ role: 'user', content: 'What is 2 + 2?' }] }),
+      text: '#### 4',
+      routing: [
+        { model: 'up:cheap', reason: 'cascade: trying up:cheap (1 of 2)' },
+        { model: 'up:strong', reason: 'cascade: escalating', rejectedAnswer: 'maybe 5' },
+        { model: 'up:strong', reason: 'cascade: accepted' },
+      ],
+    };
+    // What the worker receives: the batch as JSON text.
+    await recordGatewayCalls(engine, JSON.parse(JSON.stringify([routed, call(2, 'acme')])) as GatewayCall[]);
+    expect((await engine.getRun('gw_0001'))?.input).toBe('What is 2 + 2?');
+    expect((await engine.listSteps('gw_0001'))[0]?.output).toEqual({
+      text: '#### 4',
+      toolCalls: [],
+      routing: [
+        { model: 'up:cheap', reason: 'cascade: trying up:cheap (1 of 2)' },
+        { model: 'up:strong', reason: 'cascade: escalating', rejectedAnswer: 'maybe 5' },
+        { model: 'up:strong', reason: 'cascade: accepted' },
+      ],
+    });
+    // A call without routing keeps no prompt, as before.
+    expect((await engine.getRun('gw_0002'))?.input).toBe('(an OpenAI-compatible gateway call)');
+    expect((await engine.listSteps('gw_0002'))[0]?.output).toEqual({ text: 'hi', toolCalls: [] });
     await engine.close();
   });
 

@@ -37,16 +37,31 @@ export interface GatewayCall {
   ledger: LedgerEntry[];
   startedAt: number;
   finishedAt: number;
+  /**
+   * A routing model's decisions (a `route:` model's cascade: the models tried, the answer it
+   * rejected), recorded on the step as the agent loop records them, so that `routes train --from
+   * ledger` can learn from gateway calls; the run's input is then the request's last user message.
+   */
+  routing?: ModelResponse['routing'] | undefined;
 }
 
-/** A gateway call as an ended run of the agent `gateway`, with its one model step. */
+/** A gateway call's run input when it keeps no prompt. */
+const gatewayInput = '(an OpenAI-compatible gateway call)';
+
+/**
+ * A gateway call as an ended run of the agent `gateway`, with its one model step. A call routed
+ * with decisions to learn from keeps them on the step and its last user message as the input;
+ * working that out (parsing the request again) happens here, in the batch writer, not while the
+ * call is answered.
+ */
 export function finishedRunOf(call: GatewayCall): FinishedRun {
+  const routed = call.routing !== undefined && call.routing.length > 0;
   return {
     run: {
       id: call.id,
       agentName: 'gateway',
       model: call.model,
-      input: '(an OpenAI-compatible gateway call)',
+      input: (routed ? lastUserText(call.requestText) : undefined) ?? gatewayInput,
       spec: { gateway: true, key: call.keyName },
       tenant: call.tenant,
     },
@@ -57,7 +72,19 @@ export function finishedRunOf(call: GatewayCall): FinishedRun {
         name: 'model',
         kind: 'model',
         requestDigest: createHash('sha256').update(call.requestText).digest('hex'),
-        output: { text: call.text, toolCalls: call.toolCalls.map((toolCall) => ({ ...toolCall })) },
+        output: {
+          text: call.text,
+          toolCalls: call.toolCalls.map((toolCall) => ({ ...toolCall })),
+          ...(routed
+            ? {
+                routing: (call.routing ?? []).map(({ model, reason, rejectedAnswer }) => ({
+                  model,
+                  reason,
+                  ...(rejectedAnswer === undefined ? {} : { rejectedAnswer }),
+                })),
+              }
+            : {}),
+        },
         model: call.model,
         usage: call.usage,
         costUsd: call.costUsd,
@@ -68,6 +95,35 @@ export function finishedRunOf(call: GatewayCall): FinishedRun {
     ],
     outcome: { status: 'completed', stopReason: 'final-answer', output: call.text },
   };
+}
+
+/**
+ * The text of the last user message of a chat completions request (`messages`) or a responses
+ * request (`input`), as the request text the gateway validated; undefined when there is none.
+ */
+export function lastUserText(requestText: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(requestText);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { messages, input } = body as { messages?: unknown; input?: unknown };
+  if (typeof input === 'string') return input;
+  const list = Array.isArray(messages) ? messages : Array.isArray(input) ? input : [];
+  for (let index = list.length - 1; index >= 0; index -= 1) {
+    const message = list[index] as { role?: unknown; content?: unknown } | null;
+    if (message?.role !== 'user') continue;
+    if (typeof message.content === 'string') return message.content;
+    if (!Array.isArray(message.content)) return undefined;
+    // Chat parts are joined by line breaks (as the verifier reads them), responses parts as they are.
+    const texts = message.content
+      .map((part: { text?: unknown }) => (typeof part?.text === 'string' ? part.text : undefined))
+      .filter((text): text is string => text !== undefined);
+    return texts.join(Array.isArray(messages) ? '\n' : '');
+  }
+  return undefined;
 }
 
 /**

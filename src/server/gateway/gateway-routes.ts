@@ -113,6 +113,7 @@ export function gatewayRoutes(options: GatewayOptions) {
         ledger: priced.ledger,
         startedAt,
         finishedAt: Date.now(),
+        ...(response.routing.length > 0 ? { routing: response.routing } : {}),
       });
       return priced.costUsd;
     };
@@ -285,6 +286,7 @@ export function gatewayRoutes(options: GatewayOptions) {
       ledger: priced.ledger,
       startedAt,
       finishedAt: Date.now(),
+      ...(response.routing.length > 0 ? { routing: response.routing } : {}),
     });
     context.header('x-hataraku-run-id', `gw_${id.slice(5, 25)}`);
     if (priced.costUsd !== undefined) context.header('x-hataraku-cost-usd', priced.costUsd.toFixed(8));
