@@ -118,8 +118,9 @@ describe('gateway calls through a route: model', () => {
     const escalatedId = runIds[1] ?? '';
     expect((await hataraku.engine.getRun(escalatedId))?.input).toBe(task(1).prompt);
     const [step] = await hataraku.engine.listSteps(escalatedId);
-    expect(step?.model).toBe('route:math');
-    const routing = (step?.output as { routing: Array<{ model: string; reason: string; rejectedAnswer?: string }> })
+    if (step === undefined) throw new Error('the gateway call has no step');
+    expect(step.model).toBe('route:math');
+    const routing = (step.output as { routing: Array<{ model: string; reason: string; rejectedAnswer?: string }> })
       .routing;
     expect(routing.map((entry) => entry.model)).toEqual(['up:gpt-down', 'up:gpt-test', 'up:gpt-test']);
     expect(routing[0]?.reason).toMatch(/^cascade: trying/);
