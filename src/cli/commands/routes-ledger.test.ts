@@ -287,6 +287,11 @@ describe('hataraku routes train --from ledger', () => {
     const misplaced = captureCliIo(cwd, { HATARAKU_USER: 'reviewer' });
     expect(await main(['routes', 'train', '--from', 'x.jsonl', '--route', 'math'], misplaced.io)).toBe(1);
     expect(misplaced.stderr()).toBe('hataraku: --route applies to --from ledger only.\n');
+    for (const flag of ['--tenant', '--labelled-by', '--limit']) {
+      const elsewhere = captureCliIo(cwd, { HATARAKU_USER: 'reviewer' });
+      expect(await main(['routes', 'train', '--from', 'x.jsonl', flag, '5'], elsewhere.io)).toBe(1);
+      expect(elsewhere.stderr()).toBe(`hataraku: ${flag} applies to --from ledger only.\n`);
+    }
   });
 
   it("learns from one tenant at a time: another tenant's false labels cannot reach its router", async () => {
