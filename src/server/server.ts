@@ -18,6 +18,7 @@ import { type EventLog, openEventLog } from './event-log.js';
 import { createGatewayRecorder } from './gateway/gateway-ledger.js';
 import { gatewayRoutes } from './gateway/gateway-routes.js';
 import { type KeyStore, openKeyStore } from './keys/key-store.js';
+import { openPostgresKeyStore } from './keys/postgres-key-store.js';
 import { concurrencyLimit, createRateLimiter, limitBodySize } from './request-limits.js';
 import { createRunService, type RunService } from './run-service.js';
 import { runsRoutes } from './runs-routes.js';
@@ -64,7 +65,10 @@ export function createServer(options: ServerOptions): HatarakuServer {
   // engine is SQLite on that file; with a PostgreSQL journal there is no such connection, and
   // each opens the file (docs/architecture.md).
   const journalConnection = sqliteConnectionOf(hataraku.engine, journalPath);
-  const keys = openKeyStore(journalConnection ? { connection: journalConnection } : { path: journalPath });
+  // With a PostgreSQL journal the keys live there too, shared by every server (postgres-key-store.ts).
+  const keys = hataraku.config.journal.url
+    ? openPostgresKeyStore({ url: hataraku.config.journal.url, log })
+    : openKeyStore(journalConnection ? { connection: journalConnection } : { path: journalPath });
   const events = openEventLog(journalConnection ? { connection: journalConnection } : { path: journalPath });
   const agents = createAgentCatalog(hataraku.config);
   const runs = createRunService({
@@ -179,6 +183,8 @@ export async function startServer(
   server: HatarakuServer,
   address: { host: string; port: number },
 ): Promise<{ url: string; close(): Promise<void> }> {
+  // Not before the keys are loaded: until then every key would be refused.
+  await server.keys.ready();
   const listening = await new Promise<{ node: ServerType; port: number }>((resolve) => {
     const node = serve({ fetch: server.app.fetch, hostname: address.host, port: address.port }, (info) =>
       resolve({ node, port: info.port }),

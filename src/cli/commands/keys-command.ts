@@ -1,9 +1,11 @@
 /**
- * `hataraku keys create | list | revoke`: the server's API keys, in the journal's database.
+ * `hataraku keys create | list | revoke`: the server's API keys, in the journal's database (its
+ * SQLite file, or its PostgreSQL database when the config names one: see key-admin.ts).
  * A key is printed once, when it is created; only its hash is kept.
  */
 import { UserError } from '../../errors.js';
-import { type ApiKey, openKeyStore } from '../../server/keys/key-store.js';
+import { openKeyAdmin } from '../../server/keys/key-admin.js';
+import type { ApiKey } from '../../server/keys/key-store.js';
 import { type CliIo, openHataraku, positiveIntegerFlag, positiveNumberFlag } from '../cli-context.js';
 
 export async function keysCreateCommand(
@@ -31,9 +33,9 @@ export async function keysCreateCommand(
           .map((entry) => entry.trim())
           .filter((entry) => entry !== '');
   const hataraku = openHataraku(io, flags.config);
-  const store = openKeyStore({ path: hataraku.config.journal.path });
+  const store = openKeyAdmin(hataraku.config.journal);
   try {
-    const { key, secret } = store.create({
+    const { key, secret } = await store.create({
       name,
       tenant: flags.tenant,
       budgetDayUsd: positiveNumberFlag('--budget-day', flags.budgetDay, '5'),
@@ -51,16 +53,16 @@ export async function keysCreateCommand(
     }
     return 0;
   } finally {
-    store.close();
+    await store.close();
     await hataraku.close();
   }
 }
 
 export async function keysListCommand(flags: { json?: boolean; config?: string }, io: CliIo): Promise<number> {
   const hataraku = openHataraku(io, flags.config);
-  const store = openKeyStore({ path: hataraku.config.journal.path });
+  const store = openKeyAdmin(hataraku.config.journal);
   try {
-    const keys = store.list();
+    const keys = await store.list();
     if (flags.json) {
       for (const key of keys) io.stdout.write(`${JSON.stringify(key)}\n`);
       return 0;
@@ -72,22 +74,22 @@ export async function keysListCommand(flags: { json?: boolean; config?: string }
     for (const key of keys) io.stdout.write(`${describeKey(key)}\n`);
     return 0;
   } finally {
-    store.close();
+    await store.close();
     await hataraku.close();
   }
 }
 
 export async function keysRevokeCommand(nameOrId: string, flags: { config?: string }, io: CliIo): Promise<number> {
   const hataraku = openHataraku(io, flags.config);
-  const store = openKeyStore({ path: hataraku.config.journal.path });
+  const store = openKeyAdmin(hataraku.config.journal);
   try {
-    if (!store.revoke(nameOrId)) {
+    if (!(await store.revoke(nameOrId))) {
       throw new UserError('usage', `no active key named "${nameOrId}"; list keys with \`hataraku keys list\`.`);
     }
     io.stdout.write(`Revoked key "${nameOrId}"; requests with it are refused from now on.\n`);
     return 0;
   } finally {
-    store.close();
+    await store.close();
     await hataraku.close();
   }
 }

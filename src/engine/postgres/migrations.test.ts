@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { openKeyStore } from '../../server/keys/key-store.js';
 import { migrate } from '../sqlite/schema.js';
 import { migrations } from './migrations.js';
 
@@ -36,6 +37,8 @@ function sqliteTables(): Map<string, string[]> {
   const database = new Database(':memory:');
   try {
     migrate(database, ':memory:');
+    // The API keys' table is created by their store, in the same file.
+    openKeyStore({ connection: database }).close();
     const names = database
       .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
       .all()

@@ -197,6 +197,25 @@ CREATE INDEX console_sessions_by_key ON console_sessions (key_id);
 CREATE INDEX console_sessions_by_idle_expiry ON console_sessions (idle_expires_at);
 `,
   },
+  {
+    version: 6,
+    description: 'API keys: hashed, shared by every server on the journal (src/server/keys)',
+    sql: `
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  tenant TEXT NOT NULL,
+  secret_sha256 TEXT NOT NULL,
+  budget_day_usd DOUBLE PRECISION,
+  budget_month_usd DOUBLE PRECISION,
+  requests_per_minute INTEGER,
+  agents TEXT,
+  models TEXT,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+`,
+  },
 ];
 
 /** Key of the advisory lock held while migrating (any fixed 64-bit number). */

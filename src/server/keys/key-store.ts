@@ -69,10 +69,16 @@ export interface KeyStore {
    * again on each request.
    */
   findById(id: string): ApiKey | undefined;
+  /**
+   * Settles once `verify` and `findById` answer from the whole store: at once for SQLite; once
+   * the key rows are loaded for PostgreSQL (`openPostgresKeyStore`). Rejects when they cannot be.
+   */
+  ready(): Promise<void>;
   close(): void;
 }
 
-interface KeyRow {
+/** A row of `api_keys`, in SQLite and in PostgreSQL alike. */
+export interface KeyRow {
   id: string;
   name: string;
   tenant: string;
@@ -86,8 +92,59 @@ interface KeyRow {
   revoked_at: number | null;
 }
 
-const keyPattern = /^hk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+/** The shape of a key: `hk_<16 hex id>_<43 base64url characters>`. */
+export const keyPattern = /^hk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Refuse a malformed name or an empty tenant, with a one-line error saying what to do. */
+export function checkNewKey(key: NewApiKey): void {
+  if (!namePattern.test(key.name)) {
+    throw new UserError(
+      'usage',
+      `a key name must be 1-64 letters, digits, ".", "_" or "-" (got ${JSON.stringify(key.name)}).`,
+    );
+  }
+  if (key.tenant.trim() === '') throw new UserError('usage', 'a key needs a tenant, e.g. --tenant acme.');
+}
+
+/** The error for a name already taken. */
+export function duplicateKeyName(name: string): UserError {
+  return new UserError('usage', `a key named "${name}" already exists; choose another name.`);
+}
+
+/** A new key's row (only the secret's SHA-256) and the secret itself, to be shown once. */
+export function mintKey(key: NewApiKey, createdAt: number): { row: KeyRow; secret: string } {
+  const id = randomBytes(8).toString('hex');
+  const secret = `hk_${id}_${randomBytes(32).toString('base64url')}`;
+  return {
+    secret,
+    row: {
+      id,
+      name: key.name,
+      tenant: key.tenant,
+      secret_sha256: sha256(secret),
+      budget_day_usd: key.budgetDayUsd ?? null,
+      budget_month_usd: key.budgetMonthUsd ?? null,
+      requests_per_minute: key.requestsPerMinute ?? null,
+      agents: key.agents ? JSON.stringify(key.agents) : null,
+      models: key.models ? JSON.stringify(key.models) : null,
+      created_at: createdAt,
+      revoked_at: null,
+    },
+  };
+}
+
+/** Whether `secret` is the key whose stored SHA-256 is `secretSha256` (in constant time). */
+export function secretMatches(secretSha256: string, secret: string): boolean {
+  const expected = Buffer.from(secretSha256, 'hex');
+  const given = Buffer.from(sha256(secret), 'hex');
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** The id a revocation names: `hk_<id>` or the id itself (names are matched as given). */
+export function idOf(nameOrId: string): string {
+  return nameOrId.startsWith('hk_') ? nameOrId.slice(3) : nameOrId;
+}
 
 /**
  * Open the key table, creating it when missing: in the SQLite file at `path` (the journal's
@@ -135,36 +192,16 @@ export function openKeyStore(
 
   return {
     create(key) {
-      if (!namePattern.test(key.name)) {
-        throw new UserError(
-          'usage',
-          `a key name must be 1-64 letters, digits, ".", "_" or "-" (got ${JSON.stringify(key.name)}).`,
-        );
-      }
-      if (key.tenant.trim() === '') throw new UserError('usage', 'a key needs a tenant, e.g. --tenant acme.');
-      if (statements.byName.get(key.name)) {
-        throw new UserError('usage', `a key named "${key.name}" already exists; choose another name.`);
-      }
-      const id = randomBytes(8).toString('hex');
-      const secret = `hk_${id}_${randomBytes(32).toString('base64url')}`;
-      statements.insert.run({
-        id,
-        name: key.name,
-        tenant: key.tenant,
-        secret_sha256: sha256(secret),
-        budget_day_usd: key.budgetDayUsd ?? null,
-        budget_month_usd: key.budgetMonthUsd ?? null,
-        requests_per_minute: key.requestsPerMinute ?? null,
-        agents: key.agents ? JSON.stringify(key.agents) : null,
-        models: key.models ? JSON.stringify(key.models) : null,
-        created_at: now(),
-      });
-      return { key: fromRow(statements.byId.get(id) as KeyRow), secret };
+      checkNewKey(key);
+      if (statements.byName.get(key.name)) throw duplicateKeyName(key.name);
+      const { row, secret } = mintKey(key, now());
+      const { revoked_at: _revokedAt, ...inserted } = row;
+      statements.insert.run(inserted);
+      return { key: fromRow(statements.byId.get(row.id) as KeyRow), secret };
     },
     list: () => (statements.list.all() as KeyRow[]).map(fromRow),
     revoke(nameOrId) {
-      const id = nameOrId.startsWith('hk_') ? nameOrId.slice(3) : nameOrId;
-      const revoked = statements.revoke.run(now(), nameOrId, nameOrId, id).changes > 0;
+      const revoked = statements.revoke.run(now(), nameOrId, nameOrId, idOf(nameOrId)).changes > 0;
       verified.clear();
       return revoked;
     },
@@ -180,9 +217,7 @@ export function openKeyStore(
       if (!match) return undefined;
       const row = statements.byId.get(match[1]) as KeyRow | undefined;
       if (!row || row.revoked_at !== null) return undefined;
-      const expected = Buffer.from(row.secret_sha256, 'hex');
-      const given = Buffer.from(sha256(secret), 'hex');
-      if (!timingSafeEqual(expected, given)) return undefined;
+      if (!secretMatches(row.secret_sha256, secret)) return undefined;
       const key = fromRow(row);
       if (verified.size >= 10_000) verified.clear();
       verified.set(secret, key);
@@ -192,6 +227,7 @@ export function openKeyStore(
       const row = statements.byId.get(id) as KeyRow | undefined;
       return row === undefined ? undefined : fromRow(row);
     },
+    ready: () => Promise.resolve(),
     close() {
       if (owned) database.close();
     },
@@ -202,7 +238,8 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function fromRow(row: KeyRow): ApiKey {
+/** A key as the server sees it, from its row. */
+export function fromRow(row: KeyRow): ApiKey {
   return {
     id: row.id,
     name: row.name,
