@@ -43,7 +43,11 @@ async function cli(
   const io: CliIo = {
     cwd: where.cwd,
     env: where.env,
-    stdout: { write: (text) => void (stdout += text) },
+    stdout: {
+      write: (text) => {
+        stdout += text;
+      },
+    },
     stderr: { write: () => {} },
   };
   const code = await command(io);
