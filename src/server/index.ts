@@ -6,7 +6,9 @@
 export { type AgentCatalog, createAgentCatalog, defaultAgentName } from './agent-catalog.js';
 export { ApiError, type ApiErrorCode } from './api-error.js';
 export { type EventLog, openEventLog, type SequencedEvent } from './event-log.js';
+export { type KeyAdmin, openKeyAdmin } from './keys/key-admin.js';
 export { type ApiKey, type KeyStore, keyAllows, type NewApiKey, openKeyStore } from './keys/key-store.js';
+export { openPostgresKeyStore, type PostgresKeyStoreOptions } from './keys/postgres-key-store.js';
 export { mountMcp } from './mcp/mcp-http.js';
 export { agentToolName, createMcpServer, type McpServerOptions } from './mcp/mcp-server.js';
 export { createNodeHttpFetch } from './node-http-fetch.js';

@@ -60,10 +60,10 @@ export function createServer(options: ServerOptions): HatarakuServer {
   const { hataraku } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`hataraku serve: ${line}\n`));
   const journalPath = hataraku.config.journal.path;
-  // Open the engine first: it creates the database file and its schema. The API keys and the
-  // run events live in the journal's SQLite file, over the journal's own connection when the
-  // engine is SQLite on that file; with a PostgreSQL journal there is no such connection, and
-  // each opens the file (docs/architecture.md).
+  // Open the engine first: it creates the database file and its schema. The run events (and,
+  // with a SQLite journal, the API keys) live in the journal's SQLite file, over the journal's
+  // own connection when the engine is SQLite on that file; with a PostgreSQL journal there is no
+  // such connection, and the event log opens the file (docs/architecture.md).
   const journalConnection = sqliteConnectionOf(hataraku.engine, journalPath);
   // With a PostgreSQL journal the keys live there too, shared by every server (postgres-key-store.ts).
   const keys = hataraku.config.journal.url
