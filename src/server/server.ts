@@ -184,7 +184,12 @@ export async function startServer(
   address: { host: string; port: number },
 ): Promise<{ url: string; close(): Promise<void> }> {
   // Not before the keys are loaded: until then every key would be refused.
-  await server.keys.ready();
+  try {
+    await server.keys.ready();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
   const listening = await new Promise<{ node: ServerType; port: number }>((resolve) => {
     const node = serve({ fetch: server.app.fetch, hostname: address.host, port: address.port }, (info) =>
       resolve({ node, port: info.port }),

@@ -10,9 +10,9 @@
  * across a partition.
  */
 import pg from 'pg';
-import { createPool, describeUrl } from '../../engine/postgres/connection.js';
+import { createPool, describeUrl, isConnectionError } from '../../engine/postgres/connection.js';
 import { applyMigrations } from '../../engine/postgres/migrations.js';
-import { UserError } from '../../errors.js';
+import { JournalError, UserError } from '../../errors.js';
 import {
   type ApiKey,
   checkNewKey,
@@ -82,47 +82,52 @@ export function openPostgresKeyAdmin(options: { url: string; now?: () => number 
     async create(key) {
       checkNewKey(key);
       const { row, secret } = mintKey(key, now());
-      const inserted = await transaction((client) =>
-        client.query<KeyRow>(
-          `INSERT INTO api_keys (id, name, tenant, secret_sha256, budget_day_usd, budget_month_usd,
+      const inserted = await reaching(options.url, () =>
+        transaction((client) =>
+          client.query<KeyRow>(
+            `INSERT INTO api_keys (id, name, tenant, secret_sha256, budget_day_usd, budget_month_usd,
              requests_per_minute, agents, models, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
            ON CONFLICT (name) DO NOTHING RETURNING *`,
-          [
-            row.id,
-            row.name,
-            row.tenant,
-            row.secret_sha256,
-            row.budget_day_usd,
-            row.budget_month_usd,
-            row.requests_per_minute,
-            row.agents,
-            row.models,
-            row.created_at,
-          ],
+            [
+              row.id,
+              row.name,
+              row.tenant,
+              row.secret_sha256,
+              row.budget_day_usd,
+              row.budget_month_usd,
+              row.requests_per_minute,
+              row.agents,
+              row.models,
+              row.created_at,
+            ],
+          ),
         ),
       );
       const stored = inserted.rows[0];
       if (!stored) throw duplicateKeyName(key.name);
       return { key: fromRow(stored), secret };
     },
-    async list() {
-      await migrate();
-      const result = await pool.query<KeyRow>('SELECT * FROM api_keys ORDER BY created_at, name');
-      return result.rows.map(fromRow);
-    },
-    revoke: (nameOrId) =>
-      transaction(async (client) => {
-        const revoked = await client.query<{ id: string }>(
-          `UPDATE api_keys SET revoked_at = $1 WHERE (name = $2 OR id = $2 OR id = $3) AND revoked_at IS NULL
-           RETURNING id`,
-          [now(), nameOrId, idOf(nameOrId)],
-        );
-        // The key's console sessions end in the same commit, on every server at once.
-        const ids = revoked.rows.map((row) => row.id);
-        if (ids.length > 0) await client.query('DELETE FROM console_sessions WHERE key_id = ANY($1)', [ids]);
-        return ids.length > 0;
+    list: () =>
+      reaching(options.url, async () => {
+        await migrate();
+        const result = await pool.query<KeyRow>('SELECT * FROM api_keys ORDER BY created_at, name');
+        return result.rows.map(fromRow);
       }),
+    revoke: (nameOrId) =>
+      reaching(options.url, () =>
+        transaction(async (client) => {
+          const revoked = await client.query<{ id: string }>(
+            `UPDATE api_keys SET revoked_at = $1 WHERE (name = $2 OR id = $2 OR id = $3) AND revoked_at IS NULL
+           RETURNING id`,
+            [now(), nameOrId, idOf(nameOrId)],
+          );
+          // The key's console sessions end in the same commit, on every server at once.
+          const ids = revoked.rows.map((row) => row.id);
+          if (ids.length > 0) await client.query('DELETE FROM console_sessions WHERE key_id = ANY($1)', [ids]);
+          return ids.length > 0;
+        }),
+      ),
     close: () => pool.end(),
   };
 }
@@ -229,7 +234,7 @@ export function openPostgresKeyStore(options: PostgresKeyStoreOptions): KeyStore
     }
   };
 
-  const ready = (async () => {
+  const ready = reaching(options.url, async () => {
     const client = await pool.connect();
     try {
       await applyMigrations(client, describeUrl(options.url));
@@ -238,10 +243,18 @@ export function openPostgresKeyStore(options: PostgresKeyStoreOptions): KeyStore
     }
     await listen();
     await load();
-  })();
-  ready.catch(() => {});
+  });
   const timer = setInterval(() => void poll(), pollMs);
   timer.unref();
+  const close = () => {
+    closed = true;
+    clearInterval(timer);
+    listener?.end().catch(() => {});
+    listener = undefined;
+    void pool.end().catch(() => {});
+  };
+  // Never loaded: the store stays empty (every key refused) and stops trying; `ready` says why.
+  ready.catch(close);
 
   const fresh = () => freshAt > 0 && now() - freshAt <= staleAfterMs;
   const adminOnly = () =>
@@ -273,13 +286,23 @@ export function openPostgresKeyStore(options: PostgresKeyStoreOptions): KeyStore
     },
     ready: () => ready,
     close() {
-      closed = true;
-      clearInterval(timer);
-      listener?.end().catch(() => {});
-      listener = undefined;
-      void pool.end().catch(() => {});
+      if (!closed) close();
     },
   };
+}
+
+/** `action`, with the database out of reach said in one line (the URL without its password). */
+async function reaching<T>(url: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (!isConnectionError(error)) throw error;
+    throw new JournalError(
+      'journal_error',
+      `cannot reach the PostgreSQL journal at ${describeUrl(url)} for the API keys (${messageOf(error)}); check that the server is up and journal.url or HATARAKU_DATABASE_URL.`,
+      { cause: error },
+    );
+  }
 }
 
 function messageOf(error: unknown): string {
