@@ -16,6 +16,8 @@ import {
 } from '../../engine/postgres/__fixtures__/test-database.js';
 import { openPostgresEngine } from '../../engine/postgres/postgres-engine.js';
 import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
+import { openKeyStore } from '../../server/keys/key-store.js';
+import { openPostgresKeyStore } from '../../server/keys/postgres-key-store.js';
 import { captureCliIo } from '../__fixtures__/captured-io.js';
 import { main } from '../main.js';
 
@@ -117,13 +119,19 @@ describe('hataraku journal migrate', () => {
       const sqlite = openSqliteEngine({ path: sqlitePath, heartbeatMs: 0 });
       await fillJournal(sqlite);
       await sqlite.close();
+      // Keys made by the server in the same file: one in use, one revoked.
+      const sqliteKeys = openKeyStore({ path: sqlitePath });
+      const kept = sqliteKeys.create({ name: 'ops', tenant: 'acme', budgetDayUsd: 5 });
+      const revoked = sqliteKeys.create({ name: 'old', tenant: 'acme' });
+      sqliteKeys.revoke('old');
+      sqliteKeys.close();
       const url = createTestDatabase('migrate');
 
       const run = captureCliIo(cwd, { HATARAKU_DATABASE_URL: url });
       expect(await main(['journal', 'migrate', '--from', 'sqlite', '--to', 'postgres'], run.io)).toBe(0);
       expect(run.stderr()).toBe('');
       expect(run.stdout()).toMatch(
-        /^Copied .+hataraku\.db to PostgreSQL: 2 runs, 3 steps, 3 ledger, 0 budget_reservations, 1 artifacts, 1 approvals, 2 audit, 1 feedback\.\n1 open runs are queued there/,
+        /^Copied .+hataraku\.db to PostgreSQL: 2 runs, 3 steps, 3 ledger, 0 budget_reservations, 1 artifacts, 1 approvals, 2 audit, 1 feedback, 2 api_keys\.\n1 open runs are queued there/,
       );
 
       const before = openSqliteEngine({ path: sqlitePath, heartbeatMs: 0 });
@@ -135,6 +143,16 @@ describe('hataraku journal migrate', () => {
         expect((await after.takeRuns({ limit: 5 })).map((record) => record.id)).toEqual(['parent']);
       } finally {
         await Promise.all([before.close(), after.close()]);
+      }
+
+      // The keys work on a server of the new journal, with their limits; the revoked one stays revoked.
+      const postgresKeys = openPostgresKeyStore({ url });
+      try {
+        await postgresKeys.ready();
+        expect(postgresKeys.verify(kept.secret)).toMatchObject({ name: 'ops', tenant: 'acme', budgetDayUsd: 5 });
+        expect(postgresKeys.verify(revoked.secret)).toBeUndefined();
+      } finally {
+        postgresKeys.close();
       }
 
       // A second copy into the same database is refused: nothing is doubled.

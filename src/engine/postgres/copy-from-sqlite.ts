@@ -14,7 +14,15 @@ import { describeUrl } from './connection.js';
 import { openPostgresEngine } from './postgres-engine.js';
 
 /** Tables in the order they are copied (runs before the rows that refer to them), and their columns. */
-const tables: ReadonlyArray<{ name: string; columns: string[]; order: string }> = [
+interface CopiedTable {
+  name: string;
+  columns: string[];
+  order: string;
+  /** Made by the server when it first runs (src/server/keys), so a journal may lack it. */
+  optional?: boolean;
+}
+
+const tables: ReadonlyArray<CopiedTable> = [
   {
     name: 'runs',
     columns: [
@@ -120,6 +128,25 @@ const tables: ReadonlyArray<{ name: string; columns: string[]; order: string }> 
     columns: ['run_id', 'solved', 'note', 'actor', 'at'],
     order: 'run_id',
   },
+  {
+    // Hashes only, as in SQLite: a key keeps working, and a revoked one stays revoked.
+    name: 'api_keys',
+    columns: [
+      'id',
+      'name',
+      'tenant',
+      'secret_sha256',
+      'budget_day_usd',
+      'budget_month_usd',
+      'requests_per_minute',
+      'agents',
+      'models',
+      'created_at',
+      'revoked_at',
+    ],
+    order: 'created_at, id',
+    optional: true,
+  },
 ];
 
 /** Column types in PostgreSQL, for reading rows back out of JSON. */
@@ -143,6 +170,10 @@ const columnTypes: Record<string, string> = {
   requested_at: 'bigint',
   // SQLite's 0 or 1; PostgreSQL's boolean input reads both.
   solved: 'boolean',
+  budget_day_usd: 'double precision',
+  budget_month_usd: 'double precision',
+  requests_per_minute: 'integer',
+  revoked_at: 'bigint',
 };
 
 export interface CopyReport {
@@ -243,11 +274,13 @@ export async function copySqliteJournalToPostgres(options: { sqlitePath: string;
   }
 }
 
-async function copyTable(
-  source: Database.Database,
-  client: pg.Client,
-  table: { name: string; columns: string[]; order: string },
-): Promise<number> {
+async function copyTable(source: Database.Database, client: pg.Client, table: CopiedTable): Promise<number> {
+  if (
+    table.optional &&
+    source.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table.name) === undefined
+  ) {
+    return 0;
+  }
   const select = source.prepare(`SELECT ${table.columns.join(', ')} FROM ${table.name} ORDER BY ${table.order}`);
   const typeOf = (column: string) =>
     table.name === 'audit' && column === 'id' ? 'bigint' : (columnTypes[column] ?? 'text');
