@@ -51,7 +51,15 @@ export async function serveCommand(
     log: (line) => io.stderr.write(`hataraku serve: ${line}\n`),
   });
   mountMcp(server, { version: cliVersion() });
-  const listening = await startServer(server, { host, port });
+  let listening: Awaited<ReturnType<typeof startServer>>;
+  try {
+    listening = await startServer(server, { host, port });
+  } catch (error) {
+    // A port in use or a journal out of reach: release what was opened, then the one-line error.
+    await server.close().catch(() => {});
+    await hataraku.close().catch(() => {});
+    throw error;
+  }
   io.stdout.write(
     `hataraku serve: listening on ${listening.url} (Runs API, /v1 gateway, /mcp)${flags.dev ? ' in development mode: requests without a key are served' : ''}\n`,
   );
