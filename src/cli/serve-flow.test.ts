@@ -5,14 +5,13 @@
  * (audited with the key's name), the stream is resumed with Last-Event-ID to the end of the
  * run, and its cost is read back.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { builtCli, type ServeProcess, startServeProcess } from './__fixtures__/serve-process.js';
 
-const binary = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const children: ChildProcess[] = [];
 
 afterEach(() => {
@@ -20,35 +19,17 @@ afterEach(() => {
 });
 
 function hataraku(cwd: string, ...args: string[]) {
-  return spawnSync(process.execPath, [binary, ...args], {
+  return spawnSync(process.execPath, [builtCli, ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
   });
 }
 
-async function startServe(cwd: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [binary, 'serve', '--port', '0'], {
-    cwd,
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start; output:\n${output}`)), 20_000);
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-  });
-  return { url, child };
+async function startServe(cwd: string): Promise<ServeProcess> {
+  const serve = await startServeProcess(cwd, { timeoutMs: 20_000 });
+  children.push(serve.child);
+  return serve;
 }
 
 interface SseEvent {

@@ -9,7 +9,7 @@
  * HATARAKU_REQUIRE_CHROMIUM=1 (CI), where it must run. With HATARAKU_CONSOLE_SCREENSHOTS=1 it
  * writes the screenshots of docs/console/.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -17,13 +17,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtCli, startServeProcess } from '../../cli/__fixtures__/serve-process.js';
 
 const chromiumPath = process.env.HATARAKU_CHROMIUM ?? '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath);
 if (!hasChromium && process.env.HATARAKU_REQUIRE_CHROMIUM === '1') {
   throw new Error(`HATARAKU_REQUIRE_CHROMIUM=1 but there is no chromium at ${chromiumPath}: apt-get install chromium`);
 }
-const binary = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 const screenshots = process.env.HATARAKU_CONSOLE_SCREENSHOTS === '1';
 const screenshotFolder = fileURLToPath(new URL('../../../docs/console/', import.meta.url));
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -36,7 +36,7 @@ let secret = '';
 let cwd = '';
 
 function hataraku(...args: string[]) {
-  return spawnSync(process.execPath, [binary, ...args], {
+  return spawnSync(process.execPath, [builtCli, ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
@@ -117,25 +117,9 @@ describe.skipIf(!hasChromium)(title, () => {
     const created = hataraku('keys', 'create', 'ops-bot', '--tenant', 'acme', '--budget-day', '5', '--json');
     expect(created.stderr).toBe('');
     secret = (JSON.parse(created.stdout) as { secret: string }).secret;
-    child = spawn(process.execPath, [binary, 'serve', '--port', '0'], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
-      const read = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      };
-      child?.stdout?.on('data', read);
-      child?.stderr?.on('data', read);
-    });
+    const serve = await startServeProcess(cwd, { timeoutMs: 20_000 });
+    child = serve.child;
+    url = serve.url;
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
   }, 60_000);
 

@@ -5,19 +5,18 @@
  * `hataraku keys revoke` ends the session at once on every server; sign-out on one server ends
  * it on the others.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { builtCli, type ServeProcess, startServeProcess } from '../../cli/__fixtures__/serve-process.js';
 import {
   createTestDatabase,
   postgresSkipReason,
   testDatabaseUrl,
 } from '../../engine/postgres/__fixtures__/test-database.js';
 
-const binary = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 const children: ChildProcess[] = [];
 
 afterEach(() => {
@@ -47,35 +46,17 @@ if (!testDatabaseUrl) {
 }
 
 function hataraku(cwd: string, env: Record<string, string>, ...args: string[]) {
-  return spawnSync(process.execPath, [binary, ...args], {
+  return spawnSync(process.execPath, [builtCli, ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...env },
   });
 }
 
-async function startServe(cwd: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [binary, 'serve', '--port', '0'], {
-    cwd,
-    env: { ...process.env, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start; output:\n${output}`)), 30_000);
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-  });
-  return { url, child };
+async function startServe(cwd: string, env: Record<string, string>): Promise<ServeProcess> {
+  const serve = await startServeProcess(cwd, { env });
+  children.push(serve.child);
+  return serve;
 }
 
 function stop(child: ChildProcess): Promise<void> {

@@ -3,16 +3,15 @@
  * recorder writes from a worker thread): every call answered before the server is stopped with
  * SIGTERM is in the journal afterwards, priced, under the key's tenant.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { builtCli, startServeProcess } from '../../cli/__fixtures__/serve-process.js';
 import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
 import { type FakeOpenAIServer, startFakeOpenAIServer, streamReply } from '../../models/openai/fake-openai-server.js';
 
-const binary = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 const textStream = readFileSync(new URL('../../models/openai/__fixtures__/text-stream.txt', import.meta.url), 'utf8');
 const children: ChildProcess[] = [];
 let upstream: FakeOpenAIServer | undefined;
@@ -36,33 +35,15 @@ describe('hataraku serve recording gateway calls', () => {
       }),
     );
     const environment = { ...process.env, NO_COLOR: '1', UP_KEY: 'sk-test' };
-    const created = spawnSync(process.execPath, [binary, 'keys', 'create', 'app', '--tenant', 'acme', '--json'], {
+    const created = spawnSync(process.execPath, [builtCli, 'keys', 'create', 'app', '--tenant', 'acme', '--json'], {
       cwd,
       env: environment,
       encoding: 'utf8',
     });
     expect(created.status).toBe(0);
     const secret = (JSON.parse(created.stdout) as { secret: string }).secret;
-    const child = spawn(process.execPath, [binary, 'serve', '--port', '0'], {
-      cwd,
-      env: environment,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, url, output } = await startServeProcess(cwd, { env: environment, timeoutMs: 20_000 });
     children.push(child);
-    let output = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start; output:\n${output}`)), 20_000);
-      const read = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      };
-      child.stdout?.on('data', read);
-      child.stderr?.on('data', read);
-    });
     const costs: number[] = [];
     await Promise.all(
       Array.from({ length: calls }, async () => {
@@ -80,7 +61,7 @@ describe('hataraku serve recording gateway calls', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(output).not.toMatch(/could not record/);
+    expect(output()).not.toMatch(/could not record/);
 
     const engine = openSqliteEngine({ path: join(cwd, '.hataraku', 'hataraku.db') });
     const byTenant = await engine.costReport({ by: 'tenant' });
