@@ -6,10 +6,8 @@
  * 8 onwards, from the table and then live, also after the server restarted. The server forgets
  * the events of runs quiet for a week (`prune`); a run's outcome stays in the journal.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { RunEvent } from '../agent/events.js';
+import { connectJournalFile, type JournalFile } from './journal-file.js';
 
 const eventsSchema = `
 CREATE TABLE IF NOT EXISTS run_events (
@@ -44,21 +42,11 @@ export interface EventLog {
  * that someone else owns (the SQLite journal's: see `sqliteConnectionOf`), which `close` leaves
  * open.
  */
-export function openEventLog(
-  options: ({ path: string } | { connection: Database.Database }) & { now?: () => number },
-): EventLog {
+export function openEventLog(options: JournalFile & { now?: () => number }): EventLog {
   const now = options.now ?? Date.now;
-  let database: Database.Database;
-  if ('connection' in options) {
-    // The journal's connection is already in WAL mode with synchronous=NORMAL.
-    database = options.connection;
-  } else {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    database = new Database(options.path, { timeout: 10_000 });
-    database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = NORMAL');
-  }
-  const owned = !('connection' in options);
+  const { database, owned } = connectJournalFile(options);
+  // The journal's own connection is already in WAL mode with synchronous=NORMAL.
+  if (owned) database.pragma('synchronous = NORMAL');
   database.exec(eventsSchema);
   const insert = database.prepare('INSERT INTO run_events (run_id, seq, event, at) VALUES (?, ?, ?, ?)');
   const lastSeq = database.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE run_id = ?');

@@ -6,10 +6,8 @@
  * agents and models it may use.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
+import { connectJournalFile, type JournalFile } from '../journal-file.js';
 
 const keysSchema = `
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -152,19 +150,9 @@ export function idOf(nameOrId: string): string {
  * that someone else owns (the SQLite journal's: see `sqliteConnectionOf`), which `close` leaves
  * open.
  */
-export function openKeyStore(
-  options: ({ path: string } | { connection: Database.Database }) & { now?: () => number },
-): KeyStore {
+export function openKeyStore(options: JournalFile & { now?: () => number }): KeyStore {
   const now = options.now ?? Date.now;
-  let database: Database.Database;
-  if ('connection' in options) {
-    database = options.connection;
-  } else {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    database = new Database(options.path, { timeout: 10_000 });
-    database.pragma('journal_mode = WAL');
-  }
-  const owned = !('connection' in options);
+  const { database, owned } = connectJournalFile(options);
   database.exec(keysSchema);
   const statements = {
     insert: database.prepare(
