@@ -388,7 +388,20 @@ describe('hataraku routes train --from ledger', () => {
   it('keeps only the head and tail of a long prompt, and the newest runs first', async () => {
     const cwd = mathProject();
     const traffic = await runTraffic(cwd, 12, { context: 200_000 });
-    await labelAll(cwd, traffic, 'reviewer');
+    // The escalated runs are labelled last, a few milliseconds later, so they are among the newest
+    // five whatever order labels of the same millisecond take: the runs the cheap model answered
+    // alone are priced from the escalated ones, and five examples need at least one of those.
+    await labelAll(
+      cwd,
+      traffic.filter(({ task: current }) => !current.escalates),
+      'reviewer',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await labelAll(
+      cwd,
+      traffic.filter(({ task: current }) => current.escalates),
+      'reviewer',
+    );
     const hataraku = createHataraku({ cwd, env: {} });
     try {
       const stored = await hataraku.engine.getRun(traffic[0]?.runId ?? '');
