@@ -8,7 +8,6 @@
 
 import { canonicalJson, digestOf } from '../engine/digest.js';
 import type { ApprovalRecord, BudgetScope, Engine } from '../engine/engine.js';
-import { HatarakuError } from '../errors.js';
 import type { JsonValue, ToolCallPart, ToolResultMessage } from '../models/spec.js';
 import { mapWithExclusive } from '../tools/concurrency.js';
 import { type PreparedToolCall, prepareToolCall } from '../tools/prepare-call.js';
@@ -16,6 +15,7 @@ import type { RunResources, Tool } from '../tools/tool.js';
 import { type ChildRuns, ChildRunWaitingError } from './child-runs.js';
 import type { StepRecorder } from './durable-step.js';
 import type { RunEvent } from './events.js';
+import { oneErrorForParallelFailures } from './parallel-failures.js';
 import { decideToolCall, type ToolPolicy } from './policy.js';
 
 /** What a tool step stores in the journal. */
@@ -121,7 +121,9 @@ export async function runToolTurn(
       waiting.push(...error.approvals);
       return undefined;
     }
-  }).catch(throwOneErrorForOneCause);
+  }).catch((error: unknown) => {
+    throw oneErrorForParallelFailures(error);
+  });
   if (waiting.length > 0) return { kind: 'waiting', approvals: waiting };
   for (const [signature, count] of repeats.callCounts) context.callCounts.set(signature, count);
   return { kind: 'results', messages: messages.filter((message) => message !== undefined) };
@@ -339,21 +341,4 @@ function resultText(result: unknown): string {
 function capText(text: string, limit: number): string {
   if (text.length <= limit) return text;
   return `${text.slice(0, limit)}\n[truncated: showing ${limit} of ${text.length} characters]`;
-}
-
-/**
- * Parallel tool steps that fail for one cause (the journal unreachable, the lease lost) fail as
- * that one error, whose message says what to do, rather than as "2 of 2 tasks failed".
- */
-function throwOneErrorForOneCause(error: unknown): never {
-  if (error instanceof AggregateError) {
-    const [first, ...others] = error.errors as unknown[];
-    if (
-      first instanceof HatarakuError &&
-      others.every((other) => other instanceof HatarakuError && other.code === first.code)
-    ) {
-      throw first;
-    }
-  }
-  throw error;
 }

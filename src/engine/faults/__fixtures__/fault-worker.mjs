@@ -138,6 +138,9 @@ function reportError(runId, error) {
     name: error?.name,
     code: error?.code,
     message: error instanceof Error ? error.message : String(error),
+    ...(error instanceof AggregateError
+      ? { errors: error.errors.map((each) => ({ name: each?.name, code: each?.code, message: String(each?.message) })) }
+      : {}),
   });
 }
 
