@@ -61,6 +61,10 @@ export function createStepJournal(database: PostgresJournalDatabase): StepJourna
     commitStep(step, commitOptions = {}) {
       return operation(`committing step ${step.index} of run ${step.runId}`, async () => {
         await guard.checkStepsKept(step.runId);
+        // The server run this commit is fenced on. The guard may learn of a restart while the
+        // statement is in flight (a parallel step's commit): the outcome is judged against the
+        // start time the statement was sent with, or a restart would read as a lost lease.
+        const serverStartedAt = guard.serverStartedAt;
         const row = stepToRow(step);
         const ledger = (step.ledger ?? []).map((entry) => ({
           model: entry.model,
@@ -113,13 +117,13 @@ export function createStepJournal(database: PostgresJournalDatabase): StepJourna
             executorId,
             epochs.get(step.runId) ?? null,
             JSON.stringify(ledger),
-            guard.serverStartedAt,
+            serverStartedAt,
           ],
         });
         const outcome = result.rows[0];
         // The server restarted since this process last looked: nothing was written; check what
         // the restart kept of this run before committing on top of it.
-        if (!outcome || outcome.started !== guard.serverStartedAt) throw new ServerRestarted();
+        if (!outcome || outcome.started !== serverStartedAt) throw new ServerRestarted();
         if (Number(outcome.inserted) === 1) {
           guard.committedAsynchronously(step.runId, step.index);
           return step;
