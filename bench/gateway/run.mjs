@@ -20,7 +20,8 @@
  * Run: `npm run bench:gateway` (builds dist/ first). Environment: BENCH_NO_WRITE=1 to leave
  * results.json and RESULTS.md untouched; BENCH_SCALE=0.2 for a quick look with fewer requests;
  * BENCH_UPSTREAM_LATENCY_MS, BENCH_UPSTREAM_JITTER_MS, BENCH_UPSTREAM_CHUNK_MS for the upstream's
- * delays (default 20, 5 and 2).
+ * delays (default 20, 5 and 2); BENCH_HATARAKU_NODE_FLAGS for node flags given to `hataraku serve`
+ * only (for example `--trace-gc`), to try V8 settings without touching the other processes.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -147,7 +148,15 @@ if (created.status !== 0) throw new Error(`keys create failed: ${created.stderr}
 const hatarakuKey = JSON.parse(created.stdout).secret;
 const hataraku = await startProcess(
   process.execPath,
-  [cli, 'serve', '--port', '0', '--max-concurrent-requests', '1024'],
+  [
+    ...(process.env.BENCH_HATARAKU_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+    cli,
+    'serve',
+    '--port',
+    '0',
+    '--max-concurrent-requests',
+    '1024',
+  ],
   { cwd: workDirectory, env: environment },
   /listening on (http:\/\/[^\s]+)/,
 );

@@ -86,4 +86,45 @@ describe('parseServerSentEvents', () => {
     ).rejects.toThrow('terminated');
     expect(seen).toEqual(['ok']);
   });
+
+  it('gives the same events however the text is split into reads (random streams against a whole-text reading)', async () => {
+    // A small deterministic generator, so a failure can be replayed.
+    let seed = 20261129;
+    const random = (below: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % below;
+    };
+    const breaks = ['\n', '\r', '\r\n'];
+    const lineKinds = ['data: x', 'data:y', 'data', 'event: e', ': comment', 'id: 7', '', '', 'data: ü 🌊 :'];
+    for (let round = 0; round < 200; round++) {
+      let text = '';
+      for (let line = 0; line < 1 + random(30); line++) {
+        text += `${lineKinds[random(lineKinds.length)]}${random(3) === 0 ? random(100) : ''}${breaks[random(3)]}`;
+      }
+      const bytes = new TextEncoder().encode(text);
+      const pieces: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + random(12);
+        pieces.push(bytes.slice(at, at + size));
+        at += size;
+      }
+      const expected: ServerSentEvent[] = [];
+      let name: string | undefined;
+      let lines: string[] = [];
+      for (const line of `${text}\n\n`.split(/\r\n|\r|\n/)) {
+        if (line === '') {
+          if (lines.length > 0) expected.push({ event: name, data: lines.join('\n') });
+          name = undefined;
+          lines = [];
+        } else if (!line.startsWith(':')) {
+          const colon = line.indexOf(':');
+          const field = colon === -1 ? line : line.slice(0, colon);
+          const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+          if (field === 'data') lines.push(value);
+          if (field === 'event') name = value;
+        }
+      }
+      expect(await parseAll(bodyOf(pieces)), JSON.stringify(text)).toEqual(expected);
+    }
+  });
 });

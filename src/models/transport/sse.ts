@@ -12,32 +12,58 @@ export interface ServerSentEvent {
 
 export async function* parseServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent> {
   const decoder = new TextDecoder();
+  /** What is left of the text after its last complete line. */
   let buffer = '';
   let eventName: string | undefined;
-  let dataLines: string[] = [];
+  /** The event's `data:` lines joined by newlines; undefined while it has none. */
+  let data: string | undefined;
 
+  /**
+   * Dispatch the complete lines of `buffer` and keep the rest. One pass: the next line feed and
+   * the next carriage return are each searched for again only once the scan has passed them, so
+   * a read of many lines costs no more than its length.
+   */
   function* flushLines(final: boolean): Generator<ServerSentEvent> {
+    const text = buffer;
+    const length = text.length;
+    let start = 0;
+    let nextFeed = text.indexOf('\n');
+    let nextReturn = text.indexOf('\r');
     for (;;) {
-      const match = /\r\n|\r|\n/.exec(buffer);
-      if (match === null) break;
-      // A lone CR at the very end may be the first half of CRLF split across chunks.
-      if (match[0] === '\r' && match.index === buffer.length - 1 && !final) break;
-      const line = buffer.slice(0, match.index);
-      buffer = buffer.slice(match.index + match[0].length);
-      if (line === '') {
-        if (dataLines.length > 0) yield { event: eventName, data: dataLines.join('\n') };
+      if (nextFeed !== -1 && nextFeed < start) nextFeed = text.indexOf('\n', start);
+      if (nextReturn !== -1 && nextReturn < start) nextReturn = text.indexOf('\r', start);
+      let end: number;
+      let breakLength = 1;
+      if (nextReturn !== -1 && (nextFeed === -1 || nextReturn < nextFeed)) {
+        end = nextReturn;
+        if (end + 1 < length) breakLength = text.charCodeAt(end + 1) === 10 ? 2 : 1;
+        // A lone CR at the very end may be the first half of CRLF split across reads.
+        else if (!final) break;
+      } else if (nextFeed !== -1) {
+        end = nextFeed;
+      } else {
+        break;
+      }
+      const lineStart = start;
+      start = end + breakLength;
+      if (end === lineStart) {
+        if (data !== undefined) yield { event: eventName, data };
         eventName = undefined;
-        dataLines = [];
+        data = undefined;
         continue;
       }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      let value = colon === -1 ? '' : line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-      if (field === 'data') dataLines.push(value);
-      else if (field === 'event') eventName = value;
+      if (text.charCodeAt(lineStart) === 58 /* : */) continue;
+      const colon = text.indexOf(':', lineStart);
+      const hasValue = colon !== -1 && colon < end;
+      const field = text.slice(lineStart, hasValue ? colon : end);
+      if (field !== 'data' && field !== 'event') continue;
+      let valueStart = hasValue ? colon + 1 : end;
+      if (valueStart < end && text.charCodeAt(valueStart) === 32 /* space */) valueStart += 1;
+      const value = text.slice(valueStart, end);
+      if (field === 'data') data = data === undefined ? value : `${data}\n${value}`;
+      else eventName = value;
     }
+    buffer = start === 0 ? text : text.slice(start);
   }
 
   const reader = body.getReader();
