@@ -195,6 +195,7 @@ export const toolsSchema = z.strictObject(
         maxRows: positiveIntegerSchema().optional(),
         memoryLimit: sizeSchema().optional(),
         maxTempDirectorySize: sizeSchema().optional(),
+        maxWriteBytes: positiveIntegerSchema().optional(),
       })
       .optional(),
     code: z

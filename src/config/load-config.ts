@@ -438,7 +438,13 @@ export interface ToolsConfig {
     maxResponseBytes?: number;
     secrets: Record<string, { value: string; header: string; format?: string; hosts?: string[] }>;
   };
-  data: { readOnly?: boolean; maxRows?: number; memoryLimit?: string; maxTempDirectorySize?: string };
+  data: {
+    readOnly?: boolean;
+    maxRows?: number;
+    memoryLimit?: string;
+    maxTempDirectorySize?: string;
+    maxWriteBytes?: number;
+  };
   code: { tier?: 'auto' | 'wasm' | 'process'; timeoutMs?: number; maxWriteBytes?: number };
 }
 

@@ -12,7 +12,7 @@
  * Where `/proc/self/fd` does not exist, DuckDB gets the checked real path instead (a gap stated
  * in `docs/security.md`).
  */
-import { closeSync, type Dirent, mkdirSync, readdirSync } from 'node:fs';
+import { closeSync, type Dirent, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { globMatcher } from '../files/glob-pattern.js';
 import { maxVisitedEntries, walkWorkspace } from '../files/walk-workspace.js';
@@ -44,7 +44,7 @@ export interface CallFiles {
   showNames(text: string): string;
   /** Copy the files DuckDB wrote into the scratch directory into the workspace; their workspace paths. */
   copyOutputs(skip?: ReadonlySet<string>): string[];
-  /** Close every descriptor. */
+  /** Close every descriptor and remove the scratch directory. */
   close(): void;
 }
 
@@ -132,6 +132,8 @@ export function createCallFiles(access: WorkspaceAccess, scratchDirectory: strin
     },
     close() {
       for (const descriptor of descriptors.splice(0)) closeSync(descriptor);
+      // What the call wrote is in the workspace by now, or was refused: its copy goes.
+      rmSync(scratchDirectory, { recursive: true, force: true });
     },
   };
 }

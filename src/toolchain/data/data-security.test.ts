@@ -156,6 +156,57 @@ describe('data tools: writes when allowed', () => {
   });
 });
 
+describe('data tools: the write limit (maxWriteBytes)', () => {
+  const limit = 20_000_000;
+  // About 200 MB a second here: 4 GB of rows would fill a disk in a default two-minute call.
+  const endless = 'SELECT range AS a, md5(range::VARCHAR) AS b FROM range(100000000)';
+
+  function limited(readOnly: boolean): Tool {
+    const [query] = createDataTools({ readOnly, maxWriteBytes: limit, threads: 1 });
+    if (query === undefined) throw new Error('createDataTools returned no tools');
+    return query;
+  }
+
+  /** The CSV files under the private directories the data tools keep in the temp dir. */
+  function privateFiles(): string[] {
+    return readdirSync(tmpdir())
+      .filter((name) => name.startsWith('hataraku-duckdb-'))
+      .flatMap((name) =>
+        readdirSync(join(tmpdir(), name), { recursive: true, encoding: 'utf8' }).map((file) => join(name, file)),
+      )
+      .filter((name) => name.endsWith('.csv'));
+  }
+  let before: string[] = [];
+  beforeEach(() => {
+    before = privateFiles();
+  });
+  const newPrivateFiles = () => privateFiles().filter((file) => !before.includes(file));
+
+  it('stops an outputPath that writes past it, and keeps nothing it wrote', async () => {
+    const text = await answer(limited(true), { sql: endless, outputPath: 'huge.csv' });
+    expect(text).toMatch(/^write-limit: The query wrote more than 20000000 bytes to disk .* nothing it wrote was kept/);
+    expect(existsSync(join(workspace, 'huge.csv'))).toBe(false);
+    expect(newPrivateFiles()).toEqual([]);
+  });
+
+  it('stops COPY … TO and CREATE TABLE past it when writes are allowed', async () => {
+    const copied = await answer(limited(false), { sql: `COPY (${endless}) TO 'huge.csv'` });
+    expect(copied).toMatch(/^write-limit: /);
+    expect(existsSync(join(workspace, 'huge.csv'))).toBe(false);
+    const created = await answer(limited(false), { sql: `CREATE TABLE huge AS ${endless}` });
+    expect(created).toMatch(/^write-limit: /);
+    // The table was rolled back; the database still answers.
+    expect(await answer(limited(false), { sql: "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'huge'" })).toMatch(/\b0\b/);
+  });
+
+  it('lets a result under it through, and removes the call\'s copy of it', async () => {
+    const text = await answer(limited(true), { sql: 'SELECT range AS a FROM range(1000)', outputPath: 'small.csv' });
+    expect(text).toMatch(/^Wrote 1000 rows to small.csv/);
+    expect(readFileSync(join(workspace, 'small.csv'), 'utf8').split('\n')[1]).toBe('0');
+    expect(newPrivateFiles()).toEqual([]);
+  });
+});
+
 describe('data tools: other spellings of a path, and partitioned writes', () => {
   it('refuses a protected name spelt with dollar quotes, escape strings, /proc/self/cwd or /proc/self/root', async () => {
     // The host's working directory is the workspace, as with the CLI run in a project.

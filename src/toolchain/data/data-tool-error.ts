@@ -17,6 +17,8 @@ export type DataToolErrorReason =
   /** DuckDB rejected the SQL: syntax, unknown column, type conversion, CSV parsing. */
   | 'query-failed'
   /** The query ran past its time limit or the run was stopped. */
-  | 'interrupted';
+  | 'interrupted'
+  /** The call wrote more than its write limit (`maxWriteBytes`) and was stopped; nothing it wrote was kept. */
+  | 'write-limit';
 
 export class DataToolError extends ToolError<DataToolErrorReason> {}

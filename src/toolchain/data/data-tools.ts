@@ -14,6 +14,7 @@
  * and unique (`FROM sales` for `sales.csv`): each call maps the bare names its SQL mentions to
  * temporary views over their files.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, StatementType } from '@duckdb/node-api';
 import { z } from 'zod';
@@ -30,6 +31,7 @@ import { WorkspacePathError } from '../files/workspace-path.js';
 import { type CallFiles, createCallFiles } from './call-files.js';
 import { dataFileExtensions, dataFormatOf, readerCall, sqlIdentifier, sqlString } from './data-formats.js';
 import { DataToolError } from './data-tool-error.js';
+import { diskBytesUnder } from './disk-use.js';
 import { duckDBApi } from './duckdb-api.js';
 import { type DuckDBSession, type DuckDBSessionOptions, duckDBSessionFor } from './duckdb-session.js';
 import { type ErrorContext, explainDuckDBError, relativeMessage } from './query-errors.js';
@@ -69,6 +71,13 @@ export interface DataToolsOptions {
   threads?: number;
   /** A query running longer is interrupted. Default 120,000 ms. */
   timeoutMs?: number;
+  /**
+   * The most bytes one call may write to disk: the result of `outputPath`, files of `COPY … TO`,
+   * and (with `readOnly: false`) the growth of the run's database. Measured every 100 ms while
+   * the query runs; past it the query is stopped, and what it wrote is not kept (a database
+   * keeps the space its rolled-back writes took). Default 1,000,000,000 (1 GB).
+   */
+  maxWriteBytes?: number;
   /** Workspace entries no query may read or write (default: the protected defaults). */
   protectedPaths?: ProtectedPaths;
 }
@@ -79,6 +88,7 @@ interface ResolvedOptions {
   maxOutputCharacters: number;
   readOnly: boolean;
   timeoutMs: number;
+  maxWriteBytes: number;
   session: DuckDBSessionOptions;
   protectedPaths: ProtectedPaths;
 }
@@ -107,6 +117,7 @@ export function createDataTools(options: DataToolsOptions = {}): Tool[] {
     maxOutputCharacters: positiveInteger('maxOutputCharacters', options.maxOutputCharacters, 40_000),
     readOnly: options.readOnly ?? true,
     timeoutMs: positiveInteger('timeoutMs', options.timeoutMs, 120_000),
+    maxWriteBytes: positiveInteger('maxWriteBytes', options.maxWriteBytes, 1_000_000_000),
     session: {
       memoryLimit: options.memoryLimit ?? '1GB',
       threads: positiveInteger('threads', options.threads, 2),
@@ -243,7 +254,7 @@ async function runQueryWith(
     persistent: !options.readOnly,
   });
   const connection = opened.connection;
-  const watch = watchQuery(connection, context.abortSignal, options.timeoutMs);
+  const watch = watchQuery(connection, context.abortSignal, options, writtenBy(files, session, !options.readOnly));
   const errorContext: ErrorContext = {
     root: files.scratchDirectory,
     dataFiles: () => describeDataFiles(dataFiles()),
@@ -328,7 +339,7 @@ async function runQueryWith(
     if (error instanceof DataToolError) throw error;
     if (error instanceof WorkspacePathError) throw confinedError(error);
     const interruption = watch.reason();
-    if (interruption !== undefined) throw interrupted(interruption, options.timeoutMs, error);
+    if (interruption !== undefined) throw interrupted(interruption, options, error);
     throw withNames(await explainDuckDBError(error, errorContext), files);
   } finally {
     watch.stop();
@@ -418,7 +429,7 @@ async function describeWith(
   });
   const connection = opened.connection;
   const root = files.scratchDirectory;
-  const watch = watchQuery(connection, context.abortSignal, options.timeoutMs);
+  const watch = watchQuery(connection, context.abortSignal, options, writtenBy(files, session, false));
   try {
     const source = readerCall(format, sourceSql);
     const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
@@ -459,7 +470,7 @@ async function describeWith(
   } catch (error) {
     if (error instanceof DataToolError) throw error;
     const interruption = watch.reason();
-    if (interruption !== undefined) throw interrupted(interruption, options.timeoutMs, error);
+    if (interruption !== undefined) throw interrupted(interruption, options, error);
     throw withNames(
       await explainDuckDBError(error, {
         root,
@@ -698,19 +709,47 @@ function xlsxUnsupported(path: string): DataToolError {
   );
 }
 
+type Interruption = 'timeout' | 'aborted' | 'write-limit';
+
 interface QueryWatch {
-  reason(): 'timeout' | 'aborted' | undefined;
+  reason(): Interruption | undefined;
   stop(): void;
 }
 
-/** Interrupt the connection's query when it runs past `timeoutMs` or the run is stopped. */
-function watchQuery(connection: DuckDBConnection, signal: AbortSignal, timeoutMs: number): QueryWatch {
-  let reason: 'timeout' | 'aborted' | undefined;
-  const interrupt = (why: 'timeout' | 'aborted') => {
+/** How often a running query's writes are measured against `maxWriteBytes`. */
+const writeCheckIntervalMs = 100;
+
+/**
+ * Bytes the call has written so far: its scratch directory (outputs, `COPY … TO`), and with the
+ * run's database open for writing, what its file and write-ahead log grew by since the call began.
+ */
+function writtenBy(files: CallFiles, session: DuckDBSession, persistent: boolean): () => number {
+  const database = persistent ? [session.databasePath, `${session.databasePath}.wal`] : [];
+  const databaseBytes = () => database.reduce((sum, path) => sum + (existsSync(path) ? diskBytesUnder(path) : 0), 0);
+  const before = databaseBytes();
+  return () => diskBytesUnder(files.scratchDirectory) + Math.max(0, databaseBytes() - before);
+}
+
+/**
+ * Interrupt the connection's query when it runs past `timeoutMs`, writes more than
+ * `maxWriteBytes`, or the run is stopped.
+ */
+function watchQuery(
+  connection: DuckDBConnection,
+  signal: AbortSignal,
+  limits: { timeoutMs: number; maxWriteBytes: number },
+  written: () => number,
+): QueryWatch {
+  let reason: Interruption | undefined;
+  const interrupt = (why: Interruption) => {
     reason ??= why;
     connection.interrupt();
   };
-  const timer = setTimeout(() => interrupt('timeout'), timeoutMs);
+  const timer = setTimeout(() => interrupt('timeout'), limits.timeoutMs);
+  const writes = setInterval(() => {
+    if (written() > limits.maxWriteBytes) interrupt('write-limit');
+  }, writeCheckIntervalMs);
+  writes.unref();
   const onAbort = () => interrupt('aborted');
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
@@ -718,16 +757,28 @@ function watchQuery(connection: DuckDBConnection, signal: AbortSignal, timeoutMs
     reason: () => reason,
     stop() {
       clearTimeout(timer);
+      clearInterval(writes);
       signal.removeEventListener('abort', onAbort);
     },
   };
 }
 
-function interrupted(reason: 'timeout' | 'aborted', timeoutMs: number, cause: unknown): DataToolError {
+function interrupted(
+  reason: Interruption,
+  limits: { timeoutMs: number; maxWriteBytes: number },
+  cause: unknown,
+): DataToolError {
+  if (reason === 'write-limit') {
+    return new DataToolError(
+      'write-limit',
+      `The query wrote more than ${limits.maxWriteBytes} bytes to disk (the write limit, maxWriteBytes) and was stopped; nothing it wrote was kept. Write less: filter or aggregate first, select fewer columns, or save as Parquet (outputPath ending in .parquet).`,
+      { cause },
+    );
+  }
   return new DataToolError(
     'interrupted',
     reason === 'timeout'
-      ? `The query ran longer than ${timeoutMs / 1000} s and was stopped. Make it cheaper: filter early, aggregate, select fewer columns, or query fewer files.`
+      ? `The query ran longer than ${limits.timeoutMs / 1000} s and was stopped. Make it cheaper: filter early, aggregate, select fewer columns, or query fewer files.`
       : 'The query was stopped because the run was stopped.',
     { cause },
   );

@@ -62,6 +62,8 @@ export interface DuckDBSession {
   readonly root: string;
   /** Private directory (mode 0700) for each call's spill directory, scratch directories and the run's database; removed by `dispose`. */
   readonly temporaryDirectory: string;
+  /** The run's database file (`persistent` calls), and its write-ahead log beside it with `.wal` added. */
+  readonly databasePath: string;
   /** Whether `.xlsx` files can be read (DuckDB's `excel` extension was already installed and loaded). */
   readonly supportsXlsx: boolean;
   /** A new, locked-down database for one call. */
@@ -147,6 +149,7 @@ export async function openDuckDBSession(workspace: string, options: DuckDBSessio
   return {
     root,
     temporaryDirectory,
+    databasePath,
     supportsXlsx,
     scratchDirectory() {
       const directory = join(temporaryDirectory, `call-${++scratchCount}`);
