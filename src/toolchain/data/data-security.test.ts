@@ -196,10 +196,12 @@ describe('data tools: the write limit (maxWriteBytes)', () => {
     const created = await answer(limited(false), { sql: `CREATE TABLE huge AS ${endless}` });
     expect(created).toMatch(/^write-limit: /);
     // The table was rolled back; the database still answers.
-    expect(await answer(limited(false), { sql: "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'huge'" })).toMatch(/\b0\b/);
+    expect(
+      await answer(limited(false), { sql: "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'huge'" }),
+    ).toMatch(/\b0\b/);
   });
 
-  it('lets a result under it through, and removes the call\'s copy of it', async () => {
+  it("lets a result under it through, and removes the call's copy of it", async () => {
     const text = await answer(limited(true), { sql: 'SELECT range AS a FROM range(1000)', outputPath: 'small.csv' });
     expect(text).toMatch(/^Wrote 1000 rows to small.csv/);
     expect(readFileSync(join(workspace, 'small.csv'), 'utf8').split('\n')[1]).toBe('0');
