@@ -55,6 +55,11 @@ export interface HatarakuOptions {
   /** Fetch implementation for network providers. */
   fetch?: typeof globalThis.fetch;
   /**
+   * Told once, in one line, when a PostgreSQL journal cannot be reached on opening and Hataraku
+   * goes on trying (for up to 30 s); the CLI prints it.
+   */
+  onJournalUnreachable?: (message: string) => void;
+  /**
    * Named crash points, armed by the fault-injection suite's fixtures (`src/engine/faults`) to
    * kill the process at a step boundary. For tests only; nothing arms them from the environment.
    */
@@ -169,7 +174,13 @@ export function createHataraku(options: HatarakuOptions = {}): Hataraku {
     const lease = options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {};
     const durability = config.journal.durability;
     engine ??= config.journal.url
-      ? openPostgresEngine({ url: config.journal.url, faults, durability, ...lease })
+      ? openPostgresEngine({
+          url: config.journal.url,
+          faults,
+          durability,
+          ...lease,
+          ...(options.onJournalUnreachable ? { onUnreachable: options.onJournalUnreachable } : {}),
+        })
       : openSqliteEngine({ path: config.journal.path, faults, durability, ...lease });
     return engine;
   };

@@ -18,7 +18,17 @@ export interface CliIo {
 }
 
 export function openHataraku(io: CliIo, configPath: string | undefined): Hataraku {
-  return createHataraku({ cwd: io.cwd, env: io.env, ...(configPath ? { configPath } : {}) });
+  return createHataraku({
+    cwd: io.cwd,
+    env: io.env,
+    onJournalUnreachable: journalUnreachableNotice(io),
+    ...(configPath ? { configPath } : {}),
+  });
+}
+
+/** Prints, once, that the PostgreSQL journal is out of reach and is being tried again. */
+export function journalUnreachableNotice(io: Pick<CliIo, 'stderr'>): (message: string) => void {
+  return (message) => io.stderr.write(`hataraku: ${message}\n`);
 }
 
 /** Parse a positive number flag, with a one-line error naming the flag. */

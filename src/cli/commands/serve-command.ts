@@ -9,7 +9,7 @@ import { createHataraku } from '../../hataraku.js';
 import { mountMcp } from '../../server/mcp/mcp-http.js';
 import { createNodeHttpFetch } from '../../server/node-http-fetch.js';
 import { createServer, isLoopback, startServer } from '../../server/server.js';
-import { type CliIo, positiveIntegerFlag } from '../cli-context.js';
+import { type CliIo, journalUnreachableNotice, positiveIntegerFlag } from '../cli-context.js';
 
 export async function serveCommand(
   flags: {
@@ -40,6 +40,7 @@ export async function serveCommand(
     cwd: io.cwd,
     env: io.env,
     fetch: createNodeHttpFetch(),
+    onJournalUnreachable: journalUnreachableNotice(io),
     ...(flags.config ? { configPath: flags.config } : {}),
   });
   const server = createServer({

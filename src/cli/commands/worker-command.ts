@@ -12,7 +12,7 @@ import { describeUrl } from '../../engine/postgres/connection.js';
 import { createHataraku } from '../../hataraku.js';
 import { agentFromSpec } from '../cli-agent.js';
 import { loadCliConnectors } from '../cli-connectors.js';
-import { type CliIo, positiveIntegerFlag, positiveNumberFlag } from '../cli-context.js';
+import { type CliIo, journalUnreachableNotice, positiveIntegerFlag, positiveNumberFlag } from '../cli-context.js';
 
 export interface WorkerFlags {
   interval?: string;
@@ -30,6 +30,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIo): Promise<numb
     cwd: io.cwd,
     env: io.env,
     maxConcurrentRuns: concurrency,
+    onJournalUnreachable: journalUnreachableNotice(io),
     ...(flags.config ? { configPath: flags.config } : {}),
   });
   const engine = hataraku.engine;

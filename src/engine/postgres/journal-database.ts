@@ -28,6 +28,11 @@ export interface PostgresEngineOptions {
   poolSize?: number;
   /** How long to keep retrying while the database is unreachable, in milliseconds (default 30,000). */
   reconnectTimeoutMs?: number;
+  /**
+   * Told once, in one line, when the database cannot be reached on opening and the engine goes on
+   * trying (for up to `reconnectTimeoutMs`), so that a command does not sit silent meanwhile.
+   */
+  onUnreachable?: (message: string) => void;
   /** What a committed step survives: `process` (default) or `power`; see docs/durability.md. */
   durability?: JournalDurability | undefined;
   /** Clock for record times (not leases, which use the database's clock), for tests. */
@@ -156,10 +161,16 @@ export function openJournalDatabase(options: PostgresEngineOptions): PostgresJou
       } catch (error) {
         if (error instanceof JournalError) throw error;
         if (isConnectionError(error) && Date.now() < deadline && !state.closed) {
+          if (attempt === 0) {
+            options.onUnreachable?.(
+              `journal: cannot reach the PostgreSQL database at ${where} (${oneLine(error)}); trying again for up to ${Math.round(reconnectTimeoutMs / 1000)} s. Check that the server is up, and journal.url or HATARAKU_DATABASE_URL.`,
+            );
+          }
           await pause(backoff(attempt));
           continue;
         }
-        throw new JournalError('journal_error', `cannot open the journal at ${where}: ${oneLine(error)}`, {
+        const tried = isConnectionError(error) ? ` (tried for ${Math.round(reconnectTimeoutMs / 1000)} s)` : '';
+        throw new JournalError('journal_error', `cannot open the journal at ${where}: ${oneLine(error)}${tried}`, {
           cause: error,
         });
       }
