@@ -1,11 +1,16 @@
 /**
- * Wraps a streaming response body so that silence and aborts end it promptly.
+ * Reads a streaming response body so that silence and aborts end it promptly.
  *
  * The fetch timeout in the transport only covers the time to the response headers; a server
  * that stalls mid-stream would otherwise hang the caller forever. Aborts are also enforced
  * here rather than trusting the fetch implementation to honour its signal once the body has
  * started, so a custom `fetch` cannot keep a cancelled call alive.
+ *
+ * The guard is a reader over the body's own reader, not a second stream piped from the first:
+ * a gateway reads one body per call, and a stream of its own (its queue, its controller, a
+ * promise and a listener per chunk) was a large share of what each call allocated.
  */
+import type { ByteReader, ByteSource } from '../transport/sse.js';
 
 export interface StreamBodyGuard {
   /** Longest silence allowed between two chunks, in milliseconds. */
@@ -17,57 +22,77 @@ export interface StreamBodyGuard {
   abortError: () => Error;
 }
 
-/** Return a stream with the same bytes as `body` that errors on silence or abort. */
-export function guardStreamBody(body: ReadableStream<Uint8Array>, guard: StreamBodyGuard): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  // Set once the consumer cancels; a read still pending then must not touch the controller.
-  let cancelled = false;
-  let stopPendingPull: (() => void) | undefined;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      return new Promise<void>((resolve) => {
-        let settled = false;
-        const settle = (): boolean => {
-          if (settled || cancelled) return false;
-          settled = true;
-          stopPendingPull = undefined;
-          clearTimeout(timer);
-          guard.abortSignal?.removeEventListener('abort', onAbort);
-          resolve();
-          return true;
-        };
-        const fail = (error: Error): void => {
-          if (!settle()) return;
-          controller.error(error);
-          // Cancelling releases the connection; its own rejection is of no further interest.
-          reader.cancel(error).catch(() => {});
-        };
-        const onAbort = (): void => fail(guard.abortError());
-        const timer = setTimeout(() => fail(guard.idleError()), guard.idleTimeoutMs);
-        stopPendingPull = () => {
-          clearTimeout(timer);
-          guard.abortSignal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        if (guard.abortSignal?.aborted) return onAbort();
-        guard.abortSignal?.addEventListener('abort', onAbort, { once: true });
+/** A source with the same bytes as `body` whose reads fail on silence or abort. */
+export function guardStreamBody(body: ReadableStream<Uint8Array>, guard: StreamBodyGuard): ByteSource {
+  return { getReader: () => guardedReader(body.getReader(), guard) };
+}
+
+function guardedReader(reader: ReadableStreamDefaultReader<Uint8Array>, guard: StreamBodyGuard): ByteReader {
+  const signal = guard.abortSignal;
+  /** Set once the read failed for silence or abort: every later read fails the same way. */
+  let failure: Error | undefined;
+  /** Set once the consumer cancelled or let go: nothing may fail or settle after that. */
+  let closed = false;
+  /** The pending read's rejection, while one is pending. */
+  let rejectPending: ((error: Error) => void) | undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const stopWatching = () => {
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = undefined;
+    signal?.removeEventListener('abort', onAbort);
+  };
+  const fail = (error: Error): void => {
+    if (failure !== undefined || closed) return;
+    failure = error;
+    stopWatching();
+    const reject = rejectPending;
+    rejectPending = undefined;
+    reject?.(error);
+    // Cancelling releases the connection; its own rejection is of no further interest.
+    reader.cancel(error).catch(() => {});
+  };
+  function onAbort(): void {
+    fail(guard.abortError());
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  return {
+    read() {
+      if (failure === undefined && signal?.aborted) onAbort();
+      if (failure !== undefined) return Promise.reject(failure);
+      return new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
+        rejectPending = reject;
+        idleTimer = setTimeout(() => fail(guard.idleError()), guard.idleTimeoutMs);
         reader.read().then(
           (result) => {
-            if (!settle()) return;
-            if (result.done) controller.close();
-            else controller.enqueue(result.value);
+            // Failed (and rejected) meanwhile, or the consumer let go: this read is no longer awaited.
+            if (rejectPending !== reject) return;
+            rejectPending = undefined;
+            clearTimeout(idleTimer);
+            idleTimer = undefined;
+            if (result.done) stopWatching();
+            resolve(result);
           },
           (error: unknown) => {
-            if (!settle()) return;
-            controller.error(guard.abortSignal?.aborted ? guard.abortError() : error);
+            if (rejectPending !== reject) return;
+            rejectPending = undefined;
+            stopWatching();
+            reject(signal?.aborted ? guard.abortError() : error);
           },
         );
       });
     },
+    // A read still pending settles as the body's own does: done after a cancel, failed after a release.
     cancel(reason) {
-      cancelled = true;
-      stopPendingPull?.();
+      closed = true;
+      stopWatching();
       return reader.cancel(reason);
     },
-  });
+    releaseLock() {
+      closed = true;
+      stopWatching();
+      reader.releaseLock();
+    },
+  };
 }

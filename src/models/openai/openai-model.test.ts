@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelCallError } from '../../errors.js';
@@ -712,6 +713,28 @@ describe('createOpenAIModel failures mid-stream', () => {
     expect(error.message).toContain('silent for 150 ms after 2 chunks');
     expect(Date.now() - started).toBeLessThan(2_000);
     await expect(fake.closed(0)).resolves.toBeUndefined();
+  });
+
+  it('leaves no abort listener behind on a signal that many calls share, however each ends', async () => {
+    const fake = await serve(
+      streamReply(twoChunks, { pieceSize: 7 }),
+      streamReply(twoChunks, { ending: 'stall' }),
+      streamReply(twoChunks, { pieceSize: 7 }),
+    );
+    const run = new AbortController();
+    const model = modelFor(fake, { idleTimeoutMs: 200 });
+    // Ends without a finish reason: the call fails once the body has ended.
+    const cut = await collectUntilError(model.stream({ ...hello, abortSignal: run.signal }));
+    expect(cut.error.code).toBe('model_bad_response');
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+    const silent = await collectUntilError(model.stream({ ...hello, abortSignal: run.signal }));
+    expect(silent.error.code).toBe('model_timeout');
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+    // A consumer that stops early.
+    for await (const event of model.stream({ ...hello, abortSignal: run.signal })) {
+      if (event.type === 'text-delta') break;
+    }
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
   });
 
   it('stops promptly when aborted mid-stream and closes the connection', async () => {

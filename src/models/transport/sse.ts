@@ -10,7 +10,18 @@ export interface ServerSentEvent {
   data: string;
 }
 
-export async function* parseServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent> {
+/** What the parser reads from: a reader's three methods (a `ReadableStream` of bytes has them). */
+export interface ByteReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+}
+
+export interface ByteSource {
+  getReader(): ByteReader;
+}
+
+export async function* parseServerSentEvents(body: ByteSource): AsyncGenerator<ServerSentEvent> {
   const decoder = new TextDecoder();
   /** What is left of the text after its last complete line. */
   let buffer = '';
