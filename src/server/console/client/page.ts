@@ -6,11 +6,13 @@
 import { type Child, el, nodes } from './elements.js';
 
 export const main = document.getElementById('main') as HTMLElement;
-export const announcer = document.getElementById('announcer') as HTMLElement;
+const announcer = document.getElementById('announcer') as HTMLElement;
 
+/** Says `message` to a screen reader, politely. */
 export function announce(message: string) {
   announcer.textContent = message;
 }
+/** Replaces the main area with a view titled `title` (the document's title too). */
 export function setView(title: string, ...children: Child[]) {
   document.title = `${title} · Hataraku console`;
   main.replaceChildren(el('h1', {}, title), ...nodes(children));
