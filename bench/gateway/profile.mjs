@@ -8,101 +8,33 @@
  * PROFILE_MODES=plain or streamed profiles one mode only.
  * The .cpuprofile is left in a temporary directory (its path is printed) for Chrome DevTools.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  createKey,
+  createProcessGroup,
+  createWorkDirectory,
+  repositoryRoot,
+  requestOnce,
+  startHatarakuServe,
+  startUpstream,
+} from './setup.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repositoryRoot = join(here, '..', '..');
 const secondsPerMode = Number(process.argv[2] ?? 4);
 
-function startProcess(args, options, ready) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const read = (chunk) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (match) resolve({ child, match });
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
-  });
-}
-
-const upstream = await startProcess([join(here, 'upstream.mjs')], {}, /listening on (\d+)/);
-const upstreamPort = Number(upstream.match[1]);
-const workDirectory = mkdtempSync(join(os.tmpdir(), 'hataraku-profile-gateway-'));
-writeFileSync(
-  join(workDirectory, 'hataraku.config.json'),
-  JSON.stringify({
-    providers: {
-      up: { type: 'openai', baseURL: `http://127.0.0.1:${upstreamPort}/v1`, apiKeyEnv: 'UP_KEY', maxRetries: 0 },
-    },
-    prices: { 'up:gpt-bench': { inputPerMillion: 0.15, outputPerMillion: 0.6 } },
-  }),
-);
-const cli = join(repositoryRoot, 'dist', 'cli', 'main.js');
-const environment = { ...process.env, UP_KEY: 'sk-bench', NO_COLOR: '1' };
-const created = spawnSync(process.execPath, [cli, 'keys', 'create', 'bench', '--tenant', 'bench', '--json'], {
-  cwd: workDirectory,
-  env: environment,
-  encoding: 'utf8',
-});
-if (created.status !== 0) throw new Error(`keys create failed: ${created.stderr}`);
-const secret = JSON.parse(created.stdout).secret;
+const processes = createProcessGroup();
+const upstream = await startUpstream(processes);
+const workDirectory = createWorkDirectory('hataraku-profile-gateway-', { up: upstream.port });
+const secret = createKey(workDirectory);
 const profileDirectory = join(workDirectory, 'profile');
-const server = await startProcess(
-  [
-    '--cpu-prof',
-    `--cpu-prof-dir=${profileDirectory}`,
-    cli,
-    'serve',
-    '--port',
-    '0',
-    '--max-concurrent-requests',
-    '1024',
-  ],
-  { cwd: workDirectory, env: environment },
-  /listening on (http:\/\/[^\s]+)/,
-);
-const port = Number(new URL(server.match[1]).port);
-
-function requestOnce(agent, streamed) {
-  const body = JSON.stringify({
-    model: 'up:gpt-bench',
-    messages: [{ role: 'user', content: 'Say hello' }],
-    ...(streamed ? { stream: true, stream_options: { include_usage: true } } : {}),
-  });
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/chat/completions',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          authorization: `Bearer ${secret}`,
-        },
-      },
-      (response) => {
-        response.resume();
-        response.on('end', () =>
-          response.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`)),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
+const server = await startHatarakuServe(processes, workDirectory, ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`]);
+const target = {
+  port: Number(server.url.port),
+  headers: { authorization: `Bearer ${secret}` },
+  model: 'up:gpt-bench',
+};
 
 let served = 0;
 const modes = (process.env.PROFILE_MODES ?? 'plain,streamed').split(',');
@@ -112,7 +44,7 @@ for (const streamed of [false, true].filter((value) => modes.includes(value ? 's
   await Promise.all(
     Array.from({ length: 16 }, async () => {
       while (performance.now() < deadline) {
-        await requestOnce(agent, streamed);
+        await requestOnce(agent, target, streamed);
         served++;
       }
     }),

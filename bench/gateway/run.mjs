@@ -23,17 +23,24 @@
  * delays (default 20, 5 and 2); BENCH_HATARAKU_NODE_FLAGS for node flags given to `hataraku serve`
  * only (for example `--trace-gc`), to try V8 settings without touching the other processes.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  createKey,
+  createProcessGroup,
+  createWorkDirectory,
+  benchDirectory as here,
+  repositoryRoot,
+  requestOnce,
+  startHatarakuServe,
+  startUpstream,
+} from './setup.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repositoryRoot = join(here, '..', '..');
 const require = createRequire(import.meta.url);
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const settings = {
@@ -55,31 +62,8 @@ const settings = {
   budgetMs: 240_000,
 };
 const started = performance.now();
-const children = [];
 // The gateways and the upstream go with this process, however it ends.
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-function startProcess(command, args, options, ready) {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start:\n${output}`)), 30_000);
-    const read = (chunk) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, match });
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
-  });
-}
+const processes = createProcessGroup();
 
 function freePort() {
   return new Promise((resolve) => {
@@ -104,69 +88,32 @@ async function waitForHttp(url) {
 }
 
 // --- the targets ---------------------------------------------------------------------------------
-const upstream = await startProcess(process.execPath, [join(here, 'upstream.mjs')], {}, /listening on (\d+)/);
-const upstreamPort = Number(upstream.match[1]);
+const upstream = await startUpstream(processes);
+const upstreamPort = upstream.port;
 const { latencyMs, jitterMs, chunkMs } = settings.upstreamDelay;
-const slowUpstream = await startProcess(
-  process.execPath,
-  [
-    join(here, 'upstream.mjs'),
-    '--latency-ms',
-    String(latencyMs),
-    '--jitter-ms',
-    String(jitterMs),
-    '--chunk-ms',
-    String(chunkMs),
-  ],
-  {},
-  /listening on (\d+)/,
-);
-const slowUpstreamPort = Number(slowUpstream.match[1]);
+const slowUpstream = await startUpstream(processes, [
+  '--latency-ms',
+  String(latencyMs),
+  '--jitter-ms',
+  String(jitterMs),
+  '--chunk-ms',
+  String(chunkMs),
+]);
+const slowUpstreamPort = slowUpstream.port;
 
-const workDirectory = mkdtempSync(join(os.tmpdir(), 'hataraku-bench-gateway-'));
-writeFileSync(
-  join(workDirectory, 'hataraku.config.json'),
-  JSON.stringify({
-    providers: {
-      up: { type: 'openai', baseURL: `http://127.0.0.1:${upstreamPort}/v1`, apiKeyEnv: 'UP_KEY', maxRetries: 0 },
-      slow: { type: 'openai', baseURL: `http://127.0.0.1:${slowUpstreamPort}/v1`, apiKeyEnv: 'UP_KEY', maxRetries: 0 },
-    },
-    prices: {
-      'up:gpt-bench': { inputPerMillion: 0.15, outputPerMillion: 0.6 },
-      'slow:gpt-bench': { inputPerMillion: 0.15, outputPerMillion: 0.6 },
-    },
-  }),
+const workDirectory = createWorkDirectory('hataraku-bench-gateway-', { up: upstreamPort, slow: slowUpstreamPort });
+const hatarakuKey = createKey(workDirectory);
+const hataraku = await startHatarakuServe(
+  processes,
+  workDirectory,
+  (process.env.BENCH_HATARAKU_NODE_FLAGS ?? '').split(' ').filter(Boolean),
 );
-const cli = join(repositoryRoot, 'dist', 'cli', 'main.js');
-const environment = { ...process.env, UP_KEY: 'sk-bench', NO_COLOR: '1' };
-const created = spawnSync(process.execPath, [cli, 'keys', 'create', 'bench', '--tenant', 'bench', '--json'], {
-  cwd: workDirectory,
-  env: environment,
-  encoding: 'utf8',
-});
-if (created.status !== 0) throw new Error(`keys create failed: ${created.stderr}`);
-const hatarakuKey = JSON.parse(created.stdout).secret;
-const hataraku = await startProcess(
-  process.execPath,
-  [
-    ...(process.env.BENCH_HATARAKU_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-    cli,
-    'serve',
-    '--port',
-    '0',
-    '--max-concurrent-requests',
-    '1024',
-  ],
-  { cwd: workDirectory, env: environment },
-  /listening on (http:\/\/[^\s]+)/,
-);
-const hatarakuUrl = new URL(hataraku.match[1]);
+const hatarakuUrl = hataraku.url;
 
 const portkeyDirectory = dirname(require.resolve('@portkey-ai/gateway/package.json'));
 const portkeyVersion = JSON.parse(readFileSync(join(portkeyDirectory, 'package.json'), 'utf8')).version;
 const portkeyPort = await freePort();
-const portkey = await startProcess(
-  process.execPath,
+const portkey = await processes.start(
   [
     '--import',
     join(here, 'loopback-only.mjs'),
@@ -203,45 +150,6 @@ const targets = targetsFor(upstreamPort, 'up', upstream.child.pid);
 const slowTargets = targetsFor(slowUpstreamPort, 'slow', slowUpstream.child.pid);
 
 // --- the load generator ------------------------------------------------------------------------
-function requestOnce(agent, target, streamed) {
-  const body = JSON.stringify({
-    model: target.model,
-    messages: [{ role: 'user', content: 'Say hello' }],
-    ...(streamed ? { stream: true, stream_options: { include_usage: true } } : {}),
-  });
-  return new Promise((resolve, reject) => {
-    const begin = performance.now();
-    const request = http.request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port: target.port,
-        method: 'POST',
-        path: '/v1/chat/completions',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...target.headers },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (piece) => {
-          text += piece;
-        });
-        response.on('end', () => {
-          const elapsed = performance.now() - begin;
-          const complete = streamed
-            ? text.includes('[DONE]') && text.includes('upstream')
-            : text.includes('Hello from the upstream');
-          if (response.statusCode !== 200 || !complete)
-            reject(new Error(`HTTP ${response.statusCode}: ${text.slice(0, 300)}`));
-          else resolve(elapsed);
-        });
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
 async function closedLoop(target, streamed, concurrency, stopAfter) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies = [];
@@ -391,7 +299,7 @@ for (const streamed of [false, true]) {
   rows.push({ kind: 'saturation', streamed, concurrency: settings.saturation.concurrency, measured: saturation });
 }
 
-for (const child of children) child.kill('SIGTERM');
+processes.stopAll();
 
 // --- the report ------------------------------------------------------------------------------
 const round = (value, digits = 3) => (value === undefined ? undefined : Number(value.toFixed(digits)));

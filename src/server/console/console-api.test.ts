@@ -176,6 +176,29 @@ describe('console sessions', () => {
       '&lt;img src=x onerror=&quot;a(&#39;1&#39;)&quot;&gt;&amp;',
     );
   });
+
+  it('serves every module the console script imports, from this origin, as JavaScript without source maps', async () => {
+    const { app } = setUp().server;
+    const seen = new Set<string>();
+    const waiting = ['console.js'];
+    for (let name = waiting.pop(); name !== undefined; name = waiting.pop()) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const response = await app.request(`/console/${name}`);
+      expect(response.status, name).toBe(200);
+      expect(response.headers.get('content-type'), name).toContain('javascript');
+      expect(response.headers.get('x-content-type-options'), name).toBe('nosniff');
+      const script = await response.text();
+      expect(script, name).not.toContain('sourceMappingURL');
+      // Only relative imports of this folder: nothing from another origin or path.
+      for (const [, imported] of script.matchAll(/^import\b[^'"]*['"]([^'"]+)['"]/gm)) {
+        expect(imported, `${name} imports ${imported}`).toMatch(/^\.\/[a-z][a-z-]*\.js$/);
+        waiting.push((imported ?? '').slice(2));
+      }
+    }
+    expect(seen.size).toBeGreaterThan(1);
+    expect((await app.request('/console/console-app.js')).status).toBe(404);
+  });
 });
 
 describe('Runs API additions for the console', () => {

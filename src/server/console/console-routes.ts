@@ -4,7 +4,7 @@
  * with the session cookie opened here (the session itself lives in the journal:
  * session-store.ts); this file has no data routes of its own.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import type { KeyStore } from '../keys/key-store.js';
 import { consoleStyle } from './console-style.js';
@@ -31,17 +31,36 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", '&#39;');
 }
 
-function loadScript(): string {
+/**
+ * The console's browser modules (the build of `client/`), by the name each is served under
+ * below `/console/`: the entry, `console-app.js`, as `console.js`, and the modules it imports
+ * under their own names (a relative import from `/console/console.js` asks for them there).
+ */
+function loadScripts(): Map<string, string> {
   // Built next to this file (dist/server/console/client); from the sources, read the build.
-  for (const candidate of ['./client/console-app.js', '../../../dist/server/console/client/console-app.js']) {
+  for (const candidate of ['./client/', '../../../dist/server/console/client/']) {
+    const folder = new URL(candidate, import.meta.url);
+    let names: string[];
     try {
-      // The source map is not served: drop the comment that points to it.
-      return readFileSync(new URL(candidate, import.meta.url), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
+      names = readdirSync(folder).filter((name) => /^[a-z][a-z-]*\.js$/.test(name));
     } catch {
-      // try the next place
+      continue; // try the next place
     }
+    if (!names.includes('console-app.js')) continue;
+    const scripts = new Map<string, string>();
+    for (const name of names) {
+      // The source map is not served: drop the comment that points to it.
+      const script = readFileSync(new URL(name, folder), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
+      scripts.set(name === 'console-app.js' ? 'console.js' : name, script);
+    }
+    return scripts;
   }
-  return "document.getElementById('main').textContent = 'The console script is not built: run npm run build.';";
+  return new Map([
+    [
+      'console.js',
+      "document.getElementById('main').textContent = 'The console script is not built: run npm run build.';",
+    ],
+  ]);
 }
 
 function page(title: string, body: string): string {
@@ -104,7 +123,7 @@ function sessionCookie(value: string, maxAgeSeconds: number): string {
 export function consoleRoutes(init: { keys: KeyStore; sessions: SessionStore; development: boolean }) {
   const { keys, sessions } = init;
   const app = new Hono();
-  const script = loadScript();
+  const scripts = loadScripts();
   const html = (body: string, status: 200 | 401 | 403 = 200, extra: Record<string, string> = {}) =>
     new Response(body, {
       status,
@@ -124,13 +143,15 @@ export function consoleRoutes(init: { keys: KeyStore; sessions: SessionStore; de
     return html(signInPage(session ? 'This key was revoked; sign in with another.' : undefined));
   });
 
-  app.get(
-    '/console/console.js',
-    () =>
-      new Response(script, {
-        headers: { 'content-type': 'text/javascript; charset=utf-8', 'x-content-type-options': 'nosniff' },
-      }),
-  );
+  for (const [name, script] of scripts) {
+    app.get(
+      `/console/${name}`,
+      () =>
+        new Response(script, {
+          headers: { 'content-type': 'text/javascript; charset=utf-8', 'x-content-type-options': 'nosniff' },
+        }),
+    );
+  }
   app.get(
     '/console/console.css',
     () =>
