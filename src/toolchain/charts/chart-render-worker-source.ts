@@ -9,6 +9,11 @@
  * Vega dataflow with a loader that refuses every request (the host has already put workspace
  * data inline), writes the SVG, and turns it into a PNG with resvg when asked.
  *
+ * Vega-Lite specs are compiled here too (a `compile` request, before the host puts workspace
+ * data inline): a few kilobytes of `repeat` ask for thousands of views, and compiling them on the
+ * host's thread stalled it for seconds while its heap grew by hundreds of megabytes. Here the
+ * compile meets the same time limit and heap cap as a render.
+ *
  * A spec's expressions are run by vega-interpreter, never compiled: Vega's default compiles
  * them to JavaScript with the Function constructor, and a flaw in its allow-list would then be
  * code in a thread of Hataraku's own process. Once Vega is loaded, the Function constructors and
@@ -19,6 +24,7 @@ export const chartRenderWorkerSource = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const vega = require(workerData.vegaPath);
+const vegaLite = require(workerData.vegaLitePath);
 const { expressionInterpreter } = require(workerData.interpreterPath);
 const { Resvg } = require(workerData.resvgPath);
 
@@ -115,9 +121,27 @@ async function render(request) {
   return result;
 }
 
+/** Compile a Vega-Lite spec to Vega, with vega-lite's warnings; a compiled spec over the limit is refused. */
+function compile(request) {
+  const warnings = [];
+  const collect = (...parts) => { warnings.push(parts.map(String).join(' ')); return logger; };
+  const logger = { level() { return logger; }, warn: collect, error: collect, info() { return logger; }, debug() { return logger; } };
+  let vegaSpec;
+  try {
+    vegaSpec = vegaLite.compile(request.spec, { logger }).spec;
+  } catch (error) {
+    throw new RenderError('invalid-spec', String((error && error.message) || error));
+  }
+  const bytes = JSON.stringify(vegaSpec).length;
+  if (bytes > request.maxSpecBytes) {
+    throw new RenderError('limit-exceeded', 'The spec compiles to ' + bytes + ' bytes of Vega, over the limit of ' + request.maxSpecBytes + ': it asks for too many views (repeat, concat, layer). Draw fewer views per chart.');
+  }
+  return { vegaSpec, warnings };
+}
+
 parentPort.on('message', async (request) => {
   try {
-    const result = await render(request);
+    const result = request.kind === 'compile' ? compile(request) : await render(request);
     parentPort.postMessage({ id: request.id, ok: true, result });
   } catch (error) {
     parentPort.postMessage({

@@ -58,9 +58,22 @@ export interface ChartRendererOptions {
   maxMemoryMb: number;
 }
 
+/** A Vega-Lite spec compiled in the worker. */
+export interface CompileRequest {
+  spec: ChartSpec;
+  /** Most characters of the compiled Vega spec's JSON. */
+  maxSpecBytes: number;
+}
+
+export interface CompileResult {
+  vegaSpec: ChartSpec;
+  /** Vega-Lite's warnings: a dropped channel, an unknown aggregate. */
+  warnings: string[];
+}
+
 type WorkerReply =
   | { ready: true }
-  | { id: number; ok: true; result: RenderResult }
+  | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; reason: ChartToolErrorReason; message: string };
 
 const require = createRequire(import.meta.url);
@@ -78,16 +91,28 @@ export class ChartRenderer {
 
   /** Render a chart; the time limit counts from when this render starts, not from when it was queued. */
   render(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
-    const rendered = this.#queue.then(() => this.#renderNow(request, signal));
-    this.#queue = rendered.catch(() => undefined);
-    return rendered;
+    return this.#enqueue<RenderResult>({ kind: 'render', ...request }, signal, 'Rendering');
   }
 
-  #renderNow(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
+  /**
+   * Compile a Vega-Lite spec to Vega in the worker, within the same time limit and heap cap as a
+   * render: a small spec can ask for thousands of views.
+   */
+  compile(request: CompileRequest, signal: AbortSignal): Promise<CompileResult> {
+    return this.#enqueue<CompileResult>({ kind: 'compile', ...request }, signal, 'Compiling the spec');
+  }
+
+  #enqueue<Result>(message: Record<string, unknown>, signal: AbortSignal, activity: string): Promise<Result> {
+    const done = this.#queue.then(() => this.#runNow<Result>(message, signal, activity));
+    this.#queue = done.catch(() => undefined);
+    return done;
+  }
+
+  #runNow<Result>(message: Record<string, unknown>, signal: AbortSignal, activity: string): Promise<Result> {
     if (signal.aborted) return Promise.reject(stopped());
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
-    return new Promise<RenderResult>((resolve, reject) => {
+    return new Promise<Result>((resolve, reject) => {
       const finish = (outcome: () => void) => {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
@@ -98,7 +123,7 @@ export class ChartRenderer {
       };
       const onMessage = (reply: WorkerReply) => {
         if ('ready' in reply || reply.id !== id) return;
-        if (reply.ok) finish(() => resolve(reply.result));
+        if (reply.ok) finish(() => resolve(reply.result as Result));
         else finish(() => reject(new ChartToolError(reply.reason, reply.message)));
       };
       const onError = (error: Error) => {
@@ -109,7 +134,7 @@ export class ChartRenderer {
             outOfMemory
               ? new ChartToolError(
                   'interrupted',
-                  `Rendering ran out of memory (${this.#options.maxMemoryMb} MB) and was stopped. Use fewer data rows (aggregate first) or simpler transforms.`,
+                  `${activity} ran out of memory (${this.#options.maxMemoryMb} MB) and was stopped. Use fewer data rows (aggregate first), simpler transforms, or fewer repeated or concatenated views.`,
                   { cause: error },
                 )
               : new ChartToolError('render-failed', `The renderer failed: ${error.message}`, { cause: error }),
@@ -130,7 +155,7 @@ export class ChartRenderer {
           reject(
             new ChartToolError(
               'interrupted',
-              `Rendering took longer than ${this.#options.timeoutMs / 1000} s and was stopped. Make the chart cheaper: fewer data rows (aggregate first with data.query), fewer or lighter transforms (sequence, density, loess), smaller facets.`,
+              `${activity} took longer than ${this.#options.timeoutMs / 1000} s and was stopped. Make the chart cheaper: fewer data rows (aggregate first with data.query), fewer or lighter transforms (sequence, density, loess), smaller facets, fewer repeated or concatenated views.`,
             ),
           ),
         );
@@ -139,7 +164,7 @@ export class ChartRenderer {
       worker.on('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
-      worker.postMessage({ id, ...request });
+      worker.postMessage({ id, ...message });
     });
   }
 
@@ -149,6 +174,7 @@ export class ChartRenderer {
       eval: true,
       workerData: {
         vegaPath: require.resolve('vega'),
+        vegaLitePath: require.resolve('vega-lite'),
         interpreterPath: require.resolve('vega-interpreter'),
         resvgPath: require.resolve('@resvg/resvg-js'),
       },

@@ -82,8 +82,12 @@ async function render(args: Record<string, unknown>, tool = defaultTool, on = co
   return String(await tool.execute(validated.data, on));
 }
 
-async function renderError(args: Record<string, unknown>, tool = defaultTool): Promise<ChartToolError> {
-  const error = await render(args, tool).then(
+async function renderError(
+  args: Record<string, unknown>,
+  tool = defaultTool,
+  on: StandaloneToolContext = context,
+): Promise<ChartToolError> {
+  const error = await render(args, tool, on).then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
@@ -366,6 +370,35 @@ describe('chart.render', () => {
         await own.dispose();
       }
     });
+  });
+
+  it('compiles a spec that asks for thousands of views in the worker, within its time limit', async () => {
+    // 100 × 100 repeated views from a spec of a few kilobytes: compiled on the host's thread, this
+    // stalled it for seconds (80 × 80: 7.6 s, 585 MB) with no limit at all.
+    const tool = chartTool({ timeoutMs: 1_000 });
+    const own = createToolContext({ workspace });
+    try {
+      const fields = Array.from({ length: 100 }, (_, index) => `f${index}`);
+      const spec = {
+        data: { values: [{ f0: 1 }] },
+        repeat: { row: fields, column: fields },
+        spec: {
+          mark: 'point',
+          encoding: {
+            x: { field: { repeat: 'row' }, type: 'quantitative' },
+            y: { field: { repeat: 'column' }, type: 'quantitative' },
+          },
+        },
+      };
+      expect(JSON.stringify(spec).length).toBeLessThan(4_000);
+      const error = await renderError({ spec, outputPath: 'views.svg' }, tool, own);
+      expect(error.reason).toBe('interrupted');
+      expect(error.message).toMatch(/^Compiling the spec (took longer than 1 s|ran out of memory)/);
+      const output = await render({ spec: barSpec, outputPath: 'after-views.svg', format: 'svg' }, tool, own);
+      expect(output).toContain('Wrote after-views.svg');
+    } finally {
+      await own.dispose();
+    }
   });
 
   it('checks its options', () => {
