@@ -3,8 +3,8 @@
  * whole or by page range (PDF) or section (DOCX and HTML, by heading).
  *
  * The file is opened and then checked through its descriptor (`workspace-access.ts`): inside the
- * workspace, not protected. PDF, DOCX and HTML are parsed in a worker thread with a heap cap, a
- * time limit and a cap on expanded size (`document-parser.ts`).
+ * workspace, not protected. PDF, DOCX and HTML are parsed in a child process with a heap cap, a
+ * cap on its resident memory, a time limit and a cap on expanded size (`document-parser.ts`).
  */
 import { closeSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -27,7 +27,7 @@ export interface DocumentToolOptions {
   maxFileBytes?: number;
   /** Largest HTML (an HTML file, or the HTML a DOCX becomes) converted to markdown, in bytes (default 8 MiB). */
   maxHtmlBytes?: number;
-  /** Heap of the worker that parses a PDF or DOCX, in MB (default 512). */
+  /** Heap of the process that parses a PDF, DOCX or HTML, in MB (default 512); its resident memory may be 256 MB more. */
   maxParseMemoryMb?: number;
   /** Time limit of parsing one PDF or DOCX, in milliseconds (default 30 000). */
   parseTimeoutMs?: number;

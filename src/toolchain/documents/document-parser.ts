@@ -1,12 +1,13 @@
 /**
- * Runs PDF and DOCX parsing, and HTML-to-markdown conversion, in a worker thread with a heap
- * cap, a time limit and a cap on the expanded size (see `document-worker-source.ts`), so that a
- * document bomb or a page built to be slow gets a clear error in bounded time and memory while
- * the host process carries on. One worker per document: it is terminated when the answer is
- * in, so nothing a document left behind outlives the call.
+ * Runs PDF and DOCX parsing, and HTML-to-markdown conversion, in a child process with a heap
+ * cap, a cap on its resident memory (heap plus 256 MB: decoded buffers live outside the heap), a
+ * time limit and a cap on the expanded size (see `bounded-process.ts` and
+ * `document-worker-source.ts`), so that a document bomb or a page built to be slow gets a clear
+ * error in bounded time and memory while the host process carries on. One process per document:
+ * it is killed when the answer is in, so nothing a document left behind outlives the call.
  */
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { BoundedProcess, residentHeadroomMb } from './bounded-process.js';
 import { DocumentError } from './document-error.js';
 import { documentWorkerSource } from './document-worker-source.js';
 
@@ -14,7 +15,7 @@ const require = createRequire(import.meta.url);
 
 /** Limits of one parse. */
 export interface DocumentParseLimits {
-  /** Heap of the worker, in MB (default 512). */
+  /** Heap of the parsing process, in MB (default 512); its resident memory may be 256 MB more. */
   maxMemoryMb: number;
   /** Wall-clock limit, in milliseconds (default 30 000). */
   timeoutMs: number;
@@ -96,22 +97,22 @@ type WorkerMessage =
     }
   | { kind: 'failed'; reason: string; name?: string; message: string };
 
-/** Parse a PDF or DOCX off the main thread within `limits`. */
+/** Parse a PDF or DOCX in a bounded child process within `limits`. */
 export function parseDocument(
   request: ParseRequest,
   limits: DocumentParseLimits = defaultDocumentParseLimits,
 ): Promise<ParsedDocument> {
   return limits.slots === undefined
-    ? parseInWorker(request, limits)
-    : limits.slots.run(() => parseInWorker(request, limits));
+    ? parseInProcess(request, limits)
+    : limits.slots.run(() => parseInProcess(request, limits));
 }
 
-function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Promise<ParsedDocument> {
+function parseInProcess(request: ParseRequest, limits: DocumentParseLimits): Promise<ParsedDocument> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const worker = new Worker(documentWorkerSource, {
-      eval: true,
-      workerData: {
+    const reader = new BoundedProcess(
+      documentWorkerSource,
+      {
         kind: request.kind,
         data: request.data,
         html: request.html,
@@ -126,15 +127,13 @@ function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Prom
         linkedomPath: require.resolve('linkedom'),
         turndownPath: require.resolve('turndown'),
       },
-      resourceLimits: { maxOldGenerationSizeMb: limits.maxMemoryMb, maxYoungGenerationSizeMb: 32 },
-      stdout: true,
-      stderr: true,
-    });
+      { heapMb: limits.maxMemoryMb, residentMb: limits.maxMemoryMb + residentHeadroomMb },
+    );
     const finish = (outcome: ParsedDocument | Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      reader.terminate();
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
@@ -147,11 +146,11 @@ function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Prom
         ),
       limits.timeoutMs,
     );
-    worker.on('message', (message: WorkerMessage) => {
+    reader.on('message', (message: WorkerMessage) => {
       if (message.kind === 'opened') {
         try {
           const pages = request.selectPages?.(message.pageCount) ?? range(message.pageCount);
-          worker.postMessage({ pages });
+          reader.postMessage({ pages });
         } catch (error) {
           finish(error instanceof Error ? error : new Error(String(error)));
         }
@@ -164,16 +163,14 @@ function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Prom
         );
       } else finish(failure(message, request));
     });
-    worker.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        finish(
-          new DocumentError(
-            `${request.name} needs more than the ${limits.maxMemoryMb} MB that reading a document may use, and was stopped; it is too large or built to exhaust memory. Ask for a smaller version.`,
-          ),
-        );
-      } else finish(new DocumentError(`${request.name} could not be read: ${error.message}`));
-    });
-    worker.on('exit', () =>
+    reader.on('out-of-memory', () =>
+      finish(
+        new DocumentError(
+          `${request.name} needs more than the ${limits.maxMemoryMb} MB that reading a document may use, and was stopped; it is too large or built to exhaust memory. Ask for a smaller version.`,
+        ),
+      ),
+    );
+    reader.on('exit', () =>
       finish(new DocumentError(`${request.name} could not be read: the reader stopped without an answer.`)),
     );
   });

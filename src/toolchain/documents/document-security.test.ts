@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
+import { constants, crc32, deflateRawSync, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createToolContext } from '../../tools/tool-context.js';
 import { createDocumentTools, type DocumentToolOptions } from './doc-read-tool.js';
@@ -106,6 +106,34 @@ function pdfBomb(): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * A zlib stream of `megabytes` MB of spaces, built by repeating one deflated megabyte (its blocks
+ * end byte-aligned and refer only to spaces), so that the test itself stays fast and small.
+ */
+function deflatedSpaces(megabytes: number): Buffer {
+  const block = deflateRawSync(Buffer.alloc(1024 * 1024, ' '), { finishFlush: constants.Z_FULL_FLUSH });
+  // zlib header, the blocks, an empty final block; pdfjs does not check the trailing checksum.
+  return Buffer.concat([Buffer.from([0x78, 0x9c]), ...Array(megabytes).fill(block), Buffer.from([0x03, 0x00])]);
+}
+
+/**
+ * A one-page PDF whose content stream's dictionary claims to be an image: the expanded-size
+ * check skips images (text extraction never decodes one), but pdfjs decodes a page's contents
+ * whatever the dictionary says, into a typed array outside the V8 heap.
+ */
+function pdfBufferBomb(megabytes: number): Buffer {
+  const content = deflatedSpaces(megabytes);
+  return Buffer.concat([
+    Buffer.from('%PDF-1.4\n'),
+    Buffer.from('1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n'),
+    Buffer.from('2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n'),
+    Buffer.from('3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >> endobj\n'),
+    Buffer.from(`4 0 obj << /Subtype /Image /Length ${content.length} /Filter /FlateDecode >>\nstream\n`),
+    content,
+    Buffer.from('\nendstream\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'),
+  ]);
+}
+
 /** Counts event-loop turns while `work` runs: the host must keep turning. */
 async function whileCounting(work: () => Promise<string>): Promise<{ output: string; ticks: number }> {
   let ticks = 0;
@@ -183,6 +211,20 @@ describe('doc.read: decompression bombs', () => {
     );
     for (const output of outputs) expect(output).toMatch(/was not read: .* expand to more than 32 MB/);
   });
+
+  it('stops a parse whose buffers outgrow the memory cap while its heap stays small', async () => {
+    // In a worker thread, whose heap cap does not count typed arrays, this grew the host by
+    // 1.3 GB (768 MB decoded) under a 64 MB cap, and the document was read.
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));
+    const bomb = pdfBufferBomb(640);
+    expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
+    writeFileSync(join(directory, 'buffers.pdf'), bomb);
+    const { output, ticks } = await whileCounting(() =>
+      read(directory, 'buffers.pdf', { maxParseMemoryMb: 64, parseTimeoutMs: 25_000 }),
+    );
+    expect(output).toMatch(/^Error: buffers\.pdf needs more than the 64 MB that reading a document may use/);
+    expect(ticks).toBeGreaterThan(0);
+  }, 40_000);
 
   it('stops a parse at its time limit with a clear error', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));

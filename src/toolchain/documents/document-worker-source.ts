@@ -1,11 +1,12 @@
 /**
- * The program of the document-parsing worker thread, kept as plain JavaScript text and started
- * with `new Worker(source, { eval: true })`, so that the same code runs from the TypeScript
- * sources (tests) and from the compiled `dist/`.
+ * The program of the document-parsing process, kept as plain JavaScript text and run in a
+ * bounded child process (`bounded-process.ts`, which gives it `parentPort` and `workerData`), so
+ * that the same code runs from the TypeScript sources (tests) and from the compiled `dist/`.
  *
  * A document is attacker-made input: a few kilobytes of ZIP or PDF can expand to gigabytes, and
- * a parser fed one can fill the heap or run for minutes. So PDF and DOCX parsing runs here, in a
- * thread the host starts with a heap cap and terminates at a time limit, after checks of the
+ * a parser fed one can fill the heap or its buffers, or run for minutes. So PDF and DOCX parsing
+ * runs here, in a process the host starts with a heap cap and a cap on its resident memory, and
+ * kills at a time limit, after checks of the
  * expanded size that need no trust in the parser:
  * - DOCX: the ZIP's central directory is read before anything is inflated; the declared sizes of
  *   the parts mammoth reads (everything but `word/media/`) must stay under the cap. A ZIP that
@@ -21,8 +22,6 @@
  * any failure is `{ kind: 'failed', reason, name, message }`.
  */
 export const documentWorkerSource = String.raw`
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
 
 class Refusal extends Error {
