@@ -1,11 +1,13 @@
 /**
- * The program of the chart-rendering worker thread, kept as plain JavaScript text and started
- * with `new Worker(source, { eval: true })`, so that the same code runs from the TypeScript
- * sources (tests) and from the compiled `dist/` without a build step of its own.
+ * The program of the chart-rendering process, kept as plain JavaScript text and run in a bounded
+ * child process (`../documents/bounded-process.ts`, which gives it `parentPort` and
+ * `workerData`), so that the same code runs from the TypeScript sources (tests) and from the
+ * compiled `dist/` without a build step of its own.
  *
- * Rendering runs in a worker because a spec is a program: a `sequence` transform or a dense
- * layout can run for as long as it likes, and only a thread can be stopped from outside (the
- * host terminates it at the time limit). The worker counts the rows of inline data, runs the
+ * Rendering runs apart because a spec is a program: a `sequence` transform or a dense layout can
+ * run for as long as it likes, and a `kde2d` grid can ask for gigabytes of typed arrays; a child
+ * process can be killed from outside at the time limit or past its memory cap, and its memory is
+ * its own. The worker counts the rows of inline data, runs the
  * Vega dataflow with a loader that refuses every request (the host has already put workspace
  * data inline), writes the SVG, and turns it into a PNG with resvg when asked.
  *
@@ -16,13 +18,11 @@
  *
  * A spec's expressions are run by vega-interpreter, never compiled: Vega's default compiles
  * them to JavaScript with the Function constructor, and a flaw in its allow-list would then be
- * code in a thread of Hataraku's own process. Once Vega is loaded, the Function constructors and
+ * code running as Hataraku. Once Vega is loaded, the Function constructors and
  * eval of this realm throw, so nothing here can turn text into code; the worker's environment
  * is empty.
  */
 export const chartRenderWorkerSource = String.raw`
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
 const vega = require(workerData.vegaPath);
 const vegaLite = require(workerData.vegaLitePath);
 const { expressionInterpreter } = require(workerData.interpreterPath);

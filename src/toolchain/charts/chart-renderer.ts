@@ -1,11 +1,13 @@
 /**
- * The host side of chart rendering: a worker thread (see `chart-render-worker-source.ts`) kept
- * warm for the calls of one run, one render at a time. A render that passes its time limit, or
- * that the run stops, has its worker terminated; the next render starts a fresh one. A worker
- * that runs out of its heap dies alone, and the host process goes on.
+ * The host side of chart rendering: a child Node process (see `chart-render-worker-source.ts`
+ * and `bounded-process.ts`) kept warm for the calls of one run, one render at a time. A render
+ * that passes its time limit, or that the run stops, has its process killed; the next render
+ * starts a fresh one. The process has a heap cap and a cap on its whole resident memory (heap
+ * cap + 256 MB): Vega's grids (`kde2d`, `contour`, `heatmap`) are typed arrays, which a worker
+ * thread's heap cap does not count. A process past a cap is killed, and the host goes on.
  */
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { BoundedProcess, residentHeadroomMb } from '../documents/bounded-process.js';
 import { chartRenderWorkerSource } from './chart-render-worker-source.js';
 import type { ChartSpec } from './chart-spec.js';
 import { ChartToolError, type ChartToolErrorReason } from './chart-tool-error.js';
@@ -54,7 +56,7 @@ export interface RenderResult {
 export interface ChartRendererOptions {
   /** A render taking longer is stopped and its worker terminated. */
   timeoutMs: number;
-  /** Heap limit of the worker, in megabytes. */
+  /** Heap limit of the rendering process, in megabytes; its resident memory may be 256 MB more. */
   maxMemoryMb: number;
 }
 
@@ -80,7 +82,7 @@ const require = createRequire(import.meta.url);
 
 export class ChartRenderer {
   readonly #options: ChartRendererOptions;
-  #worker: Worker | undefined;
+  #worker: BoundedProcess | undefined;
   #nextId = 1;
   /** Renders wait for the one before: the worker draws one chart at a time. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -117,7 +119,7 @@ export class ChartRenderer {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         worker.off('message', onMessage);
-        worker.off('error', onError);
+        worker.off('out-of-memory', onOutOfMemory);
         worker.off('exit', onExit);
         outcome();
       };
@@ -126,18 +128,14 @@ export class ChartRenderer {
         if (reply.ok) finish(() => resolve(reply.result as Result));
         else finish(() => reject(new ChartToolError(reply.reason, reply.message)));
       };
-      const onError = (error: Error) => {
+      const onOutOfMemory = () => {
         this.#discard(worker);
-        const outOfMemory = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
         finish(() =>
           reject(
-            outOfMemory
-              ? new ChartToolError(
-                  'interrupted',
-                  `${activity} ran out of memory (${this.#options.maxMemoryMb} MB) and was stopped. Use fewer data rows (aggregate first), simpler transforms, or fewer repeated or concatenated views.`,
-                  { cause: error },
-                )
-              : new ChartToolError('render-failed', `The renderer failed: ${error.message}`, { cause: error }),
+            new ChartToolError(
+              'interrupted',
+              `${activity} ran out of memory (${this.#options.maxMemoryMb} MB) and was stopped. Use fewer data rows (aggregate first), simpler transforms, or fewer repeated or concatenated views.`,
+            ),
           ),
         );
       };
@@ -162,46 +160,40 @@ export class ChartRenderer {
       }, this.#options.timeoutMs);
       signal.addEventListener('abort', onAbort, { once: true });
       worker.on('message', onMessage);
-      worker.once('error', onError);
+      worker.once('out-of-memory', onOutOfMemory);
       worker.once('exit', onExit);
       worker.postMessage({ id, ...message });
     });
   }
 
-  #ensureWorker(): Worker {
+  #ensureWorker(): BoundedProcess {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(chartRenderWorkerSource, {
-      eval: true,
-      workerData: {
+    const worker = new BoundedProcess(
+      chartRenderWorkerSource,
+      {
         vegaPath: require.resolve('vega'),
         vegaLitePath: require.resolve('vega-lite'),
         interpreterPath: require.resolve('vega-interpreter'),
         resvgPath: require.resolve('@resvg/resvg-js'),
       },
-      env: {},
-      resourceLimits: { maxOldGenerationSizeMb: this.#options.maxMemoryMb, maxYoungGenerationSizeMb: 64 },
-      stdout: true,
-      stderr: true,
-    });
-    // Vega prints nothing we need; reading the streams keeps them from filling up.
-    worker.stdout.resume();
-    worker.stderr.resume();
-    // An idle warm worker must not keep the process alive.
+      { heapMb: this.#options.maxMemoryMb, residentMb: this.#options.maxMemoryMb + residentHeadroomMb },
+    );
+    // An idle warm process must not keep the host alive.
     worker.unref();
     this.#worker = worker;
     return worker;
   }
 
-  #discard(worker: Worker): void {
+  #discard(worker: BoundedProcess): void {
     if (this.#worker === worker) this.#worker = undefined;
-    void worker.terminate();
+    worker.terminate();
   }
 
   /** Terminate the worker; a later render starts a new one. */
   async dispose(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
-    if (worker !== undefined) await worker.terminate();
+    if (worker !== undefined) worker.terminate();
   }
 }
 

@@ -401,6 +401,40 @@ describe('chart.render', () => {
     }
   });
 
+  it('stops a render whose typed arrays outgrow the memory cap, and the next render works', async () => {
+    // A kde2d grid of 12,000 × 12,000 cells is two 576 MB Float32Arrays, which a worker thread's
+    // heap cap does not count: in one, this render grew the host by 1.1 GB under a 64 MB cap and
+    // was drawn.
+    const tool = chartTool({ maxMemoryMb: 64 });
+    const own = createToolContext({ workspace });
+    try {
+      const spec = {
+        $schema: 'https://vega.github.io/schema/vega/v5.json',
+        width: 100,
+        height: 100,
+        data: [
+          { name: 'points', values: [{ x: 1, y: 2 }] },
+          {
+            name: 'density',
+            source: 'points',
+            transform: [
+              { type: 'kde2d', size: [12_000, 12_000], cellSize: 1, bandwidth: [2, 2], x: 'x', y: 'y', as: 'grid' },
+            ],
+          },
+        ],
+        marks: [{ type: 'symbol', from: { data: 'density' } }],
+      };
+      const error = await renderError({ spec, outputPath: 'grid.svg', format: 'svg' }, tool, own);
+      expect(error.reason).toBe('interrupted');
+      expect(error.message).toMatch(/^Rendering ran out of memory \(64 MB\)/);
+      expect(existsSync(join(workspace, 'grid.svg'))).toBe(false);
+      const output = await render({ spec: barSpec, outputPath: 'after-grid.svg', format: 'svg' }, tool, own);
+      expect(output).toContain('Wrote after-grid.svg');
+    } finally {
+      await own.dispose();
+    }
+  });
+
   it('checks its options', () => {
     expect(() => createChartTools({ maxDataRows: 0 })).toThrow(RangeError);
     expect(() => createChartTools({ defaultScale: 10 })).toThrow(/defaultScale/);
