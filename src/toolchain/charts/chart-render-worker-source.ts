@@ -42,10 +42,17 @@ function refuse(uri) {
   return Promise.reject(new RenderError('data-unavailable',
     'the spec asks Vega to load "' + String(uri).slice(0, 100) + '"; chart.render loads nothing itself: name workspace files in data.url, or put the rows in data.values.'));
 }
+// A mark's hyperlink (the href channel) is asked for with context 'href'; Vega's SVG writer
+// cannot take a refusal there (an unhandled TypeError that ended the renderer), so a link is
+// given an empty target: a static chart file follows none.
+function sanitize(uri, options) {
+  if (options && options.context === 'href') return Promise.resolve({ href: '' });
+  return refuse(uri);
+}
 const refusingLoader = {
   options: {},
   fileAccess: false,
-  sanitize: refuse,
+  sanitize,
   load: refuse,
   file: refuse,
   http: refuse,

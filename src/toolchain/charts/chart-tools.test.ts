@@ -317,6 +317,25 @@ describe('chart.render', () => {
       }).catch(() => undefined);
       expect(serverRequests).toBe(before);
     });
+
+    it('draws a chart whose marks have links, with the links left empty', async () => {
+      const output = await render({
+        spec: {
+          data: { values: [{ region: 'North', revenue: 3, page: 'file:///etc/passwd' }] },
+          mark: 'bar',
+          encoding: {
+            x: { field: 'region', type: 'nominal' },
+            y: { field: 'revenue', type: 'quantitative' },
+            href: { field: 'page', type: 'nominal' },
+          },
+        },
+        outputPath: 'linked',
+      });
+      expect(output).toContain('Wrote linked.svg');
+      const svg = readFileSync(join(workspace, 'linked.svg'), 'utf8');
+      expect(svg).not.toMatch(/href="file:/);
+      expect(existsSync(join(workspace, 'linked.png'))).toBe(true);
+    });
   });
 
   describe('limits', () => {
