@@ -122,6 +122,7 @@ function parseInProcess(request: ParseRequest, limits: DocumentParseLimits): Pro
         maxExpandedBytes: limits.maxExpandedBytes,
         maxCharacters: limits.maxCharacters,
         maxHtmlBytes: limits.maxHtmlBytes ?? defaultMaxHtmlBytes,
+        maxResultCharacters: 2 * (limits.maxHtmlBytes ?? defaultMaxHtmlBytes),
         pdfjsPath: require.resolve('pdfjs-dist/legacy/build/pdf.mjs'),
         mammothPath: require.resolve('mammoth'),
         linkedomPath: require.resolve('linkedom'),

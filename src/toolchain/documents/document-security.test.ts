@@ -246,6 +246,16 @@ describe('doc.read: HTML built to be slow', () => {
       /^Error: slow\.html is \d+ characters of HTML, over the 1000-character limit for converting it/,
     );
   });
+
+  it('refuses a small table whose markdown would be hundreds of times its size', async () => {
+    // 160 KB of HTML: one row of 10,000 cells, then 1,000 empty rows, each padded to 10,000
+    // cells. The 30 MB of markdown used to be sent back to the host (2,000 rows of 20,000: 120 MB).
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-html-'));
+    const html = `<html><body><table><tr>${'<td>a</td>'.repeat(10_000)}</tr>${'<tr></tr>'.repeat(1_000)}</table></body></html>`;
+    writeFileSync(join(directory, 'wide.html'), html);
+    const output = await read(directory, 'wide.html');
+    expect(output).toMatch(/^Error: wide\.html was not read: its text comes to \d+ characters, more than the 16777216/);
+  });
 });
 
 describe('doc.read: protected entries and links', () => {

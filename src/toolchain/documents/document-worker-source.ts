@@ -17,6 +17,8 @@
  * HTML (a file, a web page, or what a DOCX becomes) is turned into markdown here too: linkedom
  * and turndown on a page built to be slow can take minutes, which the host must not wait out.
  *
+ * The text sent back is at most `maxResultCharacters` (twice the HTML cap): the host holds it.
+ *
  * Protocol: the worker posts `{ kind: 'opened', pageCount }` for a PDF and waits for
  * `{ pages: number[] }` (the host parses the page range), then posts `{ kind: 'done', result }`;
  * any failure is `{ kind: 'failed', reason, name, message }`.
@@ -239,6 +241,12 @@ function markdownTable(table) {
         : job.kind === 'docx'
           ? await readDocx(job)
           : htmlToMarkdown(job, job.html, { mode: job.mode, baseUrl: job.baseUrl });
+    // What is sent back is held by the host: a small table padded to its widest row, or one
+    // page of a PDF, can come to hundreds of megabytes of text.
+    const characters = result.pages ? result.pages.reduce((sum, page) => sum + page.text.length, 0) : result.markdown.length;
+    if (characters > job.maxResultCharacters) {
+      throw new Refusal('too-large', 'its text comes to ' + characters + ' characters, more than the ' + job.maxResultCharacters + ' a document may give');
+    }
     parentPort.postMessage({ kind: 'done', result });
   } catch (error) {
     parentPort.postMessage({
