@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { BoundedProcess, residentHeadroomMb } from './bounded-process.js';
 import { DocumentError } from './document-error.js';
 import { documentWorkerSource } from './document-worker-source.js';
+import { allPages, type PageSpan } from './page-range.js';
 
 const require = createRequire(import.meta.url);
 
@@ -83,8 +84,8 @@ export interface ParseRequest {
   /** The name shown in errors. */
   name: string;
   password?: string | undefined;
-  /** For a PDF: the page numbers to extract, given the page count (throws a DocumentError to refuse). */
-  selectPages?: (pageCount: number) => number[];
+  /** For a PDF: the pages to extract, given the page count (throws a DocumentError to refuse). */
+  selectPages?: (pageCount: number) => PageSpan[];
 }
 
 type WorkerMessage =
@@ -150,8 +151,8 @@ function parseInProcess(request: ParseRequest, limits: DocumentParseLimits): Pro
     reader.on('message', (message: WorkerMessage) => {
       if (message.kind === 'opened') {
         try {
-          const pages = request.selectPages?.(message.pageCount) ?? range(message.pageCount);
-          reader.postMessage({ pages });
+          const spans = request.selectPages?.(message.pageCount) ?? allPages(message.pageCount);
+          reader.postMessage({ spans });
         } catch (error) {
           finish(error instanceof Error ? error : new Error(String(error)));
         }
@@ -209,8 +210,4 @@ function failure(message: { reason: string; name?: string; message: string }, re
     return new DocumentError(`${name} is not a readable PDF (it is damaged or not a PDF at all: ${message.message}).`);
   }
   return new DocumentError(`${name} could not be read: ${message.message}`);
-}
-
-function range(count: number): number[] {
-  return Array.from({ length: count }, (_, index) => index + 1);
 }

@@ -134,6 +134,34 @@ function pdfBufferBomb(megabytes: number): Buffer {
   ]);
 }
 
+/**
+ * A 1.5 KB PDF of 2^levels pages: a tree of page-tree nodes, each of whose two kids is the same
+ * node below, down to one page saying "hello". pdfjs reads its page count as declared.
+ */
+function pdfPageTreeBomb(levels: number): Buffer {
+  const content = 'BT /F1 12 Tf 72 700 Td (hello) Tj ET';
+  const objects = [
+    `<< /Type /Catalog /Pages ${3 + levels} 0 R >>`,
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Page /Parent 4 0 R /MediaBox [0 0 612 792] /Contents 2 0 R >>',
+  ];
+  for (let level = 1; level <= levels; level++) {
+    const child = level === 1 ? 3 : 2 + level;
+    objects.push(`<< /Type /Pages /Kids [${child} 0 R ${child} 0 R] /Count ${2 ** level} >>`);
+  }
+  let text = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((body, index) => {
+    offsets.push(text.length);
+    text += `${index + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const table = offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('');
+  const start = text.length;
+  text += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${table}`;
+  text += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${start}\n%%EOF\n`;
+  return Buffer.from(text);
+}
+
 /** Counts event-loop turns while `work` runs: the host must keep turning. */
 async function whileCounting(work: () => Promise<string>): Promise<{ output: string; ticks: number }> {
   let ticks = 0;
@@ -225,6 +253,22 @@ describe('doc.read: decompression bombs', () => {
     expect(output).toMatch(/^Error: buffers\.pdf needs more than the 64 MB that reading a document may use/);
     expect(ticks).toBeGreaterThan(0);
   }, 40_000);
+
+  it('reads a PDF that declares two billion pages by range, without a list of them', async () => {
+    // "5-" used to become a Set of every page number on the host's thread: 33 million pages
+    // (25 levels) cost 419 MB and a 1.3 s stall; with no range, two billion pages were an
+    // Array.from({ length: 2 ** 31 }) there.
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));
+    const bomb = pdfPageTreeBomb(31);
+    expect(bomb.length).toBeLessThan(4096);
+    writeFileSync(join(directory, 'pages.pdf'), bomb);
+    const [docRead] = createDocumentTools({ maxCharacters: 20 });
+    const context = createToolContext({ workspace: directory });
+    const output = String(await docRead!.execute({ path: 'pages.pdf', pages: '5-', format: 'markdown' }, context));
+    expect(output).toMatch(/^pages\.pdf: PDF, 2147483648 pages; showing pages 5-9\./);
+    const whole = String(await docRead!.execute({ path: 'pages.pdf', format: 'text' }, context));
+    expect(whole).toMatch(/^pages\.pdf: PDF, 2147483648 pages; showing pages 1-5\./);
+  });
 
   it('stops a parse at its time limit with a clear error', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-bomb-'));

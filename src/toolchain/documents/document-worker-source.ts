@@ -20,7 +20,8 @@
  * The text sent back is at most `maxResultCharacters` (twice the HTML cap): the host holds it.
  *
  * Protocol: the worker posts `{ kind: 'opened', pageCount }` for a PDF and waits for
- * `{ pages: number[] }` (the host parses the page range), then posts `{ kind: 'done', result }`;
+ * `{ spans: Array<{ first, last }> }` (the host parses the page range; spans, because a 1 KB PDF
+ * can declare two billion pages), then posts `{ kind: 'done', result }`;
  * any failure is `{ kind: 'failed', reason, name, message }`.
  */
 export const documentWorkerSource = String.raw`
@@ -147,15 +148,17 @@ async function readPdf(job) {
     const reply = await nextMessage();
     const pages = [];
     let characters = 0;
-    for (const number of reply.pages) {
-      const page = await document.getPage(number);
-      const content = await page.getTextContent();
-      const text = joinRuns(content.items);
-      pages.push({ number, text });
-      page.cleanup();
-      characters += text.length;
-      // Past what the tool can show, more pages only cost time and memory.
-      if (characters > job.maxCharacters) break;
+    reading: for (const span of reply.spans) {
+      for (let number = span.first; number <= span.last; number++) {
+        const page = await document.getPage(number);
+        const content = await page.getTextContent();
+        const text = joinRuns(content.items);
+        pages.push({ number, text });
+        page.cleanup();
+        characters += text.length;
+        // Past what the tool can show, more pages only cost time and memory.
+        if (characters > job.maxCharacters) break reading;
+      }
     }
     return { pageCount: document.numPages, pages };
   } finally {

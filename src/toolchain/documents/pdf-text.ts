@@ -6,7 +6,7 @@
  */
 import { DocumentError } from './document-error.js';
 import { type DocumentParseLimits, defaultDocumentParseLimits, parseDocument } from './document-parser.js';
-import { parsePageRange } from './page-range.js';
+import { allPages, type PageSpan, parsePageRange } from './page-range.js';
 
 export interface PdfText {
   pageCount: number;
@@ -27,7 +27,7 @@ export async function extractPdfText(
       name: options.name,
       password: options.password,
       selectPages: (pageCount) =>
-        options.pages === undefined ? range(pageCount) : pageNumbers(options.pages, pageCount),
+        options.pages === undefined ? allPages(pageCount) : pageSpans(options.pages, pageCount),
     },
     limits,
   );
@@ -35,14 +35,10 @@ export async function extractPdfText(
   return { pageCount: parsed.pageCount, pages: parsed.pages };
 }
 
-function pageNumbers(pages: string, pageCount: number): number[] {
+function pageSpans(pages: string, pageCount: number): PageSpan[] {
   try {
     return parsePageRange(pages, pageCount);
   } catch (error) {
     throw new DocumentError((error as Error).message);
   }
-}
-
-function range(count: number): number[] {
-  return Array.from({ length: count }, (_, index) => index + 1);
 }
