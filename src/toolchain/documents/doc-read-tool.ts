@@ -16,7 +16,6 @@ import { DocumentError } from './document-error.js';
 import { createParseSlots, type DocumentParseLimits, defaultDocumentParseLimits } from './document-parser.js';
 import { docxToMarkdown } from './docx-markdown.js';
 import { htmlToMarkdown } from './html-markdown.js';
-import { markdownHeadings, markdownSection } from './markdown-sections.js';
 import { extractPdfText } from './pdf-text.js';
 
 /** Options of {@link createDocumentTools}. */
@@ -114,21 +113,13 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
         body = pdf.pages.map((page) => `## Page ${page.number}\n\n${page.text}`).join('\n\n');
         if (format === 'text') body = pdf.pages.map((page) => page.text).join('\n\f\n');
       } else {
-        const markdown =
+        // The section and the plain text are made in the parsing process, under its time limit.
+        const shaped =
           kind === 'docx'
-            ? await docxToMarkdown(data, path, parseLimits)
-            : (await htmlToMarkdown(data.toString('utf8'), { name: path }, parseLimits)).markdown;
-        const headings = markdownHeadings(markdown).length;
-        let selected = markdown;
-        if (section !== undefined) {
-          try {
-            selected = markdownSection(markdown, section);
-          } catch (error) {
-            throw new DocumentError(`${path}: ${(error as Error).message}`);
-          }
-        }
-        heading = `${path}: ${kind === 'docx' ? 'DOCX' : 'HTML'} document with ${headings} headings; showing ${section === undefined ? 'all of it' : `section "${section}"`}.`;
-        body = format === 'text' ? markdownToPlainText(selected) : selected;
+            ? await docxToMarkdown(data, path, parseLimits, { section, format })
+            : await htmlToMarkdown(data.toString('utf8'), { name: path, section, format }, parseLimits);
+        heading = `${path}: ${kind === 'docx' ? 'DOCX' : 'HTML'} document with ${shaped.headings} headings; showing ${section === undefined ? 'all of it' : `section "${section}"`}.`;
+        body = shaped.markdown;
       }
       if (body.length > maxCharacters) {
         const hint = kind === 'pdf' ? 'read fewer pages with `pages`' : 'read one section at a time with `section`';
@@ -196,18 +187,6 @@ function describePages(shown: number[], pageCount: number): string {
     previous = page;
   }
   return `page${shown.length === 1 ? '' : 's'} ${parts.join(', ')}`;
-}
-
-/** Markdown without its markup, for `format: "text"`. */
-function markdownToPlainText(markdown: string): string {
-  return markdown
-    .replace(/^\s{0,3}#{1,6}\s+/gm, '')
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/(\*\*|__)(.+?)\1/g, '$2')
-    .replace(/(^|[^\w*])[*_]([^*_\n]+)[*_](?=[^\w*]|$)/g, '$1$2')
-    .replace(/^```.*$/gm, '')
-    .replace(/\\([\\`*_{}[\]()#+\-.!|])/g, '$1');
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

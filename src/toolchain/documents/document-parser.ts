@@ -68,7 +68,7 @@ export const defaultDocumentParseLimits: DocumentParseLimits = {
 
 export type ParsedDocument =
   | { kind: 'pdf'; pageCount: number; pages: Array<{ number: number; text: string }> }
-  | { kind: 'markdown'; title: string | undefined; markdown: string };
+  | { kind: 'markdown'; title: string | undefined; markdown: string; headings: number };
 
 export interface ParseRequest {
   /** `docx` and `html` become markdown. */
@@ -79,6 +79,10 @@ export interface ParseRequest {
   html?: string;
   /** For `html`: a web page (keep the main content) or a document (keep all text). */
   mode?: 'page' | 'document';
+  /** For `docx` and `html`: keep only the section under this heading (doc.read). */
+  section?: string | undefined;
+  /** For `docx` and `html`: `text` strips the markdown (doc.read). */
+  format?: 'markdown' | 'text';
   /** For `html`: the address relative links are made absolute against. */
   baseUrl?: string | undefined;
   /** The name shown in errors. */
@@ -94,7 +98,7 @@ type WorkerMessage =
       kind: 'done';
       result:
         | { pageCount: number; pages: Array<{ number: number; text: string }> }
-        | { title?: string; markdown: string };
+        | { title?: string; markdown: string; headings: number };
     }
   | { kind: 'failed'; reason: string; name?: string; message: string };
 
@@ -119,6 +123,8 @@ function parseInProcess(request: ParseRequest, limits: DocumentParseLimits): Pro
         html: request.html,
         mode: request.mode,
         baseUrl: request.baseUrl,
+        section: request.section,
+        format: request.format,
         password: request.password,
         maxExpandedBytes: limits.maxExpandedBytes,
         maxCharacters: limits.maxCharacters,
@@ -160,7 +166,7 @@ function parseInProcess(request: ParseRequest, limits: DocumentParseLimits): Pro
         const result = message.result;
         finish(
           'markdown' in result
-            ? { kind: 'markdown', title: result.title, markdown: result.markdown }
+            ? { kind: 'markdown', title: result.title, markdown: result.markdown, headings: result.headings }
             : { kind: 'pdf', ...result },
         );
       } else finish(failure(message, request));
@@ -185,6 +191,7 @@ function failure(message: { reason: string; name?: string; message: string }, re
       `${name} was not read: ${message.message}, over the limit for documents; it may be a decompression bomb. Ask for a smaller version.`,
     );
   }
+  if (message.reason === 'section') return new DocumentError(`${name}: ${message.message}`);
   if (message.reason === 'damaged') {
     return new DocumentError(`${name} is not a readable DOCX file (it is damaged: ${message.message}).`);
   }

@@ -302,6 +302,23 @@ describe('doc.read: HTML built to be slow', () => {
   });
 });
 
+describe('doc.read: sections built to be slow', () => {
+  it('finds headings in linear time, in the parsing process', async () => {
+    // A 48 KB page whose heading is padded with 8,000 no-break spaces: the heading regular
+    // expression, run on the host's thread, backtracked in cubic time and held it for 128 s.
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-html-'));
+    const html = `<html><body><h1>Plan${'&nbsp;'.repeat(8_000)}x</h1><p>Body</p><h1>Other</h1></body></html>`;
+    writeFileSync(join(directory, 'padded.html'), html);
+    const [docRead] = createDocumentTools();
+    const context = createToolContext({ workspace: directory });
+    const { output, ticks } = await whileCounting(async () =>
+      String(await docRead!.execute({ path: 'padded.html', section: 'Other', format: 'text' }, context)),
+    );
+    expect(output).toBe('padded.html: HTML document with 2 headings; showing section "Other".\n\nOther');
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
+
 describe('doc.read: protected entries and links', () => {
   it('refuses protected entries and links that lead to them or outside', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-protected-'));
