@@ -350,6 +350,22 @@ describe('chart.render', () => {
       expect(fromFile.message).toContain('aggregate first');
     });
 
+    it('reads at most the byte limit of data in all, however many entries name a file', async () => {
+      // Each entry was read anew, up to the limit: one 19 MB file in 30 entries held 1.2 GB in
+      // the host, and a few hundred entries would have exhausted it.
+      const size = Buffer.byteLength(readFileSync(join(workspace, 'sales.csv')));
+      const data = Array.from({ length: 4 }, (_, index) => ({ name: `copy${index}`, url: 'sales.csv' }));
+      const spec = { $schema: 'https://vega.github.io/schema/vega/v5.json', data, marks: [] };
+      const error = await renderError({ spec, outputPath: 'x.svg' }, chartTool({ maxDataBytes: size * 3 }));
+      expect(error.reason).toBe('limit-exceeded');
+      expect(error.message).toMatch(/^The data files of this chart come to more than \d+ bytes \(at "sales\.csv"\)/);
+      const three = await render(
+        { spec: { ...spec, data: data.slice(0, 3) }, outputPath: 'three.svg', format: 'svg' },
+        chartTool({ maxDataBytes: size * 3 }),
+      );
+      expect(three).toContain('Data read from sales.csv, sales.csv, sales.csv.');
+    });
+
     it('refuses a data file over the byte limit', async () => {
       const error = await renderError({ spec: barSpec, outputPath: 'x.svg' }, chartTool({ maxDataBytes: 10 }));
       expect(error.reason).toBe('limit-exceeded');

@@ -35,7 +35,7 @@ import { ChartToolError } from './chart-tool-error.js';
 export interface ChartToolsOptions {
   /** Most rows in any one data set of a chart. Default 20,000. */
   maxDataRows?: number;
-  /** Most bytes of one workspace data file a chart reads. Default 20 MB. */
+  /** Most bytes of workspace data one chart reads, all its data files together. Default 20 MB. */
   maxDataBytes?: number;
   /** Most pixels (width × height) of a PNG. Default 16,000,000 (4,000 × 4,000). */
   maxPixels?: number;
