@@ -69,10 +69,13 @@ function zip(entries: Array<{ name: string; data: Buffer; declaredSize?: number 
 
 function docxBomb(declaredSize?: number): Buffer {
   const paragraph = '<w:p><w:r><w:t>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</w:t></w:r></w:p>';
-  const head =
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>';
+  return docxWith(paragraph.repeat(Math.ceil(expandedBytes / paragraph.length)), '', declaredSize);
+}
+
+/** A DOCX whose document.xml has `doctype` before its root and `body` in its body. */
+function docxWith(body: string, doctype: string, declaredSize?: number): Buffer {
+  const head = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>${doctype}<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`;
   const tail = '</w:body></w:document>';
-  const body = paragraph.repeat(Math.ceil(expandedBytes / paragraph.length));
   const documentXml = Buffer.from(head + body + tail);
   return zip([
     {
@@ -299,6 +302,30 @@ describe('doc.read: HTML built to be slow', () => {
     writeFileSync(join(directory, 'wide.html'), html);
     const output = await read(directory, 'wide.html');
     expect(output).toMatch(/^Error: wide\.html was not read: its text comes to \d+ characters, more than the 16777216/);
+  });
+});
+
+describe('doc.read: XML entities', () => {
+  it('expands no entity of a DOCX: not a file outside, not a protected one, not a billion laughs', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-xml-'));
+    writeFileSync(join(directory, '.env'), 'API_KEY=sk-entity-secret');
+    const external = `<!DOCTYPE d [<!ENTITY host SYSTEM "file:///etc/hostname"><!ENTITY key SYSTEM "file://${directory}/.env">]>`;
+    writeFileSync(
+      join(directory, 'external.docx'),
+      docxWith('<w:p><w:r><w:t>a &host; &key; b</w:t></w:r></w:p>', external),
+    );
+    let laughs = '<!ENTITY l0 "lollollollollollollollollollol">';
+    for (let level = 1; level <= 9; level++) laughs += `<!ENTITY l${level} "${`&l${level - 1};`.repeat(10)}">`;
+    writeFileSync(
+      join(directory, 'laughs.docx'),
+      docxWith('<w:p><w:r><w:t>&l9;</w:t></w:r></w:p>', `<!DOCTYPE d [${laughs}]>`),
+    );
+    const outside = await read(directory, 'external.docx');
+    expect(outside).toMatch(/^Error: external\.docx is not a readable DOCX file .*entity not found/);
+    expect(outside).not.toContain('sk-entity-secret');
+    expect(await read(directory, 'laughs.docx')).toMatch(
+      /^Error: laughs\.docx is not a readable DOCX file .*entity not found/,
+    );
   });
 });
 
