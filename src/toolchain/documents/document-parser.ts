@@ -192,6 +192,11 @@ function failure(message: { reason: string; name?: string; message: string }, re
     );
   }
   if (message.reason === 'section') return new DocumentError(`${name}: ${message.message}`);
+  if (message.name === 'RangeError' && /call stack/i.test(message.message)) {
+    return new DocumentError(
+      `${name} is nested too deeply to read (its elements go deeper than the reader's stack); ask for a flatter version, or read it by line range with files.read.`,
+    );
+  }
   if (message.reason === 'damaged') {
     return new DocumentError(`${name} is not a readable DOCX file (it is damaged: ${message.message}).`);
   }

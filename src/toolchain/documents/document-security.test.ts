@@ -344,6 +344,16 @@ describe('doc.read: sections built to be slow', () => {
     expect(output).toBe('padded.html: HTML document with 2 headings; showing section "Other".\n\nOther');
     expect(ticks).toBeGreaterThan(0);
   });
+
+  it('says that HTML nested too deeply cannot be read', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-html-'));
+    const depth = 20_000;
+    writeFileSync(
+      join(directory, 'deep.html'),
+      `<html><body>${'<div>'.repeat(depth)}x${'</div>'.repeat(depth)}</body></html>`,
+    );
+    expect(await read(directory, 'deep.html')).toMatch(/^Error: deep\.html is nested too deeply to read/);
+  });
 });
 
 describe('doc.read: protected entries and links', () => {
