@@ -68,7 +68,11 @@ export class BoundedProcess extends EventEmitter {
       { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', env: {} },
     );
     this.#child.on('message', (message: unknown) => this.emit('message', message));
-    this.#child.on('error', () => this.#end());
+    // A process that cannot start (no memory, no process slot left) or a send that fails ends it.
+    this.#child.on('error', () => {
+      this.terminate();
+      this.#end();
+    });
     this.#child.on('exit', (code, signal) => {
       // V8 aborts a process whose heap is full ("Reached heap limit").
       if (signal === 'SIGABRT' || code === 134) this.emit('out-of-memory');
@@ -83,7 +87,7 @@ export class BoundedProcess extends EventEmitter {
       }
     }, pollMilliseconds);
     this.#watch.unref();
-    this.#child.send(workerData);
+    if (this.#child.connected) this.#child.send(workerData);
   }
 
   postMessage(message: Serializable): void {
