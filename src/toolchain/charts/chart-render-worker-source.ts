@@ -63,6 +63,9 @@ function* dataEntries(spec) {
   if (Array.isArray(spec.marks)) for (const mark of spec.marks) if (mark && mark.type === 'group') yield* dataEntries(mark);
 }
 
+const maxListedColumns = 50;
+function shortText(text) { return text.length <= 80 ? text : text.slice(0, 80) + '…'; }
+
 /** Row count and columns of each inline data set, checked against the row limit. */
 function inspectData(spec, maxDataRows) {
   const sources = [];
@@ -82,7 +85,14 @@ function inspectData(spec, maxDataRows) {
     }
     const first = rows[0];
     const columns = first && typeof first === 'object' ? Object.keys(first) : [];
-    sources.push({ name: entry.name || 'data', rows: rows.length, columns });
+    // What is listed goes into the tool result: a header of a million columns, or one column
+    // name of megabytes, would flood the model's context.
+    sources.push({
+      name: shortText(String(entry.name || 'data')),
+      rows: rows.length,
+      columns: columns.slice(0, maxListedColumns).map(shortText),
+      columnCount: columns.length,
+    });
   }
   return sources;
 }

@@ -37,7 +37,10 @@ export interface RenderRequest {
 export interface DataSourceSummary {
   name: string;
   rows: number;
+  /** The first columns (at most 50, names cut at 80 characters). */
   columns: string[];
+  /** How many columns there are. */
+  columnCount: number;
 }
 
 export interface RenderResult {

@@ -366,6 +366,20 @@ describe('chart.render', () => {
       expect(three).toContain('Data read from sales.csv, sales.csv, sales.csv.');
     });
 
+    it('lists at most 50 columns, with short names, whatever the data file holds', async () => {
+      // A header of 5,000 columns, one of them named with 100 KB: all of it used to be listed in
+      // the tool result.
+      const names = Array.from({ length: 5_000 }, (_, index) => (index === 1 ? 'y'.repeat(100_000) : `c${index}`));
+      writeFileSync(join(workspace, 'wide.csv'), `${names.join(',')}\n${names.map((_, index) => index).join(',')}\n`);
+      const output = await render({
+        spec: { data: { url: 'wide.csv' }, mark: 'point', encoding: { x: { field: 'c0', type: 'quantitative' } } },
+        outputPath: 'wide.svg',
+        format: 'svg',
+      });
+      expect(output).toMatch(/columns: c0, y{80}…, c2, .*, c49, … \(5000 in all\)\./);
+      expect(output.length).toBeLessThan(2_000);
+    });
+
     it('refuses a data file over the byte limit', async () => {
       const error = await renderError({ spec: barSpec, outputPath: 'x.svg' }, chartTool({ maxDataBytes: 10 }));
       expect(error.reason).toBe('limit-exceeded');

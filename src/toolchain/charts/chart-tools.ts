@@ -299,7 +299,10 @@ function describeResult(
   const lines = [`Wrote ${written.join(' and ')}.`];
   if (files.length > 0) lines.push(`Data read from ${files.join(', ')}.`);
   for (const source of result.sources) {
-    lines.push(`Data set ${source.name}: ${source.rows} rows; columns: ${source.columns.join(', ') || '(none)'}.`);
+    const more = source.columnCount > source.columns.length ? `, … (${source.columnCount} in all)` : '';
+    lines.push(
+      `Data set ${source.name}: ${source.rows} rows; columns: ${source.columns.join(', ') || '(none)'}${more}.`,
+    );
   }
   const warnings = [...compileWarnings, ...result.warnings];
   if (warnings.length > 0) {
