@@ -345,6 +345,29 @@ describe('doc.read: sections built to be slow', () => {
     expect(ticks).toBeGreaterThan(0);
   });
 
+  it('lists long headings cut short when a section is not found', async () => {
+    // Three headings of 50,000 characters each used to be listed whole in the error: 150 KB.
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-html-'));
+    const long = 'h'.repeat(50_000);
+    writeFileSync(
+      join(directory, 'long.html'),
+      `<html><body><h1>${long}</h1><h2>${long}</h2><h2>Short</h2></body></html>`,
+    );
+    const [docRead] = createDocumentTools();
+    const error = await Promise.resolve(
+      docRead!.execute(
+        { path: 'long.html', section: 'Missing', format: 'markdown' },
+        createToolContext({ workspace: directory }),
+      ),
+    ).then(
+      () => '',
+      (thrown: Error) => thrown.message,
+    );
+    expect(error).toMatch(
+      /^long\.html: no heading matches "Missing"; use one of these headings exactly: # h{80}…; ## h{80}…; ## Short$/,
+    );
+  });
+
   it('says that HTML nested too deeply cannot be read', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-html-'));
     const depth = 20_000;

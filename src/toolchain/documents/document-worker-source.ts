@@ -264,7 +264,9 @@ function markdownSection(markdown, headings, title) {
   let matches = headings.filter((heading) => normalizeHeading(heading.text) === wanted);
   if (matches.length === 0) matches = headings.filter((heading) => normalizeHeading(heading.text).includes(wanted));
   if (matches.length !== 1) {
-    const listed = headings.slice(0, 60).map((heading) => '#'.repeat(heading.level) + ' ' + heading.text).join('; ');
+    // The list goes into the error the model reads: long headings are cut.
+    const shown = (text) => (text.length <= 80 ? text : text.slice(0, 80) + '…');
+    const listed = headings.slice(0, 60).map((heading) => '#'.repeat(heading.level) + ' ' + shown(heading.text)).join('; ');
     const reason = matches.length === 0 ? 'no heading matches "' + title + '"' : matches.length + ' headings match "' + title + '"';
     throw new Refusal('section', headings.length === 0
       ? reason + ': the document has no headings; read it without \x60section\x60.'
