@@ -378,6 +378,18 @@ describe('chart.render', () => {
       });
       expect(output).toMatch(/columns: c0, y{80}…, c2, .*, c49, … \(5000 in all\)\./);
       expect(output.length).toBeLessThan(2_000);
+      // A warning quoting a field name of 100 KB (not in the data) is cut short too.
+      const missing = await render({
+        spec: {
+          data: { url: 'wide.csv' },
+          mark: 'point',
+          encoding: { x: { field: 'z'.repeat(100_000), type: 'quantitative' } },
+        },
+        outputPath: 'wide.svg',
+        format: 'svg',
+      });
+      expect(missing).toContain('Warnings (the chart may not show what was meant)');
+      expect(missing.length).toBeLessThan(6_000);
     });
 
     it('refuses a data file over the byte limit', async () => {

@@ -306,7 +306,9 @@ function describeResult(
   }
   const warnings = [...compileWarnings, ...result.warnings];
   if (warnings.length > 0) {
-    lines.push(`Warnings (the chart may not show what was meant): ${[...new Set(warnings)].slice(0, 10).join(' | ')}`);
+    // Each cut short: a warning quotes field names, which may be as long as the spec or data makes them.
+    const listed = [...new Set(warnings)].slice(0, 10).map((warning) => shortened(warning, 300));
+    lines.push(`Warnings (the chart may not show what was meant): ${listed.join(' | ')}`);
     if (warnings.some((warning) => /infinite extent|no data|undefined/i.test(warning))) {
       lines.push(
         'A field the encoding names may be missing from the data: compare the field names with the columns above (names are case-sensitive).',
@@ -334,6 +336,10 @@ function chartTitle(spec: Record<string, unknown>): string {
     return (title as { text: string }).text;
   }
   return 'chart.render output';
+}
+
+function shortened(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}…`;
 }
 
 function kilobytes(bytes: number): string {
