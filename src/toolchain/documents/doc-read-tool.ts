@@ -107,7 +107,11 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
       let heading: string;
       let body: string;
       if (kind === 'pdf') {
-        const pdf = await extractPdfText(data, { pages, password, name: path }, parseLimits);
+        const pdf = await extractPdfText(
+          data,
+          { pages, password, name: path, signal: context.abortSignal },
+          parseLimits,
+        );
         const shown = pdf.pages.map((page) => page.number);
         heading = `${path}: PDF, ${pdf.pageCount} pages; showing ${describePages(shown, pdf.pageCount)}.`;
         body = pdf.pages.map((page) => `## Page ${page.number}\n\n${page.text}`).join('\n\n');
@@ -116,8 +120,12 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
         // The section and the plain text are made in the parsing process, under its time limit.
         const shaped =
           kind === 'docx'
-            ? await docxToMarkdown(data, path, parseLimits, { section, format })
-            : await htmlToMarkdown(data.toString('utf8'), { name: path, section, format }, parseLimits);
+            ? await docxToMarkdown(data, path, parseLimits, { section, format, signal: context.abortSignal })
+            : await htmlToMarkdown(
+                data.toString('utf8'),
+                { name: path, section, format, signal: context.abortSignal },
+                parseLimits,
+              );
         heading = `${path}: ${kind === 'docx' ? 'DOCX' : 'HTML'} document with ${shaped.headings} headings; showing ${section === undefined ? 'all of it' : `section "${section}"`}.`;
         body = shaped.markdown;
       }

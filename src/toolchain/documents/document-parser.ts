@@ -88,6 +88,8 @@ export interface ParseRequest {
   /** The name shown in errors. */
   name: string;
   password?: string | undefined;
+  /** Stops the parse (or its wait for a slot) when the run is stopped. */
+  signal?: AbortSignal | undefined;
   /** For a PDF: the pages to extract, given the page count (throws a DocumentError to refuse). */
   selectPages?: (pageCount: number) => PageSpan[];
 }
@@ -113,6 +115,8 @@ export function parseDocument(
 }
 
 function parseInProcess(request: ParseRequest, limits: DocumentParseLimits): Promise<ParsedDocument> {
+  // A call whose run was stopped while it waited for a slot starts no process.
+  if (request.signal?.aborted === true) return Promise.reject(stoppedError(request.name));
   return new Promise((resolve, reject) => {
     let settled = false;
     const reader = new BoundedProcess(
@@ -137,10 +141,12 @@ function parseInProcess(request: ParseRequest, limits: DocumentParseLimits): Pro
       },
       { heapMb: limits.maxMemoryMb, residentMb: limits.maxMemoryMb + residentHeadroomMb },
     );
+    const onAbort = () => finish(stoppedError(request.name));
     const finish = (outcome: ParsedDocument | Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
       reader.terminate();
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
@@ -154,6 +160,7 @@ function parseInProcess(request: ParseRequest, limits: DocumentParseLimits): Pro
         ),
       limits.timeoutMs,
     );
+    request.signal?.addEventListener('abort', onAbort, { once: true });
     reader.on('message', (message: WorkerMessage) => {
       if (message.kind === 'opened') {
         try {
@@ -182,6 +189,10 @@ function parseInProcess(request: ParseRequest, limits: DocumentParseLimits): Pro
       finish(new DocumentError(`${request.name} could not be read: the reader stopped without an answer.`)),
     );
   });
+}
+
+function stoppedError(name: string): DocumentError {
+  return new DocumentError(`${name} was not read: the run was stopped.`);
 }
 
 function failure(message: { reason: string; name?: string; message: string }, request: ParseRequest): Error {

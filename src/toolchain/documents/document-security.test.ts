@@ -379,6 +379,28 @@ describe('doc.read: sections built to be slow', () => {
   });
 });
 
+describe('doc.read: a stopped run', () => {
+  it('stops the parse under way and starts none of those waiting', async () => {
+    // Without the run's signal, eight slow parses queued two at a time went on for their whole
+    // time limit each after the run was stopped, starting a process for every one.
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-stop-'));
+    const paragraph = '<p>Some <em>text</em> in a <a href="x">paragraph</a>.</p>';
+    writeFileSync(join(directory, 'slow.html'), `<html><body>${paragraph.repeat(40_000)}</body></html>`);
+    const [docRead] = createDocumentTools({ parseTimeoutMs: 20_000 });
+    const controller = new AbortController();
+    const context = createToolContext({ workspace: directory, abortSignal: controller.signal });
+    const calls = Array.from({ length: 8 }, () =>
+      Promise.resolve(docRead!.execute({ path: 'slow.html', format: 'markdown' }, context)).then(
+        () => 'read',
+        (error: Error) => error.message,
+      ),
+    );
+    setTimeout(() => controller.abort(), 200);
+    const outcomes = await Promise.all(calls);
+    expect(outcomes).toEqual(Array(8).fill('slow.html was not read: the run was stopped.'));
+  });
+});
+
 describe('doc.read: protected entries and links', () => {
   it('refuses protected entries and links that lead to them or outside', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'hataraku-doc-protected-'));

@@ -16,10 +16,17 @@ export async function docxToMarkdown(
   data: Buffer,
   name: string,
   limits: DocumentParseLimits = defaultDocumentParseLimits,
-  options: { section?: string | undefined; format?: 'markdown' | 'text' } = {},
+  options: { section?: string | undefined; format?: 'markdown' | 'text'; signal?: AbortSignal } = {},
 ): Promise<{ markdown: string; headings: number }> {
   const parsed = await parseDocument(
-    { kind: 'docx', data, name, section: options.section, format: options.format ?? 'markdown' },
+    {
+      kind: 'docx',
+      data,
+      name,
+      section: options.section,
+      format: options.format ?? 'markdown',
+      signal: options.signal,
+    },
     limits,
   );
   if (parsed.kind !== 'markdown') throw new DocumentError(`${name} could not be read as a DOCX file.`);

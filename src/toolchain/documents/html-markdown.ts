@@ -22,6 +22,8 @@ export interface HtmlToMarkdownOptions {
   section?: string | undefined;
   /** `text` strips the markdown. Default `markdown`. */
   format?: 'markdown' | 'text';
+  /** Stops the conversion when the run is stopped. */
+  signal?: AbortSignal;
 }
 
 export interface MarkdownDocument {
@@ -53,6 +55,7 @@ export async function htmlToMarkdown(
       baseUrl: options.baseUrl,
       section: options.section,
       format: options.format ?? 'markdown',
+      signal: options.signal,
     },
     limits,
   );

@@ -17,7 +17,7 @@ export interface PdfText {
 /** Extract the text of the pages `range` selects (all when undefined). */
 export async function extractPdfText(
   data: Uint8Array,
-  options: { pages?: string | undefined; password?: string | undefined; name: string },
+  options: { pages?: string | undefined; password?: string | undefined; name: string; signal?: AbortSignal },
   limits: DocumentParseLimits = defaultDocumentParseLimits,
 ): Promise<PdfText> {
   const parsed = await parseDocument(
@@ -26,6 +26,7 @@ export async function extractPdfText(
       data,
       name: options.name,
       password: options.password,
+      signal: options.signal,
       selectPages: (pageCount) =>
         options.pages === undefined ? allPages(pageCount) : pageSpans(options.pages, pageCount),
     },
