@@ -61,6 +61,8 @@ export interface ChartRendererOptions {
   timeoutMs: number;
   /** Heap limit of the rendering process, in megabytes; its resident memory may be 256 MB more. */
   maxMemoryMb: number;
+  /** A process idle this long is ended (a later render starts a new one). Default 60 000 ms. */
+  idleMs?: number;
 }
 
 /** A Vega-Lite spec compiled in the worker. */
@@ -89,6 +91,9 @@ export class ChartRenderer {
   #nextId = 1;
   /** Renders wait for the one before: the worker draws one chart at a time. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Requests queued or running. */
+  #pending = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ChartRendererOptions) {
     this.#options = options;
@@ -108,9 +113,26 @@ export class ChartRenderer {
   }
 
   #enqueue<Result>(message: Record<string, unknown>, signal: AbortSignal, activity: string): Promise<Result> {
+    this.#pending++;
+    clearTimeout(this.#idleTimer);
     const done = this.#queue.then(() => this.#runNow<Result>(message, signal, activity));
-    this.#queue = done.catch(() => undefined);
+    this.#queue = done
+      .catch(() => undefined)
+      .finally(() => {
+        this.#pending--;
+        if (this.#pending === 0) this.#expireWhenIdle();
+      });
     return done;
+  }
+
+  /** End the process after `idleMs` without a request: a run that drew once holds no process for hours. */
+  #expireWhenIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      const worker = this.#worker;
+      if (this.#pending === 0 && worker !== undefined) this.#discard(worker);
+    }, this.#options.idleMs ?? 60_000);
+    this.#idleTimer.unref();
   }
 
   #runNow<Result>(message: Record<string, unknown>, signal: AbortSignal, activity: string): Promise<Result> {
@@ -194,6 +216,7 @@ export class ChartRenderer {
 
   /** Terminate the worker; a later render starts a new one. */
   async dispose(): Promise<void> {
+    clearTimeout(this.#idleTimer);
     const worker = this.#worker;
     this.#worker = undefined;
     if (worker !== undefined) worker.terminate();
