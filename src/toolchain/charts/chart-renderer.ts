@@ -201,7 +201,13 @@ export class ChartRenderer {
         interpreterPath: require.resolve('vega-interpreter'),
         resvgPath: require.resolve('@resvg/resvg-js'),
       },
-      { heapMb: this.#options.maxMemoryMb, residentMb: this.#options.maxMemoryMb + residentHeadroomMb },
+      {
+        heapMb: this.#options.maxMemoryMb,
+        residentMb: this.#options.maxMemoryMb + residentHeadroomMb,
+        // d3-dsv, which Vega parses CSV with, builds each row's object with new Function over
+        // the (JSON-quoted) column names; spec expressions never become code (vega-interpreter).
+        codeFromStrings: true,
+      },
     );
     // An idle warm process must not keep the host alive.
     worker.unref();

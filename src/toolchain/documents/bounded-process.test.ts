@@ -4,13 +4,13 @@
  * its heap cap.
  */
 import { describe, expect, it } from 'vitest';
-import { BoundedProcess } from './bounded-process.js';
+import { BoundedProcess, type BoundedProcessLimits } from './bounded-process.js';
 
 /** Run `source` with `data` until it posts a message or ends; what happened, in order. */
 function run(
   source: string,
   data: Record<string, unknown>,
-  limits = { heapMb: 64, residentMb: 256 },
+  limits: BoundedProcessLimits = { heapMb: 64, residentMb: 256 },
 ): Promise<string[]> {
   return new Promise((resolve) => {
     const events: string[] = [];
@@ -36,6 +36,17 @@ describe('BoundedProcess', () => {
     } finally {
       delete process.env.HATARAKU_TEST_SECRET;
     }
+  });
+
+  it('turns no text into code unless allowed', async () => {
+    const source = `
+      const outcome = (make) => { try { return String(make()); } catch (error) { return error.constructor.name; } };
+      parentPort.postMessage({ eval: outcome(() => eval('1 + 1')), function: outcome(() => new Function('return 2')()) });
+    `;
+    expect(await run(source, {})).toEqual(['message {"eval":"EvalError","function":"EvalError"}']);
+    expect(await run(source, {}, { heapMb: 64, residentMb: 256, codeFromStrings: true })).toEqual([
+      'message {"eval":"2","function":"2"}',
+    ]);
   });
 
   it('kills a process whose typed arrays pass the resident cap, though its heap is small', async () => {

@@ -25,6 +25,12 @@ export interface BoundedProcessLimits {
   heapMb: number;
   /** Most resident memory of the whole process (heap, buffers, code), in MB. */
   residentMb: number;
+  /**
+   * Let the program turn text into code (`eval`, `new Function`). Default false: V8 refuses it
+   * (`--disallow-code-generation-from-strings`), so a parser tricked into building code from a
+   * document's text gets an error, not a program.
+   */
+  codeFromStrings?: boolean;
 }
 
 /** Resident memory on top of the heap cap: Node itself, the loaded libraries and decoded buffers. */
@@ -64,7 +70,13 @@ export class BoundedProcess extends EventEmitter {
     super();
     this.#child = spawn(
       process.execPath,
-      [`--max-old-space-size=${limits.heapMb}`, '--max-semi-space-size=16', '-e', childProgram(source)],
+      [
+        `--max-old-space-size=${limits.heapMb}`,
+        '--max-semi-space-size=16',
+        ...(limits.codeFromStrings === true ? [] : ['--disallow-code-generation-from-strings']),
+        '-e',
+        childProgram(source),
+      ],
       { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', env: {} },
     );
     this.#child.on('message', (message: unknown) => this.emit('message', message));
