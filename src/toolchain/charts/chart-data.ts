@@ -33,6 +33,7 @@ const formatByExtension: Record<string, string> = {
 const convertibleExtensions = new Set(['.parquet', '.ndjson', '.jsonl', '.xlsx', '.xls', '.arrow', '.feather']);
 
 export interface InlineDataLimits {
+  /** Most bytes of workspace data one chart reads, all its files together. */
   maxDataBytes: number;
   maxDataRows: number;
   /** Entries no chart may read. Default {@link createProtectedPaths}'s. */
@@ -50,6 +51,10 @@ export function inlineWorkspaceData(
   limits: InlineDataLimits,
 ): string[] {
   const files: string[] = [];
+  // One budget for all the files of a chart: each entry is read anew, so a spec naming one 19 MB
+  // file in 30 entries held 1.2 GB in the host (a few hundred entries, a few kilobytes of spec,
+  // would exhaust it).
+  let remaining = limits.maxDataBytes;
   for (const entry of dataEntries(vegaSpec)) {
     const name = typeof entry.name === 'string' ? entry.name : 'data';
     if (Array.isArray(entry.values) && entry.values.length > limits.maxDataRows)
@@ -81,7 +86,9 @@ export function inlineWorkspaceData(
       }
       format.type = inferred;
     }
-    entry.values = readDataFile(access, url, limits.maxDataBytes);
+    const text = readDataFile(access, url, remaining, limits.maxDataBytes);
+    remaining -= Buffer.byteLength(text);
+    entry.values = text;
     entry.format = format;
     delete entry.url;
     files.push(url);
@@ -120,11 +127,18 @@ function dataFileAccess(
   return access;
 }
 
-/** The text of a data file, read through a verified descriptor, at most `maxBytes`. */
-function readDataFile(access: WorkspaceAccess, url: string, maxBytes: number) {
+/** The text of a data file, read through a verified descriptor, at most `remaining` bytes. */
+function readDataFile(access: WorkspaceAccess, url: string, remaining: number, maxDataBytes: number): string {
   try {
-    return readFileWithoutLinks(access, url, maxBytes).toString('utf8');
+    return readFileWithoutLinks(access, url, remaining).toString('utf8');
   } catch (error) {
+    if (error instanceof WorkspaceFileError && error.reason === 'too-large' && remaining < maxDataBytes) {
+      throw new ChartToolError(
+        'limit-exceeded',
+        `The data files of this chart come to more than ${maxDataBytes} bytes (at "${url}"); one chart reads at most that much in all. Name each file once and reuse it with "source", or aggregate first with data.query.`,
+        { cause: error },
+      );
+    }
     throw dataFileError(url, error);
   }
 }

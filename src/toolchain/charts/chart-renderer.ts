@@ -1,11 +1,13 @@
 /**
- * The host side of chart rendering: a worker thread (see `chart-render-worker-source.ts`) kept
- * warm for the calls of one run, one render at a time. A render that passes its time limit, or
- * that the run stops, has its worker terminated; the next render starts a fresh one. A worker
- * that runs out of its heap dies alone, and the host process goes on.
+ * The host side of chart rendering: a child Node process (see `chart-render-worker-source.ts`
+ * and `bounded-process.ts`) kept warm for the calls of one run, one render at a time. A render
+ * that passes its time limit, or that the run stops, has its process killed; the next render
+ * starts a fresh one. The process has a heap cap and a cap on its whole resident memory (heap
+ * cap + 256 MB): Vega's grids (`kde2d`, `contour`, `heatmap`) are typed arrays, which a worker
+ * thread's heap cap does not count. A process past a cap is killed, and the host goes on.
  */
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { BoundedProcess, residentHeadroomMb } from '../documents/bounded-process.js';
 import { chartRenderWorkerSource } from './chart-render-worker-source.js';
 import type { ChartSpec } from './chart-spec.js';
 import { ChartToolError, type ChartToolErrorReason } from './chart-tool-error.js';
@@ -35,7 +37,10 @@ export interface RenderRequest {
 export interface DataSourceSummary {
   name: string;
   rows: number;
+  /** The first columns (at most 50, names cut at 80 characters). */
   columns: string[];
+  /** How many columns there are. */
+  columnCount: number;
 }
 
 export interface RenderResult {
@@ -54,23 +59,41 @@ export interface RenderResult {
 export interface ChartRendererOptions {
   /** A render taking longer is stopped and its worker terminated. */
   timeoutMs: number;
-  /** Heap limit of the worker, in megabytes. */
+  /** Heap limit of the rendering process, in megabytes; its resident memory may be 256 MB more. */
   maxMemoryMb: number;
+  /** A process idle this long is ended (a later render starts a new one). Default 60 000 ms. */
+  idleMs?: number;
+}
+
+/** A Vega-Lite spec compiled in the worker. */
+export interface CompileRequest {
+  spec: ChartSpec;
+  /** Most characters of the compiled Vega spec's JSON. */
+  maxSpecBytes: number;
+}
+
+export interface CompileResult {
+  vegaSpec: ChartSpec;
+  /** Vega-Lite's warnings: a dropped channel, an unknown aggregate. */
+  warnings: string[];
 }
 
 type WorkerReply =
   | { ready: true }
-  | { id: number; ok: true; result: RenderResult }
+  | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; reason: ChartToolErrorReason; message: string };
 
 const require = createRequire(import.meta.url);
 
 export class ChartRenderer {
   readonly #options: ChartRendererOptions;
-  #worker: Worker | undefined;
+  #worker: BoundedProcess | undefined;
   #nextId = 1;
   /** Renders wait for the one before: the worker draws one chart at a time. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Requests queued or running. */
+  #pending = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ChartRendererOptions) {
     this.#options = options;
@@ -78,41 +101,66 @@ export class ChartRenderer {
 
   /** Render a chart; the time limit counts from when this render starts, not from when it was queued. */
   render(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
-    const rendered = this.#queue.then(() => this.#renderNow(request, signal));
-    this.#queue = rendered.catch(() => undefined);
-    return rendered;
+    return this.#enqueue<RenderResult>({ kind: 'render', ...request }, signal, 'Rendering');
   }
 
-  #renderNow(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
+  /**
+   * Compile a Vega-Lite spec to Vega in the worker, within the same time limit and heap cap as a
+   * render: a small spec can ask for thousands of views.
+   */
+  compile(request: CompileRequest, signal: AbortSignal): Promise<CompileResult> {
+    return this.#enqueue<CompileResult>({ kind: 'compile', ...request }, signal, 'Compiling the spec');
+  }
+
+  #enqueue<Result>(message: Record<string, unknown>, signal: AbortSignal, activity: string): Promise<Result> {
+    this.#pending++;
+    clearTimeout(this.#idleTimer);
+    const done = this.#queue.then(() => this.#runNow<Result>(message, signal, activity));
+    this.#queue = done
+      .catch(() => undefined)
+      .finally(() => {
+        this.#pending--;
+        if (this.#pending === 0) this.#expireWhenIdle();
+      });
+    return done;
+  }
+
+  /** End the process after `idleMs` without a request: a run that drew once holds no process for hours. */
+  #expireWhenIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      const worker = this.#worker;
+      if (this.#pending === 0 && worker !== undefined) this.#discard(worker);
+    }, this.#options.idleMs ?? 60_000);
+    this.#idleTimer.unref();
+  }
+
+  #runNow<Result>(message: Record<string, unknown>, signal: AbortSignal, activity: string): Promise<Result> {
     if (signal.aborted) return Promise.reject(stopped());
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
-    return new Promise<RenderResult>((resolve, reject) => {
+    return new Promise<Result>((resolve, reject) => {
       const finish = (outcome: () => void) => {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         worker.off('message', onMessage);
-        worker.off('error', onError);
+        worker.off('out-of-memory', onOutOfMemory);
         worker.off('exit', onExit);
         outcome();
       };
       const onMessage = (reply: WorkerReply) => {
         if ('ready' in reply || reply.id !== id) return;
-        if (reply.ok) finish(() => resolve(reply.result));
+        if (reply.ok) finish(() => resolve(reply.result as Result));
         else finish(() => reject(new ChartToolError(reply.reason, reply.message)));
       };
-      const onError = (error: Error) => {
+      const onOutOfMemory = () => {
         this.#discard(worker);
-        const outOfMemory = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
         finish(() =>
           reject(
-            outOfMemory
-              ? new ChartToolError(
-                  'interrupted',
-                  `Rendering ran out of memory (${this.#options.maxMemoryMb} MB) and was stopped. Use fewer data rows (aggregate first) or simpler transforms.`,
-                  { cause: error },
-                )
-              : new ChartToolError('render-failed', `The renderer failed: ${error.message}`, { cause: error }),
+            new ChartToolError(
+              'interrupted',
+              `${activity} ran out of memory (${this.#options.maxMemoryMb} MB) and was stopped. Use fewer data rows (aggregate first), simpler transforms, or fewer repeated or concatenated views.`,
+            ),
           ),
         );
       };
@@ -130,52 +178,54 @@ export class ChartRenderer {
           reject(
             new ChartToolError(
               'interrupted',
-              `Rendering took longer than ${this.#options.timeoutMs / 1000} s and was stopped. Make the chart cheaper: fewer data rows (aggregate first with data.query), fewer or lighter transforms (sequence, density, loess), smaller facets.`,
+              `${activity} took longer than ${this.#options.timeoutMs / 1000} s and was stopped. Make the chart cheaper: fewer data rows (aggregate first with data.query), fewer or lighter transforms (sequence, density, loess), smaller facets, fewer repeated or concatenated views.`,
             ),
           ),
         );
       }, this.#options.timeoutMs);
       signal.addEventListener('abort', onAbort, { once: true });
       worker.on('message', onMessage);
-      worker.once('error', onError);
+      worker.once('out-of-memory', onOutOfMemory);
       worker.once('exit', onExit);
-      worker.postMessage({ id, ...request });
+      worker.postMessage({ id, ...message });
     });
   }
 
-  #ensureWorker(): Worker {
+  #ensureWorker(): BoundedProcess {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(chartRenderWorkerSource, {
-      eval: true,
-      workerData: {
+    const worker = new BoundedProcess(
+      chartRenderWorkerSource,
+      {
         vegaPath: require.resolve('vega'),
+        vegaLitePath: require.resolve('vega-lite'),
         interpreterPath: require.resolve('vega-interpreter'),
         resvgPath: require.resolve('@resvg/resvg-js'),
       },
-      env: {},
-      resourceLimits: { maxOldGenerationSizeMb: this.#options.maxMemoryMb, maxYoungGenerationSizeMb: 64 },
-      stdout: true,
-      stderr: true,
-    });
-    // Vega prints nothing we need; reading the streams keeps them from filling up.
-    worker.stdout.resume();
-    worker.stderr.resume();
-    // An idle warm worker must not keep the process alive.
+      {
+        heapMb: this.#options.maxMemoryMb,
+        residentMb: this.#options.maxMemoryMb + residentHeadroomMb,
+        // d3-dsv, which Vega parses CSV with, builds each row's object with new Function over
+        // the (JSON-quoted) column names; spec expressions never become code (vega-interpreter).
+        codeFromStrings: true,
+      },
+    );
+    // An idle warm process must not keep the host alive.
     worker.unref();
     this.#worker = worker;
     return worker;
   }
 
-  #discard(worker: Worker): void {
+  #discard(worker: BoundedProcess): void {
     if (this.#worker === worker) this.#worker = undefined;
-    void worker.terminate();
+    worker.terminate();
   }
 
   /** Terminate the worker; a later render starts a new one. */
   async dispose(): Promise<void> {
+    clearTimeout(this.#idleTimer);
     const worker = this.#worker;
     this.#worker = undefined;
-    if (worker !== undefined) await worker.terminate();
+    if (worker !== undefined) worker.terminate();
   }
 }
 

@@ -3,6 +3,10 @@
  * text), compile Vega-Lite with `vega-lite` (a spec whose `$schema` names Vega passes through),
  * and turn a compile failure into a message that says which part of the spec is wrong.
  *
+ * `chart.render` compiles in its render worker (`chart-renderer.ts`), where a spec that asks for
+ * thousands of views meets a time limit; {@link compileChartSpec} compiles in this thread, for
+ * specs the program itself wrote (the chart eval).
+ *
  * Vega-Lite is loaded on first use: importing it costs about half a second, which a program that
  * never draws a chart should not pay.
  */
@@ -127,14 +131,22 @@ export async function compileChartSpec(spec: ChartSpec): Promise<CompiledChart> 
     // The spec is JSON from a model; vega-lite checks its shape itself and throws on what it cannot use.
     compiled = compile(structuredClone(spec) as never, { logger: logger as never }).spec as unknown as ChartSpec;
   } catch (error) {
-    throw new ChartToolError('invalid-spec', compileFailure(error, problems, spec), { cause: error });
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ChartToolError('invalid-spec', describeCompileFailure(message, spec, problems), { cause: error });
   }
   // Problems vega-lite got past (it drops what it does not understand) are reported as warnings.
   return { vegaSpec: compiled, warnings: [...problems, ...warnings], language: 'vega-lite' };
 }
 
-function compileFailure(error: unknown, problems: string[], spec: ChartSpec): string {
-  const message = error instanceof Error ? error.message : String(error);
+/**
+ * What the model reads when Vega-Lite cannot compile its spec: vega-lite's message, then the
+ * parts of the spec that are likely at fault.
+ */
+export function describeCompileFailure(
+  message: string,
+  spec: ChartSpec,
+  problems: string[] = findSpecProblems(spec),
+): string {
   const lines = [`The Vega-Lite spec does not compile: ${shorten(message, 400)}`];
   if (problems.length > 0) lines.push(`Problems found in the spec: ${problems.slice(0, 8).join(' ')}`);
   else {

@@ -82,8 +82,12 @@ async function render(args: Record<string, unknown>, tool = defaultTool, on = co
   return String(await tool.execute(validated.data, on));
 }
 
-async function renderError(args: Record<string, unknown>, tool = defaultTool): Promise<ChartToolError> {
-  const error = await render(args, tool).then(
+async function renderError(
+  args: Record<string, unknown>,
+  tool = defaultTool,
+  on: StandaloneToolContext = context,
+): Promise<ChartToolError> {
+  const error = await render(args, tool, on).then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
@@ -313,6 +317,25 @@ describe('chart.render', () => {
       }).catch(() => undefined);
       expect(serverRequests).toBe(before);
     });
+
+    it('draws a chart whose marks have links, with the links left empty', async () => {
+      const output = await render({
+        spec: {
+          data: { values: [{ region: 'North', revenue: 3, page: 'file:///etc/passwd' }] },
+          mark: 'bar',
+          encoding: {
+            x: { field: 'region', type: 'nominal' },
+            y: { field: 'revenue', type: 'quantitative' },
+            href: { field: 'page', type: 'nominal' },
+          },
+        },
+        outputPath: 'linked',
+      });
+      expect(output).toContain('Wrote linked.svg');
+      const svg = readFileSync(join(workspace, 'linked.svg'), 'utf8');
+      expect(svg).not.toMatch(/href="file:/);
+      expect(existsSync(join(workspace, 'linked.png'))).toBe(true);
+    });
   });
 
   describe('limits', () => {
@@ -325,6 +348,48 @@ describe('chart.render', () => {
       const fromFile = await renderError({ spec: barSpec, outputPath: 'x.svg' }, small);
       expect(fromFile.reason).toBe('limit-exceeded');
       expect(fromFile.message).toContain('aggregate first');
+    });
+
+    it('reads at most the byte limit of data in all, however many entries name a file', async () => {
+      // Each entry was read anew, up to the limit: one 19 MB file in 30 entries held 1.2 GB in
+      // the host, and a few hundred entries would have exhausted it.
+      const size = Buffer.byteLength(readFileSync(join(workspace, 'sales.csv')));
+      const data = Array.from({ length: 4 }, (_, index) => ({ name: `copy${index}`, url: 'sales.csv' }));
+      const spec = { $schema: 'https://vega.github.io/schema/vega/v5.json', data, marks: [] };
+      const error = await renderError({ spec, outputPath: 'x.svg' }, chartTool({ maxDataBytes: size * 3 }));
+      expect(error.reason).toBe('limit-exceeded');
+      expect(error.message).toMatch(/^The data files of this chart come to more than \d+ bytes \(at "sales\.csv"\)/);
+      const three = await render(
+        { spec: { ...spec, data: data.slice(0, 3) }, outputPath: 'three.svg', format: 'svg' },
+        chartTool({ maxDataBytes: size * 3 }),
+      );
+      expect(three).toContain('Data read from sales.csv, sales.csv, sales.csv.');
+    });
+
+    it('lists at most 50 columns, with short names, whatever the data file holds', async () => {
+      // A header of 5,000 columns, one of them named with 100 KB: all of it used to be listed in
+      // the tool result.
+      const names = Array.from({ length: 5_000 }, (_, index) => (index === 1 ? 'y'.repeat(100_000) : `c${index}`));
+      writeFileSync(join(workspace, 'wide.csv'), `${names.join(',')}\n${names.map((_, index) => index).join(',')}\n`);
+      const output = await render({
+        spec: { data: { url: 'wide.csv' }, mark: 'point', encoding: { x: { field: 'c0', type: 'quantitative' } } },
+        outputPath: 'wide.svg',
+        format: 'svg',
+      });
+      expect(output).toMatch(/columns: c0, y{80}…, c2, .*, c49, … \(5000 in all\)\./);
+      expect(output.length).toBeLessThan(2_000);
+      // A warning quoting a field name of 100 KB (not in the data) is cut short too.
+      const missing = await render({
+        spec: {
+          data: { url: 'wide.csv' },
+          mark: 'point',
+          encoding: { x: { field: 'z'.repeat(100_000), type: 'quantitative' } },
+        },
+        outputPath: 'wide.svg',
+        format: 'svg',
+      });
+      expect(missing).toContain('Warnings (the chart may not show what was meant)');
+      expect(missing.length).toBeLessThan(6_000);
     });
 
     it('refuses a data file over the byte limit', async () => {
@@ -366,6 +431,69 @@ describe('chart.render', () => {
         await own.dispose();
       }
     });
+  });
+
+  it('compiles a spec that asks for thousands of views in the worker, within its time limit', async () => {
+    // 100 × 100 repeated views from a spec of a few kilobytes: compiled on the host's thread, this
+    // stalled it for seconds (80 × 80: 7.6 s, 585 MB) with no limit at all.
+    const tool = chartTool({ timeoutMs: 1_000 });
+    const own = createToolContext({ workspace });
+    try {
+      const fields = Array.from({ length: 100 }, (_, index) => `f${index}`);
+      const spec = {
+        data: { values: [{ f0: 1 }] },
+        repeat: { row: fields, column: fields },
+        spec: {
+          mark: 'point',
+          encoding: {
+            x: { field: { repeat: 'row' }, type: 'quantitative' },
+            y: { field: { repeat: 'column' }, type: 'quantitative' },
+          },
+        },
+      };
+      expect(JSON.stringify(spec).length).toBeLessThan(4_000);
+      const error = await renderError({ spec, outputPath: 'views.svg' }, tool, own);
+      expect(error.reason).toBe('interrupted');
+      expect(error.message).toMatch(/^Compiling the spec (took longer than 1 s|ran out of memory)/);
+      const output = await render({ spec: barSpec, outputPath: 'after-views.svg', format: 'svg' }, tool, own);
+      expect(output).toContain('Wrote after-views.svg');
+    } finally {
+      await own.dispose();
+    }
+  });
+
+  it('stops a render whose typed arrays outgrow the memory cap, and the next render works', async () => {
+    // A kde2d grid of 12,000 × 12,000 cells is two 576 MB Float32Arrays, which a worker thread's
+    // heap cap does not count: in one, this render grew the host by 1.1 GB under a 64 MB cap and
+    // was drawn.
+    const tool = chartTool({ maxMemoryMb: 64 });
+    const own = createToolContext({ workspace });
+    try {
+      const spec = {
+        $schema: 'https://vega.github.io/schema/vega/v5.json',
+        width: 100,
+        height: 100,
+        data: [
+          { name: 'points', values: [{ x: 1, y: 2 }] },
+          {
+            name: 'density',
+            source: 'points',
+            transform: [
+              { type: 'kde2d', size: [12_000, 12_000], cellSize: 1, bandwidth: [2, 2], x: 'x', y: 'y', as: 'grid' },
+            ],
+          },
+        ],
+        marks: [{ type: 'symbol', from: { data: 'density' } }],
+      };
+      const error = await renderError({ spec, outputPath: 'grid.svg', format: 'svg' }, tool, own);
+      expect(error.reason).toBe('interrupted');
+      expect(error.message).toMatch(/^Rendering ran out of memory \(64 MB\)/);
+      expect(existsSync(join(workspace, 'grid.svg'))).toBe(false);
+      const output = await render({ spec: barSpec, outputPath: 'after-grid.svg', format: 'svg' }, tool, own);
+      expect(output).toContain('Wrote after-grid.svg');
+    } finally {
+      await own.dispose();
+    }
   });
 
   it('checks its options', () => {

@@ -2,7 +2,8 @@
  * `chart.render`: draw a Vega-Lite spec (data inline, or from a workspace file) as SVG and PNG
  * files in the workspace, recorded as artifacts of the run.
  *
- * The pipeline: parse the spec (`chart-spec.ts`), compile Vega-Lite to Vega, put the workspace
+ * The pipeline: parse the spec (`chart-spec.ts`), compile Vega-Lite to Vega in the rendering
+ * worker (time limit and heap cap: a few kilobytes of `repeat` are thousands of views), put the workspace
  * files the spec names inline (`chart-data.ts`; nothing is fetched, nothing outside the
  * workspace is read), then render in a worker thread with a time and memory limit
  * (`chart-renderer.ts`): Vega draws the SVG, resvg the PNG.
@@ -21,14 +22,20 @@ import {
 } from '../files/workspace-access.js';
 import { inlineWorkspaceData, tooManyRows } from './chart-data.js';
 import { type ChartFontOptions, ChartRenderer, type RenderResult } from './chart-renderer.js';
-import { compileChartSpec, isVegaSpec, parseSpecArgument } from './chart-spec.js';
+import {
+  type ChartSpec,
+  describeCompileFailure,
+  findSpecProblems,
+  isVegaSpec,
+  parseSpecArgument,
+} from './chart-spec.js';
 import { ChartToolError } from './chart-tool-error.js';
 
 /** Options of {@link createChartTools}. */
 export interface ChartToolsOptions {
   /** Most rows in any one data set of a chart. Default 20,000. */
   maxDataRows?: number;
-  /** Most bytes of one workspace data file a chart reads. Default 20 MB. */
+  /** Most bytes of workspace data one chart reads, all its data files together. Default 20 MB. */
   maxDataBytes?: number;
   /** Most pixels (width × height) of a PNG. Default 16,000,000 (4,000 × 4,000). */
   maxPixels?: number;
@@ -157,13 +164,13 @@ async function renderChart(
   if (Array.isArray(topLevelValues) && topLevelValues.length > options.maxDataRows) {
     throw tooManyRows(topLevelValues.length, options);
   }
-  const compiled = await compileChartSpec(spec);
-  const files = inlineWorkspaceData(compiled.vegaSpec, context.workspace, options);
   const renderer = await context.runResources.get(
     'chart.render:renderer',
     () => new ChartRenderer(options.renderer),
     (instance) => instance.dispose(),
   );
+  const compiled = await compileInWorker(renderer, spec, context.abortSignal);
+  const files = inlineWorkspaceData(compiled.vegaSpec, context.workspace, options);
   const scale = input.scale ?? options.defaultScale;
   const result = await renderer.render(
     {
@@ -197,6 +204,33 @@ async function renderChart(
     );
   }
   return describeResult(written, result, compiled.warnings, files, outputs);
+}
+
+/** Most characters of the Vega spec a Vega-Lite spec compiles to (before workspace data is put inline). */
+const maxCompiledSpecBytes = 32 * 1024 * 1024;
+
+/**
+ * Compile a Vega-Lite spec in the renderer's worker (a Vega spec passes as it is): a spec of a few
+ * kilobytes can ask for thousands of views, which must meet the render's time limit and heap cap,
+ * not stall the host.
+ */
+async function compileInWorker(
+  renderer: ChartRenderer,
+  spec: ChartSpec,
+  signal: AbortSignal,
+): Promise<{ vegaSpec: ChartSpec; warnings: string[] }> {
+  if (isVegaSpec(spec)) return { vegaSpec: structuredClone(spec), warnings: [] };
+  const problems = findSpecProblems(spec);
+  try {
+    const compiled = await renderer.compile({ spec, maxSpecBytes: maxCompiledSpecBytes }, signal);
+    // Problems vega-lite got past (it drops what it does not understand) are reported as warnings.
+    return { vegaSpec: compiled.vegaSpec, warnings: [...problems, ...compiled.warnings] };
+  } catch (error) {
+    if (error instanceof ChartToolError && error.reason === 'invalid-spec') {
+      throw new ChartToolError('invalid-spec', describeCompileFailure(error.message, spec, problems), { cause: error });
+    }
+    throw error;
+  }
 }
 
 interface OutputFile {
@@ -265,11 +299,16 @@ function describeResult(
   const lines = [`Wrote ${written.join(' and ')}.`];
   if (files.length > 0) lines.push(`Data read from ${files.join(', ')}.`);
   for (const source of result.sources) {
-    lines.push(`Data set ${source.name}: ${source.rows} rows; columns: ${source.columns.join(', ') || '(none)'}.`);
+    const more = source.columnCount > source.columns.length ? `, … (${source.columnCount} in all)` : '';
+    lines.push(
+      `Data set ${source.name}: ${source.rows} rows; columns: ${source.columns.join(', ') || '(none)'}${more}.`,
+    );
   }
   const warnings = [...compileWarnings, ...result.warnings];
   if (warnings.length > 0) {
-    lines.push(`Warnings (the chart may not show what was meant): ${[...new Set(warnings)].slice(0, 10).join(' | ')}`);
+    // Each cut short: a warning quotes field names, which may be as long as the spec or data makes them.
+    const listed = [...new Set(warnings)].slice(0, 10).map((warning) => shortened(warning, 300));
+    lines.push(`Warnings (the chart may not show what was meant): ${listed.join(' | ')}`);
     if (warnings.some((warning) => /infinite extent|no data|undefined/i.test(warning))) {
       lines.push(
         'A field the encoding names may be missing from the data: compare the field names with the columns above (names are case-sensitive).',
@@ -297,6 +336,10 @@ function chartTitle(spec: Record<string, unknown>): string {
     return (title as { text: string }).text;
   }
   return 'chart.render output';
+}
+
+function shortened(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}…`;
 }
 
 function kilobytes(bytes: number): string {

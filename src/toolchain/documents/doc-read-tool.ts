@@ -3,8 +3,8 @@
  * whole or by page range (PDF) or section (DOCX and HTML, by heading).
  *
  * The file is opened and then checked through its descriptor (`workspace-access.ts`): inside the
- * workspace, not protected. PDF, DOCX and HTML are parsed in a worker thread with a heap cap, a
- * time limit and a cap on expanded size (`document-parser.ts`).
+ * workspace, not protected. PDF, DOCX and HTML are parsed in a child process with a heap cap, a
+ * cap on its resident memory, a time limit and a cap on expanded size (`document-parser.ts`).
  */
 import { closeSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -16,7 +16,6 @@ import { DocumentError } from './document-error.js';
 import { createParseSlots, type DocumentParseLimits, defaultDocumentParseLimits } from './document-parser.js';
 import { docxToMarkdown } from './docx-markdown.js';
 import { htmlToMarkdown } from './html-markdown.js';
-import { markdownHeadings, markdownSection } from './markdown-sections.js';
 import { extractPdfText } from './pdf-text.js';
 
 /** Options of {@link createDocumentTools}. */
@@ -27,7 +26,7 @@ export interface DocumentToolOptions {
   maxFileBytes?: number;
   /** Largest HTML (an HTML file, or the HTML a DOCX becomes) converted to markdown, in bytes (default 8 MiB). */
   maxHtmlBytes?: number;
-  /** Heap of the worker that parses a PDF or DOCX, in MB (default 512). */
+  /** Heap of the process that parses a PDF, DOCX or HTML, in MB (default 512); its resident memory may be 256 MB more. */
   maxParseMemoryMb?: number;
   /** Time limit of parsing one PDF or DOCX, in milliseconds (default 30 000). */
   parseTimeoutMs?: number;
@@ -108,27 +107,27 @@ export function createDocumentTools(options: DocumentToolOptions = {}) {
       let heading: string;
       let body: string;
       if (kind === 'pdf') {
-        const pdf = await extractPdfText(data, { pages, password, name: path }, parseLimits);
+        const pdf = await extractPdfText(
+          data,
+          { pages, password, name: path, signal: context.abortSignal },
+          parseLimits,
+        );
         const shown = pdf.pages.map((page) => page.number);
         heading = `${path}: PDF, ${pdf.pageCount} pages; showing ${describePages(shown, pdf.pageCount)}.`;
         body = pdf.pages.map((page) => `## Page ${page.number}\n\n${page.text}`).join('\n\n');
         if (format === 'text') body = pdf.pages.map((page) => page.text).join('\n\f\n');
       } else {
-        const markdown =
+        // The section and the plain text are made in the parsing process, under its time limit.
+        const shaped =
           kind === 'docx'
-            ? await docxToMarkdown(data, path, parseLimits)
-            : (await htmlToMarkdown(data.toString('utf8'), { name: path }, parseLimits)).markdown;
-        const headings = markdownHeadings(markdown).length;
-        let selected = markdown;
-        if (section !== undefined) {
-          try {
-            selected = markdownSection(markdown, section);
-          } catch (error) {
-            throw new DocumentError(`${path}: ${(error as Error).message}`);
-          }
-        }
-        heading = `${path}: ${kind === 'docx' ? 'DOCX' : 'HTML'} document with ${headings} headings; showing ${section === undefined ? 'all of it' : `section "${section}"`}.`;
-        body = format === 'text' ? markdownToPlainText(selected) : selected;
+            ? await docxToMarkdown(data, path, parseLimits, { section, format, signal: context.abortSignal })
+            : await htmlToMarkdown(
+                data.toString('utf8'),
+                { name: path, section, format, signal: context.abortSignal },
+                parseLimits,
+              );
+        heading = `${path}: ${kind === 'docx' ? 'DOCX' : 'HTML'} document with ${shaped.headings} headings; showing ${section === undefined ? 'all of it' : `section "${section}"`}.`;
+        body = shaped.markdown;
       }
       if (body.length > maxCharacters) {
         const hint = kind === 'pdf' ? 'read fewer pages with `pages`' : 'read one section at a time with `section`';
@@ -196,18 +195,6 @@ function describePages(shown: number[], pageCount: number): string {
     previous = page;
   }
   return `page${shown.length === 1 ? '' : 's'} ${parts.join(', ')}`;
-}
-
-/** Markdown without its markup, for `format: "text"`. */
-function markdownToPlainText(markdown: string): string {
-  return markdown
-    .replace(/^\s{0,3}#{1,6}\s+/gm, '')
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/(\*\*|__)(.+?)\1/g, '$2')
-    .replace(/(^|[^\w*])[*_]([^*_\n]+)[*_](?=[^\w*]|$)/g, '$1$2')
-    .replace(/^```.*$/gm, '')
-    .replace(/\\([\\`*_{}[\]()#+\-.!|])/g, '$1');
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -1,20 +1,22 @@
 /**
- * Runs PDF and DOCX parsing, and HTML-to-markdown conversion, in a worker thread with a heap
- * cap, a time limit and a cap on the expanded size (see `document-worker-source.ts`), so that a
- * document bomb or a page built to be slow gets a clear error in bounded time and memory while
- * the host process carries on. One worker per document: it is terminated when the answer is
- * in, so nothing a document left behind outlives the call.
+ * Runs PDF and DOCX parsing, and HTML-to-markdown conversion, in a child process with a heap
+ * cap, a cap on its resident memory (heap plus 256 MB: decoded buffers live outside the heap), a
+ * time limit and a cap on the expanded size (see `bounded-process.ts` and
+ * `document-worker-source.ts`), so that a document bomb or a page built to be slow gets a clear
+ * error in bounded time and memory while the host process carries on. One process per document:
+ * it is killed when the answer is in, so nothing a document left behind outlives the call.
  */
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { BoundedProcess, residentHeadroomMb } from './bounded-process.js';
 import { DocumentError } from './document-error.js';
 import { documentWorkerSource } from './document-worker-source.js';
+import { allPages, type PageSpan } from './page-range.js';
 
 const require = createRequire(import.meta.url);
 
 /** Limits of one parse. */
 export interface DocumentParseLimits {
-  /** Heap of the worker, in MB (default 512). */
+  /** Heap of the parsing process, in MB (default 512); its resident memory may be 256 MB more. */
   maxMemoryMb: number;
   /** Wall-clock limit, in milliseconds (default 30 000). */
   timeoutMs: number;
@@ -66,7 +68,7 @@ export const defaultDocumentParseLimits: DocumentParseLimits = {
 
 export type ParsedDocument =
   | { kind: 'pdf'; pageCount: number; pages: Array<{ number: number; text: string }> }
-  | { kind: 'markdown'; title: string | undefined; markdown: string };
+  | { kind: 'markdown'; title: string | undefined; markdown: string; headings: number };
 
 export interface ParseRequest {
   /** `docx` and `html` become markdown. */
@@ -77,13 +79,19 @@ export interface ParseRequest {
   html?: string;
   /** For `html`: a web page (keep the main content) or a document (keep all text). */
   mode?: 'page' | 'document';
+  /** For `docx` and `html`: keep only the section under this heading (doc.read). */
+  section?: string | undefined;
+  /** For `docx` and `html`: `text` strips the markdown (doc.read). */
+  format?: 'markdown' | 'text';
   /** For `html`: the address relative links are made absolute against. */
   baseUrl?: string | undefined;
   /** The name shown in errors. */
   name: string;
   password?: string | undefined;
-  /** For a PDF: the page numbers to extract, given the page count (throws a DocumentError to refuse). */
-  selectPages?: (pageCount: number) => number[];
+  /** Stops the parse (or its wait for a slot) when the run is stopped. */
+  signal?: AbortSignal | undefined;
+  /** For a PDF: the pages to extract, given the page count (throws a DocumentError to refuse). */
+  selectPages?: (pageCount: number) => PageSpan[];
 }
 
 type WorkerMessage =
@@ -92,49 +100,54 @@ type WorkerMessage =
       kind: 'done';
       result:
         | { pageCount: number; pages: Array<{ number: number; text: string }> }
-        | { title?: string; markdown: string };
+        | { title?: string; markdown: string; headings: number };
     }
   | { kind: 'failed'; reason: string; name?: string; message: string };
 
-/** Parse a PDF or DOCX off the main thread within `limits`. */
+/** Parse a PDF or DOCX in a bounded child process within `limits`. */
 export function parseDocument(
   request: ParseRequest,
   limits: DocumentParseLimits = defaultDocumentParseLimits,
 ): Promise<ParsedDocument> {
   return limits.slots === undefined
-    ? parseInWorker(request, limits)
-    : limits.slots.run(() => parseInWorker(request, limits));
+    ? parseInProcess(request, limits)
+    : limits.slots.run(() => parseInProcess(request, limits));
 }
 
-function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Promise<ParsedDocument> {
+function parseInProcess(request: ParseRequest, limits: DocumentParseLimits): Promise<ParsedDocument> {
+  // A call whose run was stopped while it waited for a slot starts no process.
+  if (request.signal?.aborted === true) return Promise.reject(stoppedError(request.name));
   return new Promise((resolve, reject) => {
     let settled = false;
-    const worker = new Worker(documentWorkerSource, {
-      eval: true,
-      workerData: {
+    const reader = new BoundedProcess(
+      documentWorkerSource,
+      {
         kind: request.kind,
         data: request.data,
         html: request.html,
         mode: request.mode,
         baseUrl: request.baseUrl,
+        section: request.section,
+        format: request.format,
         password: request.password,
         maxExpandedBytes: limits.maxExpandedBytes,
         maxCharacters: limits.maxCharacters,
         maxHtmlBytes: limits.maxHtmlBytes ?? defaultMaxHtmlBytes,
+        maxResultCharacters: 2 * (limits.maxHtmlBytes ?? defaultMaxHtmlBytes),
         pdfjsPath: require.resolve('pdfjs-dist/legacy/build/pdf.mjs'),
         mammothPath: require.resolve('mammoth'),
         linkedomPath: require.resolve('linkedom'),
         turndownPath: require.resolve('turndown'),
       },
-      resourceLimits: { maxOldGenerationSizeMb: limits.maxMemoryMb, maxYoungGenerationSizeMb: 32 },
-      stdout: true,
-      stderr: true,
-    });
+      { heapMb: limits.maxMemoryMb, residentMb: limits.maxMemoryMb + residentHeadroomMb },
+    );
+    const onAbort = () => finish(stoppedError(request.name));
     const finish = (outcome: ParsedDocument | Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      request.signal?.removeEventListener('abort', onAbort);
+      reader.terminate();
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
@@ -147,11 +160,12 @@ function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Prom
         ),
       limits.timeoutMs,
     );
-    worker.on('message', (message: WorkerMessage) => {
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    reader.on('message', (message: WorkerMessage) => {
       if (message.kind === 'opened') {
         try {
-          const pages = request.selectPages?.(message.pageCount) ?? range(message.pageCount);
-          worker.postMessage({ pages });
+          const spans = request.selectPages?.(message.pageCount) ?? allPages(message.pageCount);
+          reader.postMessage({ spans });
         } catch (error) {
           finish(error instanceof Error ? error : new Error(String(error)));
         }
@@ -159,24 +173,26 @@ function parseInWorker(request: ParseRequest, limits: DocumentParseLimits): Prom
         const result = message.result;
         finish(
           'markdown' in result
-            ? { kind: 'markdown', title: result.title, markdown: result.markdown }
+            ? { kind: 'markdown', title: result.title, markdown: result.markdown, headings: result.headings }
             : { kind: 'pdf', ...result },
         );
       } else finish(failure(message, request));
     });
-    worker.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        finish(
-          new DocumentError(
-            `${request.name} needs more than the ${limits.maxMemoryMb} MB that reading a document may use, and was stopped; it is too large or built to exhaust memory. Ask for a smaller version.`,
-          ),
-        );
-      } else finish(new DocumentError(`${request.name} could not be read: ${error.message}`));
-    });
-    worker.on('exit', () =>
+    reader.on('out-of-memory', () =>
+      finish(
+        new DocumentError(
+          `${request.name} needs more than the ${limits.maxMemoryMb} MB that reading a document may use, and was stopped; it is too large or built to exhaust memory. Ask for a smaller version.`,
+        ),
+      ),
+    );
+    reader.on('exit', () =>
       finish(new DocumentError(`${request.name} could not be read: the reader stopped without an answer.`)),
     );
   });
+}
+
+function stoppedError(name: string): DocumentError {
+  return new DocumentError(`${name} was not read: the run was stopped.`);
 }
 
 function failure(message: { reason: string; name?: string; message: string }, request: ParseRequest): Error {
@@ -184,6 +200,12 @@ function failure(message: { reason: string; name?: string; message: string }, re
   if (message.reason === 'too-large') {
     return new DocumentError(
       `${name} was not read: ${message.message}, over the limit for documents; it may be a decompression bomb. Ask for a smaller version.`,
+    );
+  }
+  if (message.reason === 'section') return new DocumentError(`${name}: ${message.message}`);
+  if (message.name === 'RangeError' && /call stack/i.test(message.message)) {
+    return new DocumentError(
+      `${name} is nested too deeply to read (its elements go deeper than the reader's stack); ask for a flatter version, or read it by line range with files.read.`,
     );
   }
   if (message.reason === 'damaged') {
@@ -211,8 +233,4 @@ function failure(message: { reason: string; name?: string; message: string }, re
     return new DocumentError(`${name} is not a readable PDF (it is damaged or not a PDF at all: ${message.message}).`);
   }
   return new DocumentError(`${name} could not be read: ${message.message}`);
-}
-
-function range(count: number): number[] {
-  return Array.from({ length: count }, (_, index) => index + 1);
 }

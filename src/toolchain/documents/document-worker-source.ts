@@ -1,11 +1,12 @@
 /**
- * The program of the document-parsing worker thread, kept as plain JavaScript text and started
- * with `new Worker(source, { eval: true })`, so that the same code runs from the TypeScript
- * sources (tests) and from the compiled `dist/`.
+ * The program of the document-parsing process, kept as plain JavaScript text and run in a
+ * bounded child process (`bounded-process.ts`, which gives it `parentPort` and `workerData`), so
+ * that the same code runs from the TypeScript sources (tests) and from the compiled `dist/`.
  *
  * A document is attacker-made input: a few kilobytes of ZIP or PDF can expand to gigabytes, and
- * a parser fed one can fill the heap or run for minutes. So PDF and DOCX parsing runs here, in a
- * thread the host starts with a heap cap and terminates at a time limit, after checks of the
+ * a parser fed one can fill the heap or its buffers, or run for minutes. So PDF and DOCX parsing
+ * runs here, in a process the host starts with a heap cap and a cap on its resident memory, and
+ * kills at a time limit, after checks of the
  * expanded size that need no trust in the parser:
  * - DOCX: the ZIP's central directory is read before anything is inflated; the declared sizes of
  *   the parts mammoth reads (everything but `word/media/`) must stay under the cap. A ZIP that
@@ -16,13 +17,14 @@
  * HTML (a file, a web page, or what a DOCX becomes) is turned into markdown here too: linkedom
  * and turndown on a page built to be slow can take minutes, which the host must not wait out.
  *
+ * The text sent back is at most `maxResultCharacters` (twice the HTML cap): the host holds it.
+ *
  * Protocol: the worker posts `{ kind: 'opened', pageCount }` for a PDF and waits for
- * `{ pages: number[] }` (the host parses the page range), then posts `{ kind: 'done', result }`;
+ * `{ spans: Array<{ first, last }> }` (the host parses the page range; spans, because a 1 KB PDF
+ * can declare two billion pages), then posts `{ kind: 'done', result }`;
  * any failure is `{ kind: 'failed', reason, name, message }`.
  */
 export const documentWorkerSource = String.raw`
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
 
 class Refusal extends Error {
@@ -146,15 +148,17 @@ async function readPdf(job) {
     const reply = await nextMessage();
     const pages = [];
     let characters = 0;
-    for (const number of reply.pages) {
-      const page = await document.getPage(number);
-      const content = await page.getTextContent();
-      const text = joinRuns(content.items);
-      pages.push({ number, text });
-      page.cleanup();
-      characters += text.length;
-      // Past what the tool can show, more pages only cost time and memory.
-      if (characters > job.maxCharacters) break;
+    reading: for (const span of reply.spans) {
+      for (let number = span.first; number <= span.last; number++) {
+        const page = await document.getPage(number);
+        const content = await page.getTextContent();
+        const text = joinRuns(content.items);
+        pages.push({ number, text });
+        page.cleanup();
+        characters += text.length;
+        // Past what the tool can show, more pages only cost time and memory.
+        if (characters > job.maxCharacters) break reading;
+      }
     }
     return { pageCount: document.numPages, pages };
   } finally {
@@ -219,6 +223,82 @@ function htmlToMarkdown(job, html, options) {
   return { title, markdown: markdown.trim() };
 }
 
+// Sections and plain text, for doc.read: run here, under the time limit, not on the host's
+// thread. A heading is "#" to "######", a space, its text; a closing run of "#" after a space is
+// dropped. Lines in fenced code blocks are never headings. Parsed without a regular expression
+// that can backtrack: "/^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/" took 3.5 s on the host for an 18 KB
+// HTML file whose heading held 3,000 no-break spaces, and grows with the cube of that.
+function markdownHeadings(markdown) {
+  const headings = [];
+  let fence;
+  const lines = markdown.split('\n');
+  for (let line = 0; line < lines.length; line++) {
+    const text = lines[line];
+    const fenceMatch = /^\s{0,3}(\x60{3,}|~{3,})/.exec(text);
+    if (fenceMatch !== null) {
+      const marker = fenceMatch[1];
+      if (fence === undefined) fence = marker[0].repeat(marker.length);
+      else if (marker.startsWith(fence)) fence = undefined;
+      continue;
+    }
+    if (fence !== undefined) continue;
+    const opening = /^\s{0,3}(#{1,6})(\s|$)/.exec(text);
+    if (opening === null) continue;
+    let rest = text.slice(opening[0].length).trim();
+    let end = rest.length;
+    while (end > 0 && rest[end - 1] === '#') end--;
+    if (end === 0) rest = '';
+    else if (end < rest.length && /\s/.test(rest[end - 1])) rest = rest.slice(0, end).trimEnd();
+    headings.push({ level: opening[1].length, text: rest, line });
+  }
+  return headings;
+}
+
+function normalizeHeading(text) {
+  return text.replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/** The section under the heading named title (case and spacing ignored; a unique partial match is accepted). */
+function markdownSection(markdown, headings, title) {
+  const wanted = normalizeHeading(title);
+  let matches = headings.filter((heading) => normalizeHeading(heading.text) === wanted);
+  if (matches.length === 0) matches = headings.filter((heading) => normalizeHeading(heading.text).includes(wanted));
+  if (matches.length !== 1) {
+    // The list goes into the error the model reads: long headings are cut.
+    const shown = (text) => (text.length <= 80 ? text : text.slice(0, 80) + '…');
+    const listed = headings.slice(0, 60).map((heading) => '#'.repeat(heading.level) + ' ' + shown(heading.text)).join('; ');
+    const reason = matches.length === 0 ? 'no heading matches "' + title + '"' : matches.length + ' headings match "' + title + '"';
+    throw new Refusal('section', headings.length === 0
+      ? reason + ': the document has no headings; read it without \x60section\x60.'
+      : reason + '; use one of these headings exactly: ' + listed + (headings.length > 60 ? '; …' : ''));
+  }
+  const start = matches[0];
+  const end = headings.find((heading) => heading.line > start.line && heading.level <= start.level);
+  const lines = markdown.split('\n');
+  return lines.slice(start.line, end === undefined ? lines.length : end.line).join('\n').trim();
+}
+
+/** Markdown without its markup, for format "text". */
+function markdownToPlainText(markdown) {
+  return markdown
+    .replace(/^\s{0,3}#{1,6}\s+/gm, '')
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/(\*\*|__)(.+?)\1/g, '$2')
+    .replace(/(^|[^\w*])[*_]([^*_\n]+)[*_](?=[^\w*]|$)/g, '$1$2')
+    .replace(/^\x60\x60\x60.*$/gm, '')
+    .replace(/\\([\\\x60*_{}[\]()#+\-.!|])/g, '$1');
+}
+
+/** The heading count, then the section asked for and the format asked for (doc.read). */
+function shapeMarkdown(job, result) {
+  const headings = markdownHeadings(result.markdown);
+  let markdown = result.markdown;
+  if (job.section !== undefined) markdown = markdownSection(markdown, headings, job.section);
+  if (job.format === 'text') markdown = markdownToPlainText(markdown);
+  return { title: result.title, markdown, headings: headings.length };
+}
+
 function markdownTable(table) {
   const rows = [...table.querySelectorAll('tr')].map((row) =>
     [...row.querySelectorAll('th, td')].map((cell) => (cell.textContent || '').replace(/\s+/g, ' ').trim().replaceAll('|', '\\|')),
@@ -234,12 +314,19 @@ function markdownTable(table) {
 (async () => {
   const job = workerData;
   try {
-    const result =
+    let result =
       job.kind === 'pdf'
         ? await readPdf(job)
         : job.kind === 'docx'
           ? await readDocx(job)
           : htmlToMarkdown(job, job.html, { mode: job.mode, baseUrl: job.baseUrl });
+    if (job.kind !== 'pdf') result = shapeMarkdown(job, result);
+    // What is sent back is held by the host: a small table padded to its widest row, or one
+    // page of a PDF, can come to hundreds of megabytes of text.
+    const characters = result.pages ? result.pages.reduce((sum, page) => sum + page.text.length, 0) : result.markdown.length;
+    if (characters > job.maxResultCharacters) {
+      throw new Refusal('too-large', 'its text comes to ' + characters + ' characters, more than the ' + job.maxResultCharacters + ' a document may give');
+    }
     parentPort.postMessage({ kind: 'done', result });
   } catch (error) {
     parentPort.postMessage({

@@ -8,13 +8,27 @@
 import { DocumentError } from './document-error.js';
 import { type DocumentParseLimits, defaultDocumentParseLimits, parseDocument } from './document-parser.js';
 
-/** Convert a DOCX file's bytes to markdown. */
+/**
+ * Convert a DOCX file's bytes to markdown (or plain text), whole or the section under one
+ * heading, with the count of its headings.
+ */
 export async function docxToMarkdown(
   data: Buffer,
   name: string,
   limits: DocumentParseLimits = defaultDocumentParseLimits,
-): Promise<string> {
-  const parsed = await parseDocument({ kind: 'docx', data, name }, limits);
+  options: { section?: string | undefined; format?: 'markdown' | 'text'; signal?: AbortSignal } = {},
+): Promise<{ markdown: string; headings: number }> {
+  const parsed = await parseDocument(
+    {
+      kind: 'docx',
+      data,
+      name,
+      section: options.section,
+      format: options.format ?? 'markdown',
+      signal: options.signal,
+    },
+    limits,
+  );
   if (parsed.kind !== 'markdown') throw new DocumentError(`${name} could not be read as a DOCX file.`);
-  return parsed.markdown;
+  return { markdown: parsed.markdown, headings: parsed.headings };
 }

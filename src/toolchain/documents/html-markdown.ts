@@ -18,11 +18,19 @@ export interface HtmlToMarkdownOptions {
   baseUrl?: string;
   /** The name shown in errors (default "the HTML"). */
   name?: string;
+  /** Keep only the section under this heading. */
+  section?: string | undefined;
+  /** `text` strips the markdown. Default `markdown`. */
+  format?: 'markdown' | 'text';
+  /** Stops the conversion when the run is stopped. */
+  signal?: AbortSignal;
 }
 
 export interface MarkdownDocument {
   title: string | undefined;
   markdown: string;
+  /** Headings of the whole document. */
+  headings: number;
 }
 
 /** Convert an HTML string to markdown, off the main thread within `limits`. */
@@ -39,9 +47,18 @@ export async function htmlToMarkdown(
     );
   }
   const parsed = await parseDocument(
-    { kind: 'html', html, name, mode: options.mode ?? 'document', baseUrl: options.baseUrl },
+    {
+      kind: 'html',
+      html,
+      name,
+      mode: options.mode ?? 'document',
+      baseUrl: options.baseUrl,
+      section: options.section,
+      format: options.format ?? 'markdown',
+      signal: options.signal,
+    },
     limits,
   );
   if (parsed.kind !== 'markdown') throw new DocumentError(`${name} could not be converted to markdown.`);
-  return { title: parsed.title, markdown: parsed.markdown };
+  return { title: parsed.title, markdown: parsed.markdown, headings: parsed.headings };
 }

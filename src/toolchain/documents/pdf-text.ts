@@ -6,7 +6,7 @@
  */
 import { DocumentError } from './document-error.js';
 import { type DocumentParseLimits, defaultDocumentParseLimits, parseDocument } from './document-parser.js';
-import { parsePageRange } from './page-range.js';
+import { allPages, type PageSpan, parsePageRange } from './page-range.js';
 
 export interface PdfText {
   pageCount: number;
@@ -17,7 +17,7 @@ export interface PdfText {
 /** Extract the text of the pages `range` selects (all when undefined). */
 export async function extractPdfText(
   data: Uint8Array,
-  options: { pages?: string | undefined; password?: string | undefined; name: string },
+  options: { pages?: string | undefined; password?: string | undefined; name: string; signal?: AbortSignal },
   limits: DocumentParseLimits = defaultDocumentParseLimits,
 ): Promise<PdfText> {
   const parsed = await parseDocument(
@@ -26,8 +26,9 @@ export async function extractPdfText(
       data,
       name: options.name,
       password: options.password,
+      signal: options.signal,
       selectPages: (pageCount) =>
-        options.pages === undefined ? range(pageCount) : pageNumbers(options.pages, pageCount),
+        options.pages === undefined ? allPages(pageCount) : pageSpans(options.pages, pageCount),
     },
     limits,
   );
@@ -35,14 +36,10 @@ export async function extractPdfText(
   return { pageCount: parsed.pageCount, pages: parsed.pages };
 }
 
-function pageNumbers(pages: string, pageCount: number): number[] {
+function pageSpans(pages: string, pageCount: number): PageSpan[] {
   try {
     return parsePageRange(pages, pageCount);
   } catch (error) {
     throw new DocumentError((error as Error).message);
   }
-}
-
-function range(count: number): number[] {
-  return Array.from({ length: count }, (_, index) => index + 1);
 }
