@@ -207,3 +207,39 @@ describe('file tools: huge files', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
+
+describe('file tools: edits that multiply or rescan a file', () => {
+  it('refuses a replaceAll that would grow the file past the edit limit, and leaves the file as it was', async () => {
+    const { workspace } = setup();
+    const original = 'a'.repeat(1024 * 1024);
+    writeFileSync(join(workspace, 'a.txt'), original);
+    // 1 MiB of one-byte matches, each replaced by 40 bytes: 40 MiB, four times the limit.
+    const output = await call(
+      'files.edit',
+      { path: 'a.txt', oldText: 'a', newText: 'b'.repeat(40), replaceAll: true },
+      workspace,
+    );
+    expect(output).toBe(
+      'Error from files.edit: the edit would make "a.txt" 41943040 bytes (1048576 replacements), over the 10485760-byte limit of files.edit; replace fewer occurrences or change the file with code instead.',
+    );
+    expect(readFileSync(join(workspace, 'a.txt'), 'utf8')).toBe(original);
+  });
+
+  it('replaces millions of occurrences in one pass (line numbers were counted from the start for each)', async () => {
+    const { workspace } = setup();
+    // Without the one-pass line count this call ran past the 30 s test limit (quadratic); it takes
+    // well under the test's time limit.
+    writeFileSync(join(workspace, 'b.txt'), `${'a'.repeat(2 * 1024 * 1024)}\nend\n`);
+    const output = await call('files.edit', { path: 'b.txt', oldText: 'a', newText: 'c', replaceAll: true }, workspace);
+    expect(output).toBe('Replaced 2097152 occurrences in b.txt (lines 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, …).');
+    expect(readFileSync(join(workspace, 'b.txt'), 'utf8')).toBe(`${'c'.repeat(2 * 1024 * 1024)}\nend\n`);
+  });
+
+  it('states the line of each of the first occurrences when oldText is not unique', async () => {
+    const { workspace } = setup();
+    writeFileSync(join(workspace, 'c.txt'), 'x\ny x\n\nx\n');
+    expect(await call('files.edit', { path: 'c.txt', oldText: 'x', newText: 'z' }, workspace)).toMatch(
+      /oldText occurs 3 times in "c.txt" \(at lines 1, 2, 4\)/,
+    );
+  });
+});
