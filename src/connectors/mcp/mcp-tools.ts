@@ -23,6 +23,13 @@ import type { ConnectorTool, SkippedOperation } from '../connector-tool.js';
 import { connectorToolNames } from '../tool-names.js';
 import type { McpConnection } from './mcp-connection.js';
 
+/**
+ * Longest tool definition (description and input schema, as JSON) taken from a server, in
+ * characters. Every model call carries every tool's definition: a server listing a 1 MB
+ * description would add about 250,000 tokens to each call of the run.
+ */
+export const maxToolDefinitionCharacters = 32_000;
+
 export interface McpToolSet {
   tools: ConnectorTool[];
   skipped: SkippedOperation[];
@@ -68,6 +75,14 @@ export async function createMcpTools(connection: McpConnection): Promise<McpTool
     ]
       .filter((part) => part !== undefined && part !== '')
       .join(' ');
+    const definitionCharacters = description.length + JSON.stringify(mcpTool.inputSchema ?? {}).length;
+    if (definitionCharacters > maxToolDefinitionCharacters) {
+      skipped.push({
+        operation: mcpTool.name,
+        reason: `its definition (description and input schema) is ${definitionCharacters} characters, over the ${maxToolDefinitionCharacters} that a tool may take: every model call would carry it`,
+      });
+      continue;
+    }
     try {
       const defined = tool<Record<string, unknown>, string>({
         name,
