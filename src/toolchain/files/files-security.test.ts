@@ -243,3 +243,23 @@ describe('file tools: edits that multiply or rescan a file', () => {
     );
   });
 });
+
+describe('file tools: costly globs', () => {
+  it('files.search refuses an over-long glob and stops a costly one with a clear error', async () => {
+    const { workspace } = setup();
+    mkdirSync(join(workspace, 'many'));
+    for (let index = 0; index < 1_000; index++) {
+      writeFileSync(join(workspace, 'many', `${String(index).padStart(4, '0')}${'n'.repeat(96)}.txt`), 'x');
+    }
+    expect(await call('files.search', { pattern: 'x', glob: '*'.repeat(20_000) }, workspace)).toMatch(
+      /^Error from files\.search: the glob "\*{80}…" is 20000 characters long; a glob may have at most 1024\. Use a shorter one\.$/,
+    );
+    expect(await call('files.search', { pattern: 'x', glob: `${'*'.repeat(1_000)}z` }, workspace)).toMatch(
+      /^Error from files\.search: the glob "\*{80}…" is too costly to match against this many files \(over 100000000 steps\); use fewer \* and \{…\} alternatives, or a narrower path\.$/,
+    );
+    // An ordinary glob over the same files still works.
+    expect(await call('files.search', { pattern: 'x', glob: '0001*.txt' }, workspace)).toBe(
+      `many/0001${'n'.repeat(96)}.txt:1:x`,
+    );
+  });
+});
