@@ -48,6 +48,11 @@ beforeAll(async () => {
         response.end(readFileSync(shopSpec, 'utf8').replace('https://shop.example.com/v1', '/v1'));
         return;
       }
+      if (url.pathname === '/v1/deep') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
+        return;
+      }
       if (url.pathname === '/laughs.json') {
         json(200, referenceFanOut(8, 10));
         return;
@@ -133,6 +138,7 @@ function referenceFanOut(levels: number, fan: number): unknown {
     paths: {
       '/boom': { post: { operationId: 'boom', requestBody: body, responses: { 200: { description: 'ok' } } } },
       '/items': { get: { operationId: 'listItems', responses: { 200: { description: 'ok' } } } },
+      '/deep': { get: { operationId: 'deep', responses: { 200: { description: 'ok' } } } },
     },
   };
 }
@@ -366,11 +372,19 @@ describe('a document from a URL', () => {
   });
 });
 
+describe('hostile answers', () => {
+  it('shows JSON nested too deeply to re-serialise as it was received, not as a stack overflow', async () => {
+    const set = await createOpenApiTools(shop({ spec: `http://127.0.0.1:${port}/laughs.json`, baseURL: undefined }));
+    const output = await call(find(set.tools, 'shop.deep'), {});
+    expect(output).toBe(`HTTP 200 OK\n${'['.repeat(200_000)}${']'.repeat(200_000)}`);
+  });
+});
+
 describe('bad documents', () => {
   it('lists an operation whose references fan out to 10^8 schemas as not converted, and converts the rest', async () => {
     // Before the node budget this document held 4.3 GB and crashed the process after 86 s.
     const set = await createOpenApiTools(shop({ spec: `http://127.0.0.1:${port}/laughs.json`, baseURL: undefined }));
-    expect(set.tools.map((entry) => entry.operation)).toEqual(['listItems']);
+    expect(set.tools.map((entry) => entry.operation)).toEqual(['listItems', 'deep']);
     expect(set.skipped).toEqual([
       {
         operation: 'boom',
