@@ -241,6 +241,16 @@ describe('a misbehaving server', () => {
     });
   });
 
+  it('does not run a server-given pattern on the arguments: the server checks it', async () => {
+    // Run by the host, ^(a+)+$ against 40 letters and a "!" would take hours (26 letters: 221 ms).
+    const { tools } = await createMcpTools(connect(misbehavingServer({ env: { PATTERN_TOOL: '1' } })));
+    const coded = find(tools, 'bad.coded');
+    expect(coded.validate({ code: `${'a'.repeat(40)}!` }).success).toBe(true);
+    expect(JSON.stringify(coded.inputSchema)).toContain(
+      'Must match the regular expression ^(a+)+$ (checked by the server).',
+    );
+  });
+
   it('takes no policy from a tool definition: a remote server cannot allow its own calls', async () => {
     const { tools } = await createMcpTools(connect(misbehavingServer()));
     const entry = tools.find((candidate) => candidate.operation === 'self-approving');

@@ -20,6 +20,7 @@ import type { JsonSchema } from '../../models/spec.js';
 import { tool } from '../../tools/define-tool.js';
 import type { Tool, ToolContext, ToolEffect } from '../../tools/tool.js';
 import type { ConnectorTool, SkippedOperation } from '../connector-tool.js';
+import { withoutPatterns } from '../schema-patterns.js';
 import { connectorToolNames } from '../tool-names.js';
 import type { McpConnection } from './mcp-connection.js';
 
@@ -115,7 +116,8 @@ export async function createMcpTools(connection: McpConnection): Promise<McpTool
 }
 
 function inputSchemaOf(mcpTool: McpTool): JsonSchema {
-  const schema = structuredClone(mcpTool.inputSchema) as JsonSchema;
+  // The server's regular expressions are stated, not run by the host (see schema-patterns.ts).
+  const schema = withoutPatterns(structuredClone(mcpTool.inputSchema)) as JsonSchema;
   // MCP tools declare objects; servers that leave `properties` out mean "no arguments".
   if (schema.properties === undefined) schema.properties = {};
   return schema;

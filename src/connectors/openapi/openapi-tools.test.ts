@@ -139,6 +139,13 @@ function referenceFanOut(levels: number, fan: number): unknown {
       '/boom': { post: { operationId: 'boom', requestBody: body, responses: { 200: { description: 'ok' } } } },
       '/items': { get: { operationId: 'listItems', responses: { 200: { description: 'ok' } } } },
       '/deep': { get: { operationId: 'deep', responses: { 200: { description: 'ok' } } } },
+      '/coded': {
+        get: {
+          operationId: 'coded',
+          parameters: [{ name: 'code', in: 'query', required: true, schema: { type: 'string', pattern: '^(a+)+$' } }],
+          responses: { 200: { description: 'ok' } },
+        },
+      },
     },
   };
 }
@@ -373,6 +380,14 @@ describe('a document from a URL', () => {
 });
 
 describe('hostile answers', () => {
+  it('does not run a pattern of the document on the arguments: the server checks it', async () => {
+    // Run by the host, ^(a+)+$ against 40 letters and a "!" would take hours (26 letters: 221 ms).
+    const set = await createOpenApiTools(shop({ spec: `http://127.0.0.1:${port}/laughs.json`, baseURL: undefined }));
+    const coded = find(set.tools, 'shop.coded');
+    expect(coded.validate({ code: `${'a'.repeat(40)}!` }).success).toBe(true);
+    expect(JSON.stringify(coded.inputSchema)).toContain('Must match the regular expression ^(a+)+$');
+  });
+
   it('shows JSON nested too deeply to re-serialise as it was received, not as a stack overflow', async () => {
     const set = await createOpenApiTools(shop({ spec: `http://127.0.0.1:${port}/laughs.json`, baseURL: undefined }));
     const output = await call(find(set.tools, 'shop.deep'), {});
@@ -384,7 +399,7 @@ describe('bad documents', () => {
   it('lists an operation whose references fan out to 10^8 schemas as not converted, and converts the rest', async () => {
     // Before the node budget this document held 4.3 GB and crashed the process after 86 s.
     const set = await createOpenApiTools(shop({ spec: `http://127.0.0.1:${port}/laughs.json`, baseURL: undefined }));
-    expect(set.tools.map((entry) => entry.operation)).toEqual(['listItems', 'deep']);
+    expect(set.tools.map((entry) => entry.operation)).toEqual(['listItems', 'deep', 'coded']);
     expect(set.skipped).toEqual([
       {
         operation: 'boom',

@@ -16,6 +16,7 @@ import { tool } from '../../tools/define-tool.js';
 import type { Tool, ToolEffect } from '../../tools/tool.js';
 import { ConnectorError } from '../connector-error.js';
 import type { ConnectorTool, SkippedOperation } from '../connector-tool.js';
+import { withoutPatterns } from '../schema-patterns.js';
 import { connectorToolNames } from '../tool-names.js';
 import { buildRequest } from './build-request.js';
 import { loadOpenApiDocument, type OpenApiDocument } from './load-document.js';
@@ -108,7 +109,7 @@ export async function createOpenApiTools(
       const defined = tool<Record<string, unknown>, string>({
         name: names[position] as string,
         description: plan.description.trim() === '' ? `${plan.method} ${plan.path}` : plan.description,
-        input: plan.inputSchema,
+        input: withoutPatterns(plan.inputSchema),
         effect,
         execute: (input, context) =>
           callOperation(plan, input, {

@@ -8,6 +8,7 @@
  * HANG_AFTER_NOTE and HANG_MARKER it applies that note and then never answers, once). With CRASH_ON_START=1 it exits before answering `initialize`.
  * With ENDLESS_TOOL_PAGES=1 its tool list never ends: every page of 100 tools names a next one.
  * With HUGE_TOOL=1 it also lists `huge`, whose description is 1 MB and schema 2,000 properties.
+ * With PATTERN_TOOL=1 it also lists `coded`, whose `code` argument has the catastrophic pattern ^(a+)+$.
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -57,6 +58,15 @@ if (process.env.HUGE_TOOL === '1') {
       type: 'object',
       properties: Object.fromEntries(Array.from({ length: 2_000 }, (_, index) => [`field${index}`, { type: 'string' }])),
     },
+    annotations: { readOnlyHint: true },
+  });
+}
+
+if (process.env.PATTERN_TOOL === '1') {
+  tools.push({
+    name: 'coded',
+    description: 'Takes a code.',
+    inputSchema: { type: 'object', properties: { code: { type: 'string', pattern: '^(a+)+$' } }, required: ['code'] },
     annotations: { readOnlyHint: true },
   });
 }
