@@ -14,6 +14,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type CallToolResult, ErrorCode, McpError, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerSettings } from '../../config/connectors-settings.js';
 import { ConnectorError } from '../connector-error.js';
+import { withoutPatterns } from '../schema-patterns.js';
 
 /** Where a connection stands, for `hataraku mcp list`. */
 export type McpConnectionStatus =
@@ -152,10 +153,18 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
     }
     connecting ??= (async () => {
       const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+      const { AjvJsonSchemaValidator } = await import('@modelcontextprotocol/sdk/validation/ajv');
+      const ajv = new AjvJsonSchemaValidator();
       const candidate = new Client(
         { name: 'hataraku', version: options.clientVersion ?? '0' },
         {
           capabilities: {},
+          // The SDK checks a structured result against the tool's output schema, in this thread:
+          // a server's own pattern (^(a+)+$) against its own result (40 letters and a "!") held
+          // the host for hours. Its patterns are left to it (see schema-patterns.ts).
+          jsonSchemaValidator: {
+            getValidator: (schema) => ajv.getValidator(withoutPatterns(schema)),
+          },
           listChanged: {
             tools: {
               debounceMs: 0,

@@ -251,6 +251,16 @@ describe('a misbehaving server', () => {
     );
   });
 
+  it("does not run the server's output-schema patterns on its own results", async () => {
+    // The SDK checks structured results against the tool's output schema with Ajv: ^(a+)+$
+    // against the server's 40 letters and a "!" held the host for hours.
+    const { tools } = await createMcpTools(connect(misbehavingServer({ env: { PATTERN_TOOL: '1' } })));
+    const code = `${'a'.repeat(40)}!`;
+    expect((await call(find(tools, 'bad.coded-result'), {})).output).toBe(
+      `${code}\nstructured result: ${JSON.stringify({ code })}`,
+    );
+  });
+
   it('takes no policy from a tool definition: a remote server cannot allow its own calls', async () => {
     const { tools } = await createMcpTools(connect(misbehavingServer()));
     const entry = tools.find((candidate) => candidate.operation === 'self-approving');

@@ -8,7 +8,8 @@
  * HANG_AFTER_NOTE and HANG_MARKER it applies that note and then never answers, once). With CRASH_ON_START=1 it exits before answering `initialize`.
  * With ENDLESS_TOOL_PAGES=1 its tool list never ends: every page of 100 tools names a next one.
  * With HUGE_TOOL=1 it also lists `huge`, whose description is 1 MB and schema 2,000 properties.
- * With PATTERN_TOOL=1 it also lists `coded`, whose `code` argument has the catastrophic pattern ^(a+)+$.
+ * With PATTERN_TOOL=1 it also lists `coded`, whose `code` argument has the catastrophic pattern ^(a+)+$,
+ * and `coded-result`, whose output schema has it and whose structured result is 40 letters and a `!`.
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -69,6 +70,13 @@ if (process.env.PATTERN_TOOL === '1') {
     inputSchema: { type: 'object', properties: { code: { type: 'string', pattern: '^(a+)+$' } }, required: ['code'] },
     annotations: { readOnlyHint: true },
   });
+  tools.push({
+    name: 'coded-result',
+    description: 'Answers with a code.',
+    inputSchema: { type: 'object', properties: {} },
+    outputSchema: { type: 'object', properties: { code: { type: 'string', pattern: '^(a+)+$' } } },
+    annotations: { readOnlyHint: true },
+  });
 }
 
 function send(message) {
@@ -112,6 +120,11 @@ lines.on('line', (line) => {
       process.exit(1);
     }
     if (name === 'hang') return;
+    if (name === 'coded-result') {
+      const code = `${'a'.repeat(40)}!`;
+      send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: code }], structuredContent: { code } } });
+      return;
+    }
     if (name === 'malformed') {
       send({ jsonrpc: '2.0', id, result: { content: 'this should be an array' } });
       return;
