@@ -263,3 +263,16 @@ describe('file tools: costly globs', () => {
     );
   });
 });
+
+describe('file tools: a pattern that exhausts the regular-expression stack', () => {
+  it('files.search skips the line it cannot run on, says so, and still reports the other files', async () => {
+    const { workspace } = setup();
+    // (a|b)* over 9 MiB of "a" runs out of backtracking stack at once: the whole search failed
+    // with "Maximum call stack size exceeded" and lost the other files' matches.
+    writeFileSync(join(workspace, 'big.txt'), 'a'.repeat(9 * 1024 * 1024));
+    writeFileSync(join(workspace, 'small.txt'), 'ac\n');
+    expect(await call('files.search', { pattern: '(a|b)*c' }, workspace)).toBe(
+      'small.txt:1:ac\n[skipped 1 lines too long for this pattern (it ran out of stack) in big.txt; use a simpler pattern, e.g. [ab]* instead of (a|b)*]',
+    );
+  });
+});
