@@ -14,6 +14,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type CallToolResult, ErrorCode, McpError, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerSettings } from '../../config/connectors-settings.js';
 import { ConnectorError } from '../connector-error.js';
+import { withoutPatterns } from '../schema-patterns.js';
 
 /** Where a connection stands, for `hataraku mcp list`. */
 export type McpConnectionStatus =
@@ -49,8 +50,13 @@ export interface McpConnection {
 export interface McpConnectionOptions {
   /** Failures in a row (crashes, failed starts) after which calls stop restarting the server; default 3. */
   maxConsecutiveFailures?: number;
-  /** Deadline of the start handshake and tool listing, in milliseconds; default 30 000. */
+  /** Deadline of the start handshake, and of the whole tool listing, in milliseconds; default 30 000. */
   startTimeoutMs?: number;
+  /**
+   * Most tools taken from one server (default 1 000); a server that lists more fails to start
+   * with an error that says so. A listing whose pages never end is stopped here.
+   */
+  maxTools?: number;
   clientVersion?: string;
 }
 
@@ -59,6 +65,7 @@ const stderrTailCharacters = 1_000;
 export function createMcpConnection(settings: McpServerSettings, options: McpConnectionOptions = {}): McpConnection {
   const maxFailures = options.maxConsecutiveFailures ?? 3;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const maxTools = options.maxTools ?? 1_000;
   let client: Client | undefined;
   let connecting: Promise<Client> | undefined;
   let tools: McpTool[] = [];
@@ -110,12 +117,24 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
     return result;
   }
 
+  /**
+   * Every page of the server's tool list, within one deadline and at most `maxTools` tools: a
+   * server whose pages each name a next one held 3.8 GB after 30 s and never finished.
+   */
   async function listAll(current: Client): Promise<McpTool[]> {
     const all: McpTool[] = [];
+    const deadline = Date.now() + startTimeoutMs;
     let cursor: string | undefined;
     do {
-      const page = await current.listTools(cursor === undefined ? {} : { cursor }, { timeout: startTimeoutMs });
+      const page = await current.listTools(cursor === undefined ? {} : { cursor }, {
+        timeout: Math.max(1, deadline - Date.now()),
+      });
       all.push(...page.tools);
+      if (all.length > maxTools) {
+        throw new Error(
+          `it lists more than ${maxTools} tools${page.nextCursor === undefined ? '' : ' and its list goes on'}; Hataraku takes at most ${maxTools} tools from one server; fix the server's tools/list or give it fewer tools`,
+        );
+      }
       cursor = page.nextCursor;
     } while (cursor !== undefined);
     return all;
@@ -134,10 +153,18 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
     }
     connecting ??= (async () => {
       const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+      const { AjvJsonSchemaValidator } = await import('@modelcontextprotocol/sdk/validation/ajv');
+      const ajv = new AjvJsonSchemaValidator();
       const candidate = new Client(
         { name: 'hataraku', version: options.clientVersion ?? '0' },
         {
           capabilities: {},
+          // The SDK checks a structured result against the tool's output schema, in this thread:
+          // a server's own pattern (^(a+)+$) against its own result (40 letters and a "!") held
+          // the host for hours. Its patterns are left to it (see schema-patterns.ts).
+          jsonSchemaValidator: {
+            getValidator: (schema) => ajv.getValidator(withoutPatterns(schema)),
+          },
           listChanged: {
             tools: {
               debounceMs: 0,

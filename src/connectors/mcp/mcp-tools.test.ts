@@ -213,6 +213,54 @@ describe('a misbehaving server', () => {
     expect(skipped).toEqual([{ operation: 'bad schema', reason: expect.stringMatching(/not a valid JSON Schema/) }]);
   });
 
+  it('stops a tool list whose pages never end, at the tool cap, with an error that says so', async () => {
+    // Before the cap, this listing held 3.8 GB after 30 s and never finished.
+    const connection = connect(misbehavingServer({ env: { ENDLESS_TOOL_PAGES: '1' } }));
+    await expect(connection.listTools()).rejects.toThrow(
+      "MCP server bad could not be started: it lists more than 1000 tools and its list goes on; Hataraku takes at most 1000 tools from one server; fix the server's tools/list or give it fewer tools",
+    );
+  });
+
+  it('gives the whole tool listing one deadline, not one per page', async () => {
+    const connection = connect(misbehavingServer({ env: { ENDLESS_TOOL_PAGES: '1' } }), {
+      maxTools: Number.MAX_SAFE_INTEGER,
+      startTimeoutMs: 1_000,
+    });
+    await expect(connection.listTools()).rejects.toThrow(/MCP server bad could not be started: .*timed out/i);
+  });
+
+  it('leaves out a tool whose definition is too large to send with every model call, saying why', async () => {
+    const { tools, skipped } = await createMcpTools(connect(misbehavingServer({ env: { HUGE_TOOL: '1' } })));
+    expect(tools.map((entry) => entry.operation)).not.toContain('huge');
+    expect(tools.map((entry) => entry.operation)).toContain('fail');
+    expect(skipped).toContainEqual({
+      operation: 'huge',
+      reason: expect.stringMatching(
+        /^its definition \(description and input schema\) is \d+ characters, over the 32000 that a tool may take: every model call would carry it$/,
+      ),
+    });
+  });
+
+  it('does not run a server-given pattern on the arguments: the server checks it', async () => {
+    // Run by the host, ^(a+)+$ against 40 letters and a "!" would take hours (26 letters: 221 ms).
+    const { tools } = await createMcpTools(connect(misbehavingServer({ env: { PATTERN_TOOL: '1' } })));
+    const coded = find(tools, 'bad.coded');
+    expect(coded.validate({ code: `${'a'.repeat(40)}!` }).success).toBe(true);
+    expect(JSON.stringify(coded.inputSchema)).toContain(
+      'Must match the regular expression ^(a+)+$ (checked by the server).',
+    );
+  });
+
+  it("does not run the server's output-schema patterns on its own results", async () => {
+    // The SDK checks structured results against the tool's output schema with Ajv: ^(a+)+$
+    // against the server's 40 letters and a "!" held the host for hours.
+    const { tools } = await createMcpTools(connect(misbehavingServer({ env: { PATTERN_TOOL: '1' } })));
+    const code = `${'a'.repeat(40)}!`;
+    expect((await call(find(tools, 'bad.coded-result'), {})).output).toBe(
+      `${code}\nstructured result: ${JSON.stringify({ code })}`,
+    );
+  });
+
   it('takes no policy from a tool definition: a remote server cannot allow its own calls', async () => {
     const { tools } = await createMcpTools(connect(misbehavingServer()));
     const entry = tools.find((candidate) => candidate.operation === 'self-approving');

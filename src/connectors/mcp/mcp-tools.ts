@@ -20,8 +20,16 @@ import type { JsonSchema } from '../../models/spec.js';
 import { tool } from '../../tools/define-tool.js';
 import type { Tool, ToolContext, ToolEffect } from '../../tools/tool.js';
 import type { ConnectorTool, SkippedOperation } from '../connector-tool.js';
+import { withoutPatterns } from '../schema-patterns.js';
 import { connectorToolNames } from '../tool-names.js';
 import type { McpConnection } from './mcp-connection.js';
+
+/**
+ * Longest tool definition (description and input schema, as JSON) taken from a server, in
+ * characters. Every model call carries every tool's definition: a server listing a 1 MB
+ * description would add about 250,000 tokens to each call of the run.
+ */
+export const maxToolDefinitionCharacters = 32_000;
 
 export interface McpToolSet {
   tools: ConnectorTool[];
@@ -68,6 +76,14 @@ export async function createMcpTools(connection: McpConnection): Promise<McpTool
     ]
       .filter((part) => part !== undefined && part !== '')
       .join(' ');
+    const definitionCharacters = description.length + JSON.stringify(mcpTool.inputSchema ?? {}).length;
+    if (definitionCharacters > maxToolDefinitionCharacters) {
+      skipped.push({
+        operation: mcpTool.name,
+        reason: `its definition (description and input schema) is ${definitionCharacters} characters, over the ${maxToolDefinitionCharacters} that a tool may take: every model call would carry it`,
+      });
+      continue;
+    }
     try {
       const defined = tool<Record<string, unknown>, string>({
         name,
@@ -100,7 +116,8 @@ export async function createMcpTools(connection: McpConnection): Promise<McpTool
 }
 
 function inputSchemaOf(mcpTool: McpTool): JsonSchema {
-  const schema = structuredClone(mcpTool.inputSchema) as JsonSchema;
+  // The server's regular expressions are stated, not run by the host (see schema-patterns.ts).
+  const schema = withoutPatterns(structuredClone(mcpTool.inputSchema)) as JsonSchema;
   // MCP tools declare objects; servers that leave `properties` out mean "no arguments".
   if (schema.properties === undefined) schema.properties = {};
   return schema;

@@ -156,7 +156,9 @@ describe('OpenAPI connector over real documents, checked by Prism', () => {
           const plan = plans.get(entry.operation);
           if (plan === undefined)
             return { operation: entry.operation, verdict: { accepted: false, reason: 'no plan' } as Verdict };
-          const args = sampleArguments(entry.tool.inputSchema as Record<string, unknown>);
+          // Sampled from the document's schema, patterns included: the tool's own schema states
+          // them in descriptions (for the model to read) and leaves checking them to the server.
+          const args = sampleArguments(plan.inputSchema as Record<string, unknown>);
           const checked = entry.tool.validate(args);
           if (!checked.success) {
             return {

@@ -48,6 +48,15 @@ beforeAll(async () => {
         response.end(readFileSync(shopSpec, 'utf8').replace('https://shop.example.com/v1', '/v1'));
         return;
       }
+      if (url.pathname === '/v1/deep') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
+        return;
+      }
+      if (url.pathname === '/laughs.json') {
+        json(200, referenceFanOut(8, 10));
+        return;
+      }
       if (url.pathname === '/oauth/token') {
         tokensIssued++;
         validToken = `token-number-${tokensIssued}`;
@@ -106,6 +115,39 @@ interface SchemaView {
   properties?: Record<string, SchemaView>;
   $defs?: Record<string, SchemaView>;
   anyOf?: unknown[];
+}
+
+/**
+ * A 1.5 KB document whose one operation's schema refers ten times, at each of `levels` levels,
+ * to the next level: inlined, that is 10^levels schemas (a "billion laughs" of references).
+ */
+function referenceFanOut(levels: number, fan: number): unknown {
+  const parts: Record<string, unknown> = { [`level${levels}`]: { type: 'string' } };
+  for (let level = 0; level < levels; level++) {
+    const properties = Object.fromEntries(
+      Array.from({ length: fan }, (_, index) => [`p${index}`, { $ref: `#/x-parts/level${level + 1}` }]),
+    );
+    parts[`level${level}`] = { type: 'object', properties };
+  }
+  const body = { content: { 'application/json': { schema: { $ref: '#/x-parts/level0' } } } };
+  return {
+    openapi: '3.0.3',
+    info: { title: 'laughs', version: '1' },
+    servers: [{ url: '/v1' }],
+    'x-parts': parts,
+    paths: {
+      '/boom': { post: { operationId: 'boom', requestBody: body, responses: { 200: { description: 'ok' } } } },
+      '/items': { get: { operationId: 'listItems', responses: { 200: { description: 'ok' } } } },
+      '/deep': { get: { operationId: 'deep', responses: { 200: { description: 'ok' } } } },
+      '/coded': {
+        get: {
+          operationId: 'coded',
+          parameters: [{ name: 'code', in: 'query', required: true, schema: { type: 'string', pattern: '^(a+)+$' } }],
+          responses: { 200: { description: 'ok' } },
+        },
+      },
+    },
+  };
 }
 
 function shop(extra: Partial<OpenApiSettings> = {}): OpenApiSettings {
@@ -337,7 +379,36 @@ describe('a document from a URL', () => {
   });
 });
 
+describe('hostile answers', () => {
+  it('does not run a pattern of the document on the arguments: the server checks it', async () => {
+    // Run by the host, ^(a+)+$ against 40 letters and a "!" would take hours (26 letters: 221 ms).
+    const set = await createOpenApiTools(shop({ spec: `http://127.0.0.1:${port}/laughs.json`, baseURL: undefined }));
+    const coded = find(set.tools, 'shop.coded');
+    expect(coded.validate({ code: `${'a'.repeat(40)}!` }).success).toBe(true);
+    expect(JSON.stringify(coded.inputSchema)).toContain('Must match the regular expression ^(a+)+$');
+  });
+
+  it('shows JSON nested too deeply to re-serialise as it was received, not as a stack overflow', async () => {
+    const set = await createOpenApiTools(shop({ spec: `http://127.0.0.1:${port}/laughs.json`, baseURL: undefined }));
+    const output = await call(find(set.tools, 'shop.deep'), {});
+    expect(output).toBe(`HTTP 200 OK\n${'['.repeat(200_000)}${']'.repeat(200_000)}`);
+  });
+});
+
 describe('bad documents', () => {
+  it('lists an operation whose references fan out to 10^8 schemas as not converted, and converts the rest', async () => {
+    // Before the node budget this document held 4.3 GB and crashed the process after 86 s.
+    const set = await createOpenApiTools(shop({ spec: `http://127.0.0.1:${port}/laughs.json`, baseURL: undefined }));
+    expect(set.tools.map((entry) => entry.operation)).toEqual(['listItems', 'deep', 'coded']);
+    expect(set.skipped).toEqual([
+      {
+        operation: 'boom',
+        reason:
+          'schema too large: over 50000 schemas once its local references are inlined (a reference used many times at each level?)',
+      },
+    ]);
+  });
+
   it('says what is wrong in one line', async () => {
     await expect(createOpenApiTools(shop({ spec: '/nonexistent/spec.yaml' }))).rejects.toThrow(
       /OpenAPI shop: cannot read the OpenAPI document \/nonexistent\/spec.yaml \(ENOENT\)/,

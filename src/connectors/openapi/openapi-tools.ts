@@ -16,6 +16,7 @@ import { tool } from '../../tools/define-tool.js';
 import type { Tool, ToolEffect } from '../../tools/tool.js';
 import { ConnectorError } from '../connector-error.js';
 import type { ConnectorTool, SkippedOperation } from '../connector-tool.js';
+import { withoutPatterns } from '../schema-patterns.js';
 import { connectorToolNames } from '../tool-names.js';
 import { buildRequest } from './build-request.js';
 import { loadOpenApiDocument, type OpenApiDocument } from './load-document.js';
@@ -108,7 +109,7 @@ export async function createOpenApiTools(
       const defined = tool<Record<string, unknown>, string>({
         name: names[position] as string,
         description: plan.description.trim() === '' ? `${plan.method} ${plan.path}` : plan.description,
-        input: plan.inputSchema,
+        input: withoutPatterns(plan.inputSchema),
         effect,
         execute: (input, context) =>
           callOperation(plan, input, {
@@ -196,7 +197,7 @@ async function callOperation(plan: OperationPlan, input: Record<string, unknown>
   } else if (text === undefined) {
     lines.push(`[binary body: ${response.body.length} bytes of ${type || 'unknown type'}, not shown]`);
   } else {
-    lines.push(parsed === undefined ? text : JSON.stringify(parsed));
+    lines.push(parsed === undefined ? text : compactJson(parsed, text));
   }
   if (response.truncated)
     lines.push(`[truncated: the body is longer than ${call.requestSettings.maxResponseBytes} bytes]`);
@@ -207,6 +208,19 @@ async function callOperation(plan: OperationPlan, input: Record<string, unknown>
     );
   }
   return result;
+}
+
+/**
+ * The parsed body as compact JSON, or the text as received when it is nested too deeply to
+ * serialise again: `JSON.parse` takes 200,000 nested arrays, `JSON.stringify` overflows the stack
+ * on them, and the model was shown "Maximum call stack size exceeded" instead of the answer.
+ */
+function compactJson(parsed: unknown, text: string): string {
+  try {
+    return JSON.stringify(parsed);
+  } catch {
+    return text;
+  }
 }
 
 /** The document's first server URL, variables filled with their defaults, made absolute against a spec URL. */

@@ -33,7 +33,7 @@ export function createEditFileTool(limits: FileToolLimits, protectedPaths?: Prot
       'Replace an exact span of text in a workspace text file. `oldText` must occur exactly once in the file',
       '(copy it from files.read, whitespace included); if it occurs more than once, include more surrounding lines',
       'to make it unique, or set `replaceAll` to true. The rest of the file is unchanged.',
-      `Files up to ${limits.maxEditBytes} bytes can be edited.`,
+      `Files up to ${limits.maxEditBytes} bytes, before and after the edit, can be edited.`,
       'Example: {"path": "app.py", "oldText": "DEBUG = True", "newText": "DEBUG = False"}.',
     ].join(' '),
     input: editInput,
@@ -67,46 +67,72 @@ export function createEditFileTool(limits: FileToolLimits, protectedPaths?: Prot
         throw new WorkspacePathError(`"${path}" is a binary file; files.edit changes text only.`);
       const text = buffer.toString('utf8');
       if (oldText === newText) throw new WorkspacePathError('oldText and newText are the same; nothing would change.');
-      const positions = occurrences(text, oldText);
-      if (positions.length === 0) {
+      const found = occurrences(text, oldText);
+      if (found.count === 0) {
         throw new WorkspacePathError(
           `oldText was not found in "${path}". It must match the file exactly, including whitespace, indentation and line breaks; ` +
             'read the file with files.read and copy the text from it.',
         );
       }
-      if (positions.length > 1 && !replaceAll) {
-        const lines = positions.slice(0, maxReportedLines).map((position) => lineOf(text, position));
-        const more = positions.length > maxReportedLines ? ', …' : '';
+      const more = found.count > maxReportedLines ? ', …' : '';
+      const lines = linesOf(text, found.first);
+      if (found.count > 1 && !replaceAll) {
         throw new WorkspacePathError(
-          `oldText occurs ${positions.length} times in "${path}" (at lines ${lines.join(', ')}${more}); ` +
+          `oldText occurs ${found.count} times in "${path}" (at lines ${lines.join(', ')}${more}); ` +
             'include more surrounding text so that it occurs exactly once, or set replaceAll to true to replace all of them.',
         );
       }
-      const updated = replaceAll ? text.split(oldText).join(newText) : spliceAt(text, positions[0]!, oldText, newText);
+      // Measured before the new text is built: a one-byte oldText replaced everywhere by a long
+      // newText would otherwise multiply the file (a 10 MiB file becomes 400 MiB with 40 bytes).
+      const updatedBytes = buffer.length + found.count * (Buffer.byteLength(newText) - Buffer.byteLength(oldText));
+      if (updatedBytes > limits.maxEditBytes) {
+        throw new WorkspacePathError(
+          `the edit would make "${path}" ${updatedBytes} bytes (${found.count} replacements), over the ${limits.maxEditBytes}-byte limit of files.edit; replace fewer occurrences or change the file with code instead.`,
+        );
+      }
+      const updated = replaceAll
+        ? text.split(oldText).join(newText)
+        : spliceAt(text, found.first[0] as number, oldText, newText);
       writeWorkspaceFile(access, path, updated);
-      const where = positions.map((position) => lineOf(text, position)).slice(0, maxReportedLines);
-      return positions.length === 1
-        ? `Replaced 1 occurrence in ${path} (line ${where[0]}).`
-        : `Replaced ${positions.length} occurrences in ${path} (lines ${where.join(', ')}${positions.length > maxReportedLines ? ', …' : ''}).`;
+      return found.count === 1
+        ? `Replaced 1 occurrence in ${path} (line ${lines[0]}).`
+        : `Replaced ${found.count} occurrences in ${path} (lines ${lines.join(', ')}${more}).`;
     },
   });
 }
 
-/** Start offsets of the non-overlapping occurrences of `search` in `text`. */
-function occurrences(text: string, search: string): number[] {
-  const positions: number[] = [];
-  let from = text.indexOf(search);
-  while (from !== -1) {
-    positions.push(from);
-    from = text.indexOf(search, from + search.length);
+/**
+ * How often `search` occurs in `text` (non-overlapping), and the offsets of the first
+ * {@link maxReportedLines} occurrences: only those are ever reported, so a one-character
+ * `oldText` in a large file does not keep millions of offsets.
+ */
+function occurrences(text: string, search: string): { count: number; first: number[] } {
+  const first: number[] = [];
+  let count = 0;
+  for (let from = text.indexOf(search); from !== -1; from = text.indexOf(search, from + search.length)) {
+    if (first.length < maxReportedLines) first.push(from);
+    count++;
   }
-  return positions;
+  return { count, first };
 }
 
-function lineOf(text: string, position: number): number {
+/**
+ * The 1-based line of each of the ascending `positions`, in one pass over the text. Counting
+ * from the start for each position took time quadratic in the file: `replaceAll` of a
+ * one-character `oldText` over a 10 MiB file held the event loop for more than 11 minutes.
+ */
+function linesOf(text: string, positions: readonly number[]): number[] {
+  const lines: number[] = [];
   let line = 1;
-  for (let index = text.indexOf('\n'); index !== -1 && index < position; index = text.indexOf('\n', index + 1)) line++;
-  return line;
+  let newline = text.indexOf('\n');
+  for (const position of positions) {
+    while (newline !== -1 && newline < position) {
+      line++;
+      newline = text.indexOf('\n', newline + 1);
+    }
+    lines.push(line);
+  }
+  return lines;
 }
 
 function spliceAt(text: string, position: number, oldText: string, newText: string): string {

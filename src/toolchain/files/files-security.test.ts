@@ -207,3 +207,72 @@ describe('file tools: huge files', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
+
+describe('file tools: edits that multiply or rescan a file', () => {
+  it('refuses a replaceAll that would grow the file past the edit limit, and leaves the file as it was', async () => {
+    const { workspace } = setup();
+    const original = 'a'.repeat(1024 * 1024);
+    writeFileSync(join(workspace, 'a.txt'), original);
+    // 1 MiB of one-byte matches, each replaced by 40 bytes: 40 MiB, four times the limit.
+    const output = await call(
+      'files.edit',
+      { path: 'a.txt', oldText: 'a', newText: 'b'.repeat(40), replaceAll: true },
+      workspace,
+    );
+    expect(output).toBe(
+      'Error from files.edit: the edit would make "a.txt" 41943040 bytes (1048576 replacements), over the 10485760-byte limit of files.edit; replace fewer occurrences or change the file with code instead.',
+    );
+    expect(readFileSync(join(workspace, 'a.txt'), 'utf8')).toBe(original);
+  });
+
+  it('replaces millions of occurrences in one pass (line numbers were counted from the start for each)', async () => {
+    const { workspace } = setup();
+    // Without the one-pass line count this call ran past the 30 s test limit (quadratic); it takes
+    // well under the test's time limit.
+    writeFileSync(join(workspace, 'b.txt'), `${'a'.repeat(2 * 1024 * 1024)}\nend\n`);
+    const output = await call('files.edit', { path: 'b.txt', oldText: 'a', newText: 'c', replaceAll: true }, workspace);
+    expect(output).toBe('Replaced 2097152 occurrences in b.txt (lines 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, …).');
+    expect(readFileSync(join(workspace, 'b.txt'), 'utf8')).toBe(`${'c'.repeat(2 * 1024 * 1024)}\nend\n`);
+  });
+
+  it('states the line of each of the first occurrences when oldText is not unique', async () => {
+    const { workspace } = setup();
+    writeFileSync(join(workspace, 'c.txt'), 'x\ny x\n\nx\n');
+    expect(await call('files.edit', { path: 'c.txt', oldText: 'x', newText: 'z' }, workspace)).toMatch(
+      /oldText occurs 3 times in "c.txt" \(at lines 1, 2, 4\)/,
+    );
+  });
+});
+
+describe('file tools: costly globs', () => {
+  it('files.search refuses an over-long glob and stops a costly one with a clear error', async () => {
+    const { workspace } = setup();
+    mkdirSync(join(workspace, 'many'));
+    for (let index = 0; index < 1_000; index++) {
+      writeFileSync(join(workspace, 'many', `${String(index).padStart(4, '0')}${'n'.repeat(96)}.txt`), 'x');
+    }
+    expect(await call('files.search', { pattern: 'x', glob: '*'.repeat(20_000) }, workspace)).toMatch(
+      /^Error from files\.search: the glob "\*{80}…" is 20000 characters long; a glob may have at most 1024\. Use a shorter one\.$/,
+    );
+    expect(await call('files.search', { pattern: 'x', glob: `${'*'.repeat(1_000)}z` }, workspace)).toMatch(
+      /^Error from files\.search: the glob "\*{80}…" is too costly to match against this many files \(over 100000000 steps\); use fewer \* and \{…\} alternatives, or a narrower path\.$/,
+    );
+    // An ordinary glob over the same files still works.
+    expect(await call('files.search', { pattern: 'x', glob: '0001*.txt' }, workspace)).toBe(
+      `many/0001${'n'.repeat(96)}.txt:1:x`,
+    );
+  });
+});
+
+describe('file tools: a pattern that exhausts the regular-expression stack', () => {
+  it('files.search skips the line it cannot run on, says so, and still reports the other files', async () => {
+    const { workspace } = setup();
+    // (a|b)* over 9 MiB of "a" runs out of backtracking stack at once: the whole search failed
+    // with "Maximum call stack size exceeded" and lost the other files' matches.
+    writeFileSync(join(workspace, 'big.txt'), 'a'.repeat(9 * 1024 * 1024));
+    writeFileSync(join(workspace, 'small.txt'), 'ac\n');
+    expect(await call('files.search', { pattern: '(a|b)*c' }, workspace)).toBe(
+      'small.txt:1:ac\n[skipped 1 lines too long for this pattern (it ran out of stack) in big.txt; use a simpler pattern, e.g. [ab]* instead of (a|b)*]',
+    );
+  });
+});

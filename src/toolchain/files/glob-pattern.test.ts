@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { globMatcher } from './glob-pattern.js';
+import { globMatcher, maxGlobLength, maxGlobMatchSteps } from './glob-pattern.js';
 
 describe('globMatcher', () => {
   it('matches a pattern without a slash against the file name at any depth', () => {
@@ -46,5 +46,25 @@ describe('globMatcher against hostile globs', () => {
     expect(globMatcher('{,x}y')('y')).toBe(true);
     expect(globMatcher('[ab].txt')('a.txt')).toBe(false);
     expect(globMatcher('[ab].txt')('[ab].txt')).toBe(true);
+  });
+
+  it('refuses a glob longer than a workspace path', () => {
+    expect(() => globMatcher('*'.repeat(maxGlobLength + 1))).toThrow(
+      /is 1025 characters long; a glob may have at most 1024\. Use a shorter one\./,
+    );
+    expect(globMatcher('*'.repeat(maxGlobLength))('a.txt')).toBe(true);
+  });
+
+  it('stops a long glob over many paths at its step budget instead of stalling the host', () => {
+    // 1,000 stars are 2,000 states; a 100-character name costs about 200,000 steps, so the
+    // budget runs out after about 500 names. Without it, a 10,000-character glob cost 43 ms a
+    // file: over an hour for a walk of 100,000 entries.
+    const matches = globMatcher(`${'*'.repeat(1_000)}z`);
+    const name = 'n'.repeat(100);
+    let calls = 0;
+    expect(() => {
+      for (; calls < 100_000; calls++) matches(name);
+    }).toThrow(/is too costly to match against this many files \(over 100000000 steps\); use fewer \* and/);
+    expect(calls).toBeLessThan(maxGlobMatchSteps / 100_000);
   });
 });

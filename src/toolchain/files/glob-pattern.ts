@@ -9,7 +9,19 @@
  * file name, ran for minutes and stalled the host. The glob is compiled to a small automaton
  * instead, and a path is matched in one pass over it: time grows with the path's length times
  * the glob's, whatever the pattern.
+ *
+ * That product is still large for a long glob over a large tree: a 10,000-character glob cost
+ * 43 ms a file, minutes over a checkout. So a glob is at most {@link maxGlobLength} characters,
+ * and one matcher does at most {@link maxGlobMatchSteps} steps (one state advanced by one
+ * character) over all the paths it is given; past that it throws, and the tool says so.
  */
+import { WorkspacePathError } from './workspace-path.js';
+
+/** Longest glob taken, in characters (the longest workspace path). */
+export const maxGlobLength = 1_024;
+
+/** Most automaton steps one matcher takes over all its paths: about a second here. */
+export const maxGlobMatchSteps = 100_000_000;
 
 /** A state of the automaton: consume one character, branch without consuming, or accept. */
 type State =
@@ -27,19 +39,37 @@ type Piece =
   | { kind: 'either'; alternatives: Piece[][] };
 
 /** Compile `glob` into a predicate over workspace-relative paths with `/` separators. */
+/**
+ * Compile `glob` into a predicate over workspace-relative paths with `/` separators.
+ * @throws WorkspacePathError when the glob is longer than {@link maxGlobLength}, and from the
+ * predicate once its paths have cost {@link maxGlobMatchSteps} steps in all.
+ */
 export function globMatcher(glob: string): (relativePath: string) => boolean {
-  const matches = compile(glob);
+  if (glob.length > maxGlobLength) {
+    throw new WorkspacePathError(
+      `the glob "${glob.slice(0, 80)}…" is ${glob.length} characters long; a glob may have at most ${maxGlobLength}. Use a shorter one.`,
+    );
+  }
+  const budget = { steps: 0, glob };
+  const matches = compile(glob, budget);
   if (!glob.includes('/')) return (relativePath) => matches(relativePath.slice(relativePath.lastIndexOf('/') + 1));
-  return glob.startsWith('./') ? compile(glob.slice(2)) : matches;
+  return glob.startsWith('./') ? compile(glob.slice(2), budget) : matches;
 }
 
-function compile(glob: string): (text: string) => boolean {
+function compile(glob: string, budget: { steps: number; glob: string }): (text: string) => boolean {
   const states: State[] = [{ kind: 'match' }];
   const start = compileSequence(parse(glob), 0, states);
   return (text) => {
     let current = closure([start], states);
     // UTF-16 units, as the glob's own characters are read.
     for (let position = 0; position < text.length; position++) {
+      budget.steps += current.length;
+      if (budget.steps > maxGlobMatchSteps) {
+        const shown = budget.glob.length > 80 ? `${budget.glob.slice(0, 80)}…` : budget.glob;
+        throw new WorkspacePathError(
+          `the glob "${shown}" is too costly to match against this many files (over ${maxGlobMatchSteps} steps); use fewer * and {…} alternatives, or a narrower path.`,
+        );
+      }
       const character = text[position]!;
       const next: number[] = [];
       for (const index of current) {

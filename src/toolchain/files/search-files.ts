@@ -40,7 +40,9 @@ interface SearchJob {
 }
 
 /** Messages from the worker: the shown matches of each file, then the total count. */
-type SearchMessage = { kind: 'matches'; lines: string[] } | { kind: 'done'; matches: number };
+type SearchMessage =
+  | { kind: 'matches'; lines: string[] }
+  | { kind: 'done'; matches: number; skippedLines: number; skippedFiles: string[] };
 
 // Plain JavaScript, run with `eval: true` so it works from sources and from the build alike.
 const workerSource = `
@@ -68,6 +70,10 @@ function readChecked(absolute) {
   }
 }
 let matches = 0;
+// Lines on which the pattern ran out of backtracking stack (a RangeError): skipped and reported,
+// so one long line does not turn the whole search into "Maximum call stack size exceeded".
+let skippedLines = 0;
+const skippedFiles = [];
 for (const file of job.files) {
   let buffer;
   try { buffer = readChecked(file.absolute); } catch { continue; }
@@ -77,7 +83,15 @@ for (const file of job.files) {
   const found = [];
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index];
-    if (!expression.test(line)) continue;
+    let isMatch;
+    try {
+      isMatch = expression.test(line);
+    } catch {
+      skippedLines++;
+      if (skippedFiles.length < 5 && !skippedFiles.includes(file.shown)) skippedFiles.push(file.shown);
+      continue;
+    }
+    if (!isMatch) continue;
     matches++;
     if (matches <= job.maxMatches) {
       const text = line.length > job.maxShownLineCharacters ? line.slice(0, job.maxShownLineCharacters) + '…' : line;
@@ -86,7 +100,7 @@ for (const file of job.files) {
   }
   if (found.length > 0) parentPort.postMessage({ kind: 'matches', lines: found });
 }
-parentPort.postMessage({ kind: 'done', matches });
+parentPort.postMessage({ kind: 'done', matches, skippedLines, skippedFiles });
 `;
 
 export function createSearchFilesTool(limits: FileToolLimits, protectedPaths?: ProtectedPaths) {
@@ -134,6 +148,11 @@ export function createSearchFilesTool(limits: FileToolLimits, protectedPaths?: P
       if (outcome.timedOut) {
         notes.push(
           `[stopped after ${limits.searchTimeoutMs} ms: results are incomplete; the pattern may be too slow (nested quantifiers such as (a+)+) or the search too broad; narrow path or glob]`,
+        );
+      }
+      if (outcome.skippedLines !== undefined && outcome.skippedLines > 0) {
+        notes.push(
+          `[skipped ${outcome.skippedLines} lines too long for this pattern (it ran out of stack) in ${outcome.skippedFiles?.join(', ')}; use a simpler pattern, e.g. [ab]* instead of (a|b)*]`,
         );
       }
       if (outcome.matches > outcome.lines.length) {
@@ -204,6 +223,9 @@ interface SearchOutcome {
   lines: string[];
   matches: number;
   timedOut: boolean;
+  /** Lines the pattern could not be run on (it ran out of stack), and the first files holding them. */
+  skippedLines?: number;
+  skippedFiles?: string[];
 }
 
 function runSearch(job: SearchJob, timeoutMs: number, abortSignal: AbortSignal): Promise<SearchOutcome> {
@@ -232,7 +254,13 @@ function runSearch(job: SearchJob, timeoutMs: number, abortSignal: AbortSignal):
       if (message.kind === 'matches') lines.push(...message.lines);
       else {
         matches = message.matches;
-        finish({ lines, matches, timedOut: false });
+        finish({
+          lines,
+          matches,
+          timedOut: false,
+          skippedLines: message.skippedLines,
+          skippedFiles: message.skippedFiles,
+        });
       }
     });
     worker.on('error', (error) => finish(error));
