@@ -21,7 +21,9 @@
  * results.json and RESULTS.md untouched; BENCH_SCALE=0.2 for a quick look with fewer requests;
  * BENCH_UPSTREAM_LATENCY_MS, BENCH_UPSTREAM_JITTER_MS, BENCH_UPSTREAM_CHUNK_MS for the upstream's
  * delays (default 20, 5 and 2); BENCH_HATARAKU_NODE_FLAGS for node flags given to `hataraku serve`
- * only (for example `--trace-gc`), to try V8 settings without touching the other processes.
+ * only (for example `--trace-gc`), to try V8 settings without touching the other processes;
+ * BENCH_PEER=floor to run a minimal Node proxy (floor-proxy.mjs) in Portkey's place, as a
+ * reference for what this machine lets any Node process add (nothing is written then).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -113,14 +115,18 @@ const hatarakuUrl = hataraku.url;
 const portkeyDirectory = dirname(require.resolve('@portkey-ai/gateway/package.json'));
 const portkeyVersion = JSON.parse(readFileSync(join(portkeyDirectory, 'package.json'), 'utf8')).version;
 const portkeyPort = await freePort();
+// BENCH_PEER=floor: a minimal Node proxy (floor-proxy.mjs) in Portkey's place, as a reference.
+const floor = process.env.BENCH_PEER === 'floor';
 const portkey = await processes.start(
-  [
-    '--import',
-    join(here, 'loopback-only.mjs'),
-    join(portkeyDirectory, 'build', 'start-server.js'),
-    `--port=${portkeyPort}`,
-    '--headless',
-  ],
+  floor
+    ? [join(here, 'floor-proxy.mjs'), `--port=${portkeyPort}`]
+    : [
+        '--import',
+        join(here, 'loopback-only.mjs'),
+        join(portkeyDirectory, 'build', 'start-server.js'),
+        `--port=${portkeyPort}`,
+        '--headless',
+      ],
   { env: { ...process.env, TRUSTED_CUSTOM_HOSTS: '127.0.0.1' } },
   /Ready for connections|running at/,
 );
@@ -433,8 +439,17 @@ const lines = [
   '',
 ];
 
-console.log(lines.join('\n'));
-if (process.env.BENCH_NO_WRITE !== '1') {
+// The floor's tables only: the notes around them describe Portkey.
+const shown = floor
+  ? lines
+      .join('\n')
+      .split('\n')
+      .filter((line) => line.startsWith('|') || line.startsWith('#'))
+      .join('\n')
+      .replaceAll('Portkey', 'floor proxy')
+  : lines.join('\n');
+console.log(shown);
+if (process.env.BENCH_NO_WRITE !== '1' && !floor) {
   writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(here, 'RESULTS.md'), lines.join('\n'));
 }
