@@ -35,6 +35,8 @@ interface SearchJob {
   /** Whether the worker can check an opened file through \`/proc/self/fd\`. */
   descriptorPaths: boolean;
   maxMatches: number;
+  /** Files larger than this when opened are not read (the size the caller chose them by may be stale). */
+  maxFileBytes: number;
   maxShownLineCharacters: number;
   binarySniffBytes: number;
 }
@@ -42,7 +44,7 @@ interface SearchJob {
 /** Messages from the worker: the shown matches of each file, then the total count. */
 type SearchMessage =
   | { kind: 'matches'; lines: string[] }
-  | { kind: 'done'; matches: number; skippedLines: number; skippedFiles: string[] };
+  | { kind: 'done'; matches: number; skippedLines: number; skippedFiles: string[]; grown: number };
 
 // Plain JavaScript, run with `eval: true` so it works from sources and from the build alike.
 const workerSource = `
@@ -64,7 +66,17 @@ function readChecked(absolute) {
       const current = fs.statSync(real);
       if (real !== absolute || current.ino !== stats.ino || current.dev !== stats.dev) return undefined;
     }
-    return fs.readFileSync(descriptor);
+    // The size is the opened file's, so a file swapped or grown since it was chosen is judged
+    // as it is now, and no more than the cap is ever read from it.
+    if (stats.size > job.maxFileBytes) return 'too-large';
+    const buffer = Buffer.allocUnsafe(stats.size);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const read = fs.readSync(descriptor, buffer, filled, buffer.length - filled, filled);
+      if (read === 0) break;
+      filled += read;
+    }
+    return buffer.subarray(0, filled);
   } finally {
     fs.closeSync(descriptor);
   }
@@ -74,10 +86,16 @@ let matches = 0;
 // so one long line does not turn the whole search into "Maximum call stack size exceeded".
 let skippedLines = 0;
 const skippedFiles = [];
+// Files over the size cap when opened, though under it when chosen: skipped and counted.
+let grown = 0;
 for (const file of job.files) {
   let buffer;
   try { buffer = readChecked(file.absolute); } catch { continue; }
   if (buffer === undefined) continue;
+  if (buffer === 'too-large') {
+    grown++;
+    continue;
+  }
   if (buffer.subarray(0, job.binarySniffBytes).includes(0)) continue;
   const lines = buffer.toString('utf8').split('\\n');
   const found = [];
@@ -100,7 +118,7 @@ for (const file of job.files) {
   }
   if (found.length > 0) parentPort.postMessage({ kind: 'matches', lines: found });
 }
-parentPort.postMessage({ kind: 'done', matches, skippedLines, skippedFiles });
+parentPort.postMessage({ kind: 'done', matches, skippedLines, skippedFiles, grown });
 `;
 
 export function createSearchFilesTool(limits: FileToolLimits, protectedPaths?: ProtectedPaths) {
@@ -138,6 +156,7 @@ export function createSearchFilesTool(limits: FileToolLimits, protectedPaths?: P
           files: selection.files,
           descriptorPaths: hasDescriptorPaths,
           maxMatches: limits.maxSearchMatches,
+          maxFileBytes: limits.maxSearchFileBytes,
           maxShownLineCharacters,
           binarySniffBytes,
         },
@@ -148,6 +167,11 @@ export function createSearchFilesTool(limits: FileToolLimits, protectedPaths?: P
       if (outcome.timedOut) {
         notes.push(
           `[stopped after ${limits.searchTimeoutMs} ms: results are incomplete; the pattern may be too slow (nested quantifiers such as (a+)+) or the search too broad; narrow path or glob]`,
+        );
+      }
+      if (outcome.grown !== undefined && outcome.grown > 0) {
+        notes.push(
+          `[skipped ${outcome.grown} files that were over ${limits.maxSearchFileBytes} bytes when opened; read them by line range]`,
         );
       }
       if (outcome.skippedLines !== undefined && outcome.skippedLines > 0) {
@@ -226,6 +250,8 @@ interface SearchOutcome {
   /** Lines the pattern could not be run on (it ran out of stack), and the first files holding them. */
   skippedLines?: number;
   skippedFiles?: string[];
+  /** Files chosen under the size cap but over it when the worker opened them. */
+  grown?: number;
 }
 
 function runSearch(job: SearchJob, timeoutMs: number, abortSignal: AbortSignal): Promise<SearchOutcome> {
@@ -260,6 +286,7 @@ function runSearch(job: SearchJob, timeoutMs: number, abortSignal: AbortSignal):
           timedOut: false,
           skippedLines: message.skippedLines,
           skippedFiles: message.skippedFiles,
+          grown: message.grown,
         });
       }
     });
