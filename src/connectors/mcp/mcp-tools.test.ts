@@ -4,7 +4,7 @@
  * stdio) and a hand-written server that crashes, hangs and answers with malformed results.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -259,6 +259,19 @@ describe('a misbehaving server', () => {
     expect((await call(find(tools, 'bad.coded-result'), {})).output).toBe(
       `${code}\nstructured result: ${JSON.stringify({ code })}`,
     );
+  });
+
+  it('does not save an image over the media limit, and saves the small one beside it', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'hataraku-mcp-media-'));
+    const { tools } = await createMcpTools(connect(misbehavingServer()));
+    const result = await call(find(tools, 'bad.big-image'), {}, workspace);
+    const output = String(result.output);
+    expect(output).toContain(
+      '[image: image/png, 6000000 bytes; not saved: over the 5000000-byte limit for one item from a connector]',
+    );
+    expect(output).toMatch(/\[image saved as \.hataraku\/mcp-media\/\S+ \(image\/png, 10 bytes\)\]/);
+    const saved = readdirSync(join(workspace, '.hataraku', 'mcp-media'), { recursive: true, encoding: 'utf8' });
+    expect(saved.filter((name) => name.endsWith('.png'))).toHaveLength(1);
   });
 
   it('takes no policy from a tool definition: a remote server cannot allow its own calls', async () => {

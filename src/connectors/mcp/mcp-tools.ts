@@ -183,6 +183,13 @@ const extensions: Record<string, string> = {
   'audio/mpeg': 'mp3',
 };
 
+/**
+ * The largest image or audio item a call's result may save into the workspace. A server decides
+ * what it sends; past this the item is named in the result and not written. (Over stdio the SDK
+ * refuses a message over 10 MiB anyway; over HTTP nothing else bounds it.)
+ */
+const maxMediaBytes = 5_000_000;
+
 async function saveMedia(
   data: string,
   mimeType: string,
@@ -191,6 +198,11 @@ async function saveMedia(
   toolName: string,
   position: number,
 ): Promise<string> {
+  // Base64 holds three bytes in four characters: the size is known before anything is decoded.
+  const size = Math.floor((data.replace(/=+$/, '').length * 3) / 4);
+  if (size > maxMediaBytes) {
+    return `[${kind}: ${mimeType}, ${size} bytes; not saved: over the ${maxMediaBytes}-byte limit for one item from a connector]`;
+  }
   const bytes = Buffer.from(data, 'base64');
   if (context.workspace === undefined) return `[${kind}: ${mimeType}, ${bytes.length} bytes; not saved: no workspace]`;
   const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 12);

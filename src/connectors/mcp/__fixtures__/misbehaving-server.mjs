@@ -32,6 +32,7 @@ const tools = [
   { name: 'hang', description: 'Never answers.', inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
   { name: 'malformed', description: 'Answers with a malformed result.', inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
   { name: 'fail', description: 'Answers with isError.', inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
+  { name: 'big-image', description: 'Answers with a 6 MB image and a small one.', inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
   { name: 'grow', description: 'Adds a tool and says so.', inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
   {
     name: 'count',
@@ -127,6 +128,21 @@ lines.on('line', (line) => {
     }
     if (name === 'malformed') {
       send({ jsonrpc: '2.0', id, result: { content: 'this should be an array' } });
+      return;
+    }
+    if (name === 'big-image') {
+      const big = Buffer.alloc(6_000_000, 7).toString('base64');
+      const small = Buffer.from('tiny image').toString('base64');
+      send({
+        jsonrpc: '2.0',
+        id,
+        result: {
+          content: [
+            { type: 'image', data: big, mimeType: 'image/png' },
+            { type: 'image', data: small, mimeType: 'image/png' },
+          ],
+        },
+      });
       return;
     }
     if (name === 'fail') {
