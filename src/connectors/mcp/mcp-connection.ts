@@ -15,6 +15,7 @@ import { type CallToolResult, ErrorCode, McpError, type Tool as McpTool } from '
 import type { McpServerSettings } from '../../config/connectors-settings.js';
 import { ConnectorError } from '../connector-error.js';
 import { withoutPatterns } from '../schema-patterns.js';
+import { boundedMessageFetch } from './bounded-message-fetch.js';
 
 /** Where a connection stands, for `hataraku mcp list`. */
 export type McpConnectionStatus =
@@ -57,6 +58,11 @@ export interface McpConnectionOptions {
    * with an error that says so. A listing whose pages never end is stopped here.
    */
   maxTools?: number;
+  /**
+   * Most bytes of one message from a server over HTTP (a JSON answer, or one event of a stream);
+   * default 16 MiB. Over stdio the SDK's own bound (10 MiB) holds.
+   */
+  maxMessageBytes?: number;
   clientVersion?: string;
 }
 
@@ -66,6 +72,7 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
   const maxFailures = options.maxConsecutiveFailures ?? 3;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const maxTools = options.maxTools ?? 1_000;
+  const boundedFetch = boundedMessageFetch(options.maxMessageBytes ?? 16 * 1024 * 1024);
   let client: Client | undefined;
   let connecting: Promise<Client> | undefined;
   let tools: McpTool[] = [];
@@ -73,6 +80,8 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
   let lastError: string | undefined;
   let closed = false;
   let stderrTail = '';
+  /** The last error the transport reported (a stream it stopped reading, say), shown with a timeout. */
+  let transportError: string | undefined;
 
   const label = `MCP server ${settings.name}`;
 
@@ -99,10 +108,10 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
     const requestInit = { headers: settings.headers };
     if (settings.transport === 'sse') {
       const { SSEClientTransport } = await import('@modelcontextprotocol/sdk/client/sse.js');
-      return new SSEClientTransport(url, { requestInit });
+      return new SSEClientTransport(url, { requestInit, fetch: boundedFetch });
     }
     const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
-    return new StreamableHTTPClientTransport(url, { requestInit });
+    return new StreamableHTTPClientTransport(url, { requestInit, fetch: boundedFetch });
   }
 
   function describe(error: unknown): string {
@@ -176,6 +185,9 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
         },
       );
       stderrTail = '';
+      candidate.onerror = (error) => {
+        transportError = error.message;
+      };
       try {
         await candidate.connect(await makeTransport(), { timeout: startTimeoutMs });
         tools = await listAll(candidate);
@@ -218,6 +230,7 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
         `${label} no longer offers the tool ${name}; its tool list changed. Use another tool.`,
       );
     }
+    transportError = undefined;
     try {
       const meta =
         options.idempotencyKey === undefined ? {} : { _meta: { [idempotencyMetaKey]: options.idempotencyKey } };
@@ -232,10 +245,12 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
       if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
         failures++;
         lastError = `no answer within ${settings.timeoutMs} ms`;
+        // An answer the transport stopped reading (over the message bound) ends as a timeout too.
+        const reported = transportError === undefined ? '' : ` (the connection reported: ${oneLine(transportError)})`;
         await restart(current);
         throw new ConnectorError(
           'connector_timeout',
-          `${label} did not answer ${name} within ${settings.timeoutMs} ms; the server was restarted.${options.readOnly ? '' : ' The call may or may not have taken effect.'}`,
+          `${label} did not answer ${name} within ${settings.timeoutMs} ms${reported}; the server was restarted.${options.readOnly ? '' : ' The call may or may not have taken effect.'}`,
         );
       }
       if (client !== current || (error instanceof McpError && error.code === ErrorCode.ConnectionClosed)) {
@@ -287,4 +302,8 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
       }
     },
   };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
 }
