@@ -114,6 +114,12 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
     return new StreamableHTTPClientTransport(url, { requestInit, fetch: boundedFetch });
   }
 
+  /** What the transport reported during the call, as words for a timeout's message ('' when nothing). */
+  function reportedByConnection(): string {
+    if (transportError === undefined) return '';
+    return ` (the connection reported: ${redact(transportError.replace(/\s+/g, ' ').trim().slice(0, 300))})`;
+  }
+
   function describe(error: unknown): string {
     const message = error instanceof Error ? error.message : String(error);
     const tail = stderrTail.trim().split('\n').slice(-3).join(' | ');
@@ -246,7 +252,7 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
         failures++;
         lastError = `no answer within ${settings.timeoutMs} ms`;
         // An answer the transport stopped reading (over the message bound) ends as a timeout too.
-        const reported = transportError === undefined ? '' : ` (the connection reported: ${oneLine(transportError)})`;
+        const reported = reportedByConnection();
         await restart(current);
         throw new ConnectorError(
           'connector_timeout',
@@ -302,8 +308,4 @@ export function createMcpConnection(settings: McpServerSettings, options: McpCon
       }
     },
   };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
 }

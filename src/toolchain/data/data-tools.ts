@@ -14,12 +14,13 @@
  * and unique (`FROM sales` for `sales.csv`): each call maps the bare names its SQL mentions to
  * temporary views over their files.
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, StatementType } from '@duckdb/node-api';
 import { z } from 'zod';
 import { tool } from '../../tools/define-tool.js';
 import type { Tool, ToolContext } from '../../tools/tool.js';
+import { measureWorkspaceDiskUse, totalDiskUse } from '../code/workspace-disk-use.js';
 import { createProtectedPaths, type ProtectedPaths } from '../files/protected-paths.js';
 import {
   checkedRelativePath,
@@ -31,7 +32,6 @@ import { WorkspacePathError } from '../files/workspace-path.js';
 import { type CallFiles, createCallFiles } from './call-files.js';
 import { dataFileExtensions, dataFormatOf, readerCall, sqlIdentifier, sqlString } from './data-formats.js';
 import { DataToolError } from './data-tool-error.js';
-import { diskBytesUnder } from './disk-use.js';
 import { duckDBApi } from './duckdb-api.js';
 import { type DuckDBSession, type DuckDBSessionOptions, duckDBSessionFor } from './duckdb-session.js';
 import { type ErrorContext, explainDuckDBError, relativeMessage } from './query-errors.js';
@@ -720,14 +720,30 @@ interface QueryWatch {
 const writeCheckIntervalMs = 100;
 
 /**
- * Bytes the call has written so far: its scratch directory (outputs, `COPY … TO`), and with the
- * run's database open for writing, what its file and write-ahead log grew by since the call began.
+ * Bytes the call has written so far: its scratch directory (outputs, `COPY … TO`), measured as the
+ * process tier of `code.run` measures a workspace, and with the run's database open for writing,
+ * what its file and write-ahead log grew by since the call began.
  */
 function writtenBy(files: CallFiles, session: DuckDBSession, persistent: boolean): () => number {
   const database = persistent ? [session.databasePath, `${session.databasePath}.wal`] : [];
-  const databaseBytes = () => database.reduce((sum, path) => sum + (existsSync(path) ? diskBytesUnder(path) : 0), 0);
+  const databaseBytes = () => database.reduce((sum, path) => sum + fileBytes(path), 0);
   const before = databaseBytes();
-  return () => diskBytesUnder(files.scratchDirectory) + Math.max(0, databaseBytes() - before);
+  return () => {
+    const scratch = measureWorkspaceDiskUse(files.scratchDirectory, undefined);
+    // A scratch directory too large to walk is past any limit.
+    if (!scratch.complete) return Number.POSITIVE_INFINITY;
+    return totalDiskUse(scratch) + Math.max(0, databaseBytes() - before);
+  };
+}
+
+/** Bytes a file holds (the larger of its size and its blocks); 0 when there is none. */
+function fileBytes(path: string): number {
+  try {
+    const stats = statSync(path);
+    return Math.max(stats.size, stats.blocks * 512);
+  } catch {
+    return 0;
+  }
 }
 
 /**
