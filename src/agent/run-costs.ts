@@ -29,7 +29,15 @@ export function priceResponse(
   response: ModelResponse,
   prices: PriceSource | undefined,
 ): { costUsd: number | undefined; ledger: LedgerEntry[] } {
-  const ledger = response.usageByModel.map(({ model: name, usage }) => {
+  return priceUsageByModel(response.usageByModel, prices);
+}
+
+/** `priceResponse` for usage given per model label (`provider:modelId`). */
+export function priceUsageByModel(
+  usageByModel: ModelResponse['usageByModel'],
+  prices: PriceSource | undefined,
+): { costUsd: number | undefined; ledger: LedgerEntry[] } {
+  const ledger = usageByModel.map(({ model: name, usage }) => {
     const { provider, modelId } = parseModelLabel(name);
     const price = prices?.lookup(provider, modelId, {
       inputTokens: usage.inputTokens,

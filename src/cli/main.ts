@@ -177,6 +177,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--shared-workspace', 'runs work in the configured workspace (default: a new directory per run)')
     .option('--max-body-bytes <n>', 'largest request body', '1048576')
     .option('--max-concurrent-requests <n>', 'most requests handled at once', '256')
+    .option(
+      '--no-relay',
+      'translate every gateway call through the model layer (default: pass OpenAI-compatible calls through)',
+    )
     .action(async (flags) => {
       exitCode = await serveCommand({ ...flags, ...withConfig(configPath()) }, io);
     });

@@ -15,11 +15,7 @@ import { ApiError } from './api-error.js';
  */
 export function limitBodySize(maxBytes: number): MiddlewareHandler {
   const tooLarge = (): never => {
-    throw new ApiError(
-      413,
-      'body_too_large',
-      `the request body is over ${maxBytes} bytes; send less (or raise --max-body-bytes).`,
-    );
+    throw bodyTooLarge(maxBytes);
   };
   const counted = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
   return async function limitBody(context, next) {
@@ -34,6 +30,14 @@ export function limitBodySize(maxBytes: number): MiddlewareHandler {
   };
 }
 
+export function bodyTooLarge(maxBytes: number): ApiError {
+  return new ApiError(
+    413,
+    'body_too_large',
+    `the request body is over ${maxBytes} bytes; send less (or raise --max-body-bytes).`,
+  );
+}
+
 /**
  * Refuse with 503 `server_busy` when `limit` requests are already being handled. A request holds
  * its slot until its response has been written or its client went away, so a streamed response
@@ -44,25 +48,10 @@ export function limitBodySize(maxBytes: number): MiddlewareHandler {
  * path (reading `body` of its light Response builds a full Fetch Response). Called in process
  * (`app.request`, tests), an event stream's body is wrapped to see its end.
  */
-export function concurrencyLimit(limit: number): MiddlewareHandler {
-  let inFlight = 0;
+export function concurrencyLimit(limit: number | RequestGate): MiddlewareHandler {
+  const gate = typeof limit === 'number' ? createRequestGate(limit) : limit;
   return async function limitConcurrency(context, next) {
-    if (inFlight >= limit) {
-      throw new ApiError(
-        503,
-        'server_busy',
-        `the server is handling ${limit} requests already; retry shortly (raise --max-concurrent-requests to allow more).`,
-        { 'retry-after': '1' },
-      );
-    }
-    inFlight++;
-    let released = false;
-    const release = () => {
-      if (!released) {
-        released = true;
-        inFlight--;
-      }
-    };
+    const release = gate.enter();
     const outgoing = nodeResponseOf(context.env);
     if (outgoing) {
       outgoing.once('close', release);
@@ -102,6 +91,42 @@ export function concurrencyLimit(limit: number): MiddlewareHandler {
       }),
       response,
     );
+  };
+}
+
+/**
+ * The count of requests in flight, shared by the server's routes and its fast lane for chat
+ * completions (`fast-lane.ts`).
+ */
+export interface RequestGate {
+  /**
+   * Take a slot; returns the function that gives it back (once, however often it is called).
+   * Throws `server_busy` (503) when every slot is taken.
+   */
+  enter(): () => void;
+}
+
+export function createRequestGate(limit: number): RequestGate {
+  let inFlight = 0;
+  return {
+    enter() {
+      if (inFlight >= limit) {
+        throw new ApiError(
+          503,
+          'server_busy',
+          `the server is handling ${limit} requests already; retry shortly (raise --max-concurrent-requests to allow more).`,
+          { 'retry-after': '1' },
+        );
+      }
+      inFlight++;
+      let released = false;
+      return () => {
+        if (!released) {
+          released = true;
+          inFlight--;
+        }
+      };
+    },
   };
 }
 

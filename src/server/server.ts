@@ -5,9 +5,11 @@
  *
  * Tests call `server.app.request(...)` in process; `startServer` listens on a port.
  */
-import { type ServerType, serve } from '@hono/node-server';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { sqliteConnectionOf } from '../engine/sqlite/sqlite-engine.js';
+import { UserError } from '../errors.js';
 import type { Hataraku } from '../hataraku.js';
 import { type AgentCatalog, createAgentCatalog } from './agent-catalog.js';
 import { createRedactor, errorBody, respondWithError } from './api-error.js';
@@ -15,11 +17,13 @@ import { type AuthVariables, authenticate, isLoopbackName } from './auth.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { createSessionStore, type SessionLifetimes } from './console/session-store.js';
 import { type EventLog, openEventLog } from './event-log.js';
+import { createRequestListener, type NodeRequestListener } from './fast-lane.js';
 import { createGatewayRecorder } from './gateway/gateway-ledger.js';
 import { gatewayRoutes } from './gateway/gateway-routes.js';
+import { createChatRelay } from './gateway/relay.js';
 import { type KeyStore, openKeyStore } from './keys/key-store.js';
 import { openPostgresKeyStore } from './keys/postgres-key-store.js';
-import { concurrencyLimit, createRateLimiter, limitBodySize } from './request-limits.js';
+import { concurrencyLimit, createRateLimiter, createRequestGate, limitBodySize } from './request-limits.js';
 import { createRunService, type RunService } from './run-service.js';
 import { runsRoutes } from './runs-routes.js';
 
@@ -37,6 +41,11 @@ export interface ServerOptions {
   sharedWorkspace?: boolean;
   /** How often gateway calls are written to the ledger, in batches (default 100 ms; under `power`, one fsync a second). */
   gatewayFlushMs?: number;
+  /**
+   * Pass chat completions for OpenAI-compatible models through to their provider (default true;
+   * see `gateway/relay.ts`); false translates every call through the model layer.
+   */
+  relay?: boolean;
   /** Where the server reports what no client sees (bugs, failures to record). */
   log?: (line: string) => void;
   /** How long console sessions last (default: 12 hours idle, 24 hours in all). */
@@ -45,6 +54,8 @@ export interface ServerOptions {
 
 export interface HatarakuServer {
   app: OpenAPIHono<{ Variables: AuthVariables }>;
+  /** The Node request listener serving `app`, with the fast lane for relayed chat completions. */
+  listener: NodeRequestListener;
   hataraku: Hataraku;
   runs: RunService;
   keys: KeyStore;
@@ -98,14 +109,16 @@ export function createServer(options: ServerOptions): HatarakuServer {
       404,
     ),
   );
-  app.use('*', concurrencyLimit(options.maxConcurrentRequests ?? 256));
+  const gate = createRequestGate(options.maxConcurrentRequests ?? 256);
+  app.use('*', concurrencyLimit(gate));
   app.use('*', limitBodySize(maxBodyBytes));
   app.get('/health', (context) => context.json({ status: 'ok' }));
   // Sessions live in the journal: they outlive a restart, and every server on it shares them.
   const sessions = createSessionStore({ journal: hataraku.engine, keys, ...options.consoleSessions });
+  const rateLimiter = createRateLimiter();
   const auth = authenticate({
     keys,
-    rateLimiter: createRateLimiter(),
+    rateLimiter,
     development: options.development === true,
     sessions,
   });
@@ -122,7 +135,27 @@ export function createServer(options: ServerOptions): HatarakuServer {
     log,
     ...(options.gatewayFlushMs !== undefined ? { flushIntervalMs: options.gatewayFlushMs } : {}),
   });
-  app.route('/v1', gatewayRoutes({ hataraku, runs, agents, recorder, log, redact }));
+  const relay =
+    options.relay === false
+      ? undefined
+      : createChatRelay({
+          config: hataraku.config,
+          prices: hataraku.prices,
+          record: (call) => recorder.record(call),
+          redact,
+        });
+  app.route('/v1', gatewayRoutes({ hataraku, runs, agents, recorder, log, redact, ...(relay ? { relay } : {}) }));
+  const listener = createRequestListener({
+    app,
+    hataraku,
+    relay,
+    keys,
+    rateLimiter,
+    gate,
+    maxBodyBytes,
+    log,
+    redact,
+  });
   const openApiDocument = runsApp.getOpenAPIDocument({
     openapi: '3.0.3',
     info: {
@@ -157,6 +190,7 @@ export function createServer(options: ServerOptions): HatarakuServer {
 
   return {
     app,
+    listener,
     hataraku,
     runs,
     keys,
@@ -165,12 +199,31 @@ export function createServer(options: ServerOptions): HatarakuServer {
     recover,
     async close() {
       if (timer) clearInterval(timer);
+      relay?.close();
       await recorder.close();
       await runs.close();
       keys.close();
       events.close();
     },
   };
+}
+
+/** A failure to listen as one line saying what to change; other errors as they are. */
+function listenError(error: NodeJS.ErrnoException, address: { host: string; port: number }): Error {
+  const where = `${address.host}:${address.port}`;
+  if (error.code === 'EADDRINUSE') {
+    return new UserError(
+      'usage',
+      `cannot listen on ${where}: the port is in use; stop what uses it or pick another --port.`,
+    );
+  }
+  if (error.code === 'EACCES') {
+    return new UserError('usage', `cannot listen on ${where}: permission denied; pick a port above 1023.`);
+  }
+  if (error.code === 'EADDRNOTAVAIL') {
+    return new UserError('usage', `cannot listen on ${where}: this machine has no such address; check --host.`);
+  }
+  return error;
 }
 
 /** A loopback address to listen on: `localhost`, `::1` or an IPv4 address in 127.0.0.0/8 (not a name like `127.example.com`). */
@@ -190,10 +243,13 @@ export async function startServer(
     await server.close();
     throw error;
   }
-  const listening = await new Promise<{ node: ServerType; port: number }>((resolve) => {
-    const node = serve({ fetch: server.app.fetch, hostname: address.host, port: address.port }, (info) =>
-      resolve({ node, port: info.port }),
-    );
+  const listening = await new Promise<{ node: http.Server; port: number }>((resolve, reject) => {
+    const node = http.createServer(server.listener);
+    node.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, address)));
+    node.listen(address.port, address.host, () => {
+      node.off('error', reject);
+      resolve({ node, port: (node.address() as AddressInfo).port });
+    });
   });
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   return {

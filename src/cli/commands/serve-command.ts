@@ -19,6 +19,8 @@ export async function serveCommand(
     sharedWorkspace?: boolean;
     maxBodyBytes?: string;
     maxConcurrentRequests?: string;
+    /** False with `--no-relay`. */
+    relay?: boolean;
     config?: string;
   },
   io: CliIo,
@@ -49,6 +51,7 @@ export async function serveCommand(
     ...(flags.sharedWorkspace ? { sharedWorkspace: true } : {}),
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(maxConcurrentRequests !== undefined ? { maxConcurrentRequests } : {}),
+    ...(flags.relay === false ? { relay: false } : {}),
     log: (line) => io.stderr.write(`hataraku serve: ${line}\n`),
   });
   mountMcp(server, { version: cliVersion() });

@@ -237,8 +237,8 @@ export function toModelMessages(messages: ChatMessage[]): ModelMessage[] {
   });
 }
 
-/** A chat request as a model request (everything but the abort signal). */
-export function toModelRequest(request: ChatRequest): ModelRequest {
+/** Refuse `n` other than 1: the gateway answers, prices and records one choice per request. */
+export function requireOneChoice(request: ChatRequest): void {
   if (request.n !== undefined && request.n !== null && request.n !== 1) {
     throw new ApiError(
       400,
@@ -246,6 +246,11 @@ export function toModelRequest(request: ChatRequest): ModelRequest {
       '"n" must be 1 (one choice per request); send several requests instead.',
     );
   }
+}
+
+/** A chat request as a model request (everything but the abort signal). */
+export function toModelRequest(request: ChatRequest): ModelRequest {
+  requireOneChoice(request);
   const toolChoice: ToolChoice | undefined =
     request.tool_choice === null || request.tool_choice === undefined
       ? undefined

@@ -23,6 +23,7 @@ import { Worker } from 'node:worker_threads';
 import type { JournalDurability } from '../../engine/durability.js';
 import type { Engine, FinishedRun, LedgerEntry } from '../../engine/engine.js';
 import type { ModelResponse, Usage } from '../../models/spec.js';
+import { answerOfEventStream } from './chat-stream.js';
 
 export interface GatewayCall {
   id: string;
@@ -43,6 +44,11 @@ export interface GatewayCall {
    * ledger` can learn from gateway calls; the run's input is then the request's last user message.
    */
   routing?: ModelResponse['routing'] | undefined;
+  /**
+   * A relayed stream as the provider sent it (its first 4 MiB), when `text` and `toolCalls` are
+   * left empty: they are read from it here, in the batch writer, not while the call is answered.
+   */
+  answerStream?: string | undefined;
 }
 
 /** A gateway call's run input when it keeps no prompt. */
@@ -54,7 +60,8 @@ const gatewayInput = '(an OpenAI-compatible gateway call)';
  * working that out (parsing the request again) happens here, in the batch writer, not while the
  * call is answered.
  */
-export function finishedRunOf(call: GatewayCall): FinishedRun {
+export function finishedRunOf(recorded: GatewayCall): FinishedRun {
+  const call = recorded.answerStream === undefined ? recorded : withStreamedAnswer(recorded, recorded.answerStream);
   const routed = call.routing !== undefined && call.routing.length > 0;
   return {
     run: {
@@ -95,6 +102,11 @@ export function finishedRunOf(call: GatewayCall): FinishedRun {
     ],
     outcome: { status: 'completed', stopReason: 'final-answer', output: call.text },
   };
+}
+
+function withStreamedAnswer(call: GatewayCall, stream: string): GatewayCall {
+  const answer = answerOfEventStream(stream);
+  return { ...call, text: answer.text, toolCalls: answer.toolCalls };
 }
 
 /**

@@ -19,12 +19,19 @@ import type { ModelRequest, ModelResponse } from '../../models/spec.js';
 import type { AgentCatalog } from '../agent-catalog.js';
 import { ApiError, describeValidation, toApiError } from '../api-error.js';
 import { type AuthVariables, requireAgent, requireBudget, requireModel } from '../auth.js';
-import { keyAllows } from '../keys/key-store.js';
+import { type ApiKey, keyAllows } from '../keys/key-store.js';
 import type { RunService } from '../run-service.js';
-import { type ChatRequest, chatRequestSchema, toModelMessages, toModelRequest } from './chat-request.js';
+import {
+  type ChatRequest,
+  chatRequestSchema,
+  requireOneChoice,
+  toModelMessages,
+  toModelRequest,
+} from './chat-request.js';
 import { completionBody, createChunkWriter, wireUsage } from './chat-response.js';
 import type { GatewayCall, GatewayRecorder } from './gateway-ledger.js';
 import { createPushedBody } from './pushed-body.js';
+import type { ChatRelay, RelayCall, RelaySink, RelayTarget } from './relay.js';
 import { responseBody, responsesRequestSchema, responsesToChat } from './responses.js';
 
 export interface GatewayOptions {
@@ -37,6 +44,8 @@ export interface GatewayOptions {
   log: (line: string) => void;
   /** Removes the provider secrets from a message for the client (default: none). */
   redact?: (message: string) => string;
+  /** Serves OpenAI-compatible models by passing calls through (`relay.ts`); without it every call is translated. */
+  relay?: ChatRelay;
 }
 
 const agentPrefix = 'agent:';
@@ -87,6 +96,17 @@ export function gatewayRoutes(options: GatewayOptions) {
     const key = context.get('key');
     const { body, text } = await parseChat(context.req.raw);
     if (body.model.startsWith(agentPrefix)) return agentCompletion(context, body);
+    const target = options.relay && (await checkRelayedCall(hataraku, options.relay, key, body));
+    if (options.relay && target) {
+      return relayedResponse(options.relay, {
+        name: body.model,
+        target,
+        body,
+        requestText: text,
+        key,
+        signal: context.req.raw.signal,
+      });
+    }
     requireModel(key, body.model);
     requireServedModel(hataraku.config, body.model);
     if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);
@@ -297,6 +317,70 @@ export function gatewayRoutes(options: GatewayOptions) {
 }
 
 /**
+ * The checks of a chat completion for a relayed model, as the translated path makes them: the
+ * key may use the model and has budget left, and the request is one the gateway honours (one
+ * choice). Returns the relay's target, or undefined when the call is translated instead (the
+ * model is not relayed, or a message carries media); the translated path then checks the key.
+ */
+export async function checkRelayedCall(
+  hataraku: Hataraku,
+  relay: ChatRelay,
+  key: ApiKey,
+  body: ChatRequest,
+): Promise<RelayTarget | undefined> {
+  const target = relay.targetOf(body.model);
+  if (!target || carriesMedia(body)) return undefined;
+  requireModel(key, body.model);
+  requireOneChoice(body);
+  if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);
+  return target;
+}
+
+/**
+ * Whether a message has parts other than text (images, PDFs): such a call is translated, so that
+ * the media are checked by their bytes and given to the model in the form it accepts.
+ */
+function carriesMedia(body: ChatRequest): boolean {
+  for (const message of body.messages) {
+    const content = message.content;
+    if (!Array.isArray(content)) continue;
+    for (const part of content) if (part.type !== 'text') return true;
+  }
+  return false;
+}
+
+/** A relayed call as a Fetch response (the gateway's Hono route: in-process calls and hand-offs). */
+function relayedResponse(relay: ChatRelay, call: RelayCall): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    const output = createPushedBody();
+    let started = false;
+    const sink: RelaySink = {
+      head(status, headers) {
+        started = true;
+        resolve(new Response(output.body, { status, headers }));
+      },
+      write(text) {
+        output.send(text);
+        return true;
+      },
+      onDrain() {},
+      end(text) {
+        output.end(text);
+      },
+    };
+    relay.relay(call, sink).then(
+      () => {
+        if (!started) reject(new Error('the relay ended without an answer'));
+      },
+      (error: unknown) => {
+        if (!started) reject(error);
+        else output.end();
+      },
+    );
+  });
+}
+
+/**
  * `scripted:<file>` and `local:<file.gguf>` name files on the server's disk: from a client they
  * would read any file the server can (its content echoed in the parse error). The gateway serves
  * such a model only when the configuration names it (`model`, `prices`, an agent's model); a
@@ -326,7 +410,7 @@ function requireServedModel(config: Hataraku['config'], name: string): void {
 const maxJsonDepth = 64;
 
 /** Refuse (400) a body nested deeper than `maxJsonDepth`, walked without recursion. */
-function requireShallow(json: unknown): void {
+export function requireShallow(json: unknown): void {
   const pending: Array<{ value: unknown; depth: number }> = [{ value: json, depth: 0 }];
   for (let item = pending.pop(); item; item = pending.pop()) {
     if (item.value === null || typeof item.value !== 'object') continue;

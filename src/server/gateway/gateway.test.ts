@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { generateText, streamText } from 'ai';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHataraku, type Hataraku } from '../../hataraku.js';
 import {
   type FakeOpenAIServer,
@@ -50,9 +50,13 @@ interface Gateway {
   openai: OpenAI;
 }
 
+/** Whether the gateways started next pass OpenAI-compatible calls through. */
+let relayCalls = true;
+
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  relayCalls = true;
 });
 
 async function startGateway(
@@ -84,7 +88,7 @@ async function startGateway(
   );
   // As `hataraku serve` does: provider calls over node:http rather than the built-in fetch.
   const hataraku = createHataraku({ cwd, env: { UP_KEY: upstreamKey }, fetch: createNodeHttpFetch() });
-  const server = createServer({ hataraku, recoverIntervalMs: 0, gatewayFlushMs: 10, log: () => {} });
+  const server = createServer({ hataraku, recoverIntervalMs: 0, gatewayFlushMs: 10, log: () => {}, relay: relayCalls });
   const listening = await startServer(server, { host: '127.0.0.1', port: 0 });
   const { secret } = server.keys.create({ name: 'app', tenant: 'acme' });
   cleanups.push(async () => {
@@ -97,7 +101,16 @@ async function startGateway(
   return { url: listening.url, key: secret, upstream, hataraku, server, openai };
 }
 
-describe('the gateway with the openai client', () => {
+// Each case runs twice: with OpenAI-compatible calls passed through (`relay.ts`, the default)
+// and translated through the model layer (`serve --no-relay`).
+describe.each([
+  { relay: true, mode: 'relayed' },
+  { relay: false, mode: 'translated' },
+])('the gateway with the openai client ($mode)', ({ relay }) => {
+  beforeEach(() => {
+    relayCalls = relay;
+  });
+
   it('answers a chat completion, with usage, the cost in a header, and the call in the ledger', async () => {
     const gateway = await startGateway([textReply('Hi there friend')]);
     const { data, response } = await gateway.openai.chat.completions

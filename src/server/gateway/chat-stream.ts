@@ -1,0 +1,126 @@
+/**
+ * Reading a Chat Completions answer in its wire form: the `data:` payloads of an event stream
+ * gathered into the whole answer (text, refusal, tool calls, finish reason, usage), and an answer
+ * written out as one `chat.completion`. The relay uses it when an upstream streams an answer its
+ * client asked for whole, and the ledger uses it to record what a relayed stream said.
+ *
+ * It is lenient as the servers are: fields may be missing or null, and a payload that is not JSON
+ * is skipped (the client saw it as it came).
+ */
+import type { OpenAIUsage } from '../../models/openai/openai-wire.js';
+import type { ToolCallPart } from '../../models/spec.js';
+
+export interface StreamedAnswer {
+  id: string | undefined;
+  created: number | undefined;
+  model: string | undefined;
+  text: string;
+  refusal: string | undefined;
+  toolCalls: ToolCallPart[];
+  /** As the upstream said it (`stop`, `length`, `tool_calls`…); null when it never said. */
+  finishReason: string | null;
+  usage: OpenAIUsage | undefined;
+  /** The upstream's in-stream error payload, if it sent one. */
+  error: unknown;
+}
+
+export interface AnswerAssembler {
+  /** Take one parsed chunk (`chat.completion.chunk`). */
+  add(chunk: unknown): void;
+  answer(): StreamedAnswer;
+}
+
+export function createAnswerAssembler(): AnswerAssembler {
+  const answer: StreamedAnswer = {
+    id: undefined,
+    created: undefined,
+    model: undefined,
+    text: '',
+    refusal: undefined,
+    toolCalls: [],
+    finishReason: null,
+    usage: undefined,
+    error: undefined,
+  };
+  const texts: string[] = [];
+  const callsByIndex = new Map<number, ToolCallPart>();
+  return {
+    add(chunk) {
+      if (typeof chunk !== 'object' || chunk === null) return;
+      const fields = chunk as {
+        id?: unknown;
+        created?: unknown;
+        model?: unknown;
+        choices?: unknown;
+        usage?: unknown;
+        error?: unknown;
+      };
+      if (fields.error !== undefined && fields.error !== null) answer.error = fields.error;
+      if (typeof fields.id === 'string') answer.id ??= fields.id;
+      if (typeof fields.created === 'number') answer.created ??= fields.created;
+      if (typeof fields.model === 'string') answer.model ??= fields.model;
+      if (typeof fields.usage === 'object' && fields.usage !== null) answer.usage = fields.usage as OpenAIUsage;
+      if (!Array.isArray(fields.choices)) return;
+      for (const choice of fields.choices as Array<Record<string, unknown> | null>) {
+        // One choice per request (the gateway refuses `n` > 1); other indexes are not ours.
+        if (choice === null || typeof choice !== 'object' || (choice.index ?? 0) !== 0) continue;
+        if (typeof choice.finish_reason === 'string') answer.finishReason = choice.finish_reason;
+        const delta = choice.delta as Record<string, unknown> | null | undefined;
+        if (typeof delta !== 'object' || delta === null) continue;
+        if (typeof delta.content === 'string') texts.push(delta.content);
+        if (typeof delta.refusal === 'string') answer.refusal = (answer.refusal ?? '') + delta.refusal;
+        if (!Array.isArray(delta.tool_calls)) continue;
+        for (const [position, raw] of (delta.tool_calls as Array<Record<string, unknown> | null>).entries()) {
+          if (typeof raw !== 'object' || raw === null) continue;
+          const index = typeof raw.index === 'number' ? raw.index : position;
+          const call = callsByIndex.get(index) ?? { type: 'tool-call' as const, id: '', name: '', arguments: '' };
+          callsByIndex.set(index, call);
+          if (typeof raw.id === 'string' && raw.id !== '') call.id = raw.id;
+          const fn = raw.function as { name?: unknown; arguments?: unknown } | null | undefined;
+          if (typeof fn?.name === 'string') call.name += fn.name;
+          if (typeof fn?.arguments === 'string') call.arguments += fn.arguments;
+        }
+      }
+    },
+    answer() {
+      answer.text = texts.join('');
+      answer.toolCalls = [...callsByIndex.entries()].sort(([a], [b]) => a - b).map(([, call]) => call);
+      return answer;
+    },
+  };
+}
+
+/** The `data:` payloads of complete server-sent events in `text` (blank-line separated), `[DONE]` left out. */
+export function eventPayloads(text: string): string[] {
+  const payloads: string[] = [];
+  const normalized = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+  for (const event of normalized.split('\n\n')) {
+    const data = dataOf(event);
+    if (data !== undefined && data !== '[DONE]') payloads.push(data);
+  }
+  return payloads;
+}
+
+/** The `data:` payload of one event (its data lines joined by line breaks), or undefined when it has none. */
+export function dataOf(event: string): string | undefined {
+  let data: string | undefined;
+  for (const line of event.split('\n')) {
+    if (!line.startsWith('data:')) continue;
+    const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+    data = data === undefined ? value : `${data}\n${value}`;
+  }
+  return data;
+}
+
+/** The answer an event stream (its text, whole or cut short) carries. */
+export function answerOfEventStream(text: string): StreamedAnswer {
+  const assembler = createAnswerAssembler();
+  for (const payload of eventPayloads(text)) {
+    try {
+      assembler.add(JSON.parse(payload));
+    } catch {
+      // Not JSON: the client got it as it came; there is nothing in it to record.
+    }
+  }
+  return assembler.answer();
+}
