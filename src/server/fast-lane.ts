@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Hataraku } from '../hataraku.js';
 import { errorBody, toApiError } from './api-error.js';
-import { chatRequestSchema } from './gateway/chat-request.js';
+import { type ChatRequest, chatRequestSchema, isPlainChatRequest } from './gateway/chat-request.js';
 import { checkRelayedCall, requireShallow } from './gateway/gateway-routes.js';
 import type { ChatRelay, RelaySink } from './gateway/relay.js';
 import type { KeyStore } from './keys/key-store.js';
@@ -71,12 +71,13 @@ export function createRequestListener(options: RequestListenerOptions): NodeRequ
       } catch {
         return handOff();
       }
-      const parsed = chatRequestSchema.safeParse(json);
-      if (!parsed.success || !relay?.targetOf(parsed.data.model)) return handOff();
+      if (!isPlainChatRequest(json) && !chatRequestSchema.safeParse(json).success) return handOff();
+      // The request as the client sent it, now known to be valid: what the relay forwards.
+      const body = json as ChatRequest;
+      if (!relay?.targetOf(body.model)) return handOff();
       const key = keys.verify(token);
       if (!key) return handOff();
       if (key.requestsPerMinute !== undefined) rateLimiter.take(key.id, key.requestsPerMinute);
-      const body = parsed.data;
       const target = await checkRelayedCall(options.hataraku, relay, key, body);
       if (!target) return handOff();
       const clientGone = new AbortController();

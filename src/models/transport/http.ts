@@ -19,7 +19,24 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = { maxRetries: 2, initialDelayMs: 500, maxDelayMs: 30_000 };
 
-export interface PostRequest {
+/**
+ * What the transport reads of a response: Fetch's `Response` has it all; the gateway's relay
+ * passes a lighter object for a successful answer whose body it reads as a Node stream.
+ */
+export interface TransportResponse {
+  ok: boolean;
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/** The `fetch` the transport calls: `globalThis.fetch`, or one answering `R`. */
+export type TransportFetch<R extends TransportResponse> = (
+  url: string,
+  init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<R>;
+
+export interface PostRequest<R extends TransportResponse = Response> {
   provider: string;
   modelId: string;
   url: string;
@@ -29,7 +46,7 @@ export interface PostRequest {
   timeoutMs: number;
   retry: RetryPolicy;
   abortSignal?: AbortSignal | undefined;
-  fetch?: typeof globalThis.fetch | undefined;
+  fetch?: TransportFetch<R> | undefined;
   /** Hint appended to authentication errors, e.g. `set OPENAI_API_KEY`. */
   authHint: string;
 }
@@ -38,8 +55,8 @@ export interface PostRequest {
  * POST a JSON body and return the successful response (status 2xx), retrying as allowed. Call
  * `releaseResponse` with it once its body is read or dropped.
  */
-export async function postWithRetry(request: PostRequest): Promise<Response> {
-  const fetchImplementation = request.fetch ?? globalThis.fetch;
+export async function postWithRetry<R extends TransportResponse = Response>(request: PostRequest<R>): Promise<R> {
+  const fetchImplementation = request.fetch ?? (globalThis.fetch as unknown as TransportFetch<R>);
   for (let attempt = 0; ; attempt++) {
     let error: ModelCallError;
     try {
@@ -70,17 +87,20 @@ export async function postWithRetry(request: PostRequest): Promise<Response> {
  * the body is read, so that an abort still drops the connection; the provider removes it with
  * `releaseResponse` once it is done with the body.
  */
-const abortLinks = new WeakMap<Response, () => void>();
+const abortLinks = new WeakMap<TransportResponse, () => void>();
 
 /** Stop passing the caller's abort on to the connection of `response` (its body is read or dropped). */
-export function releaseResponse(response: Response): void {
+export function releaseResponse(response: TransportResponse): void {
   const unlink = abortLinks.get(response);
   if (unlink === undefined) return;
   abortLinks.delete(response);
   unlink();
 }
 
-async function fetchOnce(fetchImplementation: typeof globalThis.fetch, request: PostRequest): Promise<Response> {
+async function fetchOnce<R extends TransportResponse>(
+  fetchImplementation: TransportFetch<R>,
+  request: PostRequest<R>,
+): Promise<R> {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -143,7 +163,10 @@ export function abortedError(request: { provider: string; modelId: string }, cau
 }
 
 /** Build a `ModelCallError` from a non-2xx response, reading the provider's error message. */
-export async function errorFromResponse(request: PostRequest, response: Response): Promise<ModelCallError> {
+export async function errorFromResponse<R extends TransportResponse>(
+  request: PostRequest<R>,
+  response: TransportResponse,
+): Promise<ModelCallError> {
   const status = response.status;
   let upstreamMessage = '';
   try {
@@ -203,7 +226,7 @@ function sentSecrets(headers: Record<string, string>): string[] {
   return [...new Set(values.filter((value) => value.length >= 8))].sort((a, b) => b.length - a.length);
 }
 
-function parseRetryAfter(headers: Headers): number | undefined {
+function parseRetryAfter(headers: TransportResponse['headers']): number | undefined {
   const milliseconds = headers.get('retry-after-ms');
   if (milliseconds !== null && Number.isFinite(Number(milliseconds))) return Number(milliseconds) / 1000;
   const value = headers.get('retry-after');

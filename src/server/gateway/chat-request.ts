@@ -95,6 +95,63 @@ export const chatRequestSchema = z.looseObject({
 });
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+/** Top-level fields whose plain values (or null) `isPlainChatRequest` checks itself. */
+const plainFieldChecks: Record<string, (value: unknown) => boolean> = {
+  model: (value) => typeof value === 'string' && value !== '',
+  messages: () => true,
+  stream: (value) => typeof value === 'boolean',
+  stream_options: (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    Object.entries(value).every(([key, option]) => key === 'include_usage' && typeof option === 'boolean'),
+  temperature: (value) => typeof value === 'number' && value >= 0 && value <= 2,
+  max_tokens: (value) => Number.isInteger(value) && (value as number) > 0,
+  max_completion_tokens: (value) => Number.isInteger(value) && (value as number) > 0,
+  n: (value) => Number.isInteger(value),
+  parallel_tool_calls: (value) => typeof value === 'boolean',
+  stop: (value) =>
+    typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string')),
+};
+/** Fields of the schema with structure (tools, tool_choice, response_format): left to the schema. */
+const structuredFields = new Set(['tools', 'tool_choice', 'response_format']);
+
+/**
+ * True when `json` is a chat request of the common shape (text messages, plain settings) that
+ * `chatRequestSchema` accepts, checked without it: the gateway's fast lane answers most calls
+ * without building the schema's copy of the request. False means only "not checked here": the
+ * schema then decides, and words its errors.
+ */
+export function isPlainChatRequest(json: unknown): json is ChatRequest {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return false;
+  const fields = json as Record<string, unknown>;
+  if (typeof fields.model !== 'string' || fields.model === '') return false;
+  for (const key in fields) {
+    const value = fields[key];
+    if (structuredFields.has(key)) {
+      if (value !== null && value !== undefined) return false;
+      continue;
+    }
+    const check = Object.hasOwn(plainFieldChecks, key) ? plainFieldChecks[key] : undefined;
+    if (check && key !== 'model' && key !== 'messages' && value !== null && value !== undefined && !check(value))
+      return false;
+  }
+  const messages = fields.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return false;
+  for (const message of messages) {
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) return false;
+    const { role, content } = message as { role?: unknown; content?: unknown };
+    if (content !== null && typeof content !== 'string') {
+      if (!(role === 'assistant' && content === undefined)) return false;
+    }
+    if (role === 'assistant') {
+      if ((message as { tool_calls?: unknown }).tool_calls !== undefined) return false;
+    } else if (role === 'tool') {
+      if (typeof (message as { tool_call_id?: unknown }).tool_call_id !== 'string') return false;
+    } else if (role !== 'system' && role !== 'developer' && role !== 'user') return false;
+  }
+  return true;
+}
 type ChatMessage = z.infer<typeof chatMessageSchema>;
 
 function textOf(value: ChatMessage['content'] | undefined, path: string): string {

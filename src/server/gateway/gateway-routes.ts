@@ -78,7 +78,7 @@ export function gatewayRoutes(options: GatewayOptions) {
     });
   });
 
-  const parseChat = async (request: Request): Promise<{ body: ChatRequest; text: string }> => {
+  const parseChat = async (request: Request): Promise<{ body: ChatRequest; json: ChatRequest; text: string }> => {
     const text = await request.text();
     let json: unknown;
     try {
@@ -89,19 +89,21 @@ export function gatewayRoutes(options: GatewayOptions) {
     requireShallow(json);
     const parsed = chatRequestSchema.safeParse(json);
     if (!parsed.success) throw new ApiError(400, 'invalid_request', describeValidation(parsed.error, 'body'));
-    return { body: parsed.data, text };
+    return { body: parsed.data, json: json as ChatRequest, text };
   };
 
   app.post('/chat/completions', async (context) => {
     const key = context.get('key');
-    const { body, text } = await parseChat(context.req.raw);
+    // `json` is the request as the client sent it (the schema's copy drops unknown nested
+    // fields): what the relay forwards.
+    const { body, json, text } = await parseChat(context.req.raw);
     if (body.model.startsWith(agentPrefix)) return agentCompletion(context, body);
     const target = options.relay && (await checkRelayedCall(hataraku, options.relay, key, body));
     if (options.relay && target) {
       return relayedResponse(options.relay, {
         name: body.model,
         target,
-        body,
+        body: json,
         requestText: text,
         key,
         signal: context.req.raw.signal,

@@ -180,6 +180,32 @@ describe('the relay', () => {
     expect(step?.output).toMatchObject({ text: 'Hi there', toolCalls: [] });
   });
 
+  it('forwards fields nested where the schema does not look, as the client wrote them', async () => {
+    const gateway = await startGateway([jsonReply(200, completion('Tooling'))]);
+    const tools = [
+      {
+        type: 'function',
+        function: { name: 'lookup', parameters: { type: 'object' }, x_provider_hint: 'cache' },
+        x_extension: 1,
+      },
+    ];
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'up:gpt-test',
+        messages: [{ role: 'user', content: 'Look it up' }],
+        tools,
+        response_format: { type: 'json_object', x_mode: 'strict' },
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(gateway.upstream.requests[0]?.body).toMatchObject({
+      tools,
+      response_format: { type: 'json_object', x_mode: 'strict' },
+    });
+  });
+
   it('streams the provider events through, asking for usage and leaving it out when the client did not', async () => {
     const gateway = await startGateway([
       streamReply(sseBody(streamEvents(['one', ' two', ' three'])), { pieceSize: 7 }),

@@ -25,7 +25,14 @@ import type { PriceSource } from '../../cost/price-source.js';
 import { ModelCallError } from '../../errors.js';
 import { describeStreamError, type OpenAIUsage, toUsage } from '../../models/openai/openai-wire.js';
 import type { Usage } from '../../models/spec.js';
-import { defaultRetryPolicy, type PostRequest, postWithRetry, releaseResponse } from '../../models/transport/http.js';
+import {
+  defaultRetryPolicy,
+  type PostRequest,
+  postWithRetry,
+  releaseResponse,
+  type TransportFetch,
+  type TransportResponse,
+} from '../../models/transport/http.js';
 import { redactedUrl } from '../../models/transport/url-redaction.js';
 import type { ApiKey } from '../keys/key-store.js';
 import { answerOfEventStream, dataOf, type StreamedAnswer } from './chat-stream.js';
@@ -47,8 +54,8 @@ export interface RelayTarget {
   providerId: string;
   modelId: string;
   /** The provider call, less its body and abort signal, for a streamed and a whole answer. */
-  streamed: Omit<PostRequest, 'body' | 'abortSignal'>;
-  whole: Omit<PostRequest, 'body' | 'abortSignal'>;
+  streamed: Omit<PostRequest<UpstreamAnswer>, 'body' | 'abortSignal'>;
+  whole: Omit<PostRequest<UpstreamAnswer>, 'body' | 'abortSignal'>;
 }
 
 export interface RelayCall {
@@ -95,12 +102,12 @@ const maxRecordedStreamChars = 4 * 1024 * 1024;
 const maxErrorBytes = 64 * 1024;
 
 /**
- * The runtime's own Response, taken when this module loads (`@hono/node-server` replaces the
- * global once it serves). `postWithRetry` reads statuses and error bodies from Fetch responses;
- * a successful answer's body stays the Node stream, kept beside it.
+ * A provider's answer as the transport sees it: its status and headers, and either its body as a
+ * Node stream (a successful answer, read by the relay) or its text (an error, up to 64 KiB).
  */
-const NativeResponse = globalThis.Response;
-const upstreamBodies = new WeakMap<Response, http.IncomingMessage>();
+interface UpstreamAnswer extends TransportResponse {
+  incoming: http.IncomingMessage | undefined;
+}
 
 export function createChatRelay(options: ChatRelayOptions): ChatRelay {
   const { config, prices, record, redact } = options;
@@ -151,9 +158,7 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
       body: payload,
       abortSignal: call.signal,
     });
-    const incoming = upstreamBodies.get(response);
-    // Deleted at once: an entry kept until its key dies outlives young-generation collections.
-    upstreamBodies.delete(response);
+    const incoming = response.incoming;
     const finish = (
       fields: Pick<GatewayCall, 'text' | 'toolCalls' | 'usage' | 'costUsd' | 'ledger'> & {
         answerStream?: string;
@@ -231,7 +236,7 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
 function resolveTarget(
   name: string,
   providers: HatarakuConfig['providers'],
-  fetchUpstream: typeof globalThis.fetch,
+  fetchUpstream: TransportFetch<UpstreamAnswer>,
 ): RelayTarget | undefined {
   const separator = name.indexOf(':');
   if (separator <= 0 || separator === name.length - 1) return undefined;
@@ -265,28 +270,33 @@ function resolveTarget(
 }
 
 /**
- * A `fetch` for `postWithRetry` over `node:http`: an error answer is read (up to 64 KiB) into a
- * Fetch response for the transport's error handling; a successful one is a Fetch response with
- * no body, its Node stream kept in `upstreamBodies`.
+ * The transport's `fetch` over `node:http`: a successful answer keeps its body as the Node
+ * stream; an error answer's body is read (up to 64 KiB) for the transport's error handling.
  */
-function createUpstreamFetch(agents: { http: http.Agent; https: https.Agent }): typeof globalThis.fetch {
-  const upstreamFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+function createUpstreamFetch(agents: { http: http.Agent; https: https.Agent }): TransportFetch<UpstreamAnswer> {
+  return (url, init) => {
     const secure = url.startsWith('https:');
-    const signal = init.signal ?? undefined;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const body = typeof init.body === 'string' ? init.body : '';
-    const headers = { ...(init.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(body)) };
-    return new Promise<Response>((resolve, reject) => {
+    const { signal, body } = init;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const headers = { ...init.headers, 'content-length': String(Buffer.byteLength(body)) };
+    return new Promise<UpstreamAnswer>((resolve, reject) => {
       const request = (secure ? https : http).request(
         url,
-        { method: 'POST', headers, agent: secure ? agents.https : agents.http, ...(signal ? { signal } : {}) },
+        { method: 'POST', headers, agent: secure ? agents.https : agents.http, signal },
         (incoming) => {
           const status = incoming.statusCode ?? 500;
+          const headerOf = (name: string) => {
+            const value = incoming.headers[name];
+            return typeof value === 'string' ? value : null;
+          };
           if (status >= 200 && status < 300) {
-            const response = new NativeResponse(null, { status });
-            upstreamBodies.set(response, incoming);
-            resolve(response);
+            resolve({
+              ok: true,
+              status,
+              headers: { get: headerOf },
+              text: () => Promise.reject(new Error('the relay reads a successful answer as a stream')),
+              incoming,
+            });
             return;
           }
           const pieces: Buffer[] = [];
@@ -297,28 +307,23 @@ function createUpstreamFetch(agents: { http: http.Agent; https: https.Agent }): 
           });
           incoming.on('error', () => {});
           incoming.on('close', () => {
-            const responseHeaders: Record<string, string> = {};
-            const retryAfter = incoming.headers['retry-after'];
-            if (typeof retryAfter === 'string') responseHeaders['retry-after'] = retryAfter;
-            const contentType = incoming.headers['content-type'];
-            if (typeof contentType === 'string') responseHeaders['content-type'] = contentType;
-            resolve(
-              new NativeResponse(Buffer.concat(pieces).subarray(0, maxErrorBytes).toString('utf8'), {
-                status,
-                statusText: incoming.statusMessage ?? '',
-                headers: responseHeaders,
-              }),
-            );
+            const text = Buffer.concat(pieces).subarray(0, maxErrorBytes).toString('utf8');
+            resolve({
+              ok: false,
+              status,
+              headers: { get: headerOf },
+              text: () => Promise.resolve(text),
+              incoming: undefined,
+            });
           });
         },
       );
       request.on('error', (error) =>
-        reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error })),
+        reject(signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: error })),
       );
       request.end(body);
     });
   };
-  return upstreamFetch as typeof globalThis.fetch;
 }
 
 function badAnswer(
