@@ -429,7 +429,11 @@ describe('the relay', () => {
 
 describe('the relay on its own', () => {
   /** A relay in front of `replies`, with a sink that keeps what it is given. */
-  async function relayTo(replies: FakeReply[], options: { idleTimeoutMs?: number; maxAnswerBytes?: number }) {
+  async function relayTo(
+    replies: FakeReply[],
+    options: { idleTimeoutMs?: number; maxAnswerBytes?: number },
+    credentials = '',
+  ) {
     const upstream = await startFakeOpenAIServer(replies);
     const recorded: GatewayCall[] = [];
     const relay = createChatRelay({
@@ -438,7 +442,7 @@ describe('the relay on its own', () => {
           up: {
             id: 'up',
             type: 'openai',
-            baseURL: upstream.baseURL,
+            baseURL: upstream.baseURL.replace('http://', `http://${credentials}`),
             apiKey: undefined,
             apiKeyEnv: undefined,
             headers: {},
@@ -514,6 +518,16 @@ describe('the relay on its own', () => {
     expect(output.text).toContain('"content":"a"');
     expect(output.text).toMatch(/"code":"model_timeout".*went silent for 150 ms/);
     expect(recorded).toHaveLength(1);
+  });
+
+  it('sends credentials in the base URL as Basic authentication', async () => {
+    const { call, output, upstream } = await relayTo([jsonReply(200, completion('Hi'))], {}, 'relay%40user:s%3Acret@');
+    await call({});
+    expect(output.status).toBe(200);
+    expect(upstream.requests[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from('relay@user:s:cret').toString('base64')}`,
+    );
+    expect(upstream.requests[0]?.path).toBe('/v1/chat/completions');
   });
 
   it('refuses a whole answer over its size bound, and one that is not JSON', async () => {

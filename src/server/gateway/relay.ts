@@ -274,15 +274,48 @@ function resolveTarget(
  * stream; an error answer's body is read (up to 64 KiB) for the transport's error handling.
  */
 function createUpstreamFetch(agents: { http: http.Agent; https: https.Agent }): TransportFetch<UpstreamAnswer> {
+  // Each provider's URL is parsed once, not on every call.
+  const endpoints = new Map<
+    string,
+    { hostname: string; port: string; path: string; secure: boolean; auth: string | undefined }
+  >();
+  const endpointOf = (url: string) => {
+    let endpoint = endpoints.get(url);
+    if (!endpoint) {
+      const parsed = new URL(url);
+      endpoint = {
+        // A bracketed IPv6 literal is passed to the socket without its brackets.
+        hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: parsed.port,
+        path: `${parsed.pathname}${parsed.search}`,
+        secure: parsed.protocol === 'https:',
+        // Credentials in the base URL are sent as Basic authentication, as `http.request(url)` does.
+        auth:
+          parsed.username || parsed.password
+            ? `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`
+            : undefined,
+      };
+      endpoints.set(url, endpoint);
+    }
+    return endpoint;
+  };
   return (url, init) => {
-    const secure = url.startsWith('https:');
+    const { hostname, port, path, secure, auth } = endpointOf(url);
     const { signal, body } = init;
     if (signal.aborted) return Promise.reject(signal.reason);
     const headers = { ...init.headers, 'content-length': String(Buffer.byteLength(body)) };
     return new Promise<UpstreamAnswer>((resolve, reject) => {
       const request = (secure ? https : http).request(
-        url,
-        { method: 'POST', headers, agent: secure ? agents.https : agents.http, signal },
+        {
+          method: 'POST',
+          hostname,
+          ...(port ? { port } : {}),
+          ...(auth !== undefined ? { auth } : {}),
+          path,
+          headers,
+          agent: secure ? agents.https : agents.http,
+          signal,
+        },
         (incoming) => {
           const status = incoming.statusCode ?? 500;
           const headerOf = (name: string) => {
