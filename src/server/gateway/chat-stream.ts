@@ -24,6 +24,16 @@ export interface StreamedAnswer {
   error: unknown;
 }
 
+/** The top-level fields of a completion or a chunk that the gateway reads, any of them absent or odd. */
+export interface WireAnswerFields {
+  id?: unknown;
+  created?: unknown;
+  model?: unknown;
+  choices?: unknown;
+  usage?: unknown;
+  error?: unknown;
+}
+
 export interface AnswerAssembler {
   /** Take one parsed chunk (`chat.completion.chunk`). */
   add(chunk: unknown): void;
@@ -47,14 +57,7 @@ export function createAnswerAssembler(): AnswerAssembler {
   return {
     add(chunk) {
       if (typeof chunk !== 'object' || chunk === null) return;
-      const fields = chunk as {
-        id?: unknown;
-        created?: unknown;
-        model?: unknown;
-        choices?: unknown;
-        usage?: unknown;
-        error?: unknown;
-      };
+      const fields = chunk as WireAnswerFields;
       if (fields.error !== undefined && fields.error !== null) answer.error = fields.error;
       if (typeof fields.id === 'string') answer.id ??= fields.id;
       if (typeof fields.created === 'number') answer.created ??= fields.created;

@@ -133,6 +133,23 @@ function openAIReply(words: string[]): FakeReply {
   };
 }
 
+/** Stream a completion of `up:gpt-test` with usage asked for: its text and the cost in its usage event. */
+async function streamWithUsage(openai: OpenAI, prompt: string): Promise<{ text: string; costUsd: number | undefined }> {
+  const stream = await openai.chat.completions.create({
+    model: 'up:gpt-test',
+    messages: [{ role: 'user', content: prompt }],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let text = '';
+  let costUsd: number | undefined;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta.content ?? '';
+    if (chunk.usage) costUsd = (chunk.usage as { cost_usd?: number }).cost_usd;
+  }
+  return { text, costUsd };
+}
+
 async function recordedCall(hataraku: Hataraku) {
   await expect
     .poll(async () => hataraku.engine.costReport({ by: 'tenant' }))
@@ -248,18 +265,7 @@ describe('the relay', () => {
   it('reads events split anywhere and written with CRLF line ends', async () => {
     const body = sseBody(streamEvents(['é', 'ß'])).replaceAll('\n', '\r\n');
     const gateway = await startGateway([streamReply(body, { pieceSize: 3, gapMs: 1 })]);
-    const stream = await gateway.openai.chat.completions.create({
-      model: 'up:gpt-test',
-      messages: [{ role: 'user', content: 'Letters' }],
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    let text = '';
-    let costUsd: number | undefined;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? '';
-      if (chunk.usage) costUsd = (chunk.usage as { cost_usd?: number }).cost_usd;
-    }
+    const { text, costUsd } = await streamWithUsage(gateway.openai, 'Letters');
     expect(text).toBe('éß');
     expect(costUsd).toBeCloseTo(cost, 9);
   });
@@ -383,18 +389,7 @@ describe('the relay', () => {
       jsonReply(200, completion('Whole')),
       streamReply(sseBody(streamEvents(['Str', 'eamed']))),
     ]);
-    const stream = await gateway.openai.chat.completions.create({
-      model: 'up:gpt-test',
-      messages: [{ role: 'user', content: 'Hi' }],
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    let text = '';
-    let costUsd: number | undefined;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? '';
-      if (chunk.usage) costUsd = (chunk.usage as { cost_usd?: number }).cost_usd;
-    }
+    const { text, costUsd } = await streamWithUsage(gateway.openai, 'Hi');
     expect(text).toBe('Whole');
     expect(costUsd).toBeCloseTo(cost, 9);
     const whole = await gateway.openai.chat.completions.create({

@@ -35,7 +35,7 @@ import {
 } from '../../models/transport/http.js';
 import { redactedUrl } from '../../models/transport/url-redaction.js';
 import type { ApiKey } from '../keys/key-store.js';
-import { answerOfEventStream, dataOf, type StreamedAnswer } from './chat-stream.js';
+import { answerOfEventStream, dataOf, type StreamedAnswer, type WireAnswerFields } from './chat-stream.js';
 import type { GatewayCall } from './gateway-ledger.js';
 
 /** Where a relayed answer is written: a Node response, or a Fetch response for in-process calls. */
@@ -441,14 +441,7 @@ function parseCompletion(
   if (typeof document !== 'object' || document === null) {
     throw badAnswer(target, `sent an answer that is not a chat completion: ${JSON.stringify(text.slice(0, 200))}.`);
   }
-  const fields = document as {
-    id?: unknown;
-    created?: unknown;
-    model?: unknown;
-    choices?: unknown;
-    usage?: unknown;
-    error?: unknown;
-  };
+  const fields = document as WireAnswerFields;
   const choice = Array.isArray(fields.choices) ? (fields.choices[0] as Record<string, unknown> | undefined) : undefined;
   const message = (choice?.message ?? {}) as { content?: unknown; refusal?: unknown; tool_calls?: unknown };
   const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Array<Record<string, unknown>>) : [];
