@@ -13,6 +13,7 @@ import {
   type FakeOpenAIServer,
   type FakeReply,
   jsonReply,
+  silentReply,
   sseBody,
   startFakeOpenAIServer,
   streamReply,
@@ -321,6 +322,26 @@ describe('the relay', () => {
     expect(Date.now() - started).toBeLessThan(1200);
   });
 
+  it('drops the provider call, and tries no other, when the client goes away before the answer starts', async () => {
+    const gateway = await startGateway([silentReply(), silentReply(), silentReply()], { maxRetries: 2 });
+    const controller = new AbortController();
+    const pending = fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'up:gpt-test', messages: [{ role: 'user', content: 'Wait' }] }),
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    await expect.poll(() => gateway.upstream.requests.length).toBe(1);
+    controller.abort();
+    await pending;
+    // The provider's connection closes at once, not at the provider timeout (120 s).
+    const started = Date.now();
+    await gateway.upstream.closed(0);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(gateway.upstream.requests).toHaveLength(1);
+  });
+
   it('gives the app every request it does not finish itself, with the body it read', async () => {
     const gateway = await startGateway([]);
     const post = (body: string, headers: Record<string, string> = {}) =>
@@ -480,7 +501,7 @@ describe('the relay on its own', () => {
           body: { model: 'up:gpt-test', messages: [{ role: 'user', content: 'Hi' }], ...body },
           requestText: '{}',
           key: developmentKey,
-          signal: new AbortController().signal,
+          client: { gone: false, onGone: () => {} },
         },
         sink,
       );
