@@ -18,7 +18,7 @@ import type { Hataraku } from '../hataraku.js';
 import { errorBody, toApiError } from './api-error.js';
 import { type ChatRequest, chatRequestSchema, isPlainChatRequest } from './gateway/chat-request.js';
 import { checkRelayedCall, requireShallow } from './gateway/gateway-routes.js';
-import type { ChatRelay, ClientPresence, RelaySink } from './gateway/relay.js';
+import type { ChatRelay, RelaySink } from './gateway/relay.js';
 import type { KeyStore } from './keys/key-store.js';
 import { bodyTooLarge, type RateLimiter, type RequestGate } from './request-limits.js';
 
@@ -80,14 +80,17 @@ export function createRequestListener(options: RequestListenerOptions): NodeRequ
       if (key.requestsPerMinute !== undefined) rateLimiter.take(key.id, key.requestsPerMinute);
       const target = await checkRelayedCall(options.hataraku, relay, key, body);
       if (!target) return handOff();
-      const client = presenceOf(outgoing);
+      const clientGone = new AbortController();
+      outgoing.once('close', () => {
+        if (!outgoing.writableFinished) clientGone.abort();
+      });
       const sink: RelaySink = {
         head: (status, headers) => void outgoing.writeHead(status, headers),
         write: (chunk) => outgoing.write(chunk),
         onDrain: (listener) => void outgoing.once('drain', listener),
         end: (chunk) => void outgoing.end(chunk),
       };
-      await relay.relay({ name: body.model, target, body, requestText: text, key, client }, sink);
+      await relay.relay({ name: body.model, target, body, requestText: text, key, signal: clientGone.signal }, sink);
     } catch (error) {
       sendError(incoming, outgoing, error, log, redact);
     }
@@ -105,26 +108,6 @@ export function createRequestListener(options: RequestListenerOptions): NodeRequ
       return;
     }
     void app(incoming, outgoing);
-  };
-}
-
-/** The client of `outgoing` is gone once the response closes before it was written whole. */
-function presenceOf(outgoing: ServerResponse): ClientPresence {
-  let gone = false;
-  const listeners: Array<() => void> = [];
-  outgoing.once('close', () => {
-    if (outgoing.writableFinished) return;
-    gone = true;
-    for (const listener of listeners.splice(0)) listener();
-  });
-  return {
-    get gone() {
-      return gone;
-    },
-    onGone(listener) {
-      if (gone) listener();
-      else listeners.push(listener);
-    },
   };
 }
 

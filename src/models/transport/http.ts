@@ -124,8 +124,6 @@ async function fetchOnce<R extends TransportResponse>(
   } catch (caught) {
     unlink();
     if (request.abortSignal?.aborted) throw abortedError(request, caught);
-    // A fetch that already says what went wrong (the gateway's relay: its client went away) is believed.
-    if (caught instanceof ModelCallError && !timedOut) throw caught;
     if (timedOut) {
       throw new ModelCallError({
         code: 'model_timeout',

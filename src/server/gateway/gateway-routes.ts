@@ -31,7 +31,7 @@ import {
 import { completionBody, createChunkWriter, wireUsage } from './chat-response.js';
 import type { GatewayCall, GatewayRecorder } from './gateway-ledger.js';
 import { createPushedBody } from './pushed-body.js';
-import { type ChatRelay, presenceOfSignal, type RelayCall, type RelaySink, type RelayTarget } from './relay.js';
+import type { ChatRelay, RelayCall, RelaySink, RelayTarget } from './relay.js';
 import { responseBody, responsesRequestSchema, responsesToChat } from './responses.js';
 
 export interface GatewayOptions {
@@ -106,7 +106,7 @@ export function gatewayRoutes(options: GatewayOptions) {
         body: json,
         requestText: text,
         key,
-        client: presenceOfSignal(context.req.raw.signal),
+        signal: context.req.raw.signal,
       });
     }
     requireModel(key, body.model);

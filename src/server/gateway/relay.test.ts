@@ -501,7 +501,7 @@ describe('the relay on its own', () => {
           body: { model: 'up:gpt-test', messages: [{ role: 'user', content: 'Hi' }], ...body },
           requestText: '{}',
           key: developmentKey,
-          client: { gone: false, onGone: () => {} },
+          signal: new AbortController().signal,
         },
         sink,
       );

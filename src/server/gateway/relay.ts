@@ -26,7 +26,6 @@ import { ModelCallError } from '../../errors.js';
 import { describeStreamError, type OpenAIUsage, toUsage } from '../../models/openai/openai-wire.js';
 import type { Usage } from '../../models/spec.js';
 import {
-  abortedError,
   defaultRetryPolicy,
   type PostRequest,
   postWithRetry,
@@ -67,32 +66,8 @@ export interface RelayCall {
   body: Record<string, unknown>;
   requestText: string;
   key: ApiKey;
-  /** Whether the client went away, and when: the provider call is then dropped. */
-  client: ClientPresence;
-}
-
-/**
- * A client's presence, told by its connection. Not an `AbortSignal`: a signal and its listener
- * per call measurably lengthened the server's young-generation collections (more of each call
- * outlived them).
- */
-export interface ClientPresence {
-  readonly gone: boolean;
-  /** Call `listener` once when the client goes away (at once if it has). */
-  onGone(listener: () => void): void;
-}
-
-/** The presence of the client of a Fetch request, from its signal (in-process calls). */
-export function presenceOfSignal(signal: AbortSignal): ClientPresence {
-  return {
-    get gone() {
-      return signal.aborted;
-    },
-    onGone(listener) {
-      if (signal.aborted) listener();
-      else signal.addEventListener('abort', listener, { once: true });
-    },
-  };
+  /** Fires when the client goes away: the provider call is dropped. */
+  signal: AbortSignal;
 }
 
 export interface ChatRelay {
@@ -150,7 +125,7 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
     if (!enabled) return undefined;
     const known = targets.get(name);
     if (known !== undefined) return known ?? undefined;
-    const target = resolveTarget(name, config.providers);
+    const target = resolveTarget(name, config.providers, fetchUpstream);
     // Names come from clients: remember a bounded number of them.
     if (targets.size >= 1000) targets.clear();
     targets.set(name, target ?? null);
@@ -178,21 +153,10 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
     const unique = randomUUID().replaceAll('-', '');
     const runId = `gw_${unique.slice(0, 20)}`;
     const startedAt = Date.now();
-    // The request in flight, dropped (and no other tried) when the client goes away.
-    let inFlight: http.ClientRequest | undefined;
-    call.client.onGone(() => inFlight?.destroy());
-    const fetchForCall: TransportFetch<UpstreamAnswer> = (url, init) =>
-      fetchUpstream(url, init, {
-        started: (request) => {
-          inFlight = request;
-        },
-        gone: () => call.client.gone,
-        goneError: () => abortedError({ provider: target.providerId, modelId: target.modelId }),
-      });
     const response = await postWithRetry({
       ...(streamed ? target.streamed : target.whole),
-      fetch: fetchForCall,
       body: payload,
+      abortSignal: call.signal,
     });
     const incoming = response.incoming;
     const finish = (
@@ -269,7 +233,11 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
   };
 }
 
-function resolveTarget(name: string, providers: HatarakuConfig['providers']): RelayTarget | undefined {
+function resolveTarget(
+  name: string,
+  providers: HatarakuConfig['providers'],
+  fetchUpstream: TransportFetch<UpstreamAnswer>,
+): RelayTarget | undefined {
   const separator = name.indexOf(':');
   if (separator <= 0 || separator === name.length - 1) return undefined;
   const providerId = name.slice(0, separator);
@@ -289,6 +257,7 @@ function resolveTarget(name: string, providers: HatarakuConfig['providers']): Re
     url: `${settings.baseURL}/chat/completions`,
     timeoutMs: settings.timeoutMs,
     retry: { ...defaultRetryPolicy, maxRetries: settings.maxRetries },
+    fetch: fetchUpstream,
     authHint: settings.apiKeyEnv ? `set ${settings.apiKeyEnv}` : `check the server at ${redactedUrl(settings.baseURL)}`,
   };
   return {
@@ -304,20 +273,7 @@ function resolveTarget(name: string, providers: HatarakuConfig['providers']): Re
  * The transport's `fetch` over `node:http`: a successful answer keeps its body as the Node
  * stream; an error answer's body is read (up to 64 KiB) for the transport's error handling.
  */
-/** What one call's fetch is told and tells: the request it started, and whether its client left. */
-interface UpstreamCallHooks {
-  started(request: http.ClientRequest): void;
-  gone(): boolean;
-  goneError(): Error;
-}
-
-type UpstreamFetch = (
-  url: string,
-  init: Parameters<TransportFetch<UpstreamAnswer>>[1],
-  hooks: UpstreamCallHooks,
-) => Promise<UpstreamAnswer>;
-
-function createUpstreamFetch(agents: { http: http.Agent; https: https.Agent }): UpstreamFetch {
+function createUpstreamFetch(agents: { http: http.Agent; https: https.Agent }): TransportFetch<UpstreamAnswer> {
   // Each provider's URL is parsed once, not on every call.
   const endpoints = new Map<
     string,
@@ -343,10 +299,9 @@ function createUpstreamFetch(agents: { http: http.Agent; https: https.Agent }): 
     }
     return endpoint;
   };
-  return (url, init, hooks) => {
+  return (url, init) => {
     const { hostname, port, path, secure, auth } = endpointOf(url);
     const { signal, body } = init;
-    if (hooks.gone()) return Promise.reject(hooks.goneError());
     if (signal.aborted) return Promise.reject(signal.reason);
     const headers = { ...init.headers, 'content-length': String(Buffer.byteLength(body)) };
     return new Promise<UpstreamAnswer>((resolve, reject) => {
@@ -397,15 +352,8 @@ function createUpstreamFetch(agents: { http: http.Agent; https: https.Agent }): 
         },
       );
       request.on('error', (error) =>
-        reject(
-          hooks.gone()
-            ? hooks.goneError()
-            : signal.aborted
-              ? signal.reason
-              : new TypeError('fetch failed', { cause: error }),
-        ),
+        reject(signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: error })),
       );
-      hooks.started(request);
       request.end(body);
     });
   };
@@ -682,7 +630,7 @@ function relayStream(init: {
       const rest = pending + decoder.end();
       pending = '';
       if (rest !== '' && failure === undefined) forward(rest);
-      if (failure !== undefined && !call.client.gone) {
+      if (failure !== undefined && !call.signal.aborted) {
         sink.end(
           `data: ${JSON.stringify({ error: { code: failure.code, message: redact(failure.message), type: 'server_error' } })}\n\n`,
         );
