@@ -61,25 +61,34 @@ export function completionBody(init: {
     choices: [
       {
         index: 0,
-        message: {
-          role: 'assistant',
-          content: init.text === '' && init.toolCalls.length > 0 ? null : init.text,
-          refusal: init.refusal ?? null,
-          ...(init.toolCalls.length > 0
-            ? {
-                tool_calls: init.toolCalls.map((call) => ({
-                  id: call.id,
-                  type: 'function',
-                  function: { name: call.name, arguments: call.arguments },
-                })),
-              }
-            : {}),
-        },
+        message: assistantMessage(init.text, init.toolCalls, init.refusal),
         logprobs: null,
         finish_reason: finishReasonOf(init.finishReason),
       },
     ],
     usage: wireUsage(init.usage, init.costUsd),
+  };
+}
+
+/** The `message` of a completion's choice: its text (null when it only calls tools), refusal and tool calls. */
+export function assistantMessage(
+  text: string,
+  toolCalls: ReadonlyArray<{ id: string; name: string; arguments: string }>,
+  refusal: string | undefined,
+) {
+  return {
+    role: 'assistant',
+    content: text === '' && toolCalls.length > 0 ? null : text,
+    refusal: refusal ?? null,
+    ...(toolCalls.length > 0
+      ? {
+          tool_calls: toolCalls.map((call) => ({
+            id: call.id,
+            type: 'function',
+            function: { name: call.name, arguments: call.arguments },
+          })),
+        }
+      : {}),
   };
 }
 

@@ -378,6 +378,31 @@ describe('the relay', () => {
     expect(gateway.upstream.requests).toHaveLength(0);
   });
 
+  it("refuses a model outside the key's list before any provider call, however the request is shaped", async () => {
+    const gateway = await startGateway([]);
+    const { secret } = gateway.server.keys.create({ name: 'narrow', tenant: 'acme', models: ['other:*'] });
+    const bodies = [
+      { model: 'up:gpt-test', messages: [{ role: 'user', content: 'Hi' }] },
+      { model: 'up:gpt-test', messages: [{ role: 'user', content: 'Hi' }], stream: true },
+      // Not the plain shape: the schema decides, and the key is still checked.
+      {
+        model: 'up:gpt-test',
+        messages: [{ role: 'user', content: 'Hi' }],
+        tools: [{ type: 'function', function: { name: 'f' } }],
+      },
+    ];
+    for (const body of bodies) {
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: { code: 'forbidden', message: /"narrow" may not use/ } });
+    }
+    expect(gateway.upstream.requests).toHaveLength(0);
+  });
+
   it('serves in-process calls (app.request) the same way', async () => {
     const gateway = await startGateway([jsonReply(200, completion('In process'))]);
     const response = await gateway.server.app.request('/v1/chat/completions', {
@@ -447,7 +472,7 @@ describe('the relay on its own', () => {
   /** A relay in front of `replies`, with a sink that keeps what it is given. */
   async function relayTo(
     replies: FakeReply[],
-    options: { idleTimeoutMs?: number; maxAnswerBytes?: number },
+    options: { idleTimeoutMs?: number; maxAnswerBytes?: number; maxEventChars?: number },
     credentials = '',
   ) {
     const upstream = await startFakeOpenAIServer(replies);
@@ -544,6 +569,19 @@ describe('the relay on its own', () => {
       `Basic ${Buffer.from('relay@user:s:cret').toString('base64')}`,
     );
     expect(upstream.requests[0]?.path).toBe('/v1/chat/completions');
+  });
+
+  it('ends a stream whose provider sends an event that never ends, past its bound', async () => {
+    const endless: FakeReply = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(`data: {"choices":[{"index":0,"delta":{"content":"${'x'.repeat(3000)}`);
+      response.write('y'.repeat(3000));
+    };
+    const { call, output, recorded } = await relayTo([endless], { maxEventChars: 4096 });
+    await call({ stream: true });
+    expect(output.status).toBe(200);
+    expect(output.text).toMatch(/"code":"model_bad_response".*over 4096 characters/);
+    expect(recorded).toHaveLength(1);
   });
 
   it('refuses a whole answer over its size bound, and one that is not JSON', async () => {

@@ -18,7 +18,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { StringDecoder } from 'node:string_decoder';
 import { priceUsageByModel } from '../../agent/run-costs.js';
 import type { HatarakuConfig } from '../../config/load-config.js';
 import type { PriceSource } from '../../cost/price-source.js';
@@ -31,12 +30,14 @@ import {
   postWithRetry,
   releaseResponse,
   type TransportFetch,
-  type TransportResponse,
 } from '../../models/transport/http.js';
 import { redactedUrl } from '../../models/transport/url-redaction.js';
 import type { ApiKey } from '../keys/key-store.js';
-import { answerOfEventStream, dataOf, type StreamedAnswer, type WireAnswerFields } from './chat-stream.js';
+import { answerOfEventStream } from './chat-stream.js';
 import type { GatewayCall } from './gateway-ledger.js';
+import { chunksOf, completionOfAnswer, parseCompletion, withCost } from './relay-answer.js';
+import { relayStream } from './relay-stream.js';
+import { badAnswer, createUpstreamFetch, readWhole, type UpstreamAnswer } from './relay-upstream.js';
 
 /** Where a relayed answer is written: a Node response, or a Fetch response for in-process calls. */
 export interface RelaySink {
@@ -94,19 +95,8 @@ export interface ChatRelayOptions {
   idleTimeoutMs?: number;
   /** Largest answer read whole, in bytes (default 32 MiB). */
   maxAnswerBytes?: number;
-}
-
-/** How much of a streamed answer the ledger keeps, to record its text (the usage is kept whole). */
-const maxRecordedStreamChars = 4 * 1024 * 1024;
-/** How much of an error answer is read. */
-const maxErrorBytes = 64 * 1024;
-
-/**
- * A provider's answer as the transport sees it: its status and headers, and either its body as a
- * Node stream (a successful answer, read by the relay) or its text (an error, up to 64 KiB).
- */
-interface UpstreamAnswer extends TransportResponse {
-  incoming: http.IncomingMessage | undefined;
+  /** Largest event of a streamed answer, in characters (default 8 Mi). */
+  maxEventChars?: number;
 }
 
 export function createChatRelay(options: ChatRelayOptions): ChatRelay {
@@ -178,7 +168,18 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
       if (!incoming) throw badAnswer(target, `${redactedUrl(target.streamed.url)} answered with no body.`);
       const eventStream = (incoming.headers['content-type'] ?? '').includes('text/event-stream');
       if (streamed && eventStream) {
-        await relayStream({ call, target, incoming, sink, runId, idleTimeoutMs, price, finish, redact });
+        await relayStream({
+          call,
+          target,
+          incoming,
+          sink,
+          runId,
+          idleTimeoutMs,
+          maxEventChars: options.maxEventChars,
+          price,
+          finish,
+          redact,
+        });
         return;
       }
       const text = await readWhole(incoming, target, maxAnswerBytes, idleTimeoutMs);
@@ -267,410 +268,4 @@ function resolveTarget(
     streamed: { ...common, headers: { accept: 'text/event-stream', ...headers } },
     whole: { ...common, headers: { accept: 'application/json', ...headers } },
   };
-}
-
-/**
- * The transport's `fetch` over `node:http`: a successful answer keeps its body as the Node
- * stream; an error answer's body is read (up to 64 KiB) for the transport's error handling.
- */
-function createUpstreamFetch(agents: { http: http.Agent; https: https.Agent }): TransportFetch<UpstreamAnswer> {
-  // Each provider's URL is parsed once, not on every call.
-  const endpoints = new Map<
-    string,
-    { hostname: string; port: string; path: string; secure: boolean; auth: string | undefined }
-  >();
-  const endpointOf = (url: string) => {
-    let endpoint = endpoints.get(url);
-    if (!endpoint) {
-      const parsed = new URL(url);
-      endpoint = {
-        // A bracketed IPv6 literal is passed to the socket without its brackets.
-        hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: parsed.port,
-        path: `${parsed.pathname}${parsed.search}`,
-        secure: parsed.protocol === 'https:',
-        // Credentials in the base URL are sent as Basic authentication, as `http.request(url)` does.
-        auth:
-          parsed.username || parsed.password
-            ? `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`
-            : undefined,
-      };
-      endpoints.set(url, endpoint);
-    }
-    return endpoint;
-  };
-  return (url, init) => {
-    const { hostname, port, path, secure, auth } = endpointOf(url);
-    const { signal, body } = init;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    const headers = { ...init.headers, 'content-length': String(Buffer.byteLength(body)) };
-    return new Promise<UpstreamAnswer>((resolve, reject) => {
-      const request = (secure ? https : http).request(
-        {
-          method: 'POST',
-          hostname,
-          ...(port ? { port } : {}),
-          ...(auth !== undefined ? { auth } : {}),
-          path,
-          headers,
-          agent: secure ? agents.https : agents.http,
-          signal,
-        },
-        (incoming) => {
-          const status = incoming.statusCode ?? 500;
-          const headerOf = (name: string) => {
-            const value = incoming.headers[name];
-            return typeof value === 'string' ? value : null;
-          };
-          if (status >= 200 && status < 300) {
-            resolve({
-              ok: true,
-              status,
-              headers: { get: headerOf },
-              text: () => Promise.reject(new Error('the relay reads a successful answer as a stream')),
-              incoming,
-            });
-            return;
-          }
-          const pieces: Buffer[] = [];
-          let size = 0;
-          incoming.on('data', (piece: Buffer) => {
-            if (size < maxErrorBytes) pieces.push(piece);
-            size += piece.length;
-          });
-          incoming.on('error', () => {});
-          incoming.on('close', () => {
-            const text = Buffer.concat(pieces).subarray(0, maxErrorBytes).toString('utf8');
-            resolve({
-              ok: false,
-              status,
-              headers: { get: headerOf },
-              text: () => Promise.resolve(text),
-              incoming: undefined,
-            });
-          });
-        },
-      );
-      request.on('error', (error) =>
-        reject(signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: error })),
-      );
-      request.end(body);
-    });
-  };
-}
-
-function badAnswer(
-  target: RelayTarget,
-  message: string,
-  code: 'model_bad_response' | 'model_timeout' = 'model_bad_response',
-) {
-  return new ModelCallError({
-    code,
-    provider: target.providerId,
-    modelId: target.modelId,
-    retryable: false,
-    message: `${target.label}: ${message}`,
-  });
-}
-
-/** An answer's whole body, bounded in size and in silence. */
-function readWhole(
-  incoming: http.IncomingMessage,
-  target: RelayTarget,
-  maxBytes: number,
-  idleTimeoutMs: number,
-): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const pieces: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(idle);
-      incoming.destroy();
-      reject(error);
-    };
-    const idle = setTimeout(
-      () => fail(badAnswer(target, `the answer went silent for ${idleTimeoutMs} ms.`, 'model_timeout')),
-      idleTimeoutMs,
-    );
-    incoming.on('data', (piece: Buffer) => {
-      idle.refresh();
-      size += piece.length;
-      if (size > maxBytes) {
-        fail(badAnswer(target, `the answer is over ${maxBytes} bytes; ask for less (max_tokens).`));
-        return;
-      }
-      pieces.push(piece);
-    });
-    incoming.on('end', () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(idle);
-      resolve(Buffer.concat(pieces, size).toString('utf8'));
-    });
-    incoming.on('error', (error) => fail(brokenAnswer(target, error)));
-    incoming.on('close', () => {
-      if (!incoming.complete) fail(brokenAnswer(target, new Error('the connection closed')));
-    });
-  });
-}
-
-function brokenAnswer(target: RelayTarget, error: Error): ModelCallError {
-  return new ModelCallError({
-    code: 'model_unreachable',
-    provider: target.providerId,
-    modelId: target.modelId,
-    retryable: false,
-    message: `${target.label}: the answer broke off (${error.message}); retry the request.`,
-  });
-}
-
-/** A whole completion, read for the ledger (its choices) and its usage. */
-function parseCompletion(
-  text: string,
-  target: RelayTarget,
-): { answer: StreamedAnswer; document: Record<string, unknown> } {
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch {
-    throw badAnswer(target, `sent an answer that is not JSON: ${JSON.stringify(text.slice(0, 200))}.`);
-  }
-  if (typeof document !== 'object' || document === null) {
-    throw badAnswer(target, `sent an answer that is not a chat completion: ${JSON.stringify(text.slice(0, 200))}.`);
-  }
-  const fields = document as WireAnswerFields;
-  const choice = Array.isArray(fields.choices) ? (fields.choices[0] as Record<string, unknown> | undefined) : undefined;
-  const message = (choice?.message ?? {}) as { content?: unknown; refusal?: unknown; tool_calls?: unknown };
-  const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Array<Record<string, unknown>>) : [];
-  const answer: StreamedAnswer = {
-    id: typeof fields.id === 'string' ? fields.id : undefined,
-    created: typeof fields.created === 'number' ? fields.created : undefined,
-    model: typeof fields.model === 'string' ? fields.model : undefined,
-    text: typeof message.content === 'string' ? message.content : '',
-    refusal: typeof message.refusal === 'string' ? message.refusal : undefined,
-    toolCalls: calls.map((call) => {
-      const fn = (call?.function ?? {}) as { name?: unknown; arguments?: unknown };
-      return {
-        type: 'tool-call' as const,
-        id: typeof call?.id === 'string' ? call.id : '',
-        name: typeof fn.name === 'string' ? fn.name : '',
-        arguments: typeof fn.arguments === 'string' ? fn.arguments : '',
-      };
-    }),
-    finishReason: typeof choice?.finish_reason === 'string' ? choice.finish_reason : null,
-    usage: typeof fields.usage === 'object' && fields.usage !== null ? (fields.usage as OpenAIUsage) : undefined,
-    error: fields.error ?? undefined,
-  };
-  return { answer, document: document as Record<string, unknown> };
-}
-
-/** The provider's completion with the call's cost added to its usage (`usage.cost_usd`). */
-function withCost(text: string, document: Record<string, unknown>, costUsd: number | undefined): string {
-  const usage = document.usage as Record<string, unknown> | null | undefined;
-  if (costUsd === undefined || typeof usage !== 'object' || usage === null) return text;
-  usage.cost_usd = costUsd;
-  return JSON.stringify(document);
-}
-
-function usageWithCost(usage: OpenAIUsage | undefined, costUsd: number | undefined) {
-  if (usage === undefined) return undefined;
-  return costUsd === undefined ? usage : { ...usage, cost_usd: costUsd };
-}
-
-/** A whole `chat.completion` from an answer the provider streamed. */
-function completionOfAnswer(answer: StreamedAnswer, target: RelayTarget, costUsd: number | undefined) {
-  return {
-    id: answer.id ?? `chatcmpl-${randomUUID().replaceAll('-', '')}`,
-    object: 'chat.completion',
-    created: answer.created ?? Math.floor(Date.now() / 1000),
-    model: answer.model ?? target.modelId,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: answer.text === '' && answer.toolCalls.length > 0 ? null : answer.text,
-          refusal: answer.refusal ?? null,
-          ...(answer.toolCalls.length > 0
-            ? {
-                tool_calls: answer.toolCalls.map((call) => ({
-                  id: call.id,
-                  type: 'function',
-                  function: { name: call.name, arguments: call.arguments },
-                })),
-              }
-            : {}),
-        },
-        logprobs: null,
-        finish_reason: answer.finishReason ?? 'stop',
-      },
-    ],
-    ...(answer.usage ? { usage: usageWithCost(answer.usage, costUsd) } : {}),
-  };
-}
-
-/** The chunks of a stream carrying `answer`, for a provider that sent a whole answer to a streamed request. */
-function chunksOf(
-  answer: StreamedAnswer,
-  target: RelayTarget,
-  body: Record<string, unknown>,
-  costUsd: number | undefined,
-): string {
-  const base = {
-    id: answer.id ?? `chatcmpl-${randomUUID().replaceAll('-', '')}`,
-    object: 'chat.completion.chunk',
-    created: answer.created ?? Math.floor(Date.now() / 1000),
-    model: answer.model ?? target.modelId,
-  };
-  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) =>
-    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`;
-  let out = chunk({ role: 'assistant', content: answer.text });
-  if (answer.refusal !== undefined) out += chunk({ refusal: answer.refusal });
-  for (const [index, call] of answer.toolCalls.entries()) {
-    out += chunk({
-      tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }],
-    });
-  }
-  out += chunk({}, answer.finishReason ?? 'stop');
-  const options = body.stream_options as { include_usage?: unknown } | null | undefined;
-  if (options?.include_usage === true && answer.usage) {
-    out += `data: ${JSON.stringify({ ...base, choices: [], usage: usageWithCost(answer.usage, costUsd) })}\n\n`;
-  }
-  return `${out}data: [DONE]\n\n`;
-}
-
-/**
- * Pass a provider's event stream through to the client as it arrives. Complete events are
- * forwarded untouched, except the ones that carry usage (priced, with the cost added; dropped
- * when the client did not ask for usage) or an error (its message redacted).
- */
-function relayStream(init: {
-  call: RelayCall;
-  target: RelayTarget;
-  incoming: http.IncomingMessage;
-  sink: RelaySink;
-  runId: string;
-  idleTimeoutMs: number;
-  price: (
-    target: RelayTarget,
-    usage: OpenAIUsage | undefined,
-  ) => { usage: Usage; costUsd: number | undefined; ledger: GatewayCall['ledger'] };
-  finish: (
-    fields: Pick<GatewayCall, 'text' | 'toolCalls' | 'usage' | 'costUsd' | 'ledger'> & { answerStream?: string },
-  ) => void;
-  redact: (message: string) => string;
-}): Promise<void> {
-  const { call, target, incoming, sink, idleTimeoutMs, redact } = init;
-  const options = call.body.stream_options as { include_usage?: unknown } | null | undefined;
-  const clientWantsUsage = options?.include_usage === true;
-  sink.head(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    'x-hataraku-run-id': init.runId,
-  });
-  return new Promise<void>((resolve) => {
-    const decoder = new StringDecoder('utf8');
-    let pending = '';
-    let recorded = '';
-    let usage: OpenAIUsage | undefined;
-    let priced: ReturnType<typeof init.price> | undefined;
-    let ended = false;
-
-    const rewrite = (event: string): string => {
-      const payload = dataOf(event);
-      if (payload === undefined) return event;
-      let document: Record<string, unknown>;
-      try {
-        const parsed = JSON.parse(payload) as unknown;
-        if (typeof parsed !== 'object' || parsed === null) return event;
-        document = parsed as Record<string, unknown>;
-      } catch {
-        return event;
-      }
-      if (document.error !== undefined && document.error !== null) {
-        const error = document.error as Record<string, unknown> | string;
-        if (typeof error === 'string') document.error = redact(error);
-        else if (typeof error.message === 'string') error.message = redact(error.message);
-        return `data: ${JSON.stringify(document)}\n\n`;
-      }
-      if (typeof document.usage !== 'object' || document.usage === null) return event;
-      usage = document.usage as OpenAIUsage;
-      priced = init.price(target, usage);
-      if (clientWantsUsage) {
-        document.usage = usageWithCost(usage, priced.costUsd);
-        return `data: ${JSON.stringify(document)}\n\n`;
-      }
-      if (!Array.isArray(document.choices) || document.choices.length === 0) return '';
-      delete document.usage;
-      return `data: ${JSON.stringify(document)}\n\n`;
-    };
-
-    const forward = (complete: string) => {
-      if (recorded.length < maxRecordedStreamChars) recorded += complete;
-      let out = complete;
-      if (complete.includes('"usage"') || complete.includes('"error"')) {
-        out = complete
-          .split('\n\n')
-          .map((event) => (event === '' ? '' : rewrite(`${event}\n\n`)))
-          .join('');
-      }
-      if (out !== '' && !sink.write(out)) {
-        incoming.pause();
-        sink.onDrain(() => incoming.resume());
-      }
-    };
-
-    const done = (failure: ModelCallError | undefined) => {
-      if (ended) return;
-      ended = true;
-      clearTimeout(idle);
-      const rest = pending + decoder.end();
-      pending = '';
-      if (rest !== '' && failure === undefined) forward(rest);
-      if (failure !== undefined && !call.signal.aborted) {
-        sink.end(
-          `data: ${JSON.stringify({ error: { code: failure.code, message: redact(failure.message), type: 'server_error' } })}\n\n`,
-        );
-      } else sink.end();
-      const final = priced ?? init.price(target, usage);
-      // The text and tool calls are read from the stream by the ledger's batch writer.
-      init.finish({
-        text: '',
-        toolCalls: [],
-        answerStream: recorded,
-        usage: final.usage,
-        costUsd: final.costUsd,
-        ledger: final.ledger,
-      });
-      resolve();
-    };
-
-    const idle = setTimeout(() => {
-      incoming.destroy();
-      done(badAnswer(target, `the stream went silent for ${idleTimeoutMs} ms.`, 'model_timeout'));
-    }, idleTimeoutMs);
-
-    incoming.on('data', (piece: Buffer) => {
-      idle.refresh();
-      pending += decoder.write(piece);
-      // Lines may end in CRLF; a CR at the very end waits for what follows it.
-      if (pending.includes('\r')) {
-        const last = pending.endsWith('\r') ? '\r' : '';
-        pending = pending.slice(0, pending.length - last.length).replace(/\r\n?/g, '\n') + last;
-      }
-      const end = pending.lastIndexOf('\n\n');
-      if (end < 0) return;
-      const complete = pending.slice(0, end + 2);
-      pending = pending.slice(end + 2);
-      forward(complete);
-    });
-    incoming.on('end', () => done(undefined));
-    incoming.on('error', (error) => done(brokenAnswer(target, error)));
-    incoming.on('close', () => {
-      if (!incoming.complete) done(brokenAnswer(target, new Error('the connection closed')));
-    });
-  });
 }

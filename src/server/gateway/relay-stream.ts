@@ -1,0 +1,199 @@
+/**
+ * A provider's event stream passed through to the relay's client as it arrives (`relay.ts`).
+ * Complete events are forwarded untouched, except those that carry usage (priced, the cost added;
+ * left out when the client did not ask for usage) or an error (its message redacted). The stream
+ * is cut into events by `createEventFramer`, which bounds an event's size.
+ */
+import type http from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
+import type { ModelCallError } from '../../errors.js';
+import type { OpenAIUsage } from '../../models/openai/openai-wire.js';
+import type { Usage } from '../../models/spec.js';
+import { dataOf } from './chat-stream.js';
+import type { GatewayCall } from './gateway-ledger.js';
+import type { RelayCall, RelaySink, RelayTarget } from './relay.js';
+import { usageWithCost } from './relay-answer.js';
+import { badAnswer, brokenAnswer } from './relay-upstream.js';
+
+/** How much of a streamed answer the ledger keeps, to record its text (the usage is kept whole). */
+const maxRecordedStreamChars = 4 * 1024 * 1024;
+/** Largest event a provider may send (an event this long is not a chunk of an answer). */
+export const defaultMaxEventChars = 8 * 1024 * 1024;
+
+/** Cuts a stream's text into complete events (blank-line separated, CRLF read as LF). */
+export interface EventFramer {
+  /**
+   * Take the next piece of text; returns the events it completes (ending in a blank line), or ''.
+   * Throws when an event grows past the bound without ending.
+   */
+  push(text: string): string;
+  /** What is left once the stream ended (an event cut short, or ''). */
+  rest(): string;
+}
+
+export function createEventFramer(maxEventChars: number = defaultMaxEventChars): EventFramer {
+  let pending = '';
+  /** A CR ending the last piece: whether it is a line end of its own or half of a CRLF is told by the next. */
+  let carriedReturn = false;
+  return {
+    push(text) {
+      let piece = carriedReturn ? `\r${text}` : text;
+      carriedReturn = piece.endsWith('\r');
+      if (carriedReturn) piece = piece.slice(0, -1);
+      if (piece.includes('\r')) piece = piece.replace(/\r\n?/g, '\n');
+      // Only the new text, and the one character before it, can hold a new boundary.
+      const searchFrom = Math.max(0, pending.length - 1);
+      pending += piece;
+      if (pending.indexOf('\n\n', searchFrom) < 0) {
+        if (pending.length > maxEventChars) {
+          throw new Error(`an event of over ${maxEventChars} characters, not ended`);
+        }
+        return '';
+      }
+      const end = pending.lastIndexOf('\n\n');
+      const complete = pending.slice(0, end + 2);
+      pending = pending.slice(end + 2);
+      return complete;
+    },
+    rest() {
+      const rest = pending + (carriedReturn ? '\n' : '');
+      pending = '';
+      carriedReturn = false;
+      return rest;
+    },
+  };
+}
+
+/**
+ * Pass a provider's event stream through to the client as it arrives. Complete events are
+ * forwarded untouched, except the ones that carry usage (priced, with the cost added; dropped
+ * when the client did not ask for usage) or an error (its message redacted).
+ */
+export function relayStream(init: {
+  call: RelayCall;
+  target: RelayTarget;
+  incoming: http.IncomingMessage;
+  sink: RelaySink;
+  runId: string;
+  idleTimeoutMs: number;
+  /** Largest event the provider may send, in characters (default 8 Mi). */
+  maxEventChars?: number | undefined;
+  price: (
+    target: RelayTarget,
+    usage: OpenAIUsage | undefined,
+  ) => { usage: Usage; costUsd: number | undefined; ledger: GatewayCall['ledger'] };
+  finish: (
+    fields: Pick<GatewayCall, 'text' | 'toolCalls' | 'usage' | 'costUsd' | 'ledger'> & { answerStream?: string },
+  ) => void;
+  redact: (message: string) => string;
+}): Promise<void> {
+  const { call, target, incoming, sink, idleTimeoutMs, redact } = init;
+  const options = call.body.stream_options as { include_usage?: unknown } | null | undefined;
+  const clientWantsUsage = options?.include_usage === true;
+  sink.head(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-hataraku-run-id': init.runId,
+  });
+  return new Promise<void>((resolve) => {
+    const decoder = new StringDecoder('utf8');
+    const framer = createEventFramer(init.maxEventChars);
+    let recorded = '';
+    let usage: OpenAIUsage | undefined;
+    let priced: ReturnType<typeof init.price> | undefined;
+    let ended = false;
+
+    const rewrite = (event: string): string => {
+      const payload = dataOf(event);
+      if (payload === undefined) return event;
+      let document: Record<string, unknown>;
+      try {
+        const parsed = JSON.parse(payload) as unknown;
+        if (typeof parsed !== 'object' || parsed === null) return event;
+        document = parsed as Record<string, unknown>;
+      } catch {
+        return event;
+      }
+      if (document.error !== undefined && document.error !== null) {
+        const error = document.error as Record<string, unknown> | string;
+        if (typeof error === 'string') document.error = redact(error);
+        else if (typeof error.message === 'string') error.message = redact(error.message);
+        return `data: ${JSON.stringify(document)}\n\n`;
+      }
+      if (typeof document.usage !== 'object' || document.usage === null) return event;
+      usage = document.usage as OpenAIUsage;
+      priced = init.price(target, usage);
+      if (clientWantsUsage) {
+        document.usage = usageWithCost(usage, priced.costUsd);
+        return `data: ${JSON.stringify(document)}\n\n`;
+      }
+      if (!Array.isArray(document.choices) || document.choices.length === 0) return '';
+      delete document.usage;
+      return `data: ${JSON.stringify(document)}\n\n`;
+    };
+
+    const forward = (complete: string) => {
+      if (recorded.length < maxRecordedStreamChars) recorded += complete;
+      let out = complete;
+      if (complete.includes('"usage"') || complete.includes('"error"')) {
+        out = complete
+          .split('\n\n')
+          .map((event) => (event === '' ? '' : rewrite(`${event}\n\n`)))
+          .join('');
+      }
+      if (out !== '' && !sink.write(out)) {
+        incoming.pause();
+        sink.onDrain(() => incoming.resume());
+      }
+    };
+
+    const done = (failure: ModelCallError | undefined) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(idle);
+      if (failure === undefined) {
+        const rest = framer.push(decoder.end()) + framer.rest();
+        if (rest !== '') forward(rest);
+      }
+      if (failure !== undefined && !call.signal.aborted) {
+        sink.end(
+          `data: ${JSON.stringify({ error: { code: failure.code, message: redact(failure.message), type: 'server_error' } })}\n\n`,
+        );
+      } else sink.end();
+      const final = priced ?? init.price(target, usage);
+      // The text and tool calls are read from the stream by the ledger's batch writer.
+      init.finish({
+        text: '',
+        toolCalls: [],
+        answerStream: recorded,
+        usage: final.usage,
+        costUsd: final.costUsd,
+        ledger: final.ledger,
+      });
+      resolve();
+    };
+
+    const idle = setTimeout(() => {
+      incoming.destroy();
+      done(badAnswer(target, `the stream went silent for ${idleTimeoutMs} ms.`, 'model_timeout'));
+    }, idleTimeoutMs);
+
+    incoming.on('data', (piece: Buffer) => {
+      idle.refresh();
+      let complete: string;
+      try {
+        complete = framer.push(decoder.write(piece));
+      } catch (error) {
+        incoming.destroy();
+        done(badAnswer(target, `sent ${error instanceof Error ? error.message : String(error)}.`));
+        return;
+      }
+      if (complete !== '') forward(complete);
+    });
+    incoming.on('end', () => done(undefined));
+    incoming.on('error', (error) => done(brokenAnswer(target, error)));
+    incoming.on('close', () => {
+      if (!incoming.complete) done(brokenAnswer(target, new Error('the connection closed')));
+    });
+  });
+}
