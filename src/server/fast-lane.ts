@@ -17,7 +17,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Hataraku } from '../hataraku.js';
 import { errorBody, toApiError } from './api-error.js';
 import { type ChatRequest, chatRequestSchema, isPlainChatRequest } from './gateway/chat-request.js';
-import { checkRelayedCall, requireShallow } from './gateway/gateway-routes.js';
+import { checkRelayedCall, relayTargetOf, requireShallow } from './gateway/gateway-routes.js';
 import type { ChatRelay, RelaySink } from './gateway/relay.js';
 import type { KeyStore } from './keys/key-store.js';
 import { bodyTooLarge, type RateLimiter, type RequestGate } from './request-limits.js';
@@ -74,12 +74,14 @@ export function createRequestListener(options: RequestListenerOptions): NodeRequ
       if (!isPlainChatRequest(json) && !chatRequestSchema.safeParse(json).success) return handOff();
       // The request as the client sent it, now known to be valid: what the relay forwards.
       const body = json as ChatRequest;
-      if (!relay?.targetOf(body.model)) return handOff();
+      // Everything that hands the request to the app is decided before the key's rate limit is
+      // counted: the app counts it then.
+      const target = relay && relayTargetOf(relay, body);
+      if (!relay || !target) return handOff();
       const key = keys.verify(token);
       if (!key) return handOff();
       if (key.requestsPerMinute !== undefined) rateLimiter.take(key.id, key.requestsPerMinute);
-      const target = await checkRelayedCall(options.hataraku, relay, key, body);
-      if (!target) return handOff();
+      await checkRelayedCall(options.hataraku, key, body);
       const clientGone = new AbortController();
       outgoing.once('close', () => {
         if (!outgoing.writableFinished) clientGone.abort();

@@ -98,8 +98,9 @@ export function gatewayRoutes(options: GatewayOptions) {
     // fields): what the relay forwards.
     const { body, json, text } = await parseChat(context.req.raw);
     if (body.model.startsWith(agentPrefix)) return agentCompletion(context, body);
-    const target = options.relay && (await checkRelayedCall(hataraku, options.relay, key, body));
+    const target = options.relay && relayTargetOf(options.relay, body);
     if (options.relay && target) {
+      await checkRelayedCall(hataraku, key, body);
       return relayedResponse(options.relay, {
         name: body.model,
         target,
@@ -319,23 +320,23 @@ export function gatewayRoutes(options: GatewayOptions) {
 }
 
 /**
- * The checks of a chat completion for a relayed model, as the translated path makes them: the
- * key may use the model and has budget left, and the request is one the gateway honours (one
- * choice). Returns the relay's target, or undefined when the call is translated instead (the
- * model is not relayed, or a message carries media); the translated path then checks the key.
+ * The relay's target for a chat completion, or undefined when the call is translated instead:
+ * the model is not relayed, or a message carries media. Decided from the request alone, before
+ * anything about the key is checked or counted.
  */
-export async function checkRelayedCall(
-  hataraku: Hataraku,
-  relay: ChatRelay,
-  key: ApiKey,
-  body: ChatRequest,
-): Promise<RelayTarget | undefined> {
+export function relayTargetOf(relay: ChatRelay, body: ChatRequest): RelayTarget | undefined {
   const target = relay.targetOf(body.model);
-  if (!target || carriesMedia(body)) return undefined;
+  return target && !carriesMedia(body) ? target : undefined;
+}
+
+/**
+ * The checks of a relayed chat completion, as the translated path makes them: the key may use the
+ * model and has budget left, and the request is one the gateway honours (one choice).
+ */
+export async function checkRelayedCall(hataraku: Hataraku, key: ApiKey, body: ChatRequest): Promise<void> {
   requireModel(key, body.model);
   requireOneChoice(body);
   if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);
-  return target;
 }
 
 /**

@@ -403,6 +403,35 @@ describe('the relay', () => {
     expect(gateway.upstream.requests).toHaveLength(0);
   });
 
+  it("counts a request against its key's rate limit once, also when the fast lane hands it to the app", async () => {
+    const gateway = await startGateway([streamReply(sseBody(streamEvents(['Seen'])))]);
+    const { secret } = gateway.server.keys.create({ name: 'slow', tenant: 'acme', requestsPerMinute: 1 });
+    // An image: translated, so the fast lane hands it to the app after reading it.
+    const pixel = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    const send = () =>
+      fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'up:gpt-test',
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: 'What is this?' },
+                { type: 'image_url', image_url: { url: `data:image/png;base64,${pixel}` } },
+              ],
+            },
+          ],
+        }),
+      });
+    const first = await send();
+    expect(first.status).toBe(200);
+    expect((await first.json()) as unknown).toMatchObject({ choices: [{ message: { content: 'Seen' } }] });
+    const second = await send();
+    expect(second.status).toBe(429);
+  });
+
   it('serves in-process calls (app.request) the same way', async () => {
     const gateway = await startGateway([jsonReply(200, completion('In process'))]);
     const response = await gateway.server.app.request('/v1/chat/completions', {
