@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { OpenAIUsage } from '../../models/openai/openai-wire.js';
 import { assistantMessage } from './chat-response.js';
 import type { StreamedAnswer, WireAnswerFields } from './chat-stream.js';
-import type { RelayTarget } from './relay.js';
+import type { RelayTarget } from './relay-call.js';
 import { badAnswer } from './relay-upstream.js';
 
 /** A whole completion, read for the ledger (its choices) and its usage. */

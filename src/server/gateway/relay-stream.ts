@@ -11,8 +11,8 @@ import type { OpenAIUsage } from '../../models/openai/openai-wire.js';
 import type { Usage } from '../../models/spec.js';
 import { dataOf } from './chat-stream.js';
 import type { GatewayCall } from './gateway-ledger.js';
-import type { RelayCall, RelaySink, RelayTarget } from './relay.js';
 import { usageWithCost } from './relay-answer.js';
+import type { RelayCall, RelaySink, RelayTarget } from './relay-call.js';
 import { badAnswer, brokenAnswer } from './relay-upstream.js';
 
 /** How much of a streamed answer the ledger keeps, to record its text (the usage is kept whole). */

@@ -5,19 +5,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ModelCallError } from '../../errors.js';
-import type { TransportFetch, TransportResponse } from '../../models/transport/http.js';
-import type { RelayTarget } from './relay.js';
+import type { TransportFetch } from '../../models/transport/http.js';
+import type { RelayTarget, UpstreamAnswer } from './relay-call.js';
 
 /** How much of an error answer is read. */
 const maxErrorBytes = 64 * 1024;
-
-/**
- * A provider's answer as the transport sees it: its status and headers, and either its body as a
- * Node stream (a successful answer, read by the relay) or its text (an error, up to 64 KiB).
- */
-export interface UpstreamAnswer extends TransportResponse {
-  incoming: http.IncomingMessage | undefined;
-}
 
 /**
  * The transport's `fetch` over `node:http`: a successful answer keeps its body as the Node

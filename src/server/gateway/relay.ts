@@ -26,50 +26,19 @@ import { describeStreamError, type OpenAIUsage, toUsage } from '../../models/ope
 import type { Usage } from '../../models/spec.js';
 import {
   defaultRetryPolicy,
-  type PostRequest,
   postWithRetry,
   releaseResponse,
   type TransportFetch,
 } from '../../models/transport/http.js';
 import { redactedUrl } from '../../models/transport/url-redaction.js';
-import type { ApiKey } from '../keys/key-store.js';
 import { answerOfEventStream } from './chat-stream.js';
 import type { GatewayCall } from './gateway-ledger.js';
 import { chunksOf, completionOfAnswer, parseCompletion, withCost } from './relay-answer.js';
+import type { RelayCall, RelaySink, RelayTarget, UpstreamAnswer } from './relay-call.js';
 import { relayStream } from './relay-stream.js';
-import { badAnswer, createUpstreamFetch, readWhole, type UpstreamAnswer } from './relay-upstream.js';
+import { badAnswer, createUpstreamFetch, readWhole } from './relay-upstream.js';
 
-/** Where a relayed answer is written: a Node response, or a Fetch response for in-process calls. */
-export interface RelaySink {
-  head(status: number, headers: Record<string, string>): void;
-  /** False when the client is not keeping up; `onDrain` then says when to write again. */
-  write(text: string): boolean;
-  onDrain(listener: () => void): void;
-  end(text?: string): void;
-}
-
-/** The provider a model name is relayed to. */
-export interface RelayTarget {
-  /** `provider:modelId`, the name prices and the ledger know the model by. */
-  label: string;
-  providerId: string;
-  modelId: string;
-  /** The provider call, less its body and abort signal, for a streamed and a whole answer. */
-  streamed: Omit<PostRequest<UpstreamAnswer>, 'body' | 'abortSignal'>;
-  whole: Omit<PostRequest<UpstreamAnswer>, 'body' | 'abortSignal'>;
-}
-
-export interface RelayCall {
-  /** The model name as the client wrote it. */
-  name: string;
-  target: RelayTarget;
-  /** The request body as the client sent it, already validated. */
-  body: Record<string, unknown>;
-  requestText: string;
-  key: ApiKey;
-  /** Fires when the client goes away: the provider call is dropped. */
-  signal: AbortSignal;
-}
+export type { RelayCall, RelaySink, RelayTarget } from './relay-call.js';
 
 export interface ChatRelay {
   /** The provider `name` is relayed to; undefined when the gateway translates calls for it. */
