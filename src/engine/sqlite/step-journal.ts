@@ -85,7 +85,8 @@ export function createStepJournal(database: JournalDatabase): SqliteStepJournal 
   };
 
   function insertStepOnce(step: StepRecord): StepRecord {
-    const result = statements.insertStep.run({ ...stepToRow(step), owner: executorId });
+    // Not a spread: on Node 20 that makes a hidden class per row (`server/gateway/copy-with.ts`).
+    const result = statements.insertStep.run(Object.assign(stepToRow(step), { owner: executorId }));
     if (result.changes === 1) {
       for (const entry of step.ledger ?? []) statements.insertLedger.run(ledgerToRow(step, entry));
       return step;

@@ -6,6 +6,7 @@
  */
 import { type ErrorCode, ModelCallError } from '../../errors.js';
 import { modelLabel } from '../model-label.js';
+import { type AbortSignalLike, PlainAbortController } from './plain-abort.js';
 import { redactedUrl, redactUrlCredentials } from './url-redaction.js';
 
 export interface RetryPolicy {
@@ -36,6 +37,15 @@ export type TransportFetch<R extends TransportResponse> = (
   init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal },
 ) => Promise<R>;
 
+/**
+ * A sender that takes the transport's plain abort signal rather than a Fetch `AbortSignal`: the
+ * gateway's relay, which makes a call per client request (`plain-abort.ts` says why).
+ */
+export type TransportSend<R extends TransportResponse> = (
+  url: string,
+  init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignalLike },
+) => Promise<R>;
+
 export interface PostRequest<R extends TransportResponse = Response> {
   provider: string;
   modelId: string;
@@ -45,8 +55,11 @@ export interface PostRequest<R extends TransportResponse = Response> {
   /** Milliseconds until the response headers must have arrived, per attempt. */
   timeoutMs: number;
   retry: RetryPolicy;
-  abortSignal?: AbortSignal | undefined;
+  abortSignal?: AbortSignalLike | undefined;
+  /** Default: the global `fetch`. */
   fetch?: TransportFetch<R> | undefined;
+  /** Used instead of `fetch` when given. */
+  send?: TransportSend<R> | undefined;
   /** Hint appended to authentication errors, e.g. `set OPENAI_API_KEY`. */
   authHint: string;
 }
@@ -56,11 +69,10 @@ export interface PostRequest<R extends TransportResponse = Response> {
  * `releaseResponse` with it once its body is read or dropped.
  */
 export async function postWithRetry<R extends TransportResponse = Response>(request: PostRequest<R>): Promise<R> {
-  const fetchImplementation = request.fetch ?? (globalThis.fetch as unknown as TransportFetch<R>);
   for (let attempt = 0; ; attempt++) {
     let error: ModelCallError;
     try {
-      const response = await fetchOnce(fetchImplementation, request);
+      const response = await fetchOnce(request);
       if (response.ok) return response;
       error = await errorFromResponse(request, response);
       releaseResponse(response);
@@ -97,11 +109,8 @@ export function releaseResponse(response: TransportResponse): void {
   unlink();
 }
 
-async function fetchOnce<R extends TransportResponse>(
-  fetchImplementation: TransportFetch<R>,
-  request: PostRequest<R>,
-): Promise<R> {
-  const controller = new AbortController();
+async function fetchOnce<R extends TransportResponse>(request: PostRequest<R>): Promise<R> {
+  const controller = request.send ? new PlainAbortController() : new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -113,12 +122,17 @@ async function fetchOnce<R extends TransportResponse>(
   if (caller?.aborted) forward();
   else caller?.addEventListener('abort', forward, { once: true });
   try {
-    const response = await fetchImplementation(request.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...request.headers },
-      body: JSON.stringify(request.body),
-      signal: controller.signal,
-    });
+    const headers = { 'content-type': 'application/json', ...request.headers };
+    const body = JSON.stringify(request.body);
+    // Written out in full, not spread: see `copyWith` in the gateway for why, on a hot path.
+    const response = request.send
+      ? await request.send(request.url, { method: 'POST', headers, body, signal: controller.signal })
+      : await (request.fetch ?? (globalThis.fetch as unknown as TransportFetch<R>))(request.url, {
+          method: 'POST',
+          headers,
+          body,
+          signal: controller.signal as AbortSignal,
+        });
     if (caller) abortLinks.set(response, unlink);
     return response;
   } catch (caught) {
@@ -237,7 +251,7 @@ function parseRetryAfter(headers: TransportResponse['headers']): number | undefi
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 }
 
-function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
+function sleep(milliseconds: number, signal: AbortSignalLike | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, milliseconds);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { OpenAIUsage } from '../../models/openai/openai-wire.js';
 import { assistantMessage } from './chat-response.js';
 import type { StreamedAnswer, WireAnswerFields } from './chat-stream.js';
+import { copyWith } from './copy-with.js';
 import type { RelayTarget } from './relay-call.js';
 import { badAnswer } from './relay-upstream.js';
 
@@ -60,7 +61,7 @@ export function withCost(text: string, document: Record<string, unknown>, costUs
 
 export function usageWithCost(usage: OpenAIUsage | undefined, costUsd: number | undefined) {
   if (usage === undefined) return undefined;
-  return costUsd === undefined ? usage : { ...usage, cost_usd: costUsd };
+  return costUsd === undefined ? usage : copyWith(usage, { cost_usd: costUsd });
 }
 
 /** A whole `chat.completion` from an answer the provider streamed. */

@@ -5,6 +5,7 @@
  */
 import type http from 'node:http';
 import type { PostRequest, TransportResponse } from '../../models/transport/http.js';
+import type { AbortSignalLike } from '../../models/transport/plain-abort.js';
 import type { ApiKey } from '../keys/key-store.js';
 
 /** Where a relayed answer is written: a Node response, or a Fetch response for in-process calls. */
@@ -36,7 +37,7 @@ export interface RelayCall {
   requestText: string;
   key: ApiKey;
   /** Fires when the client goes away: the provider call is dropped. */
-  signal: AbortSignal;
+  signal: AbortSignalLike;
 }
 
 /**

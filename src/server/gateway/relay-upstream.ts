@@ -5,17 +5,19 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ModelCallError } from '../../errors.js';
-import type { TransportFetch } from '../../models/transport/http.js';
+import type { TransportSend } from '../../models/transport/http.js';
+import { copyWith } from './copy-with.js';
 import type { RelayTarget, UpstreamAnswer } from './relay-call.js';
 
 /** How much of an error answer is read. */
 const maxErrorBytes = 64 * 1024;
 
 /**
- * The transport's `fetch` over `node:http`: a successful answer keeps its body as the Node
- * stream; an error answer's body is read (up to 64 KiB) for the transport's error handling.
+ * The transport's sender over `node:http`: a successful answer keeps its body as the Node
+ * stream; an error answer's body is read (up to 64 KiB) for the transport's error handling. An
+ * abort destroys the request, and with it the answer being read.
  */
-export function createUpstreamFetch(agents: { http: http.Agent; https: https.Agent }): TransportFetch<UpstreamAnswer> {
+export function createUpstreamSend(agents: { http: http.Agent; https: https.Agent }): TransportSend<UpstreamAnswer> {
   // Each provider's URL is parsed once, not on every call.
   const endpoints = new Map<
     string,
@@ -45,7 +47,7 @@ export function createUpstreamFetch(agents: { http: http.Agent; https: https.Age
     const { hostname, port, path, secure, auth } = endpointOf(url);
     const { signal, body } = init;
     if (signal.aborted) return Promise.reject(signal.reason);
-    const headers = { ...init.headers, 'content-length': String(Buffer.byteLength(body)) };
+    const headers = copyWith(init.headers, { 'content-length': String(Buffer.byteLength(body)) });
     return new Promise<UpstreamAnswer>((resolve, reject) => {
       const request = (secure ? https : http).request(
         {
@@ -56,7 +58,6 @@ export function createUpstreamFetch(agents: { http: http.Agent; https: https.Age
           path,
           headers,
           agent: secure ? agents.https : agents.http,
-          signal,
         },
         (incoming) => {
           const status = incoming.statusCode ?? 500;
@@ -93,6 +94,11 @@ export function createUpstreamFetch(agents: { http: http.Agent; https: https.Age
           });
         },
       );
+      // Not `http.request`'s own `signal` option: that takes a Fetch `AbortSignal`.
+      signal.addEventListener('abort', () => {
+        // A finished request's socket may already carry another call.
+        if (!request.destroyed) request.destroy(new Error('the request was aborted'));
+      });
       request.on('error', (error) =>
         reject(signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: error })),
       );

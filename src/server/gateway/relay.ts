@@ -24,19 +24,15 @@ import type { PriceSource } from '../../cost/price-source.js';
 import { ModelCallError } from '../../errors.js';
 import { describeStreamError, type OpenAIUsage, toUsage } from '../../models/openai/openai-wire.js';
 import type { Usage } from '../../models/spec.js';
-import {
-  defaultRetryPolicy,
-  postWithRetry,
-  releaseResponse,
-  type TransportFetch,
-} from '../../models/transport/http.js';
+import { defaultRetryPolicy, postWithRetry, releaseResponse, type TransportSend } from '../../models/transport/http.js';
 import { redactedUrl } from '../../models/transport/url-redaction.js';
 import { answerOfEventStream } from './chat-stream.js';
+import { copyWith } from './copy-with.js';
 import type { GatewayCall } from './gateway-ledger.js';
 import { chunksOf, completionOfAnswer, parseCompletion, withCost } from './relay-answer.js';
 import type { RelayCall, RelaySink, RelayTarget, UpstreamAnswer } from './relay-call.js';
 import { relayStream } from './relay-stream.js';
-import { badAnswer, createUpstreamFetch, readWhole } from './relay-upstream.js';
+import { badAnswer, createUpstreamSend, readWhole } from './relay-upstream.js';
 
 export type { RelayCall, RelaySink, RelayTarget } from './relay-call.js';
 
@@ -77,14 +73,14 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
     http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
     https: new https.Agent({ keepAlive: true, maxSockets: 256 }),
   };
-  const fetchUpstream = createUpstreamFetch(agents);
+  const sendUpstream = createUpstreamSend(agents);
   const targets = new Map<string, RelayTarget | null>();
 
   const targetOf = (name: string): RelayTarget | undefined => {
     if (!enabled) return undefined;
     const known = targets.get(name);
     if (known !== undefined) return known ?? undefined;
-    const target = resolveTarget(name, config.providers, fetchUpstream);
+    const target = resolveTarget(name, config.providers, sendUpstream);
     // Names come from clients: remember a bounded number of them.
     if (targets.size >= 1000) targets.clear();
     targets.set(name, target ?? null);
@@ -112,11 +108,9 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
     const unique = randomUUID().replaceAll('-', '');
     const runId = `gw_${unique.slice(0, 20)}`;
     const startedAt = Date.now();
-    const response = await postWithRetry({
-      ...(streamed ? target.streamed : target.whole),
-      body: payload,
-      abortSignal: call.signal,
-    });
+    const response = await postWithRetry(
+      copyWith(streamed ? target.streamed : target.whole, { body: payload, abortSignal: call.signal }),
+    );
     const incoming = response.incoming;
     const finish = (
       fields: Pick<GatewayCall, 'text' | 'toolCalls' | 'usage' | 'costUsd' | 'ledger'> & {
@@ -175,18 +169,18 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
       if (priced.costUsd !== undefined) headers['x-hataraku-cost-usd'] = priced.costUsd.toFixed(8);
       if (streamed) {
         // The provider sent the whole answer to a streamed request: it goes out as chunks.
-        sink.head(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+        headers['content-type'] = 'text/event-stream; charset=utf-8';
+        headers['cache-control'] = 'no-cache';
+        sink.head(200, headers);
         sink.end(chunksOf(answer, target, call.body, priced.costUsd));
         return;
       }
       const body = whole
         ? withCost(text, whole.document, priced.costUsd)
         : JSON.stringify(completionOfAnswer(answer, target, priced.costUsd));
-      sink.head(200, {
-        ...headers,
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(body)),
-      });
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+      sink.head(200, headers);
       sink.end(body);
     } finally {
       releaseResponse(response);
@@ -206,7 +200,7 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
 function resolveTarget(
   name: string,
   providers: HatarakuConfig['providers'],
-  fetchUpstream: TransportFetch<UpstreamAnswer>,
+  sendUpstream: TransportSend<UpstreamAnswer>,
 ): RelayTarget | undefined {
   const separator = name.indexOf(':');
   if (separator <= 0 || separator === name.length - 1) return undefined;
@@ -227,7 +221,7 @@ function resolveTarget(
     url: `${settings.baseURL}/chat/completions`,
     timeoutMs: settings.timeoutMs,
     retry: { ...defaultRetryPolicy, maxRetries: settings.maxRetries },
-    fetch: fetchUpstream,
+    send: sendUpstream,
     authHint: settings.apiKeyEnv ? `set ${settings.apiKeyEnv}` : `check the server at ${redactedUrl(settings.baseURL)}`,
   };
   return {
