@@ -177,7 +177,15 @@ export interface LedgerWorkerData {
 }
 
 /** A batch travels as JSON text: cloning the calls as objects cost the event loop several times more. */
-export type LedgerWorkerMessage = { id: number; callsJson: string; durable: boolean } | { id: number; close: true };
+export type LedgerWorkerMessage =
+  | {
+      id: number;
+      callsJson: string;
+      durable: boolean;
+      /** When the oldest call of the batch was recorded (ms since the epoch): how far behind the writer is. */
+      queuedSince: number;
+    }
+  | { id: number; close: true };
 
 export interface LedgerWorkerReply {
   id: number;
@@ -202,6 +210,7 @@ export function createGatewayRecorder(init: {
   log: (line: string) => void;
 }): GatewayRecorder {
   let queue: GatewayCall[] = [];
+  let queuedSince = Date.now();
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
   let unsynced = false;
@@ -226,6 +235,7 @@ export function createGatewayRecorder(init: {
     if (timer) clearTimeout(timer);
     timer = undefined;
     const batch = queue;
+    const batchQueuedSince = queuedSince;
     queue = [];
     writing = writing.then(async () => {
       try {
@@ -233,7 +243,7 @@ export function createGatewayRecorder(init: {
           const syncDue = durable || Date.now() - lastSync >= (init.syncIntervalMs ?? 1000);
           if (batch.length === 0 && !(syncDue && unsynced)) return;
           try {
-            await worker.send(batch, syncDue);
+            await worker.send(batch, syncDue, batchQueuedSince);
             if (syncDue) {
               unsynced = false;
               lastSync = Date.now();
@@ -264,6 +274,7 @@ export function createGatewayRecorder(init: {
   };
   return {
     record(call) {
+      if (queue.length === 0) queuedSince = Date.now();
       queue.push(call);
       schedule();
     },
@@ -319,7 +330,8 @@ function startLedgerWorker(path: string, durability: JournalDurability | undefin
     });
   return {
     running: () => alive,
-    send: (calls: GatewayCall[], durable: boolean) => post({ id: nextId++, callsJson: JSON.stringify(calls), durable }),
+    send: (calls: GatewayCall[], durable: boolean, queuedSince: number) =>
+      post({ id: nextId++, callsJson: JSON.stringify(calls), durable, queuedSince }),
     async close() {
       if (!alive) return;
       await post({ id: nextId++, close: true }).catch(() => {});

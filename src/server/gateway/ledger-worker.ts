@@ -4,9 +4,15 @@
  * each batch it is sent in one transaction, so that neither the rows nor the commits (nor a WAL
  * checkpoint now and then) hold up the server's event loop. Answers each batch with its id, and
  * an error message when the batch could not be written.
+ *
+ * It is background work, so on Linux the thread runs at a lower priority (`threadPriority`): on a
+ * machine whose cores are all busy, a request's thread then gets a core before it. Should the
+ * writer fall behind (its batch's oldest call waiting over a second), it takes normal priority
+ * until it has caught up.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
+import { createThreadPriority } from '../../engine/thread-priority.js';
 import {
   type GatewayCall,
   type LedgerWorkerData,
@@ -20,6 +26,8 @@ if (port) {
   const { path, durability } = workerData as LedgerWorkerData;
   // No heartbeat: this executor never owns an open run.
   const engine = openSqliteEngine({ path, durability, heartbeatMs: 0 });
+  const priority = createThreadPriority();
+  priority.set('background');
   let queue: Promise<void> = Promise.resolve();
   port.on('message', (message: LedgerWorkerMessage) => {
     queue = queue.then(async () => {
@@ -27,6 +35,9 @@ if (port) {
       try {
         if ('close' in message) await engine.close();
         else {
+          const lagMs = Date.now() - message.queuedSince;
+          if (lagMs > 1000) priority.set('normal');
+          else if (lagMs < 250) priority.set('background');
           const calls = JSON.parse(message.callsJson) as GatewayCall[];
           await recordGatewayCalls(engine, calls, Math.max(1, calls.length));
           if (message.durable) await engine.sync();

@@ -65,6 +65,13 @@ export function createEventFramer(maxEventChars: number = defaultMaxEventChars):
 }
 
 /**
+ * Text an event carrying usage (an object: OpenAI sends `"usage":null` in every other event) or an
+ * error must contain; the others are not parsed. Inside a JSON string a quote is escaped, so
+ * `"usage"` followed by a colon is always a key.
+ */
+const mayCarryUsageOrError = /"usage"\s*:\s*\{|"error"/;
+
+/**
  * Pass a provider's event stream through to the client as it arrives. Complete events are
  * forwarded untouched, except the ones that carry usage (priced, with the cost added; dropped
  * when the client did not ask for usage) or an error (its message redacted).
@@ -135,10 +142,12 @@ export function relayStream(init: {
     const forward = (complete: string) => {
       if (recorded.length < maxRecordedStreamChars) recorded += complete;
       let out = complete;
-      if (complete.includes('"usage"') || complete.includes('"error"')) {
+      if (mayCarryUsageOrError.test(complete)) {
         out = complete
           .split('\n\n')
-          .map((event) => (event === '' ? '' : rewrite(`${event}\n\n`)))
+          .map((event) =>
+            event === '' ? '' : mayCarryUsageOrError.test(event) ? rewrite(`${event}\n\n`) : `${event}\n\n`,
+          )
           .join('');
       }
       if (out !== '' && !sink.write(out)) {

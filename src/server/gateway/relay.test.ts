@@ -243,6 +243,37 @@ describe('the relay', () => {
     expect(step?.usage).toMatchObject({ inputTokens: 1000, outputTokens: 100 });
   });
 
+  it('parses only the events that carry usage or an error: "usage": null and look-alike text pass byte for byte', async () => {
+    // As OpenAI streams with include_usage: "usage": null in every chunk, the usage event last,
+    // here written with spaces around its colon; a word whose text looks like a usage field.
+    const words = ['Say "usage":{"prompt_tokens":1}', ' ok'];
+    const events = streamEvents(words).map((event, index, all) =>
+      index < all.length - 1 ? { ...(event as object), usage: null } : event,
+    );
+    const body = sseBody(events).replace('"usage":{', '"usage" : {');
+    const gateway = await startGateway([streamReply(body, { pieceSize: 11 })]);
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'up:gpt-test',
+        messages: [{ role: 'user', content: 'Quote' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    });
+    const received = (await response.text()).split('\n\n').filter((event) => event !== '');
+    const sent = body.split('\n\n').filter((event) => event !== '');
+    expect(received).toHaveLength(sent.length);
+    // Every event but the usage one exactly as the provider wrote it.
+    expect(received.slice(0, -2)).toEqual(sent.slice(0, -2));
+    expect(received.at(-1)).toBe('data: [DONE]');
+    const usageEvent = JSON.parse((received.at(-2) ?? '').slice('data: '.length)) as { usage: Record<string, unknown> };
+    expect(usageEvent.usage).toMatchObject({ ...usage, cost_usd: expect.closeTo(cost, 9) });
+    const { step } = await recordedCall(gateway.hataraku);
+    expect(step?.output).toMatchObject({ text: words.join('') });
+  });
+
   it('adds the cost to the usage event when the client asks for usage, with the openai client', async () => {
     const gateway = await startGateway([openAIReply(['Hello', ' world'])]);
     const stream = await gateway.openai.chat.completions.create({
