@@ -123,4 +123,32 @@ describe('the gateway recorder', () => {
     expect(logged).toEqual([]);
     await engine.close();
   });
+
+  it('writes the calls in this thread when the worker cannot open the journal, queued ones too', async () => {
+    const built = new URL('../../../dist/server/gateway/gateway-ledger.js', import.meta.url);
+    const { createGatewayRecorder: createBuiltRecorder } = (await import(
+      built.href
+    )) as typeof import('./gateway-ledger.js');
+    const directory = mkdtempSync(join(tmpdir(), 'hataraku-gw-'));
+    const engine = openSqliteEngine({ path: join(directory, 'hataraku.db') });
+    const logged: string[] = [];
+    // A directory is no SQLite file: the worker fails as it opens it.
+    const recorder = createBuiltRecorder({
+      engine: () => engine,
+      sqlitePath: directory,
+      flushIntervalMs: 60_000,
+      log: (line) => logged.push(line),
+    });
+    // Recorded while the worker is still starting: queued as JSON for it.
+    for (let index = 0; index < 3; index++) recorder.record(call(index, 'acme'));
+    await recorder.flush();
+    await expect.poll(() => recorder.writer).toBe('this thread');
+    recorder.record(call(3, 'acme'));
+    await recorder.close();
+    const byTenant = await engine.costReport({ by: 'tenant' });
+    expect(byTenant.map((row) => [row.key, row.calls])).toEqual([['acme', 4]]);
+    expect(await engine.getRun('gw_0001')).toMatchObject({ agentName: 'gateway', status: 'completed', tenant: 'acme' });
+    expect(logged.some((line) => line.includes('the ledger worker failed'))).toBe(true);
+    await engine.close();
+  });
 });

@@ -158,30 +158,37 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
         });
       }
       const priced = price(target, answer.usage);
-      finish({
-        text: answer.text,
-        toolCalls: answer.toolCalls,
-        usage: priced.usage,
-        costUsd: priced.costUsd,
-        ledger: priced.ledger,
-      });
-      const headers: Record<string, string> = { 'x-hataraku-run-id': runId };
-      if (priced.costUsd !== undefined) headers['x-hataraku-cost-usd'] = priced.costUsd.toFixed(8);
-      if (streamed) {
-        // The provider sent the whole answer to a streamed request: it goes out as chunks.
-        headers['content-type'] = 'text/event-stream; charset=utf-8';
-        headers['cache-control'] = 'no-cache';
+      // Recorded once the answer is out, off the client's wait.
+      const recordCall = () =>
+        finish({
+          text: answer.text,
+          toolCalls: answer.toolCalls,
+          usage: priced.usage,
+          costUsd: priced.costUsd,
+          ledger: priced.ledger,
+        });
+      try {
+        const headers: Record<string, string> = { 'x-hataraku-run-id': runId };
+        if (priced.costUsd !== undefined) headers['x-hataraku-cost-usd'] = priced.costUsd.toFixed(8);
+        if (streamed) {
+          // The provider sent the whole answer to a streamed request: it goes out as chunks.
+          headers['content-type'] = 'text/event-stream; charset=utf-8';
+          headers['cache-control'] = 'no-cache';
+          sink.head(200, headers);
+          sink.end(chunksOf(answer, target, call.body, priced.costUsd));
+          return;
+        }
+        const body = whole
+          ? withCost(text, whole.document, priced.costUsd)
+          : JSON.stringify(completionOfAnswer(answer, target, priced.costUsd));
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = String(Buffer.byteLength(body));
         sink.head(200, headers);
-        sink.end(chunksOf(answer, target, call.body, priced.costUsd));
-        return;
+        sink.end(body);
+      } finally {
+        // The provider answered: the call is recorded whatever became of the answer.
+        recordCall();
       }
-      const body = whole
-        ? withCost(text, whole.document, priced.costUsd)
-        : JSON.stringify(completionOfAnswer(answer, target, priced.costUsd));
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(body));
-      sink.head(200, headers);
-      sink.end(body);
     } finally {
       releaseResponse(response);
     }
