@@ -542,6 +542,17 @@ describe('the tier `auto` chooses, and the warning of an explicit wasm tier', ()
 });
 
 /** The processes below `root` (children, grandchildren, ...), from /proc. */
+/** A process's state letter and start time (fields 3 and 22 of its stat line), or undefined once gone. */
+function processState(pid: number): { state: string; startTime: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', startTime: fields[19] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
 function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
@@ -573,13 +584,25 @@ describe.skipIf(skipBubblewrap)('every process a Python run started ends with th
       pythonConfinement: { kind: 'bubblewrap', bubblewrapPath: '/usr/bin/bwrap' },
     });
     await sandbox.run({ language: 'python', code: 'print(1)' });
-    const started = descendants(process.pid).filter((pid) => !before.has(pid));
+    const started = descendants(process.pid)
+      .filter((pid) => !before.has(pid))
+      .map((pid) => ({ pid, startTime: processState(pid)?.startTime }));
     expect(started.length).toBeGreaterThan(0);
     await sandbox.dispose();
-    let alive = started.filter((pid) => existsSync(`/proc/${pid}`));
+    // Still running: the same process (its start time, as a PID can be reused), and not a zombie,
+    // which has ended and only waits to be reaped, by a parent that may not be ours (a process
+    // whose parent died first is reaped by PID 1, which in a container may never do it).
+    const running = () =>
+      started
+        .filter(({ pid, startTime }) => {
+          const state = processState(pid);
+          return state !== undefined && state.startTime === startTime && state.state !== 'Z';
+        })
+        .map(({ pid }) => pid);
+    let alive = running();
     for (let attempt = 0; attempt < 40 && alive.length > 0; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      alive = started.filter((pid) => existsSync(`/proc/${pid}`));
+      alive = running();
     }
     expect(alive).toEqual([]);
   }, 60_000);
