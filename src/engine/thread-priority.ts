@@ -3,8 +3,11 @@
  * gateway's ledger writer). On Linux a thread has a nice value of its own, set through its id,
  * which `/proc/thread-self` names. Elsewhere, or where the kernel refuses, nothing changes: the
  * priority is a hint, never a requirement.
+ *
+ * A thread is lowered only where it may be raised back (`CAP_SYS_NICE`, or a nice limit that
+ * allows 0): without that, a writer that fell behind would stay at low priority for good.
  */
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 export type ThreadPriorityLevel = 'normal' | 'background';
@@ -15,12 +18,13 @@ export const niceOfLevel: Record<ThreadPriorityLevel, number> = { normal: 0, bac
 export interface ThreadPriority {
   /** Set this thread's level; a no-op when it already has it, or where it cannot be set. */
   set(level: ThreadPriorityLevel): void;
-  /** The level last set, or undefined where priorities cannot be set. */
+  /** The level last set, or undefined where priorities are left alone. */
   readonly level: ThreadPriorityLevel | undefined;
 }
 
 export function createThreadPriority(): ThreadPriority {
-  const threadId = currentThreadId();
+  const found = currentThreadId();
+  const threadId = found !== undefined && mayRaisePriority() ? found : undefined;
   let level: ThreadPriorityLevel | undefined = threadId === undefined ? undefined : 'normal';
   return {
     set(wanted) {
@@ -45,5 +49,18 @@ function currentThreadId(): number | undefined {
     return Number.isInteger(id) && id > 0 ? id : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Whether this process may set a nice value of 0 again: `CAP_SYS_NICE`, or `RLIMIT_NICE` of 20 or more. */
+function mayRaisePriority(): boolean {
+  try {
+    const capabilities = /^CapEff:\s*([0-9a-fA-F]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    const capSysNice = 1n << 23n;
+    if (capabilities !== undefined && (BigInt(`0x${capabilities}`) & capSysNice) !== 0n) return true;
+    const limit = /^Max nice priority\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return limit === 'unlimited' || Number(limit) >= 20;
+  } catch {
+    return false;
   }
 }
