@@ -3,25 +3,15 @@
  * sets its level and the test reads its nice value from `/proc/self/task/<tid>/stat`.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { niceOfThreads } from './__fixtures__/thread-nice.js';
 
 const built = fileURLToPath(new URL('../../dist/engine/thread-priority.js', import.meta.url));
-
-/** Each thread of this process and its nice value (the 19th field of its stat line). */
-function niceOfThreads(): Map<number, number> {
-  const threads = new Map<number, number>();
-  for (const name of readdirSync('/proc/self/task')) {
-    const stat = readFileSync(`/proc/self/task/${name}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    threads.set(Number(name), Number(fields[16]));
-  }
-  return threads;
-}
 
 /** A worker thread running the built module: it sets each level it is sent and answers with its thread id. */
 function startWorker(): {

@@ -2,24 +2,16 @@
  * The built ledger worker (`dist/`: the sources run without one) writes at background priority,
  * and takes normal priority while it is behind. Its nice value is read from the kernel.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { niceOfThreads } from '../../engine/__fixtures__/thread-nice.js';
 import type { LedgerWorkerData, LedgerWorkerMessage, LedgerWorkerReply } from './gateway-ledger.js';
 
 const built = fileURLToPath(new URL('../../../dist/server/gateway/ledger-worker.js', import.meta.url));
-
-function niceOfThreads(): Map<number, number> {
-  const threads = new Map<number, number>();
-  for (const name of readdirSync('/proc/self/task')) {
-    const stat = readFileSync(`/proc/self/task/${name}/stat`, 'utf8');
-    threads.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-  }
-  return threads;
-}
 
 // As root, as CI runs: a process that may not raise a priority back never lowers one
 // (`thread-priority.test.ts` checks that case).

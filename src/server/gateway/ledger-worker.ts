@@ -21,6 +21,11 @@ import {
   recordGatewayCalls,
 } from './gateway-ledger.js';
 
+/** Behind by this much (its batch's oldest call, in ms), the writer takes normal priority ... */
+const behindMs = 1000;
+/** ... until it is this close again. */
+const caughtUpMs = 250;
+
 const port = parentPort;
 if (port) {
   const { path, durability } = workerData as LedgerWorkerData;
@@ -36,8 +41,8 @@ if (port) {
         if ('close' in message) await engine.close();
         else {
           const lagMs = Date.now() - message.queuedSince;
-          if (lagMs > 1000) priority.set('normal');
-          else if (lagMs < 250) priority.set('background');
+          if (lagMs > behindMs) priority.set('normal');
+          else if (lagMs < caughtUpMs) priority.set('background');
           const calls = JSON.parse(message.callsJson) as GatewayCall[];
           await recordGatewayCalls(engine, calls, Math.max(1, calls.length));
           if (message.durable) await engine.sync();

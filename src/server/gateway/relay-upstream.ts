@@ -1,5 +1,5 @@
 /**
- * The relay's side of a provider call (`relay.ts`): the transport's `fetch` over `node:http`,
+ * The relay's side of a provider call (`relay.ts`): the transport's sender over `node:http`,
  * reading a whole answer within bounds, and the errors an answer fails with.
  */
 import http from 'node:http';
