@@ -160,7 +160,9 @@ describe.skipIf(!testDatabaseUrl)('connections and leases on a shared PostgreSQL
       runIds: [runId],
       turns,
     };
-    const worker = startWorker({ ...job, delayMs: 30 });
+    // Slow turns, so that the run is still going when the row below is locked: with 30 ms turns a
+    // loaded machine could take the lock only after the run had ended (once seen under CI).
+    const worker = startWorker({ ...job, delayMs: 300 });
     await worker.ready();
     await waitUntil(() => countSteps(readJournal(workspace.database), runId) >= 3, 20_000, 'three committed steps');
 
