@@ -109,6 +109,9 @@ export function relayStream(init: {
     let usage: OpenAIUsage | undefined;
     let priced: ReturnType<typeof init.price> | undefined;
     let ended = false;
+    /** Events read but not yet written (`flush`). */
+    let unsent = '';
+    let flushScheduled = false;
 
     const rewrite = (event: string): string => {
       const payload = dataOf(event);
@@ -150,7 +153,26 @@ export function relayStream(init: {
           )
           .join('');
       }
-      if (out !== '' && !sink.write(out)) {
+      if (out === '') return;
+      unsent += out;
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
+      }
+    };
+
+    /**
+     * What the pieces read in one turn of the event loop completed goes out in one write, after
+     * them; and the last of it with the end of the answer, when the provider's end came in the
+     * same turn (as it mostly does: a provider ends its stream with its last event), so that the
+     * client gets its last event and the end of the answer together rather than in two packets.
+     */
+    const flush = () => {
+      flushScheduled = false;
+      if (ended || unsent === '') return;
+      const text = unsent;
+      unsent = '';
+      if (!sink.write(text)) {
         incoming.pause();
         sink.onDrain(() => incoming.resume());
       }
@@ -164,11 +186,13 @@ export function relayStream(init: {
         const rest = framer.push(decoder.end()) + framer.rest();
         if (rest !== '') forward(rest);
       }
+      const last = unsent;
+      unsent = '';
       if (failure !== undefined && !call.signal.aborted) {
         sink.end(
-          `data: ${JSON.stringify({ error: { code: failure.code, message: redact(failure.message), type: 'server_error' } })}\n\n`,
+          `${last}data: ${JSON.stringify({ error: { code: failure.code, message: redact(failure.message), type: 'server_error' } })}\n\n`,
         );
-      } else sink.end();
+      } else sink.end(last === '' ? undefined : last);
       const final = priced ?? init.price(target, usage);
       // The text and tool calls are read from the stream by the ledger's batch writer.
       init.finish({

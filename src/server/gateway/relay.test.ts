@@ -562,18 +562,20 @@ describe('the relay on its own', () => {
       relay.close();
       await upstream.close();
     });
-    const output = { status: 0, text: '' };
+    const output = { status: 0, text: '', parts: [] as Array<{ kind: 'write' | 'end'; text: string }> };
     const sink: RelaySink = {
       head: (status) => {
         output.status = status;
       },
       write: (text) => {
         output.text += text;
+        output.parts.push({ kind: 'write', text });
         return true;
       },
       onDrain: () => {},
       end: (text) => {
         output.text += text ?? '';
+        output.parts.push({ kind: 'end', text: text ?? '' });
       },
     };
     const call = (body: Record<string, unknown>) => {
@@ -619,6 +621,26 @@ describe('the relay on its own', () => {
     expect(output.text).toContain('"content":"a"');
     expect(output.text).toMatch(/"code":"model_timeout".*went silent for 150 ms/);
     expect(recorded).toHaveLength(1);
+  });
+
+  it('writes the events read in one turn together, and the last ones with the end of the answer', async () => {
+    const events = sseBody(streamEvents(['Hel', 'lo']));
+    const start = events.lastIndexOf('data: ', events.indexOf('"content":"lo"'));
+    const pausing: FakeReply = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(events.slice(0, start));
+      setTimeout(() => response.end(events.slice(start)), 50);
+    };
+    const { call, output } = await relayTo([pausing], {});
+    await call({ stream: true });
+    // The events before the pause went out as they came, in one write.
+    expect(output.parts.map((part) => part.kind)).toEqual(['write', 'end']);
+    expect(output.parts[0]?.text).toContain('"content":"Hel"');
+    expect(output.parts[0]?.text).not.toContain('"content":"lo"');
+    // The events after it, up to [DONE], with the end: one packet to the client, not two.
+    expect(output.parts[1]?.text).toContain('"content":"lo"');
+    expect(output.parts[1]?.text).toContain('"finish_reason":"stop"');
+    expect(output.parts[1]?.text.endsWith('data: [DONE]\n\n')).toBe(true);
   });
 
   it('sends credentials in the base URL as Basic authentication', async () => {
