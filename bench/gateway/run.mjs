@@ -55,13 +55,13 @@ const settings = {
   belowSaturation: {
     rounds: 5,
     sequential: { concurrency: 1, warmup: Math.round(50 * scale), requests: Math.round(300 * scale) },
-    concurrent: { concurrency: 16, warmup: Math.round(1000 * scale), requests: Math.round(3000 * scale) },
+    concurrent: { concurrency: 16, warmup: Math.round(4000 * scale), requests: Math.round(6000 * scale) },
   },
   sequential: { concurrency: 1, warmup: Math.round(200 * scale), requests: Math.round(1500 * scale) },
   concurrent: { concurrency: 16, warmup: Math.round(320 * scale), requests: Math.round(4000 * scale) },
   saturation: { concurrency: 64, durationMs: Math.round(3000 * Math.max(scale, 0.3)) },
   /** The whole run stops measuring after this long, whatever is left. */
-  budgetMs: 240_000,
+  budgetMs: 330_000,
 };
 const started = performance.now();
 // The gateways and the upstream go with this process, however it ends.
@@ -156,19 +156,29 @@ const targets = targetsFor(upstreamPort, 'up', upstream.child.pid);
 const slowTargets = targetsFor(slowUpstreamPort, 'slow', slowUpstream.child.pid);
 
 // --- the load generator ------------------------------------------------------------------------
-async function closedLoop(target, streamed, concurrency, stopAfter) {
+/**
+ * One closed loop of `concurrency` clients, each sending its next request when its last one
+ * ended, while `keepSending(sent)` holds. The first `skip` requests sent are a warm-up in the same
+ * loop and connections: not recorded, and the time counts from the first recorded one. A warm-up
+ * run as a loop of its own would start the measured loop with every client sending at once on new
+ * connections, a burst that no steady load has.
+ */
+async function closedLoop(target, streamed, concurrency, keepSending, skip = 0) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies = [];
   let sent = 0;
+  let begin = skip === 0 ? performance.now() : undefined;
   const worker = async () => {
-    while (stopAfter(sent)) {
+    while (keepSending(sent)) {
+      const recorded = sent >= skip;
+      if (sent === skip && begin === undefined) begin = performance.now();
       sent++;
-      latencies.push(await requestOnce(agent, target, streamed));
+      const latency = await requestOnce(agent, target, streamed);
+      if (recorded) latencies.push(latency);
     }
   };
-  const begin = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - begin) / 1000;
+  const seconds = (performance.now() - (begin ?? performance.now())) / 1000;
   agent.destroy();
   return { latencies, seconds };
 }
@@ -187,8 +197,13 @@ const summarise = (latencies, seconds) => {
 };
 
 async function latencyRun(target, streamed, { concurrency, warmup, requests }) {
-  await closedLoop(target, streamed, concurrency, (sent) => sent < warmup);
-  const { latencies, seconds } = await closedLoop(target, streamed, concurrency, (sent) => sent < requests);
+  const { latencies, seconds } = await closedLoop(
+    target,
+    streamed,
+    concurrency,
+    (sent) => sent < warmup + requests,
+    warmup,
+  );
   return summarise(latencies, seconds);
 }
 
@@ -202,13 +217,13 @@ async function roundsRun(names, targetsByName, streamed, { concurrency, warmup, 
   const pooled = Object.fromEntries(names.map((name) => [name, { latencies: [], seconds: 0 }]));
   for (let round = 0; round < rounds; round++) {
     for (const name of names) {
-      const warmupRequests = round === 0 ? warmup : concurrency;
-      await closedLoop(targetsByName[name], streamed, concurrency, (sent) => sent < warmupRequests);
+      const warmupRequests = round === 0 ? warmup : 2 * concurrency;
       const { latencies, seconds } = await closedLoop(
         targetsByName[name],
         streamed,
         concurrency,
-        (sent) => sent < Math.ceil(requests / rounds),
+        (sent) => sent < warmupRequests + Math.ceil(requests / rounds),
+        warmupRequests,
       );
       pooled[name].latencies.push(...latencies);
       pooled[name].seconds += seconds;
@@ -386,7 +401,7 @@ const lines = [
   '## Method',
   '',
   '- One load generator (Node `http` with keep-alive, closed loops: each client sends its next request when the last one ended) sends `POST /v1/chat/completions` to the upstream directly, through Hataraku and through Portkey, streamed (`stream: true` with usage) and not. Latency is the time to the last byte of the response. Added latency is the percentile through a gateway minus the same percentile calling the upstream directly.',
-  `- **Below saturation** (the goal's measure, as Bifrost's benchmark with its mocker and llm-gateway-bench measure overhead): the upstream answers like a model server, after ${latencyMs} ± ${jitterMs} ms (uniform); streamed, it ends after the same time, its text chunks ${chunkMs} ms apart (four writes over the last ${3 * chunkMs} ms), as a model takes as long to generate an answer whether it streams it or not. With 1 and 16 clients the gateways then run well below their capacity (the load column: requests per second served over the gateway's rate at saturation below). Concurrency 1: ${belowSaturation.sequential.requests} requests, concurrency 16: ${belowSaturation.concurrent.requests}, for each target, in ${belowSaturation.rounds} rounds taking turns (direct, Hataraku, Portkey), samples pooled; before its first round each target is warmed up with ${belowSaturation.sequential.warmup} and ${belowSaturation.concurrent.warmup} requests, before the others with one request per client.`,
+  `- **Below saturation** (the goal's measure, as Bifrost's benchmark with its mocker and llm-gateway-bench measure overhead): the upstream answers like a model server, after ${latencyMs} ± ${jitterMs} ms (uniform); streamed, it ends after the same time, its text chunks ${chunkMs} ms apart (four writes over the last ${3 * chunkMs} ms), as a model takes as long to generate an answer whether it streams it or not. With 1 and 16 clients the gateways then run well below their capacity (the load column: requests per second served over the gateway's rate at saturation below). Concurrency 1: ${belowSaturation.sequential.requests} requests, concurrency 16: ${belowSaturation.concurrent.requests}, for each target, in ${belowSaturation.rounds} rounds taking turns (direct, Hataraku, Portkey), samples pooled; each turn starts with a warm-up that is not recorded, in the same closed loop and on the same connections as the requests it measures (${belowSaturation.sequential.warmup} and ${belowSaturation.concurrent.warmup} requests before a target's first turn, two per client before the others), so that no measured request is one of the burst that starts a turn, every client sending at once on a new connection, which a steady load does not have.`,
   `- **Upstream answering at once** (the first method of this benchmark, kept for comparison): concurrency 1: ${settings.sequential.warmup} warm-up then ${settings.sequential.requests} requests; concurrency 16: ${settings.concurrent.warmup} then ${settings.concurrent.requests}. At concurrency 16 each gateway is then saturated (the load column is near or over 100 %), so the added latency is mostly requests queueing behind each other: about 16 / (requests per second).`,
   `- **Saturation**: ${settings.saturation.concurrency} requests in flight for ${settings.saturation.durationMs / 1000} s against the upstream answering at once; requests per second completed.`,
   '- CPU ms per request: user + system CPU time of the serving process during the saturation run (from /proc), divided by the requests it served; on a shared machine this says more than requests per second, which depend on how much of the cores the process got.',
