@@ -24,6 +24,7 @@ import type { JournalDurability } from '../../engine/durability.js';
 import type { Engine, FinishedRun, LedgerEntry } from '../../engine/engine.js';
 import type { ModelResponse, Usage } from '../../models/spec.js';
 import { answerOfEventStream } from './chat-stream.js';
+import { createJsonBatch, parseJsonBatch } from './json-batch.js';
 
 export interface GatewayCall {
   id: string;
@@ -50,6 +51,9 @@ export interface GatewayCall {
    */
   answerStream?: string | undefined;
 }
+
+/** A batch of no calls, sent when only an fsync is due. */
+const emptyBatch = new TextEncoder().encode('[]');
 
 /** A gateway call's run input when it keeps no prompt. */
 const gatewayInput = '(an OpenAI-compatible gateway call)';
@@ -176,11 +180,14 @@ export interface LedgerWorkerData {
   durability: JournalDurability | undefined;
 }
 
-/** A batch travels as JSON text: cloning the calls as objects cost the event loop several times more. */
+/**
+ * A batch travels as the UTF-8 text of a JSON array (`json-batch.ts`): cloning the calls as
+ * objects cost the event loop several times more.
+ */
 export type LedgerWorkerMessage =
   | {
       id: number;
-      callsJson: string;
+      calls: Uint8Array;
       durable: boolean;
       /** When the oldest call of the batch was recorded (ms since the epoch): how far behind the writer is. */
       queuedSince: number;
@@ -210,11 +217,14 @@ export function createGatewayRecorder(init: {
   log: (line: string) => void;
 }): GatewayRecorder {
   /**
-   * Calls waiting for the next write. For the worker each is its JSON, made when it is recorded
-   * (after its answer went out) rather than all together at the write: a batch's text in one go
-   * held the event loop for a fraction of a millisecond ten times a second.
+   * Calls waiting for the next write. For the worker, each call's JSON is made when it is
+   * recorded (after its answer went out), rather than all together at the write, which held the
+   * event loop for a fraction of a millisecond ten times a second; and it waits as bytes outside
+   * the heap (`json-batch.ts`), which the garbage collector neither copies nor promotes. Without
+   * a worker, the calls wait as they are.
    */
-  let queue: Array<GatewayCall | string> = [];
+  const pendingJson = createJsonBatch();
+  let pendingCalls: GatewayCall[] = [];
   let queuedSince = Date.now();
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
@@ -225,9 +235,8 @@ export function createGatewayRecorder(init: {
       ? startLedgerWorker(init.sqlitePath, init.durability, init.log)
       : undefined;
   /** Write a batch in this thread, in small transactions; fsync when due. */
-  const writeHere = async (batch: Array<GatewayCall | string>, durable: boolean): Promise<void> => {
-    if (batch.length > 0) {
-      const calls = batch.map((call) => (typeof call === 'string' ? (JSON.parse(call) as GatewayCall) : call));
+  const writeHere = async (calls: GatewayCall[], durable: boolean): Promise<void> => {
+    if (calls.length > 0) {
       await recordGatewayCalls(init.engine(), calls);
       unsynced = true;
     }
@@ -240,31 +249,35 @@ export function createGatewayRecorder(init: {
   const write = (durable: boolean): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    const batch = queue;
+    const calls = pendingCalls;
+    pendingCalls = [];
+    const jsonCount = pendingJson.count;
+    const json = jsonCount > 0 ? pendingJson.take() : undefined;
     const batchQueuedSince = queuedSince;
-    queue = [];
+    /** The batch as calls, for this thread to write (the worker is gone, or there is none). */
+    const batchCalls = () => (json === undefined ? calls : [...(parseJsonBatch(json) as GatewayCall[]), ...calls]);
     writing = writing.then(async () => {
       try {
-        if (worker?.running()) {
+        // Calls wait as objects only once the worker is gone.
+        if (worker?.running() && calls.length === 0) {
           const syncDue = durable || Date.now() - lastSync >= (init.syncIntervalMs ?? 1000);
-          if (batch.length === 0 && !(syncDue && unsynced)) return;
+          if (json === undefined && !(syncDue && unsynced)) return;
           try {
-            const callsJson = `[${batch.map((call) => (typeof call === 'string' ? call : JSON.stringify(call))).join(',')}]`;
-            await worker.send(callsJson, syncDue, batchQueuedSince);
+            await worker.send(json ?? emptyBatch, syncDue, batchQueuedSince);
             if (syncDue) {
               unsynced = false;
               lastSync = Date.now();
-            } else if (batch.length > 0) unsynced = true;
+            } else if (json !== undefined) unsynced = true;
             return;
           } catch (error) {
             // The worker is gone: this thread writes the batch (and the next ones) itself.
             if (worker.running()) throw error;
           }
         }
-        await writeHere(batch, durable);
+        await writeHere(batchCalls(), durable);
       } catch (error) {
         init.log(
-          `could not record ${batch.length} gateway calls: ${error instanceof Error ? error.message : String(error)}`,
+          `could not record ${jsonCount + calls.length} gateway calls: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
     });
@@ -281,8 +294,9 @@ export function createGatewayRecorder(init: {
   };
   return {
     record(call) {
-      if (queue.length === 0) queuedSince = Date.now();
-      queue.push(worker?.running() ? JSON.stringify(call) : call);
+      if (pendingJson.count === 0 && pendingCalls.length === 0) queuedSince = Date.now();
+      if (worker?.running()) pendingJson.append(JSON.stringify(call));
+      else pendingCalls.push(call);
       schedule();
     },
     flush: () => write(true),
@@ -337,8 +351,8 @@ function startLedgerWorker(path: string, durability: JournalDurability | undefin
     });
   return {
     running: () => alive,
-    send: (callsJson: string, durable: boolean, queuedSince: number) =>
-      post({ id: nextId++, callsJson, durable, queuedSince }),
+    send: (calls: Uint8Array, durable: boolean, queuedSince: number) =>
+      post({ id: nextId++, calls, durable, queuedSince }),
     async close() {
       if (!alive) return;
       await post({ id: nextId++, close: true }).catch(() => {});

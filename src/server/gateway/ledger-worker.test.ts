@@ -24,7 +24,12 @@ describe.runIf(process.platform === 'linux' && process.getuid?.() === 0)('the le
     const send = (queuedSince: number) =>
       new Promise<LedgerWorkerReply>((resolve) => {
         worker.once('message', resolve);
-        const message: LedgerWorkerMessage = { id: nextId++, callsJson: '[]', durable: false, queuedSince };
+        const message: LedgerWorkerMessage = {
+          id: nextId++,
+          calls: new TextEncoder().encode('[]'),
+          durable: false,
+          queuedSince,
+        };
         worker.postMessage(message);
       });
     const workerNice = () => [...niceOfThreads()].filter(([threadId]) => !before.has(threadId)).map(([, nice]) => nice);

@@ -20,6 +20,7 @@ import {
   type LedgerWorkerReply,
   recordGatewayCalls,
 } from './gateway-ledger.js';
+import { parseJsonBatch } from './json-batch.js';
 
 /** Behind by this much (its batch's oldest call, in ms), the writer takes normal priority ... */
 const behindMs = 1000;
@@ -43,7 +44,7 @@ if (port) {
           const lagMs = Date.now() - message.queuedSince;
           if (lagMs > behindMs) priority.set('normal');
           else if (lagMs < caughtUpMs) priority.set('background');
-          const calls = JSON.parse(message.callsJson) as GatewayCall[];
+          const calls = parseJsonBatch(message.calls) as GatewayCall[];
           await recordGatewayCalls(engine, calls, Math.max(1, calls.length));
           if (message.durable) await engine.sync();
         }
