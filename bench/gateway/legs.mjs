@@ -19,13 +19,14 @@
  */
 
 import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import {
   benchDirectory,
+  chatCall,
   createKey,
   createProcessGroup,
   createWorkDirectory,
+  freePort,
   startHatarakuServe,
   startUpstream,
 } from './setup.mjs';
@@ -58,12 +59,7 @@ const targets = {
   hataraku: { port: Number(hataraku.url.port), headers: { authorization: `Bearer ${key}` }, model: 'up:gpt-bench' },
 };
 if (process.env.LEGS_FLOOR === '1') {
-  const port = await new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address();
-      probe.close(() => resolve(free));
-    });
-  });
+  const port = await freePort();
   await processes.start([join(benchDirectory, 'floor-proxy.mjs'), `--port=${port}`], {}, /Ready for connections/);
   targets.floor = {
     port,
@@ -73,41 +69,12 @@ if (process.env.LEGS_FLOOR === '1') {
 }
 
 /** One call; resolves with its four times (ns): sent, received upstream, sent upstream, read. */
-function timedCall(agent, target) {
-  const body = JSON.stringify({
-    model: target.model,
-    messages: [{ role: 'user', content: 'Say hello' }],
-    ...(streamed ? { stream: true, stream_options: { include_usage: true } } : {}),
-  });
-  return new Promise((resolve, reject) => {
-    const sent = process.hrtime.bigint();
-    const request = http.request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port: target.port,
-        method: 'POST',
-        path: '/v1/chat/completions',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...target.headers },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (piece) => {
-          text += piece;
-        });
-        response.on('end', () => {
-          const read = process.hrtime.bigint();
-          const stamp = /"system_fingerprint":"(\d+)-(\d+)"/.exec(text);
-          if (response.statusCode !== 200 || !stamp)
-            reject(new Error(`HTTP ${response.statusCode}: ${text.slice(0, 300)}`));
-          else resolve([sent, BigInt(stamp[1]), BigInt(stamp[2]), read]);
-        });
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+async function timedCall(agent, target) {
+  const { text, sent, read } = await chatCall(agent, target, streamed);
+  const stamp = /"system_fingerprint":"(\d+)-(\d+)"/.exec(text);
+  if (!stamp)
+    throw new Error(`no time stamps in the answer (is upstream.mjs run with --stamp?): ${text.slice(0, 300)}`);
+  return [sent, BigInt(stamp[1]), BigInt(stamp[2]), read];
 }
 
 /** A closed loop whose first `skip` calls are a warm-up on the same connections, not kept. */

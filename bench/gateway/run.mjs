@@ -29,13 +29,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   createKey,
   createProcessGroup,
   createWorkDirectory,
+  freePort,
   benchDirectory as here,
   repositoryRoot,
   requestOnce,
@@ -66,16 +66,6 @@ const settings = {
 const started = performance.now();
 // The gateways and the upstream go with this process, however it ends.
 const processes = createProcessGroup();
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForHttp(url) {
   for (let attempt = 0; attempt < 100; attempt++) {

@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,17 +117,18 @@ export async function startHatarakuServe(processes, workDirectory, nodeFlags = [
 
 /**
  * One `POST /v1/chat/completions` to `target` ({ port, headers, model }), streamed or not;
- * resolves with its latency in ms (to the last byte), or rejects unless it answered 200 with the
- * upstream's whole answer.
+ * resolves with the answer's text and when the request was sent and its last byte read
+ * (`process.hrtime.bigint()`, ns), or rejects unless it answered 200 with the upstream's whole
+ * answer.
  */
-export function requestOnce(agent, target, streamed) {
+export function chatCall(agent, target, streamed) {
   const body = JSON.stringify({
     model: target.model,
     messages: [{ role: 'user', content: 'Say hello' }],
     ...(streamed ? { stream: true, stream_options: { include_usage: true } } : {}),
   });
   return new Promise((resolve, reject) => {
-    const begin = performance.now();
+    const sent = process.hrtime.bigint();
     const request = http.request(
       {
         agent,
@@ -143,17 +145,34 @@ export function requestOnce(agent, target, streamed) {
           text += piece;
         });
         response.on('end', () => {
-          const elapsed = performance.now() - begin;
+          const read = process.hrtime.bigint();
           const complete = streamed
             ? text.includes('[DONE]') && text.includes('upstream')
             : text.includes('Hello from the upstream');
           if (response.statusCode !== 200 || !complete)
             reject(new Error(`HTTP ${response.statusCode}: ${text.slice(0, 300)}`));
-          else resolve(elapsed);
+          else resolve({ text, sent, read });
         });
       },
     );
     request.on('error', reject);
     request.end(body);
+  });
+}
+
+/** `chatCall`'s latency in ms, to the last byte. */
+export async function requestOnce(agent, target, streamed) {
+  const { sent, read } = await chatCall(agent, target, streamed);
+  return Number(read - sent) / 1e6;
+}
+
+/** A TCP port free on loopback now. */
+export function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
   });
 }

@@ -27,6 +27,12 @@ function call(index: number, tenant: string): GatewayCall {
   };
 }
 
+/** `createGatewayRecorder` from the build (dist/), where the ledger worker's module sits beside it. */
+async function builtRecorderFactory(): Promise<typeof import('./gateway-ledger.js')['createGatewayRecorder']> {
+  const built = new URL('../../../dist/server/gateway/gateway-ledger.js', import.meta.url);
+  return ((await import(built.href)) as typeof import('./gateway-ledger.js')).createGatewayRecorder;
+}
+
 describe('the gateway recorder', () => {
   it('writes queued calls as finished runs of the agent "gateway", per tenant, on flush', async () => {
     const engine = openSqliteEngine({ path: join(mkdtempSync(join(tmpdir(), 'hataraku-gw-')), 'hataraku.db') });
@@ -90,10 +96,7 @@ describe('the gateway recorder', () => {
   });
 
   it('writes from a worker thread with its own connection when built, in order, and everything on close', async () => {
-    const built = new URL('../../../dist/server/gateway/gateway-ledger.js', import.meta.url);
-    const { createGatewayRecorder: createBuiltRecorder } = (await import(
-      built.href
-    )) as typeof import('./gateway-ledger.js');
+    const createBuiltRecorder = await builtRecorderFactory();
     const path = join(mkdtempSync(join(tmpdir(), 'hataraku-gw-')), 'hataraku.db');
     const engine = openSqliteEngine({ path });
     const logged: string[] = [];
@@ -125,10 +128,7 @@ describe('the gateway recorder', () => {
   });
 
   it('writes the calls in this thread when the worker cannot open the journal, queued ones too', async () => {
-    const built = new URL('../../../dist/server/gateway/gateway-ledger.js', import.meta.url);
-    const { createGatewayRecorder: createBuiltRecorder } = (await import(
-      built.href
-    )) as typeof import('./gateway-ledger.js');
+    const createBuiltRecorder = await builtRecorderFactory();
     const directory = mkdtempSync(join(tmpdir(), 'hataraku-gw-'));
     const engine = openSqliteEngine({ path: join(directory, 'hataraku.db') });
     const logged: string[] = [];

@@ -1,11 +1,11 @@
 /**
  * A batch of JSON values kept as UTF-8 bytes outside the JavaScript heap, for the gateway's
  * ledger: each recorded call is appended as it is recorded, and the batch goes to the ledger's
- * worker thread as one buffer, moved rather than copied.
+ * worker thread as one buffer (copied into the message by `postMessage`, outside the heap too).
  *
  * Why not strings: a call's JSON held as a string until the next write (up to 100 ms) is live
- * when a young collection runs, so the collector copies it, and half of what survived each
- * young collection of a busy gateway was these strings; the batch's text joined into one string
+ * when a young collection runs, so the collector copies it, and these strings were about a third
+ * of what survived each young collection of a busy gateway; the batch's text joined into one string
  * for the worker was a large object of the old generation ten times a second. Here a call's JSON
  * string dies as soon as it is copied into the buffer, and the buffer is memory the collector
  * does not move.
@@ -20,8 +20,9 @@ export interface JsonBatch {
   /** Append one value's JSON text (as `JSON.stringify` makes it). */
   append(json: string): void;
   /**
-   * The batch so far as the UTF-8 text of a JSON array, in a buffer of its own (to move to
-   * another thread), and a new empty batch begins.
+   * The batch so far as the UTF-8 text of a JSON array, in a buffer of its own that later
+   * appends leave intact (it may wait for an earlier write before it is sent), and a new empty
+   * batch begins.
    */
   take(): Uint8Array;
 }

@@ -5,9 +5,9 @@
  * checkpoint now and then) hold up the server's event loop. Answers each batch with its id, and
  * an error message when the batch could not be written.
  *
- * It is background work, so on Linux the thread runs at a lower priority (`threadPriority`): on a
- * machine whose cores are all busy, a request's thread then gets a core before it. Should the
- * writer fall behind (its batch's oldest call waiting over a second), it takes normal priority
+ * It is background work, so on Linux the thread runs at a lower priority (`createThreadPriority`
+ * in `engine/thread-priority.ts`): on a machine whose cores are all busy, a request's thread then
+ * gets a core before it. Should the writer fall behind (its batch's oldest call waiting over a second), it takes normal priority
  * until it has caught up.
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -161,12 +161,19 @@ async function recordedCall(hataraku: Hataraku) {
   return { run, step: steps[0] };
 }
 
+/** `POST /v1/chat/completions` to the gateway, with its key. */
+function postChat(gateway: Gateway, init: { body: string; signal?: AbortSignal }): Promise<Response> {
+  return fetch(`${gateway.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+    ...init,
+  });
+}
+
 describe('the relay', () => {
   it("passes a whole completion through as the provider wrote it, adding only the call's cost", async () => {
     const gateway = await startGateway([jsonReply(200, completion('Hi there'))]);
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+    const response = await postChat(gateway, {
       body: JSON.stringify({
         model: 'up:gpt-test',
         messages: [{ role: 'user', content: 'Say hi' }],
@@ -207,9 +214,7 @@ describe('the relay', () => {
         x_extension: 1,
       },
     ];
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+    const response = await postChat(gateway, {
       body: JSON.stringify({
         model: 'up:gpt-test',
         messages: [{ role: 'user', content: 'Look it up' }],
@@ -228,9 +233,7 @@ describe('the relay', () => {
     const gateway = await startGateway([
       streamReply(sseBody(streamEvents(['one', ' two', ' three'])), { pieceSize: 7 }),
     ]);
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+    const response = await postChat(gateway, {
       body: JSON.stringify({ model: 'up:gpt-test', messages: [{ role: 'user', content: 'Count' }], stream: true }),
     });
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -252,9 +255,7 @@ describe('the relay', () => {
     );
     const body = sseBody(events).replace('"usage":{', '"usage" : {');
     const gateway = await startGateway([streamReply(body, { pieceSize: 11 })]);
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+    const response = await postChat(gateway, {
       body: JSON.stringify({
         model: 'up:gpt-test',
         messages: [{ role: 'user', content: 'Quote' }],
@@ -338,9 +339,7 @@ describe('the relay', () => {
       streamReply(sseBody(streamEvents(['a', 'b', 'c', 'd', 'e', 'f'])), { pieceSize: 40, gapMs: 200 }),
     ]);
     const controller = new AbortController();
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+    const response = await postChat(gateway, {
       body: JSON.stringify({ model: 'up:gpt-test', messages: [{ role: 'user', content: 'Go' }], stream: true }),
       signal: controller.signal,
     });
@@ -356,9 +355,7 @@ describe('the relay', () => {
   it('drops the provider call, and tries no other, when the client goes away before the answer starts', async () => {
     const gateway = await startGateway([silentReply(), silentReply(), silentReply()], { maxRetries: 2 });
     const controller = new AbortController();
-    const pending = fetch(`${gateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+    const pending = postChat(gateway, {
       body: JSON.stringify({ model: 'up:gpt-test', messages: [{ role: 'user', content: 'Wait' }] }),
       signal: controller.signal,
     }).catch((error: unknown) => error);
@@ -516,9 +513,7 @@ describe('the relay', () => {
         ]),
       ),
     ]);
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
+    const response = await postChat(gateway, {
       body: JSON.stringify({ model: 'up:gpt-test', messages: [{ role: 'user', content: 'Go' }], stream: true }),
     });
     const text = await response.text();

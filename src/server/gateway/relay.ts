@@ -158,15 +158,6 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
         });
       }
       const priced = price(target, answer.usage);
-      // Recorded once the answer is out, off the client's wait.
-      const recordCall = () =>
-        finish({
-          text: answer.text,
-          toolCalls: answer.toolCalls,
-          usage: priced.usage,
-          costUsd: priced.costUsd,
-          ledger: priced.ledger,
-        });
       try {
         const headers: Record<string, string> = { 'x-hataraku-run-id': runId };
         if (priced.costUsd !== undefined) headers['x-hataraku-cost-usd'] = priced.costUsd.toFixed(8);
@@ -186,8 +177,15 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
         sink.head(200, headers);
         sink.end(body);
       } finally {
-        // The provider answered: the call is recorded whatever became of the answer.
-        recordCall();
+        // Recorded once the answer is out, off the client's wait; and whatever became of the
+        // answer, since the provider answered.
+        finish({
+          text: answer.text,
+          toolCalls: answer.toolCalls,
+          usage: priced.usage,
+          costUsd: priced.costUsd,
+          ledger: priced.ledger,
+        });
       }
     } finally {
       releaseResponse(response);

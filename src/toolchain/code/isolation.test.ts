@@ -541,7 +541,6 @@ describe('the tier `auto` chooses, and the warning of an explicit wasm tier', ()
   });
 });
 
-/** The processes below `root` (children, grandchildren, ...), from /proc. */
 /** A process's state letter and start time (fields 3 and 22 of its stat line), or undefined once gone. */
 function processState(pid: number): { state: string; startTime: string } | undefined {
   try {
@@ -553,6 +552,7 @@ function processState(pid: number): { state: string; startTime: string } | undef
   }
 }
 
+/** The processes below `root` (children, grandchildren, ...), from /proc. */
 function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
