@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Tool } from '../../tools/tool.js';
 import { createToolContext, type StandaloneToolContext } from '../../tools/tool-context.js';
 import { DataToolError } from './data-tool-error.js';
@@ -166,6 +166,19 @@ describe('data tools: the write limit (maxWriteBytes)', () => {
     if (query === undefined) throw new Error('createDataTools returned no tools');
     return query;
   }
+
+  // The data tools keep their private directories in the temp dir: this block gets a temp dir
+  // of its own, so that the files another test file's calls have open at the same moment (test
+  // files run in parallel) are not taken for ones these calls left behind.
+  let sharedTemporaryDirectory: string | undefined;
+  beforeAll(() => {
+    sharedTemporaryDirectory = process.env.TMPDIR;
+    process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'hataraku-data-write-limit-'));
+  });
+  afterAll(() => {
+    if (sharedTemporaryDirectory === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = sharedTemporaryDirectory;
+  });
 
   /** The CSV files under the private directories the data tools keep in the temp dir. */
   function privateFiles(): string[] {
