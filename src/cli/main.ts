@@ -9,27 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { HatarakuError } from '../errors.js';
 import type { CliIo } from './cli-context.js';
 import { stopQuietlyOnClosedPipe } from './closed-pipe.js';
-import { costsCommand } from './commands/costs-command.js';
-import { evalCommand } from './commands/eval-command.js';
-import { exampleCommand } from './commands/example-command.js';
-import { journalMigrateCommand } from './commands/journal-command.js';
-import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys-command.js';
-import { mcpListCommand } from './commands/mcp-command.js';
-import { mcpServeCommand, registerMcpServe } from './commands/mcp-serve-command.js';
-import { modelsListCommand, modelsPullCommand, modelsRmCommand } from './commands/models-command.js';
-import { routesEvalCommand, routesTrainCommand } from './commands/routes-command.js';
-import { runCommand } from './commands/run-command.js';
-import {
-  runsDecideCommand,
-  runsFeedbackCommand,
-  runsListCommand,
-  runsRecoverCommand,
-  runsResumeCommand,
-  runsShowCommand,
-} from './commands/runs-command.js';
-import { serveCommand } from './commands/serve-command.js';
-import { toolsListCommand } from './commands/tools-command.js';
-import { workerCommand } from './commands/worker-command.js';
+import { registerMcpServe } from './commands/mcp-serve-options.js';
 
 const packageVersion = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -71,6 +51,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       'queue the run for `hataraku worker` on any machine sharing the journal, instead of running it here',
     )
     .action(async (task: string, flags) => {
+      const { runCommand } = await import('./commands/run-command.js');
       exitCode = await runCommand(task, { ...flags, ...withConfig(configPath()) }, io);
     });
 
@@ -82,6 +63,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--status <status>', 'only runs with this status: pending, waiting, completed, stopped, failed')
     .option('--json', 'print JSON lines')
     .action(async (flags) => {
+      const { runsListCommand } = await import('./commands/runs-command.js');
       exitCode = await runsListCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
   runs
@@ -91,6 +73,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--json', 'print JSON')
     .option('--tree', 'show the run and the runs it delegated to, with status, cost and time')
     .action(async (id: string, flags) => {
+      const { runsShowCommand } = await import('./commands/runs-command.js');
       exitCode = await runsShowCommand(id, { ...flags, ...withConfig(configPath()) }, io);
     });
   runs
@@ -100,6 +83,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--json', 'print events as JSON lines')
     .option('--no-wait', 'return instead of waiting when a tool call needs approval')
     .action(async (id: string, flags) => {
+      const { runsResumeCommand } = await import('./commands/runs-command.js');
       exitCode = await runsResumeCommand(id, { ...flags, ...withConfig(configPath()) }, io);
     });
   runs
@@ -110,6 +94,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--as <name>', 'who approves (default: $HATARAKU_USER or $USER)')
     .option('--note <text>', 'a note for the audit log')
     .action(async (id: string, flags) => {
+      const { runsDecideCommand } = await import('./commands/runs-command.js');
       exitCode = await runsDecideCommand(id, 'approve', { ...flags, ...withConfig(configPath()) }, io);
     });
   runs
@@ -120,6 +105,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--step <n>', 'the step to deny, when the run waits for several')
     .option('--as <name>', 'who denies (default: $HATARAKU_USER or $USER)')
     .action(async (id: string, flags) => {
+      const { runsDecideCommand } = await import('./commands/runs-command.js');
       exitCode = await runsDecideCommand(id, 'deny', { ...flags, ...withConfig(configPath()) }, io);
     });
   runs
@@ -131,6 +117,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--note <text>', 'why, kept with the feedback')
     .option('--as <name>', 'who says so (default: $HATARAKU_USER or $USER)')
     .action(async (id: string, flags) => {
+      const { runsFeedbackCommand } = await import('./commands/runs-command.js');
       exitCode = await runsFeedbackCommand(id, { ...flags, ...withConfig(configPath()) }, io);
     });
   runs
@@ -138,6 +125,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('resume the runs a dead process left open, and waiting runs whose approvals are decided')
     .option('--json', 'print the report as JSON')
     .action(async (flags) => {
+      const { runsRecoverCommand } = await import('./commands/runs-command.js');
       exitCode = await runsRecoverCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
@@ -151,6 +139,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--concurrency <n>', 'most runs this worker executes at once', '8')
     .option('--tenant-concurrency <n>', 'most runs of one tenant executed at once, by all workers together')
     .action(async (flags) => {
+      const { workerCommand } = await import('./commands/worker-command.js');
       exitCode = await workerCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
@@ -165,6 +154,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--url <url>', 'the PostgreSQL database (default: HATARAKU_DATABASE_URL, else journal.url)')
     .option('--json', 'print the report as JSON')
     .action(async (flags) => {
+      const { journalMigrateCommand } = await import('./commands/journal-command.js');
       exitCode = await journalMigrateCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
@@ -182,6 +172,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       'translate every gateway call through the model layer (default: pass OpenAI-compatible calls through)',
     )
     .action(async (flags) => {
+      const { serveCommand } = await import('./commands/serve-command.js');
       exitCode = await serveCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
@@ -201,6 +192,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     )
     .option('--json', 'print the key as JSON')
     .action(async (name: string, flags) => {
+      const { keysCreateCommand } = await import('./commands/keys-command.js');
       exitCode = await keysCreateCommand(name, { ...flags, ...withConfig(configPath()) }, io);
     });
   keys
@@ -208,6 +200,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('list the keys (never their secrets)')
     .option('--json', 'print JSON lines')
     .action(async (flags) => {
+      const { keysListCommand } = await import('./commands/keys-command.js');
       exitCode = await keysListCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
   keys
@@ -215,6 +208,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('revoke a key by name or id')
     .argument('<name>', 'key name or id (hk_…)')
     .action(async (name: string) => {
+      const { keysRevokeCommand } = await import('./commands/keys-command.js');
       exitCode = await keysRevokeCommand(name, withConfig(configPath()), io);
     });
 
@@ -225,6 +219,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--since <when>', 'a date (2026-11-01) or a duration back from now (7d, 24h)')
     .option('--json', 'print JSON lines')
     .action(async (flags) => {
+      const { costsCommand } = await import('./commands/costs-command.js');
       exitCode = await costsCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
@@ -237,6 +232,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--sha256 <hex>', 'expected sha256 (default: the one Hugging Face reports)')
     .option('--revision <rev>', 'repository revision', 'main')
     .action(async (source: string, flags) => {
+      const { modelsPullCommand } = await import('./commands/models-command.js');
       exitCode = await modelsPullCommand(source, { ...flags, ...withConfig(configPath()) }, io);
     });
   models
@@ -244,6 +240,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('list cached models and the throughput measured for them here')
     .option('--json', 'print JSON lines')
     .action(async (flags) => {
+      const { modelsListCommand } = await import('./commands/models-command.js');
       exitCode = await modelsListCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
   models
@@ -251,6 +248,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('delete a cached model')
     .argument('<alias>', 'the alias shown by `models list`')
     .action(async (alias: string) => {
+      const { modelsRmCommand } = await import('./commands/models-command.js');
       exitCode = await modelsRmCommand(alias, withConfig(configPath()), io);
     });
 
@@ -261,6 +259,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('list built-in and connector tools with their source, effect and policy')
     .option('--json', 'print JSON lines')
     .action(async (flags) => {
+      const { toolsListCommand } = await import('./commands/tools-command.js');
       exitCode = await toolsListCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
@@ -268,6 +267,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .command('mcp')
     .description('Model Context Protocol: the configured MCP servers, and agents served over MCP');
   registerMcpServe(mcp, async (flags) => {
+    const { mcpServeCommand } = await import('./commands/mcp-serve-command.js');
     exitCode = await mcpServeCommand({ ...flags, ...withConfig(configPath()) }, io);
   });
   mcp
@@ -275,6 +275,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('start each configured MCP server and list its status and tools')
     .option('--json', 'print JSON lines')
     .action(async (flags) => {
+      const { mcpListCommand } = await import('./commands/mcp-command.js');
       exitCode = await mcpListCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 
@@ -287,6 +288,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-m, --model <name>', 'model to use (default: the configured one, else the scripted demo model)')
     .option('--json', 'print events as JSON lines')
     .action(async (name: string | undefined, flags) => {
+      const { exampleCommand } = await import('./commands/example-command.js');
       exitCode = await exampleCommand(name, { ...flags, ...withConfig(configPath()) }, io);
     });
 
@@ -311,6 +313,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--no-chart', 'do not draw the chart')
     .option('--json', 'print JSON lines')
     .action(async (suite: string | undefined, flags) => {
+      const { evalCommand } = await import('./commands/eval-command.js');
       exitCode = await evalCommand(suite, { ...flags, ...withConfig(configPath()) }, io);
     });
 
@@ -346,6 +349,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--objective <objective>', 'gain-per-dollar (default) or gain')
     .option('--json', 'print JSON')
     .action(async (flags) => {
+      const { routesTrainCommand } = await import('./commands/routes-command.js');
       exitCode = await routesTrainCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
   routes
@@ -365,6 +369,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--strong <model>', 'the strong model (as named in the eval)')
     .option('--json', 'print JSON')
     .action(async (flags) => {
+      const { routesEvalCommand } = await import('./commands/routes-command.js');
       exitCode = await routesEvalCommand({ ...flags, ...withConfig(configPath()) }, io);
     });
 

@@ -1,10 +1,10 @@
 /**
  * `hataraku mcp serve`: the configured agents (and, with --tools, the built-in tools) as an MCP
  * server, over stdio (default: for desktop assistants and IDEs that start it) or Streamable
- * HTTP (`--http`, at /mcp, behind API keys). Registered in `main.ts` by `registerMcpServe`.
+ * HTTP (`--http`, at /mcp, behind API keys). Its flags are registered in `main.ts` by
+ * `registerMcpServe` (`mcp-serve-options.ts`).
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { Command } from 'commander';
 import { sqliteConnectionOf } from '../../engine/sqlite/sqlite-engine.js';
 import { UserError } from '../../errors.js';
 import { createAgentCatalog } from '../../server/agent-catalog.js';
@@ -14,31 +14,8 @@ import { createMcpServer } from '../../server/mcp/mcp-server.js';
 import { createRunService } from '../../server/run-service.js';
 import { createServer, isLoopback, startServer } from '../../server/server.js';
 import { type CliIo, openHataraku } from '../cli-context.js';
+import type { McpServeFlags } from './mcp-serve-options.js';
 import { cliVersion } from './serve-command.js';
-
-export interface McpServeFlags {
-  http?: boolean;
-  port?: string;
-  host?: string;
-  dev?: boolean;
-  tenant?: string;
-  tools?: boolean;
-  config?: string;
-}
-
-/** Add `serve` under the `mcp` command (which other subcommands may share). */
-export function registerMcpServe(mcp: Command, run: (flags: McpServeFlags) => Promise<void>): void {
-  mcp
-    .command('serve')
-    .description('serve the configured agents as MCP tools, over stdio (default) or Streamable HTTP (--http)')
-    .option('--http', 'serve Streamable HTTP at /mcp instead of stdio')
-    .option('--port <n>', 'port for --http', '8788')
-    .option('--host <address>', 'address for --http', '127.0.0.1')
-    .option('--dev', 'with --http on loopback: serve requests without an API key')
-    .option('--tenant <name>', 'over stdio: who the runs are for (cost roll-ups, budgets)')
-    .option('--tools', 'also expose the enabled built-in tools (policies apply; "ask" tools are refused)')
-    .action(run);
-}
 
 export async function mcpServeCommand(flags: McpServeFlags, io: CliIo): Promise<number> {
   const hataraku = openHataraku(io, flags.config);

@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HatarakuError } from '../../errors.js';
-import { type ServeFlags, type ServeThreadResult, serveInThisThread, stopServeThread } from './serve-command.js';
+import { type ServeFlags, type ServeThreadResult, stopServeThread } from './serve-command.js';
+import { serveInThisThread } from './serve-in-thread.js';
 
 const { flags, cwd } = workerData as { flags: ServeFlags; cwd: string };
 const port = parentPort;
