@@ -34,6 +34,16 @@ export interface ServeFlags {
  */
 export const serveThreadResourceLimits = { maxYoungGenerationSizeMb: 96 } as const;
 
+/**
+ * The thread's code: a line that imports `serve-thread.ts`'s module. A thread inherits the
+ * process's Node options, and with `--input-type` among them (the CLI imported from
+ * `node --input-type=module -e "…"`) it refuses a file as its entry, but not code given as text;
+ * and a dynamic `import()` reads the same as a script or as a module. Node's own options are
+ * not passed on explicitly, since a thread refuses some of them (`--max-semi-space-size`) when
+ * they are given, though it takes them when it inherits them.
+ */
+const serveThreadEntry = `import(${JSON.stringify(new URL('./serve-thread.js', import.meta.url).href)});`;
+
 /** The message that asks the server's thread to stop. */
 export const stopServeThread = 'stop';
 
@@ -48,7 +58,8 @@ export interface ServeThreadResult {
  */
 export function serveCommand(flags: ServeFlags, io: CliIo): Promise<number> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./serve-thread.js', import.meta.url), {
+    const worker = new Worker(serveThreadEntry, {
+      eval: true,
       workerData: { flags, cwd: io.cwd },
       env: { ...io.env },
       stdout: true,

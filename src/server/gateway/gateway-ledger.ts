@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { JournalDurability } from '../../engine/durability.js';
 import type { Engine, FinishedRun, LedgerEntry } from '../../engine/engine.js';
@@ -316,7 +316,10 @@ export function createGatewayRecorder(init: {
  * recorder writes in its own thread from then on, starting with the batch that was in flight.
  */
 function startLedgerWorker(path: string, durability: JournalDurability | undefined, log: (line: string) => void) {
-  const worker = new Worker(ledgerWorkerFile, { workerData: { path, durability } satisfies LedgerWorkerData });
+  // Code that imports the module rather than the file itself: a thread refuses a file as its
+  // entry under an inherited `--input-type` (see `serve-command.ts`).
+  const entry = `import(${JSON.stringify(pathToFileURL(ledgerWorkerFile).href)});`;
+  const worker = new Worker(entry, { eval: true, workerData: { path, durability } satisfies LedgerWorkerData });
   // Idle, it must not keep a finished process alive (the recorder's close() ends it); with a
   // batch in flight it must, or a server stopping would exit before its last calls are written.
   worker.unref();

@@ -86,6 +86,9 @@ export class QuickJsEngine {
     hostPort.unref();
     const worker = new Worker(quickjsWorkerSource, {
       eval: true,
+      // No Node options inherited: the source is a script, which `--input-type=module` would
+      // make a module (without `require`); and the process's preloads have no business here.
+      execArgv: [],
       workerData: {
         quickjsPath,
         memoryLimitBytes: memoryBytes,

@@ -259,7 +259,9 @@ function runSearch(job: SearchJob, timeoutMs: number, abortSignal: AbortSignal):
     const lines: string[] = [];
     let matches = 0;
     let settled = false;
-    const worker = new Worker(workerSource, { eval: true, workerData: job });
+    // No Node options inherited: the source is a script, which `--input-type=module` would
+    // make a module (without `require`); and the process's preloads have no business here.
+    const worker = new Worker(workerSource, { eval: true, execArgv: [], workerData: job });
     const finish = (outcome: SearchOutcome | Error) => {
       if (settled) return;
       settled = true;
