@@ -18,6 +18,7 @@ import type { Hataraku } from '../hataraku.js';
 import { PlainAbortController } from '../models/transport/plain-abort.js';
 import { errorBody, toApiError } from './api-error.js';
 import { type ChatRequest, chatRequestSchema, isPlainChatRequest } from './gateway/chat-request.js';
+import type { GatewayRecorder } from './gateway/gateway-ledger.js';
 import { checkRelayedCall, relayTargetOf, requireShallow } from './gateway/gateway-routes.js';
 import type { ChatRelay, RelaySink } from './gateway/relay.js';
 import type { KeyStore } from './keys/key-store.js';
@@ -30,6 +31,8 @@ export interface RequestListenerOptions {
     fetch(request: Request, env: { incoming: IncomingMessage; outgoing: ServerResponse }): Response | Promise<Response>;
   };
   hataraku: Hataraku;
+  /** The gateway's ledger: a call is refused while its writer is too far behind. */
+  recorder: Pick<GatewayRecorder, 'backlogBytes' | 'maxBacklogBytes'>;
   /** Without a relay every request goes to the app. */
   relay: ChatRelay | undefined;
   keys: KeyStore;
@@ -82,7 +85,7 @@ export function createRequestListener(options: RequestListenerOptions): NodeRequ
       const key = keys.verify(token);
       if (!key) return handOff();
       if (key.requestsPerMinute !== undefined) rateLimiter.take(key.id, key.requestsPerMinute);
-      await checkRelayedCall(options.hataraku, key, body);
+      await checkRelayedCall(options.hataraku, options.recorder, key, body);
       // Not an `AbortController`: on Node 20 each of those costs the garbage collector (`plain-abort.ts`).
       const clientGone = new PlainAbortController();
       outgoing.once('close', () => {

@@ -41,6 +41,8 @@ export interface ServerOptions {
   sharedWorkspace?: boolean;
   /** How often gateway calls are written to the ledger, in batches (default 100 ms; under `power`, one fsync a second). */
   gatewayFlushMs?: number;
+  /** Refuse gateway calls while this many bytes of recorded calls wait to be written (default 64 MiB). */
+  maxLedgerBacklogBytes?: number;
   /**
    * Pass chat completions for OpenAI-compatible models through to their provider (default true;
    * see `gateway/relay.ts`); false translates every call through the model layer.
@@ -134,6 +136,7 @@ export function createServer(options: ServerOptions): HatarakuServer {
     durability: hataraku.config.journal.durability,
     log,
     ...(options.gatewayFlushMs !== undefined ? { flushIntervalMs: options.gatewayFlushMs } : {}),
+    ...(options.maxLedgerBacklogBytes !== undefined ? { maxBacklogBytes: options.maxLedgerBacklogBytes } : {}),
   });
   const relay =
     options.relay === false
@@ -148,6 +151,7 @@ export function createServer(options: ServerOptions): HatarakuServer {
   const listener = createRequestListener({
     app,
     hataraku,
+    recorder,
     relay,
     keys,
     rateLimiter,

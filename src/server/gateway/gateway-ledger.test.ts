@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openSqliteEngine } from '../../engine/sqlite/sqlite-engine.js';
 import { createGatewayRecorder, type GatewayCall, recordGatewayCalls } from './gateway-ledger.js';
+import { requireLedgerRoom } from './gateway-routes.js';
 
 function call(index: number, tenant: string): GatewayCall {
   return {
@@ -34,6 +35,35 @@ async function builtRecorderFactory(): Promise<typeof import('./gateway-ledger.j
 }
 
 describe('the gateway recorder', () => {
+  it('counts the bytes waiting to be written, refuses calls past its bound, and serves again once written', async () => {
+    const engine = openSqliteEngine({ path: join(mkdtempSync(join(tmpdir(), 'hataraku-gw-')), 'hataraku.db') });
+    const lines: string[] = [];
+    const recorder = createGatewayRecorder({
+      engine: () => engine,
+      flushIntervalMs: 60_000,
+      maxBacklogBytes: 4096,
+      log: (line) => lines.push(line),
+    });
+    expect(recorder.backlogBytes).toBe(0);
+    recorder.record(call(0, 'acme'));
+    const one = recorder.backlogBytes;
+    expect(one).toBeGreaterThan(JSON.stringify(call(0, 'acme')).length);
+    expect(() => requireLedgerRoom(recorder)).not.toThrow();
+    for (let index = 1; recorder.backlogBytes <= 4096; index++) recorder.record(call(index, 'acme'));
+    expect(() => requireLedgerRoom(recorder)).toThrow(
+      expect.objectContaining({ status: 503, code: 'server_busy', headers: { 'retry-after': '1' } }),
+    );
+    expect(lines).toEqual([expect.stringMatching(/ledger's writer is 1 MiB behind: new gateway calls are refused/)]);
+    await recorder.flush();
+    expect(recorder.backlogBytes).toBe(0);
+    expect(() => requireLedgerRoom(recorder)).not.toThrow();
+    expect(lines.at(-1)).toMatch(/caught up/);
+    const [row] = await engine.costReport({ by: 'tenant' });
+    expect(row?.calls).toBeGreaterThan(3);
+    await recorder.close();
+    await engine.close();
+  });
+
   it('writes queued calls as finished runs of the agent "gateway", per tenant, on flush', async () => {
     const engine = openSqliteEngine({ path: join(mkdtempSync(join(tmpdir(), 'hataraku-gw-')), 'hataraku.db') });
     const recorder = createGatewayRecorder({ engine: () => engine, flushIntervalMs: 60_000, log: () => {} });
@@ -109,7 +139,10 @@ describe('the gateway recorder', () => {
     expect(recorder.writer).toBe('worker');
     for (let index = 0; index < 70; index++) recorder.record(call(index, index % 2 === 0 ? 'acme' : 'globex'));
     expect(await engine.listRuns()).toEqual([]);
+    // The batch waits as JSON: its bytes are the backlog until the worker has written them.
+    expect(recorder.backlogBytes).toBeGreaterThanOrEqual(70 * JSON.stringify(call(0, 'acme')).length);
     await recorder.flush();
+    expect(recorder.backlogBytes).toBe(0);
     // Written by the other connection, read by this one.
     const byTenant = await engine.costReport({ by: 'tenant' });
     expect(byTenant.map((row) => [row.key, row.calls])).toEqual([
@@ -142,6 +175,7 @@ describe('the gateway recorder', () => {
     // Recorded while the worker is still starting: queued as JSON for it.
     for (let index = 0; index < 3; index++) recorder.record(call(index, 'acme'));
     await recorder.flush();
+    expect(recorder.backlogBytes).toBe(0);
     await expect.poll(() => recorder.writer).toBe('this thread');
     recorder.record(call(3, 'acme'));
     await recorder.close();

@@ -52,6 +52,18 @@ export interface GatewayCall {
   answerStream?: string | undefined;
 }
 
+/**
+ * How many bytes of calls the recorder may hold unwritten before the gateway refuses new calls
+ * (`requireLedgerRoom` in `gateway-routes.ts`): at a few kilobytes a call, tens of thousands of calls, some seconds of a
+ * busy gateway whose writer stalled (a slow or full disk, a locked database).
+ */
+export const defaultMaxBacklogBytes = 64 * 1024 * 1024;
+
+/** A call's size as JSON, nearly: its texts, and a kilobyte for the rest. */
+function estimatedBytesOf(call: GatewayCall): number {
+  return call.requestText.length + call.text.length + (call.answerStream?.length ?? 0) + 1024;
+}
+
 /** A batch of no calls, sent when only an fsync is due. */
 const emptyBatch = new TextEncoder().encode('[]');
 
@@ -167,6 +179,13 @@ export async function recordGatewayCalls(engine: Engine, calls: GatewayCall[], s
 
 export interface GatewayRecorder {
   record(call: GatewayCall): void;
+  /**
+   * Bytes of calls recorded and not yet written (their JSON, or an estimate for calls kept as
+   * objects): what the recorder holds in memory because its writer is behind.
+   */
+  readonly backlogBytes: number;
+  /** The most `backlogBytes` may reach before the gateway refuses new calls (`requireLedgerRoom` in `gateway-routes.ts`). */
+  readonly maxBacklogBytes: number;
   /** Write every queued call now, and make it durable. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -214,8 +233,17 @@ export function createGatewayRecorder(init: {
   durability?: JournalDurability | undefined;
   flushIntervalMs?: number;
   syncIntervalMs?: number;
+  /** Refuse new calls (`requireLedgerRoom`) while this many bytes wait to be written; default 64 MiB. */
+  maxBacklogBytes?: number;
   log: (line: string) => void;
 }): GatewayRecorder {
+  const maxBacklogBytes = init.maxBacklogBytes ?? defaultMaxBacklogBytes;
+  /** Bytes recorded and not yet written: those waiting for the next write, and those being written. */
+  let backlogBytes = 0;
+  /** Of `backlogBytes`, those of the calls waiting for the next write. */
+  let pendingBytes = 0;
+  /** Whether the backlog passed its bound (logged once, and once when it is back under it). */
+  let refusing = false;
   /**
    * Calls waiting for the next write. For the worker, each call's JSON is made when it is
    * recorded (after its answer went out), rather than all together at the write, which held the
@@ -254,6 +282,8 @@ export function createGatewayRecorder(init: {
     const jsonCount = pendingJson.count;
     const json = jsonCount > 0 ? pendingJson.take() : undefined;
     const batchQueuedSince = queuedSince;
+    const batchBytes = pendingBytes;
+    pendingBytes = 0;
     /** The batch as calls, for this thread to write (the worker is gone, or there is none). */
     const batchCalls = () => (json === undefined ? calls : [...(parseJsonBatch(json) as GatewayCall[]), ...calls]);
     writing = writing.then(async () => {
@@ -279,6 +309,12 @@ export function createGatewayRecorder(init: {
         init.log(
           `could not record ${jsonCount + calls.length} gateway calls: ${error instanceof Error ? error.message : String(error)}`,
         );
+      } finally {
+        backlogBytes -= batchBytes;
+        if (refusing && backlogBytes <= maxBacklogBytes) {
+          refusing = false;
+          init.log('the gateway ledger caught up: new gateway calls are served again.');
+        }
       }
     });
     return writing;
@@ -295,10 +331,29 @@ export function createGatewayRecorder(init: {
   return {
     record(call) {
       if (pendingJson.count === 0 && pendingCalls.length === 0) queuedSince = Date.now();
-      if (worker?.running()) pendingJson.append(JSON.stringify(call));
-      else pendingCalls.push(call);
+      let bytes: number;
+      if (worker?.running()) {
+        const json = JSON.stringify(call);
+        pendingJson.append(json);
+        bytes = json.length;
+      } else {
+        pendingCalls.push(call);
+        bytes = estimatedBytesOf(call);
+      }
+      pendingBytes += bytes;
+      backlogBytes += bytes;
+      if (!refusing && backlogBytes > maxBacklogBytes) {
+        refusing = true;
+        init.log(
+          `the gateway ledger's writer is ${Math.ceil(backlogBytes / (1024 * 1024))} MiB behind: new gateway calls are refused (503) until it catches up.`,
+        );
+      }
       schedule();
     },
+    get backlogBytes() {
+      return backlogBytes;
+    },
+    maxBacklogBytes,
     flush: () => write(true),
     async close() {
       await write(true);

@@ -100,7 +100,7 @@ export function gatewayRoutes(options: GatewayOptions) {
     if (body.model.startsWith(agentPrefix)) return agentCompletion(context, body);
     const target = options.relay && relayTargetOf(options.relay, body);
     if (options.relay && target) {
-      await checkRelayedCall(hataraku, key, body);
+      await checkRelayedCall(hataraku, recorder, key, body);
       return relayedResponse(options.relay, {
         name: body.model,
         target,
@@ -110,6 +110,7 @@ export function gatewayRoutes(options: GatewayOptions) {
         signal: context.req.raw.signal,
       });
     }
+    requireLedgerRoom(recorder);
     requireModel(key, body.model);
     requireServedModel(hataraku.config, body.model);
     if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);
@@ -288,6 +289,7 @@ export function gatewayRoutes(options: GatewayOptions) {
     if (!parsed.success) throw new ApiError(400, 'invalid_request', describeValidation(parsed.error, 'body'));
     const key = context.get('key');
     const chat = responsesToChat(parsed.data);
+    requireLedgerRoom(recorder);
     requireModel(key, chat.model);
     requireServedModel(hataraku.config, chat.model);
     if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);
@@ -330,10 +332,33 @@ export function relayTargetOf(relay: ChatRelay, body: ChatRequest): RelayTarget 
 }
 
 /**
- * The checks of a relayed chat completion, as the translated path makes them: the key may use the
- * model and has budget left, and the request is one the gateway honours (one choice).
+ * Refuse a new gateway call while the ledger's writer is behind by more than the recorder may
+ * hold: the call would be answered, and its cost then neither recorded nor counted against a
+ * budget, or held in memory without bound. The client is asked to retry in a second (503,
+ * `server_busy`, `Retry-After`), and the server logs why.
  */
-export async function checkRelayedCall(hataraku: Hataraku, key: ApiKey, body: ChatRequest): Promise<void> {
+export function requireLedgerRoom(recorder: Pick<GatewayRecorder, 'backlogBytes' | 'maxBacklogBytes'>): void {
+  if (recorder.backlogBytes <= recorder.maxBacklogBytes) return;
+  throw new ApiError(
+    503,
+    'server_busy',
+    `the cost ledger is ${Math.ceil(recorder.backlogBytes / (1024 * 1024))} MiB behind its writer, so new gateway calls wait until it catches up; retry in a second.`,
+    { 'retry-after': '1' },
+  );
+}
+
+/**
+ * The checks of a relayed chat completion, as the translated path makes them: the ledger has room
+ * for the call, the key may use the model and has budget left, and the request is one the gateway
+ * honours (one choice).
+ */
+export async function checkRelayedCall(
+  hataraku: Hataraku,
+  recorder: Pick<GatewayRecorder, 'backlogBytes' | 'maxBacklogBytes'>,
+  key: ApiKey,
+  body: ChatRequest,
+): Promise<void> {
+  requireLedgerRoom(recorder);
   requireModel(key, body.model);
   requireOneChoice(body);
   if (key.budgetDayUsd !== undefined || key.budgetMonthUsd !== undefined) await requireBudget(hataraku.engine, key);

@@ -63,6 +63,7 @@ async function startGateway(
   replies: FakeReply[],
   extraConfig: Record<string, unknown> = {},
   upstreamKey = 'sk-upstream',
+  serverOptions: { gatewayFlushMs?: number; maxLedgerBacklogBytes?: number } = {},
 ): Promise<Gateway> {
   const upstream = await startFakeOpenAIServer(replies);
   const cwd = mkdtempSync(join(tmpdir(), 'hataraku-gateway-'));
@@ -88,7 +89,14 @@ async function startGateway(
   );
   // As `hataraku serve` does: provider calls over node:http rather than the built-in fetch.
   const hataraku = createHataraku({ cwd, env: { UP_KEY: upstreamKey }, fetch: createNodeHttpFetch() });
-  const server = createServer({ hataraku, recoverIntervalMs: 0, gatewayFlushMs: 10, log: () => {}, relay: relayCalls });
+  const server = createServer({
+    hataraku,
+    recoverIntervalMs: 0,
+    gatewayFlushMs: 10,
+    log: () => {},
+    relay: relayCalls,
+    ...serverOptions,
+  });
   const listening = await startServer(server, { host: '127.0.0.1', port: 0 });
   const { secret } = server.keys.create({ name: 'app', tenant: 'acme' });
   cleanups.push(async () => {
@@ -480,6 +488,26 @@ describe.each([
     expect(text).not.toContain('sk-upstream-key-1234');
     const run = (await gateway.hataraku.engine.listRuns({ limit: 1 }))[0];
     expect(run?.error).not.toContain('sk-upstream-key-1234');
+  });
+
+  it('refuses new calls with 503 and Retry-After while the ledger holds too much unwritten', async () => {
+    // Calls written once a minute, and room for less than one call: the first call is served and
+    // waits to be written; the next is refused before it reaches the upstream.
+    const gateway = await startGateway([textReply('first'), textReply('second')], {}, 'sk-upstream', {
+      gatewayFlushMs: 60_000,
+      maxLedgerBacklogBytes: 100,
+    });
+    const ask = () =>
+      gateway.openai.chat.completions.create({ model: 'up:gpt-test', messages: [{ role: 'user', content: 'Hi' }] });
+    expect((await ask()).choices[0]?.message.content).toBe('first');
+    const refused = await ask().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.APIError);
+    const apiError = refused as InstanceType<typeof OpenAI.APIError>;
+    expect(apiError.status).toBe(503);
+    expect(apiError.code).toBe('server_busy');
+    expect(apiError.message).toMatch(/ledger is 1 MiB behind its writer.*retry in a second/);
+    expect(apiError.headers?.get('retry-after')).toBe('1');
+    expect(gateway.upstream.requests).toHaveLength(1);
   });
 
   it('enforces a key budget and a rate limit', async () => {
