@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    globalSetup: ['./vitest.temp-dir.ts'],
+    globalSetup: ['./vitest.temp-dir.ts', './vitest.test-databases.ts'],
     include: ['src/**/*.faults.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,

@@ -1,7 +1,8 @@
 /**
  * PostgreSQL for tests: `HATARAKU_TEST_DATABASE_URL` names a server and a database the tests may
  * create databases from (CI starts one: see .ci/run). Each test gets a database of its own, so
- * tests run in parallel and leave nothing shared behind. Without the variable, the Postgres
+ * tests run in parallel and leave nothing shared behind; the run drops them at its end
+ * (`vitest.test-databases.ts`). Without the variable, the Postgres
  * cases are skipped and say so.
  */
 import { execFileSync } from 'node:child_process';
@@ -30,7 +31,9 @@ export function psql(url: string, sql: string): string {
 /** Create an empty database for one test and return its URL. */
 export function createTestDatabase(label: string): string {
   if (!testDatabaseUrl) throw new Error(postgresSkipReason);
-  const name = `hataraku_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${randomUUID().slice(0, 8)}`;
+  // The run's id (set by `vitest.test-databases.ts`, which drops the run's databases at its end).
+  const runId = (process.env.HATARAKU_TEST_RUN_ID ?? 'adhoc').replace(/[^a-z0-9]/gi, '').slice(0, 8);
+  const name = `hataraku_test_${runId}_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${randomUUID().slice(0, 8)}`;
   psql(testDatabaseUrl, `CREATE DATABASE ${name}`);
   return withDatabase(testDatabaseUrl, name);
 }
