@@ -56,9 +56,22 @@ server.child.kill('SIGTERM');
 await exited;
 upstream.child.kill('SIGTERM');
 
-const file = readdirSync(profileDirectory).find((name) => name.endsWith('.cpuprofile'));
-const profilePath = join(profileDirectory, file);
-const profile = JSON.parse(readFileSync(profilePath, 'utf8'));
+// One profile per thread: the process's main thread (which only passes on the server thread's
+// output), the server's thread, the ledger's writer. The server's thread is the busiest one.
+const busyMicros = (profile) => {
+  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+  return profile.samples.reduce((sum, id, index) => sum + (idle.has(id) ? 0 : (profile.timeDeltas[index] ?? 0)), 0);
+};
+const profiles = readdirSync(profileDirectory)
+  .filter((name) => name.endsWith('.cpuprofile'))
+  .map((name) => {
+    const path = join(profileDirectory, name);
+    const parsed = JSON.parse(readFileSync(path, 'utf8'));
+    return { path, profile: parsed, busy: busyMicros(parsed) };
+  })
+  .sort((a, b) => b.busy - a.busy);
+for (const { path, busy } of profiles) console.log(`${path}: ${(busy / 1000).toFixed(0)} ms busy`);
+const { path: profilePath, profile } = profiles[0];
 // Self time per node: the samples that landed on it, times the sampling interval.
 const intervals = new Map();
 for (let index = 0; index < profile.samples.length; index++) {
