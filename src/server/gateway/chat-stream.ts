@@ -9,6 +9,7 @@
  */
 import type { OpenAIUsage } from '../../models/openai/openai-wire.js';
 import type { ToolCallPart } from '../../models/spec.js';
+import { createToolCallDeltaNormalizer } from './tool-call-wire.js';
 
 export interface StreamedAnswer {
   id: string | undefined;
@@ -54,6 +55,8 @@ export function createAnswerAssembler(): AnswerAssembler {
   };
   const texts: string[] = [];
   const callsByIndex = new Map<number, ToolCallPart>();
+  // Ollama's parallel calls at one index, arguments sent as objects (`tool-call-wire.ts`).
+  const toolCallDeltas = createToolCallDeltaNormalizer();
   return {
     add(chunk) {
       if (typeof chunk !== 'object' || chunk === null) return;
@@ -73,6 +76,7 @@ export function createAnswerAssembler(): AnswerAssembler {
         if (typeof delta.content === 'string') texts.push(delta.content);
         if (typeof delta.refusal === 'string') answer.refusal = (answer.refusal ?? '') + delta.refusal;
         if (!Array.isArray(delta.tool_calls)) continue;
+        toolCallDeltas.normalize(delta.tool_calls);
         for (const [position, raw] of (delta.tool_calls as Array<Record<string, unknown> | null>).entries()) {
           if (typeof raw !== 'object' || raw === null) continue;
           const index = typeof raw.index === 'number' ? raw.index : position;

@@ -10,12 +10,17 @@ import type { StreamedAnswer, WireAnswerFields } from './chat-stream.js';
 import { copyWith } from './copy-with.js';
 import type { RelayTarget } from './relay-call.js';
 import { badAnswer } from './relay-upstream.js';
+import { normalizeMessageToolCalls } from './tool-call-wire.js';
 
-/** A whole completion, read for the ledger (its choices) and its usage. */
+/**
+ * A whole completion, read for the ledger (its choices) and its usage. Its tool calls are put into
+ * OpenAI's form (`tool-call-wire.ts`); `normalized` says whether that changed the document, which
+ * then goes to the client re-written rather than as the provider's text.
+ */
 export function parseCompletion(
   text: string,
   target: RelayTarget,
-): { answer: StreamedAnswer; document: Record<string, unknown> } {
+): { answer: StreamedAnswer; document: Record<string, unknown>; normalized: boolean } {
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -29,6 +34,7 @@ export function parseCompletion(
   const choice = Array.isArray(fields.choices) ? (fields.choices[0] as Record<string, unknown> | undefined) : undefined;
   const message = (choice?.message ?? {}) as { content?: unknown; refusal?: unknown; tool_calls?: unknown };
   const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Array<Record<string, unknown>>) : [];
+  const normalized = normalizeMessageToolCalls(calls);
   const answer: StreamedAnswer = {
     id: typeof fields.id === 'string' ? fields.id : undefined,
     created: typeof fields.created === 'number' ? fields.created : undefined,
@@ -48,14 +54,23 @@ export function parseCompletion(
     usage: typeof fields.usage === 'object' && fields.usage !== null ? (fields.usage as OpenAIUsage) : undefined,
     error: fields.error ?? undefined,
   };
-  return { answer, document: document as Record<string, unknown> };
+  return { answer, document: document as Record<string, unknown>, normalized };
 }
 
-/** The provider's completion with the call's cost added to its usage (`usage.cost_usd`). */
-export function withCost(text: string, document: Record<string, unknown>, costUsd: number | undefined): string {
+/**
+ * The provider's completion with the call's cost added to its usage (`usage.cost_usd`): its text
+ * as it came when there is nothing to add and `normalized` is false, else the document written out.
+ */
+export function withCost(
+  text: string,
+  document: Record<string, unknown>,
+  costUsd: number | undefined,
+  normalized = false,
+): string {
   const usage = document.usage as Record<string, unknown> | null | undefined;
-  if (costUsd === undefined || typeof usage !== 'object' || usage === null) return text;
-  usage.cost_usd = costUsd;
+  const costed = costUsd !== undefined && typeof usage === 'object' && usage !== null;
+  if (!costed && !normalized) return text;
+  if (costed) usage.cost_usd = costUsd;
   return JSON.stringify(document);
 }
 

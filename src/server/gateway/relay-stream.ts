@@ -1,8 +1,9 @@
 /**
  * A provider's event stream passed through to the relay's client as it arrives (`relay.ts`).
  * Complete events are forwarded untouched, except those that carry usage (priced, the cost added;
- * left out when the client did not ask for usage) or an error (its message redacted). The stream
- * is cut into events by `createEventFramer`, which bounds an event's size.
+ * left out when the client did not ask for usage), an error (its message redacted) or tool calls
+ * a provider did not write in OpenAI's form (`tool-call-wire.ts`). The stream is cut into events
+ * by `createEventFramer`, which bounds an event's size.
  */
 import type http from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
@@ -14,6 +15,7 @@ import type { GatewayCall } from './gateway-ledger.js';
 import { usageWithCost } from './relay-answer.js';
 import type { RelayCall, RelaySink, RelayTarget } from './relay-call.js';
 import { badAnswer, brokenAnswer } from './relay-upstream.js';
+import { createToolCallDeltaNormalizer } from './tool-call-wire.js';
 
 /** How much of a streamed answer the ledger keeps, to record its text (the usage is kept whole). */
 const maxRecordedStreamChars = 4 * 1024 * 1024;
@@ -65,16 +67,17 @@ export function createEventFramer(maxEventChars: number = defaultMaxEventChars):
 }
 
 /**
- * Text an event carrying usage (an object: OpenAI sends `"usage":null` in every other event) or an
- * error must contain; the others are not parsed. Inside a JSON string a quote is escaped, so
- * `"usage"` followed by a colon is always a key.
+ * Text an event carrying usage (an object: OpenAI sends `"usage":null` in every other event), an
+ * error or tool calls must contain; the others are not parsed. Inside a JSON string a quote is
+ * escaped, so `"usage"` followed by a colon is always a key.
  */
-const mayCarryUsageOrError = /"usage"\s*:\s*\{|"error"/;
+const mayCarryUsageOrError = /"usage"\s*:\s*\{|"error"|"tool_calls"/;
 
 /**
  * Pass a provider's event stream through to the client as it arrives. Complete events are
  * forwarded untouched, except the ones that carry usage (priced, with the cost added; dropped
- * when the client did not ask for usage) or an error (its message redacted).
+ * when the client did not ask for usage), an error (its message redacted) or tool calls not in
+ * OpenAI's form.
  */
 export function relayStream(init: {
   call: RelayCall;
@@ -105,6 +108,17 @@ export function relayStream(init: {
   return new Promise<void>((resolve) => {
     const decoder = new StringDecoder('utf8');
     const framer = createEventFramer(init.maxEventChars);
+    const toolCallDeltas = createToolCallDeltaNormalizer();
+    /** Put the tool calls of a chunk's first choice into OpenAI's form; true when that changed it. */
+    const normalizeToolCalls = (document: Record<string, unknown>): boolean => {
+      if (!Array.isArray(document.choices)) return false;
+      let changed = false;
+      for (const choice of document.choices as Array<{ delta?: { tool_calls?: unknown } } | null>) {
+        const toolCalls = choice?.delta?.tool_calls;
+        if (Array.isArray(toolCalls) && toolCallDeltas.normalize(toolCalls)) changed = true;
+      }
+      return changed;
+    };
     let recorded = '';
     let usage: OpenAIUsage | undefined;
     let priced: ReturnType<typeof init.price> | undefined;
@@ -124,13 +138,17 @@ export function relayStream(init: {
       } catch {
         return event;
       }
+      // Tool calls in OpenAI's form (`tool-call-wire.ts`): Ollama's parallel calls at one index.
+      const toolCallsChanged = normalizeToolCalls(document);
       if (document.error !== undefined && document.error !== null) {
         const error = document.error as Record<string, unknown> | string;
         if (typeof error === 'string') document.error = redact(error);
         else if (typeof error.message === 'string') error.message = redact(error.message);
         return `data: ${JSON.stringify(document)}\n\n`;
       }
-      if (typeof document.usage !== 'object' || document.usage === null) return event;
+      if (typeof document.usage !== 'object' || document.usage === null) {
+        return toolCallsChanged ? `data: ${JSON.stringify(document)}\n\n` : event;
+      }
       usage = document.usage as OpenAIUsage;
       priced = init.price(target, usage);
       if (clientWantsUsage) {
@@ -143,7 +161,6 @@ export function relayStream(init: {
     };
 
     const forward = (complete: string) => {
-      if (recorded.length < maxRecordedStreamChars) recorded += complete;
       let out = complete;
       if (mayCarryUsageOrError.test(complete)) {
         out = complete
@@ -154,6 +171,8 @@ export function relayStream(init: {
           .join('');
       }
       if (out === '') return;
+      // What the client got is what the ledger reads (the same tool-call ids, errors redacted).
+      if (recorded.length < maxRecordedStreamChars) recorded += out;
       unsent += out;
       if (!flushScheduled) {
         flushScheduled = true;

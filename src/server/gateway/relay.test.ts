@@ -3,7 +3,7 @@
  * `hataraku serve`-like server on port 0 in front of a fake OpenAI upstream on loopback that
  * answers as OpenAI does (a whole completion when not asked to stream, events when asked).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -502,6 +502,84 @@ describe('the relay', () => {
     expect(whole.choices[0]?.message.content).toBe('Streamed');
     expect(whole.choices[0]?.finish_reason).toBe('stop');
     expect(whole.usage).toMatchObject({ ...usage, cost_usd: expect.closeTo(cost, 9) });
+  });
+
+  it("gives the openai client Ollama's parallel streamed calls as two calls, and records both", async () => {
+    const ollama = readFileSync(
+      new URL('../../models/openai/__fixtures__/ollama-parallel-index-zero.txt', import.meta.url),
+      'utf8',
+    );
+    const gateway = await startGateway([streamReply(ollama, { pieceSize: 40 })]);
+    const stream = gateway.openai.chat.completions.stream({
+      model: 'up:gpt-test',
+      messages: [{ role: 'user', content: 'Add 2+3 and 10+20' }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'add',
+            parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } } },
+          },
+        },
+      ],
+    });
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]?.message.tool_calls).toEqual([
+      {
+        id: 'call_x7k2m9qa',
+        type: 'function',
+        function: { name: 'add', arguments: '{"a":2,"b":3}' },
+      },
+      {
+        id: 'call_p4w8n1zd',
+        type: 'function',
+        function: { name: 'add', arguments: '{"a":10,"b":20}' },
+      },
+    ]);
+    await expect.poll(async () => (await gateway.hataraku.engine.listRuns({ agentName: 'gateway' })).length).toBe(1);
+    const [run] = await gateway.hataraku.engine.listRuns({ agentName: 'gateway' });
+    const steps = await gateway.hataraku.engine.listSteps(run?.id ?? '');
+    expect(steps[0]?.output).toMatchObject({
+      toolCalls: [
+        { id: 'call_x7k2m9qa', name: 'add', arguments: '{"a":2,"b":3}' },
+        { id: 'call_p4w8n1zd', name: 'add', arguments: '{"a":10,"b":20}' },
+      ],
+    });
+  });
+
+  it("gives the client a llama.cpp call's arguments sent as an object as their text, not streamed", async () => {
+    const gateway = await startGateway([
+      jsonReply(200, {
+        id: 'chatcmpl-Z1y2X3w4',
+        object: 'chat.completion',
+        created: 1751990700,
+        model: 'qwen2.5-7b-instruct-q4_k_m.gguf',
+        choices: [
+          {
+            index: 0,
+            finish_reason: 'tool_calls',
+            message: {
+              role: 'assistant',
+              content: null,
+              tool_calls: [{ type: 'function', function: { name: 'add', arguments: { a: 2, b: 3 } } }],
+            },
+          },
+        ],
+        usage,
+      }),
+    ]);
+    const completion = await gateway.openai.chat.completions.create({
+      model: 'up:gpt-test',
+      messages: [{ role: 'user', content: 'Add 2+3' }],
+    });
+    const call = completion.choices[0]?.message.tool_calls?.[0];
+    expect(call).toEqual({
+      id: expect.stringMatching(/^[A-Za-z0-9]{9}$/),
+      type: 'function',
+      function: { name: 'add', arguments: '{"a":2,"b":3}' },
+    });
+    const { step } = await recordedCall(gateway.hataraku);
+    expect(step?.output).toMatchObject({ toolCalls: [{ id: call?.id, name: 'add', arguments: '{"a":2,"b":3}' }] });
   });
 
   it("passes a provider's in-stream error on, its key removed", async () => {

@@ -170,7 +170,7 @@ export function createChatRelay(options: ChatRelayOptions): ChatRelay {
           return;
         }
         const body = whole
-          ? withCost(text, whole.document, priced.costUsd)
+          ? withCost(text, whole.document, priced.costUsd, whole.normalized)
           : JSON.stringify(completionOfAnswer(answer, target, priced.costUsd));
         headers['content-type'] = 'application/json';
         headers['content-length'] = String(Buffer.byteLength(body));
