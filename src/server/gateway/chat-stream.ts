@@ -32,6 +32,8 @@ export interface WireAnswerFields {
   model?: unknown;
   choices?: unknown;
   usage?: unknown;
+  /** Groq's own fields; its stream's usage is there. */
+  x_groq?: unknown;
   error?: unknown;
 }
 
@@ -66,6 +68,11 @@ export function createAnswerAssembler(): AnswerAssembler {
       if (typeof fields.created === 'number') answer.created ??= fields.created;
       if (typeof fields.model === 'string') answer.model ??= fields.model;
       if (typeof fields.usage === 'object' && fields.usage !== null) answer.usage = fields.usage as OpenAIUsage;
+      else {
+        // Groq reports a stream's usage inside `x_groq`.
+        const groq = fields.x_groq as { usage?: unknown } | null | undefined;
+        if (typeof groq?.usage === 'object' && groq.usage !== null) answer.usage = groq.usage as OpenAIUsage;
+      }
       if (!Array.isArray(fields.choices)) return;
       for (const choice of fields.choices as Array<Record<string, unknown> | null>) {
         // One choice per request (the gateway refuses `n` > 1); other indexes are not ours.

@@ -147,6 +147,17 @@ export function relayStream(init: {
         return `data: ${JSON.stringify(document)}\n\n`;
       }
       if (typeof document.usage !== 'object' || document.usage === null) {
+        // Groq reports a stream's usage inside `x_groq` (the model layer reads it there too):
+        // priced from there, and given to a client that asked for usage where it looks for it.
+        const groq = document.x_groq as { usage?: unknown } | null | undefined;
+        if (typeof groq?.usage === 'object' && groq.usage !== null) {
+          usage = groq.usage as OpenAIUsage;
+          priced = init.price(target, usage);
+          if (clientWantsUsage) {
+            document.usage = usageWithCost(usage, priced.costUsd);
+            return `data: ${JSON.stringify(document)}\n\n`;
+          }
+        }
         return toolCallsChanged ? `data: ${JSON.stringify(document)}\n\n` : event;
       }
       usage = document.usage as OpenAIUsage;

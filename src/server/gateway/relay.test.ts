@@ -547,6 +547,45 @@ describe('the relay', () => {
     });
   });
 
+  it('prices a Groq stream from the usage Groq sends in x_groq, and gives it to the client as usage', async () => {
+    // Groq's last chunk: the finish reason, and the usage inside `x_groq` with its timings.
+    const groqBase = {
+      id: 'chatcmpl-groq-1',
+      object: 'chat.completion.chunk',
+      created: 1749312000,
+      model: 'llama-3.1-8b-instant',
+      system_fingerprint: 'fp_9cb648b966',
+    };
+    const groqUsage = {
+      queue_time: 0.0152,
+      prompt_tokens: 1000,
+      prompt_time: 0.0016,
+      completion_tokens: 100,
+      completion_time: 0.08,
+      total_tokens: 1100,
+      total_time: 0.0816,
+    };
+    const body = sseBody([
+      {
+        ...groqBase,
+        x_groq: { id: 'req_01jbd6g2qdfw2adyrt2az8hz4w' },
+        choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }],
+      },
+      { ...groqBase, choices: [{ index: 0, delta: { content: 'Hi' }, logprobs: null, finish_reason: null }] },
+      {
+        ...groqBase,
+        choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }],
+        x_groq: { id: 'req_01jbd6g2qdfw2adyrt2az8hz4w', usage: groqUsage },
+      },
+    ]);
+    const gateway = await startGateway([streamReply(body)]);
+    const { text, costUsd } = await streamWithUsage(gateway.openai, 'Greet');
+    expect(text).toBe('Hi');
+    expect(costUsd).toBeCloseTo(cost, 9);
+    const { step } = await recordedCall(gateway.hataraku);
+    expect(step?.usage).toMatchObject({ inputTokens: 1000, outputTokens: 100 });
+  });
+
   it("gives the client a llama.cpp call's arguments sent as an object as their text, not streamed", async () => {
     const gateway = await startGateway([
       jsonReply(200, {
