@@ -187,18 +187,26 @@ export function relayStream(init: {
       unsent += out;
       if (!flushScheduled) {
         flushScheduled = true;
-        setImmediate(flush);
+        process.nextTick(afterRead);
       }
     };
 
     /**
-     * What the pieces read in one turn of the event loop completed goes out in one write, after
-     * them; and the last of it with the end of the answer, when the provider's end came in the
-     * same turn (as it mostly does: a provider ends its stream with its last event), so that the
-     * client gets its last event and the end of the answer together rather than in two packets.
+     * What a read from the provider completed goes out right after it: not after the other
+     * sockets' reads of the same turn of the event loop (`setImmediate`), which after any pause
+     * (a collection, a wait for a core) held each stream's write until every backlogged read was
+     * done. By then the parser has read all the read held: when that was the provider's end (as
+     * it mostly is: a provider ends its stream with its last event), the answer ends here, its
+     * last events and its end in one write, rather than waiting for the `end` event and sending
+     * the end in a second packet.
      */
-    const flush = () => {
+    const afterRead = () => {
       flushScheduled = false;
+      if (incoming.complete && incoming.readableLength === 0) done(undefined);
+      else flush();
+    };
+
+    const flush = () => {
       if (ended || unsent === '') return;
       const text = unsent;
       unsent = '';
