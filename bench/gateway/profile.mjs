@@ -26,7 +26,8 @@ const secondsPerMode = Number(process.argv[2] ?? 4);
 
 const processes = createProcessGroup();
 const upstream = await startUpstream(processes);
-const workDirectory = createWorkDirectory('hataraku-profile-gateway-', { up: upstream.port });
+// Kept: the profiles are written into it, for Chrome DevTools.
+const workDirectory = createWorkDirectory('hataraku-profile-gateway-', { up: upstream.port }, { keep: true });
 const secret = createKey(workDirectory);
 const profileDirectory = join(workDirectory, 'profile');
 const server = await startHatarakuServe(processes, workDirectory, ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`]);

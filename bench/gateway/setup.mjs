@@ -5,7 +5,7 @@
  * `POST /v1/chat/completions`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -67,10 +67,12 @@ export async function startUpstream(processes, upstreamArguments = []) {
 /**
  * A new temporary directory (named from `prefix`) with a Hataraku config: for each entry of
  * `upstreamPorts` (provider name to port), an OpenAI provider of that name in front of the
- * upstream on that port, and a price for its model `gpt-bench`.
+ * upstream on that port, and a price for its model `gpt-bench`. It is removed when this process
+ * exits (its journal grows to about 90 MB in a run), unless `keep` is set.
  */
-export function createWorkDirectory(prefix, upstreamPorts) {
+export function createWorkDirectory(prefix, upstreamPorts, { keep = false } = {}) {
   const workDirectory = mkdtempSync(join(os.tmpdir(), prefix));
+  if (!keep) process.on('exit', () => rmSync(workDirectory, { recursive: true, force: true }));
   const names = Object.keys(upstreamPorts);
   writeFileSync(
     join(workDirectory, 'hataraku.config.json'),
