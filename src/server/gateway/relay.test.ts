@@ -6,8 +6,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { streamText, tool } from 'ai';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createHataraku, type Hataraku } from '../../hataraku.js';
 import {
   type FakeOpenAIServer,
@@ -545,6 +548,27 @@ describe('the relay', () => {
         { id: 'call_p4w8n1zd', name: 'add', arguments: '{"a":10,"b":20}' },
       ],
     });
+  });
+
+  // The AI SDK reads a new id at a used index as another call by itself (the openai SDK does
+  // not); the indexes the relay now gives such calls must not confuse it either.
+  it("gives the AI SDK Ollama's parallel streamed calls as two calls too", async () => {
+    const ollama = readFileSync(
+      new URL('../../models/openai/__fixtures__/ollama-parallel-index-zero.txt', import.meta.url),
+      'utf8',
+    );
+    const gateway = await startGateway([streamReply(ollama, { pieceSize: 40 })]);
+    const provider = createOpenAICompatible({ name: 'hataraku', baseURL: `${gateway.url}/v1`, apiKey: gateway.key });
+    const streamed = streamText({
+      model: provider('up:gpt-test'),
+      prompt: 'Add 2+3 and 10+20',
+      tools: { add: tool({ inputSchema: z.object({ a: z.number(), b: z.number() }) }) },
+    });
+    const calls = await streamed.toolCalls;
+    expect(calls.map(({ toolCallId, toolName, input }) => ({ toolCallId, toolName, input }))).toEqual([
+      { toolCallId: 'call_x7k2m9qa', toolName: 'add', input: { a: 2, b: 3 } },
+      { toolCallId: 'call_p4w8n1zd', toolName: 'add', input: { a: 10, b: 20 } },
+    ]);
   });
 
   it('prices a Groq stream from the usage Groq sends in x_groq, and gives it to the client as usage', async () => {
