@@ -63,6 +63,84 @@ export interface ChartRendererOptions {
   maxMemoryMb: number;
   /** A process idle this long is ended (a later render starts a new one). Default 60 000 ms. */
   idleMs?: number;
+  /**
+   * The processes this renderer may start, shared with other renderers (one per run): at most so
+   * many exist at once across them. Without it, this renderer's own process is the only limit.
+   */
+  processSlots?: ChartProcessSlots;
+}
+
+/**
+ * Room for a bounded number of chart processes among several renderers. A renderer takes a slot
+ * before it starts a process and gives it back when the process ends. When every slot is taken,
+ * an idle renderer's process (one with no render queued) is ended to make room; when none is
+ * idle, the render waits for a slot, in order, and its time limit starts once it has one.
+ */
+export interface ChartProcessSlots {
+  /** Take a slot for `holder`'s process; resolves with the function that gives it back (once). */
+  take(holder: ChartProcessHolder, signal: AbortSignal): Promise<() => void>;
+  /** A holder just became idle: a render waiting for a slot may end its process now. */
+  holderIdle(): void;
+  /** Processes alive now. */
+  readonly inUse: number;
+}
+
+/** A renderer holding a slot, as the slots see it. */
+export interface ChartProcessHolder {
+  /** Whether its process has no render queued or running. */
+  idle(): boolean;
+  /** End its process now (which gives its slot back). */
+  evict(): void;
+}
+
+export function createChartProcessSlots(count: number): ChartProcessSlots {
+  const holders = new Set<ChartProcessHolder>();
+  const waiting: Array<() => void> = [];
+  const give = (holder: ChartProcessHolder) => {
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      holders.delete(holder);
+      waiting.shift()?.();
+    };
+  };
+  const take = async (holder: ChartProcessHolder, signal: AbortSignal): Promise<() => void> => {
+    while (holders.size >= count) {
+      const idle = [...holders].find((other) => other !== holder && other.idle());
+      if (idle !== undefined) {
+        // Its release runs in `evict` and wakes the first waiter, which may be another render:
+        // look again rather than assume the slot is this one's.
+        idle.evict();
+        continue;
+      }
+      if (signal.aborted) throw stopped();
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const index = waiting.indexOf(wake);
+          if (index >= 0) waiting.splice(index, 1);
+          reject(stopped());
+        };
+        const wake = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        waiting.push(wake);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    holders.add(holder);
+    return give(holder);
+  };
+  return {
+    take,
+    holderIdle() {
+      if (waiting.length > 0) waiting.shift()?.();
+    },
+    get inUse() {
+      return holders.size;
+    },
+  };
 }
 
 /** A Vega-Lite spec compiled in the worker. */
@@ -94,6 +172,15 @@ export class ChartRenderer {
   /** Requests queued or running. */
   #pending = 0;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** Gives back the slot of the current process, when the renderer has shared slots. */
+  #releaseSlot: (() => void) | undefined;
+  readonly #holder: ChartProcessHolder = {
+    idle: () => this.#pending === 0,
+    evict: () => {
+      const worker = this.#worker;
+      if (worker !== undefined) this.#discard(worker);
+    },
+  };
 
   constructor(options: ChartRendererOptions) {
     this.#options = options;
@@ -120,7 +207,10 @@ export class ChartRenderer {
       .catch(() => undefined)
       .finally(() => {
         this.#pending--;
-        if (this.#pending === 0) this.#expireWhenIdle();
+        if (this.#pending === 0) {
+          this.#expireWhenIdle();
+          this.#options.processSlots?.holderIdle();
+        }
       });
     return done;
   }
@@ -135,9 +225,9 @@ export class ChartRenderer {
     this.#idleTimer.unref();
   }
 
-  #runNow<Result>(message: Record<string, unknown>, signal: AbortSignal, activity: string): Promise<Result> {
-    if (signal.aborted) return Promise.reject(stopped());
-    const worker = this.#ensureWorker();
+  async #runNow<Result>(message: Record<string, unknown>, signal: AbortSignal, activity: string): Promise<Result> {
+    if (signal.aborted) throw stopped();
+    const worker = await this.#ensureWorker(signal);
     const id = this.#nextId++;
     return new Promise<Result>((resolve, reject) => {
       const finish = (outcome: () => void) => {
@@ -191,9 +281,27 @@ export class ChartRenderer {
     });
   }
 
-  #ensureWorker(): BoundedProcess {
+  async #ensureWorker(signal: AbortSignal): Promise<BoundedProcess> {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new BoundedProcess(
+    const slots = this.#options.processSlots;
+    if (slots !== undefined) this.#releaseSlot = await slots.take(this.#holder, signal);
+    let worker: BoundedProcess;
+    try {
+      worker = this.#startProcess();
+    } catch (error) {
+      this.#giveSlotBack();
+      throw error;
+    }
+    // A process that ends on its own (idle or not) is forgotten, and its slot given back.
+    worker.once('exit', () => this.#discard(worker));
+    // An idle warm process must not keep the host alive.
+    worker.unref();
+    this.#worker = worker;
+    return worker;
+  }
+
+  #startProcess(): BoundedProcess {
+    return new BoundedProcess(
       chartRenderWorkerSource,
       {
         vegaPath: require.resolve('vega'),
@@ -209,15 +317,19 @@ export class ChartRenderer {
         codeFromStrings: true,
       },
     );
-    // An idle warm process must not keep the host alive.
-    worker.unref();
-    this.#worker = worker;
-    return worker;
   }
 
   #discard(worker: BoundedProcess): void {
-    if (this.#worker === worker) this.#worker = undefined;
     worker.terminate();
+    if (this.#worker !== worker) return;
+    this.#worker = undefined;
+    this.#giveSlotBack();
+  }
+
+  #giveSlotBack(): void {
+    const release = this.#releaseSlot;
+    this.#releaseSlot = undefined;
+    release?.();
   }
 
   /** Terminate the worker; a later render starts a new one. */
@@ -226,6 +338,7 @@ export class ChartRenderer {
     const worker = this.#worker;
     this.#worker = undefined;
     if (worker !== undefined) worker.terminate();
+    this.#giveSlotBack();
   }
 }
 

@@ -21,7 +21,13 @@ import {
   writeFileWithoutLinks,
 } from '../files/workspace-access.js';
 import { inlineWorkspaceData, tooManyRows } from './chart-data.js';
-import { type ChartFontOptions, ChartRenderer, type RenderResult } from './chart-renderer.js';
+import {
+  type ChartFontOptions,
+  type ChartProcessSlots,
+  ChartRenderer,
+  createChartProcessSlots,
+  type RenderResult,
+} from './chart-renderer.js';
 import {
   type ChartSpec,
   describeCompileFailure,
@@ -45,6 +51,12 @@ export interface ChartToolsOptions {
   timeoutMs?: number;
   /** Heap limit of the rendering worker, in megabytes. Default 512. */
   maxMemoryMb?: number;
+  /**
+   * Most chart processes alive at once, across all runs using these tools (each run keeps its own
+   * warm between its charts). Past it, an idle run's process is ended, or the render waits for
+   * one. Default 4.
+   */
+  maxProcesses?: number;
   /** PNG pixels per SVG pixel when the call does not say. Default 2 (sharp on high-density screens). */
   defaultScale?: number;
   /**
@@ -65,7 +77,7 @@ interface ResolvedOptions {
   maxSvgBytes: number;
   defaultScale: number;
   font: ChartFontOptions;
-  renderer: { timeoutMs: number; maxMemoryMb: number };
+  renderer: { timeoutMs: number; maxMemoryMb: number; processSlots: ChartProcessSlots };
 }
 
 const maxScale = 4;
@@ -91,6 +103,7 @@ export function createChartTools(options: ChartToolsOptions = {}): Tool[] {
     renderer: {
       timeoutMs: positiveInteger('timeoutMs', options.timeoutMs, 30_000),
       maxMemoryMb: positiveInteger('maxMemoryMb', options.maxMemoryMb, 512),
+      processSlots: createChartProcessSlots(positiveInteger('maxProcesses', options.maxProcesses, 4)),
     },
   };
   return [createRenderChartTool(resolved)];
