@@ -88,10 +88,14 @@ export async function workerCommand(flags: WorkerFlags, io: CliIo): Promise<numb
       `hataraku worker ${engine.executorId}: taking runs from ${where}, ${concurrency} at once${perTenant === undefined ? '' : `, ${perTenant} per tenant`}, looking every ${intervalSeconds} s\n`,
     );
     for (;;) {
+      const busyBefore = active.size;
       const taken = await fill();
-      if (flags.once && taken === 0 && active.size === 0) return 0;
+      // Done only when a look with nothing running found nothing: a run that ended while
+      // `fill` was looking (its end not yet seen by the query) may have freed its tenant's slot.
+      if (flags.once && taken === 0 && busyBefore === 0 && active.size === 0) return 0;
       if (io.signal?.aborted) break;
-      if (active.size === 0 && taken > 0) continue;
+      // Runs ended while we looked (their wake-up came before anyone waited): look again now.
+      if (active.size === 0 && (taken > 0 || busyBefore > 0)) continue;
       await new Promise<void>((resolve) => {
         // With --once, look again as soon as a run ends; otherwise also every interval.
         const timer = flags.once && active.size > 0 ? undefined : setTimeout(done, intervalSeconds * 1000);
