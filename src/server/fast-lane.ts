@@ -18,7 +18,7 @@ import type { Hataraku } from '../hataraku.js';
 import { PlainAbortController } from '../models/transport/plain-abort.js';
 import { errorBody, toApiError } from './api-error.js';
 import { type ChatRequest, chatRequestSchema, isPlainChatRequest } from './gateway/chat-request.js';
-import type { GatewayRecorder } from './gateway/gateway-ledger.js';
+import type { LedgerRoom } from './gateway/gateway-ledger.js';
 import { checkRelayedCall, relayTargetOf, requireShallow } from './gateway/gateway-routes.js';
 import type { ChatRelay, RelaySink } from './gateway/relay.js';
 import type { KeyStore } from './keys/key-store.js';
@@ -32,7 +32,7 @@ export interface RequestListenerOptions {
   };
   hataraku: Hataraku;
   /** The gateway's ledger: a call is refused while its writer is too far behind. */
-  recorder: Pick<GatewayRecorder, 'backlogBytes' | 'maxBacklogBytes'>;
+  recorder: LedgerRoom;
   /** Without a relay every request goes to the app. */
   relay: ChatRelay | undefined;
   keys: KeyStore;

@@ -67,12 +67,8 @@ export function createAnswerAssembler(): AnswerAssembler {
       if (typeof fields.id === 'string') answer.id ??= fields.id;
       if (typeof fields.created === 'number') answer.created ??= fields.created;
       if (typeof fields.model === 'string') answer.model ??= fields.model;
-      if (typeof fields.usage === 'object' && fields.usage !== null) answer.usage = fields.usage as OpenAIUsage;
-      else {
-        // Groq reports a stream's usage inside `x_groq`.
-        const groq = fields.x_groq as { usage?: unknown } | null | undefined;
-        if (typeof groq?.usage === 'object' && groq.usage !== null) answer.usage = groq.usage as OpenAIUsage;
-      }
+      const usage = reportedUsageOf(fields);
+      if (usage !== undefined) answer.usage = usage;
       if (!Array.isArray(fields.choices)) return;
       for (const choice of fields.choices as Array<Record<string, unknown> | null>) {
         // One choice per request (the gateway refuses `n` > 1); other indexes are not ours.
@@ -102,6 +98,17 @@ export function createAnswerAssembler(): AnswerAssembler {
       return answer;
     },
   };
+}
+
+/**
+ * The usage a completion or a chunk reports: its `usage` object, or the one Groq sends inside
+ * `x_groq` (as the model layer reads it); undefined when there is none (OpenAI sends
+ * `"usage": null` in every chunk but the last).
+ */
+export function reportedUsageOf(fields: WireAnswerFields): OpenAIUsage | undefined {
+  if (typeof fields.usage === 'object' && fields.usage !== null) return fields.usage as OpenAIUsage;
+  const groq = fields.x_groq as { usage?: unknown } | null | undefined;
+  return typeof groq?.usage === 'object' && groq.usage !== null ? (groq.usage as OpenAIUsage) : undefined;
 }
 
 /** The `data:` payloads of complete server-sent events in `text` (blank-line separated), `[DONE]` left out. */

@@ -193,6 +193,9 @@ export interface GatewayRecorder {
   readonly writer: 'worker' | 'this thread';
 }
 
+/** What the gateway reads of a recorder before it takes a call: how far behind its writer is. */
+export type LedgerRoom = Pick<GatewayRecorder, 'backlogBytes' | 'maxBacklogBytes'>;
+
 /** What `ledger-worker.ts` is started with, sent, and answers. */
 export interface LedgerWorkerData {
   path: string;

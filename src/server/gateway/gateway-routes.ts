@@ -29,7 +29,7 @@ import {
   toModelRequest,
 } from './chat-request.js';
 import { completionBody, createChunkWriter, wireUsage } from './chat-response.js';
-import type { GatewayCall, GatewayRecorder } from './gateway-ledger.js';
+import type { GatewayCall, GatewayRecorder, LedgerRoom } from './gateway-ledger.js';
 import { createPushedBody } from './pushed-body.js';
 import type { ChatRelay, RelayCall, RelaySink, RelayTarget } from './relay.js';
 import { responseBody, responsesRequestSchema, responsesToChat } from './responses.js';
@@ -337,7 +337,7 @@ export function relayTargetOf(relay: ChatRelay, body: ChatRequest): RelayTarget 
  * budget, or held in memory without bound. The client is asked to retry in a second (503,
  * `server_busy`, `Retry-After`), and the server logs why.
  */
-export function requireLedgerRoom(recorder: Pick<GatewayRecorder, 'backlogBytes' | 'maxBacklogBytes'>): void {
+export function requireLedgerRoom(recorder: LedgerRoom): void {
   if (recorder.backlogBytes <= recorder.maxBacklogBytes) return;
   throw new ApiError(
     503,
@@ -354,7 +354,7 @@ export function requireLedgerRoom(recorder: Pick<GatewayRecorder, 'backlogBytes'
  */
 export async function checkRelayedCall(
   hataraku: Hataraku,
-  recorder: Pick<GatewayRecorder, 'backlogBytes' | 'maxBacklogBytes'>,
+  recorder: LedgerRoom,
   key: ApiKey,
   body: ChatRequest,
 ): Promise<void> {

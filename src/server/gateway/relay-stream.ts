@@ -10,7 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { ModelCallError } from '../../errors.js';
 import type { OpenAIUsage } from '../../models/openai/openai-wire.js';
 import type { Usage } from '../../models/spec.js';
-import { dataOf } from './chat-stream.js';
+import { dataOf, reportedUsageOf } from './chat-stream.js';
 import type { GatewayCall } from './gateway-ledger.js';
 import { usageWithCost } from './relay-answer.js';
 import type { RelayCall, RelaySink, RelayTarget } from './relay-call.js';
@@ -71,7 +71,7 @@ export function createEventFramer(maxEventChars: number = defaultMaxEventChars):
  * error or tool calls must contain; the others are not parsed. Inside a JSON string a quote is
  * escaped, so `"usage"` followed by a colon is always a key.
  */
-const mayCarryUsageOrError = /"usage"\s*:\s*\{|"error"|"tool_calls"/;
+const mayNeedRewriting = /"usage"\s*:\s*\{|"error"|"tool_calls"/;
 
 /**
  * Pass a provider's event stream through to the client as it arrives. Complete events are
@@ -146,39 +146,31 @@ export function relayStream(init: {
         else if (typeof error.message === 'string') error.message = redact(error.message);
         return `data: ${JSON.stringify(document)}\n\n`;
       }
-      if (typeof document.usage !== 'object' || document.usage === null) {
-        // Groq reports a stream's usage inside `x_groq` (the model layer reads it there too):
-        // priced from there, and given to a client that asked for usage where it looks for it.
-        const groq = document.x_groq as { usage?: unknown } | null | undefined;
-        if (typeof groq?.usage === 'object' && groq.usage !== null) {
-          usage = groq.usage as OpenAIUsage;
-          priced = init.price(target, usage);
-          if (clientWantsUsage) {
-            document.usage = usageWithCost(usage, priced.costUsd);
-            return `data: ${JSON.stringify(document)}\n\n`;
-          }
+      const reported = reportedUsageOf(document);
+      if (reported !== undefined) {
+        usage = reported;
+        priced = init.price(target, usage);
+        // Given to a client that asked for it as `usage` (Groq's too, which it sends in `x_groq`).
+        if (clientWantsUsage) {
+          document.usage = usageWithCost(usage, priced.costUsd);
+          return `data: ${JSON.stringify(document)}\n\n`;
         }
-        return toolCallsChanged ? `data: ${JSON.stringify(document)}\n\n` : event;
+        // Left out for one that did not: the usage-only event, or the field (Groq's stays).
+        if (document.usage === reported) {
+          if (!Array.isArray(document.choices) || document.choices.length === 0) return '';
+          delete document.usage;
+          return `data: ${JSON.stringify(document)}\n\n`;
+        }
       }
-      usage = document.usage as OpenAIUsage;
-      priced = init.price(target, usage);
-      if (clientWantsUsage) {
-        document.usage = usageWithCost(usage, priced.costUsd);
-        return `data: ${JSON.stringify(document)}\n\n`;
-      }
-      if (!Array.isArray(document.choices) || document.choices.length === 0) return '';
-      delete document.usage;
-      return `data: ${JSON.stringify(document)}\n\n`;
+      return toolCallsChanged ? `data: ${JSON.stringify(document)}\n\n` : event;
     };
 
     const forward = (complete: string) => {
       let out = complete;
-      if (mayCarryUsageOrError.test(complete)) {
+      if (mayNeedRewriting.test(complete)) {
         out = complete
           .split('\n\n')
-          .map((event) =>
-            event === '' ? '' : mayCarryUsageOrError.test(event) ? rewrite(`${event}\n\n`) : `${event}\n\n`,
-          )
+          .map((event) => (event === '' ? '' : mayNeedRewriting.test(event) ? rewrite(`${event}\n\n`) : `${event}\n\n`))
           .join('');
       }
       if (out === '') return;
