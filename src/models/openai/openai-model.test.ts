@@ -283,6 +283,23 @@ describe('createOpenAIModel streaming', () => {
     ]);
   });
 
+  it('reads a flood of calls at one index in time linear in their number (a hostile server)', async () => {
+    // 100,000 calls, each a new id at index 0: a scan of the calls seen per call held the thread
+    // for minutes, then threw (a spread of that many arguments).
+    const count = 100_000;
+    const calls = Array.from({ length: count }, (_, position) => ({
+      index: 0,
+      id: `c${position}`,
+      type: 'function',
+      function: { name: 'f', arguments: '{}' },
+    }));
+    const fake = await serve(streamReply(sseBody([chunk({ tool_calls: calls }), chunk({}, 'tool_calls')])));
+    const events = await collect(modelFor(fake, { provider: 'ollama' }).stream(hello));
+    const ends = events.filter((event) => event.type === 'tool-call-end');
+    expect(ends).toHaveLength(count);
+    expect(ends.at(-1)).toEqual({ type: 'tool-call-end', id: `c${count - 1}`, name: 'f', arguments: '{}' });
+  }, 30_000);
+
   it('streams DeepSeek reasoning_content as reasoning, then one reasoning part', async () => {
     const fake = await serve(streamReply(fixture('deepseek-reasoning-tool-call.txt')));
     const events = await collect(modelFor(fake, { provider: 'deepseek', modelId: 'deepseek-reasoner' }).stream(hello));

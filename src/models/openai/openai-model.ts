@@ -314,6 +314,12 @@ class ChunkAssembler {
    * `index: 0`, each with its own id; a new id at a used index starts a new call.
    */
   readonly #callAtWireIndex = new Map<number, number>();
+  /**
+   * One past the highest index in use, and each id's call: kept as calls arrive, since a stream
+   * may carry any number of calls and a scan of them per call held the thread for minutes.
+   */
+  #nextIndex = 0;
+  readonly #indexOfId = new Map<string, number>();
   #lastToolCallIndex: number | undefined;
   #reasoning = '';
   #providerFinishReason: string | undefined;
@@ -376,9 +382,11 @@ class ChunkAssembler {
     if (state === undefined) {
       state = { index, id: undefined, name: '', arguments: '', started: false, ended: false };
       this.#toolCalls.set(index, state);
+      this.#nextIndex = Math.max(this.#nextIndex, index + 1);
     }
     if (state.id === undefined && typeof toolCallDelta.id === 'string' && toolCallDelta.id !== '') {
       state.id = toolCallDelta.id;
+      if (!this.#indexOfId.has(state.id)) this.#indexOfId.set(state.id, index);
     }
     const name = toolCallDelta.function?.name;
     if (!state.started && typeof name === 'string') state.name = name;
@@ -408,15 +416,13 @@ class ChunkAssembler {
         this.#callAtWireIndex.set(wireIndex, current);
         return current;
       }
-      const next = Math.max(...this.#toolCalls.keys(), ...this.#callAtWireIndex.values()) + 1;
+      const next = this.#nextIndex;
+      this.#nextIndex = next + 1;
       this.#callAtWireIndex.set(wireIndex, next);
       return next;
     }
     // Without an index, a new id starts a new call and anything else continues the last one.
-    if (typeof id === 'string' && id !== '') {
-      for (const state of this.#toolCalls.values()) if (state.id === id) return state.index;
-      return this.#toolCalls.size === 0 ? 0 : Math.max(...this.#toolCalls.keys()) + 1;
-    }
+    if (typeof id === 'string' && id !== '') return this.#indexOfId.get(id) ?? this.#nextIndex;
     return this.#lastToolCallIndex ?? 0;
   }
 

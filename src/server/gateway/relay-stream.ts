@@ -251,7 +251,20 @@ export function relayStream(init: {
         done(badAnswer(target, `sent ${error instanceof Error ? error.message : String(error)}.`));
         return;
       }
-      if (complete !== '') forward(complete);
+      if (complete === '') return;
+      try {
+        forward(complete);
+      } catch (error) {
+        // Whatever a provider's events hold, a failure to pass them on ends this answer, never
+        // the server (an exception here would be uncaught).
+        incoming.destroy();
+        done(
+          badAnswer(
+            target,
+            `sent an event the gateway could not pass on (${error instanceof Error ? error.message : String(error)}).`,
+          ),
+        );
+      }
     });
     incoming.on('end', () => done(undefined));
     incoming.on('error', (error) => done(brokenAnswer(target, error)));

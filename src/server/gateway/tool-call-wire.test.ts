@@ -64,6 +64,23 @@ describe('tool calls in OpenAI form', () => {
     expect(second[0]).toMatchObject({ index: 1, id: 'call_b' });
   });
 
+  it('indexes a flood of calls at one index in time linear in their number (a hostile stream)', () => {
+    // 200,000 calls in one event (about 8 MB, under the relay's bound on an event), each a new
+    // id at index 0: a scan of the calls seen per call held the thread for minutes, then threw.
+    const normalizer = createToolCallDeltaNormalizer();
+    const count = 200_000;
+    const flood = Array.from({ length: count }, (_, position) => ({ index: 0, id: `c${position}` }));
+    expect(normalizer.normalize(flood)).toBe(true);
+    expect(flood.map((call) => call.index)).toEqual(Array.from({ length: count }, (_, position) => position));
+    // And calls without an index, found again by their id.
+    const again = Array.from({ length: count }, (_, position) => ({ id: `c${position}` })) as Array<{
+      id: string;
+      index?: number;
+    }>;
+    normalizer.normalize(again);
+    expect(again.every((call, position) => call.index === position)).toBe(true);
+  }, 20_000);
+
   it('reads the answer of an Ollama stream with both calls, for the ledger', () => {
     const answer = answerOfEventStream(fixture('ollama-parallel-index-zero.txt'));
     expect(answer.toolCalls).toEqual([

@@ -25,34 +25,42 @@ export interface ToolCallDeltaNormalizer {
 }
 
 export function createToolCallDeltaNormalizer(): ToolCallDeltaNormalizer {
+  // Every lookup is constant-time: a provider's stream may carry any number of calls (an event
+  // of up to 8 Mi characters holds hundreds of thousands), and a scan per call would hold the
+  // server's thread for minutes.
   /** The id of each call, by the index the client sees. */
   const idAtIndex = new Map<number, string>();
+  /** The index the client sees of each id. */
+  const indexOfId = new Map<string, number>();
   /** The index the client sees for each index the provider sends. */
   const indexOfWireIndex = new Map<number, number>();
   /** Indexes the client has seen. */
   const used = new Set<number>();
+  /** One past the highest index the client has seen. */
+  let nextFree = 0;
   let lastIndex: number | undefined;
-  const nextFreeIndex = () => (used.size === 0 ? 0 : Math.max(...used) + 1);
+
+  const remember = (index: number, id: string) => {
+    idAtIndex.set(index, id);
+    if (!indexOfId.has(id)) indexOfId.set(id, index);
+  };
 
   const indexOf = (call: Record<string, unknown>, id: string | undefined): number => {
     if (typeof call.index === 'number') {
       const current = indexOfWireIndex.get(call.index);
       if (current === undefined) {
-        const index = used.has(call.index) ? nextFreeIndex() : call.index;
+        const index = used.has(call.index) ? nextFree : call.index;
         indexOfWireIndex.set(call.index, index);
         return index;
       }
       const known = idAtIndex.get(current);
       if (id === undefined || known === undefined || known === id) return current;
       // Another id at an index in use: another call (Ollama's parallel calls).
-      const index = nextFreeIndex();
+      const index = nextFree;
       indexOfWireIndex.set(call.index, index);
       return index;
     }
-    if (id !== undefined) {
-      for (const [index, knownId] of idAtIndex) if (knownId === id) return index;
-      return nextFreeIndex();
-    }
+    if (id !== undefined) return indexOfId.get(id) ?? nextFree;
     return lastIndex ?? 0;
   };
 
@@ -69,15 +77,16 @@ export function createToolCallDeltaNormalizer(): ToolCallDeltaNormalizer {
           changed = true;
         }
         used.add(index);
+        if (index >= nextFree) nextFree = index + 1;
         lastIndex = index;
         const fn = call.function as Record<string, unknown> | null | undefined;
         if (id !== undefined) {
-          if (!idAtIndex.has(index)) idAtIndex.set(index, id);
+          if (!idAtIndex.has(index)) remember(index, id);
         } else if (!idAtIndex.has(index) && typeof fn?.name === 'string' && fn.name !== '') {
           // The call's first delta, without an id.
           const madeUp = randomToolCallId();
           call.id = madeUp;
-          idAtIndex.set(index, madeUp);
+          remember(index, madeUp);
           changed = true;
         }
         if (argumentsAsText(fn)) changed = true;
